@@ -1,0 +1,62 @@
+# Mentor Match: `make run` starts the whole system, `make test` runs every test.
+# Both create .venv with pip and install what they need (pinned versions).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip -q --disable-pip-version-check
+CONSTRAINTS := requirements/constraints.txt
+PACKAGES := -e shared -e services/profile -e services/matching -e services/messaging -e services/notifications
+STAMP := $(VENV)/.installed
+SOURCES := shared/src services/profile/src services/matching/src services/messaging/src services/notifications/src
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): $(CONSTRAINTS) requirements/dev.txt shared/pyproject.toml services/*/pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing dependencies into $(VENV) (first time: a few minutes)..."
+	$(PIP) install --progress-bar on -c $(CONSTRAINTS) torch==2.13.0
+	$(PIP) install --progress-bar on -c $(CONSTRAINTS) -r requirements/dev.txt $(PACKAGES)
+	touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install every package and tool
+
+.PHONY: run
+run: $(STAMP) ## Run the whole system on its embedded defaults (broker, stores, demo data)
+	$(BIN)/python -m mentor_shared.runner
+
+.PHONY: test
+test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check shared services tests bench
+	$(BIN)/ruff format --check shared services tests bench
+	$(BIN)/mypy $(SOURCES)
+
+.PHONY: format
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix shared services tests bench
+	$(BIN)/ruff format shared services tests bench
+
+.PHONY: docs
+docs: $(STAMP) ## Generate docs/asyncapi.yaml and the OpenAPI documents
+	$(BIN)/python -m mentor_shared.events.asyncapi docs/asyncapi.yaml
+
+.PHONY: bench
+bench: $(STAMP) ## Run every benchmark and write bench/results/summary.json
+	$(BIN)/python bench/run_all.py
+
+.PHONY: broker
+broker: $(STAMP) ## Start only the embedded Kafka-compatible broker (Ctrl-C stops it)
+	$(BIN)/python -m mentor_shared.testing.broker
+
+.PHONY: clean
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) .data
