@@ -1,0 +1,1 @@
+"""Implementations of the profile service's ports (hashing, signing keys, stores)."""

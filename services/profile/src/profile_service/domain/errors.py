@@ -1,0 +1,156 @@
+"""Domain errors: each has a stable machine code, a human message and optional details.
+
+The HTTP layer maps the families below to statuses (``InvalidInput`` -> 422,
+``Unauthenticated`` -> 401, ``Forbidden`` -> 403, ``NotFound`` -> 404, ``Conflict`` -> 409)
+and renders ``{"error": {"code", "message", "details"}}`` from :meth:`DomainError.to_dict`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code: ClassVar[str] = "domain_error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error body's inner object: ``{"code", "message", "details"}``."""
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+# --- families (one HTTP status each) ----------------------------------------
+
+
+class InvalidInput(DomainError):
+    """Something the caller sent breaks a rule (422)."""
+
+    code = "invalid_input"
+
+
+class Unauthenticated(DomainError):
+    """Credentials or tokens are missing, wrong or spent (401)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this (403)."""
+
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (404)."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (409)."""
+
+    code = "conflict"
+
+
+# --- invalid input ------------------------------------------------------------
+
+
+class InvalidEmail(InvalidInput):
+    """The text is not a usable email address."""
+
+    code = "invalid_email"
+
+
+class DomainNotAllowed(InvalidInput):
+    """The address is well formed but its domain is not on the allow-list."""
+
+    code = "domain_not_allowed"
+
+
+class InvalidAllowedDomain(InvalidInput):
+    """An allow-list entry (from an administrator or ALLOWED_DOMAINS) is malformed or too broad."""
+
+    code = "invalid_allowed_domain"
+
+
+class WeakPassword(InvalidInput):
+    """The password breaks the password policy; ``details`` lists every reason."""
+
+    code = "weak_password"
+
+
+class InvalidReference(InvalidInput):
+    """A department, profession, grade or region code is not in the reference lists."""
+
+    code = "invalid_reference"
+
+
+class InvalidProfile(InvalidInput):
+    """Profile fields break a limit (length, count, phone format...)."""
+
+    code = "invalid_profile"
+
+
+class ImportFileInvalid(InvalidInput):
+    """An uploaded file cannot be read as what it claims to be."""
+
+    code = "import_file_invalid"
+
+
+class LinkedInExportInvalid(ImportFileInvalid):
+    """The upload is not a usable LinkedIn data export (or one of its CSV files)."""
+
+    code = "linkedin_export_invalid"
+
+
+# --- authentication -------------------------------------------------------------
+
+
+class InvalidCredentials(Unauthenticated):
+    """Unknown email or wrong password; deliberately does not say which."""
+
+    code = "invalid_credentials"
+
+
+class AccessTokenInvalid(Unauthenticated):
+    """The access token is malformed, expired, or not signed by a current key."""
+
+    code = "access_token_invalid"
+
+
+class RefreshTokenInvalid(Unauthenticated):
+    """The refresh token is unknown, expired or revoked."""
+
+    code = "refresh_token_invalid"
+
+
+class RefreshTokenReused(RefreshTokenInvalid):
+    """A refresh token that was already rotated came back: its whole family is revoked."""
+
+    code = "refresh_token_reused"
+
+    def __init__(self, message: str, *, family_id: str) -> None:
+        super().__init__(message, details=None)
+        # Kept off ``details`` so the family id is never echoed to the caller.
+        self.family_id = family_id
+
+
+# --- forbidden / conflict -------------------------------------------------------
+
+
+class ContactNotShared(Forbidden):
+    """Contact details are only for the two people of an active accepted match."""
+
+    code = "contact_not_shared"
+
+
+class EmailAlreadyRegistered(Conflict):
+    """An account with this address exists."""
+
+    code = "email_already_registered"

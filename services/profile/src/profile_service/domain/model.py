@@ -1,0 +1,536 @@
+"""Accounts, profiles and contact grants: the profile service's own data and rules.
+
+Profiles hold exactly the fields of DESIGN.md (``GET|PUT /v1/profiles/me``) plus
+``id`` and ``version``. Every change increases ``version``; that number travels in
+``profile.upserted`` so consumers can drop stale updates. Contact details live only
+here and reach another person only through an active :class:`ContactGrant`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from mentor_shared.events.schemas import MatchAccepted, ProfileUpserted, Roles
+from profile_service.domain.allowlist import EmailAddress, parse_email
+from profile_service.domain.errors import (
+    ContactNotShared,
+    DomainError,
+    InvalidProfile,
+    InvalidReference,
+)
+from profile_service.domain.reference import ReferenceData, ReferenceKind
+
+__all__ = [
+    "DISPLAY_NAME_MAX",
+    "FREE_TEXT_MAX",
+    "JOB_TITLE_MAX",
+    "LIST_ITEM_MAX",
+    "LIST_MAX_ITEMS",
+    "MAX_CAPACITY",
+    "Account",
+    "AnonymisedCard",
+    "Contact",
+    "ContactGrant",
+    "Profile",
+    "ProfileFields",
+    "ProfileUpdate",
+    "PublicProfile",
+    "Roles",
+    "contact_for",
+    "initials",
+    "new_id",
+    "normalise_phone",
+    "public_view",
+    "to_profile_upserted",
+]
+
+DISPLAY_NAME_MAX = 100
+JOB_TITLE_MAX = 120
+FREE_TEXT_MAX = 2000
+LIST_MAX_ITEMS = 20
+LIST_ITEM_MAX = 120
+MAX_CAPACITY = 20
+CODE_MAX = 60
+
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX)
+]
+JobTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=JOB_TITLE_MAX)]
+FreeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=FREE_TEXT_MAX)]
+ListItem = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LIST_ITEM_MAX)
+]
+ItemList = Annotated[list[ListItem], Field(max_length=LIST_MAX_ITEMS)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CODE_MAX)]
+Capacity = Annotated[int, Field(ge=0, le=MAX_CAPACITY)]
+
+_PHONE_CHARS = re.compile(r"[0-9 +().\-]+")
+_UK_TRUNK = re.compile(r"^\+44\s*\(0\)")
+
+# The profile fields that name a reference-list entry, and which list.
+_REFERENCE_FIELDS: dict[str, ReferenceKind] = {
+    "department": "departments",
+    "profession": "professions",
+    "grade": "grades",
+    "region": "regions",
+}
+
+
+def new_id() -> str:
+    """A new random identifier for an account, profile or token."""
+    return str(uuid.uuid4())
+
+
+def normalise_phone(raw: str) -> str:
+    """Validate a phone number and return it in international form (``+447700900123``).
+
+    UK numbers may be written nationally (``07700 900123``, ``020 7946 0000``) or
+    internationally (``+44 (0)20 7946 0000``, ``0044 ...``); other countries'
+    numbers must start with ``+`` or ``00`` and have 8 to 15 digits.
+
+    Raises:
+        ValueError: With a sentence for the person.
+    """
+    text = raw.strip()
+    if not _PHONE_CHARS.fullmatch(text):
+        raise ValueError("A phone number may only contain digits, spaces, +, -, . and brackets.")
+    text = _UK_TRUNK.sub("+44", text)
+    international = text.startswith("+") or text.startswith("00")
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("00"):
+        digits = digits[2:]
+    if "+" in text[1:]:
+        raise ValueError("A + may only appear at the start of a phone number.")
+    if international:
+        if digits.startswith("44"):
+            national = digits[2:]
+            if national.startswith("0") or not 9 <= len(national) <= 10:
+                raise ValueError("A UK number after +44 has 9 or 10 digits and no leading 0.")
+            return "+44" + national
+        if not 8 <= len(digits) <= 15 or digits.startswith("0"):
+            raise ValueError("An international number has a country code and 8 to 15 digits.")
+        return "+" + digits
+    if not digits.startswith("0") or not 10 <= len(digits) <= 11:
+        raise ValueError(
+            "Enter a UK number starting with 0 (10 or 11 digits) or an international "
+            "number starting with +."
+        )
+    return "+44" + digits[1:]
+
+
+def initials(display_name: str) -> str:
+    """Up to two upper-case initials: first and last word (``Mary-Jane van Dyke`` -> ``MD``).
+
+    Returns ``?`` when the name has no letters.
+    """
+    words = [word for word in re.split(r"[\s\-]+", display_name) if any(c.isalpha() for c in word)]
+    letters = [next(c for c in word if c.isalpha()) for word in words]
+    if not letters:
+        return "?"
+    chosen = letters[:1] if len(letters) == 1 else [letters[0], letters[-1]]
+    return "".join(chosen).upper()
+
+
+def _unique_items(items: list[str]) -> list[str]:
+    """Drop repeats (ignoring case and spacing), keeping the first spelling and the order."""
+    seen: set[str] = set()
+    unique = []
+    for item in items:
+        text = " ".join(item.split())
+        key = text.casefold()
+        if key not in seen:
+            seen.add(key)
+            unique.append(text)
+    return unique
+
+
+class Contact(BaseModel):
+    """How to reach a person; shown only to the other person of an active match."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    email: str | None = Field(default=None, description="Work address to be contacted on")
+    phone: str | None = Field(default=None, description="Stored as +44... (E.164)")
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return str(parse_email(value))
+        except DomainError as error:
+            raise ValueError(error.message) from error
+
+    @field_validator("phone")
+    @classmethod
+    def _valid_phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value else None
+
+
+class ProfileFields(BaseModel):
+    """The profile fields anyone signed in may see (everything but contact details)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    display_name: DisplayName
+    department: Code | None = None
+    profession: Code | None = None
+    grade: Code | None = None
+    region: Code | None = None
+    travel_regions: Annotated[list[Code], Field(max_length=20)] = Field(default_factory=list)
+    remote_ok: bool = True
+    job_title: JobTitle | None = None
+    roles: Roles = Field(default_factory=Roles)
+    capacity: Capacity = Field(default=0, description="Mentees or coachees at once")
+    accepting_requests: bool = True
+    expertise: ItemList = Field(default_factory=list)
+    expertise_text: FreeText = ""
+    goals: ItemList = Field(default_factory=list)
+    goals_text: FreeText = ""
+    experience_text: FreeText = ""
+    anonymous: bool = Field(
+        default=False, description="Appear as initials, department and grade until requesting"
+    )
+
+    @field_validator("expertise", "goals", "travel_regions")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        return _unique_items(value)
+
+    @field_validator("job_title")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class Profile(ProfileFields):
+    """A person's profile; ``id`` is their account id."""
+
+    id: str
+    version: int = Field(ge=1)
+    contact: Contact = Field(default_factory=Contact)
+
+    @classmethod
+    def new(
+        cls,
+        profile_id: str,
+        display_name: str,
+        *,
+        contact_email: str | None = None,
+    ) -> Profile:
+        """The first version of a profile, made at registration or import.
+
+        Raises:
+            InvalidProfile: The display name breaks a limit.
+        """
+        return _validate_profile(
+            {
+                "id": profile_id,
+                "version": 1,
+                "display_name": display_name,
+                "contact": {"email": contact_email},
+            }
+        )
+
+    @property
+    def initials(self) -> str:
+        """Initials of the display name, as anonymised cards show them."""
+        return initials(self.display_name)
+
+    def apply_update(self, update: ProfileUpdate, reference: ReferenceData) -> Profile:
+        """Apply the fields ``update`` sets (others stay) and return the next version.
+
+        Reference codes are checked and returned in their canonical spelling. An update
+        that changes nothing returns this same profile, with the same version, so no
+        event needs publishing.
+
+        Raises:
+            InvalidProfile: A field breaks a limit or a non-nullable field was set to null.
+            InvalidReference: A department, profession, grade or region is unknown.
+        """
+        changes = update.model_dump(include=update.model_fields_set)
+        candidate = _validate_profile({**self.model_dump(), **changes})
+        candidate = candidate.with_canonical_references(reference)
+        if candidate == self:
+            return self
+        return candidate.model_copy(update={"version": self.version + 1})
+
+    def with_canonical_references(self, reference: ReferenceData) -> Profile:
+        """This profile with reference codes checked and spelt as the lists spell them.
+
+        Raises:
+            InvalidReference: Listing every unknown code, not only the first.
+        """
+        canonical: dict[str, Any] = {}
+        problems: list[dict[str, str]] = []
+        for field, kind in _REFERENCE_FIELDS.items():
+            value = getattr(self, field)
+            if value is None:
+                continue
+            if reference.is_valid(kind, value):
+                canonical[field] = reference.validate(kind, value)
+            else:
+                problems.append({"field": field, "code": value})
+        regions = []
+        for value in self.travel_regions:
+            if reference.is_valid("regions", value):
+                regions.append(reference.validate("regions", value))
+            else:
+                problems.append({"field": "travel_regions", "code": value})
+        if problems:
+            fields = ", ".join(sorted({problem["field"] for problem in problems}))
+            raise InvalidReference(
+                f"Unknown codes in {fields}; see GET /v1/reference for the lists.",
+                details=problems,
+            )
+        canonical["travel_regions"] = _unique_items(regions)
+        return self.model_copy(update=canonical)
+
+
+class ProfileUpdate(BaseModel):
+    """A change to a profile: only the fields given are changed (unknown fields refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    display_name: DisplayName | None = None
+    department: Code | None = None
+    profession: Code | None = None
+    grade: Code | None = None
+    region: Code | None = None
+    travel_regions: Annotated[list[Code], Field(max_length=20)] | None = None
+    remote_ok: bool | None = None
+    job_title: JobTitle | None = None
+    roles: Roles | None = None
+    capacity: Capacity | None = None
+    accepting_requests: bool | None = None
+    expertise: ItemList | None = None
+    expertise_text: FreeText | None = None
+    goals: ItemList | None = None
+    goals_text: FreeText | None = None
+    experience_text: FreeText | None = None
+    anonymous: bool | None = None
+    contact: Contact | None = None
+
+    @field_validator("expertise", "goals", "travel_regions")
+    @classmethod
+    def _no_repeats(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _unique_items(value)
+
+
+def _validate_profile(data: dict[str, Any]) -> Profile:
+    """Validate into a Profile, turning pydantic's errors into :class:`InvalidProfile`."""
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as error:
+        details = [
+            {
+                "field": ".".join(str(part) for part in problem["loc"]),
+                "message": problem["msg"],
+            }
+            for problem in error.errors(include_url=False, include_input=False)
+        ]
+        fields = ", ".join(dict.fromkeys(detail["field"] for detail in details))
+        raise InvalidProfile(f"Check these fields: {fields}.", details=details) from None
+
+
+class PublicProfile(ProfileFields):
+    """What another signed-in person sees of a profile: no contact details."""
+
+    id: str
+    version: int
+    initials: str
+
+
+class AnonymisedCard(BaseModel):
+    """An anonymous mentee as others see them before they send a request."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    anonymous: bool = True
+    initials: str
+    department: str | None
+    grade: str | None
+
+
+def public_view(profile: Profile, *, reveal_identity: bool) -> PublicProfile | AnonymisedCard:
+    """What someone other than the owner may see of ``profile``.
+
+    Args:
+        profile: The profile shown.
+        reveal_identity: True when the viewer may see an anonymous person in full (the
+            owner, an administrator, or a mentor they have sent a request to).
+    """
+    if profile.anonymous and not reveal_identity:
+        return AnonymisedCard(
+            id=profile.id,
+            initials=profile.initials,
+            department=profile.department,
+            grade=profile.grade,
+        )
+    fields = profile.model_dump(exclude={"contact"})
+    return PublicProfile(**fields, initials=profile.initials)
+
+
+def to_profile_upserted(profile: Profile) -> ProfileUpserted:
+    """The ``profile.upserted`` payload: what matching needs, never contact details.
+
+    The name travels even for anonymous profiles (with ``anonymous=True``): a mentor
+    must see who asked once a request is sent, so consumers honour the flag on cards.
+    """
+    return ProfileUpserted(
+        profile_id=profile.id,
+        version=profile.version,
+        display_name=profile.display_name,
+        initials=profile.initials,
+        anonymous=profile.anonymous,
+        roles=profile.roles,
+        department=profile.department,
+        profession=profile.profession,
+        grade=profile.grade,
+        region=profile.region,
+        travel_regions=list(profile.travel_regions),
+        remote_ok=profile.remote_ok,
+        job_title=profile.job_title,
+        expertise=list(profile.expertise),
+        expertise_text=profile.expertise_text,
+        experience_text=profile.experience_text,
+        goals=list(profile.goals),
+        goals_text=profile.goals_text,
+        capacity=profile.capacity,
+        accepting_requests=profile.accepting_requests,
+    )
+
+
+class Account(BaseModel):
+    """Who can sign in: credentials and status, separate from the profile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    email: str = Field(description="As parsed: local part as typed, domain lower-case")
+    email_verified: bool = False
+    email_verified_at: datetime | None = None
+    password_hash: str | None = Field(
+        default=None, description="None until an imported coach claims"
+    )
+    is_admin: bool = False
+    created_at: datetime
+    claimed: bool = Field(default=True, description="False for imported coaches until they claim")
+
+    @classmethod
+    def register(
+        cls, account_id: str, email: EmailAddress, password_hash: str, *, now: datetime
+    ) -> Account:
+        """A self-registered account, waiting for its address to be verified."""
+        return cls(id=account_id, email=str(email), password_hash=password_hash, created_at=now)
+
+    @classmethod
+    def for_import(cls, account_id: str, email: EmailAddress, *, now: datetime) -> Account:
+        """An account made for an imported coach; it has no password until claimed."""
+        return cls(id=account_id, email=str(email), created_at=now, claimed=False)
+
+    @property
+    def email_key(self) -> str:
+        """The address lower-cased: one account per address whatever the case typed."""
+        return email_key(self.email)
+
+    @property
+    def roles(self) -> list[str]:
+        """Token roles: ``["member"]`` or ``["member", "admin"]``."""
+        return ["member", "admin"] if self.is_admin else ["member"]
+
+    @property
+    def can_sign_in(self) -> bool:
+        """Whether a password sign-in is possible (claimed and with a password)."""
+        return self.claimed and self.password_hash is not None
+
+    def verify_email(self, *, now: datetime) -> Account:
+        """The account with its address confirmed (idempotent)."""
+        if self.email_verified:
+            return self
+        return self.model_copy(update={"email_verified": True, "email_verified_at": now})
+
+    def with_password(self, password_hash: str) -> Account:
+        """The account with a new password hash (change, reset or rehash)."""
+        return self.model_copy(update={"password_hash": password_hash})
+
+    def claim(self, password_hash: str, *, now: datetime) -> Account:
+        """An imported account taken over through the emailed link, which proves the address."""
+        return (
+            self.with_password(password_hash)
+            .model_copy(update={"claimed": True})
+            .verify_email(now=now)
+        )
+
+    def grant_admin(self) -> Account:
+        """The account with the administrator role."""
+        return self.model_copy(update={"is_admin": True})
+
+
+def email_key(email: str) -> str:
+    """Lookup key for an address: lower-cased, surrounding spaces removed."""
+    return email.strip().lower()
+
+
+class ContactGrant(BaseModel):
+    """Permission for the two people of an accepted match to see each other's contact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match_id: str
+    mentee_id: str
+    mentor_id: str
+    active: bool = True
+    granted_at: datetime
+    ended_at: datetime | None = None
+
+    @classmethod
+    def from_accepted(cls, event: MatchAccepted, *, at: datetime) -> ContactGrant:
+        """The grant a ``match.accepted`` event creates."""
+        return cls(
+            match_id=event.match_id,
+            mentee_id=event.mentee_id,
+            mentor_id=event.mentor_id,
+            granted_at=at,
+        )
+
+    def allows(self, viewer_id: str, subject_id: str) -> bool:
+        """Whether ``viewer_id`` may see ``subject_id``'s contact details under this grant."""
+        people = {self.mentee_id, self.mentor_id}
+        return self.active and viewer_id != subject_id and {viewer_id, subject_id} == people
+
+    def end(self, *, at: datetime) -> ContactGrant:
+        """The grant after ``match.ended`` (idempotent)."""
+        if not self.active:
+            return self
+        return self.model_copy(update={"active": False, "ended_at": at})
+
+
+def contact_for(profile: Profile, viewer_id: str, grants: Iterable[ContactGrant]) -> Contact:
+    """The profile's contact details if ``viewer_id`` may see them.
+
+    The owner always may; anyone else needs an active grant linking them to the owner.
+
+    Raises:
+        ContactNotShared: No active accepted match between the two.
+    """
+    if viewer_id == profile.id or any(grant.allows(viewer_id, profile.id) for grant in grants):
+        return profile.contact
+    raise ContactNotShared(
+        "Contact details are shared only between the two people of an accepted match."
+    )

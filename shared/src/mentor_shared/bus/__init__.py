@@ -1,0 +1,1 @@
+"""The event bus: outbox and inbox stores, unit of work, Kafka relay and consumer."""

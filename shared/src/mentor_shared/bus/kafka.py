@@ -1,0 +1,121 @@
+"""Kafka clients built from settings: producer, topic admin, offset probe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from mentor_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
+
+
+def dead_letter_topic(topic: str) -> str:
+    """Where events that cannot be processed on ``topic`` are parked."""
+    return f"{topic}.dlq"
+
+
+def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    """``acks=all``; idempotence only where the broker supports it (a setting)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        linger_ms=5,
+        request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
+        retry_backoff_ms=200,
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> list[str]:
+    """Create the topics that are missing; returns the ones created.
+
+    Done before producing or subscribing so the development broker does not
+    auto-create them with a single partition.
+    """
+    wanted = sorted(set(topics))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-admin",
+        request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t not in existing]
+        if not missing:
+            return []
+        response = await admin.create_topics(
+            [
+                NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor)
+                for t in missing
+            ]
+        )
+        created = []
+        for topic, code, message in response.topic_errors:
+            if code == 0:
+                created.append(topic)
+            elif code != TOPIC_ALREADY_EXISTS:
+                raise RuntimeError(f"could not create topic {topic}: {code} {message}")
+        if created:
+            log.info("topics_created", topics=created)
+        return created
+    finally:
+        await admin.close()
+
+
+class OffsetProbe:
+    """Reads which topics exist and their end offsets, without joining a group."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def _client(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                client_id=f"{self._settings.service_name}-probe",
+                enable_auto_commit=False,
+                request_timeout_ms=int(self._settings.kafka_request_timeout_s * 1000),
+            )
+            await consumer.start()
+            self._consumer = consumer
+        return self._consumer
+
+    async def end_offsets(
+        self, partitions: Iterable[tuple[str, int]]
+    ) -> dict[tuple[str, int], int | None]:
+        """End offset of each partition; None where the topic or partition is gone."""
+        consumer = await self._client()
+        # A metadata request for *all* topics: naming a topic would make the
+        # development broker auto-create it and hide the loss.
+        metadata = await consumer._client.fetch_all_metadata()
+        result: dict[tuple[str, int], int | None] = {}
+        present = []
+        for topic, partition in partitions:
+            known = metadata.partitions_for_topic(topic)
+            if known is None or partition not in known:
+                result[(topic, partition)] = None
+            else:
+                present.append(TopicPartition(topic, partition))
+        if present:
+            timeout = self._settings.kafka_request_timeout_s
+            offsets = await asyncio.wait_for(consumer.end_offsets(present), timeout)
+            for tp, offset in offsets.items():
+                result[(tp.topic, tp.partition)] = offset
+        return result
+
+    async def close(self) -> None:
+        """Close the client."""
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None

@@ -1,0 +1,186 @@
+"""Outbox, inbox and unit of work on MongoDB (production store).
+
+Needs a replica set: state, outbox and inbox are written in one multi-document
+transaction. Outbox order comes from a counter document incremented inside the
+transaction, so concurrent writers serialise on it (a write conflict aborts and
+the caller retries, as MongoDB's transaction API expects).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
+
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from mentor_shared.bus.records import (
+    OutboxCounts,
+    OutboxRecord,
+    PartitionMarks,
+    outbox_fields,
+)
+from mentor_shared.events.envelope import Envelope
+
+Document = dict[str, Any]
+
+
+async def ensure_bus_indexes(db: AsyncDatabase[Document]) -> None:
+    """Indexes the outbox and inbox rely on (idempotent)."""
+    await db.outbox.create_index([("sent_at", ASCENDING), ("_id", ASCENDING)])
+    await db.outbox.create_index("event_id", unique=True)
+
+
+class MongoOutboxStore:
+    """The relay's view of a service's MongoDB outbox."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+
+    async def unsent(self, limit: int) -> list[OutboxRecord]:
+        """Unsent records in write order."""
+        cursor = self._db.outbox.find({"sent_at": None}).sort("_id", ASCENDING).limit(limit)
+        return [
+            OutboxRecord(
+                seq=doc["_id"],
+                event_id=doc["event_id"],
+                topic=doc["topic"],
+                key=doc["key"],
+                payload=bytes(doc["payload"]),
+                headers=OutboxRecord.headers_from_json(doc["headers"]),
+            )
+            async for doc in cursor
+        ]
+
+    async def mark_sent(self, seqs: Sequence[int], marks: Mapping[tuple[str, int], int]) -> None:
+        """Mark records sent and raise the partition marks."""
+        now = time.time()
+        await self._db.outbox.update_many({"_id": {"$in": list(seqs)}}, {"$set": {"sent_at": now}})
+        for (topic, partition), offset in marks.items():
+            await self._db.outbox_marks.update_one(
+                {"_id": f"{topic}:{partition}"},
+                {
+                    "$max": {"next_offset": offset},
+                    "$set": {"topic": topic, "partition": partition},
+                },
+                upsert=True,
+            )
+
+    async def partition_marks(self) -> PartitionMarks:
+        """Next offset per partition the broker should hold."""
+        return {
+            (doc["topic"], doc["partition"]): doc["next_offset"]
+            async for doc in self._db.outbox_marks.find({})
+        }
+
+    async def requeue_retained(self, since: float) -> int:
+        """Mark records sent since ``since`` unsent again and forget the marks."""
+        result = await self._db.outbox.update_many(
+            {"sent_at": {"$gte": since}}, {"$set": {"sent_at": None}}
+        )
+        await self._db.outbox_marks.delete_many({})
+        return result.modified_count
+
+    async def purge_sent_before(self, before: float) -> int:
+        """Drop sent records older than the retention window."""
+        result = await self._db.outbox.delete_many({"sent_at": {"$lt": before, "$ne": None}})
+        return result.deleted_count
+
+    async def counts(self) -> OutboxCounts:
+        """Unsent and retained totals."""
+        unsent = await self._db.outbox.count_documents({"sent_at": None})
+        retained = await self._db.outbox.count_documents({"sent_at": {"$ne": None}})
+        return OutboxCounts(unsent=unsent, retained=retained)
+
+
+class MongoUnitOfWork:
+    """A multi-document transaction with outbox and inbox.
+
+    Services subclass it and build their repositories on ``self.db`` and
+    ``self.session`` in :meth:`open_repositories`.
+    """
+
+    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+        self.client = client
+        self.db: AsyncDatabase[Document] = client[database]
+        self._session: AsyncClientSession | None = None
+        self._events: list[Envelope] = []
+        self.committed_events: list[Envelope] = []
+
+    @property
+    def session(self) -> AsyncClientSession:
+        """The session of the open transaction."""
+        if self._session is None:
+            raise RuntimeError("unit of work is not open")
+        return self._session
+
+    def open_repositories(self) -> None:
+        """Build the service's repositories (override)."""
+
+    async def __aenter__(self) -> Self:
+        self._session = self.client.start_session()
+        await self._session.start_transaction()
+        self._events = []
+        self.committed_events = []
+        self.open_repositories()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            try:
+                if session.in_transaction:
+                    await session.abort_transaction()
+            finally:
+                await session.end_session()
+
+    def add_event(self, event: Envelope) -> None:
+        """Queue an event for the outbox."""
+        self._events.append(event)
+
+    async def record_inbox(self, consumer: str, event_id: str) -> bool:
+        """Remember a processed event; False if it was already there.
+
+        A duplicate-key insert would abort the whole transaction, so look first;
+        a concurrent twin makes the transaction conflict and retry instead.
+        """
+        key = f"{consumer}:{event_id}"
+        if await self.db.inbox.find_one({"_id": key}, session=self.session) is not None:
+            return False
+        await self.db.inbox.insert_one(
+            {"_id": key, "processed_at": time.time()}, session=self.session
+        )
+        return True
+
+    async def commit(self) -> None:
+        """Write queued events to the outbox and commit the transaction."""
+        session = self.session
+        now = time.time()
+        for event in self._events:
+            counter = await self.db.counters.find_one_and_update(
+                {"_id": "outbox"},
+                {"$inc": {"seq": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            assert counter is not None  # upsert with ReturnDocument.AFTER always returns one
+            event_id, topic, key, payload, headers = outbox_fields(event)
+            await self.db.outbox.insert_one(
+                {
+                    "_id": counter["seq"],
+                    "event_id": event_id,
+                    "topic": topic,
+                    "key": key,
+                    "payload": payload,
+                    "headers": headers,
+                    "created_at": now,
+                    "sent_at": None,
+                },
+                session=session,
+            )
+        await session.commit_transaction()
+        self.committed_events, self._events = self._events, []
+        await self.__aexit__(None, None, None)

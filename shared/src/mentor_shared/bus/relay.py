@@ -1,0 +1,211 @@
+"""Publishes outbox records to Kafka in order and recovers from broker data loss.
+
+The relay publishes unsent records in write order (so per key, per partition,
+in order), marks them sent with the offsets the broker gave them, and keeps sent
+records for a retention window. Every few seconds it compares what it wrote
+with what the broker holds; when topics are gone or end offsets fell below its
+marks (the development broker restarted empty, or a production cluster lost
+data), it recreates the topics, waits for consumers to rejoin, and re-publishes
+everything retained. Consumers de-duplicate through their inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from mentor_shared.bus.kafka import OffsetProbe, ensure_topics, make_producer
+from mentor_shared.bus.records import OutboxRecord, OutboxStore
+from mentor_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class RelayProgress:
+    """What the relay has done, for /readyz and the operator tool."""
+
+    published: int = 0
+    republished: int = 0
+    recoveries: int = 0
+    last_publish_at: float | None = None
+    last_check_at: float | None = None
+    last_error: str | None = None
+    healthy: bool = True
+    errors: list[str] = field(default_factory=list)
+
+
+class OutboxRelay:
+    """Moves a service's outbox to Kafka (one relay per service process)."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        store: OutboxStore,
+        topics: list[str],
+        wakeup: asyncio.Event | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._topics = topics
+        self.wakeup = wakeup or asyncio.Event()
+        self.progress = RelayProgress()
+        self._producer: AIOKafkaProducer | None = None
+        self._probe = OffsetProbe(settings)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lock = asyncio.Lock()
+        self._paused_until = 0.0
+
+    async def start(self) -> None:
+        """Connect, create missing topics, check for loss, and start the loops."""
+        await ensure_topics(self._settings, self._topics)
+        self._producer = make_producer(self._settings)
+        await self._producer.start()
+        await self.check_broker()
+        self._tasks = [
+            asyncio.create_task(self._publish_loop(), name="outbox-publish"),
+            asyncio.create_task(self._check_loop(), name="outbox-check"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop the loops and close the clients (unsent records stay in the outbox)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        await self._probe.close()
+
+    async def _publish_loop(self) -> None:
+        interval = self._settings.outbox_poll_interval_s
+        while True:
+            try:
+                published = await self.publish_pending()
+            except (KafkaError, TimeoutError, OSError) as exc:
+                self._record_error("outbox_publish_failed", exc)
+                await asyncio.sleep(1.0)
+                continue
+            if published == 0:
+                self.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=interval * 20)
+
+    async def _check_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.broker_check_interval_s)
+            try:
+                await self.check_broker()
+                await self._purge()
+            except (KafkaError, TimeoutError, OSError) as exc:
+                self._record_error("broker_check_failed", exc)
+
+    def _record_error(self, event: str, exc: BaseException) -> None:
+        self.progress.last_error = f"{type(exc).__name__}: {exc}"
+        self.progress.healthy = False
+        log.warning(event, error=self.progress.last_error)
+
+    async def publish_pending(self) -> int:
+        """Publish every unsent record, in order; returns how many were published."""
+        if time.monotonic() < self._paused_until:
+            return 0
+        total = 0
+        async with self._lock:
+            while True:
+                records = await self._store.unsent(BATCH_SIZE)
+                if not records:
+                    break
+                await self._publish_batch(records)
+                total += len(records)
+        if total:
+            self.progress.published += total
+            self.progress.last_publish_at = time.time()
+            self.progress.healthy = True
+        return total
+
+    async def _publish_batch(self, records: list[OutboxRecord]) -> None:
+        producer = self._producer
+        if producer is None:
+            raise RuntimeError("relay is not started")
+        futures = [
+            await producer.send(
+                record.topic,
+                value=record.payload,
+                key=record.key.encode(),
+                headers=list(record.headers),
+            )
+            for record in records
+        ]
+        results = await asyncio.wait_for(
+            asyncio.gather(*futures, return_exceptions=True),
+            timeout=self._settings.kafka_request_timeout_s * 2,
+        )
+        sent: list[int] = []
+        marks: dict[tuple[str, int], int] = {}
+        failed_keys: set[tuple[str, str]] = set()
+        first_error: BaseException | None = None
+        for record, result in zip(records, results, strict=True):
+            if isinstance(result, BaseException) or (record.topic, record.key) in failed_keys:
+                # Later records of the same key wait for the failed one: order per key.
+                failed_keys.add((record.topic, record.key))
+                first_error = first_error or (result if isinstance(result, BaseException) else None)
+                continue
+            sent.append(record.seq)
+            tp = (result.topic, result.partition)
+            # The mark is the first offset this batch wrote, plus one: the
+            # development broker reports a partition's end as the base offset of
+            # its last record batch + 1, so the true end cannot be compared.
+            marks[tp] = min(marks.get(tp, result.offset + 1), result.offset + 1)
+        if sent:
+            await self._store.mark_sent(sent, marks)
+        if first_error is not None:
+            raise first_error
+
+    async def check_broker(self) -> bool:
+        """Compare the broker with what was written; recover if it lost data."""
+        marks = await self._store.partition_marks()
+        self.progress.last_check_at = time.time()
+        if not marks:
+            return False
+        ends = await self._probe.end_offsets(marks.keys())
+        lost = {tp: (mark, ends[tp]) for tp, mark in marks.items() if (ends[tp] or 0) < mark}
+        if not lost:
+            return False
+        await self._recover(lost)
+        return True
+
+    async def _recover(self, lost: dict[tuple[str, int], tuple[int, int | None]]) -> None:
+        log.warning(
+            "broker_data_loss_detected",
+            partitions=len(lost),
+            sample={
+                f"{t}:{p}": {"written": m, "found": e} for (t, p), (m, e) in list(lost.items())[:5]
+            },
+        )
+        async with self._lock:
+            await ensure_topics(self._settings, self._topics)
+            since = time.time() - self._settings.outbox_retention_days * 86400
+            requeued = await self._store.requeue_retained(since)
+            # Let consumers notice the lost group and rejoin from the start before
+            # anything new lands beyond their old positions.
+            self._paused_until = time.monotonic() + self._settings.broker_recovery_settle_s
+        self.progress.recoveries += 1
+        self.progress.republished += requeued
+        log.warning("outbox_requeued_after_loss", records=requeued)
+
+    async def _purge(self) -> None:
+        before = time.time() - self._settings.outbox_retention_days * 86400
+        purged = await self._store.purge_sent_before(before)
+        if purged:
+            log.info("outbox_purged", records=purged)

@@ -1,0 +1,175 @@
+"""Outbox, inbox and unit of work on SQLite (the embedded default store)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Self
+
+import aiosqlite
+
+from mentor_shared.bus.records import (
+    OutboxCounts,
+    OutboxRecord,
+    PartitionMarks,
+    outbox_fields,
+)
+from mentor_shared.events.envelope import Envelope
+from mentor_shared.storage.sqlite import SqliteDatabase
+
+BUS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    key TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    headers TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_sent_at ON outbox (sent_at);
+CREATE TABLE IF NOT EXISTS outbox_marks (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS inbox (
+    consumer TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    processed_at REAL NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+);
+"""
+
+
+class SqliteOutboxStore:
+    """The relay's view of a service's SQLite outbox."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def unsent(self, limit: int) -> list[OutboxRecord]:
+        """Unsent records in write order."""
+        rows = await self._db.fetchall(
+            "SELECT seq, event_id, topic, key, payload, headers FROM outbox "
+            "WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
+            (limit,),
+        )
+        return [
+            OutboxRecord(
+                seq=row["seq"],
+                event_id=row["event_id"],
+                topic=row["topic"],
+                key=row["key"],
+                payload=bytes(row["payload"]),
+                headers=OutboxRecord.headers_from_json(row["headers"]),
+            )
+            for row in rows
+        ]
+
+    async def mark_sent(self, seqs: Sequence[int], marks: Mapping[tuple[str, int], int]) -> None:
+        """Mark records sent and raise the partition marks."""
+        now = time.time()
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, seq) for seq in seqs]
+            )
+            await conn.executemany(
+                "INSERT INTO outbox_marks (topic, partition, next_offset) VALUES (?, ?, ?) "
+                "ON CONFLICT (topic, partition) DO UPDATE SET "
+                "next_offset = max(next_offset, excluded.next_offset)",
+                [(topic, partition, offset) for (topic, partition), offset in marks.items()],
+            )
+
+    async def partition_marks(self) -> PartitionMarks:
+        """Next offset per partition the broker should hold."""
+        rows = await self._db.fetchall("SELECT topic, partition, next_offset FROM outbox_marks")
+        return {(row["topic"], row["partition"]): row["next_offset"] for row in rows}
+
+    async def requeue_retained(self, since: float) -> int:
+        """Mark records sent since ``since`` unsent again and forget the marks."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET sent_at = NULL WHERE sent_at >= ?", (since,)
+            )
+            await conn.execute("DELETE FROM outbox_marks")
+            return cursor.rowcount
+
+    async def purge_sent_before(self, before: float) -> int:
+        """Drop sent records older than the retention window."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM outbox WHERE sent_at < ?", (before,))
+            return cursor.rowcount
+
+    async def counts(self) -> OutboxCounts:
+        """Unsent and retained totals."""
+        row = await self._db.fetchone(
+            "SELECT sum(sent_at IS NULL) AS unsent, sum(sent_at IS NOT NULL) AS retained "
+            "FROM outbox"
+        )
+        assert row is not None
+        return OutboxCounts(unsent=row["unsent"] or 0, retained=row["retained"] or 0)
+
+
+class SqliteUnitOfWork:
+    """A write transaction on the service's SQLite file, with outbox and inbox.
+
+    Services subclass it and build their repositories on ``self.conn`` in
+    :meth:`open_repositories`.
+    """
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+        self._conn: aiosqlite.Connection | None = None
+        self._events: list[Envelope] = []
+        self.committed_events: list[Envelope] = []
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The connection of the open transaction."""
+        if self._conn is None:
+            raise RuntimeError("unit of work is not open")
+        return self._conn
+
+    def open_repositories(self) -> None:
+        """Build the service's repositories on :attr:`conn` (override)."""
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self.db.begin()
+        self._events = []
+        self.committed_events = []
+        self.open_repositories()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._conn is not None:
+            self._conn = None
+            await self.db.end(commit=False)
+
+    def add_event(self, event: Envelope) -> None:
+        """Queue an event for the outbox."""
+        self._events.append(event)
+
+    async def record_inbox(self, consumer: str, event_id: str) -> bool:
+        """Remember a processed event; False if it was already there."""
+        cursor = await self.conn.execute(
+            "INSERT OR IGNORE INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, ?)",
+            (consumer, event_id, time.time()),
+        )
+        return cursor.rowcount == 1
+
+    async def commit(self) -> None:
+        """Write queued events to the outbox and commit."""
+        conn = self.conn
+        now = time.time()
+        await conn.executemany(
+            "INSERT INTO outbox (event_id, topic, key, payload, headers, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(*outbox_fields(event), now) for event in self._events],
+        )
+        self._conn = None
+        await self.db.end(commit=True)
+        self.committed_events, self._events = self._events, []

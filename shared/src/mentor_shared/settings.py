@@ -1,0 +1,92 @@
+"""Settings every service shares, read from environment variables.
+
+Each service subclasses :class:`ServiceSettings` and adds its own fields. The same
+variable names work for ``make run``, the tests and the containers (DESIGN.md,
+"Running it").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password"})
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; environment variables are upper-case field names."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    log_json: bool | None = Field(
+        default=None, description="JSON logs; defaults to on in production, off otherwise"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    data_dir: Path = Path(".data")
+    mongodb_uri: str | None = None
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer; on for Apache Kafka, off for the development broker",
+    )
+    kafka_partitions: int = 6
+    kafka_replication_factor: int = 1
+    kafka_request_timeout_s: float = 10.0
+    kafka_fetch_max_wait_ms: int = Field(
+        default=10, description="Low: the development broker holds every fetch this long"
+    )
+    consumer_max_attempts: int = 5
+    consumer_retry_backoff_s: float = 0.2
+    outbox_retention_days: float = 7.0
+    outbox_poll_interval_s: float = 0.05
+    broker_check_interval_s: float = 2.0
+    broker_recovery_settle_s: float = Field(
+        default=8.0,
+        description="After recreating lost topics, wait this long so consumers rejoin first",
+    )
+
+    profile_url: str = "http://127.0.0.1:8001"
+    jwks_url: str | None = None
+    jwt_issuer: str = "mentor-match"
+    jwt_audience: str = "mentor-match"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "Mentor Match <no-reply@mentor-match.service.gov.uk>"
+
+    @property
+    def log_as_json(self) -> bool:
+        """JSON logs in production unless told otherwise."""
+        return self.environment == "production" if self.log_json is None else self.log_json
+
+    @property
+    def resolved_jwks_url(self) -> str:
+        """Where the profile service publishes its signing keys."""
+        return self.jwks_url or f"{self.profile_url.rstrip('/')}/.well-known/jwks.json"
+
+    def sqlite_path(self) -> Path:
+        """The service's own SQLite file under the data folder."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir / f"{self.service_name}.sqlite3"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> ServiceSettings:
+        if self.environment == "production":
+            for name, value in self.secret_fields().items():
+                if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:
+                    raise ValueError(f"{name} must be set to a real secret in production")
+        return self
+
+    def secret_fields(self) -> dict[str, str | None]:
+        """Secrets that must not keep a placeholder value in production (override)."""
+        return {}

@@ -1,0 +1,1 @@
+"""Storage connections: SQLite (embedded default) and MongoDB (production)."""

@@ -1,0 +1,1 @@
+"""HTTP mechanism every service shares: app factory, errors, middleware, health."""
