@@ -35,7 +35,7 @@ import jwt
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mentor_shared.settings import ServiceSettings
@@ -376,8 +376,28 @@ async def get_principal(
     """
     if credentials is None:
         raise Unauthorized("Sign in to continue", code="not_authenticated")
+    return await _verify(request, credentials.credentials)
+
+
+async def get_stream_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    access_token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Principal:
+    """Like :func:`get_principal`, but also accepts ``?access_token=`` for SSE.
+
+    Browsers' ``EventSource`` cannot send headers. The query string never
+    reaches the logs (the request middleware logs the path only).
+    """
+    token = credentials.credentials if credentials is not None else access_token
+    if not token:
+        raise Unauthorized("Sign in to continue", code="not_authenticated")
+    return await _verify(request, token)
+
+
+async def _verify(request: Request, token: str) -> Principal:
     try:
-        principal = await _key_set(request).verify_token(credentials.credentials)
+        principal = await _key_set(request).verify_token(token)
     except TokenExpired as exc:
         raise Unauthorized(
             "Your sign-in has expired", code="token_expired", bearer_error="invalid_token"
@@ -404,3 +424,4 @@ async def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 AdminPrincipal = Annotated[Principal, Depends(get_admin)]
+StreamPrincipal = Annotated[Principal, Depends(get_stream_principal)]

@@ -23,6 +23,17 @@ PUBLIC_MATCH_TOPIC = "public.match-events"
 
 MatchRole = Literal["mentor", "coach"]
 
+# Grade codes as profiles and events carry them, most junior first. Part of the
+# contract: matching's grade rule and the public events' grade bands use it.
+GRADE_ORDER: tuple[str, ...] = (
+    "AA", "AO", "EO", "HEO", "SEO", "G7", "G6", "SCS1", "SCS2", "SCS3", "SCS4",
+)  # fmt: skip
+
+
+def grade_rank(code: str | None) -> int | None:
+    """Position of a grade in :data:`GRADE_ORDER` (None when unknown or unset)."""
+    return GRADE_ORDER.index(code) if code in GRADE_ORDER else None
+
 
 # --- account (restricted: the only topic an email address travels on) ---------
 

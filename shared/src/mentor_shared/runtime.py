@@ -1,0 +1,160 @@
+"""What a service process runs besides its routes: its store, outbox relay and consumers.
+
+Each service's ``bootstrap`` opens its store with :func:`open_sqlite_store` or
+:func:`open_mongo_store`, builds a :class:`ServiceRuntime`, registers its
+consumers, and hands the runtime to the FastAPI lifespan, which starts and
+stops it and registers its readiness checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from mentor_shared.bus.consumer import AfterCommit, EventConsumer, EventHandler
+from mentor_shared.bus.mongo_store import MongoOutboxStore, ensure_bus_indexes
+from mentor_shared.bus.records import OutboxStore, UnitOfWork
+from mentor_shared.bus.relay import OutboxRelay
+from mentor_shared.bus.sqlite_store import BUS_SCHEMA, SqliteOutboxStore
+from mentor_shared.settings import ServiceSettings
+from mentor_shared.storage.mongo import mongo_client, mongo_ping
+from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.web.health import CheckResult, ReadinessRegistry
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Store:
+    """A service's open store, whichever database is behind it."""
+
+    kind: str
+    outbox: OutboxStore
+    ping: Callable[[], Awaitable[bool]]
+    close: Callable[[], Awaitable[None]]
+    commit_signals: list[asyncio.Event] = field(default_factory=list)
+    handle: Any = None
+    """The SqliteDatabase or the MongoDB database, for the service's repositories."""
+
+
+async def open_sqlite_store(settings: ServiceSettings, schema: Sequence[str]) -> Store:
+    """The service's SQLite file with the bus tables and its own schema."""
+    db = await SqliteDatabase(settings.sqlite_path(), [BUS_SCHEMA, *schema]).open()
+    return Store(
+        kind="sqlite",
+        outbox=SqliteOutboxStore(db),
+        ping=db.ping,
+        close=db.close,
+        commit_signals=db.commit_listeners,
+        handle=db,
+    )
+
+
+async def open_mongo_store(settings: ServiceSettings, database: str) -> Store:
+    """The service's MongoDB database (needs a replica set for transactions)."""
+    assert settings.mongodb_uri is not None
+    client: Any = mongo_client(settings.mongodb_uri)
+    db = client[database]
+    await ensure_bus_indexes(db)
+
+    async def close() -> None:
+        await client.close()
+
+    async def ping() -> bool:
+        return await mongo_ping(client)
+
+    return Store(kind="mongodb", outbox=MongoOutboxStore(db), ping=ping, close=close, handle=db)
+
+
+class ServiceRuntime:
+    """The store, the outbox relay and the consumers of one service process."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        store: Store,
+        *,
+        publishes: Sequence[str],
+        uow_factory: Callable[[], UnitOfWork],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.uow_factory = uow_factory
+        self.relay = OutboxRelay(settings, store.outbox, topics=list(publishes))
+        store.commit_signals.append(self.relay.wakeup)
+        self.consumers: list[EventConsumer] = []
+        self._started = False
+
+    def add_consumer(
+        self,
+        group_id: str,
+        topics: Sequence[str],
+        handler: EventHandler,
+        *,
+        after_commit: AfterCommit | None = None,
+    ) -> EventConsumer:
+        """Register a consumer group member; started with the runtime."""
+        consumer = EventConsumer(
+            self.settings,
+            group_id=group_id,
+            topics=topics,
+            handler=handler,
+            uow_factory=self.uow_factory,
+            after_commit=after_commit,
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    async def start(self) -> None:
+        """Start the relay, then the consumers."""
+        await self.relay.start()
+        for consumer in self.consumers:
+            await consumer.start()
+        self._started = True
+        log.info("runtime_started", store=self.store.kind, consumers=len(self.consumers))
+
+    async def stop(self) -> None:
+        """Stop consumers and relay, then close the store."""
+        for consumer in self.consumers:
+            await consumer.stop()
+        await self.relay.stop()
+        await self.store.close()
+        self._started = False
+
+    def register_readiness(self, registry: ReadinessRegistry) -> None:
+        """Add store, broker and consumer checks to a service's /readyz."""
+        registry.add(self.check_store)
+        registry.add(self.check_broker)
+        registry.add(self.check_consumers)
+
+    async def check_store(self) -> CheckResult:
+        """The store answers."""
+        return CheckResult("store", await self.store.ping(), {"kind": self.store.kind})
+
+    async def check_broker(self) -> CheckResult:
+        """The relay can reach the broker and is publishing."""
+        progress = self.relay.progress
+        counts = await self.store.outbox.counts()
+        return CheckResult(
+            "broker",
+            self._started and progress.healthy,
+            {
+                "outbox_unsent": counts.unsent,
+                "published": progress.published,
+                "recoveries": progress.recoveries,
+                "last_error": progress.last_error,
+            },
+        )
+
+    async def check_consumers(self) -> CheckResult:
+        """Every consumer is running and polling."""
+        results = [consumer.readiness() for consumer in self.consumers]
+        return CheckResult(
+            "consumers",
+            all(ok for ok, _ in results),
+            {detail["group"]: detail for _, detail in results},
+        )
