@@ -47,7 +47,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 .PHONY: docs
 docs: $(STAMP) ## Generate docs/asyncapi.yaml and the OpenAPI documents
-	$(BIN)/python -m mentor_shared.events.asyncapi docs/asyncapi.yaml
+	$(BIN)/python -m mentor_shared.events.asyncapi docs/asyncapi.yaml --snapshots tests/contracts/snapshots
 
 .PHONY: bench
 bench: $(STAMP) ## Run every benchmark and write bench/results/summary.json

@@ -57,6 +57,9 @@ class _AccountTokenEvent(EventData):
     display_name: str
     token: str = Field(description="Single-use token for the emailed link")
     expires_at: datetime
+    link: str | None = Field(
+        default=None, description="The page the email should link to, token included"
+    )
 
 
 class AccountVerificationRequested(_AccountTokenEvent):

@@ -154,3 +154,30 @@ class EmailAlreadyRegistered(Conflict):
     """An account with this address exists."""
 
     code = "email_already_registered"
+
+
+# --- account lifecycle ----------------------------------------------------------
+
+
+class EmailNotVerified(Forbidden):
+    """The password is right but the address has not been confirmed yet."""
+
+    code = "email_not_verified"
+
+
+class WrongCurrentPassword(InvalidInput):
+    """A password change gave the wrong current password."""
+
+    code = "wrong_current_password"
+
+
+class AccountNotFound(NotFound):
+    """The signed-in account no longer exists (erased)."""
+
+    code = "account_not_found"
+
+
+class ProfileNotFound(NotFound):
+    """No profile has this id."""
+
+    code = "profile_not_found"

@@ -10,6 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from mentor_shared.bus.records import UnitOfWork
+from profile_service.domain.account_tokens import AccountToken, TokenPurpose
+from profile_service.domain.allowlist import AllowedDomains
+from profile_service.domain.directory import DirectoryQuery, ProfileStats
+from profile_service.domain.model import Account, ContactGrant, Profile
+from profile_service.domain.tokens import RefreshToken
+
 
 class PasswordHasher(Protocol):
     """Hashes and checks passwords.
@@ -64,3 +71,167 @@ class AccessTokenIssuer(Protocol):
     def jwks(self) -> dict[str, Any]:
         """The JSON Web Key Set served at ``/.well-known/jwks.json``."""
         ...
+
+
+class AccountRepository(Protocol):
+    """Accounts (credentials and status)."""
+
+    async def get(self, account_id: str) -> Account | None:
+        """The account with this id, or None."""
+        ...
+
+    async def get_by_email(self, email: str) -> Account | None:
+        """The account with this address (any case), or None."""
+        ...
+
+    async def save(self, account: Account) -> None:
+        """Insert or replace an account."""
+        ...
+
+    async def delete(self, account_id: str) -> None:
+        """Remove an account (no error if absent)."""
+        ...
+
+
+class ProfileRepository(Protocol):
+    """Profiles, including contact details."""
+
+    async def get(self, profile_id: str) -> Profile | None:
+        """The profile with this id, or None."""
+        ...
+
+    async def save(self, profile: Profile) -> None:
+        """Insert or replace a profile."""
+        ...
+
+    async def delete(self, profile_id: str) -> None:
+        """Remove a profile (no error if absent)."""
+        ...
+
+    async def search(self, query: DirectoryQuery) -> list[Profile]:
+        """Profiles matching ``query`` ordered by name then id, after ``query.after``.
+
+        Returns at most ``query.limit + 1`` profiles so the caller can tell whether
+        another page follows.
+        """
+        ...
+
+    async def stats(self) -> ProfileStats:
+        """Counts of people, roles and departments (accounts joined with profiles)."""
+        ...
+
+
+class RefreshTokenRepository(Protocol):
+    """Refresh tokens, stored by hash."""
+
+    async def add(self, token: RefreshToken) -> None:
+        """Store a new token."""
+        ...
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        """The token with this hash, or None."""
+        ...
+
+    async def save(self, token: RefreshToken) -> None:
+        """Replace a stored token (rotation, revocation)."""
+        ...
+
+    async def revoke_family(self, family_id: str, at: datetime) -> int:
+        """Revoke every live token of a family; returns how many were revoked."""
+        ...
+
+    async def revoke_for_account(self, account_id: str, at: datetime) -> int:
+        """Revoke every live token of an account; returns how many were revoked."""
+        ...
+
+    async def list_for_account(self, account_id: str) -> list[RefreshToken]:
+        """Every token of an account (for the export)."""
+        ...
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account (erasure)."""
+        ...
+
+
+class AccountTokenRepository(Protocol):
+    """Single-use emailed tokens (verify, reset, claim), stored by hash."""
+
+    async def add(self, token: AccountToken) -> None:
+        """Store a new token."""
+        ...
+
+    async def get_by_hash(self, token_hash: str) -> AccountToken | None:
+        """The token with this hash, or None."""
+        ...
+
+    async def save(self, token: AccountToken) -> None:
+        """Replace a stored token (spent)."""
+        ...
+
+    async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
+        """Mark every unused token of this purpose used (a newer link replaces them)."""
+        ...
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account (erasure)."""
+        ...
+
+
+class ContactGrantRepository(Protocol):
+    """Contact grants made by accepted matches."""
+
+    async def get(self, match_id: str) -> ContactGrant | None:
+        """The grant of a match, or None."""
+        ...
+
+    async def save(self, grant: ContactGrant) -> None:
+        """Insert or replace a grant."""
+        ...
+
+    async def for_person(self, person_id: str) -> list[ContactGrant]:
+        """Every grant where the person is the mentee or the mentor."""
+        ...
+
+    async def delete_for_person(self, person_id: str) -> int:
+        """Remove every grant naming the person on either side; returns how many."""
+        ...
+
+
+class AllowedDomainRepository(Protocol):
+    """The email-domain allow-list, kept as data."""
+
+    async def get(self) -> AllowedDomains | None:
+        """The list, or None before it was first seeded."""
+        ...
+
+    async def replace(self, domains: AllowedDomains) -> None:
+        """Store the whole list."""
+        ...
+
+
+class SignInAttemptRepository(Protocol):
+    """Failed sign-ins per address, for the lockout."""
+
+    async def failures_since(self, email: str, since: datetime) -> list[datetime]:
+        """Times of failures for this address (any case) after ``since``."""
+        ...
+
+    async def record_failure(self, email: str, at: datetime) -> None:
+        """Remember a failed sign-in for the address."""
+        ...
+
+    async def clear(self, email: str) -> None:
+        """Forget the address's failures (after a success, a reset or an erasure)."""
+        ...
+
+
+class ProfileUnitOfWork(UnitOfWork, Protocol):
+    """The profile service's transaction with its repositories."""
+
+    accounts: AccountRepository
+    profiles: ProfileRepository
+    refresh_tokens: RefreshTokenRepository
+    account_tokens: AccountTokenRepository
+    grants: ContactGrantRepository
+    domains: AllowedDomainRepository
+    sign_in_attempts: SignInAttemptRepository

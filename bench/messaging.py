@@ -1,0 +1,239 @@
+"""Messaging throughput and live-delivery latency, through a real server process.
+
+Starts the embedded broker, a tiny JWKS endpoint (standing in for the profile
+service) and ``python -m messaging_service`` as its own process on SQLite, opens
+one conversation through a ``match.requested`` event, subscribes to its SSE
+stream as the mentor, then POSTs messages as the mentee with N concurrent
+clients. Prints JSON: messages/s accepted by POST, messages/s delivered to the
+stream subscriber, and POST-start -> SSE-receipt latency percentiles.
+
+The per-person rate limit is raised for the run (MESSAGE_RATE_LIMIT), otherwise
+it would cap the sender at 30 messages a minute.
+
+    .venv/bin/python bench/messaging.py [--messages 3000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import jwt
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from mentor_shared.auth import ed25519_public_jwk
+from mentor_shared.events import new_event
+from mentor_shared.events.schemas import MatchRequested
+from mentor_shared.testing.broker import EmbeddedBroker, free_port
+
+KID = "bench-key"
+
+
+def serve_jwks(document: dict[str, Any]) -> tuple[ThreadingHTTPServer, int]:
+    body = json.dumps(document).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def token(key: Ed25519PrivateKey, sub: str) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": sub,
+        "iss": "mentor-match",
+        "aud": "mentor-match",
+        "iat": now,
+        "exp": now + 3600,
+        "jti": str(uuid.uuid4()),
+        "roles": ["member"],
+    }
+    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": KID})
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def run(messages: int, concurrency: int) -> dict[str, Any]:
+    key = Ed25519PrivateKey.generate()
+    jwks_server, jwks_port = serve_jwks({"keys": [ed25519_public_jwk(KID, key.public_key())]})
+    broker = EmbeddedBroker().start()
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="messaging-bench-")
+    env = {
+        **os.environ,
+        "MESSAGING_PORT": str(port),
+        "DATA_DIR": data_dir,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "PROFILE_URL": f"http://127.0.0.1:{jwks_port}",
+        "MESSAGE_RATE_LIMIT": str(messages * 10),
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
+        [sys.executable, "-m", "messaging_service"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    mentee, mentor = f"bench-mentee-{uuid.uuid4()}", f"bench-mentor-{uuid.uuid4()}"
+    mentee_auth = {"Authorization": f"Bearer {token(key, mentee)}"}
+    mentor_token = token(key, mentor)
+    try:
+        limits = httpx.Limits(max_connections=concurrency + 4)
+        async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start")
+                await asyncio.sleep(0.1)
+
+            match_id = f"bench-match-{uuid.uuid4()}"
+            producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+            await producer.start()
+            envelope = new_event(
+                MatchRequested(
+                    match_id=match_id,
+                    mentee_id=mentee,
+                    mentor_id=mentor,
+                    message="bench opening",
+                    expires_at=datetime.now(UTC) + timedelta(days=14),
+                ),
+                subject=match_id,
+                source="bench",
+            )
+            await producer.send_and_wait("match", envelope.to_bytes(), key=match_id.encode())
+            await producer.stop()
+            conversation_id = None
+            deadline = time.monotonic() + 60
+            while conversation_id is None:
+                items = (await client.get("/v1/conversations", headers=mentee_auth)).json()["items"]
+                conversation_id = next((c["id"] for c in items if c["match_id"] == match_id), None)
+                if time.monotonic() > deadline:
+                    raise RuntimeError("conversation was not opened")
+                await asyncio.sleep(0.1)
+
+            started: dict[str, float] = {}
+            received: dict[str, float] = {}
+            stream_open = asyncio.Event()
+            all_received = asyncio.Event()
+
+            async def listen() -> None:
+                async with (
+                    httpx.AsyncClient(base_url=base, timeout=None) as sse,
+                    sse.stream(
+                        "GET",
+                        f"/v1/conversations/{conversation_id}/stream",
+                        params={"access_token": mentor_token},
+                    ) as response,
+                ):
+                    async for line in response.aiter_lines():
+                        if line.startswith(": stream open"):
+                            stream_open.set()
+                        elif line.startswith("data: "):
+                            now = time.perf_counter()
+                            body = json.loads(line[6:])["body"]
+                            if body in started:
+                                received[body] = now
+                                if len(received) == messages:
+                                    all_received.set()
+                                    return
+
+            listener = asyncio.create_task(listen())
+            await asyncio.wait_for(stream_open.wait(), 10)
+
+            queue: asyncio.Queue[int] = asyncio.Queue()
+            for i in range(messages):
+                queue.put_nowait(i)
+            failures = 0
+
+            async def sender() -> None:
+                nonlocal failures
+                while not queue.empty():
+                    i = queue.get_nowait()
+                    body = f"bench message {i}"
+                    started[body] = time.perf_counter()
+                    response = await client.post(
+                        f"/v1/conversations/{conversation_id}/messages",
+                        json={"body": body},
+                        headers=mentee_auth,
+                    )
+                    if response.status_code != 201:
+                        failures += 1
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(sender() for _ in range(concurrency)))
+            t_sent = time.perf_counter() - t0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_received.wait(), 30)
+            t_delivered = (max(received.values()) - t0) if received else float("nan")
+            listener.cancel()
+            latencies = [(received[b] - started[b]) * 1000 for b in received]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        broker.stop()
+        jwks_server.shutdown()
+    return {
+        "benchmark": "messaging",
+        "messages": messages,
+        "concurrency": concurrency,
+        "post_failures": failures,
+        "sent_per_s": round(messages / t_sent, 1),
+        "delivered": len(received),
+        "delivered_per_s": round(len(received) / t_delivered, 1),
+        "latency_ms": {
+            "p50": round(statistics.median(latencies), 2) if latencies else None,
+            "p99": round(percentile(latencies, 0.99), 2) if latencies else None,
+            "max": round(max(latencies), 2) if latencies else None,
+        },
+        "store": "sqlite",
+        "server": "1 uvicorn process (uvloop, httptools), client in a separate process",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args.messages, args.concurrency)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,524 @@
+"""SQLite adapters: repositories on the unit of work's connection, and the read model.
+
+Times are stored as UTC epoch seconds (REAL) so they sort and compare as numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.storage.sqlite import SqliteDatabase
+from messaging_service.domain.model import (
+    Conversation,
+    ConversationSummary,
+    Message,
+    Person,
+    Report,
+    Session,
+)
+from messaging_service.service.ports import (
+    ConversationRepository,
+    MessageRepository,
+    PersonRepository,
+    ReadStateRepository,
+    ReportedMessage,
+    ReportRepository,
+    SessionRepository,
+)
+
+SQLITE_SCHEMA: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS conversations (
+        id TEXT PRIMARY KEY,
+        match_id TEXT NOT NULL UNIQUE,
+        mentee_id TEXT,
+        mentor_id TEXT,
+        status TEXT NOT NULL,
+        closed_reason TEXT,
+        created_at REAL NOT NULL,
+        last_activity_at REAL NOT NULL,
+        last_seq INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS conversations_mentee ON conversations (mentee_id);
+    CREATE INDEX IF NOT EXISTS conversations_mentor ON conversations (mentor_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS messages (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id),
+        seq INTEGER NOT NULL,
+        sender_id TEXT,
+        body TEXT,
+        sent_at REAL NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (conversation_id, seq)
+    );
+    CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS read_states (
+        conversation_id TEXT NOT NULL,
+        reader_id TEXT NOT NULL,
+        last_read_seq INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, reader_id)
+    );
+    CREATE INDEX IF NOT EXISTS read_states_reader ON read_states (reader_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS reports (
+        id TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        reporter_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS reports_created ON reports (created_at);
+    CREATE INDEX IF NOT EXISTS reports_reporter ON reports (reporter_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        match_id TEXT NOT NULL,
+        proposer_id TEXT NOT NULL,
+        other_id TEXT NOT NULL,
+        starts_at REAL NOT NULL,
+        duration_minutes INTEGER NOT NULL,
+        location TEXT,
+        online_link TEXT,
+        status TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sessions_conversation ON sessions (conversation_id, starts_at);
+    CREATE INDEX IF NOT EXISTS sessions_proposer ON sessions (proposer_id);
+    CREATE INDEX IF NOT EXISTS sessions_other ON sessions (other_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS people (
+        profile_id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        anonymous INTEGER NOT NULL,
+        version INTEGER NOT NULL
+    );
+    """,
+]
+
+
+def _ts(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _conversation(row: Any) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        match_id=row["match_id"],
+        mentee_id=row["mentee_id"],
+        mentor_id=row["mentor_id"],
+        status=row["status"],
+        closed_reason=row["closed_reason"],
+        created_at=_dt(row["created_at"]),
+        last_activity_at=_dt(row["last_activity_at"]),
+        last_seq=row["last_seq"],
+    )
+
+
+def _message(row: Any) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        seq=row["seq"],
+        sender_id=row["sender_id"],
+        body=row["body"],
+        sent_at=_dt(row["sent_at"]),
+        deleted=bool(row["deleted"]),
+    )
+
+
+def _session(row: Any) -> Session:
+    return Session(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        match_id=row["match_id"],
+        proposer_id=row["proposer_id"],
+        other_id=row["other_id"],
+        starts_at=_dt(row["starts_at"]),
+        duration_minutes=row["duration_minutes"],
+        location=row["location"],
+        online_link=row["online_link"],
+        status=row["status"],
+        sequence=row["sequence"],
+        created_at=_dt(row["created_at"]),
+        updated_at=_dt(row["updated_at"]),
+    )
+
+
+def _person(row: Any) -> Person:
+    return Person(
+        profile_id=row["profile_id"],
+        display_name=row["display_name"],
+        initials=row["initials"],
+        anonymous=bool(row["anonymous"]),
+        version=row["version"],
+    )
+
+
+class _Repo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class SqliteConversationRepository(_Repo):
+    """Conversations on SQLite."""
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        """The conversation, or None."""
+        row = await self._one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        return _conversation(row) if row else None
+
+    async def get_by_match(self, match_id: str) -> Conversation | None:
+        """The conversation of a match, or None."""
+        row = await self._one("SELECT * FROM conversations WHERE match_id = ?", (match_id,))
+        return _conversation(row) if row else None
+
+    async def add(self, conversation: Conversation) -> None:
+        """Store a new conversation."""
+        c = conversation
+        await self.conn.execute(
+            "INSERT INTO conversations (id, match_id, mentee_id, mentor_id, status, "
+            "closed_reason, created_at, last_activity_at, last_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                c.id,
+                c.match_id,
+                c.mentee_id,
+                c.mentor_id,
+                c.status,
+                c.closed_reason,
+                _ts(c.created_at),
+                _ts(c.last_activity_at),
+                c.last_seq,
+            ),
+        )
+
+    async def update(self, conversation: Conversation) -> None:
+        """Save status, participants, last sequence and activity time."""
+        c = conversation
+        await self.conn.execute(
+            "UPDATE conversations SET mentee_id = ?, mentor_id = ?, status = ?, "
+            "closed_reason = ?, last_activity_at = ?, last_seq = ? WHERE id = ?",
+            (
+                c.mentee_id,
+                c.mentor_id,
+                c.status,
+                c.closed_reason,
+                _ts(c.last_activity_at),
+                c.last_seq,
+                c.id,
+            ),
+        )
+
+    async def list_for_participant(self, person_id: str) -> list[Conversation]:
+        """Every conversation the person takes part in."""
+        rows = await self._all(
+            "SELECT * FROM conversations WHERE mentee_id = ? OR mentor_id = ?",
+            (person_id, person_id),
+        )
+        return [_conversation(row) for row in rows]
+
+
+class SqliteMessageRepository(_Repo):
+    """Messages on SQLite."""
+
+    async def add(self, message: Message) -> None:
+        """Store a new message."""
+        m = message
+        await self.conn.execute(
+            "INSERT INTO messages (id, conversation_id, seq, sender_id, body, sent_at, deleted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (m.id, m.conversation_id, m.seq, m.sender_id, m.body, _ts(m.sent_at), int(m.deleted)),
+        )
+
+    async def get(self, conversation_id: str, message_id: str) -> Message | None:
+        """A message of the conversation, or None."""
+        row = await self._one(
+            "SELECT * FROM messages WHERE id = ? AND conversation_id = ?",
+            (message_id, conversation_id),
+        )
+        return _message(row) if row else None
+
+    async def erase_sender(self, person_id: str) -> int:
+        """Turn the person's messages into deleted placeholders."""
+        cursor = await self.conn.execute(
+            "UPDATE messages SET body = NULL, sender_id = NULL, deleted = 1 WHERE sender_id = ?",
+            (person_id,),
+        )
+        return cursor.rowcount
+
+
+class SqliteReadStateRepository(_Repo):
+    """Read marks on SQLite."""
+
+    async def mark_read(self, conversation_id: str, reader_id: str, seq: int) -> int:
+        """Raise the reader's mark to ``seq``; returns the mark now held."""
+        await self.conn.execute(
+            "INSERT INTO read_states (conversation_id, reader_id, last_read_seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (conversation_id, reader_id) DO UPDATE SET "
+            "last_read_seq = max(last_read_seq, excluded.last_read_seq)",
+            (conversation_id, reader_id, seq),
+        )
+        row = await self._one(
+            "SELECT last_read_seq FROM read_states WHERE conversation_id = ? AND reader_id = ?",
+            (conversation_id, reader_id),
+        )
+        return int(row["last_read_seq"])
+
+    async def delete_reader(self, person_id: str) -> None:
+        """Forget the person's marks."""
+        await self.conn.execute("DELETE FROM read_states WHERE reader_id = ?", (person_id,))
+
+
+class SqliteReportRepository(_Repo):
+    """Reports on SQLite."""
+
+    async def add(self, report: Report) -> None:
+        """Store a new report."""
+        r = report
+        await self.conn.execute(
+            "INSERT INTO reports (id, message_id, conversation_id, reporter_id, reason, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (r.id, r.message_id, r.conversation_id, r.reporter_id, r.reason, _ts(r.created_at)),
+        )
+
+    async def delete_by_reporter(self, person_id: str) -> int:
+        """Drop the person's reports."""
+        cursor = await self.conn.execute("DELETE FROM reports WHERE reporter_id = ?", (person_id,))
+        return cursor.rowcount
+
+
+class SqliteSessionRepository(_Repo):
+    """Sessions on SQLite."""
+
+    async def add(self, session: Session) -> None:
+        """Store a new session."""
+        s = session
+        await self.conn.execute(
+            "INSERT INTO sessions (id, conversation_id, match_id, proposer_id, other_id, "
+            "starts_at, duration_minutes, location, online_link, status, sequence, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                s.id,
+                s.conversation_id,
+                s.match_id,
+                s.proposer_id,
+                s.other_id,
+                _ts(s.starts_at),
+                s.duration_minutes,
+                s.location,
+                s.online_link,
+                s.status,
+                s.sequence,
+                _ts(s.created_at),
+                _ts(s.updated_at),
+            ),
+        )
+
+    async def get(self, conversation_id: str, session_id: str) -> Session | None:
+        """A session of the conversation, or None."""
+        row = await self._one(
+            "SELECT * FROM sessions WHERE id = ? AND conversation_id = ?",
+            (session_id, conversation_id),
+        )
+        return _session(row) if row else None
+
+    async def update(self, session: Session) -> None:
+        """Save status, sequence and update time."""
+        await self.conn.execute(
+            "UPDATE sessions SET status = ?, sequence = ?, updated_at = ? WHERE id = ?",
+            (session.status, session.sequence, _ts(session.updated_at), session.id),
+        )
+
+    async def delete_for_participant(self, person_id: str) -> int:
+        """Drop every session the person is part of."""
+        cursor = await self.conn.execute(
+            "DELETE FROM sessions WHERE proposer_id = ? OR other_id = ?", (person_id, person_id)
+        )
+        return cursor.rowcount
+
+
+class SqlitePersonRepository(_Repo):
+    """The directory of display names on SQLite."""
+
+    async def get(self, profile_id: str) -> Person | None:
+        """The person, or None."""
+        row = await self._one("SELECT * FROM people WHERE profile_id = ?", (profile_id,))
+        return _person(row) if row else None
+
+    async def upsert(self, person: Person) -> bool:
+        """Store unless an equal or newer version is held."""
+        p = person
+        cursor = await self.conn.execute(
+            "INSERT INTO people (profile_id, display_name, initials, anonymous, version) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
+            "display_name = excluded.display_name, initials = excluded.initials, "
+            "anonymous = excluded.anonymous, version = excluded.version "
+            "WHERE excluded.version > people.version",
+            (p.profile_id, p.display_name, p.initials, int(p.anonymous), p.version),
+        )
+        return cursor.rowcount == 1
+
+    async def delete(self, profile_id: str) -> None:
+        """Forget the person."""
+        await self.conn.execute("DELETE FROM people WHERE profile_id = ?", (profile_id,))
+
+
+class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
+    """The messaging service's write transaction on SQLite."""
+
+    conversations: ConversationRepository
+    messages: MessageRepository
+    read_states: ReadStateRepository
+    reports: ReportRepository
+    sessions: SessionRepository
+    people: PersonRepository
+
+    def open_repositories(self) -> None:
+        """Build the repositories on the transaction's connection."""
+        self.conversations = SqliteConversationRepository(self.conn)
+        self.messages = SqliteMessageRepository(self.conn)
+        self.read_states = SqliteReadStateRepository(self.conn)
+        self.reports = SqliteReportRepository(self.conn)
+        self.sessions = SqliteSessionRepository(self.conn)
+        self.people = SqlitePersonRepository(self.conn)
+
+
+_UNREAD = (
+    "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id "
+    "AND m.seq > coalesce((SELECT r.last_read_seq FROM read_states r "
+    "WHERE r.conversation_id = c.id AND r.reader_id = :me), 0) "
+    "AND (m.sender_id IS NULL OR m.sender_id != :me))"
+)
+
+
+class SqliteMessagingReadModel:
+    """Read-only queries on the reader connection (WAL: never waits for a writer)."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def conversation(self, conversation_id: str) -> Conversation | None:
+        """The conversation, or None."""
+        row = await self.db.fetchone("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        return _conversation(row) if row else None
+
+    async def conversations_of(self, person_id: str) -> list[ConversationSummary]:
+        """The person's conversations, newest activity first, with unread counts."""
+        rows = await self.db.fetchall(
+            f"SELECT c.*, {_UNREAD} AS unread FROM conversations c "  # noqa: S608 - constant
+            "WHERE c.mentee_id = :me OR c.mentor_id = :me "
+            "ORDER BY c.last_activity_at DESC, c.id DESC",
+            {"me": person_id},  # type: ignore[arg-type]
+        )
+        return [ConversationSummary(_conversation(row), int(row["unread"])) for row in rows]
+
+    async def messages_before(
+        self, conversation_id: str, before_seq: int | None, limit: int
+    ) -> list[Message]:
+        """Messages with ``seq < before_seq``, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (conversation_id, before_seq if before_seq is not None else 2**62, limit),
+        )
+        return [_message(row) for row in rows]
+
+    async def messages_after(
+        self, conversation_id: str, after_seq: int, limit: int
+    ) -> list[Message]:
+        """Messages with ``seq > after_seq``, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (conversation_id, after_seq, limit),
+        )
+        return [_message(row) for row in rows]
+
+    async def unread_count(self, conversation_id: str, reader_id: str) -> int:
+        """Messages by someone else after the reader's mark."""
+        row = await self.db.fetchone(
+            f"SELECT {_UNREAD} AS unread FROM conversations c WHERE c.id = :id",  # noqa: S608
+            {"me": reader_id, "id": conversation_id},  # type: ignore[arg-type]
+        )
+        return int(row["unread"]) if row else 0
+
+    async def sessions(self, conversation_id: str) -> list[Session]:
+        """The conversation's sessions by start time."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM sessions WHERE conversation_id = ? ORDER BY starts_at, id",
+            (conversation_id,),
+        )
+        return [_session(row) for row in rows]
+
+    async def session(self, conversation_id: str, session_id: str) -> Session | None:
+        """One session of the conversation, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM sessions WHERE id = ? AND conversation_id = ?",
+            (session_id, conversation_id),
+        )
+        return _session(row) if row else None
+
+    async def reports(self, limit: int, before: datetime | None = None) -> list[ReportedMessage]:
+        """Reports newest first, each with the reported message as it is now."""
+        rows = await self.db.fetchall(
+            "SELECT r.id AS r_id, r.message_id AS r_message_id, "
+            "r.conversation_id AS r_conversation_id, r.reporter_id, r.reason, r.created_at, "
+            "m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.sent_at, m.deleted "
+            "FROM reports r LEFT JOIN messages m ON m.id = r.message_id "
+            "WHERE r.created_at < ? ORDER BY r.created_at DESC, r.id DESC LIMIT ?",
+            (_ts(before) if before is not None else float("inf"), limit),
+        )
+        return [
+            ReportedMessage(
+                report=Report(
+                    id=row["r_id"],
+                    message_id=row["r_message_id"],
+                    conversation_id=row["r_conversation_id"],
+                    reporter_id=row["reporter_id"],
+                    reason=row["reason"],
+                    created_at=_dt(row["created_at"]),
+                ),
+                message=_message(row) if row["id"] is not None else None,
+            )
+            for row in rows
+        ]
+
+    async def people(self, profile_ids: Iterable[str]) -> dict[str, Person]:
+        """The directory entries known for the ids."""
+        ids = sorted(set(profile_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self.db.fetchall(
+            f"SELECT * FROM people WHERE profile_id IN ({marks})",  # noqa: S608 - placeholders
+            ids,
+        )
+        return {row["profile_id"]: _person(row) for row in rows}

@@ -1,0 +1,47 @@
+"""The messaging service's FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mentor_shared.auth import JwksKeySet
+from mentor_shared.web.app import create_app
+from messaging_service.api.routes import admin, conversations, sessions
+from messaging_service.bootstrap import bootstrap
+from messaging_service.settings import MessagingSettings
+
+VERSION = "0.1.0"
+
+
+def create_messaging_app(settings: MessagingSettings | None = None) -> FastAPI:
+    """Build the app; the store, relay and consumers start with its lifespan.
+
+    A test may set ``app.state.key_set`` before start-up to verify tokens with
+    its own keys; otherwise keys come from the profile service's JWKS.
+    """
+    settings = settings or MessagingSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await bootstrap(settings)
+        app.state.messaging = ctx
+        if getattr(app.state, "key_set", None) is None:
+            app.state.key_set = JwksKeySet.from_settings(settings)
+        ctx.runtime.register_readiness(app.state.readiness)
+        await ctx.runtime.start()
+        try:
+            yield
+        finally:
+            await ctx.runtime.stop()
+
+    return create_app(
+        settings,
+        title="Mentor Match messaging",
+        version=VERSION,
+        lifespan=lifespan,
+        routers=[conversations.router, sessions.router, admin.router],
+        description="Conversations between matched people, live streams and sessions.",
+    )

@@ -1,0 +1,259 @@
+"""Conversations, messages, read receipts, reports and the live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import StreamingResponse
+
+from mentor_shared.web.errors import TooManyRequests, Unprocessable, error_responses
+from messaging_service.api.deps import ContextDep, CurrentPrincipal, StreamPrincipal
+from messaging_service.api.errors import api_error
+from messaging_service.api.schemas import (
+    ConversationList,
+    ConversationPublic,
+    MessageCreate,
+    MessagePage,
+    MessagePublic,
+    ParticipantPublic,
+    ReadReceiptCreate,
+    ReadReceiptPublic,
+    ReportCreate,
+    ReportPublic,
+)
+from messaging_service.api.views import message_public, participant_conversation
+from messaging_service.bootstrap import MessagingContext
+from messaging_service.domain.commands import MarkRead, ReportMessage, SendMessage
+from messaging_service.domain.errors import MessagingError
+from messaging_service.domain.model import Message, visible_name
+from messaging_service.service import handlers
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+MAX_PAGE_SIZE = 200
+# A reconnecting stream replays at most this many missed messages; older ones
+# are fetched with the paginated list.
+MAX_REPLAY = 500
+
+
+@router.get("", response_model=ConversationList, responses=error_responses(401))
+async def list_conversations(principal: CurrentPrincipal, ctx: ContextDep) -> ConversationList:
+    """The caller's conversations, newest activity first, with unread counts."""
+    summaries = await ctx.read_model.conversations_of(principal.id)
+    others = {s.conversation.other_participant(principal.id) for s in summaries}
+    people = await ctx.read_model.people(o for o in others if o is not None)
+    items = []
+    for summary in summaries:
+        c = summary.conversation
+        other_id = c.other_participant(principal.id)
+        name = visible_name(
+            people.get(other_id) if other_id else None,
+            shares_conversation=True,
+            erased=other_id is None,
+        )
+        items.append(
+            ConversationPublic(
+                id=c.id,
+                match_id=c.match_id,
+                status=c.status,
+                read_only=not c.writable,
+                closed_reason=c.closed_reason,
+                other_participant=ParticipantPublic(id=other_id, display_name=name),
+                unread_count=summary.unread_count,
+                last_message_seq=c.last_seq,
+                last_activity_at=c.last_activity_at,
+                created_at=c.created_at,
+            )
+        )
+    return ConversationList(items=items)
+
+
+def _encode_cursor(before_seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": before_seq}).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        before = value["before"]
+    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+        raise Unprocessable("The cursor is not valid", code="invalid_cursor") from exc
+    if not isinstance(before, int) or before < 1:
+        raise Unprocessable("The cursor is not valid", code="invalid_cursor")
+    return before
+
+
+@router.get(
+    "/{conversation_id}/messages",
+    response_model=MessagePage,
+    responses=error_responses(401, 404, 422),
+)
+async def list_messages(
+    conversation_id: str,
+    principal: CurrentPrincipal,
+    ctx: ContextDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+) -> MessagePage:
+    """Messages newest first; the cursor is a position in the conversation's sequence.
+
+    New messages get higher sequence numbers, so following ``next_cursor``
+    while others write neither repeats nor skips a message.
+    """
+    await participant_conversation(ctx.read_model, conversation_id, principal)
+    before = _decode_cursor(cursor) if cursor is not None else None
+    size = limit or ctx.settings.page_size_default
+    messages = await ctx.read_model.messages_before(conversation_id, before, size + 1)
+    page = messages[:size]
+    more = len(messages) > size
+    return MessagePage(
+        items=[message_public(m) for m in page],
+        next_cursor=_encode_cursor(page[-1].seq) if more and page else None,
+    )
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=MessagePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 409, 422, 429),
+)
+async def send_message(
+    conversation_id: str, body: MessageCreate, principal: CurrentPrincipal, ctx: ContextDep
+) -> MessagePublic:
+    """Post a message (429 with ``Retry-After`` past the per-person rate limit)."""
+    retry_after = ctx.limiter.acquire(principal.id)
+    if retry_after is not None:
+        raise TooManyRequests(
+            "You are sending messages too quickly", retry_after_s=retry_after, code="rate_limited"
+        )
+    try:
+        message = await handlers.send_message(
+            SendMessage(conversation_id=conversation_id, sender_id=principal.id, body=body.body),
+            ctx.uow(),
+            now=handlers.utcnow(),
+        )
+    except MessagingError as exc:
+        raise api_error(exc) from exc
+    # After the commit: stream subscribers never see a message that was rolled back.
+    ctx.fanout.publish(message)
+    return message_public(message)
+
+
+@router.post(
+    "/{conversation_id}/read",
+    response_model=ReadReceiptPublic,
+    responses=error_responses(401, 404, 422),
+)
+async def mark_read(
+    conversation_id: str, body: ReadReceiptCreate, principal: CurrentPrincipal, ctx: ContextDep
+) -> ReadReceiptPublic:
+    """Mark everything up to and including ``message_id`` as read."""
+    try:
+        mark = await handlers.mark_read(
+            MarkRead(
+                conversation_id=conversation_id, reader_id=principal.id, message_id=body.message_id
+            ),
+            ctx.uow(),
+        )
+    except MessagingError as exc:
+        raise api_error(exc) from exc
+    unread = await ctx.read_model.unread_count(conversation_id, principal.id)
+    return ReadReceiptPublic(last_read_seq=mark, unread_count=unread)
+
+
+@router.post(
+    "/{conversation_id}/messages/{message_id}/report",
+    response_model=ReportPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 422),
+)
+async def report_message(
+    conversation_id: str,
+    message_id: str,
+    body: ReportCreate,
+    principal: CurrentPrincipal,
+    ctx: ContextDep,
+) -> ReportPublic:
+    """Report a message to the administrators."""
+    try:
+        report = await handlers.report_message(
+            ReportMessage(
+                conversation_id=conversation_id,
+                message_id=message_id,
+                reporter_id=principal.id,
+                reason=body.reason,
+            ),
+            ctx.uow(),
+            now=handlers.utcnow(),
+        )
+    except MessagingError as exc:
+        raise api_error(exc) from exc
+    return ReportPublic(id=report.id, message_id=report.message_id, created_at=report.created_at)
+
+
+def _sse(message: Message) -> bytes:
+    data = message_public(message).model_dump_json()
+    return f"id: {message.seq}\nevent: message\ndata: {data}\n\n".encode()
+
+
+async def _event_stream(
+    ctx: MessagingContext, conversation_id: str, replay_after: int | None
+) -> AsyncIterator[bytes]:
+    keepalive = ctx.settings.stream_keepalive_s
+    # Subscribe before replaying, so nothing written in between is missed.
+    with ctx.fanout.subscribe(conversation_id) as subscription:
+        yield b"retry: 3000\n: stream open\n\n"
+        replayed_up_to = 0
+        if replay_after is not None:
+            for message in await ctx.read_model.messages_after(
+                conversation_id, replay_after, MAX_REPLAY
+            ):
+                replayed_up_to = message.seq
+                yield _sse(message)
+        while not subscription.overflowed:
+            try:
+                message = await asyncio.wait_for(subscription.queue.get(), timeout=keepalive)
+            except TimeoutError:
+                # Keeps proxies from closing an idle stream, and finds gone clients.
+                yield b": keep-alive\n\n"
+                continue
+            if message.seq > replayed_up_to:
+                yield _sse(message)
+
+
+@router.get(
+    "/{conversation_id}/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"},
+        **error_responses(401, 404),
+    },
+)
+async def stream_messages(
+    conversation_id: str,
+    principal: StreamPrincipal,
+    ctx: ContextDep,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+) -> StreamingResponse:
+    """New messages as server-sent events (``event: message``, ``id`` = seq).
+
+    Accepts ``?access_token=`` as well as the header, for ``EventSource``. A
+    client reconnecting with ``Last-Event-ID`` first gets the messages it
+    missed. Keep-alive comments every 15 s (``STREAM_KEEPALIVE_S``).
+    """
+    await participant_conversation(ctx.read_model, conversation_id, principal)
+    replay_after = (
+        int(last_event_id) if last_event_id is not None and last_event_id.isdigit() else None
+    )
+    return StreamingResponse(
+        _event_stream(ctx, conversation_id, replay_after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,142 @@
+"""Sessions of an accepted match, and their iCalendar invites."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from mentor_shared.web.errors import Conflict, NotFound, error_responses
+from messaging_service.adapters.ics import session_invite
+from messaging_service.api.deps import ContextDep, CurrentPrincipal
+from messaging_service.api.errors import api_error
+from messaging_service.api.schemas import (
+    SeriesCreate,
+    SessionActionName,
+    SessionCreate,
+    SessionList,
+    SessionPublic,
+)
+from messaging_service.api.views import participant_conversation, session_public
+from messaging_service.domain.commands import ChangeSession, PlanSeries, ProposeSession
+from messaging_service.domain.errors import MessagingError
+from messaging_service.service import handlers
+
+router = APIRouter(prefix="/v1/conversations/{conversation_id}/sessions", tags=["sessions"])
+
+
+@router.get("", response_model=SessionList, responses=error_responses(401, 404))
+async def list_sessions(
+    conversation_id: str, principal: CurrentPrincipal, ctx: ContextDep
+) -> SessionList:
+    """The conversation's sessions by start time."""
+    await participant_conversation(ctx.read_model, conversation_id, principal)
+    sessions = await ctx.read_model.sessions(conversation_id)
+    return SessionList(items=[session_public(s) for s in sessions])
+
+
+@router.post(
+    "",
+    response_model=SessionPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 409, 422),
+)
+async def propose_session(
+    conversation_id: str, body: SessionCreate, principal: CurrentPrincipal, ctx: ContextDep
+) -> SessionPublic:
+    """Propose a session (409 unless the match is accepted); the other person accepts it."""
+    try:
+        session = await handlers.propose_session(
+            ProposeSession(
+                conversation_id=conversation_id,
+                proposer_id=principal.id,
+                starts_at=body.starts_at,
+                duration_minutes=body.duration_minutes,
+                location=body.location,
+                online_link=str(body.online_link) if body.online_link else None,
+            ),
+            ctx.uow(),
+            now=handlers.utcnow(),
+        )
+    except MessagingError as exc:
+        raise api_error(exc) from exc
+    return session_public(session)
+
+
+@router.post(
+    "/series",
+    response_model=SessionList,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 409, 422),
+)
+async def plan_series(
+    conversation_id: str, body: SeriesCreate, principal: CurrentPrincipal, ctx: ContextDep
+) -> SessionList:
+    """Plan a series: six one-hour sessions three weeks apart, each to be accepted."""
+    try:
+        sessions = await handlers.plan_series(
+            PlanSeries(
+                conversation_id=conversation_id,
+                proposer_id=principal.id,
+                first_starts_at=body.starts_at,
+                location=body.location,
+                online_link=str(body.online_link) if body.online_link else None,
+            ),
+            ctx.uow(),
+            now=handlers.utcnow(),
+        )
+    except MessagingError as exc:
+        raise api_error(exc) from exc
+    return SessionList(items=[session_public(s) for s in sessions])
+
+
+@router.get(
+    "/{session_id}.ics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "iCalendar invite"},
+        **error_responses(401, 404, 409),
+    },
+)
+async def session_ics(
+    conversation_id: str, session_id: str, principal: CurrentPrincipal, ctx: ContextDep
+) -> Response:
+    """The iCalendar invite of a confirmed (or since cancelled) session."""
+    await participant_conversation(ctx.read_model, conversation_id, principal)
+    session = await ctx.read_model.session(conversation_id, session_id)
+    if session is None:
+        raise NotFound("No such session in this conversation", code="session_not_found")
+    if not session.has_invite:
+        raise Conflict("The session is not confirmed", code="session_not_confirmed")
+    return Response(
+        content=session_invite(session, stamped_at=handlers.utcnow()),
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="session-{session.id}.ics"'},
+    )
+
+
+@router.post(
+    "/{session_id}/{action}",
+    response_model=SessionPublic,
+    responses=error_responses(401, 404, 409),
+)
+async def change_session(
+    conversation_id: str,
+    session_id: str,
+    action: SessionActionName,
+    principal: CurrentPrincipal,
+    ctx: ContextDep,
+) -> SessionPublic:
+    """``accept`` or ``decline`` (the other person), ``cancel``, or ``held`` once started."""
+    try:
+        session = await handlers.change_session(
+            ChangeSession(
+                conversation_id=conversation_id,
+                session_id=session_id,
+                actor_id=principal.id,
+                action=action,
+            ),
+            ctx.uow(),
+            now=handlers.utcnow(),
+        )
+    except MessagingError as exc:
+        raise api_error(exc) from exc
+    return session_public(session)

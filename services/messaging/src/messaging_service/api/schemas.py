@@ -1,0 +1,184 @@
+"""Request and response bodies of the messaging API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from messaging_service.domain.model import (
+    MAX_MESSAGE_LENGTH,
+    MAX_SESSION_MINUTES,
+    MIN_SESSION_MINUTES,
+    ClosedReason,
+    ConversationStatus,
+    SessionStatus,
+)
+
+
+class ParticipantPublic(BaseModel):
+    """The other person of a conversation, as the caller may see them."""
+
+    id: str | None = Field(description="Null when they erased their account")
+    display_name: str
+
+
+class ConversationPublic(BaseModel):
+    """One of the caller's conversations."""
+
+    id: str
+    match_id: str
+    status: ConversationStatus
+    read_only: bool
+    closed_reason: ClosedReason | None
+    other_participant: ParticipantPublic
+    unread_count: int
+    last_message_seq: int
+    last_activity_at: datetime
+    created_at: datetime
+
+
+class ConversationList(BaseModel):
+    """The caller's conversations, newest activity first."""
+
+    items: list[ConversationPublic]
+
+
+class MessageCreate(BaseModel):
+    """A new message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
+
+
+class MessagePublic(BaseModel):
+    """A message; ``body`` and ``sender_id`` are null for a deleted account's messages."""
+
+    id: str
+    conversation_id: str
+    seq: int = Field(description="Increases by one per message in the conversation")
+    sender_id: str | None
+    body: str | None
+    sent_at: datetime
+    deleted: bool
+    deleted_placeholder: str | None = Field(
+        default=None, description="What to show instead of a deleted account's message"
+    )
+
+
+class MessagePage(BaseModel):
+    """A page of messages, newest first; pass ``next_cursor`` back for older ones."""
+
+    items: list[MessagePublic]
+    next_cursor: str | None
+
+
+class ReadReceiptCreate(BaseModel):
+    """Everything up to and including this message has been read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(min_length=1, max_length=100)
+
+
+class ReadReceiptPublic(BaseModel):
+    """Where the caller's read mark stands now."""
+
+    last_read_seq: int
+    unread_count: int
+
+
+class ReportCreate(BaseModel):
+    """Why a message is being reported."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ReportPublic(BaseModel):
+    """A report was recorded."""
+
+    id: str
+    message_id: str
+    created_at: datetime
+
+
+class ReportedMessagePublic(BaseModel):
+    """The reported message only: the conversation is not shown to administrators."""
+
+    id: str
+    sender_id: str | None
+    sender_name: str
+    body: str | None
+    sent_at: datetime
+    deleted: bool
+
+
+class AdminReportPublic(BaseModel):
+    """One entry of the administrators' report queue."""
+
+    id: str
+    reason: str
+    reporter_id: str
+    created_at: datetime
+    message: ReportedMessagePublic | None
+
+
+class AdminReportList(BaseModel):
+    """Reports newest first."""
+
+    items: list[AdminReportPublic]
+
+
+class _Place(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location: str | None = Field(default=None, max_length=300)
+    online_link: AnyHttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _needs_a_place(self) -> _Place:
+        if not (self.location or "").strip() and self.online_link is None:
+            raise ValueError("give a location or an online link")
+        return self
+
+
+class SessionCreate(_Place):
+    """Propose one session."""
+
+    starts_at: AwareDatetime = Field(description="In the future, with a time zone")
+    duration_minutes: int = Field(ge=MIN_SESSION_MINUTES, le=MAX_SESSION_MINUTES)
+
+
+class SeriesCreate(_Place):
+    """Plan six one-hour sessions three weeks apart from ``starts_at``."""
+
+    starts_at: AwareDatetime = Field(description="The first session; in the future")
+
+
+class SessionPublic(BaseModel):
+    """A session; ``ics_url`` is set once it has a calendar invite."""
+
+    id: str
+    conversation_id: str
+    status: SessionStatus
+    starts_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    location: str | None
+    online_link: str | None
+    proposer_id: str
+    sequence: int
+    ics_url: str | None
+
+
+class SessionList(BaseModel):
+    """Sessions by start time."""
+
+    items: list[SessionPublic]
+
+
+SessionActionName = Literal["accept", "decline", "held", "cancel"]

@@ -1,0 +1,61 @@
+"""Turning domain objects into response bodies, and the participants-only check."""
+
+from __future__ import annotations
+
+from mentor_shared.auth import Principal
+from mentor_shared.web.errors import NotFound
+from messaging_service.api.errors import CONVERSATION_NOT_FOUND
+from messaging_service.api.schemas import MessagePublic, SessionPublic
+from messaging_service.domain.model import Conversation, Message, Session
+from messaging_service.service.ports import MessagingReadModel
+
+DELETED_MESSAGE_PLACEHOLDER = "Message from a deleted account"
+
+
+async def participant_conversation(
+    read_model: MessagingReadModel, conversation_id: str, principal: Principal
+) -> Conversation:
+    """The conversation if the caller is one of its two people, else 404.
+
+    Administrators get the same 404 as anyone else: nobody but the two
+    participants may learn that a conversation exists.
+    """
+    conversation = await read_model.conversation(conversation_id)
+    if conversation is None or not conversation.is_participant(principal.id):
+        raise NotFound(CONVERSATION_NOT_FOUND, code="conversation_not_found")
+    return conversation
+
+
+def message_public(message: Message) -> MessagePublic:
+    """A message as clients see it."""
+    return MessagePublic(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        seq=message.seq,
+        sender_id=message.sender_id,
+        body=message.body,
+        sent_at=message.sent_at,
+        deleted=message.deleted,
+        deleted_placeholder=DELETED_MESSAGE_PLACEHOLDER if message.deleted else None,
+    )
+
+
+def session_public(session: Session) -> SessionPublic:
+    """A session as clients see it."""
+    return SessionPublic(
+        id=session.id,
+        conversation_id=session.conversation_id,
+        status=session.status,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        duration_minutes=session.duration_minutes,
+        location=session.location,
+        online_link=session.online_link,
+        proposer_id=session.proposer_id,
+        sequence=session.sequence,
+        ics_url=(
+            f"/v1/conversations/{session.conversation_id}/sessions/{session.id}.ics"
+            if session.has_invite
+            else None
+        ),
+    )

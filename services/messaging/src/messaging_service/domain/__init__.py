@@ -1,0 +1,1 @@
+"""The messaging domain: conversations, messages, sessions and their rules."""

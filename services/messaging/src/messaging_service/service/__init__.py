@@ -1,0 +1,1 @@
+"""Use cases of the messaging service: handlers and ports."""

@@ -1,0 +1,351 @@
+"""Command handlers of the messaging service.
+
+Handlers for HTTP commands open the unit of work, apply the domain rules, queue
+their events (outbox only) and commit. Handlers for consumed events
+(:func:`open_conversation`, :func:`activate_conversation`,
+:func:`close_conversation`, :func:`record_person`, :func:`erase_person`) run
+inside the consumer's already open unit of work, which records the inbox entry
+and commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import structlog
+
+from mentor_shared.events import new_event
+from mentor_shared.events.schemas import MessageSent, SessionScheduled
+from messaging_service.domain import model
+from messaging_service.domain.commands import (
+    ActivateConversation,
+    ChangeSession,
+    CloseConversation,
+    ErasePerson,
+    MarkRead,
+    OpenConversation,
+    PlanSeries,
+    ProposeSession,
+    RecordPerson,
+    ReportMessage,
+    SendMessage,
+)
+from messaging_service.domain.errors import (
+    ConversationNotFound,
+    InvalidMessage,
+    MessageNotFound,
+    SessionNotFound,
+)
+from messaging_service.domain.model import Conversation, Message, Person, Report, Session
+from messaging_service.service.ports import MessagingUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "messaging"
+
+
+def utcnow() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+async def _participant_conversation(
+    uow: MessagingUnitOfWork, conversation_id: str, person_id: str
+) -> Conversation:
+    conversation = await uow.conversations.get(conversation_id)
+    if conversation is None or not conversation.is_participant(person_id):
+        raise ConversationNotFound(conversation_id)
+    return conversation
+
+
+def _queue_message_sent(
+    uow: MessagingUnitOfWork, conversation: Conversation, message: Message
+) -> None:
+    assert message.sender_id is not None
+    recipient = conversation.other_participant(message.sender_id)
+    assert recipient is not None  # a closed conversation takes no message
+    uow.add_event(
+        new_event(
+            MessageSent(
+                conversation_id=conversation.id,
+                message_id=message.id,
+                sender_id=message.sender_id,
+                recipient_id=recipient,
+                sent_at=message.sent_at,
+            ),
+            subject=conversation.match_id,
+            source=SOURCE,
+        )
+    )
+
+
+def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -> None:
+    # The online link stays out of the event: it can be a personal meeting room.
+    uow.add_event(
+        new_event(
+            SessionScheduled(
+                session_id=session.id,
+                conversation_id=session.conversation_id,
+                match_id=session.match_id,
+                proposer_id=session.proposer_id,
+                other_id=session.other_id,
+                status=session.status,
+                starts_at=session.starts_at,
+                duration_minutes=session.duration_minutes,
+                location=session.location,
+            ),
+            subject=session.match_id,
+            source=SOURCE,
+        )
+    )
+
+
+# --- consumed events (inside the consumer's unit of work) ----------------------------
+
+
+async def open_conversation(cmd: OpenConversation, uow: MessagingUnitOfWork) -> Message | None:
+    """Open the conversation of a match request with the request's message first.
+
+    A repeat for the same match does nothing (returns None). A request whose
+    message is blank opens the conversation without a first message.
+    """
+    if await uow.conversations.get_by_match(cmd.match_id) is not None:
+        log.info("conversation_already_open", match_id=cmd.match_id)
+        return None
+    conversation = Conversation.open(cmd.match_id, cmd.mentee_id, cmd.mentor_id, cmd.requested_at)
+    message: Message | None = None
+    try:
+        message = conversation.post(cmd.mentee_id, cmd.message, cmd.requested_at)
+    except InvalidMessage:
+        # The matching service validated the request; an unusable message
+        # still must not keep the two people from talking.
+        log.warning("request_message_unusable", match_id=cmd.match_id)
+    await uow.conversations.add(conversation)
+    if message is not None:
+        await uow.messages.add(message)
+        _queue_message_sent(uow, conversation, message)
+    log.info("conversation_opened", conversation_id=conversation.id, match_id=cmd.match_id)
+    return message
+
+
+async def activate_conversation(cmd: ActivateConversation, uow: MessagingUnitOfWork) -> None:
+    """The match was accepted: the conversation stays open and sessions are allowed.
+
+    If the request's event never reached this service, the conversation is
+    opened now, without a first message.
+    """
+    conversation = await uow.conversations.get_by_match(cmd.match_id)
+    if conversation is None:
+        conversation = Conversation.open(
+            cmd.match_id, cmd.mentee_id, cmd.mentor_id, cmd.accepted_at
+        )
+        conversation.activate()
+        await uow.conversations.add(conversation)
+        log.warning("conversation_opened_on_accept", match_id=cmd.match_id)
+        return
+    conversation.activate()
+    await uow.conversations.update(conversation)
+    log.info("conversation_activated", conversation_id=conversation.id, status=conversation.status)
+
+
+async def close_conversation(cmd: CloseConversation, uow: MessagingUnitOfWork) -> None:
+    """Make the match's conversation read-only, recording why."""
+    conversation = await uow.conversations.get_by_match(cmd.match_id)
+    if conversation is None:
+        log.info("conversation_to_close_unknown", match_id=cmd.match_id)
+        return
+    conversation.close(cmd.reason)
+    await uow.conversations.update(conversation)
+    log.info(
+        "conversation_closed",
+        conversation_id=conversation.id,
+        reason=conversation.closed_reason,
+    )
+
+
+async def record_person(cmd: RecordPerson, uow: MessagingUnitOfWork) -> bool:
+    """Remember a display name; older versions than the one held are ignored."""
+    stored = await uow.people.upsert(
+        Person(
+            profile_id=cmd.profile_id,
+            display_name=cmd.display_name,
+            initials=cmd.initials,
+            anonymous=cmd.anonymous,
+            version=cmd.version,
+        )
+    )
+    if not stored:
+        log.info("person_version_ignored", profile_id=cmd.profile_id, version=cmd.version)
+    return stored
+
+
+async def erase_person(cmd: ErasePerson, uow: MessagingUnitOfWork) -> None:
+    """Erase someone: placeholders for their messages, no sessions, out of every conversation."""
+    erased_messages = await uow.messages.erase_sender(cmd.profile_id)
+    erased_sessions = await uow.sessions.delete_for_participant(cmd.profile_id)
+    await uow.read_states.delete_reader(cmd.profile_id)
+    await uow.reports.delete_by_reporter(cmd.profile_id)
+    conversations = await uow.conversations.list_for_participant(cmd.profile_id)
+    for conversation in conversations:
+        if conversation.mentee_id == cmd.profile_id:
+            conversation.mentee_id = None
+        if conversation.mentor_id == cmd.profile_id:
+            conversation.mentor_id = None
+        conversation.close("account_deleted")
+        await uow.conversations.update(conversation)
+    await uow.people.delete(cmd.profile_id)
+    log.info(
+        "person_erased",
+        profile_id=cmd.profile_id,
+        messages=erased_messages,
+        sessions=erased_sessions,
+        conversations=len(conversations),
+    )
+
+
+# --- HTTP commands (each its own unit of work) ----------------------------------------
+
+
+async def send_message(cmd: SendMessage, uow: MessagingUnitOfWork, *, now: datetime) -> Message:
+    """Post a message and queue ``message.sent``.
+
+    Raises:
+        ConversationNotFound: No such conversation, or the sender is not in it.
+        ConversationReadOnly: The conversation is closed.
+        InvalidMessage: Empty, blank or too long.
+    """
+    async with uow:
+        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.sender_id)
+        message = conversation.post(cmd.sender_id, cmd.body, now)
+        await uow.messages.add(message)
+        await uow.conversations.update(conversation)
+        _queue_message_sent(uow, conversation, message)
+        await uow.commit()
+    log.info(
+        "message_sent",
+        conversation_id=conversation.id,
+        message_id=message.id,
+        seq=message.seq,
+    )
+    return message
+
+
+async def mark_read(cmd: MarkRead, uow: MessagingUnitOfWork) -> int:
+    """Mark everything up to ``cmd.message_id`` read; returns the reader's mark (a seq).
+
+    Raises:
+        ConversationNotFound: No such conversation, or the reader is not in it.
+        MessageNotFound: The message is not in this conversation.
+    """
+    async with uow:
+        await _participant_conversation(uow, cmd.conversation_id, cmd.reader_id)
+        message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
+        if message is None:
+            raise MessageNotFound(cmd.message_id)
+        mark = await uow.read_states.mark_read(cmd.conversation_id, cmd.reader_id, message.seq)
+        await uow.commit()
+    return mark
+
+
+async def report_message(cmd: ReportMessage, uow: MessagingUnitOfWork, *, now: datetime) -> Report:
+    """Report a message of the conversation to the administrators.
+
+    Raises:
+        ConversationNotFound: No such conversation, or the reporter is not in it.
+        MessageNotFound: The message is not in this conversation.
+    """
+    async with uow:
+        await _participant_conversation(uow, cmd.conversation_id, cmd.reporter_id)
+        message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
+        if message is None:
+            raise MessageNotFound(cmd.message_id)
+        report = Report(
+            id=model.new_id(),
+            message_id=message.id,
+            conversation_id=cmd.conversation_id,
+            reporter_id=cmd.reporter_id,
+            reason=cmd.reason,
+            created_at=now,
+        )
+        await uow.reports.add(report)
+        await uow.commit()
+    log.info("message_reported", report_id=report.id, message_id=message.id)
+    return report
+
+
+async def propose_session(
+    cmd: ProposeSession, uow: MessagingUnitOfWork, *, now: datetime
+) -> Session:
+    """Propose one session in an accepted match's conversation.
+
+    Raises:
+        ConversationNotFound: No such conversation, or the proposer is not in it.
+        MatchNotAccepted: The match is not accepted (or is over).
+        InvalidSession: The proposal breaks a rule.
+    """
+    async with uow:
+        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.proposer_id)
+        session = model.propose_session(
+            conversation,
+            cmd.proposer_id,
+            starts_at=cmd.starts_at,
+            duration_minutes=cmd.duration_minutes,
+            location=cmd.location,
+            online_link=cmd.online_link,
+            now=now,
+        )
+        await uow.sessions.add(session)
+        _queue_session_scheduled(uow, session)
+        await uow.commit()
+    log.info("session_proposed", session_id=session.id, conversation_id=conversation.id)
+    return session
+
+
+async def plan_series(cmd: PlanSeries, uow: MessagingUnitOfWork, *, now: datetime) -> list[Session]:
+    """Propose six one-hour sessions three weeks apart.
+
+    Raises:
+        ConversationNotFound: No such conversation, or the proposer is not in it.
+        MatchNotAccepted: The match is not accepted (or is over).
+        InvalidSession: The first start is not in the future, or no place given.
+    """
+    async with uow:
+        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.proposer_id)
+        sessions = model.plan_series(
+            conversation,
+            cmd.proposer_id,
+            first_starts_at=cmd.first_starts_at,
+            location=cmd.location,
+            online_link=cmd.online_link,
+            now=now,
+        )
+        for session in sessions:
+            await uow.sessions.add(session)
+            _queue_session_scheduled(uow, session)
+        await uow.commit()
+    log.info("session_series_planned", conversation_id=conversation.id, sessions=len(sessions))
+    return sessions
+
+
+async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: datetime) -> Session:
+    """Accept, decline, mark held or cancel a session; queues ``session.scheduled``.
+
+    Raises:
+        ConversationNotFound: No such conversation, or the actor is not in it.
+        SessionNotFound: The session is not in this conversation.
+        MatchNotAccepted: Accepting needs the match still active.
+        SessionTransitionNotAllowed: Not from its status, or not by this person.
+    """
+    async with uow:
+        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.actor_id)
+        session = await uow.sessions.get(cmd.conversation_id, cmd.session_id)
+        if session is None:
+            raise SessionNotFound(cmd.session_id)
+        if cmd.action == "accept":
+            conversation.require_accepted()
+        session.apply(cmd.action, cmd.actor_id, now)
+        await uow.sessions.update(session)
+        _queue_session_scheduled(uow, session)
+        await uow.commit()
+    log.info("session_changed", session_id=session.id, status=session.status)
+    return session

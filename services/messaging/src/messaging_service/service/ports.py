@@ -1,0 +1,190 @@
+"""Ports of the messaging service: repositories, the unit of work and the read model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from mentor_shared.bus.records import UnitOfWork
+from messaging_service.domain.model import (
+    Conversation,
+    ConversationSummary,
+    Message,
+    Person,
+    Report,
+    Session,
+)
+
+
+class ConversationRepository(Protocol):
+    """Conversations, inside a unit of work."""
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        """The conversation, or None."""
+        ...
+
+    async def get_by_match(self, match_id: str) -> Conversation | None:
+        """The conversation of a match, or None."""
+        ...
+
+    async def add(self, conversation: Conversation) -> None:
+        """Store a new conversation."""
+        ...
+
+    async def update(self, conversation: Conversation) -> None:
+        """Save status, participants, last sequence and activity time."""
+        ...
+
+    async def list_for_participant(self, person_id: str) -> list[Conversation]:
+        """Every conversation ``person_id`` takes part in."""
+        ...
+
+
+class MessageRepository(Protocol):
+    """Messages, inside a unit of work."""
+
+    async def add(self, message: Message) -> None:
+        """Store a new message."""
+        ...
+
+    async def get(self, conversation_id: str, message_id: str) -> Message | None:
+        """A message of the conversation, or None."""
+        ...
+
+    async def erase_sender(self, person_id: str) -> int:
+        """Turn every message of ``person_id`` into a deleted placeholder; returns how many."""
+        ...
+
+
+class ReadStateRepository(Protocol):
+    """How far each participant has read, inside a unit of work."""
+
+    async def mark_read(self, conversation_id: str, reader_id: str, seq: int) -> int:
+        """Raise the reader's mark to ``seq`` (never lowers it); returns the mark now held."""
+        ...
+
+    async def delete_reader(self, person_id: str) -> None:
+        """Forget every mark of ``person_id``."""
+        ...
+
+
+class ReportRepository(Protocol):
+    """Reports of messages, inside a unit of work."""
+
+    async def add(self, report: Report) -> None:
+        """Store a new report."""
+        ...
+
+    async def delete_by_reporter(self, person_id: str) -> int:
+        """Drop the reports ``person_id`` made; returns how many."""
+        ...
+
+
+class SessionRepository(Protocol):
+    """Sessions, inside a unit of work."""
+
+    async def add(self, session: Session) -> None:
+        """Store a new session."""
+        ...
+
+    async def get(self, conversation_id: str, session_id: str) -> Session | None:
+        """A session of the conversation, or None."""
+        ...
+
+    async def update(self, session: Session) -> None:
+        """Save status, sequence and update time."""
+        ...
+
+    async def delete_for_participant(self, person_id: str) -> int:
+        """Drop every session ``person_id`` proposed or was invited to; returns how many."""
+        ...
+
+
+class PersonRepository(Protocol):
+    """The small directory of display names, inside a unit of work."""
+
+    async def get(self, profile_id: str) -> Person | None:
+        """The person, or None."""
+        ...
+
+    async def upsert(self, person: Person) -> bool:
+        """Store ``person`` unless a newer or equal version is held; True when stored."""
+        ...
+
+    async def delete(self, profile_id: str) -> None:
+        """Forget the person."""
+        ...
+
+
+class MessagingUnitOfWork(UnitOfWork, Protocol):
+    """The messaging service's unit of work and its repositories."""
+
+    conversations: ConversationRepository
+    messages: MessageRepository
+    read_states: ReadStateRepository
+    reports: ReportRepository
+    sessions: SessionRepository
+    people: PersonRepository
+
+
+@dataclass(frozen=True)
+class ReportedMessage:
+    """A report as the administrators' queue shows it: the message, not the conversation."""
+
+    report: Report
+    message: Message | None
+
+
+class MessagingReadModel(Protocol):
+    """Read-only queries for lists and views, outside any write transaction."""
+
+    async def conversation(self, conversation_id: str) -> Conversation | None:
+        """The conversation, or None."""
+        ...
+
+    async def conversations_of(self, person_id: str) -> list[ConversationSummary]:
+        """``person_id``'s conversations, newest activity first, with unread counts."""
+        ...
+
+    async def messages_before(
+        self, conversation_id: str, before_seq: int | None, limit: int
+    ) -> list[Message]:
+        """Up to ``limit`` messages with ``seq < before_seq`` (all when None), newest first."""
+        ...
+
+    async def messages_after(
+        self, conversation_id: str, after_seq: int, limit: int
+    ) -> list[Message]:
+        """Up to ``limit`` messages with ``seq > after_seq``, oldest first."""
+        ...
+
+    async def unread_count(self, conversation_id: str, reader_id: str) -> int:
+        """Messages by someone else after the reader's mark."""
+        ...
+
+    async def sessions(self, conversation_id: str) -> list[Session]:
+        """The conversation's sessions by start time."""
+        ...
+
+    async def session(self, conversation_id: str, session_id: str) -> Session | None:
+        """One session of the conversation, or None."""
+        ...
+
+    async def reports(self, limit: int, before: datetime | None = None) -> list[ReportedMessage]:
+        """Reports newest first, each with the reported message as it is now."""
+        ...
+
+    async def people(self, profile_ids: Iterable[str]) -> dict[str, Person]:
+        """The directory entries known for ``profile_ids``."""
+        ...
+
+
+def sorted_newest_first(summaries: Sequence[ConversationSummary]) -> list[ConversationSummary]:
+    """Conversations by latest activity, newest first (ties by id, for a stable order)."""
+    return sorted(
+        summaries,
+        key=lambda s: (s.conversation.last_activity_at, s.conversation.id),
+        reverse=True,
+    )

@@ -1,0 +1,370 @@
+"""The profile service's repositories on MongoDB (production store).
+
+Every call passes the unit of work's session, so state, outbox and inbox commit in
+one multi-document transaction. Documents mirror the SQLite columns; profiles keep
+the search fields beside the document, as in SQLite.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from profile_service.domain.account_tokens import AccountToken, TokenPurpose
+from profile_service.domain.allowlist import AllowedDomains
+from profile_service.domain.directory import DirectoryQuery, ProfileStats, name_key
+from profile_service.domain.model import Account, ContactGrant, Profile, email_key
+from profile_service.domain.tokens import RefreshToken
+from profile_service.service.ports import (
+    AccountRepository,
+    AccountTokenRepository,
+    AllowedDomainRepository,
+    ContactGrantRepository,
+    ProfileRepository,
+    RefreshTokenRepository,
+    SignInAttemptRepository,
+)
+
+Document = dict[str, Any]
+
+
+class _MongoRepository:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        self.db = db
+        self.session = session
+
+
+class MongoAccountRepository(_MongoRepository):
+    """Accounts on MongoDB (``_id`` = account id, unique ``email_key``)."""
+
+    async def get(self, account_id: str) -> Account | None:
+        """The account with this id, or None."""
+        doc = await self.db.accounts.find_one({"_id": account_id}, session=self.session)
+        return _account(doc) if doc else None
+
+    async def get_by_email(self, email: str) -> Account | None:
+        """The account with this address (any case), or None."""
+        doc = await self.db.accounts.find_one({"email_key": email_key(email)}, session=self.session)
+        return _account(doc) if doc else None
+
+    async def save(self, account: Account) -> None:
+        """Insert or replace an account."""
+        doc = {**account.model_dump(), "_id": account.id, "email_key": account.email_key}
+        doc.pop("id")
+        await self.db.accounts.replace_one(
+            {"_id": account.id}, doc, upsert=True, session=self.session
+        )
+
+    async def delete(self, account_id: str) -> None:
+        """Remove an account."""
+        await self.db.accounts.delete_one({"_id": account_id}, session=self.session)
+
+
+def _account(doc: Document) -> Account:
+    data = {key: value for key, value in doc.items() if key not in {"_id", "email_key"}}
+    return Account.model_validate({**data, "id": doc["_id"]})
+
+
+class MongoProfileRepository(_MongoRepository):
+    """Profiles on MongoDB: the JSON document plus search fields."""
+
+    async def get(self, profile_id: str) -> Profile | None:
+        """The profile with this id, or None."""
+        doc = await self.db.profiles.find_one({"_id": profile_id}, session=self.session)
+        return Profile.model_validate(doc["document"]) if doc else None
+
+    async def save(self, profile: Profile) -> None:
+        """Insert or replace a profile."""
+        doc = {
+            "_id": profile.id,
+            "name_key": name_key(profile.display_name),
+            "anonymous": profile.anonymous,
+            "department": profile.department,
+            "profession": profile.profession,
+            "grade": profile.grade,
+            "region": profile.region,
+            "is_mentor": profile.roles.mentor,
+            "is_mentee": profile.roles.mentee,
+            "is_coach": profile.roles.coach,
+            "document": profile.model_dump(mode="json"),
+        }
+        await self.db.profiles.replace_one(
+            {"_id": profile.id}, doc, upsert=True, session=self.session
+        )
+
+    async def delete(self, profile_id: str) -> None:
+        """Remove a profile."""
+        await self.db.profiles.delete_one({"_id": profile_id}, session=self.session)
+
+    async def search(self, query: DirectoryQuery) -> list[Profile]:
+        """Profiles matching ``query`` by name then id (at most ``limit + 1``)."""
+        conditions: list[Document] = []
+        for field in ("department", "profession", "grade", "region"):
+            value = getattr(query, field)
+            if value is not None:
+                conditions.append({field: {"$regex": f"^{re.escape(value)}$", "$options": "i"}})
+        if query.role is not None:
+            conditions.append({f"is_{query.role}": True})
+        if query.excludes_anonymous:
+            conditions.append({"anonymous": False})
+        fragment = query.name_fragment
+        if fragment:
+            conditions.append({"name_key": {"$regex": re.escape(fragment)}})
+        if query.after is not None:
+            conditions.append(
+                {
+                    "$or": [
+                        {"name_key": {"$gt": query.after.name_key}},
+                        {"name_key": query.after.name_key, "_id": {"$gt": query.after.profile_id}},
+                    ]
+                }
+            )
+        cursor = (
+            self.db.profiles.find({"$and": conditions} if conditions else {}, session=self.session)
+            .sort([("name_key", ASCENDING), ("_id", ASCENDING)])
+            .limit(query.limit + 1)
+        )
+        return [Profile.model_validate(doc["document"]) async for doc in cursor]
+
+    async def stats(self) -> ProfileStats:
+        """Counts of people, roles and departments."""
+        users = await self.db.accounts.count_documents({}, session=self.session)
+        verified = await self.db.accounts.count_documents(
+            {"email_verified": True}, session=self.session
+        )
+        counts = {
+            role: await self.db.profiles.count_documents({f"is_{role}": True}, session=self.session)
+            for role in ("mentor", "mentee", "coach")
+        }
+        by_department: dict[str, int] = {}
+        pipeline: list[Document] = [
+            {"$match": {"department": {"$ne": None}}},
+            {"$group": {"_id": "$department", "n": {"$sum": 1}}},
+            {"$sort": {"_id": 1}},
+        ]
+        cursor = await self.db.profiles.aggregate(pipeline, session=self.session)
+        async for row in cursor:
+            by_department[row["_id"]] = row["n"]
+        return ProfileStats(
+            users=users,
+            verified=verified,
+            mentors=counts["mentor"],
+            mentees=counts["mentee"],
+            coaches=counts["coach"],
+            by_department=by_department,
+        )
+
+
+class MongoRefreshTokenRepository(_MongoRepository):
+    """Refresh tokens on MongoDB."""
+
+    async def add(self, token: RefreshToken) -> None:
+        """Store a new token."""
+        await self.save(token)
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        """The token with this hash, or None."""
+        doc = await self.db.refresh_tokens.find_one(
+            {"token_hash": token_hash}, session=self.session
+        )
+        return _refresh(doc) if doc else None
+
+    async def save(self, token: RefreshToken) -> None:
+        """Insert or replace a token."""
+        doc = {**token.model_dump(exclude={"id"}), "_id": token.id}
+        await self.db.refresh_tokens.replace_one(
+            {"_id": token.id}, doc, upsert=True, session=self.session
+        )
+
+    async def revoke_family(self, family_id: str, at: datetime) -> int:
+        """Revoke every live token of a family."""
+        result = await self.db.refresh_tokens.update_many(
+            {"family_id": family_id, "revoked_at": None},
+            {"$set": {"revoked_at": at}},
+            session=self.session,
+        )
+        return result.modified_count
+
+    async def revoke_for_account(self, account_id: str, at: datetime) -> int:
+        """Revoke every live token of an account."""
+        result = await self.db.refresh_tokens.update_many(
+            {"account_id": account_id, "revoked_at": None},
+            {"$set": {"revoked_at": at}},
+            session=self.session,
+        )
+        return result.modified_count
+
+    async def list_for_account(self, account_id: str) -> list[RefreshToken]:
+        """Every token of an account."""
+        cursor = self.db.refresh_tokens.find({"account_id": account_id}, session=self.session).sort(
+            "issued_at", ASCENDING
+        )
+        return [_refresh(doc) async for doc in cursor]
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
+        await self.db.refresh_tokens.delete_many({"account_id": account_id}, session=self.session)
+
+
+def _refresh(doc: Document) -> RefreshToken:
+    return RefreshToken.model_validate(
+        {**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]}
+    )
+
+
+class MongoAccountTokenRepository(_MongoRepository):
+    """Single-use emailed tokens on MongoDB."""
+
+    async def add(self, token: AccountToken) -> None:
+        """Store a new token."""
+        await self.save(token)
+
+    async def get_by_hash(self, token_hash: str) -> AccountToken | None:
+        """The token with this hash, or None."""
+        doc = await self.db.account_tokens.find_one(
+            {"token_hash": token_hash}, session=self.session
+        )
+        if doc is None:
+            return None
+        return AccountToken.model_validate(
+            {**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]}
+        )
+
+    async def save(self, token: AccountToken) -> None:
+        """Insert or replace a token."""
+        doc = {**token.model_dump(exclude={"id"}), "_id": token.id}
+        await self.db.account_tokens.replace_one(
+            {"_id": token.id}, doc, upsert=True, session=self.session
+        )
+
+    async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
+        """Mark every unused token of this purpose used."""
+        await self.db.account_tokens.update_many(
+            {"account_id": account_id, "purpose": purpose, "used_at": None},
+            {"$set": {"used_at": at}},
+            session=self.session,
+        )
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
+        await self.db.account_tokens.delete_many({"account_id": account_id}, session=self.session)
+
+
+class MongoContactGrantRepository(_MongoRepository):
+    """Contact grants on MongoDB (``_id`` = match id)."""
+
+    async def get(self, match_id: str) -> ContactGrant | None:
+        """The grant of a match, or None."""
+        doc = await self.db.contact_grants.find_one({"_id": match_id}, session=self.session)
+        return _grant(doc) if doc else None
+
+    async def save(self, grant: ContactGrant) -> None:
+        """Insert or replace a grant."""
+        doc = {**grant.model_dump(), "_id": grant.match_id}
+        await self.db.contact_grants.replace_one(
+            {"_id": grant.match_id}, doc, upsert=True, session=self.session
+        )
+
+    async def for_person(self, person_id: str) -> list[ContactGrant]:
+        """Every grant naming the person."""
+        cursor = self.db.contact_grants.find(
+            {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}, session=self.session
+        ).sort("granted_at", ASCENDING)
+        return [_grant(doc) async for doc in cursor]
+
+    async def delete_for_person(self, person_id: str) -> int:
+        """Remove every grant naming the person."""
+        result = await self.db.contact_grants.delete_many(
+            {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}, session=self.session
+        )
+        return result.deleted_count
+
+
+def _grant(doc: Document) -> ContactGrant:
+    return ContactGrant.model_validate({k: v for k, v in doc.items() if k != "_id"})
+
+
+class MongoAllowedDomainRepository(_MongoRepository):
+    """The allow-list on MongoDB: one settings document."""
+
+    async def get(self) -> AllowedDomains | None:
+        """The list, or None before it was seeded."""
+        doc = await self.db.settings.find_one({"_id": "allowed_domains"}, session=self.session)
+        return AllowedDomains(doc["entries"]) if doc else None
+
+    async def replace(self, domains: AllowedDomains) -> None:
+        """Store the whole list."""
+        await self.db.settings.replace_one(
+            {"_id": "allowed_domains"},
+            {"_id": "allowed_domains", "entries": domains.entries()},
+            upsert=True,
+            session=self.session,
+        )
+
+
+class MongoSignInAttemptRepository(_MongoRepository):
+    """Failed sign-ins on MongoDB."""
+
+    async def failures_since(self, email: str, since: datetime) -> list[datetime]:
+        """Failure times for the address after ``since``."""
+        cursor = self.db.sign_in_failures.find(
+            {"email_key": email_key(email), "at": {"$gt": since}}, session=self.session
+        ).sort("at", ASCENDING)
+        return [doc["at"] async for doc in cursor]
+
+    async def record_failure(self, email: str, at: datetime) -> None:
+        """Remember a failure (a TTL index drops it after a day)."""
+        await self.db.sign_in_failures.insert_one(
+            {"email_key": email_key(email), "at": at}, session=self.session
+        )
+
+    async def clear(self, email: str) -> None:
+        """Forget the address's failures."""
+        await self.db.sign_in_failures.delete_many(
+            {"email_key": email_key(email)}, session=self.session
+        )
+
+
+class MongoProfileUnitOfWork(MongoUnitOfWork):
+    """A MongoDB transaction with the profile service's repositories."""
+
+    accounts: AccountRepository
+    profiles: ProfileRepository
+    refresh_tokens: RefreshTokenRepository
+    account_tokens: AccountTokenRepository
+    grants: ContactGrantRepository
+    domains: AllowedDomainRepository
+    sign_in_attempts: SignInAttemptRepository
+
+    def open_repositories(self) -> None:
+        """Build the repositories on the transaction's session."""
+        db, session = self.db, self.session
+        self.accounts = MongoAccountRepository(db, session)
+        self.profiles = MongoProfileRepository(db, session)
+        self.refresh_tokens = MongoRefreshTokenRepository(db, session)
+        self.account_tokens = MongoAccountTokenRepository(db, session)
+        self.grants = MongoContactGrantRepository(db, session)
+        self.domains = MongoAllowedDomainRepository(db, session)
+        self.sign_in_attempts = MongoSignInAttemptRepository(db, session)
+
+    @staticmethod
+    async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
+        """Unique and lookup indexes (idempotent); run once at start."""
+        await db.accounts.create_index("email_key", unique=True)
+        await db.profiles.create_index([("name_key", ASCENDING), ("_id", ASCENDING)])
+        await db.profiles.create_index([("department", ASCENDING), ("name_key", ASCENDING)])
+        await db.refresh_tokens.create_index("token_hash", unique=True)
+        await db.refresh_tokens.create_index("family_id")
+        await db.refresh_tokens.create_index("account_id")
+        await db.account_tokens.create_index("token_hash", unique=True)
+        await db.account_tokens.create_index("account_id")
+        await db.contact_grants.create_index("mentee_id")
+        await db.contact_grants.create_index("mentor_id")
+        await db.sign_in_failures.create_index([("email_key", ASCENDING), ("at", ASCENDING)])
+        await db.sign_in_failures.create_index("at", expireAfterSeconds=86_400)

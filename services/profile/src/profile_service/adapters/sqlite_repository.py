@@ -1,0 +1,496 @@
+"""The profile service's repositories on SQLite (the embedded default store).
+
+Profiles are stored as their JSON document plus the columns the directory filters
+and sorts on; everything else is plain columns. Times are ISO 8601 text in UTC,
+except sign-in failures, which are epoch seconds because they are only compared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.storage.sqlite import SqliteDatabase
+from profile_service.domain.account_tokens import AccountToken, TokenPurpose
+from profile_service.domain.allowlist import AllowedDomains
+from profile_service.domain.directory import DirectoryQuery, ProfileStats, name_key
+from profile_service.domain.model import Account, ContactGrant, Profile, email_key
+from profile_service.domain.tokens import RefreshToken
+from profile_service.service.ports import (
+    AccountRepository,
+    AccountTokenRepository,
+    AllowedDomainRepository,
+    ContactGrantRepository,
+    ProfileRepository,
+    RefreshTokenRepository,
+    SignInAttemptRepository,
+)
+
+SQLITE_SCHEMA: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS accounts (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        email_key TEXT NOT NULL UNIQUE,
+        email_verified INTEGER NOT NULL,
+        email_verified_at TEXT,
+        password_hash TEXT,
+        is_admin INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        claimed INTEGER NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS profiles (
+        id TEXT PRIMARY KEY,
+        name_key TEXT NOT NULL,
+        anonymous INTEGER NOT NULL,
+        department TEXT,
+        profession TEXT,
+        grade TEXT,
+        region TEXT,
+        is_mentor INTEGER NOT NULL,
+        is_mentee INTEGER NOT NULL,
+        is_coach INTEGER NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS profiles_by_name ON profiles (name_key, id);
+    CREATE INDEX IF NOT EXISTS profiles_by_department ON profiles (department, name_key, id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS refresh_tokens (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        family_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        issued_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        rotated_at TEXT,
+        replaced_by TEXT,
+        revoked_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS refresh_tokens_by_family ON refresh_tokens (family_id);
+    CREATE INDEX IF NOT EXISTS refresh_tokens_by_account ON refresh_tokens (account_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS account_tokens (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        issued_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS account_tokens_by_account ON account_tokens (account_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS contact_grants (
+        match_id TEXT PRIMARY KEY,
+        mentee_id TEXT NOT NULL,
+        mentor_id TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        granted_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS contact_grants_by_mentee ON contact_grants (mentee_id);
+    CREATE INDEX IF NOT EXISTS contact_grants_by_mentor ON contact_grants (mentor_id);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS allowed_domains (entry TEXT PRIMARY KEY);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS sign_in_failures (
+        email_key TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sign_in_failures_by_email ON sign_in_failures (email_key, at);
+    """,
+]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    rows = await _all(conn, sql, params)
+    return rows[0] if rows else None
+
+
+class SqliteAccountRepository:
+    """Accounts on SQLite."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, account_id: str) -> Account | None:
+        """The account with this id, or None."""
+        row = await _one(self.conn, "SELECT * FROM accounts WHERE id = ?", (account_id,))
+        return _account(row) if row else None
+
+    async def get_by_email(self, email: str) -> Account | None:
+        """The account with this address (any case), or None."""
+        row = await _one(
+            self.conn, "SELECT * FROM accounts WHERE email_key = ?", (email_key(email),)
+        )
+        return _account(row) if row else None
+
+    async def save(self, account: Account) -> None:
+        """Insert or replace an account."""
+        await self.conn.execute(
+            "INSERT OR REPLACE INTO accounts (id, email, email_key, email_verified, "
+            "email_verified_at, password_hash, is_admin, created_at, claimed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account.id,
+                account.email,
+                account.email_key,
+                int(account.email_verified),
+                _iso(account.email_verified_at),
+                account.password_hash,
+                int(account.is_admin),
+                _iso(account.created_at),
+                int(account.claimed),
+            ),
+        )
+
+    async def delete(self, account_id: str) -> None:
+        """Remove an account."""
+        await self.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+
+
+def _account(row: Any) -> Account:
+    data = dict(row)
+    data.pop("email_key")
+    return Account.model_validate(data)
+
+
+class SqliteProfileRepository:
+    """Profiles on SQLite."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, profile_id: str) -> Profile | None:
+        """The profile with this id, or None."""
+        row = await _one(self.conn, "SELECT document FROM profiles WHERE id = ?", (profile_id,))
+        return Profile.model_validate_json(row["document"]) if row else None
+
+    async def save(self, profile: Profile) -> None:
+        """Insert or replace a profile."""
+        await self.conn.execute(
+            "INSERT OR REPLACE INTO profiles (id, name_key, anonymous, department, profession, "
+            "grade, region, is_mentor, is_mentee, is_coach, document) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                profile.id,
+                name_key(profile.display_name),
+                int(profile.anonymous),
+                profile.department,
+                profile.profession,
+                profile.grade,
+                profile.region,
+                int(profile.roles.mentor),
+                int(profile.roles.mentee),
+                int(profile.roles.coach),
+                profile.model_dump_json(),
+            ),
+        )
+
+    async def delete(self, profile_id: str) -> None:
+        """Remove a profile."""
+        await self.conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
+
+    async def search(self, query: DirectoryQuery) -> list[Profile]:
+        """Profiles matching ``query`` by name then id (at most ``limit + 1``)."""
+        where: list[str] = []
+        params: list[Any] = []
+        for column in ("department", "profession", "grade", "region"):
+            value = getattr(query, column)
+            if value is not None:
+                where.append(f"{column} = ? COLLATE NOCASE")
+                params.append(value)
+        if query.role is not None:
+            where.append(f"is_{query.role} = 1")
+        if query.excludes_anonymous:
+            where.append("anonymous = 0")
+        fragment = query.name_fragment
+        if fragment:
+            where.append("name_key LIKE ? ESCAPE '\\'")
+            params.append(f"%{_like_escape(fragment)}%")
+        if query.after is not None:
+            where.append("(name_key > ? OR (name_key = ? AND id > ?))")
+            params += [query.after.name_key, query.after.name_key, query.after.profile_id]
+        sql = "SELECT document FROM profiles"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY name_key, id LIMIT ?"
+        params.append(query.limit + 1)
+        rows = await _all(self.conn, sql, tuple(params))
+        return [Profile.model_validate_json(row["document"]) for row in rows]
+
+    async def stats(self) -> ProfileStats:
+        """Counts of people, roles and departments."""
+        totals = await _one(
+            self.conn,
+            "SELECT count(*) AS users, coalesce(sum(a.email_verified), 0) AS verified, "
+            "coalesce(sum(p.is_mentor), 0) AS mentors, coalesce(sum(p.is_mentee), 0) AS mentees, "
+            "coalesce(sum(p.is_coach), 0) AS coaches "
+            "FROM accounts a LEFT JOIN profiles p ON p.id = a.id",
+            (),
+        )
+        departments = await _all(
+            self.conn,
+            "SELECT department, count(*) AS n FROM profiles WHERE department IS NOT NULL "
+            "GROUP BY department ORDER BY department",
+            (),
+        )
+        return ProfileStats(
+            users=totals["users"],
+            verified=totals["verified"],
+            mentors=totals["mentors"],
+            mentees=totals["mentees"],
+            coaches=totals["coaches"],
+            by_department={row["department"]: row["n"] for row in departments},
+        )
+
+
+class SqliteRefreshTokenRepository:
+    """Refresh tokens on SQLite."""
+
+    _COLUMNS = (
+        "id",
+        "account_id",
+        "family_id",
+        "token_hash",
+        "issued_at",
+        "expires_at",
+        "rotated_at",
+        "replaced_by",
+        "revoked_at",
+    )
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, token: RefreshToken) -> None:
+        """Store a new token."""
+        await self.save(token)
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        """The token with this hash, or None."""
+        row = await _one(
+            self.conn, "SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,)
+        )
+        return RefreshToken.model_validate(dict(row)) if row else None
+
+    async def save(self, token: RefreshToken) -> None:
+        """Insert or replace a token."""
+        data = token.model_dump(mode="json")
+        await self.conn.execute(
+            f"INSERT OR REPLACE INTO refresh_tokens ({', '.join(self._COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
+            tuple(data[column] for column in self._COLUMNS),
+        )
+
+    async def revoke_family(self, family_id: str, at: datetime) -> int:
+        """Revoke every live token of a family."""
+        cursor = await self.conn.execute(
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+            (_iso(at), family_id),
+        )
+        return cursor.rowcount
+
+    async def revoke_for_account(self, account_id: str, at: datetime) -> int:
+        """Revoke every live token of an account."""
+        cursor = await self.conn.execute(
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+            (_iso(at), account_id),
+        )
+        return cursor.rowcount
+
+    async def list_for_account(self, account_id: str) -> list[RefreshToken]:
+        """Every token of an account."""
+        rows = await _all(
+            self.conn,
+            "SELECT * FROM refresh_tokens WHERE account_id = ? ORDER BY issued_at",
+            (account_id,),
+        )
+        return [RefreshToken.model_validate(dict(row)) for row in rows]
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
+        await self.conn.execute("DELETE FROM refresh_tokens WHERE account_id = ?", (account_id,))
+
+
+class SqliteAccountTokenRepository:
+    """Single-use emailed tokens on SQLite."""
+
+    _COLUMNS = ("id", "account_id", "purpose", "token_hash", "issued_at", "expires_at", "used_at")
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, token: AccountToken) -> None:
+        """Store a new token."""
+        await self.save(token)
+
+    async def get_by_hash(self, token_hash: str) -> AccountToken | None:
+        """The token with this hash, or None."""
+        row = await _one(
+            self.conn, "SELECT * FROM account_tokens WHERE token_hash = ?", (token_hash,)
+        )
+        return AccountToken.model_validate(dict(row)) if row else None
+
+    async def save(self, token: AccountToken) -> None:
+        """Insert or replace a token."""
+        data = token.model_dump(mode="json")
+        await self.conn.execute(
+            f"INSERT OR REPLACE INTO account_tokens ({', '.join(self._COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
+            tuple(data[column] for column in self._COLUMNS),
+        )
+
+    async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
+        """Mark every unused token of this purpose used."""
+        await self.conn.execute(
+            "UPDATE account_tokens SET used_at = ? "
+            "WHERE account_id = ? AND purpose = ? AND used_at IS NULL",
+            (_iso(at), account_id, purpose),
+        )
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
+        await self.conn.execute("DELETE FROM account_tokens WHERE account_id = ?", (account_id,))
+
+
+class SqliteContactGrantRepository:
+    """Contact grants on SQLite."""
+
+    _COLUMNS = ("match_id", "mentee_id", "mentor_id", "active", "granted_at", "ended_at")
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, match_id: str) -> ContactGrant | None:
+        """The grant of a match, or None."""
+        row = await _one(self.conn, "SELECT * FROM contact_grants WHERE match_id = ?", (match_id,))
+        return ContactGrant.model_validate(dict(row)) if row else None
+
+    async def save(self, grant: ContactGrant) -> None:
+        """Insert or replace a grant."""
+        data = grant.model_dump(mode="json")
+        await self.conn.execute(
+            f"INSERT OR REPLACE INTO contact_grants ({', '.join(self._COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
+            tuple(data[column] for column in self._COLUMNS),
+        )
+
+    async def for_person(self, person_id: str) -> list[ContactGrant]:
+        """Every grant naming the person."""
+        rows = await _all(
+            self.conn,
+            "SELECT * FROM contact_grants WHERE mentee_id = ? OR mentor_id = ? ORDER BY granted_at",
+            (person_id, person_id),
+        )
+        return [ContactGrant.model_validate(dict(row)) for row in rows]
+
+    async def delete_for_person(self, person_id: str) -> int:
+        """Remove every grant naming the person."""
+        cursor = await self.conn.execute(
+            "DELETE FROM contact_grants WHERE mentee_id = ? OR mentor_id = ?",
+            (person_id, person_id),
+        )
+        return cursor.rowcount
+
+
+class SqliteAllowedDomainRepository:
+    """The allow-list on SQLite: one row per entry."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def get(self) -> AllowedDomains | None:
+        """The list, or None before it was seeded (an empty list is never stored)."""
+        rows = await _all(self.conn, "SELECT entry FROM allowed_domains", ())
+        return AllowedDomains(row["entry"] for row in rows) if rows else None
+
+    async def replace(self, domains: AllowedDomains) -> None:
+        """Store the whole list."""
+        await self.conn.execute("DELETE FROM allowed_domains")
+        await self.conn.executemany(
+            "INSERT INTO allowed_domains (entry) VALUES (?)",
+            [(entry,) for entry in domains.entries()],
+        )
+
+
+class SqliteSignInAttemptRepository:
+    """Failed sign-ins on SQLite."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def failures_since(self, email: str, since: datetime) -> list[datetime]:
+        """Failure times for the address after ``since``."""
+        rows = await _all(
+            self.conn,
+            "SELECT at FROM sign_in_failures WHERE email_key = ? AND at > ? ORDER BY at",
+            (email_key(email), since.timestamp()),
+        )
+        return [datetime.fromtimestamp(row["at"], tz=since.tzinfo) for row in rows]
+
+    async def record_failure(self, email: str, at: datetime) -> None:
+        """Remember a failure; failures older than a day are dropped on the way."""
+        key = email_key(email)
+        await self.conn.execute(
+            "DELETE FROM sign_in_failures WHERE email_key = ? AND at < ?",
+            (key, at.timestamp() - 86_400),
+        )
+        await self.conn.execute(
+            "INSERT INTO sign_in_failures (email_key, at) VALUES (?, ?)", (key, at.timestamp())
+        )
+
+    async def clear(self, email: str) -> None:
+        """Forget the address's failures."""
+        await self.conn.execute(
+            "DELETE FROM sign_in_failures WHERE email_key = ?", (email_key(email),)
+        )
+
+
+class SqliteProfileUnitOfWork(SqliteUnitOfWork):
+    """A write transaction on the profile service's SQLite file."""
+
+    accounts: AccountRepository
+    profiles: ProfileRepository
+    refresh_tokens: RefreshTokenRepository
+    account_tokens: AccountTokenRepository
+    grants: ContactGrantRepository
+    domains: AllowedDomainRepository
+    sign_in_attempts: SignInAttemptRepository
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__(db)
+
+    def open_repositories(self) -> None:
+        """Build the repositories on the transaction's connection."""
+        conn = self.conn
+        self.accounts = SqliteAccountRepository(conn)
+        self.profiles = SqliteProfileRepository(conn)
+        self.refresh_tokens = SqliteRefreshTokenRepository(conn)
+        self.account_tokens = SqliteAccountTokenRepository(conn)
+        self.grants = SqliteContactGrantRepository(conn)
+        self.domains = SqliteAllowedDomainRepository(conn)
+        self.sign_in_attempts = SqliteSignInAttemptRepository(conn)

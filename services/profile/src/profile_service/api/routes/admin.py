@@ -1,0 +1,65 @@
+"""Administration: the allow-list, usage figures and the coach import."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+
+from mentor_shared.web.errors import error_responses
+from profile_service.api.deps import AdminPrincipal, DepsDep, UowDep
+from profile_service.api.schemas import DomainsOut, DomainsUpdate, StatsOut
+from profile_service.domain import commands
+from profile_service.domain.coach_import import MAX_IMPORT_BYTES
+from profile_service.domain.errors import ImportFileInvalid
+from profile_service.service import handlers
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.get("/domains", response_model=DomainsOut, responses=error_responses(401, 403))
+async def get_domains(admin: AdminPrincipal, uow: UowDep) -> DomainsOut:
+    """The email domains allowed to register."""
+    domains = await handlers.get_allowed_domains(uow)
+    return DomainsOut(domains=domains.entries())
+
+
+@router.put("/domains", response_model=DomainsOut, responses=error_responses(401, 403, 422))
+async def put_domains(body: DomainsUpdate, admin: AdminPrincipal, uow: UowDep) -> DomainsOut:
+    """Replace the allow-list (``nhs.net`` exact, ``*.gov.uk`` every subdomain)."""
+    domains = await handlers.replace_allowed_domains(
+        commands.ReplaceAllowedDomains(body.domains), uow
+    )
+    return DomainsOut(domains=domains.entries())
+
+
+@router.get("/stats", response_model=StatsOut, responses=error_responses(401, 403))
+async def stats(admin: AdminPrincipal, uow: UowDep) -> StatsOut:
+    """Users, verified, mentors, mentees, coaches and people per department."""
+    figures = await handlers.get_stats(uow)
+    return StatsOut(
+        users=figures.users,
+        verified=figures.verified,
+        mentors=figures.mentors,
+        mentees=figures.mentees,
+        coaches=figures.coaches,
+        by_department=figures.by_department,
+    )
+
+
+@router.post("/import", responses=error_responses(401, 403, 422))
+async def import_coaches(
+    admin: AdminPrincipal,
+    uow: UowDep,
+    deps: DepsDep,
+    file: Annotated[UploadFile, File(description="The coach spreadsheet saved as CSV")],
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Check (``dry_run=true``) or import the coach CSV; importing twice changes nothing."""
+    content = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ImportFileInvalid(f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+    report = await handlers.import_coaches(
+        commands.ImportCoaches(content=content, dry_run=dry_run), uow, deps
+    )
+    return report.to_dict()

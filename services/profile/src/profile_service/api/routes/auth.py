@@ -1,0 +1,60 @@
+"""Sign-in, refresh, sign-out and the public signing keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, status
+
+from mentor_shared.web.errors import error_responses
+from profile_service.api.deps import ContextDep, DepsDep, UowDep
+from profile_service.api.schemas import RefreshRequest, TokenResponse
+from profile_service.domain import commands
+from profile_service.service import handlers
+from profile_service.service.handlers import TokenPair
+
+router = APIRouter(tags=["auth"])
+
+
+def _token_response(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=pair.access.token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.access.expires_in,
+    )
+
+
+@router.post(
+    "/v1/auth/token", response_model=TokenResponse, responses=error_responses(401, 403, 422, 429)
+)
+async def sign_in(
+    username: Annotated[str, Form(max_length=320, description="Email address")],
+    password: Annotated[str, Form(max_length=1024)],
+    uow: UowDep,
+    deps: DepsDep,
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+) -> TokenResponse:
+    """OAuth2 password grant: email and password for an access and a refresh token."""
+    pair = await handlers.sign_in(commands.SignIn(email=username, password=password), uow, deps)
+    return _token_response(pair)
+
+
+@router.post("/v1/auth/refresh", response_model=TokenResponse, responses=error_responses(401, 422))
+async def refresh(body: RefreshRequest, uow: UowDep, deps: DepsDep) -> TokenResponse:
+    """Rotate a refresh token; reusing an old one ends the whole session."""
+    pair = await handlers.refresh(commands.RefreshSession(body.refresh_token), uow, deps)
+    return _token_response(pair)
+
+
+@router.post(
+    "/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(422)
+)
+async def sign_out(body: RefreshRequest, uow: UowDep, deps: DepsDep) -> None:
+    """End the session the refresh token belongs to (unknown tokens are ignored)."""
+    await handlers.sign_out(commands.SignOut(body.refresh_token), uow, deps)
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(context: ContextDep) -> dict[str, Any]:
+    """The public keys that verify this service's access tokens."""
+    return context.issuer.jwks()

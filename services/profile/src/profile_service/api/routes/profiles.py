@@ -1,0 +1,158 @@
+"""Profiles: one's own, others', contact details, the directory, import and erasure."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+
+from mentor_shared.web.errors import error_responses
+from profile_service.api.deps import CurrentPrincipal, DepsDep, UowDep
+from profile_service.api.schemas import (
+    AnonymisedCard,
+    Contact,
+    DirectoryPageOut,
+    LinkedInImportOut,
+    Profile,
+    ProfileUpdate,
+    PublicProfile,
+)
+from profile_service.domain import commands
+from profile_service.domain.directory import MAX_PAGE, DirectoryPosition, DirectoryQuery, RoleFilter
+from profile_service.domain.errors import LinkedInExportInvalid
+from profile_service.domain.linkedin import MAX_UPLOAD_BYTES, parse_linkedin_files
+from profile_service.service import handlers
+
+router = APIRouter(tags=["profiles"])
+
+Code = Annotated[str | None, Query(max_length=60)]
+
+
+@router.get("/v1/profiles/me", response_model=Profile, responses=error_responses(401, 404))
+async def get_me(principal: CurrentPrincipal, uow: UowDep) -> Profile:
+    """The caller's profile, contact details included."""
+    return await handlers.get_own_profile(principal.id, uow)
+
+
+@router.put("/v1/profiles/me", response_model=Profile, responses=error_responses(401, 404, 422))
+async def put_me(
+    body: ProfileUpdate, principal: CurrentPrincipal, uow: UowDep, deps: DepsDep
+) -> Profile:
+    """Change the fields given (others stay); unknown fields are refused."""
+    return await handlers.update_profile(commands.UpdateProfile(principal.id, body), uow, deps)
+
+
+@router.delete(
+    "/v1/profiles/me", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 404)
+)
+async def delete_me(principal: CurrentPrincipal, uow: UowDep, deps: DepsDep) -> None:
+    """Erase the account and everything held about it, in every service."""
+    await handlers.delete_account(commands.DeleteAccount(principal.id), uow, deps)
+
+
+@router.get("/v1/profiles/me/export", responses=error_responses(401, 404))
+async def export_me(principal: CurrentPrincipal, uow: UowDep) -> dict[str, Any]:
+    """Everything held about the caller, as JSON."""
+    return await handlers.export_account(principal.id, uow)
+
+
+@router.post(
+    "/v1/profiles/me/import/linkedin",
+    response_model=LinkedInImportOut,
+    responses=error_responses(401, 404, 422),
+)
+async def import_linkedin(
+    principal: CurrentPrincipal,
+    uow: UowDep,
+    deps: DepsDep,
+    files: Annotated[list[UploadFile], File(description="The export ZIP or its CSV files")],
+    confirm: bool = False,
+) -> LinkedInImportOut:
+    """Preview (default) or apply what the member's LinkedIn export would fill in."""
+    uploads: list[tuple[str, bytes]] = []
+    for upload in files[:10]:
+        content = await upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise LinkedInExportInvalid(
+                f"The upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            )
+        uploads.append((upload.filename or "upload", content))
+    prefill = await asyncio.to_thread(parse_linkedin_files, uploads)
+    current = await handlers.get_own_profile(principal.id, uow)
+    changes = [
+        {"field": c.field, "current": c.current, "proposed": c.proposed}
+        for c in prefill.preview(current)
+    ]
+    profile = None
+    if confirm:
+        profile = await handlers.update_profile(
+            commands.UpdateProfile(principal.id, prefill.to_update(current)), uow, deps
+        )
+    return LinkedInImportOut.model_validate(
+        {
+            "applied": confirm,
+            "changes": changes,
+            "files_used": prefill.files_used,
+            "notes": prefill.notes,
+            "profile": profile,
+        }
+    )
+
+
+@router.get("/v1/profiles", response_model=DirectoryPageOut, responses=error_responses(401, 422))
+async def directory(
+    principal: CurrentPrincipal,
+    uow: UowDep,
+    q: Annotated[str | None, Query(max_length=100, description="Part of a name")] = None,
+    department: Code = None,
+    profession: Code = None,
+    grade: Code = None,
+    region: Code = None,
+    role: RoleFilter | None = None,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+) -> DirectoryPageOut:
+    """Search the directory by name and filters, in name order, a page at a time."""
+    query = DirectoryQuery(
+        q=q,
+        department=department,
+        profession=profession,
+        grade=grade,
+        region=region,
+        role=role,
+        after=DirectoryPosition.decode(cursor) if cursor else None,
+        limit=limit,
+    )
+    page = await handlers.search_directory(query, principal.id, principal.is_admin, uow)
+    return DirectoryPageOut(items=page.items, next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/v1/profiles/{profile_id}",
+    response_model=PublicProfile | AnonymisedCard,
+    responses=error_responses(401, 404),
+)
+async def get_profile(
+    profile_id: str,
+    principal: CurrentPrincipal,
+    uow: UowDep,
+) -> PublicProfile | AnonymisedCard:
+    """Someone's profile without contact details (anonymised if they chose so)."""
+    return await handlers.get_public_profile(profile_id, principal.id, principal.is_admin, uow)
+
+
+@router.get(
+    "/v1/profiles/{profile_id}/contact",
+    response_model=Contact,
+    responses=error_responses(401, 403, 404),
+)
+async def get_contact(profile_id: str, principal: CurrentPrincipal, uow: UowDep) -> Contact:
+    """Contact details: only for the other person of an active accepted match."""
+    return await handlers.get_contact(profile_id, principal.id, uow)
+
+
+@router.get("/v1/reference")
+async def reference(deps: DepsDep) -> dict[str, list[dict[str, str]]]:
+    """Departments and agencies, professions, grades and regions: ``{code, name}`` each."""
+    return deps.reference.as_dict()

@@ -1,0 +1,108 @@
+"""Composition root: builds the profile service's store, runtime, keys and handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from mentor_shared.events.schemas import ACCOUNT_TOPIC, PROFILE_TOPIC
+from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
+from profile_service import consumers
+from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
+from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, load_signing_keys
+from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
+from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.domain.allowlist import initial_allowed_domains
+from profile_service.domain.lockout import LockoutPolicy
+from profile_service.domain.passwords import PasswordPolicy
+from profile_service.domain.reference import default_reference_data
+from profile_service.service import handlers
+from profile_service.service.handlers import ProfileDeps
+from profile_service.service.ports import ProfileUnitOfWork
+from profile_service.settings import ProfileSettings
+
+
+@dataclass
+class ProfileContext:
+    """Everything the HTTP layer and the consumer share in one process."""
+
+    settings: ProfileSettings
+    runtime: ServiceRuntime
+    deps: ProfileDeps
+    issuer: JwtAccessTokenIssuer
+    uow_factory: Callable[[], ProfileUnitOfWork]
+
+
+def build_deps(settings: ProfileSettings, issuer: JwtAccessTokenIssuer) -> ProfileDeps:
+    """Handler collaborators from settings."""
+    return ProfileDeps(
+        hasher=Argon2PasswordHasher(
+            memory_cost_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+        ),
+        issuer=issuer,
+        reference=default_reference_data(),
+        password_policy=PasswordPolicy.default(),
+        lockout=LockoutPolicy(
+            max_failures=settings.lockout_max_failures,
+            window=timedelta(seconds=settings.lockout_window_s),
+        ),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
+        verification_ttl=timedelta(seconds=settings.verification_token_ttl_s),
+        reset_ttl=timedelta(seconds=settings.reset_token_ttl_s),
+        claim_ttl=timedelta(seconds=settings.claim_token_ttl_s),
+        public_url=settings.public_url,
+    )
+
+
+async def bootstrap(settings: ProfileSettings) -> ProfileContext:
+    """Open the store, build the runtime and consumers, seed the allow-list and admin.
+
+    Raises:
+        InvalidAllowedDomain: ``ALLOWED_DOMAINS`` holds a bad entry (fail at start).
+        SigningKeyError: The signing key file is unusable.
+    """
+    initial_domains = initial_allowed_domains(settings.allowed_domains)
+    current, previous = load_signing_keys(
+        settings.data_dir,
+        key_path=settings.jwt_key_path,
+        previous_key_path=settings.jwt_previous_key_path,
+    )
+    issuer = JwtAccessTokenIssuer(
+        current,
+        previous=previous,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.access_token_ttl_s),
+    )
+    uow_factory: Callable[[], ProfileUnitOfWork]
+    if settings.mongodb_uri:
+        store = await open_mongo_store(settings, "profile")
+        client = store.handle.client
+
+        def uow_factory() -> ProfileUnitOfWork:
+            return MongoProfileUnitOfWork(client, "profile")
+
+        await MongoProfileUnitOfWork.ensure_indexes(store.handle)
+    else:
+        store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+        db = store.handle
+
+        def uow_factory() -> ProfileUnitOfWork:
+            return SqliteProfileUnitOfWork(db)
+
+    runtime = ServiceRuntime(
+        settings, store, publishes=[ACCOUNT_TOPIC, PROFILE_TOPIC], uow_factory=uow_factory
+    )
+    runtime.add_consumer(
+        group_id=consumers.GROUP_ID, topics=consumers.TOPICS, handler=consumers.handle_event
+    )
+    deps = build_deps(settings, issuer)
+    await handlers.seed_allowed_domains(uow_factory(), initial_domains)
+    if settings.admin_email and settings.admin_password:
+        await handlers.ensure_admin(
+            settings.admin_email, settings.admin_password.get_secret_value(), uow_factory(), deps
+        )
+    return ProfileContext(
+        settings=settings, runtime=runtime, deps=deps, issuer=issuer, uow_factory=uow_factory
+    )

@@ -1,0 +1,887 @@
+"""Use cases of the profile service: each opens the unit of work, applies domain rules,
+saves, queues its events in the outbox and commits.
+
+Password hashing runs in a worker thread and never inside a transaction: the SQLite
+store has one writer, and holding it for tens of milliseconds per sign-in would
+serialise every other write behind argon2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from mentor_shared.events.envelope import EventData, new_event
+from mentor_shared.events.schemas import (
+    AccountClaimRequested,
+    AccountEmailVerified,
+    AccountPasswordResetRequested,
+    AccountRegistered,
+    AccountVerificationRequested,
+    ProfileDeleted,
+)
+from profile_service.domain import commands
+from profile_service.domain.account_tokens import (
+    AccountToken,
+    AccountTokenInvalid,
+    TokenPurpose,
+    hash_account_token,
+)
+from profile_service.domain.allowlist import (
+    AllowedDomains,
+    DomainRule,
+    default_allowed_domains,
+    parse_email,
+)
+from profile_service.domain.coach_import import CoachImportResult, parse_coach_csv
+from profile_service.domain.directory import DirectoryPosition, DirectoryQuery, ProfileStats
+from profile_service.domain.errors import (
+    AccountNotFound,
+    DomainError,
+    EmailNotVerified,
+    ImportFileInvalid,
+    InvalidAllowedDomain,
+    InvalidCredentials,
+    InvalidInput,
+    ProfileNotFound,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    WrongCurrentPassword,
+)
+from profile_service.domain.lockout import LockoutPolicy, SignInLocked
+from profile_service.domain.model import (
+    Account,
+    AnonymisedCard,
+    Contact,
+    ContactGrant,
+    Profile,
+    PublicProfile,
+    contact_for,
+    new_id,
+    public_view,
+    to_profile_upserted,
+)
+from profile_service.domain.passwords import PasswordPolicy
+from profile_service.domain.reference import ReferenceData
+from profile_service.domain.tokens import REFRESH_TOKEN_TTL, RefreshToken, hash_refresh_token
+from profile_service.service.ports import (
+    AccessTokenIssuer,
+    IssuedAccessToken,
+    PasswordHasher,
+    ProfileUnitOfWork,
+)
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "profile"
+
+# Where each emailed link points on the web frontend.
+_LINK_PATHS: dict[TokenPurpose, str] = {
+    "verify": "/verify",
+    "reset": "/reset-password",
+    "claim": "/claim",
+}
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ProfileDeps:
+    """What the handlers need besides the unit of work (built once by bootstrap)."""
+
+    hasher: PasswordHasher
+    issuer: AccessTokenIssuer
+    reference: ReferenceData
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy.default)
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    refresh_ttl: timedelta = REFRESH_TOKEN_TTL
+    verification_ttl: timedelta = timedelta(hours=24)
+    reset_ttl: timedelta = timedelta(hours=1)
+    claim_ttl: timedelta = timedelta(days=14)
+    public_url: str = "http://127.0.0.1:8000"
+    clock: Callable[[], datetime] = utc_now
+
+    def ttl_for(self, purpose: TokenPurpose) -> timedelta:
+        """Lifetime of an emailed token."""
+        return {
+            "verify": self.verification_ttl,
+            "reset": self.reset_ttl,
+            "claim": self.claim_ttl,
+        }[purpose]
+
+    def link_for(self, purpose: TokenPurpose, secret: str) -> str:
+        """The web page an emailed token opens."""
+        return f"{self.public_url.rstrip('/')}{_LINK_PATHS[purpose]}?token={secret}"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    """What the token endpoint returns."""
+
+    access: IssuedAccessToken
+    refresh_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryPage:
+    """One page of the directory."""
+
+    items: list[PublicProfile | AnonymisedCard]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CoachImportReport:
+    """What an import found and did."""
+
+    check: CoachImportResult
+    dry_run: bool
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready report."""
+        return {
+            **self.check.to_dict(),
+            "dry_run": self.dry_run,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
+
+def _event(data: EventData, subject: str) -> Any:
+    return new_event(data, subject=subject, source=SOURCE)
+
+
+_TOKEN_EVENTS: dict[
+    TokenPurpose,
+    type[AccountVerificationRequested | AccountPasswordResetRequested | AccountClaimRequested],
+] = {
+    "verify": AccountVerificationRequested,
+    "reset": AccountPasswordResetRequested,
+    "claim": AccountClaimRequested,
+}
+
+
+async def _send_token(
+    uow: ProfileUnitOfWork,
+    deps: ProfileDeps,
+    account: Account,
+    display_name: str,
+    purpose: TokenPurpose,
+) -> None:
+    """Issue a token (older unused ones of the purpose stop working) and queue its email."""
+    now = deps.clock()
+    await uow.account_tokens.spend_unused(account.id, purpose, now)
+    issued = AccountToken.issue(account.id, purpose, now=now, ttl=deps.ttl_for(purpose))
+    await uow.account_tokens.add(issued.record)
+    payload = _TOKEN_EVENTS[purpose](
+        account_id=account.id,
+        email=account.email,
+        display_name=display_name,
+        token=issued.secret,
+        expires_at=issued.record.expires_at,
+        link=deps.link_for(purpose, issued.secret),
+    )
+    uow.add_event(_event(payload, account.id))
+
+
+async def _display_name(uow: ProfileUnitOfWork, account_id: str) -> str:
+    profile = await uow.profiles.get(account_id)
+    return profile.display_name if profile else ""
+
+
+async def _allowed_domains(uow: ProfileUnitOfWork) -> AllowedDomains:
+    return await uow.domains.get() or default_allowed_domains()
+
+
+# --- accounts ---------------------------------------------------------------------
+
+
+async def register(
+    cmd: commands.RegisterAccount, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> None:
+    """Sign up; the same outcome whether or not the address already has an account.
+
+    A new address gets an account, a profile and a verification email. An address
+    that exists but is unverified gets a fresh verification email, an unclaimed
+    imported one a fresh claim email, and a verified one nothing at all: the caller
+    learns nothing about which addresses are registered, and the owner of a
+    verified address is not spammed by strangers typing it.
+
+    Raises:
+        InvalidEmail, DomainNotAllowed, WeakPassword, InvalidProfile: Bad input.
+    """
+    async with uow:
+        allowed = await _allowed_domains(uow)
+    address = allowed.check(cmd.email)
+    Profile.new("validation", cmd.display_name)  # display name limits, before any work
+    deps.password_policy.check(cmd.password, email=str(address), display_name=cmd.display_name)
+    # Hash even for an existing address so both answers take the same time.
+    password_hash = await asyncio.to_thread(deps.hasher.hash, cmd.password)
+    async with uow:
+        existing = await uow.accounts.get_by_email(str(address))
+        now = deps.clock()
+        if existing is None:
+            account = Account.register(new_id(), address, password_hash, now=now)
+            profile = Profile.new(account.id, cmd.display_name, contact_email=str(address))
+            await uow.accounts.save(account)
+            await uow.profiles.save(profile)
+            uow.add_event(
+                _event(
+                    AccountRegistered(
+                        account_id=account.id, email=account.email, display_name=cmd.display_name
+                    ),
+                    account.id,
+                )
+            )
+            await _send_token(uow, deps, account, profile.display_name, "verify")
+            log.info("account_registered", account_id=account.id)
+        elif not existing.claimed:
+            name = await _display_name(uow, existing.id)
+            await _send_token(uow, deps, existing, name, "claim")
+            log.info("registration_for_unclaimed_account", account_id=existing.id)
+        elif not existing.email_verified:
+            name = await _display_name(uow, existing.id)
+            await _send_token(uow, deps, existing, name, "verify")
+            log.info("registration_for_unverified_account", account_id=existing.id)
+        else:
+            log.info("registration_for_verified_account", account_id=existing.id)
+        await uow.commit()
+
+
+async def _mark_verified(uow: ProfileUnitOfWork, account: Account, now: datetime) -> Account:
+    """Confirm the address; the profile becomes visible to matching from now on."""
+    if account.email_verified:
+        return account
+    verified = account.verify_email(now=now)
+    await uow.accounts.save(verified)
+    uow.add_event(_event(AccountEmailVerified(account_id=account.id), account.id))
+    profile = await uow.profiles.get(account.id)
+    if profile is not None:
+        uow.add_event(_event(to_profile_upserted(profile), profile.id))
+    return verified
+
+
+async def _load_token(
+    uow: ProfileUnitOfWork, secret: str, purpose: TokenPurpose, now: datetime
+) -> tuple[AccountToken, Account]:
+    """The spent token and its account (the caller saves the token on commit).
+
+    Raises:
+        AccountTokenInvalid: Unknown, spent, expired, wrong purpose, or account gone.
+    """
+    token = await uow.account_tokens.get_by_hash(hash_account_token(secret))
+    if token is None:
+        raise AccountTokenInvalid("This link is not valid. Ask for a new one.")
+    spent = token.spend(purpose, now=now)
+    account = await uow.accounts.get(token.account_id)
+    if account is None:
+        raise AccountTokenInvalid("This link is not valid. Ask for a new one.")
+    return spent, account
+
+
+async def verify_email(
+    cmd: commands.VerifyEmail, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> Account:
+    """Confirm an address with the emailed token (single use).
+
+    Raises:
+        AccountTokenInvalid: The token is unknown, used or expired.
+    """
+    async with uow:
+        now = deps.clock()
+        token, account = await _load_token(uow, cmd.token, "verify", now)
+        await uow.account_tokens.save(token)
+        account = await _mark_verified(uow, account, now)
+        await uow.commit()
+    log.info("email_verified", account_id=account.id)
+    return account
+
+
+async def _issue_tokens(
+    uow: ProfileUnitOfWork, deps: ProfileDeps, account: Account, family_id: str | None = None
+) -> TokenPair:
+    issued = RefreshToken.issue(
+        account.id, now=deps.clock(), ttl=deps.refresh_ttl, family_id=family_id
+    )
+    await uow.refresh_tokens.add(issued.record)
+    return TokenPair(
+        access=deps.issuer.issue(account.id, is_admin=account.is_admin),
+        refresh_token=issued.secret,
+    )
+
+
+async def sign_in(cmd: commands.SignIn, uow: ProfileUnitOfWork, deps: ProfileDeps) -> TokenPair:
+    """Check an address and password and start a session.
+
+    An unknown address costs one dummy argon2 verification and gives the same error
+    as a wrong password. Failures are counted per address; past the lockout limit
+    nothing is checked until the window moves on.
+
+    Raises:
+        SignInLocked: Too many recent failures for the address.
+        InvalidCredentials: Unknown address or wrong password.
+        EmailNotVerified: Right password, address not confirmed yet.
+    """
+    async with uow:
+        now = deps.clock()
+        failures = await uow.sign_in_attempts.failures_since(
+            cmd.email, deps.lockout.window_start(now)
+        )
+        retry_after = deps.lockout.retry_after(failures, now)
+        account = None if retry_after else await uow.accounts.get_by_email(cmd.email)
+    if retry_after:
+        log.info("sign_in_locked", retry_after_s=retry_after)
+        raise SignInLocked(retry_after)
+    if account is not None and account.password_hash is not None and account.can_sign_in:
+        ok = await asyncio.to_thread(deps.hasher.verify, account.password_hash, cmd.password)
+    else:
+        await asyncio.to_thread(deps.hasher.dummy_verify, cmd.password)
+        ok = False
+    if not ok or account is None:
+        async with uow:
+            await uow.sign_in_attempts.record_failure(cmd.email, deps.clock())
+            await uow.commit()
+        log.info("sign_in_failed", account_known=account is not None)
+        raise InvalidCredentials("The email address or password is not right.")
+    if not account.email_verified:
+        raise EmailNotVerified(
+            "Confirm your email address first: follow the link we sent you, or register "
+            "again to get a new one."
+        )
+    new_hash = None
+    if account.password_hash and deps.hasher.needs_rehash(account.password_hash):
+        new_hash = await asyncio.to_thread(deps.hasher.hash, cmd.password)
+    async with uow:
+        current = await uow.accounts.get(account.id)
+        if current is None:
+            raise InvalidCredentials("The email address or password is not right.")
+        if new_hash is not None:
+            current = current.with_password(new_hash)
+            await uow.accounts.save(current)
+        await uow.sign_in_attempts.clear(cmd.email)
+        pair = await _issue_tokens(uow, deps, current)
+        await uow.commit()
+    log.info("signed_in", account_id=account.id)
+    return pair
+
+
+async def refresh(
+    cmd: commands.RefreshSession, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> TokenPair:
+    """Rotate a refresh token; a reused one revokes its whole family.
+
+    Raises:
+        RefreshTokenReused: The token was already rotated (family revoked).
+        RefreshTokenInvalid: Unknown, revoked or expired token, or account gone.
+    """
+    async with uow:
+        now = deps.clock()
+        record = await uow.refresh_tokens.get_by_hash(hash_refresh_token(cmd.refresh_token))
+        if record is None:
+            raise RefreshTokenInvalid("Your session has ended. Please sign in again.")
+        try:
+            rotation = record.rotate(now=now, ttl=deps.refresh_ttl)
+        except RefreshTokenReused as reused:
+            revoked = await uow.refresh_tokens.revoke_family(reused.family_id, now)
+            await uow.commit()
+            log.warning("refresh_token_reused", account_id=record.account_id, revoked=revoked)
+            raise
+        account = await uow.accounts.get(record.account_id)
+        if account is None:
+            raise RefreshTokenInvalid("Your session has ended. Please sign in again.")
+        await uow.refresh_tokens.save(rotation.previous)
+        await uow.refresh_tokens.add(rotation.current)
+        await uow.commit()
+    return TokenPair(
+        access=deps.issuer.issue(account.id, is_admin=account.is_admin),
+        refresh_token=rotation.secret,
+    )
+
+
+async def sign_out(cmd: commands.SignOut, uow: ProfileUnitOfWork, deps: ProfileDeps) -> None:
+    """Revoke the session (the token's family); unknown tokens are ignored."""
+    async with uow:
+        record = await uow.refresh_tokens.get_by_hash(hash_refresh_token(cmd.refresh_token))
+        if record is None:
+            return
+        await uow.refresh_tokens.revoke_family(record.family_id, deps.clock())
+        await uow.commit()
+    log.info("signed_out", account_id=record.account_id)
+
+
+async def change_password(
+    cmd: commands.ChangePassword, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> None:
+    """Set a new password; every session of the account ends.
+
+    Raises:
+        AccountNotFound: The account was erased.
+        WrongCurrentPassword: The current password is not right.
+        WeakPassword: The new password breaks the policy.
+    """
+    async with uow:
+        account = await uow.accounts.get(cmd.account_id)
+        name = await _display_name(uow, cmd.account_id)
+    if account is None:
+        raise AccountNotFound("This account no longer exists.")
+    if account.password_hash is None or not await asyncio.to_thread(
+        deps.hasher.verify, account.password_hash, cmd.current_password
+    ):
+        raise WrongCurrentPassword("The current password is not right.")
+    deps.password_policy.check(cmd.new_password, email=account.email, display_name=name)
+    new_hash = await asyncio.to_thread(deps.hasher.hash, cmd.new_password)
+    async with uow:
+        current = await uow.accounts.get(cmd.account_id)
+        if current is None:
+            raise AccountNotFound("This account no longer exists.")
+        await uow.accounts.save(current.with_password(new_hash))
+        await uow.refresh_tokens.revoke_for_account(current.id, deps.clock())
+        await uow.commit()
+    log.info("password_changed", account_id=account.id)
+
+
+async def request_password_reset(
+    cmd: commands.RequestPasswordReset, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> None:
+    """Email a reset link (a claim link for an unclaimed import) if the address is known.
+
+    Returns normally in every case, so the answer never tells whether it is known.
+
+    Raises:
+        InvalidEmail: The text is not an email address at all.
+    """
+    address = parse_email(cmd.email)
+    async with uow:
+        account = await uow.accounts.get_by_email(str(address))
+        if account is None:
+            log.info("password_reset_for_unknown_address")
+            return
+        name = await _display_name(uow, account.id)
+        await _send_token(uow, deps, account, name, "reset" if account.claimed else "claim")
+        await uow.commit()
+    log.info("password_reset_requested", account_id=account.id)
+
+
+async def _set_password_with_token(
+    uow: ProfileUnitOfWork,
+    deps: ProfileDeps,
+    secret: str,
+    password: str,
+    purpose: TokenPurpose,
+) -> Account:
+    async with uow:
+        _, account = await _load_token(uow, secret, purpose, deps.clock())
+        name = await _display_name(uow, account.id)
+    deps.password_policy.check(password, email=account.email, display_name=name)
+    password_hash = await asyncio.to_thread(deps.hasher.hash, password)
+    async with uow:
+        now = deps.clock()
+        # Spent in the same transaction as the new password: a twin request fails here.
+        token, account = await _load_token(uow, secret, purpose, now)
+        await uow.account_tokens.save(token)
+        if purpose == "claim":
+            updated = account.claim(password_hash, now=now)
+            await uow.accounts.save(updated)
+            if not account.email_verified:
+                uow.add_event(_event(AccountEmailVerified(account_id=account.id), account.id))
+        else:
+            await uow.accounts.save(account.with_password(password_hash))
+            updated = await _mark_verified(uow, account.with_password(password_hash), now)
+        await uow.refresh_tokens.revoke_for_account(account.id, now)
+        await uow.sign_in_attempts.clear(account.email)
+        await uow.commit()
+    return updated
+
+
+async def reset_password(
+    cmd: commands.ResetPassword, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> None:
+    """Set a new password with the emailed token; every session ends.
+
+    Raises:
+        AccountTokenInvalid: The token is unknown, used or expired.
+        WeakPassword: The password breaks the policy.
+    """
+    account = await _set_password_with_token(uow, deps, cmd.token, cmd.new_password, "reset")
+    log.info("password_reset", account_id=account.id)
+
+
+async def claim_account(
+    cmd: commands.ClaimAccount, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> None:
+    """An imported coach sets a password with the emailed claim token.
+
+    Raises:
+        AccountTokenInvalid: The token is unknown, used or expired.
+        WeakPassword: The password breaks the policy.
+    """
+    account = await _set_password_with_token(uow, deps, cmd.token, cmd.password, "claim")
+    log.info("account_claimed", account_id=account.id)
+
+
+# --- profiles -------------------------------------------------------------------
+
+
+async def get_own_profile(account_id: str, uow: ProfileUnitOfWork) -> Profile:
+    """The caller's profile with contact details.
+
+    Raises:
+        ProfileNotFound: The account was erased.
+    """
+    async with uow:
+        profile = await uow.profiles.get(account_id)
+    if profile is None:
+        raise ProfileNotFound("This profile no longer exists.")
+    return profile
+
+
+async def update_profile(
+    cmd: commands.UpdateProfile, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> Profile:
+    """Apply a change; a real change bumps the version and publishes ``profile.upserted``.
+
+    Raises:
+        ProfileNotFound: The account was erased.
+        InvalidProfile, InvalidReference: The change breaks a rule.
+    """
+    async with uow:
+        profile = await uow.profiles.get(cmd.account_id)
+        if profile is None:
+            raise ProfileNotFound("This profile no longer exists.")
+        updated = profile.apply_update(cmd.update, deps.reference)
+        if updated.version == profile.version:
+            return profile
+        await uow.profiles.save(updated)
+        account = await uow.accounts.get(cmd.account_id)
+        # Unverified people stay out of matching until they confirm their address.
+        if account is not None and (account.email_verified or not account.claimed):
+            uow.add_event(_event(to_profile_upserted(updated), updated.id))
+        await uow.commit()
+    log.info("profile_updated", profile_id=updated.id, version=updated.version)
+    return updated
+
+
+async def _reveals_identity(
+    uow: ProfileUnitOfWork, viewer_id: str, viewer_is_admin: bool, profile_id: str
+) -> bool:
+    if viewer_is_admin or viewer_id == profile_id:
+        return True
+    grants = await uow.grants.for_person(profile_id)
+    return any(grant.allows(viewer_id, profile_id) for grant in grants)
+
+
+async def get_public_profile(
+    profile_id: str, viewer_id: str, viewer_is_admin: bool, uow: ProfileUnitOfWork
+) -> PublicProfile | AnonymisedCard:
+    """Someone's profile without contact details (anonymised when they chose so).
+
+    Raises:
+        ProfileNotFound: No such profile.
+    """
+    async with uow:
+        profile = await uow.profiles.get(profile_id)
+        if profile is None:
+            raise ProfileNotFound("No profile has this id.")
+        reveal = await _reveals_identity(uow, viewer_id, viewer_is_admin, profile_id)
+    return public_view(profile, reveal_identity=reveal)
+
+
+async def get_contact(profile_id: str, viewer_id: str, uow: ProfileUnitOfWork) -> Contact:
+    """Contact details, only for the owner and the other person of an active match.
+
+    Raises:
+        ProfileNotFound: No such profile.
+        ContactNotShared: No active accepted match between the two.
+    """
+    async with uow:
+        profile = await uow.profiles.get(profile_id)
+        if profile is None:
+            raise ProfileNotFound("No profile has this id.")
+        grants = await uow.grants.for_person(profile_id)
+    return contact_for(profile, viewer_id, grants)
+
+
+async def search_directory(
+    query: DirectoryQuery, viewer_id: str, viewer_is_admin: bool, uow: ProfileUnitOfWork
+) -> DirectoryPage:
+    """One page of the directory, in name order."""
+    async with uow:
+        found = await uow.profiles.search(query)
+    page = found[: query.limit]
+    next_cursor = (
+        DirectoryPosition.after(page[-1]).encode() if len(found) > query.limit and page else None
+    )
+    items = [
+        public_view(profile, reveal_identity=viewer_is_admin or profile.id == viewer_id)
+        for profile in page
+    ]
+    return DirectoryPage(items=items, next_cursor=next_cursor)
+
+
+async def delete_account(
+    cmd: commands.DeleteAccount, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> None:
+    """Erase the account, profile, contact, grants (either side) and tokens.
+
+    Publishes ``profile.deleted`` so every other service erases its copy.
+
+    Raises:
+        AccountNotFound: Already erased.
+    """
+    async with uow:
+        account = await uow.accounts.get(cmd.account_id)
+        if account is None:
+            raise AccountNotFound("This account no longer exists.")
+        await uow.profiles.delete(account.id)
+        grants = await uow.grants.delete_for_person(account.id)
+        await uow.refresh_tokens.delete_for_account(account.id)
+        await uow.account_tokens.delete_for_account(account.id)
+        await uow.sign_in_attempts.clear(account.email)
+        await uow.accounts.delete(account.id)
+        uow.add_event(_event(ProfileDeleted(profile_id=account.id), account.id))
+        await uow.commit()
+    log.info("account_erased", account_id=account.id, grants_removed=grants)
+
+
+async def export_account(account_id: str, uow: ProfileUnitOfWork) -> dict[str, Any]:
+    """Everything held about the caller (never the password hash or token hashes).
+
+    Raises:
+        AccountNotFound: The account was erased.
+    """
+    async with uow:
+        account = await uow.accounts.get(account_id)
+        if account is None:
+            raise AccountNotFound("This account no longer exists.")
+        profile = await uow.profiles.get(account_id)
+        grants = await uow.grants.for_person(account_id)
+        sessions = await uow.refresh_tokens.list_for_account(account_id)
+    return {
+        "account": account.model_dump(mode="json", exclude={"password_hash"}),
+        "profile": profile.model_dump(mode="json") if profile else None,
+        "contact_grants": [grant.model_dump(mode="json") for grant in grants],
+        "sessions": [
+            token.model_dump(mode="json", exclude={"token_hash", "replaced_by"})
+            for token in sessions
+        ],
+    }
+
+
+# --- administration -------------------------------------------------------------
+
+
+async def get_allowed_domains(uow: ProfileUnitOfWork) -> AllowedDomains:
+    """The allow-list as stored."""
+    async with uow:
+        return await _allowed_domains(uow)
+
+
+async def replace_allowed_domains(
+    cmd: commands.ReplaceAllowedDomains, uow: ProfileUnitOfWork
+) -> AllowedDomains:
+    """Replace the allow-list, refusing it whole if any entry is bad.
+
+    Raises:
+        InvalidAllowedDomain: Listing every bad entry in ``details``.
+        InvalidInput: The list is empty (nobody could register).
+    """
+    rules: list[DomainRule] = []
+    problems: list[dict[str, Any]] = []
+    for entry in cmd.entries:
+        try:
+            rules.append(DomainRule.parse(entry))
+        except InvalidAllowedDomain as error:
+            problems.append({"entry": entry, "message": error.message})
+    if problems:
+        raise InvalidAllowedDomain(
+            f"{len(problems)} entr{'y is' if len(problems) == 1 else 'ies are'} not valid.",
+            details=problems,
+        )
+    if not rules:
+        raise InvalidInput("The allow-list cannot be empty: nobody could register.")
+    domains = AllowedDomains(rules)
+    async with uow:
+        await uow.domains.replace(domains)
+        await uow.commit()
+    log.info("allowed_domains_replaced", entries=len(domains))
+    return domains
+
+
+async def get_stats(uow: ProfileUnitOfWork) -> ProfileStats:
+    """Usage figures."""
+    async with uow:
+        return await uow.profiles.stats()
+
+
+async def import_coaches(
+    cmd: commands.ImportCoaches, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> CoachImportReport:
+    """Check (dry run) or apply the coach spreadsheet; idempotent by email.
+
+    A real run with any bad row writes nothing and reports every problem. New
+    addresses get an unclaimed account, a coach profile and a claim email; existing
+    people get the coach role and the spreadsheet's fields.
+
+    Raises:
+        ImportFileInvalid: The file is unusable, or (real run) some rows are bad.
+    """
+    async with uow:
+        allowed = await _allowed_domains(uow)
+    check = await asyncio.to_thread(
+        parse_coach_csv, cmd.content, reference=deps.reference, allowed=allowed
+    )
+    if cmd.dry_run:
+        return CoachImportReport(check=check, dry_run=True)
+    if not check.ok:
+        raise ImportFileInvalid(
+            f"{len(check.invalid_lines())} row(s) have problems, so nothing was imported. "
+            "Fix them (a dry run lists them) and upload again.",
+            details=check.to_dict(),
+        )
+    created = updated = unchanged = 0
+    async with uow:
+        now = deps.clock()
+        for row in check.rows:
+            account = await uow.accounts.get_by_email(row.email)
+            if account is None:
+                account = Account.for_import(new_id(), parse_email(row.email), now=now)
+                blank = Profile.new(account.id, row.name, contact_email=account.email)
+                # A new person's first stored version is the imported one.
+                profile = blank.apply_update(row.to_update(None), deps.reference).model_copy(
+                    update={"version": 1}
+                )
+                await uow.accounts.save(account)
+                await uow.profiles.save(profile)
+                uow.add_event(
+                    _event(
+                        AccountRegistered(
+                            account_id=account.id, email=account.email, display_name=row.name
+                        ),
+                        account.id,
+                    )
+                )
+                await _send_token(uow, deps, account, row.name, "claim")
+                uow.add_event(_event(to_profile_upserted(profile), profile.id))
+                created += 1
+                continue
+            current = await uow.profiles.get(account.id) or Profile.new(account.id, row.name)
+            changed = current.apply_update(row.to_update(current), deps.reference)
+            if changed.version == current.version:
+                unchanged += 1
+                continue
+            await uow.profiles.save(changed)
+            uow.add_event(_event(to_profile_upserted(changed), changed.id))
+            updated += 1
+        await uow.commit()
+    log.info("coaches_imported", created=created, updated=updated, unchanged=unchanged)
+    return CoachImportReport(
+        check=check, dry_run=False, created=created, updated=updated, unchanged=unchanged
+    )
+
+
+# --- contact grants (applied inside the consumer's open unit of work) -----------
+
+
+async def grant_contact(cmd: commands.GrantContact, uow: ProfileUnitOfWork, at: datetime) -> None:
+    """Record the grant of an accepted match; an ended grant is never reopened."""
+    if await uow.grants.get(cmd.match_id) is not None:
+        return
+    await uow.grants.save(
+        ContactGrant(
+            match_id=cmd.match_id, mentee_id=cmd.mentee_id, mentor_id=cmd.mentor_id, granted_at=at
+        )
+    )
+    log.info("contact_granted", match_id=cmd.match_id)
+
+
+async def revoke_contact(cmd: commands.RevokeContact, uow: ProfileUnitOfWork, at: datetime) -> None:
+    """End the grant of a match (an ended record is kept if none existed yet)."""
+    grant = await uow.grants.get(cmd.match_id) or ContactGrant(
+        match_id=cmd.match_id, mentee_id=cmd.mentee_id, mentor_id=cmd.mentor_id, granted_at=at
+    )
+    await uow.grants.save(grant.end(at=at))
+    log.info("contact_revoked", match_id=cmd.match_id)
+
+
+# --- start-up -------------------------------------------------------------------
+
+
+async def seed_allowed_domains(uow: ProfileUnitOfWork, initial: AllowedDomains) -> bool:
+    """Store the initial allow-list once; later starts keep what administrators set."""
+    async with uow:
+        if await uow.domains.get() is not None:
+            return False
+        await uow.domains.replace(initial)
+        await uow.commit()
+    log.info("allowed_domains_seeded", entries=len(initial))
+    return True
+
+
+async def ensure_admin(email: str, password: str, uow: ProfileUnitOfWork, deps: ProfileDeps) -> str:
+    """Create the first administrator (verified) if absent, or give an account the role.
+
+    Returns:
+        The administrator's account id.
+
+    Raises:
+        InvalidEmail: ``ADMIN_EMAIL`` is not an address.
+    """
+    address = parse_email(email)
+    async with uow:
+        existing = await uow.accounts.get_by_email(str(address))
+    if existing is not None and existing.is_admin:
+        return existing.id
+    password_hash = (
+        None if existing is not None else await asyncio.to_thread(deps.hasher.hash, password)
+    )
+    async with uow:
+        now = deps.clock()
+        account = await uow.accounts.get_by_email(str(address))
+        if account is None:
+            assert password_hash is not None
+            account = (
+                Account.register(new_id(), address, password_hash, now=now)
+                .verify_email(now=now)
+                .grant_admin()
+            )
+            profile = Profile.new(account.id, "Administrator", contact_email=account.email)
+            await uow.profiles.save(profile)
+            uow.add_event(
+                _event(
+                    AccountRegistered(
+                        account_id=account.id,
+                        email=account.email,
+                        display_name=profile.display_name,
+                    ),
+                    account.id,
+                )
+            )
+        else:
+            account = account.grant_admin()
+        await uow.accounts.save(account)
+        await uow.commit()
+    log.info("administrator_ensured", account_id=account.id)
+    return account.id
+
+
+__all__ = [
+    "CoachImportReport",
+    "DirectoryPage",
+    "DomainError",
+    "EmailNotVerified",
+    "ProfileDeps",
+    "SignInLocked",
+    "TokenPair",
+]

@@ -1,0 +1,180 @@
+"""Helpers for the messaging tests: access tokens, a real server, events on the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+
+from mentor_shared.auth import JwksKeySet
+from mentor_shared.events import REGISTRY, EventData, new_event
+from mentor_shared.events.schemas import MatchAccepted, MatchRequested
+from mentor_shared.testing.broker import free_port
+from messaging_service.api.app import create_messaging_app
+from messaging_service.settings import MessagingSettings
+
+ISSUER = AUDIENCE = "mentor-match"
+KID = "messaging-test-key"
+
+
+@dataclass
+class TokenMaker:
+    """Signs access tokens the app under test accepts."""
+
+    private: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+
+    def key_set(self) -> JwksKeySet:
+        return JwksKeySet.from_public_keys(
+            {KID: self.private.public_key()}, issuer=ISSUER, audience=AUDIENCE
+        )
+
+    def token(self, sub: str, *, admin: bool = False) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": sub,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + 3600,
+            "jti": str(uuid.uuid4()),
+            "roles": ["member", "admin"] if admin else ["member"],
+        }
+        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": KID})
+
+    def headers(self, sub: str, *, admin: bool = False) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(sub, admin=admin)}"}
+
+
+def person_id() -> str:
+    return f"person-{uuid.uuid4()}"
+
+
+def messaging_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> MessagingSettings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "data_dir": data_dir,
+        "kafka_bootstrap_servers": bootstrap,
+        "MESSAGING_PORT": free_port(),
+        "log_level": "WARNING",
+        **overrides,
+    }
+    return MessagingSettings(**values)
+
+
+@dataclass
+class RunningServer:
+    """The messaging app served by uvicorn in a thread of the test process."""
+
+    app: FastAPI
+    server: uvicorn.Server
+    thread: threading.Thread
+    base_url: str
+    tokens: TokenMaker
+    settings: MessagingSettings
+
+
+@contextmanager
+def serve_in_thread(settings: MessagingSettings, tokens: TokenMaker) -> Iterator[RunningServer]:
+    """Run the app with uvicorn on its own port (and event loop) until the block ends."""
+    app = create_messaging_app(settings)
+    app.state.key_set = tokens.key_set()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="messaging-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the messaging server did not start")
+        time.sleep(0.05)
+    try:
+        yield RunningServer(
+            app, server, thread, f"http://127.0.0.1:{settings.port}", tokens, settings
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+async def publish(bootstrap: str, *payloads: EventData, subject: str) -> None:
+    """Publish events as another service would (plain producer, acks=all)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for payload in payloads:
+            envelope = new_event(payload, subject=subject, source="test")
+            topic = REGISTRY.spec(envelope.type, envelope.version).topic
+            await producer.send_and_wait(topic, envelope.to_bytes(), key=subject.encode())
+    finally:
+        await producer.stop()
+
+
+async def wait_for(check: Any, *, timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Call the async ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+async def open_conversation(
+    running: RunningServer,
+    client: httpx.AsyncClient,
+    mentee: str,
+    mentor: str,
+    *,
+    message: str = "Hello, could we talk about leadership?",
+    accept: bool = False,
+) -> dict[str, Any]:
+    """Feed match.requested (and match.accepted) through the broker; the conversation seen by the mentee."""
+    match_id = f"match-{uuid.uuid4()}"
+    events: list[EventData] = [
+        MatchRequested(
+            match_id=match_id,
+            mentee_id=mentee,
+            mentor_id=mentor,
+            message=message,
+            expires_at=datetime.now(UTC) + timedelta(days=14),
+        )
+    ]
+    if accept:
+        events.append(MatchAccepted(match_id=match_id, mentee_id=mentee, mentor_id=mentor))
+    await publish(running.settings.kafka_bootstrap_servers, *events, subject=match_id)
+    wanted_status = "active" if accept else "requested"
+
+    async def found() -> dict[str, Any] | None:
+        response = await client.get("/v1/conversations", headers=running.tokens.headers(mentee))
+        for item in response.json()["items"]:
+            if item["match_id"] == match_id and item["status"] == wanted_status:
+                return dict(item)
+        return None
+
+    conversation: dict[str, Any] = await wait_for(found)
+    return conversation

@@ -1,0 +1,129 @@
+"""Domain rules: messages, sessions, names and the rate limit, without I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from messaging_service.domain.errors import (
+    ConversationReadOnly,
+    InvalidMessage,
+    InvalidSession,
+    MatchNotAccepted,
+    SessionTransitionNotAllowed,
+)
+from messaging_service.domain.model import Conversation, Person, propose_session, visible_name
+from messaging_service.service.rate_limit import SlidingWindowLimiter
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def active_conversation() -> Conversation:
+    conversation = Conversation.open("m1", "mentee", "mentor", NOW)
+    conversation.activate()
+    return conversation
+
+
+def test_sequence_numbers_increase_by_one_per_message() -> None:
+    conversation = Conversation.open("m1", "mentee", "mentor", NOW)
+    seqs = [conversation.post("mentee", f"m{i}", NOW).seq for i in range(3)]
+    assert seqs == [1, 2, 3]
+
+
+@pytest.mark.parametrize("body", ["", "  ", "\n\t", "x" * 5001])
+def test_blank_or_over_long_messages_are_refused(body: str) -> None:
+    with pytest.raises(InvalidMessage):
+        Conversation.open("m1", "a", "b", NOW).post("a", body, NOW)
+
+
+def test_a_closed_conversation_keeps_its_first_reason_and_takes_no_messages() -> None:
+    conversation = active_conversation()
+    conversation.close("ended")
+    conversation.close("account_deleted")
+    conversation.activate()
+    assert conversation.status == "closed"
+    with pytest.raises(ConversationReadOnly) as raised:
+        conversation.post("mentee", "hello", NOW)
+    assert raised.value.reason == "ended"
+
+
+def test_sessions_need_an_accepted_match() -> None:
+    with pytest.raises(MatchNotAccepted):
+        propose_session(
+            Conversation.open("m1", "a", "b", NOW),
+            "a",
+            starts_at=NOW + timedelta(days=1),
+            duration_minutes=60,
+            location="Room",
+            online_link=None,
+            now=NOW,
+        )
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "minutes", "location"),
+    [
+        (NOW - timedelta(minutes=1), 60, "Room"),
+        (NOW + timedelta(days=1), 14, "Room"),
+        (NOW + timedelta(days=1), 241, "Room"),
+        (NOW + timedelta(days=1), 60, "   "),
+        ((NOW + timedelta(days=1)).replace(tzinfo=None), 60, "Room"),
+    ],
+)
+def test_invalid_session_proposals_are_refused(
+    starts_at: datetime, minutes: int, location: str
+) -> None:
+    with pytest.raises(InvalidSession):
+        propose_session(
+            active_conversation(),
+            "mentee",
+            starts_at=starts_at,
+            duration_minutes=minutes,
+            location=location,
+            online_link=None,
+            now=NOW,
+        )
+
+
+def test_only_the_other_person_accepts_and_held_waits_for_the_start() -> None:
+    session = propose_session(
+        active_conversation(),
+        "mentee",
+        starts_at=NOW + timedelta(hours=2),
+        duration_minutes=60,
+        location="Room",
+        online_link=None,
+        now=NOW,
+    )
+    with pytest.raises(SessionTransitionNotAllowed):
+        session.apply("accept", "mentee", NOW)
+    session.apply("accept", "mentor", NOW)
+    assert (session.status, session.sequence) == ("confirmed", 1)
+    with pytest.raises(SessionTransitionNotAllowed):
+        session.apply("held", "mentee", NOW)
+    session.apply("held", "mentee", NOW + timedelta(hours=3))
+    assert (session.status, session.sequence) == ("held", 2)
+    with pytest.raises(SessionTransitionNotAllowed):
+        session.apply("cancel", "mentor", NOW + timedelta(hours=3))
+
+
+def test_anonymous_people_show_initials_outside_their_conversations() -> None:
+    person = Person("p", "Priya Shah", "PS", anonymous=True, version=1)
+    assert visible_name(person, shares_conversation=True) == "Priya Shah"
+    assert visible_name(person, shares_conversation=False) == "PS"
+    public = Person("q", "Sam Lee", "SL", anonymous=False, version=1)
+    assert visible_name(public, shares_conversation=False) == "Sam Lee"
+    assert visible_name(None, shares_conversation=True, erased=True) == "Deleted account"
+
+
+def test_the_rate_limit_refuses_past_the_limit_and_frees_up_as_the_window_slides() -> None:
+    clock = [100.0]
+    limiter = SlidingWindowLimiter(3, 60.0, clock=lambda: clock[0])
+    assert [limiter.acquire("a") for _ in range(3)] == [None, None, None]
+    assert limiter.acquire("a") == 60
+    assert limiter.acquire("b") is None
+    clock[0] += 45
+    assert limiter.acquire("a") == 15
+    clock[0] += 15.5
+    assert limiter.acquire("a") is None

@@ -1,0 +1,157 @@
+"""Handlers through the SQLite unit of work on a temporary file."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.storage.sqlite import SqliteDatabase
+from messaging_service.adapters.sqlite_repository import (
+    SQLITE_SCHEMA,
+    SqliteMessagingReadModel,
+    SqliteMessagingUnitOfWork,
+)
+from messaging_service.domain.commands import (
+    ActivateConversation,
+    ErasePerson,
+    OpenConversation,
+    ProposeSession,
+    RecordPerson,
+    SendMessage,
+)
+from messaging_service.domain.errors import ConversationNotFound
+from messaging_service.service import handlers
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    database = await SqliteDatabase(tmp_path / "m.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    yield database
+    await database.close()
+
+
+async def consume(db: SqliteDatabase, apply: object) -> SqliteMessagingUnitOfWork:
+    uow = SqliteMessagingUnitOfWork(db)
+    async with uow:
+        await apply(uow)  # type: ignore[operator]
+        await uow.commit()
+    return uow
+
+
+async def opened(db: SqliteDatabase, match_id: str = "m1") -> str:
+    await consume(
+        db,
+        lambda uow: handlers.open_conversation(
+            OpenConversation(match_id, "mentee", "mentor", "Hello there", NOW), uow
+        ),
+    )
+    row = await db.fetchone("SELECT id FROM conversations WHERE match_id = ?", (match_id,))
+    assert row is not None
+    return str(row["id"])
+
+
+async def test_opening_twice_for_one_match_keeps_one_conversation_and_one_message(
+    db: SqliteDatabase,
+) -> None:
+    await opened(db)
+    uow = await consume(
+        db,
+        lambda uow: handlers.open_conversation(
+            OpenConversation("m1", "mentee", "mentor", "Hello there", NOW), uow
+        ),
+    )
+    assert uow.committed_events == []
+    row = await db.fetchone("SELECT count(*) AS n FROM messages")
+    assert row is not None
+    assert row["n"] == 1
+
+
+async def test_every_message_queues_message_sent_without_the_body(db: SqliteDatabase) -> None:
+    cid = await opened(db)
+    await handlers.send_message(
+        SendMessage(cid, "mentor", "confidential reply"), SqliteMessagingUnitOfWork(db), now=NOW
+    )
+    rows = await db.fetchall("SELECT topic, payload FROM outbox ORDER BY seq")
+    assert [r["topic"] for r in rows] == ["messaging", "messaging"]
+    for row in rows:
+        assert b"message.sent" in row["payload"]
+        assert b"confidential" not in row["payload"]
+        assert b"Hello there" not in row["payload"]
+
+
+async def test_someone_outside_the_conversation_cannot_post(db: SqliteDatabase) -> None:
+    cid = await opened(db)
+    with pytest.raises(ConversationNotFound):
+        await handlers.send_message(
+            SendMessage(cid, "intruder", "hi"), SqliteMessagingUnitOfWork(db), now=NOW
+        )
+
+
+async def test_concurrent_posts_get_distinct_consecutive_sequence_numbers(
+    db: SqliteDatabase,
+) -> None:
+    cid = await opened(db)
+    sent = await asyncio.gather(
+        *(
+            handlers.send_message(
+                SendMessage(cid, "mentee" if i % 2 else "mentor", f"m{i}"),
+                SqliteMessagingUnitOfWork(db),
+                now=NOW,
+            )
+            for i in range(40)
+        )
+    )
+    assert sorted(m.seq for m in sent) == list(range(2, 42))
+
+
+async def test_erasure_keeps_placeholders_and_drops_sessions_and_the_name(
+    db: SqliteDatabase,
+) -> None:
+    cid = await opened(db)
+    await consume(
+        db,
+        lambda uow: handlers.record_person(RecordPerson("mentee", "Ana B", "AB", False, 2), uow),
+    )
+    await consume(
+        db,
+        lambda uow: handlers.activate_conversation(
+            ActivateConversation("m1", "mentee", "mentor", NOW), uow
+        ),
+    )
+    await handlers.propose_session(
+        ProposeSession(cid, "mentor", NOW + timedelta(days=2), 60, "Room", None),
+        SqliteMessagingUnitOfWork(db),
+        now=NOW,
+    )
+    await consume(db, lambda uow: handlers.erase_person(ErasePerson("mentee"), uow))
+
+    read_model = SqliteMessagingReadModel(db)
+    conversation = await read_model.conversation(cid)
+    assert conversation is not None
+    assert conversation.mentee_id is None
+    assert (conversation.status, conversation.closed_reason) == ("closed", "account_deleted")
+    [message] = await read_model.messages_before(cid, None, 10)
+    assert (message.deleted, message.body, message.sender_id) == (True, None, None)
+    assert await read_model.sessions(cid) == []
+    assert await read_model.people(["mentee"]) == {}
+    assert [s.conversation.id for s in await read_model.conversations_of("mentor")] == [cid]
+
+
+async def test_an_older_profile_version_does_not_overwrite_a_newer_name(
+    db: SqliteDatabase,
+) -> None:
+    await consume(
+        db, lambda uow: handlers.record_person(RecordPerson("p", "New Name", "NN", False, 3), uow)
+    )
+    await consume(
+        db, lambda uow: handlers.record_person(RecordPerson("p", "Old Name", "ON", False, 2), uow)
+    )
+    people = await SqliteMessagingReadModel(db).people(["p"])
+    assert people["p"].display_name == "New Name"

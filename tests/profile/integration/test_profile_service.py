@@ -1,0 +1,310 @@
+"""The profile service over HTTP on SQLite and the real embedded broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from mentor_shared.events.schemas import MatchAccepted, MatchEnded
+from mentor_shared.testing.broker import EmbeddedBroker
+from tests.profile.helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    EventReader,
+    bearer,
+    publish,
+    register_verified,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
+
+
+def unique_email(name: str) -> str:
+    return f"{name}.{uuid.uuid4().hex[:8]}@cabinetoffice.gov.uk"
+
+
+async def poll_status(
+    client: httpx.AsyncClient, url: str, token: str, expected: int, timeout: float = 20.0
+) -> httpx.Response:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await client.get(url, headers=bearer(token))
+        if response.status_code == expected or asyncio.get_running_loop().time() > deadline:
+            return response
+        await asyncio.sleep(0.1)
+
+
+async def test_sign_up_to_profile_update_publishes_versioned_event_without_contact(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("ada")
+    account_id, token = await register_verified(client, reader, email, "Ada Lovelace")
+    registered = reader.matching(
+        lambda e: e.type == "account.registered" and e.subject == account_id
+    )
+    assert registered
+    assert registered[0].data["email"] == email
+
+    response = await client.put(
+        "/v1/profiles/me",
+        headers=bearer(token),
+        json={
+            "department": "co",
+            "grade": "G7",
+            "roles": {"mentor": True},
+            "capacity": 2,
+            "expertise": ["Policy design"],
+            "contact": {"email": email, "phone": "07700 900123"},
+        },
+    )
+    assert response.status_code == 200, response.text
+    profile = response.json()
+    assert profile["version"] == 2
+    assert profile["contact"] == {"email": email, "phone": "+447700900123"}
+
+    event = await reader.wait_for(
+        lambda e: (
+            e.type == "profile.upserted"
+            and e.subject == account_id
+            and e.data["version"] == profile["version"]
+        )
+    )
+    assert event.data["department"] == "co"
+    assert "contact" not in event.data
+    raw = [r for r in reader.raw if account_id.encode() in r and b"profile.upserted" in r]
+    assert raw
+    assert all(email.encode() not in r and b"7700900123" not in r for r in raw)
+
+    unchanged = await client.put(
+        "/v1/profiles/me", headers=bearer(token), json={"department": "co"}
+    )
+    assert unchanged.json()["version"] == 2
+    await asyncio.sleep(0.5)
+    versions = [
+        e.data["version"]
+        for e in reader.matching(lambda e: e.type == "profile.upserted" and e.subject == account_id)
+    ]
+    assert versions == [1, 2]
+
+
+async def test_unknown_profile_fields_are_refused(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    _, token = await register_verified(client, reader, unique_email("bo"), "Bo Diddley")
+    response = await client.put("/v1/profiles/me", headers=bearer(token), json={"is_admin": True})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+async def test_contact_is_shared_only_during_an_accepted_match(
+    client: httpx.AsyncClient, reader: EventReader, embedded_broker: EmbeddedBroker
+) -> None:
+    mentee_id, mentee_token = await register_verified(
+        client, reader, unique_email("mentee"), "Mia Mentee"
+    )
+    mentor_email = unique_email("mentor")
+    mentor_id, _ = await register_verified(client, reader, mentor_email, "Max Mentor")
+    url = f"/v1/profiles/{mentor_id}/contact"
+
+    before = await client.get(url, headers=bearer(mentee_token))
+    assert before.status_code == 403
+    assert before.json()["error"]["code"] == "contact_not_shared"
+
+    match_id = str(uuid.uuid4())
+    people = {"match_id": match_id, "mentee_id": mentee_id, "mentor_id": mentor_id}
+    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**people), match_id)
+    during = await poll_status(client, url, mentee_token, 200)
+    assert during.status_code == 200, during.text
+    assert during.json()["email"] == mentor_email
+
+    await publish(
+        embedded_broker.bootstrap_servers, MatchEnded(**people, ended_by=mentee_id), match_id
+    )
+    after = await poll_status(client, url, mentee_token, 403)
+    assert after.status_code == 403
+
+
+async def test_erasure_publishes_profile_deleted_and_leaves_nothing(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("erase")
+    account_id, token = await register_verified(client, reader, email, "Eve Erased")
+    export = await client.get("/v1/profiles/me/export", headers=bearer(token))
+    assert export.status_code == 200
+    assert export.json()["account"]["email"] == email
+    assert "password_hash" not in export.text
+
+    deleted = await client.delete("/v1/profiles/me", headers=bearer(token))
+    assert deleted.status_code == 204
+    await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
+    assert (await client.get("/v1/profiles/me", headers=bearer(token))).status_code == 404
+    assert (await client.get("/v1/profiles/me/export", headers=bearer(token))).status_code == 404
+    assert (await sign_in(client, email)).status_code == 401
+
+
+async def test_ten_wrong_passwords_lock_the_address_with_retry_after(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("locked")
+    await register_verified(client, reader, email, "Lou Locked")
+    for _ in range(10):
+        assert (await sign_in(client, email, "wrong password entirely")).status_code == 401
+    locked = await sign_in(client, email)
+    assert locked.status_code == 429
+    assert 0 < int(locked.headers["Retry-After"]) <= 900
+    assert locked.json()["error"]["code"] == "too_many_sign_in_attempts"
+
+
+async def test_unknown_address_and_wrong_password_get_the_same_answer(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("same")
+    await register_verified(client, reader, email, "Sam Same")
+    wrong = await sign_in(client, email, "not the password at all")
+    unknown = await sign_in(client, unique_email("nobody"))
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+async def test_registering_a_taken_address_looks_like_a_new_registration(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("twice")
+    account_id, _ = await register_verified(client, reader, email, "Tim Twice")
+    again = await client.post(
+        "/v1/accounts", json={"email": email, "password": PASSWORD, "display_name": "Impostor"}
+    )
+    fresh = await client.post(
+        "/v1/accounts",
+        json={"email": unique_email("new"), "password": PASSWORD, "display_name": "New Person"},
+    )
+    assert again.status_code == fresh.status_code == 201
+    assert again.json() == fresh.json()
+    await asyncio.sleep(0.5)
+    requests = reader.matching(
+        lambda e: e.type == "account.verification_requested" and e.subject == account_id
+    )
+    assert len(requests) == 1
+
+
+async def test_refresh_rotates_and_a_reused_token_ends_the_session(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("rotate")
+    await register_verified(client, reader, email, "Rosa Rotate")
+    first = (await sign_in(client, email)).json()
+    second = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    reused = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401
+    assert reused.json()["error"]["code"] == "refresh_token_reused"
+    latest = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": second.json()["refresh_token"]}
+    )
+    assert latest.status_code == 401
+
+
+async def test_password_reset_never_reveals_the_account_and_works_by_email(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("reset")
+    account_id, _ = await register_verified(client, reader, email, "Rita Reset")
+    known = await client.post("/v1/accounts/password-reset", json={"email": email})
+    unknown = await client.post(
+        "/v1/accounts/password-reset", json={"email": unique_email("ghost")}
+    )
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    event = await reader.wait_for(
+        lambda e: e.type == "account.password_reset_requested" and e.subject == account_id
+    )
+    assert event.data["link"].endswith(f"/reset-password?token={event.data['token']}")
+    new_password = "violet harbour pencil drum"
+    done = await client.post(
+        "/v1/accounts/password-reset/confirm",
+        json={"token": event.data["token"], "password": new_password},
+    )
+    assert done.status_code == 204
+    again = await client.post(
+        "/v1/accounts/password-reset/confirm",
+        json={"token": event.data["token"], "password": new_password},
+    )
+    assert again.status_code == 422
+    assert (await sign_in(client, email, new_password)).status_code == 200
+    assert (await sign_in(client, email)).status_code == 401
+
+
+async def test_coach_import_dry_run_reports_lines_and_real_run_is_idempotent(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    admin = (await sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)).json()["access_token"]
+    coach = unique_email("coach")
+    csv = (
+        "name,email,department,profession,grade,region,expertise,approach,capacity\n"
+        f"Cora Coach,{coach},co,policy,G6,london,Leadership;Resilience,Solution focused,3\n"
+        "Bad Row,someone@gmail.com,co,policy,G6,london,Leadership,x,3\n"
+    )
+    files = {"file": ("coaches.csv", csv.encode(), "text/csv")}
+    dry = await client.post(
+        "/v1/admin/import", params={"dry_run": "true"}, files=files, headers=bearer(admin)
+    )
+    assert dry.status_code == 200, dry.text
+    assert [error["line"] for error in dry.json()["errors"]] == [3]
+    refused = await client.post("/v1/admin/import", files=files, headers=bearer(admin))
+    assert refused.status_code == 422
+
+    good = {"file": ("coaches.csv", "\n".join(csv.splitlines()[:2]).encode(), "text/csv")}
+    first = await client.post("/v1/admin/import", files=good, headers=bearer(admin))
+    assert first.status_code == 200, first.text
+    assert first.json()["created"] == 1
+    second = await client.post("/v1/admin/import", files=good, headers=bearer(admin))
+    assert (second.json()["created"], second.json()["unchanged"]) == (0, 1)
+
+    claim = await reader.wait_for(
+        lambda e: e.type == "account.claim_requested" and e.data["email"] == coach
+    )
+    await reader.wait_for(
+        lambda e: e.type == "profile.upserted" and e.subject == claim.data["account_id"]
+    )
+    claimed = await client.post(
+        "/v1/accounts/claim", json={"token": claim.data["token"], "password": PASSWORD}
+    )
+    assert claimed.status_code == 204
+    signed_in = await sign_in(client, coach)
+    assert signed_in.status_code == 200
+    me = await client.get("/v1/profiles/me", headers=bearer(signed_in.json()["access_token"]))
+    assert me.json()["roles"]["coach"] is True
+
+
+async def test_directory_pages_by_cursor_and_hides_anonymous_people_from_name_search(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    tokens = []
+    for index in range(3):
+        _, token = await register_verified(
+            client, reader, unique_email(f"dir{index}"), f"Zed{tag} Person{index}"
+        )
+        tokens.append(token)
+    await client.put("/v1/profiles/me", headers=bearer(tokens[2]), json={"anonymous": True})
+    found = await client.get(
+        "/v1/profiles", params={"q": f"zed{tag}", "limit": 1}, headers=bearer(tokens[0])
+    )
+    body = found.json()
+    assert len(body["items"]) == 1
+    assert body["next_cursor"]
+    rest = await client.get(
+        "/v1/profiles",
+        params={"q": f"ZED{tag}", "limit": 1, "cursor": body["next_cursor"]},
+        headers=bearer(tokens[0]),
+    )
+    names = [body["items"][0]["display_name"], rest.json()["items"][0]["display_name"]]
+    assert names == [f"Zed{tag} Person0", f"Zed{tag} Person1"]
+    assert rest.json()["next_cursor"] is None
+    bad = await client.get("/v1/profiles", params={"cursor": "nonsense"}, headers=bearer(tokens[0]))
+    assert bad.status_code == 422

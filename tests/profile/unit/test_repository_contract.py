@@ -1,0 +1,125 @@
+"""One contract for the profile repositories, run against every store that can run here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+
+from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.storage.sqlite import SqliteDatabase
+from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.domain.account_tokens import AccountToken
+from profile_service.domain.allowlist import AllowedDomains, parse_email
+from profile_service.domain.directory import DirectoryPosition, DirectoryQuery
+from profile_service.domain.model import Account, ContactGrant, Profile
+from profile_service.domain.tokens import RefreshToken
+from profile_service.service.ports import ProfileUnitOfWork
+
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+class RepositoryContract:
+    """Subclass with a ``work`` fixture yielding a factory of fresh units of work."""
+
+    async def test_accounts_are_found_by_id_and_by_address_in_any_case(self, work: Any) -> None:
+        account = Account.register("a1", parse_email("Ada@CO.gov.uk"), "hash", now=NOW)
+        async with work() as uow:
+            await uow.accounts.save(account)
+            await uow.commit()
+        async with work() as uow:
+            assert await uow.accounts.get("a1") == account
+            assert await uow.accounts.get_by_email("ADA@co.gov.uk") == account
+            await uow.accounts.delete("a1")
+            assert await uow.accounts.get("a1") is None
+
+    async def test_directory_orders_by_name_and_resumes_after_a_position(self, work: Any) -> None:
+        async with work() as uow:
+            for index, name in enumerate(["Cy", "amy", "Bea"]):
+                await uow.profiles.save(Profile.new(f"p{index}", name))
+            await uow.commit()
+        async with work() as uow:
+            first = await uow.profiles.search(DirectoryQuery(limit=1))
+            assert [p.display_name for p in first] == ["amy", "Bea"]
+            after = DirectoryPosition.after(first[0])
+            rest = await uow.profiles.search(DirectoryQuery(after=after, limit=5))
+            assert [p.display_name for p in rest] == ["Bea", "Cy"]
+            assert [p.id for p in await uow.profiles.search(DirectoryQuery(q="E"))] == ["p2"]
+
+    async def test_refresh_family_revocation_touches_only_that_family(self, work: Any) -> None:
+        one = RefreshToken.issue("a1", now=NOW).record
+        two = RefreshToken.issue("a1", now=NOW).record
+        async with work() as uow:
+            await uow.refresh_tokens.add(one)
+            await uow.refresh_tokens.add(two)
+            assert await uow.refresh_tokens.revoke_family(one.family_id, NOW) == 1
+            await uow.commit()
+        async with work() as uow:
+            stored_one = await uow.refresh_tokens.get_by_hash(one.token_hash)
+            stored_two = await uow.refresh_tokens.get_by_hash(two.token_hash)
+            assert stored_one is not None
+            assert stored_one.revoked_at == NOW
+            assert stored_two == two
+
+    async def test_account_tokens_grants_domains_and_failures_round_trip(self, work: Any) -> None:
+        token = AccountToken.issue("a1", "verify", now=NOW, ttl=timedelta(hours=1)).record
+        grant = ContactGrant(match_id="m1", mentee_id="a1", mentor_id="a2", granted_at=NOW)
+        async with work() as uow:
+            assert await uow.domains.get() is None
+            await uow.account_tokens.add(token)
+            await uow.grants.save(grant)
+            await uow.domains.replace(AllowedDomains(["*.gov.uk", "nhs.net"]))
+            await uow.sign_in_attempts.record_failure("Ada@co.gov.uk", NOW)
+            await uow.commit()
+        async with work() as uow:
+            assert await uow.account_tokens.get_by_hash(token.token_hash) == token
+            await uow.account_tokens.spend_unused("a1", "verify", NOW)
+            spent = await uow.account_tokens.get_by_hash(token.token_hash)
+            assert spent is not None
+            assert spent.used_at == NOW
+            assert await uow.grants.for_person("a2") == [grant]
+            assert (await uow.domains.get()).entries() == ["*.gov.uk", "nhs.net"]
+            since = NOW - timedelta(minutes=1)
+            assert await uow.sign_in_attempts.failures_since("ada@co.gov.uk", since) == [NOW]
+            assert await uow.grants.delete_for_person("a1") == 1
+
+    async def test_leaving_without_commit_rolls_back(self, work: Any) -> None:
+        async with work() as uow:
+            await uow.profiles.save(Profile.new("p1", "Gone"))
+        async with work() as uow:
+            assert await uow.profiles.get("p1") is None
+
+
+class TestSqliteRepositories(RepositoryContract):
+    @pytest_asyncio.fixture
+    async def work(self, tmp_path: Path) -> AsyncIterator[Any]:
+        db = await SqliteDatabase(tmp_path / "c.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+
+        def factory() -> ProfileUnitOfWork:
+            return SqliteProfileUnitOfWork(db)
+
+        yield factory
+        await db.close()
+
+
+class TestMongoRepositories(RepositoryContract):
+    @pytest_asyncio.fixture
+    async def work(self, mongodb_uri: str) -> AsyncIterator[Any]:
+        import uuid
+
+        from mentor_shared.storage.mongo import mongo_client
+        from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
+
+        client: Any = mongo_client(mongodb_uri)
+        name = f"profile_contract_{uuid.uuid4().hex[:8]}"
+        await MongoProfileUnitOfWork.ensure_indexes(client[name])
+
+        def factory() -> ProfileUnitOfWork:
+            return MongoProfileUnitOfWork(client, name)
+
+        yield factory
+        await client.drop_database(name)
+        await client.close()
