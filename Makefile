@@ -6,9 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip -q --disable-pip-version-check
 CONSTRAINTS := requirements/constraints.txt
-PACKAGES := -e shared -e services/profile -e services/matching -e services/messaging -e services/notifications
+PACKAGES := -e shared -e ops -e services/profile -e services/matching -e services/messaging -e services/notifications
 STAMP := $(VENV)/.installed
-SOURCES := shared/src services/profile/src services/matching/src services/messaging/src services/notifications/src
+SOURCES := ops/src shared/src services/profile/src services/matching/src services/messaging/src services/notifications/src
 
 .DEFAULT_GOAL := help
 
@@ -28,7 +28,7 @@ install: $(STAMP) ## Create .venv and install every package and tool
 
 .PHONY: run
 run: $(STAMP) ## Run the whole system on its embedded defaults (broker, stores, demo data)
-	$(BIN)/python -m mentor_shared.runner
+	$(BIN)/mentor-match run
 
 .PHONY: test
 test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
@@ -36,14 +36,14 @@ test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint and format check) and mypy
-	$(BIN)/ruff check shared services tests bench
-	$(BIN)/ruff format --check shared services tests bench
+	$(BIN)/ruff check ops shared services tests bench
+	$(BIN)/ruff format --check ops shared services tests bench
 	$(BIN)/mypy $(SOURCES)
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix shared services tests bench
-	$(BIN)/ruff format shared services tests bench
+	$(BIN)/ruff check --fix ops shared services tests bench
+	$(BIN)/ruff format ops shared services tests bench
 
 .PHONY: docs
 docs: $(STAMP) ## Generate docs/asyncapi.yaml and the OpenAPI documents
