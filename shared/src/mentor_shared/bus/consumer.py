@@ -63,6 +63,7 @@ class ConsumerProgress:
     duplicates: int = 0
     dead_lettered: int = 0
     retries: int = 0
+    after_commit_failures: int = 0
     partitions: dict[str, PartitionProgress] = field(default_factory=dict)
 
     @property
@@ -232,20 +233,33 @@ class EventConsumer:
     async def _apply(self, events: Sequence[Envelope]) -> None:
         applied: list[Envelope] = []
         async with self._uow_factory() as uow:
+            new = await uow.record_inbox_many(self.group_id, [str(e.id) for e in events])
             for envelope in events:
-                if not await uow.record_inbox(self.group_id, str(envelope.id)):
+                if str(envelope.id) not in new:
                     self.progress.duplicates += 1
-                    log.info(
+                    log.debug(
                         "event_duplicate_skipped", group=self.group_id, event_id=str(envelope.id)
                     )
                     continue
+                new.discard(str(envelope.id))  # the same event twice in one batch
                 set_correlation_id(envelope.correlation_id)
                 await self._handler(envelope, uow)
                 applied.append(envelope)
             await uow.commit()
         self.progress.applied += len(applied)
         if applied and self._after_commit is not None:
+            await self._run_after_commit(applied)
+
+    async def _run_after_commit(self, applied: list[Envelope]) -> None:
+        # The events are applied and recorded: a failure here must not make them
+        # look unprocessed (they would be retried and dead-lettered for nothing).
+        # The service's hook owns its own recovery; the runner records the fault.
+        assert self._after_commit is not None
+        try:
             await self._after_commit(applied)
+        except Exception:
+            self.progress.after_commit_failures += 1
+            log.exception("after_commit_failed", group=self.group_id, events=len(applied))
 
     async def _apply_with_retries(
         self, envelope: Envelope, record: ConsumerRecord[Any, Any]
@@ -306,4 +320,5 @@ class EventConsumer:
             "applied": self.progress.applied,
             "duplicates": self.progress.duplicates,
             "dead_lettered": self.progress.dead_lettered,
+            "after_commit_failures": self.progress.after_commit_failures,
         }

@@ -154,6 +154,19 @@ class MongoUnitOfWork:
         )
         return True
 
+    async def record_inbox_many(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """Record a batch of processed events; returns the ids that were new."""
+        keys = {f"{consumer}:{event_id}": event_id for event_id in event_ids}
+        cursor = self.db.inbox.find({"_id": {"$in": list(keys)}}, {"_id": 1}, session=self.session)
+        seen = {doc["_id"] async for doc in cursor}
+        new = {key: event_id for key, event_id in keys.items() if key not in seen}
+        if new:
+            now = time.time()
+            await self.db.inbox.insert_many(
+                [{"_id": key, "processed_at": now} for key in new], session=self.session
+            )
+        return set(new.values())
+
     async def commit(self) -> None:
         """Write queued events to the outbox and commit the transaction."""
         session = self.session

@@ -101,6 +101,10 @@ class UnitOfWork(Protocol):
         """Remember that ``consumer`` processed ``event_id``; False if it already had."""
         ...
 
+    async def record_inbox_many(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """Record a batch; returns the ids that were new (the rest were processed before)."""
+        ...
+
     async def commit(self) -> None:
         """Write the queued events to the outbox and commit everything."""
         ...

@@ -161,6 +161,27 @@ class SqliteUnitOfWork:
         )
         return cursor.rowcount == 1
 
+    async def record_inbox_many(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """Record a batch of processed events; returns the ids that were new."""
+        ids = list(dict.fromkeys(event_ids))
+        seen: set[str] = set()
+        # SQLite allows 32766 host parameters; batches are far smaller, chunk anyway.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.conn.execute(
+                f"SELECT event_id FROM inbox WHERE consumer = ? AND event_id IN ({marks})",  # noqa: S608 - only placeholders are interpolated
+                (consumer, *chunk),
+            ) as cursor:
+                seen.update(row[0] for row in await cursor.fetchall())
+        new = [event_id for event_id in ids if event_id not in seen]
+        now = time.time()
+        await self.conn.executemany(
+            "INSERT INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, ?)",
+            [(consumer, event_id, now) for event_id in new],
+        )
+        return set(new)
+
     async def commit(self) -> None:
         """Write queued events to the outbox and commit."""
         conn = self.conn

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from mentor_shared.context import current_correlation_id
 
@@ -34,12 +34,15 @@ class Envelope(BaseModel):
     subject: str = Field(min_length=1, max_length=200, description="Partition key")
     correlation_id: str | None = Field(default=None, max_length=200)
     data: dict[str, Any]
+    _payload: EventData | None = PrivateAttr(default=None)
 
     def payload(self) -> EventData:
-        """The typed payload, validated against the registered schema."""
-        from mentor_shared.events.registry import REGISTRY
+        """The typed payload, validated against the registered schema (parsed once)."""
+        if self._payload is None:
+            from mentor_shared.events.registry import REGISTRY
 
-        return REGISTRY.parse_payload(self)
+            self._payload = REGISTRY.parse_payload(self)
+        return self._payload
 
     def to_bytes(self) -> bytes:
         """JSON as it goes on the wire."""

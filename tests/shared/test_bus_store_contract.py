@@ -1,0 +1,138 @@
+"""One contract for every outbox/inbox store: SQLite here, MongoDB wherever one is reachable."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mentor_shared.bus.mongo_store import MongoOutboxStore, MongoUnitOfWork, ensure_bus_indexes
+from mentor_shared.bus.records import OutboxStore, UnitOfWork
+from mentor_shared.bus.sqlite_store import SqliteOutboxStore, SqliteUnitOfWork
+from mentor_shared.storage.mongo import mongo_client
+from tests.shared.ledger import ledger_event, open_db
+
+StoreUnderTest = tuple[OutboxStore, Callable[[], UnitOfWork]]
+
+
+class OutboxInboxContract:
+    """Subclasses provide the ``store`` fixture: (outbox store, unit-of-work factory)."""
+
+    async def test_committed_events_are_unsent_in_write_order(self, store: StoreUnderTest) -> None:
+        outbox, uow_factory = store
+        events = [ledger_event("key-a", n) for n in range(5)]
+        async with uow_factory() as uow:
+            for event in events:
+                uow.add_event(event)
+            await uow.commit()
+        unsent = await outbox.unsent(10)
+        assert [r.event_id for r in unsent] == [str(e.id) for e in events]
+        assert {r.topic for r in unsent} == {"messaging"}
+        assert {r.key for r in unsent} == {"key-a"}
+        assert dict(unsent[0].headers)["event_type"] == b"message.sent"
+
+    async def test_leaving_without_commit_writes_nothing(self, store: StoreUnderTest) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            uow.add_event(ledger_event("key-a", 0))
+            await uow.record_inbox("consumer", "evt-1")
+        assert await outbox.unsent(10) == []
+        async with uow_factory() as uow:
+            assert await uow.record_inbox("consumer", "evt-1") is True
+
+    async def test_failure_inside_the_unit_of_work_rolls_back(self, store: StoreUnderTest) -> None:
+        outbox, uow_factory = store
+        with pytest.raises(RuntimeError):
+            async with uow_factory() as uow:
+                uow.add_event(ledger_event("key-a", 0))
+                await uow.record_inbox("consumer", "evt-2")
+                raise RuntimeError("handler failed")
+        assert (await outbox.counts()).unsent == 0
+        async with uow_factory() as uow:
+            assert await uow.record_inbox("consumer", "evt-2") is True
+
+    async def test_inbox_recognises_an_event_seen_before(self, store: StoreUnderTest) -> None:
+        _, uow_factory = store
+        async with uow_factory() as uow:
+            assert await uow.record_inbox("c1", "evt-3") is True
+            await uow.commit()
+        async with uow_factory() as uow:
+            assert await uow.record_inbox("c1", "evt-3") is False
+            assert await uow.record_inbox("c2", "evt-3") is True, "per consumer"
+            await uow.commit()
+
+    async def test_inbox_batch_returns_only_new_ids(self, store: StoreUnderTest) -> None:
+        _, uow_factory = store
+        async with uow_factory() as uow:
+            assert await uow.record_inbox_many("c1", ["a", "b"]) == {"a", "b"}
+            await uow.commit()
+        async with uow_factory() as uow:
+            assert await uow.record_inbox_many("c1", ["b", "c", "c"]) == {"c"}
+            await uow.commit()
+
+    async def test_marking_sent_keeps_records_and_raises_marks(self, store: StoreUnderTest) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            for n in range(3):
+                uow.add_event(ledger_event("key-a", n))
+            await uow.commit()
+        records = await outbox.unsent(10)
+        await outbox.mark_sent([r.seq for r in records[:2]], {("messaging", 0): 5})
+        await outbox.mark_sent([], {("messaging", 0): 3, ("messaging", 1): 1})
+        assert [r.seq for r in await outbox.unsent(10)] == [records[2].seq]
+        assert await outbox.partition_marks() == {("messaging", 0): 5, ("messaging", 1): 1}
+        counts = await outbox.counts()
+        assert (counts.unsent, counts.retained) == (1, 2)
+
+    async def test_requeue_after_loss_makes_retained_records_unsent_again(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            for n in range(3):
+                uow.add_event(ledger_event("key-a", n))
+            await uow.commit()
+        records = await outbox.unsent(10)
+        await outbox.mark_sent([r.seq for r in records], {("messaging", 0): 3})
+        requeued = await outbox.requeue_retained(since=time.time() - 60)
+        assert requeued == 3
+        assert [r.seq for r in await outbox.unsent(10)] == [r.seq for r in records]
+        assert await outbox.partition_marks() == {}
+
+    async def test_purge_drops_only_sent_records_older_than_the_window(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            for n in range(2):
+                uow.add_event(ledger_event("key-a", n))
+            await uow.commit()
+        records = await outbox.unsent(10)
+        await outbox.mark_sent([records[0].seq], {})
+        assert await outbox.purge_sent_before(time.time() - 60) == 0
+        assert await outbox.purge_sent_before(time.time() + 1) == 1
+        counts = await outbox.counts()
+        assert (counts.unsent, counts.retained) == (1, 0)
+
+
+class TestSqliteStore(OutboxInboxContract):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[StoreUnderTest]:
+        db = await open_db(tmp_path / "store.sqlite3")
+        yield SqliteOutboxStore(db), lambda: SqliteUnitOfWork(db)
+        await db.close()
+
+
+class TestMongoStore(OutboxInboxContract):
+    @pytest.fixture
+    async def store(self, mongodb_uri: str) -> AsyncIterator[StoreUnderTest]:
+        client: Any = mongo_client(mongodb_uri)
+        name = f"contract_{uuid.uuid4().hex[:8]}"
+        await ensure_bus_indexes(client[name])
+        yield MongoOutboxStore(client[name]), lambda: MongoUnitOfWork(client, name)
+        await client.drop_database(name)
+        await client.close()
