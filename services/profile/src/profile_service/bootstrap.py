@@ -13,6 +13,7 @@ from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, load_signing_keys
 from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.demo import seed_demo_people
 from profile_service.domain.allowlist import initial_allowed_domains
 from profile_service.domain.lockout import LockoutPolicy
 from profile_service.domain.passwords import PasswordPolicy
@@ -56,7 +57,7 @@ def build_deps(settings: ProfileSettings, issuer: JwtAccessTokenIssuer) -> Profi
 
 
 async def bootstrap(settings: ProfileSettings) -> ProfileContext:
-    """Open the store, build the runtime and consumers, seed the allow-list and admin.
+    """Open the store, build the runtime and consumers, seed the allow-list, admin and demo.
 
     Raises:
         InvalidAllowedDomain: ``ALLOWED_DOMAINS`` holds a bad entry (fail at start).
@@ -102,6 +103,14 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
     if settings.admin_email and settings.admin_password:
         await handlers.ensure_admin(
             settings.admin_email, settings.admin_password.get_secret_value(), uow_factory(), deps
+        )
+    if settings.demo_data:
+        # Before the runtime starts: the relay then publishes the demo events with the rest.
+        await seed_demo_people(
+            uow_factory,
+            deps,
+            count=settings.demo_count,
+            password=settings.resolved_demo_password(),
         )
     return ProfileContext(
         settings=settings, runtime=runtime, deps=deps, issuer=issuer, uow_factory=uow_factory

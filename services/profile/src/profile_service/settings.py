@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 
 from mentor_shared.settings import ServiceSettings
+
+# Documented in docs/profile.md; refused in production together with demo data itself.
+DEMO_DEFAULT_PASSWORD = "mentor-match-demo-2026"  # noqa: S105 (public, development only)
 
 
 class ProfileSettings(ServiceSettings):
@@ -40,6 +44,30 @@ class ProfileSettings(ServiceSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="The web frontend, for emailed links"
     )
+    demo_data: bool = Field(
+        default=False,
+        description=(
+            "Create synthetic civil servants at start (once); `make run` sets DEMO_DATA=1, "
+            "DEMO_DATA=0 turns it off; refused in production"
+        ),
+    )
+    demo_count: int = Field(default=300, ge=0, le=10_000, description="How many demo people")
+    demo_password: SecretStr | None = Field(
+        default=None,
+        description=f"Password of every demo account; {DEMO_DEFAULT_PASSWORD!r} if unset",
+    )
+
+    @model_validator(mode="after")
+    def _no_demo_data_in_production(self) -> Self:
+        if self.environment == "production" and self.demo_data:
+            raise ValueError("DEMO_DATA must be off in production")
+        return self
+
+    def resolved_demo_password(self) -> str:
+        """The demo accounts' password: ``DEMO_PASSWORD`` or the documented default."""
+        if self.demo_password is not None:
+            return self.demo_password.get_secret_value()
+        return DEMO_DEFAULT_PASSWORD
 
     def secret_fields(self) -> dict[str, str | None]:
         """The administrator's password must be real in production."""

@@ -260,8 +260,12 @@ async def register(
         await uow.commit()
 
 
-async def _mark_verified(uow: ProfileUnitOfWork, account: Account, now: datetime) -> Account:
-    """Confirm the address; the profile becomes visible to matching from now on."""
+async def mark_email_verified(uow: ProfileUnitOfWork, account: Account, now: datetime) -> Account:
+    """Confirm the address (inside an open unit of work); the profile goes to matching.
+
+    Queues ``account.email_verified`` and the stored profile's ``profile.upserted``,
+    which is how a profile first becomes visible to the other services.
+    """
     if account.email_verified:
         return account
     verified = account.verify_email(now=now)
@@ -303,7 +307,7 @@ async def verify_email(
         now = deps.clock()
         token, account = await _load_token(uow, cmd.token, "verify", now)
         await uow.account_tokens.save(token)
-        account = await _mark_verified(uow, account, now)
+        account = await mark_email_verified(uow, account, now)
         await uow.commit()
     log.info("email_verified", account_id=account.id)
     return account
@@ -498,7 +502,7 @@ async def _set_password_with_token(
                 uow.add_event(_event(AccountEmailVerified(account_id=account.id), account.id))
         else:
             await uow.accounts.save(account.with_password(password_hash))
-            updated = await _mark_verified(uow, account.with_password(password_hash), now)
+            updated = await mark_email_verified(uow, account.with_password(password_hash), now)
         await uow.refresh_tokens.revoke_for_account(account.id, now)
         await uow.sign_in_attempts.clear(account.email)
         await uow.commit()
