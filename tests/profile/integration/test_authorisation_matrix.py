@@ -97,6 +97,11 @@ def cases() -> list[Case]:
             ADMIN_ONLY,
             {"files": {"file": ("c.csv", COACH_CSV.encode(), "text/csv")}},
         ),
+        Case(
+            "DELETE",
+            "/v1/admin/accounts?email=nobody-here@cabinetoffice.gov.uk",
+            ADMIN_ONLY | {"admin": 404},
+        ),
     ]
 
 

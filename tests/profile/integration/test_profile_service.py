@@ -147,6 +147,25 @@ async def test_erasure_publishes_profile_deleted_and_leaves_nothing(
     assert (await sign_in(client, email)).status_code == 401
 
 
+async def test_administrator_erases_a_person_on_request(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("asked")
+    account_id, token = await register_verified(client, reader, email, "Ash Asked")
+    admin = (await sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)).json()["access_token"]
+    erased = await client.delete(
+        "/v1/admin/accounts", params={"email": email.upper()}, headers=bearer(admin)
+    )
+    assert erased.status_code == 200
+    assert erased.json() == {"erased": account_id}
+    await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
+    assert (await client.get("/v1/profiles/me", headers=bearer(token))).status_code == 404
+    again = await client.delete(
+        "/v1/admin/accounts", params={"email": email}, headers=bearer(admin)
+    )
+    assert again.status_code == 404
+
+
 async def test_ten_wrong_passwords_lock_the_address_with_retry_after(
     client: httpx.AsyncClient, reader: EventReader
 ) -> None:

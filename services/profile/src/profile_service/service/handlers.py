@@ -659,6 +659,24 @@ async def delete_account(
     log.info("account_erased", account_id=account.id, grants_removed=grants)
 
 
+async def erase_account_on_request(
+    email: str, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> str:
+    """An administrator erases someone who asked (by address); returns the account id.
+
+    Raises:
+        InvalidEmail: Not an address.
+        AccountNotFound: No account has that address.
+    """
+    address = parse_email(email)
+    async with uow:
+        account = await uow.accounts.get_by_email(str(address))
+    if account is None:
+        raise AccountNotFound("No account has that address.")
+    await delete_account(commands.DeleteAccount(account_id=account.id), uow, deps)
+    return account.id
+
+
 async def export_account(account_id: str, uow: ProfileUnitOfWork) -> dict[str, Any]:
     """Everything held about the caller (never the password hash or token hashes).
 

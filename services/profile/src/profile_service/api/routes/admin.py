@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 
 from mentor_shared.web.errors import error_responses
 from profile_service.api.deps import AdminPrincipal, DepsDep, UowDep
@@ -63,3 +63,15 @@ async def import_coaches(
         commands.ImportCoaches(content=content, dry_run=dry_run), uow, deps
     )
     return report.to_dict()
+
+
+@router.delete("/accounts", responses=error_responses(401, 403, 404, 422))
+async def erase_account(
+    admin: AdminPrincipal,
+    uow: UowDep,
+    deps: DepsDep,
+    email: Annotated[str, Query(max_length=320, description="The person's sign-in address")],
+) -> dict[str, str]:
+    """Erase a person who asked to be erased, everywhere (publishes ``profile.deleted``)."""
+    account_id = await handlers.erase_account_on_request(email, uow, deps)
+    return {"erased": account_id}
