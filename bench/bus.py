@@ -34,6 +34,7 @@ from tests.shared.ledger import (
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.events.envelope import Envelope
+from mentor_shared.logs import configure_logging
 from mentor_shared.testing.broker import EmbeddedBroker
 
 
@@ -117,6 +118,7 @@ async def latency(bootstrap: str, data_dir: Path, rate: int, seconds: float) -> 
 
 
 async def main() -> None:
+    configure_logging("bench", json=False, level="WARNING", stream=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--seconds", type=float, default=15)

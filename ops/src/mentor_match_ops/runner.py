@@ -33,7 +33,7 @@ from mentor_shared.testing.broker import EmbeddedBroker, port_answers
 
 console = Console()
 
-SERVICES = ("profile", "matching", "messaging", "notifications")
+SERVICES = ("profile", "matching", "messaging", "notifications", "web")
 READY_TIMEOUT_S = {"matching": 600.0}
 DEFAULT_READY_TIMEOUT_S = 120.0
 
@@ -139,6 +139,9 @@ def service_env(settings: RunnerSettings, bootstrap: str, admin: tuple[str, str]
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "DATA_DIR": str(settings.data_dir.resolve()),
             "PROFILE_URL": f"http://127.0.0.1:{settings.profile_port}",
+            "MATCHING_URL": f"http://127.0.0.1:{settings.matching_port}",
+            "MESSAGING_URL": f"http://127.0.0.1:{settings.messaging_port}",
+            "NOTIFICATIONS_URL": f"http://127.0.0.1:{settings.notifications_port}",
             "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{settings.web_port}"),
             "SMTP_HOST": settings.smtp_host or "127.0.0.1",
             "SMTP_PORT": str(settings.smtp_port),
@@ -242,7 +245,7 @@ def run(settings: RunnerSettings | None = None, *, on_ready: object = None) -> i
             services.append(service)
         wait_until_ready(services)
         console.rule("[bold green]Mentor Match is running")
-        console.print(f"Web frontend (not built yet): http://127.0.0.1:{settings.web_port}")
+        console.print(f"Web frontend: http://127.0.0.1:{settings.web_port}")
         for service in services:
             console.print(f"  {service.name:<14} {service.url}   API docs {service.url}/docs")
         console.print(

@@ -1,0 +1,649 @@
+"""The notifications repositories on SQLite (the embedded default store)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.storage.sqlite import SqliteDatabase
+from notifications_service.domain.model import (
+    Attachment,
+    Contact,
+    EmailJob,
+    Notification,
+    Preferences,
+    ProfileCard,
+    Subscription,
+    WebhookDelivery,
+)
+from notifications_service.service.ports import (
+    CommitListener,
+    ContactRepository,
+    EmailJobRepository,
+    NotificationPage,
+    NotificationRepository,
+    PreferenceRepository,
+    ProfileCardRepository,
+    SubscriptionRepository,
+    WebhookDeliveryRepository,
+)
+
+SQLITE_SCHEMA: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS contacts (
+        account_id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        verified INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS profile_cards (
+        profile_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        display_name TEXT NOT NULL,
+        department TEXT,
+        profession TEXT,
+        grade TEXT,
+        region TEXT
+    );
+    CREATE TABLE IF NOT EXISTS notifications (
+        id TEXT PRIMARY KEY,
+        recipient_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        link TEXT,
+        created_at REAL NOT NULL,
+        read_at REAL
+    );
+    CREATE INDEX IF NOT EXISTS notifications_by_recipient
+        ON notifications (recipient_id, created_at DESC, id DESC);
+    CREATE TABLE IF NOT EXISTS preferences (
+        account_id TEXT PRIMARY KEY,
+        channels TEXT NOT NULL,
+        daily_digest INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS email_jobs (
+        id TEXT PRIMARY KEY,
+        recipient_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        to_address TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        html TEXT NOT NULL,
+        unsubscribe_url TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_error TEXT,
+        sent_at REAL,
+        throttle_key TEXT,
+        notification_id TEXT,
+        personalisation TEXT NOT NULL DEFAULT '{}',
+        attachments TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX IF NOT EXISTS email_jobs_due ON email_jobs (next_attempt_at)
+        WHERE state = 'pending';
+    CREATE INDEX IF NOT EXISTS email_jobs_throttle
+        ON email_jobs (recipient_id, throttle_key, created_at);
+    CREATE TABLE IF NOT EXISTS subscriptions (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        department TEXT,
+        match_events TEXT
+    );
+    CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        subscription_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_error TEXT,
+        delivered_at REAL
+    );
+    CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+        WHERE state = 'pending';
+    """
+]
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _req_dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+class SqliteContactRepository:
+    """Addresses in the ``contacts`` table."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def upsert(self, contact: Contact) -> None:
+        """Add or replace an address (``verified`` is kept once set)."""
+        await self.conn.execute(
+            "INSERT INTO contacts (account_id, email, display_name, verified) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (account_id) DO UPDATE SET email = excluded.email, "
+            "display_name = excluded.display_name, verified = max(verified, excluded.verified)",
+            (contact.account_id, contact.email, contact.display_name, int(contact.verified)),
+        )
+
+    async def get(self, account_id: str) -> Contact | None:
+        """An address, or None."""
+        async with self.conn.execute(
+            "SELECT * FROM contacts WHERE account_id = ?", (account_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Contact(row["account_id"], row["email"], row["display_name"], bool(row["verified"]))
+
+    async def mark_verified(self, account_id: str) -> None:
+        """The address was confirmed."""
+        await self.conn.execute(
+            "UPDATE contacts SET verified = 1 WHERE account_id = ?", (account_id,)
+        )
+
+    async def delete(self, account_id: str) -> None:
+        """Forget the address."""
+        await self.conn.execute("DELETE FROM contacts WHERE account_id = ?", (account_id,))
+
+
+class SqliteProfileCardRepository:
+    """Profile cards in ``profile_cards``; older versions never overwrite newer."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def upsert(self, card: ProfileCard) -> bool:
+        """Store unless a newer version is stored."""
+        cursor = await self.conn.execute(
+            "INSERT INTO profile_cards (profile_id, version, display_name, department, "
+            "profession, grade, region) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (profile_id) DO UPDATE SET version = excluded.version, "
+            "display_name = excluded.display_name, department = excluded.department, "
+            "profession = excluded.profession, grade = excluded.grade, region = excluded.region "
+            "WHERE excluded.version > profile_cards.version",
+            (
+                card.profile_id,
+                card.version,
+                card.display_name,
+                card.department,
+                card.profession,
+                card.grade,
+                card.region,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def get(self, profile_id: str) -> ProfileCard | None:
+        """A card, or None."""
+        async with self.conn.execute(
+            "SELECT * FROM profile_cards WHERE profile_id = ?", (profile_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return ProfileCard(
+            profile_id=row["profile_id"],
+            version=row["version"],
+            display_name=row["display_name"],
+            department=row["department"],
+            profession=row["profession"],
+            grade=row["grade"],
+            region=row["region"],
+        )
+
+    async def delete(self, profile_id: str) -> None:
+        """Forget a card."""
+        await self.conn.execute("DELETE FROM profile_cards WHERE profile_id = ?", (profile_id,))
+
+
+def _notification(row: aiosqlite.Row) -> Notification:
+    return Notification(
+        id=row["id"],
+        recipient_id=row["recipient_id"],
+        kind=row["kind"],
+        title=row["title"],
+        body=row["body"],
+        link=row["link"],
+        created_at=_req_dt(row["created_at"]),
+        read_at=_dt(row["read_at"]),
+    )
+
+
+class SqliteNotificationRepository:
+    """In-app notifications in ``notifications``."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, notification: Notification) -> bool:
+        """Store; False if the id exists."""
+        cursor = await self.conn.execute(
+            "INSERT OR IGNORE INTO notifications (id, recipient_id, kind, title, body, link, "
+            "created_at, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                notification.id,
+                notification.recipient_id,
+                notification.kind,
+                notification.title,
+                notification.body,
+                notification.link,
+                _ts(notification.created_at),
+                _ts(notification.read_at),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def get(self, notification_id: str) -> Notification | None:
+        """By id, or None."""
+        async with self.conn.execute(
+            "SELECT * FROM notifications WHERE id = ?", (notification_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _notification(row)
+
+    async def mark_read(self, notification_id: str, at: datetime) -> None:
+        """Set ``read_at`` once."""
+        await self.conn.execute(
+            "UPDATE notifications SET read_at = ? WHERE id = ? AND read_at IS NULL",
+            (_ts(at), notification_id),
+        )
+
+    async def page(
+        self, recipient_id: str, *, before: tuple[datetime, str] | None, limit: int
+    ) -> NotificationPage:
+        """Newest first, older than ``before``."""
+        sql = "SELECT * FROM notifications WHERE recipient_id = ?"
+        params: list[Any] = [recipient_id]
+        if before is not None:
+            at = before[0].timestamp()
+            sql += " AND (created_at < ? OR (created_at = ? AND id < ?))"
+            params += [at, at, before[1]]
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        params.append(limit + 1)
+        async with self.conn.execute(sql, params) as cursor:
+            rows = list(await cursor.fetchall())
+        items = [_notification(row) for row in rows[:limit]]
+        next_cursor = (items[-1].created_at, items[-1].id) if len(rows) > limit else None
+        async with self.conn.execute(
+            "SELECT count(*) FROM notifications WHERE recipient_id = ? AND read_at IS NULL",
+            (recipient_id,),
+        ) as cursor:
+            count_row = await cursor.fetchone()
+        unread = int(count_row[0]) if count_row else 0
+        return NotificationPage(items=items, next_cursor=next_cursor, unread=unread)
+
+    async def delete_for(self, recipient_id: str) -> int:
+        """Remove someone's notifications."""
+        cursor = await self.conn.execute(
+            "DELETE FROM notifications WHERE recipient_id = ?", (recipient_id,)
+        )
+        return cursor.rowcount
+
+
+class SqlitePreferenceRepository:
+    """Preferences in ``preferences`` (channels as a JSON object)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, account_id: str) -> Preferences:
+        """Stored preferences, or the defaults."""
+        async with self.conn.execute(
+            "SELECT * FROM preferences WHERE account_id = ?", (account_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return Preferences(account_id)
+        return Preferences(
+            account_id, channels=json.loads(row["channels"]), daily_digest=bool(row["daily_digest"])
+        )
+
+    async def save(self, preferences: Preferences) -> None:
+        """Store preferences."""
+        await self.conn.execute(
+            "INSERT INTO preferences (account_id, channels, daily_digest) VALUES (?, ?, ?) "
+            "ON CONFLICT (account_id) DO UPDATE SET channels = excluded.channels, "
+            "daily_digest = excluded.daily_digest",
+            (
+                preferences.account_id,
+                json.dumps(preferences.channels, sort_keys=True),
+                int(preferences.daily_digest),
+            ),
+        )
+
+    async def delete(self, account_id: str) -> None:
+        """Forget preferences."""
+        await self.conn.execute("DELETE FROM preferences WHERE account_id = ?", (account_id,))
+
+
+def _attachments_json(attachments: list[Attachment]) -> str:
+    return json.dumps(
+        [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "content": base64.b64encode(a.content).decode("ascii"),
+            }
+            for a in attachments
+        ]
+    )
+
+
+def attachments_from(raw: list[dict[str, str]]) -> list[Attachment]:
+    """Attachments from their stored form (base64 content)."""
+    return [
+        Attachment(item["filename"], item["content_type"], base64.b64decode(item["content"]))
+        for item in raw
+    ]
+
+
+def _email_job(row: aiosqlite.Row) -> EmailJob:
+    return EmailJob(
+        id=row["id"],
+        recipient_id=row["recipient_id"],
+        kind=row["kind"],
+        to_address=row["to_address"],
+        subject=row["subject"],
+        text=row["text"],
+        html=row["html"],
+        unsubscribe_url=row["unsubscribe_url"],
+        created_at=_req_dt(row["created_at"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt_at=_dt(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        sent_at=_dt(row["sent_at"]),
+        throttle_key=row["throttle_key"],
+        notification_id=row["notification_id"],
+        personalisation=json.loads(row["personalisation"]),
+        attachments=attachments_from(json.loads(row["attachments"])),
+    )
+
+
+class SqliteEmailJobRepository:
+    """The email delivery log in ``email_jobs``."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, job: EmailJob) -> bool:
+        """Store; False if the id exists."""
+        cursor = await self.conn.execute(
+            "INSERT OR IGNORE INTO email_jobs (id, recipient_id, kind, to_address, subject, "
+            "text, html, unsubscribe_url, created_at, state, attempts, next_attempt_at, "
+            "last_error, sent_at, throttle_key, notification_id, personalisation, attachments) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.id,
+                job.recipient_id,
+                job.kind,
+                job.to_address,
+                job.subject,
+                job.text,
+                job.html,
+                job.unsubscribe_url,
+                _ts(job.created_at),
+                job.state,
+                job.attempts,
+                _ts(job.next_attempt_at),
+                job.last_error,
+                _ts(job.sent_at),
+                job.throttle_key,
+                job.notification_id,
+                json.dumps(job.personalisation),
+                _attachments_json(job.attachments),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def get(self, job_id: str) -> EmailJob | None:
+        """By id, or None."""
+        async with self.conn.execute("SELECT * FROM email_jobs WHERE id = ?", (job_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _email_job(row)
+
+    async def emailed_since(self, recipient_id: str, throttle_key: str, since: datetime) -> bool:
+        """Whether a pending or sent email with this key was queued since ``since``."""
+        async with self.conn.execute(
+            "SELECT 1 FROM email_jobs WHERE recipient_id = ? AND throttle_key = ? "
+            "AND created_at >= ? AND state IN ('pending', 'sent') LIMIT 1",
+            (recipient_id, throttle_key, since.timestamp()),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:
+        """Due pending jobs, leased until ``lease_until``."""
+        async with self.conn.execute(
+            "SELECT * FROM email_jobs WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at LIMIT ?",
+            (now.timestamp(), limit),
+        ) as cursor:
+            jobs = [_email_job(row) for row in await cursor.fetchall()]
+        await self.conn.executemany(
+            "UPDATE email_jobs SET next_attempt_at = ? WHERE id = ?",
+            [(lease_until.timestamp(), job.id) for job in jobs],
+        )
+        return jobs
+
+    async def save(self, job: EmailJob) -> None:
+        """Store a job's outcome (a job erased meanwhile stays erased)."""
+        await self.conn.execute(
+            "UPDATE email_jobs SET state = ?, attempts = ?, next_attempt_at = ?, "
+            "last_error = ?, sent_at = ?, to_address = ? WHERE id = ?",
+            (
+                job.state,
+                job.attempts,
+                _ts(job.next_attempt_at),
+                job.last_error,
+                _ts(job.sent_at),
+                job.to_address,
+                job.id,
+            ),
+        )
+
+    async def delete_for(self, recipient_id: str) -> int:
+        """Remove someone's jobs."""
+        cursor = await self.conn.execute(
+            "DELETE FROM email_jobs WHERE recipient_id = ?", (recipient_id,)
+        )
+        return cursor.rowcount
+
+    async def count_by_state(self) -> dict[str, int]:
+        """Jobs per state."""
+        async with self.conn.execute(
+            "SELECT state, count(*) AS n FROM email_jobs GROUP BY state"
+        ) as cursor:
+            return {row["state"]: row["n"] for row in await cursor.fetchall()}
+
+
+def _subscription(row: aiosqlite.Row) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        url=row["url"],
+        secret=row["secret"],
+        created_at=_req_dt(row["created_at"]),
+        department=row["department"],
+        match_events=json.loads(row["match_events"]) if row["match_events"] else None,
+    )
+
+
+class SqliteSubscriptionRepository:
+    """Webhook subscriptions in ``subscriptions``."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, subscription: Subscription) -> None:
+        """Store a subscription."""
+        await self.conn.execute(
+            "INSERT INTO subscriptions (id, url, secret, created_at, department, match_events) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                subscription.id,
+                subscription.url,
+                subscription.secret,
+                _ts(subscription.created_at),
+                subscription.department,
+                None
+                if subscription.match_events is None
+                else json.dumps(subscription.match_events),
+            ),
+        )
+
+    async def list(self) -> list[Subscription]:
+        """All, oldest first."""
+        async with self.conn.execute("SELECT * FROM subscriptions ORDER BY created_at") as cur:
+            return [_subscription(row) for row in await cur.fetchall()]
+
+    async def get(self, subscription_id: str) -> Subscription | None:
+        """By id, or None."""
+        async with self.conn.execute(
+            "SELECT * FROM subscriptions WHERE id = ?", (subscription_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _subscription(row)
+
+    async def delete(self, subscription_id: str) -> bool:
+        """Remove it and its pending deliveries."""
+        cursor = await self.conn.execute(
+            "DELETE FROM subscriptions WHERE id = ?", (subscription_id,)
+        )
+        await self.conn.execute(
+            "DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = 'pending'",
+            (subscription_id,),
+        )
+        return cursor.rowcount == 1
+
+
+def _delivery(row: aiosqlite.Row) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=row["id"],
+        subscription_id=row["subscription_id"],
+        body=row["body"],
+        created_at=_req_dt(row["created_at"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt_at=_dt(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        delivered_at=_dt(row["delivered_at"]),
+    )
+
+
+class SqliteWebhookDeliveryRepository:
+    """Webhook deliveries in ``webhook_deliveries``."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, delivery: WebhookDelivery) -> bool:
+        """Store; False if the id exists."""
+        cursor = await self.conn.execute(
+            "INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, body, created_at, "
+            "state, attempts, next_attempt_at, last_error, delivered_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                delivery.id,
+                delivery.subscription_id,
+                delivery.body,
+                _ts(delivery.created_at),
+                delivery.state,
+                delivery.attempts,
+                _ts(delivery.next_attempt_at),
+                delivery.last_error,
+                _ts(delivery.delivered_at),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> list[WebhookDelivery]:
+        """Due pending deliveries, leased until ``lease_until``."""
+        async with self.conn.execute(
+            "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at LIMIT ?",
+            (now.timestamp(), limit),
+        ) as cursor:
+            deliveries = [_delivery(row) for row in await cursor.fetchall()]
+        await self.conn.executemany(
+            "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?",
+            [(lease_until.timestamp(), d.id) for d in deliveries],
+        )
+        return deliveries
+
+    async def save(self, delivery: WebhookDelivery) -> None:
+        """Store an outcome."""
+        await self.conn.execute(
+            "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
+            "last_error = ?, delivered_at = ? WHERE id = ?",
+            (
+                delivery.state,
+                delivery.attempts,
+                _ts(delivery.next_attempt_at),
+                delivery.last_error,
+                _ts(delivery.delivered_at),
+                delivery.id,
+            ),
+        )
+
+    async def for_subscription(self, subscription_id: str) -> list[WebhookDelivery]:
+        """A subscription's deliveries, oldest first."""
+        async with self.conn.execute(
+            "SELECT * FROM webhook_deliveries WHERE subscription_id = ? ORDER BY created_at",
+            (subscription_id,),
+        ) as cursor:
+            return [_delivery(row) for row in await cursor.fetchall()]
+
+
+class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
+    """One SQLite transaction over every notifications repository, outbox and inbox."""
+
+    contacts: ContactRepository
+    cards: ProfileCardRepository
+    notifications: NotificationRepository
+    preferences: PreferenceRepository
+    email_jobs: EmailJobRepository
+    subscriptions: SubscriptionRepository
+    webhook_deliveries: WebhookDeliveryRepository
+
+    def __init__(self, db: SqliteDatabase, on_commit: CommitListener | None = None) -> None:
+        super().__init__(db)
+        self.created_notifications: list[Notification] = []
+        self._on_commit = on_commit
+
+    def open_repositories(self) -> None:
+        """Build the repositories on the transaction's connection."""
+        conn = self.conn
+        self.contacts = SqliteContactRepository(conn)
+        self.cards = SqliteProfileCardRepository(conn)
+        self.notifications = SqliteNotificationRepository(conn)
+        self.preferences = SqlitePreferenceRepository(conn)
+        self.email_jobs = SqliteEmailJobRepository(conn)
+        self.subscriptions = SqliteSubscriptionRepository(conn)
+        self.webhook_deliveries = SqliteWebhookDeliveryRepository(conn)
+        self.created_notifications = []
+
+    async def commit(self) -> None:
+        """Commit, then hand the new notifications to the live stream."""
+        await super().commit()
+        created, self.created_notifications = self.created_notifications, []
+        if created and self._on_commit is not None:
+            self._on_commit(created)

@@ -1,0 +1,72 @@
+"""Administrators register other departments' webhooks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from mentor_shared.web.errors import NotFound, error_responses
+from notifications_service.api.deps import AdminPrincipal, UowDep
+from notifications_service.api.schemas import SubscriptionCreate, SubscriptionPublic
+from notifications_service.domain.errors import SubscriptionNotFound
+from notifications_service.domain.model import Subscription
+from notifications_service.service import handlers
+
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+
+
+def to_public(
+    subscription: Subscription, deliveries: dict[str, int] | None = None
+) -> SubscriptionPublic:
+    """The API view, without the secret."""
+    return SubscriptionPublic(
+        id=subscription.id,
+        url=subscription.url,
+        department=subscription.department,
+        match_events=subscription.match_events,
+        created_at=subscription.created_at,
+        deliveries=deliveries or {},
+    )
+
+
+@router.post(
+    "",
+    response_model=SubscriptionPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 422),
+)
+async def create_subscription(
+    body: SubscriptionCreate, _admin: AdminPrincipal, uow: UowDep
+) -> SubscriptionPublic:
+    """Register a webhook URL, its signing secret and filters."""
+    subscription = await handlers.add_subscription(
+        uow,
+        url=str(body.url),
+        secret=body.secret,
+        department=body.department,
+        match_events=list(body.match_events) if body.match_events is not None else None,
+    )
+    return to_public(subscription)
+
+
+@router.get("", response_model=list[SubscriptionPublic], responses=error_responses(401, 403))
+async def list_subscriptions(_admin: AdminPrincipal, uow: UowDep) -> list[SubscriptionPublic]:
+    """Every subscription, with how many deliveries are in each state."""
+    found = await handlers.list_subscriptions_with_counts(uow)
+    return [to_public(subscription, counts) for subscription, counts in found]
+
+
+@router.delete(
+    "/{subscription_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 403, 404),
+)
+async def delete_subscription(
+    subscription_id: str, _admin: AdminPrincipal, uow: UowDep
+) -> Response:
+    """Remove a subscription; its pending deliveries are dropped."""
+    try:
+        await handlers.delete_subscription(uow, subscription_id)
+    except SubscriptionNotFound as exc:
+        raise NotFound("No such subscription", code="subscription_not_found") from exc
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,150 @@
+"""Composition root: builds the store, runtime, consumer, delivery worker and live stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from mentor_shared.runtime import ServiceRuntime, Store, open_mongo_store, open_sqlite_store
+from mentor_shared.web.health import CheckResult
+from notifications_service.adapters.notify_sender import NotifyEmailSender
+from notifications_service.adapters.smtp_sender import SmtpEmailSender
+from notifications_service.adapters.sqlite_repository import (
+    SQLITE_SCHEMA,
+    SqliteNotificationsUnitOfWork,
+)
+from notifications_service.adapters.webhook_poster import HttpxWebhookPoster
+from notifications_service.consumers import GROUP_ID, TOPICS, make_event_handler
+from notifications_service.domain.model import RetryPolicy
+from notifications_service.service.delivery import DeliveryConfig, DeliveryWorker
+from notifications_service.service.handlers import NotifyConfig
+from notifications_service.service.live import LiveNotifications
+from notifications_service.service.ports import EmailSender, NotificationsUnitOfWork
+from notifications_service.settings import NotificationsSettings
+
+PUBLISHES = ["notification", "public.match-events"]
+
+
+@dataclass
+class NotificationsContext:
+    """Everything the notifications process runs."""
+
+    settings: NotificationsSettings
+    store: Store
+    runtime: ServiceRuntime
+    uow_factory: Callable[[], NotificationsUnitOfWork]
+    worker: DeliveryWorker
+    live: LiveNotifications
+    poster: HttpxWebhookPoster
+    notify_config: NotifyConfig
+
+    async def start(self) -> None:
+        """Start the relay, the consumer and the delivery worker."""
+        await self.runtime.start()
+        await self.worker.start()
+
+    async def stop(self) -> None:
+        """Stop in reverse order and close the store."""
+        self.live.close_all()
+        await self.worker.stop()
+        await self.poster.close()
+        await self.runtime.stop()
+
+    async def check_worker(self) -> CheckResult:
+        """The delivery worker is running (for /readyz)."""
+        return CheckResult("delivery_worker", self.worker.running, dict(self.worker.totals))
+
+
+def email_sender(settings: NotificationsSettings) -> EmailSender:
+    """The configured email sender (EMAIL_SENDER=smtp|notify)."""
+    if settings.email_sender == "notify":
+        if not settings.notify_api_key:
+            raise ValueError("EMAIL_SENDER=notify needs NOTIFY_API_KEY")
+        return NotifyEmailSender(
+            settings.notify_api_key,
+            settings.notify_template_ids,
+            base_url=settings.notify_base_url,
+            timeout_s=settings.smtp_timeout_s,
+        )
+    return SmtpEmailSender(
+        settings.smtp_host,
+        settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        use_tls=settings.smtp_tls,
+        start_tls=settings.smtp_starttls,
+        timeout_s=settings.smtp_timeout_s,
+    )
+
+
+async def bootstrap(
+    settings: NotificationsSettings, *, sender: EmailSender | None = None
+) -> NotificationsContext:
+    """Open the store and wire the service (nothing is started yet)."""
+    live = LiveNotifications()
+    uow_factory: Callable[[], NotificationsUnitOfWork]
+    if settings.mongodb_uri:
+        from notifications_service.adapters.mongo_repository import (
+            MongoNotificationsUnitOfWork,
+            ensure_indexes,
+        )
+
+        store = await open_mongo_store(settings, "notifications")
+        await ensure_indexes(store.handle)
+        client = store.handle.client
+
+        def uow_factory() -> NotificationsUnitOfWork:
+            return MongoNotificationsUnitOfWork(client, "notifications", on_commit=live.publish)
+    else:
+        store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+
+        def uow_factory() -> NotificationsUnitOfWork:
+            return SqliteNotificationsUnitOfWork(store.handle, on_commit=live.publish)
+
+    runtime = ServiceRuntime(settings, store, publishes=PUBLISHES, uow_factory=uow_factory)
+    notify_config = NotifyConfig(
+        public_url=settings.public_url.rstrip("/"),
+        api_url=settings.api_url.rstrip("/"),
+        unsubscribe_secret=settings.unsubscribe_secret,
+        message_email_window=timedelta(seconds=settings.message_email_window_s),
+    )
+    runtime.add_consumer(
+        group_id=GROUP_ID, topics=TOPICS, handler=make_event_handler(notify_config)
+    )
+    poster = HttpxWebhookPoster(settings.webhook_timeout_s)
+    wakeup = asyncio.Event()
+    store.commit_signals.append(wakeup)
+    worker = DeliveryWorker(
+        uow_factory,
+        sender or email_sender(settings),
+        poster,
+        DeliveryConfig(
+            mail_from=settings.mail_from,
+            email_retry=RetryPolicy(
+                settings.email_max_attempts,
+                settings.email_backoff_base_s,
+                settings.email_backoff_max_s,
+            ),
+            webhook_retry=RetryPolicy(
+                settings.webhook_max_attempts,
+                settings.webhook_backoff_base_s,
+                settings.webhook_backoff_max_s,
+            ),
+            batch=settings.delivery_batch,
+            lease=timedelta(seconds=settings.delivery_lease_s),
+            poll_interval_s=settings.delivery_poll_interval_s,
+        ),
+        wakeup=wakeup,
+    )
+    return NotificationsContext(
+        settings=settings,
+        store=store,
+        runtime=runtime,
+        uow_factory=uow_factory,
+        worker=worker,
+        live=live,
+        poster=poster,
+        notify_config=notify_config,
+    )

@@ -1,0 +1,27 @@
+"""Errors the notifications domain raises."""
+
+from __future__ import annotations
+
+
+class NotificationsError(Exception):
+    """Base of this service's domain errors."""
+
+
+class NotificationNotFound(NotificationsError):
+    """No such notification for this person."""
+
+
+class SubscriptionNotFound(NotificationsError):
+    """No such subscription."""
+
+
+class NotConfigurable(NotificationsError):
+    """Account emails (verification, reset, claim) cannot be switched off."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(f"{kind} emails cannot be changed")
+
+
+class InvalidUnsubscribeToken(NotificationsError):
+    """The unsubscribe link was altered or is not ours."""

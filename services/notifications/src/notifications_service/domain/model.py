@@ -1,0 +1,259 @@
+"""The notifications domain: notifications, email jobs, preferences, subscriptions.
+
+Pure Python: no framework, no database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
+
+Kind = Literal[
+    "verification",
+    "password_reset",
+    "claim",
+    "request_received",
+    "request_answered",
+    "reminder",
+    "message",
+    "session",
+    "match_ended",
+]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+
+# Sent only because the person asked for them: always by email, never switched off.
+ACCOUNT_KINDS: frozenset[Kind] = frozenset({"verification", "password_reset", "claim"})
+CONFIGURABLE_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k not in ACCOUNT_KINDS)
+
+Channel = Literal["email", "in_app", "off"]
+"""``email``: in-app and email; ``in_app``: in-app only; ``off``: nothing."""
+
+EmailState = Literal["pending", "sent", "failed", "suppressed"]
+WebhookState = Literal["pending", "delivered", "parked"]
+
+# Fixed namespace so ids derived from an event are the same on every redelivery.
+_ID_NAMESPACE = uuid.UUID("6f1c2d0e-4b7a-4c1e-9a53-0d8f3b6e2a11")
+
+
+def derived_id(event_id: str, *parts: str) -> str:
+    """A stable id for something one event causes (same event -> same id)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, ":".join((event_id, *parts))))
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware."""
+    return datetime.now(UTC)
+
+
+ADDRESS_RETRY = timedelta(seconds=2)
+ADDRESS_WAIT = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Where to email someone (from the restricted account topic)."""
+
+    account_id: str
+    email: str
+    display_name: str
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileCard:
+    """What this service keeps of a profile: a name for messages, and the
+    coarse facts anonymised public events are built from."""
+
+    profile_id: str
+    version: int
+    display_name: str
+    department: str | None = None
+    profession: str | None = None
+    grade: str | None = None
+    region: str | None = None
+
+
+@dataclass(slots=True)
+class Notification:
+    """One in-app notification."""
+
+    id: str
+    recipient_id: str
+    kind: Kind
+    title: str
+    body: str
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None = None
+
+    @property
+    def is_read(self) -> bool:
+        """Whether the recipient has read it."""
+        return self.read_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with an email."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(slots=True)
+class EmailJob:
+    """One email in the delivery log, from queued to a final state."""
+
+    id: str
+    recipient_id: str
+    kind: Kind
+    to_address: str
+    subject: str
+    text: str
+    html: str
+    unsubscribe_url: str
+    created_at: datetime
+    state: EmailState = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    throttle_key: str | None = None
+    notification_id: str | None = None
+    personalisation: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def wait_for_address(self, now: datetime, *, give_up_after: timedelta) -> None:
+        """No address is known yet: its account event may still be on its way on
+        another topic, so try again shortly; after ``give_up_after``, give up."""
+        if now - self.created_at >= give_up_after:
+            self.state, self.last_error, self.next_attempt_at = "suppressed", "no_address", None
+        else:
+            self.last_error = "awaiting_address"
+            self.next_attempt_at = now + ADDRESS_RETRY
+
+    def record_success(self, now: datetime) -> None:
+        """The server accepted the email."""
+        self.attempts += 1
+        self.state = "sent"
+        self.sent_at = now
+        self.next_attempt_at = None
+        self.last_error = None
+
+    def record_failure(
+        self, now: datetime, error: str, *, permanent: bool, policy: RetryPolicy
+    ) -> None:
+        """A failed attempt: retry later with backoff, or give up."""
+        self.attempts += 1
+        self.last_error = error[:300]
+        if permanent or self.attempts >= policy.max_attempts:
+            self.state = "failed"
+            self.next_attempt_at = None
+        else:
+            self.next_attempt_at = now + policy.delay(self.attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff: base * 2^(attempt-1), capped."""
+
+    max_attempts: int = 8
+    base_s: float = 1.0
+    max_s: float = 900.0
+
+    def delay(self, attempts: int) -> timedelta:
+        """How long to wait after ``attempts`` failed attempts."""
+        return timedelta(seconds=min(self.max_s, self.base_s * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(slots=True)
+class Preferences:
+    """How someone wants each kind of notification."""
+
+    account_id: str
+    channels: dict[Kind, Channel] = field(default_factory=dict)
+    daily_digest: bool = False
+
+    def channel_for(self, kind: Kind) -> Channel:
+        """The chosen channel; account emails are always email."""
+        if kind in ACCOUNT_KINDS:
+            return "email"
+        return self.channels.get(kind, "email")
+
+    def wants_email(self, kind: Kind) -> bool:
+        """Whether an email of this kind should go out."""
+        return self.channel_for(kind) == "email"
+
+    def wants_in_app(self, kind: Kind) -> bool:
+        """Whether an in-app notification of this kind should be kept."""
+        return kind not in ACCOUNT_KINDS and self.channel_for(kind) != "off"
+
+    def set_channel(self, kind: Kind, channel: Channel) -> None:
+        """Choose a channel for a configurable kind."""
+        if kind in ACCOUNT_KINDS:
+            from notifications_service.domain.errors import NotConfigurable
+
+            raise NotConfigurable(kind)
+        self.channels[kind] = channel
+
+    def unsubscribe(self, kind: Kind) -> bool:
+        """Stop emails of this kind (in-app stays); False for account emails."""
+        if kind in ACCOUNT_KINDS:
+            return False
+        if self.channel_for(kind) == "email":
+            self.channels[kind] = "in_app"
+        return True
+
+
+@dataclass(slots=True)
+class Subscription:
+    """Another department's webhook for anonymised match events."""
+
+    id: str
+    url: str
+    secret: str
+    created_at: datetime
+    department: str | None = None
+    match_events: list[str] | None = None
+
+    def wants(self, match_event: str, department: str | None) -> bool:
+        """Whether this event passes the subscription's filters."""
+        if self.department is not None and self.department != department:
+            return False
+        return self.match_events is None or match_event in self.match_events
+
+
+@dataclass(slots=True)
+class WebhookDelivery:
+    """One signed POST of one anonymised event to one subscription."""
+
+    id: str
+    subscription_id: str
+    body: str
+    created_at: datetime
+    state: WebhookState = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+    def record_success(self, now: datetime) -> None:
+        """The receiver answered 2xx."""
+        self.attempts += 1
+        self.state = "delivered"
+        self.delivered_at = now
+        self.next_attempt_at = None
+        self.last_error = None
+
+    def record_failure(self, now: datetime, error: str, policy: RetryPolicy) -> None:
+        """A failed attempt: retry with backoff, parked after the last one."""
+        self.attempts += 1
+        self.last_error = error[:300]
+        if self.attempts >= policy.max_attempts:
+            self.state = "parked"
+            self.next_attempt_at = None
+        else:
+            self.next_attempt_at = now + policy.delay(self.attempts)

@@ -1,0 +1,243 @@
+"""The delivery worker: sends queued emails and webhook POSTs, with retries.
+
+Handlers only queue (in the same transaction as the in-app notification and the
+inbox record); this worker, a background task of the service process, claims
+due rows, sends them outside any transaction, then records the outcome. A row
+is claimed by moving its next attempt a lease into the future, so a second
+worker leaves it alone and a crashed worker's rows come back after the lease.
+
+Delivery to the mail server is at least once: a crash after the server accepted
+an email and before the outcome is stored sends it again after the lease. Each
+email carries its job id as ``Message-ID`` so receiving systems can drop such
+a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from mentor_shared.events.envelope import new_event
+from mentor_shared.events.schemas import NotificationSent
+from notifications_service.domain.model import (
+    ADDRESS_WAIT,
+    EmailJob,
+    RetryPolicy,
+    WebhookDelivery,
+    utcnow,
+)
+from notifications_service.service.ports import (
+    DeliveryError,
+    EmailSender,
+    NotificationsUnitOfWork,
+    SentSummary,
+    WebhookPoster,
+)
+
+log = structlog.get_logger(__name__)
+
+SIGNATURE_HEADER = "X-MentorMatch-Signature"
+TIMESTAMP_HEADER = "X-MentorMatch-Timestamp"
+
+
+def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` of an HMAC-SHA256 over ``"{timestamp}.{body}"``."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={digest.hexdigest()}"
+
+
+EMAIL_RETRY = RetryPolicy()
+WEBHOOK_RETRY = RetryPolicy(max_attempts=6, base_s=2.0, max_s=600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """Tuning of the worker."""
+
+    mail_from: str
+    email_retry: RetryPolicy = EMAIL_RETRY
+    webhook_retry: RetryPolicy = WEBHOOK_RETRY
+    batch: int = 50
+    concurrency: int = 8
+    lease: timedelta = timedelta(seconds=120)
+    poll_interval_s: float = 1.0
+    address_wait: timedelta = ADDRESS_WAIT
+
+
+class DeliveryWorker:
+    """Sends what the handlers queued; one instance per service process."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], NotificationsUnitOfWork],
+        sender: EmailSender,
+        poster: WebhookPoster,
+        config: DeliveryConfig,
+        wakeup: asyncio.Event | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._sender = sender
+        self._poster = poster
+        self.config = config
+        self.wakeup = wakeup or asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._limit = asyncio.Semaphore(config.concurrency)
+        self.totals = {"sent": 0, "failed": 0, "retried": 0, "delivered": 0, "parked": 0}
+
+    async def start(self) -> None:
+        """Start the background loop."""
+        self._task = asyncio.create_task(self._run(), name="notifications-delivery")
+        log.info("delivery_worker_started")
+
+    async def stop(self) -> None:
+        """Stop the loop; rows being sent come back after their lease."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop is alive (for /readyz)."""
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while True:
+            self.wakeup.clear()
+            try:
+                summary = await self.run_once()
+            except Exception as exc:  # noqa: BLE001 - the store may be briefly unavailable; keep going
+                log.error("delivery_pass_failed", error=type(exc).__name__, detail=str(exc)[:200])
+                summary = SentSummary()
+            busy = summary.sent + summary.failed + summary.webhooks_delivered >= self.config.batch
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.config.poll_interval_s)
+
+    async def run_once(self, now: datetime | None = None) -> SentSummary:
+        """Claim, send and record one batch of emails and one of webhooks."""
+        now = now or utcnow()
+        lease_until = now + self.config.lease
+        async with self._uow_factory() as uow:
+            claimed = await uow.email_jobs.claim_due(now, self.config.batch, lease_until)
+            jobs: list[EmailJob] = []
+            waiting: list[EmailJob] = []
+            for job in claimed:
+                if not job.to_address:
+                    contact = await uow.contacts.get(job.recipient_id)
+                    job.to_address = contact.email if contact else ""
+                (jobs if job.to_address else waiting).append(job)
+            for job in waiting:
+                job.wait_for_address(now, give_up_after=self.config.address_wait)
+                await uow.email_jobs.save(job)
+            deliveries = await uow.webhook_deliveries.claim_due(now, self.config.batch, lease_until)
+            secrets = {}
+            for delivery in deliveries:
+                subscription = await uow.subscriptions.get(delivery.subscription_id)
+                if subscription is not None:
+                    secrets[delivery.subscription_id] = (subscription.url, subscription.secret)
+            await uow.commit()
+        if not jobs and not deliveries:
+            return SentSummary()
+        await asyncio.gather(
+            *(self._send_email(job) for job in jobs),
+            *(self._post_webhook(d, secrets.get(d.subscription_id)) for d in deliveries),
+        )
+        async with self._uow_factory() as uow:
+            for job in jobs:
+                await uow.email_jobs.save(job)
+                if job.state == "sent":
+                    uow.add_event(
+                        new_event(
+                            NotificationSent(
+                                notification_id=job.id,
+                                recipient_id=job.recipient_id,
+                                kind=job.kind,
+                                channel="email",
+                            ),
+                            subject=job.recipient_id,
+                            source="notifications",
+                        )
+                    )
+            for delivery in deliveries:
+                await uow.webhook_deliveries.save(delivery)
+            await uow.commit()
+        summary = SentSummary(
+            sent=sum(j.state == "sent" for j in jobs),
+            retried=sum(j.state == "pending" for j in jobs),
+            failed=sum(j.state == "failed" for j in jobs),
+            webhooks_delivered=sum(d.state == "delivered" for d in deliveries),
+            webhooks_retried=sum(d.state == "pending" for d in deliveries),
+            webhooks_parked=sum(d.state == "parked" for d in deliveries),
+        )
+        self.totals["sent"] += summary.sent
+        self.totals["failed"] += summary.failed
+        self.totals["retried"] += summary.retried
+        self.totals["delivered"] += summary.webhooks_delivered
+        self.totals["parked"] += summary.webhooks_parked
+        return summary
+
+    async def _send_email(self, job: EmailJob) -> None:
+        async with self._limit:
+            try:
+                await self._sender.send(job, mail_from=self.config.mail_from)
+            except DeliveryError as exc:
+                job.record_failure(
+                    utcnow(), str(exc), permanent=exc.permanent, policy=self.config.email_retry
+                )
+                log.warning(
+                    "email_send_failed",
+                    job_id=job.id,
+                    kind=job.kind,
+                    attempts=job.attempts,
+                    state=job.state,
+                    permanent=exc.permanent,
+                )
+                return
+            job.record_success(utcnow())
+            log.info("email_sent", job_id=job.id, kind=job.kind, attempts=job.attempts)
+
+    async def _post_webhook(
+        self, delivery: WebhookDelivery, target: tuple[str, str] | None
+    ) -> None:
+        if target is None:
+            # The subscription was deleted after the row was claimed.
+            delivery.record_failure(utcnow(), "subscription_deleted", RetryPolicy(max_attempts=1))
+            return
+        url, secret = target
+        body = delivery.body.encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign_webhook(secret, timestamp, body),
+        }
+        async with self._limit:
+            try:
+                status = await self._poster.post(url, body, headers)
+            except DeliveryError as exc:
+                error = str(exc)
+            else:
+                if 200 <= status < 300:
+                    delivery.record_success(utcnow())
+                    log.info("webhook_delivered", delivery_id=delivery.id)
+                    return
+                error = f"status {status}"
+        delivery.record_failure(utcnow(), error, self.config.webhook_retry)
+        log.warning(
+            "webhook_failed",
+            delivery_id=delivery.id,
+            attempts=delivery.attempts,
+            state=delivery.state,
+            error=error[:100],
+        )

@@ -1,0 +1,545 @@
+"""Use cases: turn events into notifications and emails, and serve people's requests.
+
+Event handlers (``on_*``) run inside the consumer's unit of work, which also
+records the event in the inbox and commits; they never commit themselves.
+Command handlers open their own unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from mentor_shared.events.envelope import new_event
+from mentor_shared.events.schemas import (
+    AccountClaimRequested,
+    AccountPasswordResetRequested,
+    AccountRegistered,
+    AccountVerificationRequested,
+    MatchEnded,
+    MatchRequested,
+    MessageSent,
+    NotificationSent,
+    ProfileUpserted,
+    PublicMatchEvent,
+    SessionScheduled,
+)
+from notifications_service.calendar_invite import session_invite
+from notifications_service.domain import messages
+from notifications_service.domain.anonymise import coarse_time, grade_band
+from notifications_service.domain.errors import NotificationNotFound, SubscriptionNotFound
+from notifications_service.domain.messages import Letter
+from notifications_service.domain.model import (
+    Attachment,
+    Channel,
+    Contact,
+    EmailJob,
+    Kind,
+    Notification,
+    Preferences,
+    ProfileCard,
+    Subscription,
+    WebhookDelivery,
+    derived_id,
+    utcnow,
+)
+from notifications_service.domain.unsubscribe import (
+    make_unsubscribe_token,
+    read_unsubscribe_token,
+)
+from notifications_service.service.ports import NotificationPage, NotificationsUnitOfWork
+from notifications_service.templates import render_html, render_text
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "notifications"
+SOMEONE = "Someone"
+"""Used when a person's profile has not arrived (yet); never an id."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    """What the handlers need from settings."""
+
+    public_url: str
+    api_url: str
+    unsubscribe_secret: str
+    message_email_window: timedelta = timedelta(hours=1)
+
+    def unsubscribe_url(self, account_id: str, kind: Kind) -> str:
+        """The signed one-click link for this person and kind."""
+        token = make_unsubscribe_token(self.unsubscribe_secret, account_id, kind)
+        return f"{self.api_url.rstrip('/')}/v1/unsubscribe?token={token}"
+
+
+# --- delivering one notification ----------------------------------------------
+
+
+async def notify(
+    uow: NotificationsUnitOfWork,
+    config: NotifyConfig,
+    *,
+    event_id: str,
+    recipient_id: str,
+    letter: Letter,
+    now: datetime,
+    address: Contact | None = None,
+    throttle_key: str | None = None,
+    throttle_since: datetime | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> None:
+    """Keep the in-app notification and queue the email one event causes.
+
+    Ids derive from the event id and the recipient, so a redelivered event
+    (which the inbox normally drops first) cannot add a second of either.
+    Preferences decide: an email that is not wanted is logged as suppressed.
+    """
+    preferences = await uow.preferences.get(recipient_id)
+    kind = letter.kind
+    notification_id = derived_id(event_id, recipient_id, "in_app")
+    if preferences.wants_in_app(kind):
+        notification = Notification(
+            id=notification_id,
+            recipient_id=recipient_id,
+            kind=kind,
+            title=letter.subject,
+            body=letter.summary,
+            link=letter.action_url,
+            created_at=now,
+        )
+        if await uow.notifications.add(notification):
+            uow.created_notifications.append(notification)
+            uow.add_event(
+                new_event(
+                    NotificationSent(
+                        notification_id=notification.id,
+                        recipient_id=recipient_id,
+                        kind=kind,
+                        channel="in_app",
+                    ),
+                    subject=recipient_id,
+                    source=SOURCE,
+                )
+            )
+    if (
+        throttle_key is not None
+        and throttle_since is not None
+        and await uow.email_jobs.emailed_since(recipient_id, throttle_key, throttle_since)
+    ):
+        log.info("email_throttled", kind=kind, recipient_id=recipient_id)
+        return
+    contact = address or await uow.contacts.get(recipient_id)
+    unsubscribe_url = config.unsubscribe_url(recipient_id, kind)
+    name = contact.display_name if contact else SOMEONE
+    job = EmailJob(
+        id=derived_id(event_id, recipient_id, "email"),
+        recipient_id=recipient_id,
+        kind=kind,
+        to_address=contact.email if contact else "",
+        subject=letter.subject,
+        text=render_text(letter, name, unsubscribe_url),
+        html=render_html(letter, name, unsubscribe_url),
+        unsubscribe_url=unsubscribe_url,
+        created_at=now,
+        next_attempt_at=now,
+        throttle_key=throttle_key,
+        notification_id=notification_id,
+        personalisation={
+            "name": name,
+            "subject": letter.subject,
+            "body": "\n\n".join(letter.paragraphs),
+            "action_label": letter.action_label,
+            "action_url": letter.action_url,
+        },
+        attachments=list(attachments),
+    )
+    if contact is None:
+        # The address may not have arrived yet (account events travel on another
+        # topic); the delivery worker waits for it before giving up.
+        job.last_error = "awaiting_address"
+    elif not preferences.wants_email(kind):
+        job.state, job.last_error, job.next_attempt_at = "suppressed", "preference", None
+    await uow.email_jobs.add(job)
+
+
+async def _name(uow: NotificationsUnitOfWork, person_id: str) -> str:
+    card = await uow.cards.get(person_id)
+    if card is not None:
+        return card.display_name
+    contact = await uow.contacts.get(person_id)
+    return contact.display_name if contact else SOMEONE
+
+
+# --- account and profile events -----------------------------------------------
+
+
+async def on_account_registered(uow: NotificationsUnitOfWork, data: AccountRegistered) -> None:
+    """Keep the new account's address for later emails."""
+    await uow.contacts.upsert(Contact(data.account_id, data.email, data.display_name))
+
+
+async def on_account_token(
+    uow: NotificationsUnitOfWork,
+    config: NotifyConfig,
+    event_id: str,
+    data: AccountVerificationRequested | AccountPasswordResetRequested | AccountClaimRequested,
+) -> None:
+    """Email a verification, reset or claim link (email only, never switched off)."""
+    builder = {
+        AccountVerificationRequested: messages.verification,
+        AccountPasswordResetRequested: messages.password_reset,
+        AccountClaimRequested: messages.claim,
+    }[type(data)]
+    letter = builder(config.public_url, data.token, data.expires_at)
+    # The event carries the address: it may be new (a changed address) or the
+    # registration may not have arrived yet.
+    address = Contact(data.account_id, data.email, data.display_name)
+    await notify(
+        uow,
+        config,
+        event_id=event_id,
+        recipient_id=data.account_id,
+        letter=letter,
+        now=utcnow(),
+        address=address,
+    )
+
+
+async def on_profile_upserted(uow: NotificationsUnitOfWork, data: ProfileUpserted) -> None:
+    """Keep the display name and the coarse facts public events are built from."""
+    await uow.cards.upsert(
+        ProfileCard(
+            profile_id=data.profile_id,
+            version=data.version,
+            display_name=data.display_name,
+            department=data.department,
+            profession=data.profession,
+            grade=data.grade,
+            region=data.region,
+        )
+    )
+
+
+async def on_profile_deleted(uow: NotificationsUnitOfWork, profile_id: str) -> None:
+    """Erase everything held about the person."""
+    removed = await uow.notifications.delete_for(profile_id)
+    jobs = await uow.email_jobs.delete_for(profile_id)
+    await uow.preferences.delete(profile_id)
+    await uow.contacts.delete(profile_id)
+    await uow.cards.delete(profile_id)
+    log.info("person_erased", profile_id=profile_id, notifications=removed, email_jobs=jobs)
+
+
+# --- match events ------------------------------------------------------------
+
+
+async def on_match_event(
+    uow: NotificationsUnitOfWork,
+    config: NotifyConfig,
+    event_id: str,
+    event_type: str,
+    occurred_at: datetime,
+    data: MatchRequested | MatchEnded | object,
+) -> None:
+    """Tell the people concerned, then publish the anonymised public event."""
+    match_id: str = getattr(data, "match_id")  # noqa: B009 - every match payload has it
+    mentee_id: str = getattr(data, "mentee_id")  # noqa: B009
+    mentor_id: str = getattr(data, "mentor_id")  # noqa: B009
+    role: str = getattr(data, "role", "mentor")
+    now = utcnow()
+    url = config.public_url
+    mentee_name = await _name(uow, mentee_id)
+    mentor_name = await _name(uow, mentor_id)
+    plan: list[tuple[str, Letter]] = []
+    short = event_type.removeprefix("match.")
+    if short == "requested":
+        plan.append((mentor_id, messages.request_received(url, match_id, mentee_name, role)))
+    elif short in ("accepted", "declined"):
+        plan.append((mentee_id, messages.request_answered(url, match_id, mentor_name, short)))
+    elif short == "withdrawn":
+        plan.append(
+            (
+                mentor_id,
+                messages.request_answered(url, match_id, mentee_name, short, to_mentor=True),
+            )
+        )
+    elif short == "expired":
+        plan.append((mentee_id, messages.request_answered(url, match_id, mentor_name, short)))
+        plan.append(
+            (
+                mentor_id,
+                messages.request_answered(url, match_id, mentee_name, short, to_mentor=True),
+            )
+        )
+    elif short == "reminder_due":
+        plan.append((mentor_id, messages.reminder(url, match_id, mentee_name)))
+    elif short == "ended":
+        ended_by: str = getattr(data, "ended_by", "")
+        plan.append(
+            (
+                mentee_id,
+                messages.match_ended(url, match_id, mentor_name, by_you=ended_by == mentee_id),
+            )
+        )
+        plan.append(
+            (
+                mentor_id,
+                messages.match_ended(url, match_id, mentee_name, by_you=ended_by == mentor_id),
+            )
+        )
+    for recipient_id, letter in plan:
+        await notify(
+            uow, config, event_id=event_id, recipient_id=recipient_id, letter=letter, now=now
+        )
+    if short in ("requested", "accepted", "declined", "withdrawn", "expired", "ended"):
+        await publish_public_event(uow, event_id, short, mentee_id, occurred_at)
+
+
+async def publish_public_event(
+    uow: NotificationsUnitOfWork,
+    event_id: str,
+    match_event: str,
+    mentee_id: str,
+    occurred_at: datetime,
+) -> None:
+    """Publish the anonymised event on the public topic and queue signed webhooks.
+
+    Built from the mentee's card (see ``domain.anonymise``). The envelope gets a
+    random subject and correlation id: the originals name a match and a request.
+    """
+    card = await uow.cards.get(mentee_id)
+    when = coarse_time(occurred_at)
+    payload = PublicMatchEvent(
+        match_event=match_event,  # checked by the caller
+        department=card.department if card else None,
+        profession=card.profession if card else None,
+        grade_band=grade_band(card.grade) if card else None,
+        region=card.region if card else None,
+        occurred_at=when,
+    )
+    uow.add_event(
+        new_event(
+            payload,
+            subject=str(uuid.uuid4()),
+            source=SOURCE,
+            correlation_id=str(uuid.uuid4()),
+            occurred_at=when,
+        )
+    )
+    now = utcnow()
+    for subscription in await uow.subscriptions.list():
+        if not subscription.wants(match_event, payload.department):
+            continue
+        body = {
+            "id": str(uuid.uuid4()),
+            "type": f"match.{match_event}",
+            **payload.model_dump(mode="json", exclude={"match_event"}),
+        }
+        await uow.webhook_deliveries.add(
+            WebhookDelivery(
+                id=derived_id(event_id, subscription.id),
+                subscription_id=subscription.id,
+                body=json.dumps(body, separators=(",", ":")),
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+
+
+# --- messaging events --------------------------------------------------------
+
+
+async def on_message_sent(
+    uow: NotificationsUnitOfWork, config: NotifyConfig, event_id: str, data: MessageSent
+) -> None:
+    """In-app always; at most one email per conversation an hour per recipient."""
+    sender_name = await _name(uow, data.sender_id)
+    letter = messages.new_message(config.public_url, data.conversation_id, sender_name)
+    await notify(
+        uow,
+        config,
+        event_id=event_id,
+        recipient_id=data.recipient_id,
+        letter=letter,
+        now=utcnow(),
+        throttle_key=f"conversation:{data.conversation_id}",
+        throttle_since=data.sent_at - config.message_email_window,
+    )
+
+
+async def on_session_scheduled(
+    uow: NotificationsUnitOfWork, config: NotifyConfig, event_id: str, data: SessionScheduled
+) -> None:
+    """Tell the other person about a proposed or confirmed session.
+
+    A proposal goes to the person asked; a confirmation (made by that person)
+    goes to the proposer, with a calendar invitation.
+    """
+    if data.status not in ("proposed", "confirmed"):
+        return
+    recipient_id = data.other_id if data.status == "proposed" else data.proposer_id
+    actor_id = data.proposer_id if data.status == "proposed" else data.other_id
+    other_name = await _name(uow, actor_id)
+    letter = messages.session(
+        config.public_url, data.conversation_id, other_name, data.status, data.starts_at
+    )
+    attachments: tuple[Attachment, ...] = ()
+    if data.status == "confirmed":
+        attachments = (
+            session_invite(
+                data.session_id,
+                data.starts_at,
+                data.duration_minutes,
+                summary=f"Mentoring session with {other_name}",
+                location=data.location,
+                url=letter.action_url,
+            ),
+        )
+    await notify(
+        uow,
+        config,
+        event_id=event_id,
+        recipient_id=recipient_id,
+        letter=letter,
+        now=utcnow(),
+        attachments=attachments,
+    )
+
+
+# --- commands from the HTTP API ----------------------------------------------
+
+
+async def list_notifications(
+    uow: NotificationsUnitOfWork,
+    recipient_id: str,
+    *,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> NotificationPage:
+    """Someone's notifications, newest first, with their unread count."""
+    async with uow:
+        return await uow.notifications.page(recipient_id, before=before, limit=limit)
+
+
+async def mark_read(
+    uow: NotificationsUnitOfWork, recipient_id: str, notification_id: str
+) -> Notification:
+    """Mark one of the caller's notifications read.
+
+    Raises:
+        NotificationNotFound: No such notification, or it is someone else's.
+    """
+    async with uow:
+        notification = await uow.notifications.get(notification_id)
+        if notification is None or notification.recipient_id != recipient_id:
+            raise NotificationNotFound(notification_id)
+        if notification.read_at is None:
+            notification.read_at = utcnow()
+            await uow.notifications.mark_read(notification_id, notification.read_at)
+            await uow.commit()
+        return notification
+
+
+async def get_preferences(uow: NotificationsUnitOfWork, account_id: str) -> Preferences:
+    """The caller's preferences."""
+    async with uow:
+        return await uow.preferences.get(account_id)
+
+
+async def update_preferences(
+    uow: NotificationsUnitOfWork,
+    account_id: str,
+    *,
+    channels: dict[Kind, Channel],
+    daily_digest: bool | None,
+) -> Preferences:
+    """Change some channels and the digest flag.
+
+    Raises:
+        NotConfigurable: A change to an account email kind.
+    """
+    async with uow:
+        preferences = await uow.preferences.get(account_id)
+        for kind, channel in channels.items():
+            preferences.set_channel(kind, channel)
+        if daily_digest is not None:
+            preferences.daily_digest = daily_digest
+        await uow.preferences.save(preferences)
+        await uow.commit()
+        return preferences
+
+
+async def unsubscribe(uow: NotificationsUnitOfWork, secret: str, token: str) -> Kind:
+    """Stop emails of the token's kind for the token's person.
+
+    Nothing is stored for someone this service does not know (an erased account),
+    so a link in an old email cannot re-create data.
+
+    Raises:
+        InvalidUnsubscribeToken: The token is forged or malformed.
+    """
+    account_id, kind = read_unsubscribe_token(secret, token)
+    async with uow:
+        if await uow.contacts.get(account_id) is None:
+            return kind
+        preferences = await uow.preferences.get(account_id)
+        if preferences.unsubscribe(kind):
+            await uow.preferences.save(preferences)
+            await uow.commit()
+            log.info("email_unsubscribed", account_id=account_id, kind=kind)
+    return kind
+
+
+async def add_subscription(
+    uow: NotificationsUnitOfWork,
+    *,
+    url: str,
+    secret: str,
+    department: str | None,
+    match_events: list[str] | None,
+) -> Subscription:
+    """Register another department's webhook."""
+    subscription = Subscription(
+        id=str(uuid.uuid4()),
+        url=url,
+        secret=secret,
+        created_at=utcnow(),
+        department=department,
+        match_events=match_events,
+    )
+    async with uow:
+        await uow.subscriptions.add(subscription)
+        await uow.commit()
+    log.info("subscription_added", subscription_id=subscription.id, department=department)
+    return subscription
+
+
+async def list_subscriptions_with_counts(
+    uow: NotificationsUnitOfWork,
+) -> list[tuple[Subscription, dict[str, int]]]:
+    """Every webhook subscription, with its deliveries counted by state."""
+    async with uow:
+        found = []
+        for subscription in await uow.subscriptions.list():
+            counts: dict[str, int] = {}
+            for delivery in await uow.webhook_deliveries.for_subscription(subscription.id):
+                counts[delivery.state] = counts.get(delivery.state, 0) + 1
+            found.append((subscription, counts))
+        return found
+
+
+async def delete_subscription(uow: NotificationsUnitOfWork, subscription_id: str) -> None:
+    """Remove a subscription and its pending deliveries.
+
+    Raises:
+        SubscriptionNotFound: No such subscription.
+    """
+    async with uow:
+        if not await uow.subscriptions.delete(subscription_id):
+            raise SubscriptionNotFound(subscription_id)
+        await uow.commit()
+    log.info("subscription_deleted", subscription_id=subscription_id)

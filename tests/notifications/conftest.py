@@ -1,0 +1,99 @@
+"""Fixtures for the notifications tests: a real SMTP sink, tokens, event builders."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import jwt
+import pytest
+from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from mentor_shared.auth import JwksKeySet
+from mentor_shared.testing.broker import free_port
+
+ISSUER = AUDIENCE = "mentor-match"
+
+
+@dataclass
+class Collector:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """A real SMTP server on a free local port that can be stopped and started again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.collector = Collector()
+        self._controller: Controller | None = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.collector.messages
+
+    def start(self) -> None:
+        self._controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@dataclass
+class TokenMaker:
+    """Signs access tokens the service accepts through ``key_set``."""
+
+    kid: str = "test-key"
+    private: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+
+    @property
+    def key_set(self) -> JwksKeySet:
+        return JwksKeySet.from_public_keys(
+            {self.kid: self.private.public_key()}, issuer=ISSUER, audience=AUDIENCE
+        )
+
+    def token(self, subject: str, *, admin: bool = False) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": subject,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + 900,
+            "jti": str(uuid.uuid4()),
+            "roles": ["member", "admin"] if admin else ["member"],
+        }
+        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": self.kid})
+
+    def headers(self, subject: str, *, admin: bool = False) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(subject, admin=admin)}"}

@@ -1,0 +1,439 @@
+"""The notifications service end to end: real broker, real SMTP server, real HTTP.
+
+One service instance (uvicorn on a free port) is shared by the module: a
+consumer group join takes about five seconds on the embedded broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI, Request
+
+from mentor_shared.events.envelope import Envelope, new_event
+from mentor_shared.events.registry import REGISTRY
+from mentor_shared.events.schemas import (
+    AccountRegistered,
+    AccountVerificationRequested,
+    MatchAccepted,
+    MatchRequested,
+    ProfileDeleted,
+    ProfileUpserted,
+    Roles,
+)
+from mentor_shared.testing.broker import EmbeddedBroker, free_port
+from mentor_shared.web.app import build_server
+from notifications_service.api.app import create_notifications_app
+from notifications_service.settings import NotificationsSettings
+from tests.notifications.conftest import SmtpSink, TokenMaker
+
+pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
+
+WEBHOOK_SECRET = "department-webhook-secret-0123"
+
+
+@dataclass
+class Receiver:
+    """A department's webhook endpoint."""
+
+    port: int
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+
+@dataclass
+class Service:
+    base_url: str
+    tokens: TokenMaker
+    smtp: SmtpSink
+    receiver: Receiver
+    producer: AIOKafkaProducer
+    bootstrap_servers: str
+
+    async def publish(self, envelope: Envelope) -> None:
+        topic = REGISTRY.spec(envelope.type, envelope.version).topic
+        await self.producer.send_and_wait(
+            topic, value=envelope.to_bytes(), key=envelope.subject.encode()
+        )
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=10)
+
+
+async def applied_events(service: Service) -> int:
+    """How many events the service's consumers have applied (from /readyz)."""
+    async with service.client() as client:
+        checks = (await client.get("/readyz")).json()["checks"]
+    return sum(
+        group["applied"] for group in checks["consumers"].values() if isinstance(group, dict)
+    )
+
+
+async def _at_least(service: Service, count: int) -> bool:
+    return await applied_events(service) >= count
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started, timeout=30)
+    return server, task
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def service(embedded_broker: EmbeddedBroker, tmp_path_factory: Any) -> AsyncIterator[Service]:
+    data_dir: Path = tmp_path_factory.mktemp("notifications")
+    smtp = SmtpSink()
+    smtp.start()
+    receiver = Receiver(free_port())
+    hook_app = FastAPI()
+
+    @hook_app.post("/hook")
+    async def hook(request: Request) -> dict[str, bool]:
+        receiver.received.append((dict(request.headers), await request.body()))
+        return {"ok": True}
+
+    hook_server, hook_task = await _serve(hook_app, receiver.port)
+    port = free_port()
+    settings = NotificationsSettings(
+        environment="test",
+        kafka_bootstrap_servers=embedded_broker.bootstrap_servers,
+        data_dir=data_dir,
+        port=port,
+        api_url=f"http://127.0.0.1:{port}",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_timeout_s=2.0,
+        unsubscribe_secret="integration-test-unsubscribe-secret",
+        email_backoff_base_s=0.2,
+        email_backoff_max_s=1.0,
+        email_max_attempts=60,
+        webhook_backoff_base_s=0.2,
+        delivery_poll_interval_s=0.1,
+    )
+    tokens = TokenMaker()
+    app = create_notifications_app(settings)
+    app.state.key_set = tokens.key_set
+    server = build_server(app, settings)
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started, timeout=30)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+
+        async def ready() -> bool:
+            return (await client.get("/readyz")).status_code == 200
+
+        await eventually(ready, timeout=40)
+    producer = AIOKafkaProducer(bootstrap_servers=embedded_broker.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        yield Service(
+            f"http://127.0.0.1:{port}",
+            tokens,
+            smtp,
+            receiver,
+            producer,
+            embedded_broker.bootstrap_servers,
+        )
+    finally:
+        await producer.stop()
+        server.should_exit = True
+        await task
+        hook_server.should_exit = True
+        await hook_task
+        smtp.stop()
+
+
+def uid(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def verification(account_id: str, email: str, token: str) -> Envelope:
+    return new_event(
+        AccountVerificationRequested(
+            account_id=account_id,
+            email=email,
+            display_name="Ada Lovelace",
+            token=token,
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        ),
+        subject=account_id,
+        source="profile",
+    )
+
+
+def profile(pid: str, name: str, department: str, grade: str) -> Envelope:
+    return new_event(
+        ProfileUpserted(
+            profile_id=pid,
+            version=1,
+            display_name=name,
+            initials=name[:1],
+            roles=Roles(mentee=True, mentor=True),
+            department=department,
+            profession="Policy",
+            grade=grade,
+            region="Wales",
+        ),
+        subject=pid,
+        source="profile",
+    )
+
+
+def registered(pid: str, email: str, name: str) -> Envelope:
+    return new_event(
+        AccountRegistered(account_id=pid, email=email, display_name=name),
+        subject=pid,
+        source="profile",
+    )
+
+
+async def test_verification_email_arrives_with_its_link_and_a_redelivery_sends_no_second(
+    service: Service,
+) -> None:
+    account = uid("acct")
+    address = f"{account}@example.gov.uk"
+    event = verification(account, address, "tok-abc-123")
+    await service.publish(registered(account, address, "Ada Lovelace"))
+    await service.publish(event)
+    await eventually(lambda: len(service.smtp.to(address)) == 1)
+    body = service.smtp.to(address)[0].get_body(("plain",))
+    assert body is not None
+    assert "http://127.0.0.1:8000/verify?token=tok-abc-123" in body.get_content()
+    await service.publish(event)  # same envelope id: a redelivery
+    await asyncio.sleep(2.0)
+    assert len(service.smtp.to(address)) == 1
+
+
+async def test_mentor_gets_the_request_live_in_app_and_by_email_and_can_unsubscribe(
+    service: Service,
+) -> None:
+    mentor, mentee = uid("mentor"), uid("mentee")
+    mentor_email = f"{mentor}@example.gov.uk"
+    seen: list[dict[str, Any]] = []
+
+    async def listen() -> None:
+        params = {"access_token": service.tokens.token(mentor)}
+        async with (
+            service.client() as client,
+            client.stream(
+                "GET", "/v1/notifications/stream", params=params, timeout=None
+            ) as response,
+        ):
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    seen.append(json.loads(line[6:]))
+                    return
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0.3)
+    before = await applied_events(service)
+    await service.publish(registered(mentor, mentor_email, "Morgan Reed"))
+    await service.publish(profile(mentee, "Mina Shah", "HMRC", "HEO"))
+    # Account, profile and match events travel on different topics, so their
+    # order is not guaranteed; a real profile exists long before any request.
+    await eventually(lambda: _at_least(service, before + 2))
+    await service.publish(
+        new_event(
+            MatchRequested(
+                match_id=uid("match"),
+                mentee_id=mentee,
+                mentor_id=mentor,
+                message="Hello",
+                expires_at=datetime.now(UTC) + timedelta(days=14),
+            ),
+            subject=mentee,
+            source="matching",
+        )
+    )
+    await asyncio.wait_for(listener, timeout=20)
+    assert seen[0]["kind"] == "request_received"
+    assert "Mina Shah" in seen[0]["title"]
+
+    async with service.client() as client:
+        mine = (
+            await client.get("/v1/notifications", headers=service.tokens.headers(mentor))
+        ).json()
+        assert mine["unread_count"] == 1
+        assert mine["items"][0]["id"] == seen[0]["id"]
+        other = await client.post(
+            f"/v1/notifications/{seen[0]['id']}/read", headers=service.tokens.headers(mentee)
+        )
+        assert other.status_code == 404
+        read = await client.post(
+            f"/v1/notifications/{seen[0]['id']}/read", headers=service.tokens.headers(mentor)
+        )
+        assert read.status_code == 200
+        assert read.json()["read"] is True
+        after = (
+            await client.get("/v1/notifications", headers=service.tokens.headers(mentor))
+        ).json()
+        assert after["unread_count"] == 0
+
+        await eventually(lambda: len(service.smtp.to(mentor_email)) == 1)
+        email = service.smtp.to(mentor_email)[0]
+        link = re.fullmatch(r"<(.+)>", email["List-Unsubscribe"])
+        assert link is not None
+        page = await client.get(link.group(1))  # no sign-in
+        assert page.status_code == 200
+        assert "unsubscribed" in page.text
+        prefs = (await client.get("/v1/preferences", headers=service.tokens.headers(mentor))).json()
+        assert prefs["channels"]["request_received"] == "in_app"
+        assert prefs["channels"]["verification"] == "email"
+        forged = await client.get(link.group(1)[:-3] + "xyz")
+        assert forged.status_code == 400
+
+
+async def test_smtp_down_for_five_seconds_then_up_delivers_everything_queued(
+    service: Service,
+) -> None:
+    service.smtp.stop()
+    addresses = []
+    try:
+        for _ in range(3):
+            account = uid("acct")
+            addresses.append(f"{account}@example.gov.uk")
+            await service.publish(verification(account, addresses[-1], uid("tok")))
+        await asyncio.sleep(5.0)
+        assert all(not service.smtp.to(a) for a in addresses)
+    finally:
+        service.smtp.start()
+    await eventually(lambda: all(len(service.smtp.to(a)) == 1 for a in addresses), timeout=20)
+
+
+async def test_webhooks_are_signed_and_public_events_carry_no_personal_data(
+    service: Service,
+) -> None:
+    mentee, mentor, match = uid("mentee"), uid("mentor"), uid("match")
+    mentee_email, mentor_email = f"{mentee}@example.gov.uk", f"{mentor}@example.gov.uk"
+    async with service.client() as client:
+        refused = await client.post(
+            "/v1/subscriptions",
+            json={"url": service.receiver.url, "secret": WEBHOOK_SECRET},
+            headers=service.tokens.headers(mentee),
+        )
+        assert refused.status_code == 403
+        created = await client.post(
+            "/v1/subscriptions",
+            json={"url": service.receiver.url, "secret": WEBHOOK_SECRET, "department": "DWP"},
+            headers=service.tokens.headers("admin-1", admin=True),
+        )
+        assert created.status_code == 201
+        assert "secret" not in created.json()
+    for event in (
+        registered(mentee, mentee_email, "Priya Kaur"),
+        registered(mentor, mentor_email, "Gareth Evans"),
+        profile(mentee, "Priya Kaur", "DWP", "SEO"),
+        profile(mentor, "Gareth Evans", "MOD", "G6"),
+        new_event(
+            MatchRequested(match_id=match, mentee_id=mentee, mentor_id=mentor, message="Hi",
+                           expires_at=datetime.now(UTC) + timedelta(days=14)),
+            subject=mentee, source="matching",
+        ),
+        new_event(MatchAccepted(match_id=match, mentee_id=mentee, mentor_id=mentor),
+                  subject=mentee, source="matching"),
+    ):  # fmt: skip
+        await service.publish(event)
+    await eventually(lambda: len(service.receiver.received) >= 2)
+    bodies = []
+    for headers, body in service.receiver.received:
+        timestamp = headers["x-mentormatch-timestamp"]
+        expected = hmac.new(
+            WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+        assert headers["x-mentormatch-signature"] == f"sha256={expected}"
+        bodies.append(json.loads(body))
+    assert sorted(b["type"] for b in bodies) == ["match.accepted", "match.requested"]
+    assert {b["department"] for b in bodies} == {"DWP"}
+    assert {b["grade_band"] for b in bodies} == {"middle"}
+    assert len({b["id"] for b in bodies}) == 2
+
+    consumer = AIOKafkaConsumer(
+        "public.match-events",
+        bootstrap_servers=service.bootstrap_servers,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        group_id=None,
+    )
+    await consumer.start()
+    public: list[bytes] = []
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                public += [(r.key or b"") + b"|" + r.value for r in records]
+            if sum(b'"match_event":"accepted"' in p and b'"DWP"' in p for p in public) >= 1:
+                break
+    finally:
+        await consumer.stop()
+    assert any(b'"department":"DWP"' in p for p in public)
+    personal = [mentee, mentor, match, mentee_email, mentor_email, "Priya", "Kaur", "Gareth",
+                "Evans", "Mina", "Morgan", "Ada", "example.gov.uk", "mentee-", "mentor-", "match-"]  # fmt: skip
+    scanned = b"\n".join(public) + b"\n" + b"\n".join(b for _, b in service.receiver.received)
+    for value in personal:
+        assert value.encode() not in scanned, value
+
+
+async def test_profile_deleted_erases_the_persons_notifications(service: Service) -> None:
+    person = uid("person")
+    await service.publish(registered(person, f"{person}@example.gov.uk", "Erin Blake"))
+    await service.publish(profile(uid("mentee"), "Zed Ames", "HMRC", "EO"))
+    await service.publish(
+        new_event(
+            MatchRequested(match_id=uid("match"), mentee_id=uid("mentee"), mentor_id=person,
+                           message="Hi", expires_at=datetime.now(UTC) + timedelta(days=1)),
+            subject=person, source="matching",
+        )
+    )  # fmt: skip
+    async with service.client() as client:
+        headers = service.tokens.headers(person)
+
+        async def count() -> int:
+            return len((await client.get("/v1/notifications", headers=headers)).json()["items"])
+
+        async def has_one() -> bool:
+            return await count() == 1
+
+        async def has_none() -> bool:
+            return await count() == 0
+
+        await eventually(has_one)
+        await service.publish(
+            new_event(ProfileDeleted(profile_id=person), subject=person, source="profile")
+        )
+        await eventually(has_none)
