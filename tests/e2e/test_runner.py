@@ -110,7 +110,11 @@ def test_a_registered_person_can_be_erased_on_request(
     email = "erase.me@cabinetoffice.gov.uk"
     created = httpx.post(
         f"{profile}/v1/accounts",
-        json={"email": email, "password": "plum kettle harbour ninety lantern", "display_name": "Eri"},
+        json={
+            "email": email,
+            "password": "plum kettle harbour ninety lantern",
+            "display_name": "Eri",
+        },
         timeout=10,
     )
     assert created.status_code == 201, created.text
