@@ -1,0 +1,309 @@
+"""Matching performance: embedding throughput, query latency, filtered search, suggest.
+
+Prints one JSON document. Each section is a function returning a dict; ``main``
+collects them, so more sections (HTTP, freshness) can be added alongside.
+
+Usage: python bench/matching.py [--quick] [--no-onnx]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import structlog
+
+from matching_quality import load_set, prefer_standard_library, to_profile
+from matching_service.adapters.embedder import (
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+)
+from matching_service.adapters.faiss_index import VectorIndex
+from matching_service.adapters.phrase_store import PhraseStore
+from matching_service.domain.filters import CandidateTable, allowed_candidate_ids
+from matching_service.domain.model import PairHistory, PersonProfile, SuggestionQuery
+from matching_service.domain.ranking import PhraseVectors, RankingWeights, profile_vector
+from matching_service.service.matcher import Matcher, Side
+from matching_service.service.ports import Embedder
+
+DIMENSION = 384
+QUERY = "I want to get better at persuading senior stakeholders to back my project plans"
+GRADES = ("EO", "HEO", "SEO", "G7", "G6", "SCS1")
+REGIONS = ("LONDON", "NORTH_WEST", "SCOTLAND", "WALES", "EAST", "YORKSHIRE")
+
+
+def _percentiles(samples: Sequence[float]) -> dict[str, float]:
+    values = np.array(samples) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(values, 50)), 3),
+        "p99_ms": round(float(np.percentile(values, 99)), 3),
+    }
+
+
+def _timed(call: Callable[[], Any], repeats: int) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+# --- embedding -------------------------------------------------------------------
+
+
+def profile_texts(count: int) -> list[str]:
+    """Whole-profile texts of roughly 100 tokens, as in the machine measurements."""
+    data = load_set(dev=False)
+    texts = []
+    for record in data["mentors"]:
+        text = " ".join([*record["expertise"], record["expertise_text"], record["experience_text"]])
+        texts.append(text)
+    return (texts * (count // len(texts) + 1))[:count]
+
+
+def embedding_section(embedder: Embedder, quick: bool) -> dict[str, Any]:
+    """Throughput on ~100-token profile texts (batch 16), the phrase pipeline, query p50."""
+    texts = profile_texts(64 if quick else 320)
+    embedder.embed(texts[:16])
+    started = time.perf_counter()
+    embedder.embed(texts)
+    whole = len(texts) / (time.perf_counter() - started)
+
+    # The matcher embeds each profile as its phrases (shorter texts, more of them).
+    data = load_set(dev=False)
+    profiles = [to_profile(record) for record in data["mentors"][: 64 if quick else 300]]
+    matcher = _empty_matcher(embedder)
+    matcher.index_profiles(profiles[:4])
+    started = time.perf_counter()
+    matcher.index_profiles(profiles[4:])
+    phrase_pipeline = (len(profiles) - 4) / (time.perf_counter() - started)
+
+    query_samples = _timed(lambda: embedder.embed([QUERY]), 30 if quick else 100)
+    return {
+        "whole_profile_texts_per_s_batch16": round(whole, 1),
+        "profiles_indexed_per_s_phrase_pipeline": round(phrase_pipeline, 1),
+        "query_embedding_p50_ms": round(float(np.median(query_samples)) * 1000, 2),
+        "texts_tokens_approx": 100,
+    }
+
+
+def _empty_matcher(embedder: Embedder) -> Matcher:
+    dimension = embedder.dimension
+    return Matcher(
+        embedder,
+        Side(VectorIndex(dimension), PhraseStore(dimension)),
+        Side(VectorIndex(dimension), PhraseStore(dimension)),
+    )
+
+
+# --- vector search ---------------------------------------------------------------
+
+
+def clustered_vectors(count: int, seed: int, clusters: int = 500) -> npt.NDArray[np.float32]:
+    """Unit vectors around random centres (closer to real embeddings than uniform noise)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, DIMENSION)).astype(np.float32)
+    vectors = centres[rng.integers(0, clusters, count)] + 0.6 * rng.standard_normal(
+        (count, DIMENSION)
+    ).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def search_section(sizes: Sequence[int], queries: int, hnsw: bool) -> dict[str, Any]:
+    """Filtered (10% allowed) and unfiltered top-10 latency per index size."""
+    results: dict[str, Any] = {}
+    for size in sizes:
+        vectors = clustered_vectors(size, seed=size)
+        ids = [f"profile-{row}" for row in range(size)]
+        index = VectorIndex(DIMENSION, hnsw_threshold=size if not hnsw else 1)
+        started = time.perf_counter()
+        for start in range(0, size, 10_000):
+            index.upsert(ids[start : start + 10_000], vectors[start : start + 10_000])
+        build_seconds = time.perf_counter() - started
+        rng = random.Random(size)
+        allowed = set(rng.sample(ids, size // 10))
+        keys = np.array([index.key_of(pid) for pid in allowed], dtype=np.int64)
+        probe = clustered_vectors(queries, seed=size + 1)
+        index.search(probe[0], 10, allowed)
+        by_ids = [0.0] * queries
+        by_keys = [0.0] * queries
+        unfiltered = [0.0] * queries
+        for row in range(queries):
+            started = time.perf_counter()
+            hits = index.search(probe[row], 10, allowed)
+            by_ids[row] = time.perf_counter() - started
+            assert all(hit.profile_id in allowed for hit in hits[0])
+            started = time.perf_counter()
+            index.search(probe[row], 10, allowed_keys=keys)
+            by_keys[row] = time.perf_counter() - started
+            started = time.perf_counter()
+            index.search(probe[row], 10)
+            unfiltered[row] = time.perf_counter() - started
+        entry: dict[str, Any] = {
+            "kind": index.kind,
+            "build_seconds": round(build_seconds, 2),
+            "filtered_10pct_top10_by_keys": _percentiles(by_keys),
+            "filtered_10pct_top10_by_id_strings": _percentiles(by_ids),
+            "unfiltered_top10": _percentiles(unfiltered),
+        }
+        if index.kind == "hnsw":
+            entry["filtered_recall_at_10_vs_exact"] = _recall_vs_exact(
+                index, vectors, ids, probe[: min(queries, 50)], allowed
+            )
+        batch = probe[: min(queries, 64)]
+        search_batch = partial(index.search, batch, 10, allowed_keys=keys)
+        entry["batch_64_queries_filtered_ms"] = round(
+            float(np.median(_timed(search_batch, 5))) * 1000, 2
+        )
+        results[f"{size // 1000}k{'_hnsw' if hnsw else ''}"] = entry
+    return results
+
+
+def _recall_vs_exact(
+    index: VectorIndex,
+    vectors: npt.NDArray[np.float32],
+    ids: list[str],
+    queries: npt.NDArray[np.float32],
+    allowed: set[str],
+) -> float:
+    rows = np.array(sorted(int(pid.split("-")[1]) for pid in allowed))
+    recalls = []
+    for query in queries:
+        exact = rows[np.argsort(-(vectors[rows] @ query))[:10]]
+        truth = {ids[row] for row in exact}
+        found = {hit.profile_id for hit in index.search(query, 10, allowed)[0]}
+        recalls.append(len(truth & found) / 10)
+    return round(float(np.mean(recalls)), 4)
+
+
+# --- suggestions end to end (filters, retrieval, re-ranking) ---------------------
+
+
+def synthetic_matcher(size: int, seed: int) -> Matcher:
+    """A matcher filled with synthetic mentors (phrase vectors from clusters; no model)."""
+    rng = random.Random(seed)
+    np_rng = np.random.default_rng(seed)
+    phrase_pool = clustered_vectors(20_000, seed=seed)
+    offers = Side(VectorIndex(DIMENSION), PhraseStore(DIMENSION))
+    seeks = Side(VectorIndex(DIMENSION), PhraseStore(DIMENSION))
+    profiles: dict[str, PersonProfile] = {}
+    ids: list[str] = []
+    centroids: list[npt.NDArray[np.float32]] = []
+    for row in range(size):
+        profile_id = f"mentor-{row}"
+        profiles[profile_id] = PersonProfile(
+            profile_id=profile_id,
+            roles=frozenset({"mentor"}),
+            department=rng.choice(("DWP", "HMRC", "MOJ", "HO")),
+            profession=rng.choice(("POLICY", "DIGITAL", "FINANCE")),
+            grade=rng.choice(GRADES),
+            region=rng.choice(REGIONS),
+            remote_ok=rng.random() < 0.5,
+            capacity=rng.randint(0, 3),
+        )
+        count = rng.randint(5, 12)
+        vectors = phrase_pool[np_rng.integers(0, len(phrase_pool), count)]
+        phrases = PhraseVectors(tuple(f"phrase {row}.{i}" for i in range(count)), vectors)
+        offers.phrases.put(profile_id, phrases)
+        vector = profile_vector(vectors)
+        assert vector is not None
+        ids.append(profile_id)
+        centroids.append(vector)
+    for start in range(0, size, 10_000):
+        offers.index.upsert(
+            ids[start : start + 10_000], np.vstack(centroids[start : start + 10_000])
+        )
+    asker = PersonProfile(
+        profile_id="asker",
+        roles=frozenset({"mentee"}),
+        department="DWP",
+        profession="POLICY",
+        grade="HEO",
+        region="LONDON",
+        goals=("goal",),
+    )
+    profiles["asker"] = asker
+    goal_vectors = phrase_pool[:4]
+    seeks.phrases.put("asker", PhraseVectors(tuple(f"goal {i}" for i in range(4)), goal_vectors))
+    seek_vector = profile_vector(goal_vectors)
+    assert seek_vector is not None
+    seeks.index.upsert(["asker"], seek_vector[None, :])
+    return Matcher(_NoEmbedder(), offers, seeks, weights=RankingWeights(), profiles=profiles)
+
+
+class _NoEmbedder:
+    """Everything this section ranks is already embedded; a call would be a bug."""
+
+    dimension = DIMENSION
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        raise AssertionError("the suggest benchmark must not embed")
+
+
+def suggest_section(sizes: Sequence[int], queries: int) -> dict[str, Any]:
+    """Hard filters alone (per-candidate Python rules and the column table), and a whole
+    suggest call (filters, retrieval with one query per goal phrase, re-ranking)."""
+    results: dict[str, Any] = {}
+    for size in sizes:
+        matcher = synthetic_matcher(size, seed=size)
+        asker = matcher.profile("asker")
+        assert asker is not None
+        query = SuggestionQuery(role="mentor", region="LONDON", exclude_own_department=True)
+        history = PairHistory()
+        allowed = allowed_candidate_ids(matcher.profiles(), asker, query, history)
+        table = CandidateTable()
+        for profile in matcher.profiles():
+            table.upsert(profile)
+        assert table.allowed_ids(asker, query, history) == allowed
+        python_rules = _timed(
+            partial(allowed_candidate_ids, matcher.profiles(), asker, query, history), 5
+        )
+        columns = _timed(partial(table.allowed_mask, asker, query, history), 20)
+        matcher.suggest("asker", query, history)
+        suggest_samples = _timed(partial(matcher.suggest, "asker", query, history), queries)
+        results[f"{size // 1000}k"] = {
+            "allowed_share": round(len(allowed) / size, 3),
+            "filters_python_rules": _percentiles(python_rules),
+            "filters_column_table": _percentiles(columns),
+            "suggest_top10": _percentiles(suggest_samples),
+        }
+    return results
+
+
+def main() -> None:
+    """Run every section and print one JSON document."""
+    parser = argparse.ArgumentParser(description="Matching performance")
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX int8 embedder")
+    args = parser.parse_args()
+    prefer_standard_library()
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    report: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
+    report["embedding_torch_fp32"] = embedding_section(SentenceTransformerEmbedder(), args.quick)
+    if not args.no_onnx:
+        cache = Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models"
+        report["embedding_onnx_int8"] = embedding_section(OnnxEmbedder(cache), args.quick)
+    sizes = (10_000, 100_000) if args.quick else (10_000, 50_000, 100_000)
+    queries = 100 if args.quick else 300
+    report["search_flat"] = search_section(sizes, queries, hnsw=False)
+    if not args.quick:
+        report["search_hnsw"] = search_section((100_000,), queries, hnsw=True)
+    report["suggest"] = suggest_section((10_000,) if args.quick else (10_000, 50_000), 50)
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

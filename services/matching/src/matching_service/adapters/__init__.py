@@ -1,0 +1,1 @@
+"""Adapters of the matching service: embedding models and the FAISS vector index."""

@@ -1,0 +1,232 @@
+"""The matching side's view of a person, built from a profile event.
+
+The domain does not import the event schemas (they are pydantic models); any object
+with the fields of ``mentor_shared.events.schemas.ProfileUpserted`` can be turned into
+a :class:`PersonProfile` through :meth:`PersonProfile.from_fields`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+TargetRole = Literal["mentor", "coach", "mentee"]
+"""The role a suggestion's candidate must play for the person asking."""
+
+OFFERING_ROLES: frozenset[TargetRole] = frozenset({"mentor", "coach"})
+
+
+class RoleFields(Protocol):
+    """Which parts a person plays (``Roles`` of the profile event)."""
+
+    @property
+    def mentor(self) -> bool: ...
+    @property
+    def mentee(self) -> bool: ...
+    @property
+    def coach(self) -> bool: ...
+
+
+class ProfileFields(Protocol):
+    """The fields of a ``profile.upserted`` event that matching uses."""
+
+    @property
+    def profile_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def roles(self) -> RoleFields: ...
+    @property
+    def department(self) -> str | None: ...
+    @property
+    def profession(self) -> str | None: ...
+    @property
+    def grade(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def travel_regions(self) -> Sequence[str]: ...
+    @property
+    def remote_ok(self) -> bool: ...
+    @property
+    def job_title(self) -> str | None: ...
+    @property
+    def expertise(self) -> Sequence[str]: ...
+    @property
+    def expertise_text(self) -> str: ...
+    @property
+    def experience_text(self) -> str: ...
+    @property
+    def goals(self) -> Sequence[str]: ...
+    @property
+    def goals_text(self) -> str: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def accepting_requests(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PersonProfile:
+    """Everything matching knows about one person (no contact details).
+
+    Attributes:
+        profile_id: The profile's id (a UUID string).
+        version: The profile version this copy reflects.
+        roles: The roles the person plays ("mentor", "coach", "mentee").
+        capacity: How many mentees or coachees they take at once.
+        accepting_requests: False when they paused new requests.
+    """
+
+    profile_id: str
+    version: int = 1
+    roles: frozenset[TargetRole] = frozenset()
+    department: str | None = None
+    profession: str | None = None
+    grade: str | None = None
+    region: str | None = None
+    travel_regions: frozenset[str] = frozenset()
+    remote_ok: bool = True
+    job_title: str | None = None
+    expertise: tuple[str, ...] = ()
+    expertise_text: str = ""
+    experience_text: str = ""
+    goals: tuple[str, ...] = ()
+    goals_text: str = ""
+    capacity: int = 0
+    accepting_requests: bool = True
+
+    @classmethod
+    def from_fields(cls, profile: ProfileFields) -> PersonProfile:
+        """Build from a ``ProfileUpserted`` event (or anything with its fields)."""
+        roles: set[TargetRole] = set()
+        if profile.roles.mentor:
+            roles.add("mentor")
+        if profile.roles.coach:
+            roles.add("coach")
+        if profile.roles.mentee:
+            roles.add("mentee")
+        return cls(
+            profile_id=profile.profile_id,
+            version=profile.version,
+            roles=frozenset(roles),
+            department=profile.department,
+            profession=profile.profession,
+            grade=profile.grade,
+            region=profile.region,
+            travel_regions=frozenset(profile.travel_regions),
+            remote_ok=profile.remote_ok,
+            job_title=profile.job_title,
+            expertise=tuple(profile.expertise),
+            expertise_text=profile.expertise_text,
+            experience_text=profile.experience_text,
+            goals=tuple(profile.goals),
+            goals_text=profile.goals_text,
+            capacity=profile.capacity,
+            accepting_requests=profile.accepting_requests,
+        )
+
+    @property
+    def offers_help(self) -> bool:
+        """True when the person mentors or coaches."""
+        return bool(self.roles & OFFERING_ROLES)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateLoad:
+    """How busy a mentor or coach is, from the match store.
+
+    Attributes:
+        active_matches: Accepted matches still running (counts against capacity).
+        open_requests: Requests waiting for their answer.
+        median_reply_hours: Their usual time to answer a request; None when unknown.
+    """
+
+    active_matches: int = 0
+    open_requests: int = 0
+    median_reply_hours: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionQuery:
+    """What the person asking wants, beyond their own profile.
+
+    Attributes:
+        role: The role candidates must play.
+        department: Only candidates from this department, when set.
+        exclude_own_department: Leave out candidates from the asker's department.
+        min_grade: Only candidates at or above this grade, when set.
+        region: Only candidates based in, or willing to travel to, this region.
+        accept_remote: Candidates open to remote mentoring pass the region filter.
+        allow_any_grade: Opt out of the rule that a mentor or coach is at or above the
+            mentee's grade (or a mentee at or below the mentor's).
+        limit: How many suggestions to return.
+    """
+
+    role: TargetRole = "mentor"
+    department: str | None = None
+    exclude_own_department: bool = False
+    min_grade: str | None = None
+    region: str | None = None
+    accept_remote: bool = True
+    allow_any_grade: bool = False
+    limit: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PairHistory:
+    """Candidates the asker may not be offered again, and who is busy.
+
+    Attributes:
+        excluded_ids: Candidates already requested by, or who declined, the asker.
+        loads: Load of each candidate that has any; absent means idle.
+    """
+
+    excluded_ids: frozenset[str] = frozenset()
+    loads: dict[str, CandidateLoad] = field(default_factory=dict)
+
+    def load_of(self, profile_id: str) -> CandidateLoad:
+        """The candidate's load, idle when unknown."""
+        return self.loads.get(profile_id, _IDLE)
+
+
+_IDLE = CandidateLoad()
+
+GRADE_ORDER: tuple[str, ...] = (
+    "AA",
+    "AO",
+    "EO",
+    "HEO",
+    "SEO",
+    "G7",
+    "G6",
+    "SCS1",
+    "SCS2",
+    "SCS3",
+    "SCS4",
+)
+"""Civil-service grades from most junior to most senior (codes profiles store)."""
+
+GRADE_NAMES: dict[str, str] = {
+    "AA": "Administrative Assistant",
+    "AO": "Administrative Officer",
+    "EO": "Executive Officer",
+    "HEO": "Higher Executive Officer",
+    "SEO": "Senior Executive Officer",
+    "G7": "Grade 7",
+    "G6": "Grade 6",
+    "SCS1": "Deputy Director (SCS1)",
+    "SCS2": "Director (SCS2)",
+    "SCS3": "Director General (SCS3)",
+    "SCS4": "Permanent Secretary (SCS4)",
+}
+
+_GRADE_RANK = {code: rank for rank, code in enumerate(GRADE_ORDER)}
+
+
+def grade_rank(grade: str | None) -> int | None:
+    """Position of a grade code in :data:`GRADE_ORDER`; None when unknown or unset."""
+    if grade is None:
+        return None
+    return _GRADE_RANK.get(grade.strip().upper())

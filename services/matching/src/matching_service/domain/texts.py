@@ -1,0 +1,261 @@
+"""Turn a profile's free text into short phrases for phrase-level matching.
+
+A whole biography embedded as one vector blends every topic it mentions (and the
+small talk) into one point, so a strong match on one expertise is diluted. Matching
+works on phrases instead: what a person offers (their expertise items, the sentences
+of their expertise and experience texts, their job title) and what they seek (their
+goal items and the sentences of their goals text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_PHRASE_WORDS = 24
+"""Longer sentences are cut into chunks of about this many words (the model reads
+256 tokens, but a long sentence again mixes several topics)."""
+
+MAX_PHRASES = 40
+"""Phrases kept per side of a profile; bounds embedding cost and vector memory."""
+
+MIN_FREE_TEXT_WORDS = 2
+"""Sentences shorter than this ("Yes.", "Thanks!") carry no topic; list items
+("- Finance", "policy; HR") are kept even when one word long."""
+
+_FILLER = frozenset({"yes", "no", "thanks", "thank you", "hello", "hi", "n/a", "na", "none", "tbc"})
+
+# A line starting with a bullet or a list number: "- ", "* ", "• ", "1. ", "2) ", "a) ".
+_BULLET = re.compile(
+    r"^\s*(?:[-*\u2022\u00b7\u2023\u25aa\u25cf\u2013\u2014>]+|\(?\d{1,2}[.)]|\(?[a-zA-Z][)])\s+"
+)
+# Inline bullets ("skills: • policy • finance") and list separators.
+_INLINE_SEPARATORS = re.compile(r"\s[\u2022\u00b7\u2023\u25aa\u25cf|]\s|;|\n|\r|\t")
+# A sentence ends at . ! ? followed by whitespace and then a capital, digit or quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+# Abbreviations whose full stop does not end a sentence.
+_ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "Dr.",
+    "Mr.",
+    "Mrs.",
+    "Ms.",
+    "Prof.",
+    "St.",
+    "approx.",
+    "incl.",
+    "vs.",
+    "No.",
+)
+_PLACEHOLDER = "\u0000"
+_COMMA_BREAK = re.compile(r"(?<=,)\s+")
+_CONJUNCTIONS = ("and", "but", "while", "whilst")
+_CONJUNCTION_BREAK = re.compile(r"\s+(?=(?:" + "|".join(_CONJUNCTIONS) + r")\s)")
+_TRIM = " \t-\u2013\u2014*\u2022\u00b7:,.;!?\"'()[]"
+
+
+class PhraseSource(Protocol):
+    """The text fields of a profile (``ProfileUpserted`` and ``PersonProfile`` fit)."""
+
+    @property
+    def job_title(self) -> str | None: ...
+    @property
+    def expertise(self) -> Sequence[str]: ...
+    @property
+    def expertise_text(self) -> str: ...
+    @property
+    def experience_text(self) -> str: ...
+    @property
+    def goals(self) -> Sequence[str]: ...
+    @property
+    def goals_text(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePhrases:
+    """A profile's phrases, in the order they were written.
+
+    Attributes:
+        offers: What the person can help with.
+        seeks: What the person wants to develop.
+    """
+
+    offers: tuple[str, ...]
+    seeks: tuple[str, ...]
+
+
+def _protect_abbreviations(text: str) -> str:
+    for abbreviation in _ABBREVIATIONS:
+        text = re.sub(
+            r"(?<![\w.])" + re.escape(abbreviation),
+            abbreviation.replace(".", _PLACEHOLDER),
+            text,
+        )
+    return text
+
+
+def _clean(fragment: str) -> str:
+    fragment = fragment.replace(_PLACEHOLDER, ".")
+    fragment = re.sub(r"\s+", " ", fragment)
+    # Keep a closing full stop of an abbreviation ("etc.") but drop list and
+    # sentence punctuation around the phrase.
+    stripped = fragment.strip(_TRIM)
+    if fragment.rstrip().endswith(("etc.", "e.g.", "i.e.")):
+        stripped = fragment.strip(_TRIM.replace(".", "")).rstrip(",;:")
+    return stripped
+
+
+def _pieces(text: str, pattern: re.Pattern[str], max_words: int) -> list[str]:
+    """Greedily group the pieces between ``pattern`` matches into chunks of few words."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for piece in pattern.split(text):
+        piece_words = piece.split()
+        if not piece_words:
+            continue
+        if current and len(current) + len(piece_words) > max_words:
+            chunks.append(" ".join(current))
+            current = []
+        current.extend(piece_words)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def _chunk(sentence: str, max_words: int) -> list[str]:
+    """Cut a long sentence at commas, then before conjunctions, then by word count.
+
+    The separators stay in the text, so a chunk reads as the person wrote it.
+    """
+    if len(sentence.split()) <= max_words:
+        return [sentence]
+    # Group clauses well below the limit: a chunk at the limit would again mix topics.
+    target = max(4, max_words * 2 // 3)
+    chunks: list[str] = []
+    for clause in _pieces(sentence, _COMMA_BREAK, target):
+        for part in _pieces(clause, _CONJUNCTION_BREAK, target):
+            words = part.split()
+            if len(words) > 1 and words[0].casefold() in _CONJUNCTIONS:
+                words = words[1:]
+            chunks.extend(
+                " ".join(words[start : start + max_words])
+                for start in range(0, len(words), max_words)
+            )
+    return chunks
+
+
+def split_phrases(
+    text: str,
+    *,
+    max_words: int = MAX_PHRASE_WORDS,
+    min_words: int = MIN_FREE_TEXT_WORDS,
+) -> list[str]:
+    """Split free text into phrases: sentences, bullet items and clauses.
+
+    Bullets, numbered items, semicolons, pipes and newlines separate phrases; so do
+    sentence ends (not the full stop of "e.g." or "Dr."). Sentences longer than
+    ``max_words`` are cut at commas and conjunctions, then by word count.
+
+    Args:
+        text: Free text as a person typed it.
+        max_words: Longest phrase kept whole.
+        min_words: Shorter fragments are dropped.
+
+    Returns:
+        The phrases in reading order, without surrounding punctuation.
+    """
+    if not text or not text.strip():
+        return []
+    text = _protect_abbreviations(text.replace("\r\n", "\n"))
+    phrases: list[str] = []
+    for raw_line in text.split("\n"):
+        line = _BULLET.sub("", raw_line)
+        pieces = _INLINE_SEPARATORS.split(line)
+        is_list = line != raw_line or len(pieces) > 1
+        for piece in pieces:
+            sentences = _SENTENCE_END.split(piece)
+            for sentence in sentences:
+                cleaned = _clean(sentence)
+                if not cleaned or cleaned.casefold() in _FILLER:
+                    continue
+                # A bare item of a list is a topic ("Finance"); a one-word sentence is not.
+                needed = 1 if is_list and len(sentences) == 1 else min_words
+                for chunk in _chunk(cleaned, max_words):
+                    chunk = chunk.strip(_TRIM)
+                    if len(chunk.split()) >= needed:
+                        phrases.append(chunk)
+    return phrases
+
+
+def _list_items(items: Iterable[str], max_words: int) -> list[str]:
+    """Items of a list field: each kept even when one word long ("Finance")."""
+    phrases: list[str] = []
+    for item in items:
+        phrases.extend(split_phrases(item, max_words=max_words, min_words=1))
+    return phrases
+
+
+def _unique(phrases: Iterable[str], limit: int) -> tuple[str, ...]:
+    seen: set[str] = set()
+    kept: list[str] = []
+    for phrase in phrases:
+        key = phrase.casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(phrase)
+        if len(kept) == limit:
+            break
+    return tuple(kept)
+
+
+def offer_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[str, ...]:
+    """What a person offers: expertise items, expertise and experience sentences, job title."""
+    phrases = _list_items(profile.expertise, MAX_PHRASE_WORDS)
+    phrases += split_phrases(profile.expertise_text)
+    phrases += split_phrases(profile.experience_text)
+    if profile.job_title:
+        phrases += _list_items([profile.job_title], MAX_PHRASE_WORDS)
+    return _unique(phrases, limit)
+
+
+def seek_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[str, ...]:
+    """What a person seeks: goal items and the sentences of their goals text."""
+    phrases = _list_items(profile.goals, MAX_PHRASE_WORDS)
+    phrases += split_phrases(profile.goals_text)
+    return _unique(phrases, limit)
+
+
+def profile_phrases(profile: PhraseSource) -> ProfilePhrases:
+    """Both sides of a profile's phrases."""
+    return ProfilePhrases(offers=offer_phrases(profile), seeks=seek_phrases(profile))
+
+
+SMALL_TALK: tuple[str, ...] = (
+    # Meeting logistics.
+    "I am available to meet once a month",
+    "We can meet online or face to face",
+    "Happy to have calls on Teams or in the office",
+    # Looking for, or offering, mentoring in general.
+    "I am looking for a mentor",
+    "I would welcome someone to talk to",
+    "I want to give something back by mentoring others",
+    "Please get in touch",
+    # Tenure and career history.
+    "I have been in the civil service for ten years",
+    "I have worked in this role since 2019",
+    "I started my career in another department",
+    # Private life and location.
+    "Outside work I enjoy running and reading",
+    "I have a family and two dogs",
+    "In my spare time I play football",
+    "I live in Manchester and work from home some days",
+    "I am based in the Leeds office",
+)
+"""Examples of what profiles say besides expertise and goals: logistics, general
+intent, tenure, private life. Phrases close to these count less in matching and are
+never quoted as reasons (see ``ranking.topicality``)."""

@@ -1,0 +1,218 @@
+"""The FAISS vector index: upserts, removals, filtered search, HNSW, snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matching_service.adapters.faiss_index import VectorIndex
+from tests.matching.builders import brute_force, ids, unit_vectors
+
+DIMENSION = 16
+
+
+def _filled(count: int, **options: object) -> tuple[VectorIndex, list[str], np.ndarray]:
+    index = VectorIndex(DIMENSION, **options)  # type: ignore[arg-type]
+    names = ids(count)
+    vectors = unit_vectors(count, DIMENSION, seed=1)
+    index.upsert(names, vectors)
+    return index, names, vectors
+
+
+def _top(
+    index: VectorIndex, query: np.ndarray, k: int, allowed: set[str] | None = None
+) -> list[str]:
+    return [hit.profile_id for hit in index.search(query, k, allowed)[0]]
+
+
+def kind(index: VectorIndex) -> str:
+    """The index kind, read afresh (it changes as the index grows and shrinks)."""
+    return index.kind
+
+
+def test_search_returns_exact_top_k_by_inner_product() -> None:
+    index, names, vectors = _filled(200)
+    query = unit_vectors(1, DIMENSION, seed=9)[0]
+    assert _top(index, query, 10) == brute_force(vectors, names, query, 10)
+    hits = index.search(query, 3)[0]
+    assert hits[0].score == pytest.approx(
+        float(vectors[names.index(hits[0].profile_id)] @ query), abs=1e-5
+    )
+
+
+def test_a_filtered_out_id_is_never_returned_and_the_filter_is_exact() -> None:
+    index, names, vectors = _filled(300)
+    allowed = set(names[::7])
+    queries = unit_vectors(20, DIMENSION, seed=3)
+    for query in queries:
+        found = _top(index, query, 10, allowed)
+        assert set(found) <= allowed
+        assert found == brute_force(vectors, names, query, 10, allowed)
+
+
+def test_allowed_keys_filter_like_allowed_ids_and_ignore_stale_keys() -> None:
+    index, names, _ = _filled(100)
+    allowed = set(names[:30])
+    keys = np.array([index.key_of(name) for name in allowed] + [10_000, -1], dtype=np.int64)
+    query = unit_vectors(1, DIMENSION, seed=4)[0]
+    by_keys = [hit.profile_id for hit in index.search(query, 5, allowed_keys=keys)[0]]
+    assert by_keys == _top(index, query, 5, allowed)
+
+
+def test_many_filtered_queries_at_once_give_the_single_query_results() -> None:
+    index, names, _ = _filled(300)
+    allowed = set(names[::3])
+    queries = unit_vectors(8, DIMENSION, seed=5)
+    together = index.search(queries, 10, allowed)
+    for query, hits in zip(queries, together, strict=True):
+        assert [hit.profile_id for hit in hits] == _top(index, query, 10, allowed)
+        assert [hit.score for hit in hits] == pytest.approx(
+            [hit.score for hit in index.search(query, 10, allowed)[0]], abs=1e-5
+        )
+
+
+def test_fewer_allowed_than_k_returns_only_the_allowed() -> None:
+    index, names, _ = _filled(50)
+    query = unit_vectors(1, DIMENSION, seed=6)[0]
+    assert set(_top(index, query, 10, {names[3], names[4], "unknown"})) == {names[3], names[4]}
+    assert index.search(query, 10, set()) == [[]]
+    assert index.search(unit_vectors(3, DIMENSION), 10, {"unknown"}) == [[], [], []]
+
+
+def test_a_removed_id_is_never_returned() -> None:
+    index, names, vectors = _filled(100)
+    query = vectors[names.index("p-5")]
+    assert _top(index, query, 1) == ["p-5"]
+    assert index.remove(["p-5", "never-there"]) == 1
+    assert not index.contains("p-5")
+    assert len(index) == 99
+    assert "p-5" not in _top(index, query, 99)
+    assert "p-5" not in _top(index, unit_vectors(4, DIMENSION), 99, {"p-5", "p-6"})
+
+
+def test_upsert_replaces_the_vector_of_an_existing_id() -> None:
+    index, names, vectors = _filled(100)
+    new_vector = -vectors[names.index("p-7")]
+    index.upsert(["p-7"], new_vector[None, :])
+    assert len(index) == 100
+    assert _top(index, new_vector, 1) == ["p-7"]
+    assert "p-7" not in _top(index, vectors[names.index("p-7")], 10)
+    np.testing.assert_allclose(index.vectors_for(["p-7"])["p-7"], new_vector, atol=1e-6)
+
+
+def test_upsert_rejects_mismatched_input() -> None:
+    index = VectorIndex(DIMENSION)
+    with pytest.raises(ValueError, match="one vector per profile"):
+        index.upsert(["a", "b"], unit_vectors(1, DIMENSION))
+    with pytest.raises(ValueError, match="distinct"):
+        index.upsert(["a", "a"], unit_vectors(2, DIMENSION))
+    with pytest.raises(ValueError, match="dimension"):
+        index.upsert(["a"], unit_vectors(1, DIMENSION + 1))
+
+
+def test_an_empty_index_finds_nothing() -> None:
+    index = VectorIndex(DIMENSION)
+    assert index.search(unit_vectors(2, DIMENSION), 5) == [[], []]
+    assert index.vectors_for(["x"]) == {}
+
+
+def test_snapshot_round_trip_gives_identical_results(tmp_path: Path) -> None:
+    index, names, _ = _filled(200)
+    index.remove(names[:10])
+    path = tmp_path / "offers.npz"
+    index.save(path, {"positions": {"profile:0": 41}})
+    loaded, metadata = VectorIndex.load(path)
+    assert metadata == {"positions": {"profile:0": 41}}
+    assert len(loaded) == len(index)
+    assert kind(loaded) == "flat"
+    assert not list(tmp_path.glob(".*tmp"))
+    queries = unit_vectors(10, DIMENSION, seed=8)
+    allowed = set(names[::2])
+    for query in queries:
+        assert loaded.search(query, 10) == index.search(query, 10)
+        assert loaded.search(query, 10, allowed) == index.search(query, 10, allowed)
+    loaded.upsert(["fresh"], queries[:1])
+    assert _top(loaded, queries[0], 1) == ["fresh"]
+    assert loaded.key_of("fresh") not in {index.key_of(name) for name in names}
+
+
+def test_saving_replaces_the_previous_snapshot_atomically(tmp_path: Path) -> None:
+    index, _, _ = _filled(20)
+    path = tmp_path / "index.npz"
+    index.save(path, {"version": 1})
+    index.upsert(["extra"], unit_vectors(1, DIMENSION, seed=2))
+    index.save(path, {"version": 2})
+    loaded, metadata = VectorIndex.load(path)
+    assert metadata == {"version": 2}
+    assert loaded.contains("extra")
+    assert [p.name for p in tmp_path.iterdir()] == ["index.npz"]
+
+
+def test_index_switches_to_hnsw_above_the_threshold_and_stays_searchable() -> None:
+    index, names, vectors = _filled(50, hnsw_threshold=100)
+    assert kind(index) == "flat"
+    more = ids(150, prefix="q")
+    more_vectors = unit_vectors(150, DIMENSION, seed=11)
+    index.upsert(more, more_vectors)
+    assert kind(index) == "hnsw"
+    assert len(index) == 200
+    all_names = names + more
+    all_vectors = np.vstack([vectors, more_vectors])
+    query = unit_vectors(1, DIMENSION, seed=12)[0]
+    assert _top(index, query, 10) == brute_force(all_vectors, all_names, query, 10)
+
+
+def test_hnsw_tombstones_removed_and_replaced_vectors_and_compacts() -> None:
+    index, names, vectors = _filled(200, hnsw_threshold=100, max_tombstone_ratio=0.2)
+    assert kind(index) == "hnsw"
+    index.remove(["p-1", "p-2"])
+    index.upsert(["p-3"], -vectors[3][None, :])
+    assert index.tombstones == 3
+    assert "p-1" not in _top(index, vectors[1], 200)
+    assert _top(index, vectors[1], 200, {"p-1", "p-2", "p-4"}) == ["p-4"]
+    assert "p-3" not in _top(index, vectors[3], 5)
+    assert _top(index, -vectors[3], 1) == ["p-3"]
+    index.remove(names[10:60])  # past 20% of the stored vectors: rebuilt from live ones
+    assert index.tombstones == 0
+    assert len(index) == 148
+    assert kind(index) == "hnsw"
+    query = unit_vectors(1, DIMENSION, seed=13)[0]
+    live = [name for name in names if index.contains(name)]
+    assert not set(_top(index, query, 148)) - set(live)
+
+
+def test_hnsw_filtered_search_is_exact_for_small_allowed_sets() -> None:
+    index, names, vectors = _filled(400, hnsw_threshold=100, exact_subset_ratio=0.1)
+    allowed = set(names[:20])  # 5% of the index: exact search over the allowed vectors
+    for query in unit_vectors(10, DIMENSION, seed=14):
+        assert _top(index, query, 5, allowed) == brute_force(vectors, names, query, 5, allowed)
+
+
+def test_hnsw_snapshot_round_trip_keeps_tombstones(tmp_path: Path) -> None:
+    index, names, vectors = _filled(200, hnsw_threshold=100, max_tombstone_ratio=0.5)
+    index.remove(["p-1"])
+    index.save(tmp_path / "s.npz")
+    loaded, _ = VectorIndex.load(tmp_path / "s.npz")
+    assert kind(loaded) == "hnsw"
+    assert loaded.tombstones == 1
+    assert "p-1" not in _top(loaded, vectors[1], 199)
+    for query in unit_vectors(5, DIMENSION, seed=15):
+        assert _top(loaded, query, 10) == _top(index, query, 10)
+        assert _top(loaded, query, 3, set(names[:10])) == _top(index, query, 3, set(names[:10]))
+
+
+def test_shrinking_below_the_threshold_returns_to_exact_search() -> None:
+    index, names, _ = _filled(200, hnsw_threshold=100, max_tombstone_ratio=0.1)
+    index.remove(names[:150])
+    assert kind(index) == "flat"
+    assert len(index) == 50
+
+
+def test_stale_keys_alone_find_nothing_even_for_many_queries() -> None:
+    index, names, _ = _filled(20)
+    stale = index.key_of(names[0])
+    index.remove(names[:1])
+    queries = unit_vectors(6, DIMENSION, seed=16)
+    assert index.search(queries, 5, allowed_keys=np.array([stale], dtype=np.int64)) == [[]] * 6

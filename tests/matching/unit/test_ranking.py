@@ -1,0 +1,289 @@
+"""Re-ranking: phrase scores, structured fit, load, and computed reasons."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from matching_service.domain.model import CandidateLoad, PersonProfile
+from matching_service.domain.ranking import (
+    PhraseVectors,
+    RankingCandidate,
+    RankingWeights,
+    ReasonVoice,
+    Suggestion,
+    profile_vector,
+    quote,
+    rank_candidates,
+    topicality,
+)
+from tests.matching.builders import person
+
+DIMENSION = 8
+SEMANTIC_ONLY = RankingWeights(
+    semantic=1.0, profession=0.0, grade=0.0, region=0.0, open_requests=0.0, slow_replies=0.0
+)
+
+
+def axis(index: int) -> np.ndarray:
+    vector = np.zeros(DIMENSION, dtype=np.float32)
+    vector[index] = 1.0
+    return vector
+
+
+def blend(index: int, other: int, cosine: float) -> np.ndarray:
+    """A unit vector with the given cosine to axis(index)."""
+    vector = cosine * axis(index) + math.sqrt(1 - cosine**2) * axis(other)
+    return vector.astype(np.float32)
+
+
+def phrases(*pairs: tuple[str, np.ndarray], weights: list[float] | None = None) -> PhraseVectors:
+    return PhraseVectors(
+        tuple(text for text, _ in pairs),
+        np.vstack([vector for _, vector in pairs]),
+        None if weights is None else np.array(weights, dtype=np.float32),
+    )
+
+
+def candidate(
+    profile: PersonProfile,
+    offers: PhraseVectors,
+    load: CandidateLoad | None = None,
+    goals: PhraseVectors | None = None,
+) -> RankingCandidate:
+    """A candidate with its profile-vector cosine to the goals, as retrieval gives it."""
+    goals = goals or GOALS
+    theirs = profile_vector(offers.vectors, offers.weights)
+    ours = profile_vector(goals.vectors, goals.weights)
+    assert theirs is not None
+    assert ours is not None
+    return RankingCandidate(profile, offers, load or CandidateLoad(), float(theirs @ ours))
+
+
+MENTEE = person("me", "mentee", profession="POLICY", grade="HEO", region="LONDON")
+GOALS = phrases(
+    ("getting senior people on side", axis(0)),
+    ("making sense of spreadsheets", axis(1)),
+)
+
+
+def rank(
+    candidates: list[RankingCandidate],
+    weights: RankingWeights = SEMANTIC_ONLY,
+    asker: PersonProfile | None = MENTEE,
+    goals: PhraseVectors = GOALS,
+    voice: ReasonVoice = ReasonVoice.MENTEE,
+    limit: int = 10,
+) -> list[Suggestion]:
+    return rank_candidates(
+        asker,
+        goals,
+        candidates,
+        role="mentee" if voice is ReasonVoice.MENTOR else "mentor",
+        weights=weights,
+        voice=voice,
+        limit=limit,
+        labels={"POLICY": "Policy"},
+    )
+
+
+def test_reasons_quote_the_matched_phrases_with_strength_from_their_similarity() -> None:
+    offers = phrases(
+        ("stakeholder management at board level", blend(0, 5, 0.9)),
+        ("data analysis and statistics", blend(1, 6, 0.55)),
+        ("gardening", axis(7)),
+    )
+    [suggestion] = rank([candidate(person("m1"), offers)])
+    assert suggestion.reasons == (
+        "Your goal 'getting senior people on side' matches their "
+        "'stakeholder management at board level' (strong)",
+        "Your goal 'making sense of spreadsheets' matches their "
+        "'data analysis and statistics' (good)",
+    )
+    assert [match.similarity for match in suggestion.matches] == pytest.approx(
+        [0.9, 0.55], abs=1e-3
+    )
+
+
+def test_structured_reasons_are_left_out_when_their_weight_is_zero() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    fit = person("fit", profession="POLICY", grade="G7", region="LONDON")
+    [with_weights] = rank([candidate(fit, offers)], RankingWeights())
+    [without] = rank([candidate(fit, offers)], SEMANTIC_ONLY)
+    assert len(with_weights.reasons) == 4
+    assert len(without.reasons) == 1
+
+
+def test_weak_matches_are_not_quoted_and_strength_words_follow_the_thresholds() -> None:
+    offers = phrases(("budget control", blend(0, 5, 0.45)), ("cooking", blend(1, 6, 0.35)))
+    [suggestion] = rank([candidate(person("m1"), offers)])
+    assert suggestion.reasons == (
+        "Your goal 'getting senior people on side' matches their 'budget control' (some)",
+    )
+
+
+def test_the_mentor_covering_more_goals_ranks_first() -> None:
+    both = phrases(("influencing directors", blend(0, 5, 0.8)), ("statistics", blend(1, 6, 0.8)))
+    one = phrases(("influencing directors", blend(0, 5, 0.8)), ("gardening", axis(7)))
+    suggestions = rank([candidate(person("one"), one), candidate(person("both"), both)])
+    assert [s.profile_id for s in suggestions] == ["both", "one"]
+    assert suggestions[0].score > suggestions[1].score
+
+
+def test_structured_reasons_and_bonuses() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    weights = RankingWeights(open_requests=0.0, slow_replies=0.0)
+    fit = person("fit", profession="POLICY", grade="G7", region="LONDON")
+    elsewhere = person(
+        "elsewhere", profession="DIGITAL", grade="HEO", region="WALES", remote_ok=False
+    )
+    suggestions = rank([candidate(elsewhere, offers), candidate(fit, offers)], weights)
+    assert [s.profile_id for s in suggestions] == ["fit", "elsewhere"]
+    assert suggestions[0].reasons[1:] == (
+        "Same profession: Policy",
+        "Two grades above you",
+        "Based in your region",
+    )
+    assert suggestions[1].reasons[1:] == ("Same grade as you",)
+    assert suggestions[0].parts.profession == 1.0
+    assert suggestions[0].parts.grade > suggestions[1].parts.grade
+
+
+def test_travel_and_remote_reasons() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    travels = person("travels", region="WALES", travel_regions={"LONDON"}, grade="SEO")
+    remote = person("remote", region="WALES", grade="SCS2")
+    ranked = rank([candidate(travels, offers), candidate(remote, offers)], RankingWeights())
+    reasons = {suggestion.profile_id: suggestion.reasons for suggestion in ranked}
+    assert reasons["travels"][1:] == ("One grade above you", "Willing to travel to your region")
+    assert reasons["remote"][1:] == ("Five grades above you", "Happy to meet remotely")
+
+
+def test_many_open_requests_and_slow_replies_push_a_mentor_down() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    weights = RankingWeights(profession=0.0, grade=0.0, region=0.0)
+    busy = candidate(person("busy"), offers, CandidateLoad(open_requests=6, median_reply_hours=200))
+    free = candidate(person("free"), offers, CandidateLoad(open_requests=0, median_reply_hours=4))
+    suggestions = rank([busy, free], weights)
+    assert [s.profile_id for s in suggestions] == ["free", "busy"]
+    assert suggestions[1].parts.load_penalty == pytest.approx(0.15)
+    assert suggestions[0].parts.load_penalty == 0.0
+
+
+def test_small_talk_neither_wins_a_goal_nor_is_quoted() -> None:
+    goals = phrases(
+        ("getting senior people on side", axis(0)),
+        ("happy to meet online", axis(2)),
+        weights=[1.0, 0.0],
+    )
+    chatty = phrases(
+        ("I am happy to meet online or in person", axis(2)),
+        ("influencing directors", blend(0, 5, 0.5)),
+        weights=[0.0, 1.0],
+    )
+    expert = phrases(("influencing directors", blend(0, 5, 0.7)))
+    suggestions = rank(
+        [
+            candidate(person("chatty"), chatty, goals=goals),
+            candidate(person("expert"), expert, goals=goals),
+        ],
+        goals=goals,
+    )
+    assert [s.profile_id for s in suggestions] == ["expert", "chatty"]
+    assert all("online" not in reason for s in suggestions for reason in s.reasons)
+
+
+def test_mentor_voice_reads_from_the_mentor_side() -> None:
+    mentor_offers = phrases(("stakeholder management", axis(0)))
+    mentee_goals = phrases(("getting senior people on side", blend(0, 5, 0.9)))
+    mentee = person("mentee", "mentee", grade="AO")
+    mentor = person("mentor", "mentor", grade="HEO")
+    [suggestion] = rank(
+        [candidate(mentee, mentee_goals, goals=mentor_offers)],
+        asker=mentor,
+        goals=mentor_offers,
+        voice=ReasonVoice.MENTOR,
+        weights=RankingWeights(),
+    )
+    assert suggestion.reasons[0] == (
+        "Their goal 'getting senior people on side' matches your 'stakeholder management' (strong)"
+    )
+    assert suggestion.reasons[1] == "Two grades below you"
+
+
+def test_limit_and_ties_are_deterministic() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    suggestions = rank([candidate(person(name), offers) for name in ("c", "a", "b")], limit=2)
+    assert [s.profile_id for s in suggestions] == ["a", "b"]
+
+
+def test_no_goals_or_no_candidates_give_no_suggestions() -> None:
+    offers = phrases(("influencing directors", axis(0)))
+    assert rank([]) == []
+    empty = PhraseVectors((), np.zeros((0, DIMENSION), dtype=np.float32))
+    assert rank([candidate(person("m"), offers)], goals=empty) == []
+
+
+def test_scores_stay_between_zero_and_one() -> None:
+    perfect = phrases(("a", axis(0)), ("b", axis(1)))
+    unrelated = phrases(("z", axis(7)))
+    weights = RankingWeights()
+    fit = person("fit", profession="POLICY", grade="G7", region="LONDON")
+    suggestions = rank(
+        [
+            candidate(fit, perfect),
+            candidate(person("x"), unrelated, CandidateLoad(open_requests=9)),
+        ],
+        weights,
+    )
+    assert 0.95 <= suggestions[0].score <= 1.0
+    assert suggestions[1].score == 0.0
+
+
+def test_topicality_falls_from_one_to_zero_between_the_thresholds() -> None:
+    small_talk = np.vstack([axis(0)])
+    vectors = np.vstack([blend(0, 1, 0.5), blend(0, 1, 0.65), blend(0, 1, 0.8)])
+    weights = RankingWeights(small_talk_from=0.55, small_talk_full=0.75)
+    assert topicality(vectors, small_talk, weights) == pytest.approx([1.0, 0.5, 0.0], abs=1e-4)
+
+
+def test_profile_vector_is_the_renormalised_weighted_mean() -> None:
+    vectors = np.vstack([axis(0), axis(1)])
+
+    def mean(weights: list[float] | None) -> np.ndarray:
+        vector = profile_vector(vectors, None if weights is None else np.array(weights))
+        assert vector is not None
+        return vector
+
+    np.testing.assert_allclose(mean(None), blend(0, 1, math.sqrt(0.5)), atol=1e-6)
+    np.testing.assert_allclose(mean([1.0, 0.0]), axis(0), atol=1e-6)
+    # Only small talk: every phrase counts rather than none.
+    np.testing.assert_allclose(mean([0.0, 0.0]), blend(0, 1, math.sqrt(0.5)), atol=1e-6)
+    assert profile_vector(np.zeros((0, DIMENSION), dtype=np.float32)) is None
+
+
+def test_long_phrases_are_shortened_at_a_word_boundary() -> None:
+    text = "word " * 40
+    shortened = quote(text.strip(), limit=30)
+    assert shortened.endswith("…")
+    assert len(shortened) <= 31
+    assert quote("short") == "short"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"semantic": -0.1},
+        {"best_goal_share": 1.5},
+        {"similarity_floor": 0.8, "similarity_ceiling": 0.7},
+        {"some_match": 0.7, "good_match": 0.5},
+        {"small_talk_from": 0.8, "small_talk_full": 0.7},
+        {"reply_ok_hours": 200.0},
+        {"candidate_pool": 0},
+    ],
+)
+def test_inconsistent_weights_are_refused(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011
+        RankingWeights(**options)  # type: ignore[arg-type]
