@@ -6,9 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip -q --disable-pip-version-check
 CONSTRAINTS := requirements/constraints.txt
-PACKAGES := -e shared -e ops -e services/profile -e services/matching -e services/messaging -e services/notifications
+PACKAGES := -e shared -e ops -e services/profile -e services/matching -e services/messaging -e services/notifications -e services/web
 STAMP := $(VENV)/.installed
-SOURCES := ops/src shared/src services/profile/src services/matching/src services/messaging/src services/notifications/src
+SOURCES := ops/src shared/src services/profile/src services/matching/src services/messaging/src services/notifications/src services/web/src
 
 .DEFAULT_GOAL := help
 
@@ -16,11 +16,12 @@ SOURCES := ops/src shared/src services/profile/src services/matching/src service
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): $(CONSTRAINTS) requirements/dev.txt shared/pyproject.toml services/*/pyproject.toml
+$(STAMP): $(CONSTRAINTS) requirements/dev.txt shared/pyproject.toml ops/pyproject.toml services/*/pyproject.toml services/web/package-lock.json
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing dependencies into $(VENV) (first time: a few minutes)..."
 	$(PIP) install --progress-bar on -c $(CONSTRAINTS) torch==2.13.0
 	$(PIP) install --progress-bar on -c $(CONSTRAINTS) -r requirements/dev.txt $(PACKAGES)
+	npm ci --prefix services/web --no-audit --no-fund
 	touch $(STAMP)
 
 .PHONY: install
@@ -32,6 +33,9 @@ run: $(STAMP) ## Run the whole system on its embedded defaults (broker, stores, 
 
 .PHONY: test
 test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
+	@# The browser tests drive Debian's chromium (never a downloaded browser).
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 .PHONY: lint

@@ -1,0 +1,1 @@
+"""Mentor Match web frontend: GOV.UK-style pages over the services' public HTTP APIs."""

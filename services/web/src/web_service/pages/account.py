@@ -1,0 +1,390 @@
+"""Signing up, confirming the address, signing in and out, passwords, claiming an import."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from web_service.backend import ApiError, token_claims
+from web_service.ui import (
+    BackendDep,
+    CheckedForm,
+    FormErrors,
+    SessionDep,
+    errors_from_api,
+    next_path,
+    redirect,
+    render,
+    text,
+)
+
+router = APIRouter()
+
+Token = Annotated[str, Query(max_length=512)]
+PASSWORD_HINT = "At least 12 characters. A few unrelated words make a strong, memorable password."  # noqa: S105 - hint text, not a password
+
+
+@router.get("/")
+async def home(request: Request, session: SessionDep) -> Response:
+    """Start page, or the signed-in person's dashboard."""
+    return render(request, "home.html", title="Mentor Match")
+
+
+@router.get("/accessibility")
+async def accessibility(request: Request) -> Response:
+    """Accessibility statement."""
+    return render(request, "accessibility.html", title="Accessibility statement")
+
+
+@router.get("/privacy")
+async def privacy(request: Request) -> Response:
+    """Privacy notice summary."""
+    return render(request, "privacy.html", title="Privacy")
+
+
+# --- sign up and verify -------------------------------------------------------------
+
+
+@router.get("/sign-up")
+async def sign_up_form(request: Request) -> Response:
+    """The sign-up form."""
+    return render(request, "sign_up.html", title="Create an account", values={})
+
+
+@router.post("/sign-up")
+async def sign_up(request: Request, form: CheckedForm, backend: BackendDep) -> Response:
+    """Create the account; the service emails a confirmation link."""
+    values = {"display_name": text(form, "display_name"), "email": text(form, "email")}
+    password = form.get("password")
+    errors = FormErrors()
+    if not values["display_name"]:
+        errors.add("display_name", "Enter your name")
+    if not values["email"]:
+        errors.add("email", "Enter your work email address")
+    if not isinstance(password, str) or not password:
+        errors.add("password", "Enter a password")
+    domain_refused = False
+    if not errors:
+        try:
+            await backend.call(
+                "profile",
+                "POST",
+                "/v1/accounts",
+                json={**values, "password": password},
+            )
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            domain_refused = error.code == "domain_not_allowed"
+            field = {"domain_not_allowed": "email", "invalid_email": "email"}.get(
+                error.code, "password" if error.code == "weak_password" else ""
+            )
+            if field:
+                errors.add(field, _sign_up_message(error))
+            else:
+                errors = errors_from_api(
+                    error,
+                    {"display_name": "display_name", "email": "email", "password": "password"},
+                    "email",
+                )
+    if errors:
+        return render(
+            request,
+            "sign_up.html",
+            status_code=422,
+            title="Create an account",
+            values=values,
+            errors=errors,
+            domain_refused=domain_refused,
+        )
+    return redirect("/sign-up/check-email")
+
+
+def _sign_up_message(error: ApiError) -> str:
+    if error.code == "domain_not_allowed":
+        return (
+            "Mentor Match is not open to this email domain yet. Use your work email "
+            "address, or ask for your domain to be added"
+        )
+    return error.message or "Check what you entered"
+
+
+@router.get("/sign-up/check-email")
+async def check_email(request: Request) -> Response:
+    """What happens next after signing up."""
+    return render(request, "check_email.html", title="Check your email")
+
+
+@router.get("/verify")
+async def verify_form(request: Request, token: Token = "") -> Response:
+    """The link in the confirmation email: a button, so mail scanners do not spend it."""
+    return render(request, "verify.html", title="Confirm your email address", token=token)
+
+
+@router.post("/verify")
+async def verify(
+    request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
+) -> Response:
+    """Confirm the address with the emailed token."""
+    token = text(form, "token")
+    try:
+        await backend.call("profile", "POST", "/v1/accounts/verify", json={"token": token})
+    except ApiError as error:
+        if error.status != 422:
+            raise
+        return render(
+            request,
+            "link_expired.html",
+            status_code=422,
+            title="This link has expired or was already used",
+            retry_href="/sign-up",
+            retry_text="sign up again to get a new link",
+        )
+    session.add_flash("Your email address is confirmed", "You can now sign in.")
+    return redirect("/sign-in")
+
+
+# --- sign in and out ---------------------------------------------------------------
+
+
+@router.get("/sign-in")
+async def sign_in_form(
+    request: Request, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    """The sign-in form."""
+    return render(request, "sign_in.html", title="Sign in", values={}, next=next_path(next))
+
+
+@router.post("/sign-in")
+async def sign_in(
+    request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
+) -> Response:
+    """Exchange email and password for tokens kept in the server-side session."""
+    email = text(form, "email")
+    password = form.get("password")
+    destination = next_path(text(form, "next"))
+    errors = FormErrors()
+    if not email:
+        errors.add("email", "Enter your email address")
+    if not isinstance(password, str) or not password:
+        errors.add("password", "Enter your password")
+    if not errors:
+        try:
+            response = await backend.call(
+                "profile",
+                "POST",
+                "/v1/auth/token",
+                data={"username": email, "password": password},
+            )
+        except ApiError as error:
+            if error.status == 401:
+                errors.add("email", "Enter a correct email address and password")
+            elif error.status == 403:
+                errors.add(
+                    "email",
+                    "Confirm your email address first: follow the link in the email we sent",
+                )
+            elif error.status == 429:
+                errors.add("email", "Too many attempts to sign in. Wait 15 minutes and try again")
+            elif error.status == 422:
+                errors.add("email", "Enter a correct email address and password")
+            else:
+                raise
+        else:
+            body = response.json()
+            claims = token_claims(body["access_token"])
+            session.sign_in(
+                str(claims["sub"]),
+                list(claims.get("roles", [])),
+                body["access_token"],
+                body["refresh_token"],
+                int(body["expires_in"]),
+            )
+            return redirect(destination)
+    return render(
+        request,
+        "sign_in.html",
+        status_code=422,
+        title="Sign in",
+        values={"email": email},
+        next=destination,
+        errors=errors,
+    )
+
+
+@router.post("/sign-out")
+async def sign_out(
+    request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
+) -> Response:
+    """Revoke the refresh token family and forget the tokens."""
+    refresh = session.data.refresh_token
+    if refresh:
+        await backend.call("profile", "POST", "/v1/auth/logout", json={"refresh_token": refresh})
+    session.sign_out()
+    session.add_flash("You have signed out", "", "info")
+    return redirect("/")
+
+
+# --- passwords -------------------------------------------------------------------------
+
+
+@router.get("/forgotten-password")
+async def forgotten_password_form(request: Request) -> Response:
+    """Ask for a reset link."""
+    return render(request, "forgotten_password.html", title="Reset your password", values={})
+
+
+@router.post("/forgotten-password")
+async def forgotten_password(request: Request, form: CheckedForm, backend: BackendDep) -> Response:
+    """The service answers the same whether or not the address has an account."""
+    email = text(form, "email")
+    if not email:
+        errors = FormErrors()
+        errors.add("email", "Enter your email address")
+        return render(
+            request,
+            "forgotten_password.html",
+            status_code=422,
+            title="Reset your password",
+            values={},
+            errors=errors,
+        )
+    try:
+        await backend.call("profile", "POST", "/v1/accounts/password-reset", json={"email": email})
+    except ApiError as error:
+        if error.status != 422:
+            raise
+        errors = FormErrors()
+        errors.add(
+            "email", "Enter an email address in the correct format, like name@example.gov.uk"
+        )
+        return render(
+            request,
+            "forgotten_password.html",
+            status_code=422,
+            title="Reset your password",
+            values={"email": email},
+            errors=errors,
+        )
+    return render(request, "check_email.html", title="Check your email", reset=True)
+
+
+@router.get("/reset-password")
+async def reset_password_form(request: Request, token: Token = "") -> Response:
+    """The link in the reset email: choose a new password."""
+    return render(
+        request,
+        "set_password.html",
+        title="Choose a new password",
+        token=token,
+        action="/reset-password",
+        hint=PASSWORD_HINT,
+    )
+
+
+@router.post("/reset-password")
+async def reset_password(
+    request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
+) -> Response:
+    """Set the new password with the emailed token."""
+    return await _set_password(
+        request,
+        form,
+        backend,
+        session,
+        path="/v1/accounts/password-reset/confirm",
+        action="/reset-password",
+        title="Choose a new password",
+        done="Your password has been changed",
+        retry_href="/forgotten-password",
+        retry_text="ask for a new reset link",
+    )
+
+
+@router.get("/claim")
+async def claim_form(request: Request, token: Token = "") -> Response:
+    """The link in the claim email an imported coach receives."""
+    return render(
+        request,
+        "set_password.html",
+        title="Set up your Mentor Match account",
+        token=token,
+        action="/claim",
+        hint=PASSWORD_HINT,
+        claim=True,
+    )
+
+
+@router.post("/claim")
+async def claim(
+    request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
+) -> Response:
+    """An imported coach sets their password."""
+    return await _set_password(
+        request,
+        form,
+        backend,
+        session,
+        path="/v1/accounts/claim",
+        action="/claim",
+        title="Set up your Mentor Match account",
+        done="Your account is ready",
+        retry_href="/forgotten-password",
+        retry_text="ask for a new link",
+    )
+
+
+async def _set_password(
+    request: Request,
+    form: CheckedForm,
+    backend: BackendDep,
+    session: SessionDep,
+    *,
+    path: str,
+    action: str,
+    title: str,
+    done: str,
+    retry_href: str,
+    retry_text: str,
+) -> Response:
+    token = text(form, "token")
+    password = form.get("password")
+    confirm = form.get("confirm_password")
+    errors = FormErrors()
+    if not isinstance(password, str) or not password:
+        errors.add("password", "Enter a new password")
+    elif password != confirm:
+        errors.add("confirm_password", "The passwords do not match")
+    if not errors:
+        try:
+            await backend.call("profile", "POST", path, json={"token": token, "password": password})
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            if error.code == "weak_password":
+                errors.add("password", error.message)
+            else:
+                return render(
+                    request,
+                    "link_expired.html",
+                    status_code=422,
+                    title="This link has expired or was already used",
+                    retry_href=retry_href,
+                    retry_text=retry_text,
+                )
+        else:
+            session.add_flash(done, "Sign in with your new password.")
+            return redirect("/sign-in")
+    return render(
+        request,
+        "set_password.html",
+        status_code=422,
+        title=title,
+        token=token,
+        action=action,
+        hint=PASSWORD_HINT,
+        errors=errors,
+        claim=action == "/claim",
+    )

@@ -1,0 +1,260 @@
+"""Administration: allowed email domains, coach import, usage figures, cohort matching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from starlette.datastructures import UploadFile
+
+from web_service.backend import ApiError, ServiceUnavailable
+from web_service.chart import Series, bar_chart_svg
+from web_service.ui import (
+    AdminSession,
+    BackendDep,
+    CheckedForm,
+    FormErrors,
+    names_of,
+    redirect,
+    reference_lists,
+    render,
+    text,
+)
+
+router = APIRouter(prefix="/admin")
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+@router.get("")
+async def admin_home(request: Request, session: AdminSession) -> Response:
+    """What administrators can do."""
+    return render(request, "admin/index.html", title="Administration")
+
+
+@router.get("/domains")
+async def domains_form(request: Request, session: AdminSession, backend: BackendDep) -> Response:
+    """The allow-list, one domain a line."""
+    found = await backend.json("profile", "GET", "/v1/admin/domains", session=session)
+    return render(
+        request,
+        "admin/domains.html",
+        title="Allowed email domains",
+        domains="\n".join(found.get("domains", [])),
+    )
+
+
+@router.post("/domains")
+async def save_domains(
+    request: Request, form: CheckedForm, session: AdminSession, backend: BackendDep
+) -> Response:
+    """Replace the allow-list; every bad entry is reported."""
+    raw = text(form, "domains")
+    entries = [line.strip() for line in raw.replace(",", "\n").splitlines() if line.strip()]
+    errors = FormErrors()
+    if not entries:
+        errors.add("domains", "Enter at least one email domain")
+    else:
+        try:
+            await backend.call(
+                "profile",
+                "PUT",
+                "/v1/admin/domains",
+                session=session,
+                json={"domains": entries},
+            )
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            errors.add("domains", _domain_errors(error))
+        else:
+            session.add_flash("The allowed domains have been saved", f"{len(entries)} entries.")
+            return redirect("/admin/domains")
+    return render(
+        request,
+        "admin/domains.html",
+        status_code=422,
+        title="Allowed email domains",
+        domains=raw,
+        errors=errors,
+    )
+
+
+def _domain_errors(error: ApiError) -> str:
+    details = error.details if isinstance(error.details, list) else []
+    reasons = [
+        f"{d.get('entry') or d.get('domain') or d.get('value') or ''}: {d.get('reason') or d.get('message') or ''}".strip(
+            ": "
+        )
+        for d in details
+        if isinstance(d, dict)
+    ]
+    return "; ".join(r for r in reasons if r) or error.message
+
+
+@router.get("/import")
+async def import_form(request: Request, session: AdminSession) -> Response:
+    """Upload the coach spreadsheet (CSV); check it first."""
+    return render(request, "admin/import.html", title="Import coaches", report=None)
+
+
+@router.post("/import")
+async def import_coaches(
+    request: Request, form: CheckedForm, session: AdminSession, backend: BackendDep
+) -> Response:
+    """Check (dry run) or import; the report lists every bad row."""
+    upload = form.get("file")
+    dry_run = text(form, "mode") != "import"
+    errors = FormErrors()
+    content = b""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        errors.add("file", "Select a CSV file")
+    else:
+        content = await upload.read(MAX_CSV_BYTES + 1)
+        if len(content) > MAX_CSV_BYTES:
+            errors.add("file", "The file must be smaller than 5 MB")
+        elif not content:
+            errors.add("file", "The selected file is empty")
+    report: dict[str, Any] | None = None
+    if not errors:
+        filename = upload.filename if isinstance(upload, UploadFile) else "coaches.csv"
+        try:
+            report = await backend.json(
+                "profile",
+                "POST",
+                "/v1/admin/import",
+                session=session,
+                params={"dry_run": "true" if dry_run else "false"},
+                files={"file": (filename or "coaches.csv", content, "text/csv")},
+            )
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            if isinstance(error.details, dict) and "errors" in error.details:
+                report = {**error.details, "dry_run": dry_run, "refused": True}
+            else:
+                errors.add("file", error.message)
+    return render(
+        request,
+        "admin/import.html",
+        status_code=422 if errors else 200,
+        title="Import coaches",
+        report=report,
+        dry_run=dry_run,
+        errors=errors,
+    )
+
+
+@router.get("/usage")
+async def usage(request: Request, session: AdminSession, backend: BackendDep) -> Response:
+    """Usage figures with charts and the same data as tables."""
+    stats = await backend.json("profile", "GET", "/v1/admin/stats", session=session)
+    names = names_of(await reference_lists(request))["departments"]
+    by_department = sorted(
+        stats.get("by_department", {}).items(), key=lambda item: (-item[1], item[0])
+    )
+    people_rows = [(names.get(code, code or "Not given"), count) for code, count in by_department]
+    people_chart = bar_chart_svg(
+        [label for label, _ in people_rows[:20]],
+        [Series("People", "mm-bar-requests", [count for _, count in people_rows[:20]])],
+        title="People by department (largest 20)",
+        description="Bar chart. The same figures are in the table below it.",
+        chart_id="people-chart",
+    )
+    weekly, weekly_unavailable = await _weekly_activity(backend, session, names)
+    weekly_chart = None
+    if weekly:
+        labels = [f"{row['week']} {row['department']}" for row in weekly]
+        weekly_chart = bar_chart_svg(
+            labels,
+            [
+                Series("Requests", "mm-bar-requests", [row["requests"] for row in weekly]),
+                Series("Matches", "mm-bar-matches", [row["matches"] for row in weekly]),
+            ],
+            title="Requests and matches per week by department",
+            description="Grouped bar chart. The same figures are in the table below it.",
+            chart_id="weekly-chart",
+        )
+    return render(
+        request,
+        "admin/usage.html",
+        title="Usage",
+        stats=stats,
+        people_rows=people_rows,
+        people_chart=Markup(people_chart),  # noqa: S704 - built by bar_chart_svg, which escapes every label
+        weekly=weekly,
+        weekly_chart=Markup(weekly_chart) if weekly_chart else None,  # noqa: S704 - as above
+        weekly_unavailable=weekly_unavailable,
+    )
+
+
+async def _weekly_activity(
+    backend: BackendDep, session: AdminSession, names: dict[str, str]
+) -> tuple[list[dict[str, Any]], bool]:
+    """Requests and matches per ISO week and department, from the matching service.
+
+    Returns the rows and whether the figures were unavailable.
+    """
+    try:
+        found = await backend.json("matching", "GET", "/v1/admin/stats", session=session)
+    except (ServiceUnavailable, ApiError):
+        return [], True
+    rows = found.get("weekly", []) if isinstance(found, dict) else []
+    return [
+        {
+            "week": str(row.get("week", "")),
+            "department": names.get(
+                row.get("department") or "", row.get("department") or "Not given"
+            ),
+            "requests": int(row.get("requests", 0)),
+            "matches": int(row.get("matches", 0)),
+        }
+        for row in rows
+        if isinstance(row, dict)
+    ], False
+
+
+@router.get("/cohorts")
+async def cohorts_form(request: Request, session: AdminSession) -> Response:
+    """Run cohort matching for a programme (if the matching service offers it)."""
+    return render(request, "admin/cohorts.html", title="Cohort matching", result=None, values={})
+
+
+@router.post("/cohorts")
+async def run_cohort(
+    request: Request, form: CheckedForm, session: AdminSession, backend: BackendDep
+) -> Response:
+    """Assign a cohort of mentees to mentors under their capacities."""
+    values = {"mentee_ids": text(form, "mentee_ids"), "mentor_ids": text(form, "mentor_ids")}
+    mentees = values["mentee_ids"].split()
+    mentors = values["mentor_ids"].split()
+    errors = FormErrors()
+    if not mentees:
+        errors.add("mentee_ids", "Enter the mentees' profile ids, one a line")
+    if not mentors:
+        errors.add("mentor_ids", "Enter the mentors' profile ids, one a line")
+    result = None
+    if not errors:
+        try:
+            result = await backend.json(
+                "matching",
+                "POST",
+                "/v1/admin/cohorts",
+                session=session,
+                json={"mentee_ids": mentees, "mentor_ids": mentors},
+            )
+        except ApiError as error:
+            if error.status not in (404, 409, 422):
+                raise
+            errors.add("mentee_ids", error.message or "The cohort could not be matched")
+    return render(
+        request,
+        "admin/cohorts.html",
+        status_code=422 if errors else 200,
+        title="Cohort matching",
+        result=result,
+        values=values,
+        errors=errors,
+    )

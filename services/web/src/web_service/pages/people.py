@@ -1,0 +1,246 @@
+"""Finding people: the directory, someone's profile, suggestions, and asking for an introduction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from web_service.backend import ApiError, Backend, ServiceUnavailable
+from web_service.sessions import WebSession
+from web_service.ui import (
+    BackendDep,
+    CheckedForm,
+    FormErrors,
+    MemberSession,
+    names_of,
+    redirect,
+    reference_lists,
+    render,
+    text,
+)
+
+router = APIRouter()
+
+MAX_OPEN_REQUESTS = 3
+MESSAGE_MAX = 2000
+Filter = Annotated[str | None, Query(max_length=100)]
+PAGE_SIZE = 20
+
+
+@router.get("/directory")
+async def directory(
+    request: Request,
+    session: MemberSession,
+    backend: BackendDep,
+    q: Filter = None,
+    department: Filter = None,
+    profession: Filter = None,
+    grade: Filter = None,
+    region: Filter = None,
+    role: Annotated[str | None, Query(pattern="^(mentor|mentee|coach)?$")] = None,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response:
+    """Search by name and filters; a page at a time ("Next" carries the cursor)."""
+    filters = {
+        "q": q or "",
+        "department": department or "",
+        "profession": profession or "",
+        "grade": grade or "",
+        "region": region or "",
+        "role": role or "",
+    }
+    params = {key: value for key, value in filters.items() if value}
+    if cursor:
+        params["cursor"] = cursor
+    page = await backend.json(
+        "profile", "GET", "/v1/profiles", session=session, params={**params, "limit": PAGE_SIZE}
+    )
+    lists = await reference_lists(request)
+    next_href = None
+    if page.get("next_cursor"):
+        query = {key: value for key, value in filters.items() if value}
+        next_href = "/directory?" + urlencode({**query, "cursor": page["next_cursor"]})
+    first_href = "/directory?" + urlencode({k: v for k, v in filters.items() if v})
+    return render(
+        request,
+        "directory.html",
+        title="Directory",
+        filters=filters,
+        items=page.get("items", []),
+        lists=lists,
+        names=names_of(lists),
+        next_href=next_href,
+        first_href=first_href if cursor else None,
+    )
+
+
+@router.get("/people/{profile_id}")
+async def person(
+    request: Request, profile_id: str, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Someone's profile (no contact details unless an accepted match shares them)."""
+    try:
+        profile = await backend.json(
+            "profile", "GET", f"/v1/profiles/{profile_id}", session=session
+        )
+    except ApiError as error:
+        if error.status == 404:
+            return _not_found(request)
+        raise
+    contact = None
+    try:
+        contact = await backend.json(
+            "profile", "GET", f"/v1/profiles/{profile_id}/contact", session=session
+        )
+    except ApiError as error:
+        if error.status not in (403, 404):
+            raise
+    lists = await reference_lists(request)
+    return render(
+        request,
+        "person.html",
+        title=profile.get("display_name") or profile.get("initials") or "Profile",
+        profile=profile,
+        contact=contact,
+        names=names_of(lists),
+        is_me=profile_id == session.data.account_id,
+    )
+
+
+def _not_found(request: Request) -> Response:
+    return render(
+        request,
+        "error.html",
+        status_code=404,
+        title="Page not found",
+        message="This person is not in the directory. They may have deleted their account.",
+    )
+
+
+@router.get("/suggestions")
+async def suggestions(
+    request: Request,
+    session: MemberSession,
+    backend: BackendDep,
+    role: Annotated[str, Query(pattern="^(mentor|coach|mentee)$")] = "mentor",
+    region: Filter = None,
+    exclude_own_department: bool = False,
+) -> Response:
+    """Ranked suggestions from the matching service, each with its reasons."""
+    params: dict[str, Any] = {"role": role, "limit": 10}
+    if region:
+        params["region"] = region
+    if exclude_own_department:
+        params["exclude_own_department"] = "true"
+    items: list[dict[str, Any]] = []
+    unavailable = False
+    try:
+        found = await backend.json(
+            "matching", "GET", "/v1/suggestions", session=session, params=params
+        )
+        items = found if isinstance(found, list) else list(found.get("items", []))
+    except ServiceUnavailable:
+        unavailable = True
+    lists = await reference_lists(request)
+    return render(
+        request,
+        "suggestions.html",
+        title="Suggested mentors and coaches",
+        items=items,
+        role=role,
+        region=region or "",
+        exclude_own_department=exclude_own_department,
+        lists=lists,
+        names=names_of(lists),
+        unavailable=unavailable,
+    )
+
+
+async def open_requests(backend: Backend, session: WebSession) -> list[dict[str, Any]]:
+    """The person's requests still waiting for an answer."""
+    found = await backend.json("matching", "GET", "/v1/matches", session=session)
+    matches = found if isinstance(found, list) else list(found.get("items", []))
+    me = session.data.account_id
+    return [m for m in matches if m.get("status") == "requested" and m.get("mentee_id") == me]
+
+
+@router.get("/people/{profile_id}/request")
+async def request_form(
+    request: Request, profile_id: str, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Ask for an introduction: how many of the three open requests are left."""
+    return await _render_request(request, profile_id, session, backend, message="")
+
+
+async def _render_request(
+    request: Request,
+    profile_id: str,
+    session: WebSession,
+    backend: Backend,
+    *,
+    message: str,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    try:
+        profile = await backend.json(
+            "profile", "GET", f"/v1/profiles/{profile_id}", session=session
+        )
+    except ApiError as error:
+        if error.status == 404:
+            return _not_found(request)
+        raise
+    pending = await open_requests(backend, session)
+    return render(
+        request,
+        "request.html",
+        status_code=status_code,
+        title=f"Ask {profile.get('display_name', 'them')} for an introduction",
+        profile=profile,
+        left=max(0, MAX_OPEN_REQUESTS - len(pending)),
+        message=message,
+        errors=errors,
+        message_max=MESSAGE_MAX,
+    )
+
+
+@router.post("/people/{profile_id}/request")
+async def send_request(
+    request: Request,
+    profile_id: str,
+    form: CheckedForm,
+    session: MemberSession,
+    backend: BackendDep,
+) -> Response:
+    """Send the request; the service refuses a fourth open one or a full mentor."""
+    message = text(form, "message")
+    errors = FormErrors()
+    if not message:
+        errors.add("message", "Write a short message to introduce yourself")
+    elif len(message) > MESSAGE_MAX:
+        errors.add("message", f"Your message must be {MESSAGE_MAX} characters or fewer")
+    if not errors:
+        try:
+            await backend.call(
+                "matching",
+                "POST",
+                "/v1/matches",
+                session=session,
+                json={"mentor_id": profile_id, "message": message},
+            )
+        except ApiError as error:
+            if error.status not in (409, 422):
+                raise
+            errors.add("message", error.message or "This request cannot be sent")
+        else:
+            session.add_flash(
+                "Your request has been sent",
+                "We will tell you when they answer. You can message them in the meantime.",
+            )
+            return redirect("/requests")
+    return await _render_request(
+        request, profile_id, session, backend, message=message, errors=errors, status_code=422
+    )

@@ -1,0 +1,161 @@
+"""Notifications, notification preferences, and the account: export and deletion."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from web_service.backend import ApiError
+from web_service.ui import (
+    BackendDep,
+    CheckedForm,
+    FormErrors,
+    MemberSession,
+    redirect,
+    render,
+    text,
+)
+
+router = APIRouter()
+
+# The kinds a person may switch; emails they ask for (verification, reset, claim) always go.
+KIND_NAMES = {
+    "request_received": "New mentoring requests",
+    "request_answered": "Answers to your requests",
+    "reminder": "Reminders about requests waiting for you",
+    "message": "New messages",
+    "session": "Sessions proposed, confirmed or cancelled",
+    "match_ended": "Mentoring that has ended",
+}
+CHANNEL_NAMES = {"email": "Email and on the site", "in_app": "Only on the site", "off": "Off"}
+DELETE_CONFIRMATION = "delete my account"
+
+
+@router.get("/notifications")
+async def notifications(
+    request: Request,
+    session: MemberSession,
+    backend: BackendDep,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> Response:
+    """The person's notifications, newest first."""
+    params = {"limit": 20, **({"cursor": cursor} if cursor else {})}
+    page = await backend.json(
+        "notifications", "GET", "/v1/notifications", session=session, params=params
+    )
+    return render(
+        request,
+        "notifications.html",
+        title="Notifications",
+        items=page.get("items", []),
+        unread=page.get("unread_count", 0),
+        next_href=f"/notifications?cursor={page['next_cursor']}"
+        if page.get("next_cursor")
+        else None,
+        newest_href="/notifications" if cursor else None,
+    )
+
+
+@router.post("/notifications/{notification_id}/read")
+async def mark_read(
+    notification_id: str, form: CheckedForm, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Mark one notification read."""
+    try:
+        await backend.call(
+            "notifications", "POST", f"/v1/notifications/{notification_id}/read", session=session
+        )
+    except ApiError as error:
+        if error.status != 404:
+            raise
+    return redirect("/notifications")
+
+
+@router.get("/preferences")
+async def preferences_form(
+    request: Request, session: MemberSession, backend: BackendDep
+) -> Response:
+    """How each kind of notification reaches the person."""
+    found = await backend.json("notifications", "GET", "/v1/preferences", session=session)
+    return render(
+        request,
+        "preferences.html",
+        title="Notification settings",
+        channels=found.get("channels", {}),
+        daily_digest=found.get("daily_digest", False),
+        kind_names=KIND_NAMES,
+        channel_names=CHANNEL_NAMES,
+    )
+
+
+@router.post("/preferences")
+async def save_preferences(
+    form: CheckedForm, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Save the channels and the daily digest choice."""
+    channels = {kind: text(form, kind) for kind in KIND_NAMES if text(form, kind) in CHANNEL_NAMES}
+    await backend.call(
+        "notifications",
+        "PUT",
+        "/v1/preferences",
+        session=session,
+        json={"channels": channels, "daily_digest": text(form, "daily_digest") == "yes"},
+    )
+    session.add_flash("Your notification settings have been saved", "")
+    return redirect("/preferences")
+
+
+@router.get("/account")
+async def account(request: Request, session: MemberSession) -> Response:
+    """Download your data, delete your account."""
+    return render(request, "account.html", title="Your data and account")
+
+
+@router.get("/account/export")
+async def export(session: MemberSession, backend: BackendDep) -> Response:
+    """Everything the profile service holds about the person, as a JSON download."""
+    found = await backend.json("profile", "GET", "/v1/profiles/me/export", session=session)
+    return Response(
+        json.dumps(found, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="mentor-match-my-data.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/account/delete")
+async def delete_form(request: Request, session: MemberSession) -> Response:
+    """Confirm deletion by typing a phrase (a check, not a second password)."""
+    return render(
+        request, "account_delete.html", title="Delete your account", phrase=DELETE_CONFIRMATION
+    )
+
+
+@router.post("/account/delete")
+async def delete(
+    request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Erase the account in every service, then sign out."""
+    if text(form, "confirm").lower() != DELETE_CONFIRMATION:
+        errors = FormErrors()
+        errors.add("confirm", f"Type {DELETE_CONFIRMATION} to confirm")
+        return render(
+            request,
+            "account_delete.html",
+            status_code=422,
+            title="Delete your account",
+            phrase=DELETE_CONFIRMATION,
+            errors=errors,
+        )
+    await backend.call("profile", "DELETE", "/v1/profiles/me", session=session)
+    session.sign_out()
+    session.add_flash(
+        "Your account has been deleted",
+        "Your profile, messages and notifications are being removed from every part of Mentor Match.",
+    )
+    return redirect("/")

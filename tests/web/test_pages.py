@@ -1,0 +1,274 @@
+"""The web app against the real profile, messaging and notifications services over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from contextlib import closing
+
+import httpx
+import pytest
+from markupsafe import escape
+
+from tests.web.stack import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    SUPPORT_EMAIL,
+    Stack,
+    csrf_of,
+    register,
+    signed_in_client,
+)
+
+pytestmark = pytest.mark.broker
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+
+
+def new_email() -> str:
+    return f"web-{uuid.uuid4().hex[:10]}@cabinetoffice.gov.uk"
+
+
+def test_post_without_the_csrf_token_is_refused(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.web_url) as client:
+        client.get("/sign-in")
+        refused = client.post("/sign-in", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        assert refused.status_code == 403
+        assert "did not come from this site" in refused.text
+        forged = client.post(
+            "/sign-in",
+            data={"csrf_token": "forged", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        )
+        assert forged.status_code == 403
+        assert "mentor_match_session" not in str(forged.headers.get("set-cookie", ""))
+
+
+def test_csrf_token_of_another_session_is_refused(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.web_url) as one, httpx.Client(base_url=stack.web_url) as two:
+        token_of_one = csrf_of(one.get("/sign-in").text)
+        two.get("/sign-in")
+        answer = two.post(
+            "/sign-in",
+            data={"csrf_token": token_of_one, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        )
+        assert answer.status_code == 403
+
+
+def test_sign_up_outside_the_allow_list_explains_how_to_ask_for_the_domain(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.web_url) as client:
+        csrf = csrf_of(client.get("/sign-up").text)
+        page = client.post(
+            "/sign-up",
+            data={
+                "csrf_token": csrf,
+                "display_name": "Sam Outsider",
+                "email": "sam@example.com",
+                "password": "plum kettle orbit lantern",
+            },
+        )
+    assert page.status_code == 422
+    assert "There is a problem" in page.text
+    assert 'href="#email"' in page.text
+    assert "not open to this email domain" in page.text
+    assert f"mailto:{SUPPORT_EMAIL}" in page.text
+    assert "<title>Error: Create an account - Mentor Match</title>" in page.text
+
+
+def test_sign_up_with_empty_fields_shows_every_error_inline_and_in_the_summary(
+    stack: Stack,
+) -> None:
+    with httpx.Client(base_url=stack.web_url) as client:
+        csrf = csrf_of(client.get("/sign-up").text)
+        page = client.post("/sign-up", data={"csrf_token": csrf})
+    assert page.status_code == 422
+    for field in ("display_name", "email", "password"):
+        assert f'href="#{field}"' in page.text
+        assert f'id="{field}-error"' in page.text
+
+
+def test_signed_in_pages_hold_no_token_and_the_cookie_is_an_opaque_httponly_id(
+    stack: Stack,
+) -> None:
+    email = new_email()
+    register(stack, email, "Tess Token")
+    with httpx.Client(base_url=stack.web_url) as client:
+        before = client.get("/sign-in")
+        anonymous_id = client.cookies.get("mentor_match_session")
+        answer = client.post(
+            "/sign-in",
+            data={
+                "csrf_token": csrf_of(before.text),
+                "email": email,
+                "password": "plum kettle orbit lantern",
+            },
+        )
+        assert answer.status_code == 303
+        cookie_header = answer.headers["set-cookie"]
+        assert "HttpOnly" in cookie_header
+        assert "SameSite=Lax" in cookie_header
+        session_id = client.cookies.get("mentor_match_session")
+        assert session_id
+        assert session_id != anonymous_id
+        assert not JWT.search(session_id)
+        assert [c.name for c in client.cookies.jar] == ["mentor_match_session"]
+        for path in (
+            "/",
+            "/profile",
+            "/profile/edit",
+            "/directory",
+            "/conversations",
+            "/notifications",
+            "/preferences",
+            "/account",
+            "/suggestions",
+        ):
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.status_code)
+            assert not JWT.search(page.text), path
+        stored = [json.loads(data) for _, data in stack.session_rows()]
+        refresh_tokens = [s["refresh_token"] for s in stored if s.get("refresh_token")]
+        assert refresh_tokens
+        for path in ("/profile", "/account/export"):
+            body = client.get(path).text
+            assert not any(token in body for token in refresh_tokens)
+
+
+def test_an_expired_access_token_is_refreshed_with_the_server_side_refresh_token(
+    stack: Stack,
+) -> None:
+    email = new_email()
+    register(stack, email, "Rafa Refresh")
+    rows_before = {row_id for row_id, _ in stack.session_rows()}
+    client = signed_in_client(stack, email)
+    try:
+        mine = [row_id for row_id, _ in stack.session_rows() if row_id not in rows_before]
+        assert len(mine) == 1
+
+        def my_tokens() -> tuple[str, str]:
+            data = dict(stack.session_rows())[mine[0]]
+            values = json.loads(data)
+            return values["access_token"], values["refresh_token"]
+
+        access_before, refresh_before = my_tokens()
+        stack.expire_access_tokens()
+        again = client.get("/profile")
+        assert again.status_code == 200
+        assert "Rafa Refresh" in again.text
+        access_after, refresh_after = my_tokens()
+        assert access_after != access_before
+        assert refresh_after != refresh_before
+    finally:
+        client.close()
+
+
+def test_profile_errors_from_the_service_link_to_the_field(stack: Stack) -> None:
+    email = new_email()
+    register(stack, email, "Pat Phone")
+    client = signed_in_client(stack, email)
+    with closing(client):
+        form = client.get("/profile/edit")
+        assert '<select class="govuk-select" id="department" name="department"' in form.text
+        page = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "display_name": "Pat Phone",
+                "contact_phone": "12ab",
+            },
+        )
+        assert page.status_code == 422
+        assert 'href="#contact_phone"' in page.text
+        assert 'id="contact_phone-error"' in page.text
+        saved = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "display_name": "Pat Phone",
+                "roles": ["mentee"],
+                "goals": "lead a team through change\nwrite better policy",
+                "contact_phone": "07700 900123",
+            },
+        )
+        assert saved.status_code == 303
+        shown = client.get("/profile").text
+        assert "Your profile has been saved" in shown
+        assert "lead a team through change" in shown
+
+
+def test_pages_for_signed_in_people_send_visitors_to_sign_in(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.web_url) as client:
+        answer = client.get("/profile")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/sign-in?next=%2Fprofile"
+
+
+def test_admin_pages_are_refused_to_members(stack: Stack) -> None:
+    email = new_email()
+    register(stack, email, "Mo Member")
+    client = signed_in_client(stack, email)
+    with closing(client):
+        assert client.get("/admin/usage").status_code == 403
+
+
+def test_usage_page_has_an_svg_chart_and_the_same_figures_in_a_table(stack: Stack) -> None:
+    department = httpx.get(f"{stack.profile_url}/v1/reference").json()["departments"][0]
+    client = signed_in_client(stack, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with closing(client):
+        form = client.get("/profile/edit")
+        saved = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "display_name": "Ada Admin",
+                "department": department["code"],
+            },
+        )
+        assert saved.status_code == 303
+        page = client.get("/admin/usage")
+    assert page.status_code == 200
+    assert '<svg class="mm-chart" role="img"' in page.text
+    assert f">{escape(department['name'])}</th>" in page.text
+    assert (
+        '<caption class="govuk-table__caption govuk-table__caption--s">People by department'
+        in page.text
+    )
+
+
+def test_coach_import_dry_run_lists_every_bad_row(stack: Stack) -> None:
+    csv_text = (
+        "name,email,department,profession,grade,region,expertise,approach,capacity\n"
+        "Ava Good,ava.good@cabinetoffice.gov.uk,,,,,coaching,,2\n"
+        "No Email,,,,,,,,2\n"
+    )
+    client = signed_in_client(stack, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with closing(client):
+        form = client.get("/admin/import")
+        page = client.post(
+            "/admin/import",
+            data={"csrf_token": csrf_of(form.text), "mode": "check"},
+            files={"file": ("coaches.csv", csv_text.encode(), "text/csv")},
+        )
+    assert page.status_code == 200, page.text
+    assert "Rows with problems" in page.text
+    assert '<td class="govuk-table__cell">3</td>' in page.text
+
+
+def test_sign_out_revokes_the_refresh_token(stack: Stack) -> None:
+    email = new_email()
+    register(stack, email, "Otto Out")
+    client = signed_in_client(stack, email)
+    with closing(client):
+        before = {json.loads(d).get("refresh_token") for _, d in stack.session_rows()}
+        page = client.get("/profile")
+        answer = client.post("/sign-out", data={"csrf_token": csrf_of(page.text)})
+        assert answer.status_code == 303
+        after = {json.loads(d).get("refresh_token") for _, d in stack.session_rows()}
+        gone = before - after
+        assert gone
+        for token in gone - {None}:
+            refused = httpx.post(
+                f"{stack.profile_url}/v1/auth/refresh", json={"refresh_token": token}
+            )
+            assert refused.status_code == 401
+        assert client.get("/profile").status_code == 303
