@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from mentor_match_ops.demo_activity import DemoAccount, DemoActivityError, create_demo_activity
 from mentor_match_ops.mail_sink import MailSink
 from mentor_shared.testing.broker import EmbeddedBroker, port_answers
 
@@ -200,6 +201,32 @@ def wait_until_ready(services: list[ServiceProcess]) -> None:
             time.sleep(0.5)
 
 
+def _demo_activity(settings: RunnerSettings, urls: dict[str, str]) -> None:
+    """Requests and conversations between demo people, once per data folder."""
+    if not {"profile", "matching", "messaging"} <= set(urls):
+        return
+    # The same deterministic generator the profile service seeded them with.
+    from profile_service.demo import demo_people
+    from profile_service.settings import DEMO_DEFAULT_PASSWORD
+
+    people = [
+        DemoAccount(p.email, p.account_id, p.profile.roles.mentee)
+        for p in demo_people(int(os.environ.get("DEMO_COUNT", "300")))
+    ]
+    password = os.environ.get("DEMO_PASSWORD", DEMO_DEFAULT_PASSWORD)
+    with console.status("Creating demo requests and conversations...") as status:
+        try:
+            made = create_demo_activity(
+                settings.data_dir, urls, people, password, lambda text: status.update(text)
+            )
+        except (DemoActivityError, httpx.HTTPError) as problem:
+            console.print(f"[yellow]Demo requests not created: {problem}[/]")
+            return
+    if made:
+        console.print(f"Demo data: {made} requests between demo people, some accepted")
+    console.print(f"Demo people sign in with the password {password!r}")
+
+
 def available_services() -> list[str]:
     """The services whose package is installed (all four in a normal install)."""
     return [s for s in SERVICES if importlib.util.find_spec(f"{s}_service.__main__") is not None]
@@ -257,6 +284,8 @@ def run(settings: RunnerSettings | None = None, *, on_ready: object = None) -> i
         if sink is not None:
             console.print(f"Emails: {mail_folder}  (list them with `mentor-match mail`)")
         console.print(f"Logs: {logs}.  Ctrl-C stops everything.")
+        if settings.demo_data:
+            _demo_activity(settings, {s.name: s.url for s in services})
         if callable(on_ready):
             on_ready(services)
         while True:

@@ -1,0 +1,71 @@
+"""The whole system as `make run` starts it: every service its own process, the
+embedded broker and the mail sink, on free ports and a temporary data folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mentor_shared.testing.broker import free_port
+
+BIN = Path(sys.executable).parent
+SERVICES = ("PROFILE", "MATCHING", "MESSAGING", "NOTIFICATIONS", "WEB")
+ADMIN_EMAIL = "ops.admin@cabinetoffice.gov.uk"
+ADMIN_PASSWORD = "a long operator passphrase 2026"
+
+
+@dataclass
+class System:
+    """A running system: its environment, data folder and runner output."""
+
+    env: dict[str, str]
+    data_dir: Path
+    log: Path
+
+    def url(self, service: str) -> str:
+        """Base URL of a service (profile, matching, ...)."""
+        return f"http://127.0.0.1:{self.env[service.upper() + '_PORT']}"
+
+
+@pytest.fixture(scope="session")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    data_dir = tmp_path_factory.mktemp("system")
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "DEMO_DATA": "0",
+        "EMBEDDED_KAFKA_PORT": str(free_port()),
+        "SMTP_PORT": str(free_port()),
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        # Short so the journey's consumers see a broker restart quickly.
+        "BROKER_RECOVERY_SETTLE_S": "2",
+    }
+    for variable in ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_HOST", "MONGODB_URI"):
+        env.pop(variable, None)
+    for name in SERVICES:
+        env[f"{name}_PORT"] = str(free_port())
+    log = data_dir / "runner.out"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "mentor-match"), "run"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 600
+        while "Mentor Match is running" not in log.read_text(errors="replace"):
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the system was not ready in 10 minutes"
+            time.sleep(0.5)
+        try:
+            yield System(env=env, data_dir=data_dir, log=log)
+        finally:
+            process.send_signal(signal.SIGINT)
+            status = process.wait(timeout=90)
+    assert status == 0, log.read_text(errors="replace")
