@@ -90,7 +90,7 @@ def profile(pid: str, name: str, **extra: object) -> Envelope:
             display_name=name,
             initials=name[:1],
             roles=Roles(mentee=True),
-            **extra,  # type: ignore[arg-type]
+            **extra,
         ),
         pid,
     )
@@ -115,7 +115,7 @@ def verification(pid: str, email: str, token: str) -> Envelope:
 
 def worker(harness: Harness, sender: object, **config: object) -> DeliveryWorker:
     return DeliveryWorker(
-        harness.uow,  # type: ignore[arg-type]
+        harness.uow,
         sender,  # type: ignore[arg-type]
         FailingPoster(),
         DeliveryConfig(mail_from="Mentor Match <no-reply@test>", **config),  # type: ignore[arg-type]
@@ -253,7 +253,7 @@ async def test_match_event_publishes_anonymised_mentee_facts_only(harness: Harne
     envelope = Envelope.model_validate_json(rows[0]["payload"])  # type: ignore[arg-type]
     assert envelope.data["department"] == "HMRC"
     assert envelope.data["grade_band"] == "middle"
-    raw = bytes(rows[0]["payload"]).decode() + str(rows[0]["key"])  # type: ignore[arg-type]
+    raw = bytes(rows[0]["payload"]).decode() + str(rows[0]["key"])  # type: ignore[call-overload]
     for secret in ("mentee", "mentor", "m1", "Mina", "Tom", "DfE"):
         assert secret not in raw
 
@@ -286,7 +286,7 @@ async def test_confirmed_session_email_carries_a_calendar_invitation(
     assert body is not None
     assert "Oli confirmed your session" in body.get_content()
     outbox = await harness.rows("SELECT payload FROM outbox WHERE topic = 'notification'")
-    channels = [json.loads(bytes(r["payload"]))["data"]["channel"] for r in outbox]  # type: ignore[arg-type]
+    channels = [json.loads(bytes(r["payload"]))["data"]["channel"] for r in outbox]  # type: ignore[call-overload]
     assert channels.count("email") == 1
 
 

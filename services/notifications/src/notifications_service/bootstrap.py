@@ -135,8 +135,10 @@ async def bootstrap(
             batch=settings.delivery_batch,
             lease=timedelta(seconds=settings.delivery_lease_s),
             poll_interval_s=settings.delivery_poll_interval_s,
+            digest_hour_utc=settings.digest_hour_utc,
         ),
         wakeup=wakeup,
+        notify_config=notify_config,
     )
     return NotificationsContext(
         settings=settings,

@@ -52,6 +52,9 @@ class NotificationsSettings(ServiceSettings):
     delivery_poll_interval_s: float = 1.0
     delivery_batch: int = 50
     delivery_lease_s: float = 120.0
+    digest_hour_utc: int = Field(
+        default=7, ge=0, le=23, description="Hour (UTC) the daily digests are made and sent"
+    )
 
     def secret_fields(self) -> dict[str, str | None]:
         """Secrets refused when left at a placeholder in production."""

@@ -8,18 +8,28 @@ Everything inserted is escaped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
-from notifications_service.domain.messages import Letter
+from notifications_service.domain.messages import DigestItem, Letter
 
 SERVICE_NAME = "Mentor Match"
 
 
-def render_text(letter: Letter, recipient_name: str, unsubscribe_url: str) -> str:
-    """The plain-text part."""
+def render_text(
+    letter: Letter,
+    recipient_name: str,
+    unsubscribe_url: str,
+    items: Sequence[DigestItem] = (),
+) -> str:
+    """The plain-text part (``items``: the bulleted list of a digest)."""
     lines = [f"Dear {recipient_name},", ""]
     for paragraph in letter.paragraphs:
         lines += [paragraph, ""]
+    for item in items:
+        lines += [f"* {item.text}", f"  {item.url}"]
+    if items:
+        lines.append("")
     lines += [f"{letter.action_label}:", letter.action_url, ""]
     for note in letter.footnotes:
         lines += [note, ""]
@@ -35,10 +45,29 @@ def render_text(letter: Letter, recipient_name: str, unsubscribe_url: str) -> st
 _P = '<p style="margin: 0 0 20px 0; font-size: 19px; line-height: 1.315789474;">{}</p>'
 
 
-def render_html(letter: Letter, recipient_name: str, unsubscribe_url: str) -> str:
-    """The HTML part."""
+_UL = '<ul style="margin: 0 0 20px 0; padding-left: 20px; font-size: 19px; line-height: 1.315789474;">'
+_LI = '<li style="margin-bottom: 5px;">{}</li>'
+
+
+def render_html(
+    letter: Letter,
+    recipient_name: str,
+    unsubscribe_url: str,
+    items: Sequence[DigestItem] = (),
+) -> str:
+    """The HTML part (``items``: the bulleted list of a digest, each a link)."""
     body = [_P.format(f"Dear {escape(recipient_name)},")]
     body += [_P.format(escape(paragraph)) for paragraph in letter.paragraphs]
+    if items:
+        body.append(_UL)
+        body += [
+            _LI.format(
+                f'<a href="{escape(item.url, quote=True)}" style="color: #1d70b8;">'
+                f"{escape(item.text)}</a>"
+            )
+            for item in items
+        ]
+        body.append("</ul>")
     body.append(
         _P.format(
             f'<a href="{escape(letter.action_url, quote=True)}" '

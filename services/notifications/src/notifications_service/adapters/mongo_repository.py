@@ -49,6 +49,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.email_jobs.create_index(
         [("recipient_id", ASCENDING), ("throttle_key", ASCENDING), ("created_at", ASCENDING)]
     )
+    await db.email_jobs.create_index([("state", ASCENDING), ("recipient_id", ASCENDING)])
     await db.webhook_deliveries.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
     await db.webhook_deliveries.create_index("subscription_id")
 
@@ -311,17 +312,44 @@ class MongoEmailJobRepository(_Repo):
         return None if doc is None else _job(doc)
 
     async def emailed_since(self, recipient_id: str, throttle_key: str, since: datetime) -> bool:
-        """Whether a pending or sent email with this key was queued since ``since``."""
+        """Whether an email with this key was queued (not refused) since ``since``."""
         doc = await self.db.email_jobs.find_one(
             {
                 "recipient_id": recipient_id,
                 "throttle_key": throttle_key,
                 "created_at": {"$gte": since},
-                "state": {"$in": ["pending", "sent"]},
+                "state": {"$in": ["pending", "sent", "digest", "digested"]},
             },
             session=self.session,
         )
         return doc is not None
+
+    async def held_recipients(self, limit: int) -> list[str]:
+        """People with emails held for their digest."""
+        pipeline: list[Document] = [
+            {"$match": {"state": "digest"}},
+            {"$group": {"_id": "$recipient_id"}},
+            {"$sort": {"_id": ASCENDING}},
+            {"$limit": limit},
+        ]
+        cursor = await self.db.email_jobs.aggregate(pipeline, session=self.session)
+        return [doc["_id"] async for doc in cursor]
+
+    async def held_for(self, recipient_id: str) -> list[EmailJob]:
+        """Someone's held emails, oldest first."""
+        cursor = self.db.email_jobs.find(
+            {"recipient_id": recipient_id, "state": "digest"}, session=self.session
+        ).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        return [_job(doc) async for doc in cursor]
+
+    async def release_held(self, recipient_id: str, now: datetime) -> int:
+        """Held emails become pending, due now."""
+        result = await self.db.email_jobs.update_many(
+            {"recipient_id": recipient_id, "state": "digest"},
+            {"$set": {"state": "pending", "next_attempt_at": now}},
+            session=self.session,
+        )
+        return result.modified_count
 
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:
         """Due pending jobs, leased until ``lease_until``."""

@@ -89,6 +89,8 @@ SQLITE_SCHEMA: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS email_jobs_due ON email_jobs (next_attempt_at)
         WHERE state = 'pending';
+    CREATE INDEX IF NOT EXISTS email_jobs_held ON email_jobs (recipient_id, created_at)
+        WHERE state = 'digest';
     CREATE INDEX IF NOT EXISTS email_jobs_throttle
         ON email_jobs (recipient_id, throttle_key, created_at);
     CREATE TABLE IF NOT EXISTS subscriptions (
@@ -421,13 +423,40 @@ class SqliteEmailJobRepository:
         return None if row is None else _email_job(row)
 
     async def emailed_since(self, recipient_id: str, throttle_key: str, since: datetime) -> bool:
-        """Whether a pending or sent email with this key was queued since ``since``."""
+        """Whether an email with this key was queued (not refused) since ``since``."""
         async with self.conn.execute(
             "SELECT 1 FROM email_jobs WHERE recipient_id = ? AND throttle_key = ? "
-            "AND created_at >= ? AND state IN ('pending', 'sent') LIMIT 1",
+            "AND created_at >= ? AND state IN ('pending', 'sent', 'digest', 'digested') LIMIT 1",
             (recipient_id, throttle_key, since.timestamp()),
         ) as cursor:
             return await cursor.fetchone() is not None
+
+    async def held_recipients(self, limit: int) -> list[str]:
+        """People with emails held for their digest."""
+        async with self.conn.execute(
+            "SELECT DISTINCT recipient_id FROM email_jobs WHERE state = 'digest' "
+            "ORDER BY recipient_id LIMIT ?",
+            (limit,),
+        ) as cursor:
+            return [row["recipient_id"] for row in await cursor.fetchall()]
+
+    async def held_for(self, recipient_id: str) -> list[EmailJob]:
+        """Someone's held emails, oldest first."""
+        async with self.conn.execute(
+            "SELECT * FROM email_jobs WHERE recipient_id = ? AND state = 'digest' "
+            "ORDER BY created_at, id",
+            (recipient_id,),
+        ) as cursor:
+            return [_email_job(row) for row in await cursor.fetchall()]
+
+    async def release_held(self, recipient_id: str, now: datetime) -> int:
+        """Held emails become pending, due now."""
+        cursor = await self.conn.execute(
+            "UPDATE email_jobs SET state = 'pending', next_attempt_at = ? "
+            "WHERE recipient_id = ? AND state = 'digest'",
+            (now.timestamp(), recipient_id),
+        )
+        return cursor.rowcount
 
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:
         """Due pending jobs, leased until ``lease_until``."""

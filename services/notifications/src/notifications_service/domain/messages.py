@@ -36,6 +36,34 @@ class Letter:
     footnotes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One line of a daily digest: what happened, and where to see it."""
+
+    text: str
+    url: str
+
+
+def digest(public_url: str, items: tuple[DigestItem, ...]) -> Letter:
+    """The daily summary of emails held for someone who chose the digest."""
+    count = len(items)
+    things = "1 update" if count == 1 else f"{count} updates"
+    return Letter(
+        kind="message",  # not used for a digest; the job's kind is "digest"
+        subject="Your Mentor Match daily summary",
+        paragraphs=(
+            f"You have {things} since your last summary.",
+            "You asked us to send these once a day instead of one email each time.",
+        ),
+        action_label="See all your notifications",
+        action_url=f"{public_url}/notifications",
+        summary=f"{things} in your daily summary",
+        footnotes=(
+            "You can choose to get an email each time instead in your notification settings.",
+        ),
+    )
+
+
 def _when(moment: datetime) -> str:
     return moment.strftime("%A %-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, get_args
 
 Kind = Literal[
@@ -27,10 +27,22 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 ACCOUNT_KINDS: frozenset[Kind] = frozenset({"verification", "password_reset", "claim"})
 CONFIGURABLE_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k not in ACCOUNT_KINDS)
 
+# Not urgent: for someone with the daily digest on, their emails are held and
+# summarised once a day. Account emails and new requests (the mentor has a
+# limited time to answer) always go at once.
+DIGEST_KINDS: frozenset[Kind] = frozenset(
+    {"request_answered", "reminder", "message", "session", "match_ended"}
+)
+
+EmailKind = Literal[Kind, "digest"]
+"""What an email is about: one notification kind, or the daily digest."""
+EMAIL_KINDS: tuple[EmailKind, ...] = (*KINDS, "digest")
+
 Channel = Literal["email", "in_app", "off"]
 """``email``: in-app and email; ``in_app``: in-app only; ``off``: nothing."""
 
-EmailState = Literal["pending", "sent", "failed", "suppressed"]
+EmailState = Literal["pending", "sent", "failed", "suppressed", "digest", "digested"]
+"""``digest``: held for the person's daily digest; ``digested``: included in one."""
 WebhookState = Literal["pending", "delivered", "parked"]
 
 # Fixed namespace so ids derived from an event are the same on every redelivery.
@@ -40,6 +52,11 @@ _ID_NAMESPACE = uuid.UUID("6f1c2d0e-4b7a-4c1e-9a53-0d8f3b6e2a11")
 def derived_id(event_id: str, *parts: str) -> str:
     """A stable id for something one event causes (same event -> same id)."""
     return str(uuid.uuid5(_ID_NAMESPACE, ":".join((event_id, *parts))))
+
+
+def digest_job_id(recipient_id: str, day: date) -> str:
+    """The id of someone's digest email for one day (the same on every run)."""
+    return derived_id("digest", recipient_id, day.isoformat())
 
 
 def utcnow() -> datetime:
@@ -109,7 +126,7 @@ class EmailJob:
 
     id: str
     recipient_id: str
-    kind: Kind
+    kind: EmailKind
     to_address: str
     subject: str
     text: str
@@ -134,6 +151,15 @@ class EmailJob:
         else:
             self.last_error = "awaiting_address"
             self.next_attempt_at = now + ADDRESS_RETRY
+
+    def hold_for_digest(self) -> None:
+        """Keep it for the daily digest instead of sending it on its own."""
+        self.state, self.next_attempt_at = "digest", None
+
+    def release(self, now: datetime) -> None:
+        """A held email goes out on its own after all (the digest was turned off)."""
+        if self.state == "digest":
+            self.state, self.next_attempt_at = "pending", now
 
     def record_success(self, now: datetime) -> None:
         """The server accepted the email."""
@@ -187,6 +213,10 @@ class Preferences:
         """Whether an email of this kind should go out."""
         return self.channel_for(kind) == "email"
 
+    def holds_for_digest(self, kind: Kind) -> bool:
+        """Whether an email of this kind waits for the daily digest."""
+        return self.daily_digest and kind in DIGEST_KINDS and self.wants_email(kind)
+
     def wants_in_app(self, kind: Kind) -> bool:
         """Whether an in-app notification of this kind should be kept."""
         return kind not in ACCOUNT_KINDS and self.channel_for(kind) != "off"
@@ -199,8 +229,13 @@ class Preferences:
             raise NotConfigurable(kind)
         self.channels[kind] = channel
 
-    def unsubscribe(self, kind: Kind) -> bool:
-        """Stop emails of this kind (in-app stays); False for account emails."""
+    def unsubscribe(self, kind: EmailKind) -> bool:
+        """Stop emails of this kind (in-app stays); False for account emails.
+
+        The digest's link stops every kind a digest summarises.
+        """
+        if kind == "digest":
+            return any([self.unsubscribe(k) for k in sorted(DIGEST_KINDS)])
         if kind in ACCOUNT_KINDS:
             return False
         if self.channel_for(kind) == "email":

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 
 from notifications_service.domain.errors import InvalidUnsubscribeToken
-from notifications_service.domain.model import KINDS, Kind
+from notifications_service.domain.model import EMAIL_KINDS, EmailKind
 
 
 def _b64(raw: bytes) -> str:
@@ -28,13 +28,13 @@ def _signature(secret: str, payload: str) -> str:
     return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
 
 
-def make_unsubscribe_token(secret: str, account_id: str, kind: Kind) -> str:
+def make_unsubscribe_token(secret: str, account_id: str, kind: EmailKind) -> str:
     """A token naming ``account_id`` and ``kind``, signed with ``secret``."""
     payload = _b64(f"{account_id}|{kind}".encode())
     return f"{payload}.{_signature(secret, payload)}"
 
 
-def read_unsubscribe_token(secret: str, token: str) -> tuple[str, Kind]:
+def read_unsubscribe_token(secret: str, token: str) -> tuple[str, EmailKind]:
     """(account_id, kind) from a token; raises InvalidUnsubscribeToken if forged."""
     payload, _, signature = token.partition(".")
     if not payload or not signature or len(token) > 1000:
@@ -45,7 +45,7 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[str, Kind]:
         account_id, _, kind = _unb64(payload).decode().partition("|")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidUnsubscribeToken from exc
-    for known in KINDS:
+    for known in EMAIL_KINDS:
         if known == kind and account_id:
             return account_id, known
     raise InvalidUnsubscribeToken

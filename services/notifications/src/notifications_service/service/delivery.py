@@ -6,6 +6,10 @@ due rows, sends them outside any transaction, then records the outcome. A row
 is claimed by moving its next attempt a lease into the future, so a second
 worker leaves it alone and a crashed worker's rows come back after the lease.
 
+Once a day, at ``digest_hour_utc``, a pass first turns the emails held for
+people's daily digests into one digest job each (``service.digest``), which
+this same loop then sends like any other.
+
 Delivery to the mail server is at least once: a crash after the server accepted
 an email and before the outcome is stored sends it again after the lease. Each
 email carries its job id as ``Message-ID`` so receiving systems can drop such
@@ -21,7 +25,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import structlog
 
@@ -34,6 +38,8 @@ from notifications_service.domain.model import (
     WebhookDelivery,
     utcnow,
 )
+from notifications_service.service.digest import send_daily_digests
+from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import (
     DeliveryError,
     EmailSender,
@@ -70,6 +76,7 @@ class DeliveryConfig:
     lease: timedelta = timedelta(seconds=120)
     poll_interval_s: float = 1.0
     address_wait: timedelta = ADDRESS_WAIT
+    digest_hour_utc: int = 7
 
 
 class DeliveryWorker:
@@ -82,15 +89,37 @@ class DeliveryWorker:
         poster: WebhookPoster,
         config: DeliveryConfig,
         wakeup: asyncio.Event | None = None,
+        *,
+        notify_config: NotifyConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """Args:
+        uow_factory: New units of work.
+        sender: Sends emails.
+        poster: Posts webhooks.
+        config: Tuning.
+        wakeup: Set after commits that may have queued something.
+        notify_config: Links for digests; without it no digest is made.
+        clock: The current time (tests move it).
+        """
         self._uow_factory = uow_factory
+        self._notify_config = notify_config
+        self.clock = clock
+        self._digest_day: date | None = None
         self._sender = sender
         self._poster = poster
         self.config = config
         self.wakeup = wakeup or asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(config.concurrency)
-        self.totals = {"sent": 0, "failed": 0, "retried": 0, "delivered": 0, "parked": 0}
+        self.totals = {
+            "sent": 0,
+            "failed": 0,
+            "retried": 0,
+            "delivered": 0,
+            "parked": 0,
+            "digests": 0,
+        }
 
     async def start(self) -> None:
         """Start the background loop."""
@@ -114,7 +143,7 @@ class DeliveryWorker:
         while True:
             self.wakeup.clear()
             try:
-                summary = await self.run_once()
+                summary = await self.run_once(self.clock())
             except Exception as exc:  # noqa: BLE001 - the store may be briefly unavailable; keep going
                 log.error("delivery_pass_failed", error=type(exc).__name__, detail=str(exc)[:200])
                 summary = SentSummary()
@@ -124,9 +153,27 @@ class DeliveryWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.config.poll_interval_s)
 
+    async def digest_if_due(self, now: datetime) -> int:
+        """Make today's digests once ``now`` is past the digest hour; how many.
+
+        Remembered per process; a run after a restart finds the day's digests
+        already made (their ids derive from person and date) and adds none.
+        """
+        if self._notify_config is None or now.hour < self.config.digest_hour_utc:
+            return 0
+        today = now.date()
+        if self._digest_day == today:
+            return 0
+        summary = await send_daily_digests(self._uow_factory, self._notify_config, now)
+        self._digest_day = today
+        self.totals["digests"] += summary.digests
+        return summary.digests
+
     async def run_once(self, now: datetime | None = None) -> SentSummary:
-        """Claim, send and record one batch of emails and one of webhooks."""
-        now = now or utcnow()
+        """Make the day's digests when due, then claim, send and record one batch
+        of emails and one of webhooks."""
+        now = now or self.clock()
+        await self.digest_if_due(now)
         lease_until = now + self.config.lease
         async with self._uow_factory() as uow:
             claimed = await uow.email_jobs.claim_due(now, self.config.batch, lease_until)
@@ -193,7 +240,7 @@ class DeliveryWorker:
                 await self._sender.send(job, mail_from=self.config.mail_from)
             except DeliveryError as exc:
                 job.record_failure(
-                    utcnow(), str(exc), permanent=exc.permanent, policy=self.config.email_retry
+                    self.clock(), str(exc), permanent=exc.permanent, policy=self.config.email_retry
                 )
                 log.warning(
                     "email_send_failed",
@@ -204,7 +251,7 @@ class DeliveryWorker:
                     permanent=exc.permanent,
                 )
                 return
-            job.record_success(utcnow())
+            job.record_success(self.clock())
             log.info("email_sent", job_id=job.id, kind=job.kind, attempts=job.attempts)
 
     async def _post_webhook(
@@ -212,7 +259,9 @@ class DeliveryWorker:
     ) -> None:
         if target is None:
             # The subscription was deleted after the row was claimed.
-            delivery.record_failure(utcnow(), "subscription_deleted", RetryPolicy(max_attempts=1))
+            delivery.record_failure(
+                self.clock(), "subscription_deleted", RetryPolicy(max_attempts=1)
+            )
             return
         url, secret = target
         body = delivery.body.encode()
@@ -229,11 +278,11 @@ class DeliveryWorker:
                 error = str(exc)
             else:
                 if 200 <= status < 300:
-                    delivery.record_success(utcnow())
+                    delivery.record_success(self.clock())
                     log.info("webhook_delivered", delivery_id=delivery.id)
                     return
                 error = f"status {status}"
-        delivery.record_failure(utcnow(), error, self.config.webhook_retry)
+        delivery.record_failure(self.clock(), error, self.config.webhook_retry)
         log.warning(
             "webhook_failed",
             delivery_id=delivery.id,

@@ -38,6 +38,7 @@ from notifications_service.domain.model import (
     Channel,
     Contact,
     EmailJob,
+    EmailKind,
     Kind,
     Notification,
     Preferences,
@@ -70,7 +71,7 @@ class NotifyConfig:
     unsubscribe_secret: str
     message_email_window: timedelta = timedelta(hours=1)
 
-    def unsubscribe_url(self, account_id: str, kind: Kind) -> str:
+    def unsubscribe_url(self, account_id: str, kind: EmailKind) -> str:
         """The signed one-click link for this person and kind."""
         token = make_unsubscribe_token(self.unsubscribe_secret, account_id, kind)
         return f"{self.api_url.rstrip('/')}/v1/unsubscribe?token={token}"
@@ -96,7 +97,8 @@ async def notify(
 
     Ids derive from the event id and the recipient, so a redelivered event
     (which the inbox normally drops first) cannot add a second of either.
-    Preferences decide: an email that is not wanted is logged as suppressed.
+    Preferences decide: an email that is not wanted is logged as suppressed;
+    with the daily digest on, a digestible one is held for the digest.
     """
     preferences = await uow.preferences.get(recipient_id)
     kind = letter.kind
@@ -157,7 +159,10 @@ async def notify(
         },
         attachments=list(attachments),
     )
-    if contact is None:
+    if preferences.holds_for_digest(kind):
+        # The address is looked up again when the digest is built.
+        job.hold_for_digest()
+    elif contact is None:
         # The address may not have arrived yet (account events travel on another
         # topic); the delivery worker waits for it before giving up.
         job.last_error = "awaiting_address"
@@ -459,6 +464,9 @@ async def update_preferences(
 ) -> Preferences:
     """Change some channels and the digest flag.
 
+    Turning the digest off releases the emails held for it: they go out one by
+    one straight away.
+
     Raises:
         NotConfigurable: A change to an account email kind.
     """
@@ -466,15 +474,21 @@ async def update_preferences(
         preferences = await uow.preferences.get(account_id)
         for kind, channel in channels.items():
             preferences.set_channel(kind, channel)
+        released = 0
         if daily_digest is not None:
+            if preferences.daily_digest and not daily_digest:
+                released = await uow.email_jobs.release_held(account_id, utcnow())
             preferences.daily_digest = daily_digest
         await uow.preferences.save(preferences)
         await uow.commit()
-        return preferences
+    if released:
+        log.info("digest_released", account_id=account_id, email_jobs=released)
+    return preferences
 
 
-async def unsubscribe(uow: NotificationsUnitOfWork, secret: str, token: str) -> Kind:
-    """Stop emails of the token's kind for the token's person.
+async def unsubscribe(uow: NotificationsUnitOfWork, secret: str, token: str) -> EmailKind:
+    """Stop emails of the token's kind for the token's person (for the digest's
+    link: every kind a digest summarises).
 
     Nothing is stored for someone this service does not know (an erased account),
     so a link in an old email cannot re-create data.

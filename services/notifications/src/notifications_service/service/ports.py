@@ -121,7 +121,20 @@ class EmailJobRepository(Protocol):
         ...
 
     async def emailed_since(self, recipient_id: str, throttle_key: str, since: datetime) -> bool:
-        """Whether an email with this throttle key went (or is going) out since ``since``."""
+        """Whether an email with this throttle key went (or is going, or is held for a
+        digest) out since ``since``."""
+        ...
+
+    async def held_recipients(self, limit: int) -> list[str]:
+        """Up to ``limit`` people with emails held for their digest."""
+        ...
+
+    async def held_for(self, recipient_id: str) -> list[EmailJob]:
+        """Someone's emails held for their digest, oldest first."""
+        ...
+
+    async def release_held(self, recipient_id: str, now: datetime) -> int:
+        """Make someone's held emails pending and due at ``now``; how many."""
         ...
 
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:

@@ -27,6 +27,7 @@ KIND_NAMES = {
     "message": "new message",
     "session": "session",
     "match_ended": "mentoring ended",
+    "digest": "daily summary",
 }
 
 
@@ -77,7 +78,14 @@ async def _unsubscribe(token: str, context: ContextDep, uow: UowDep) -> HTMLResp
             "This unsubscribe link is not valid", code="invalid_unsubscribe_token"
         ) from exc
     name = KIND_NAMES[kind]
-    if kind in ACCOUNT_KINDS:
+    if kind == "digest":
+        page = _page(
+            "You have unsubscribed",
+            "We will not email you daily summaries any more, nor an email each time. You "
+            "will still see your notifications when you sign in. You can change this in "
+            "your notification settings.",
+        )
+    elif kind in ACCOUNT_KINDS:
         page = _page(
             "You do not need to unsubscribe",
             f"We only send {name} emails when you ask for one, so there is nothing to stop.",
