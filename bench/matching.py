@@ -1,14 +1,16 @@
 """Matching performance: embedding throughput, query latency, filtered search, suggest.
 
 Prints one JSON document. Each section is a function returning a dict; ``main``
-collects them, so more sections (HTTP, freshness) can be added alongside.
+collects them. The HTTP sections (``http_suggestions``, ``freshness``) run the real
+service under uvicorn against the embedded broker (skipped with ``--no-service``).
 
-Usage: python bench/matching.py [--quick] [--no-onnx]
+Usage: python bench/matching.py [--quick] [--no-onnx] [--no-service]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -282,11 +284,262 @@ def suggest_section(sizes: Sequence[int], queries: int) -> dict[str, Any]:
     return results
 
 
+# --- the service over HTTP: suggestions latency and index freshness ---------------
+
+
+class _Service:
+    """The matching app under uvicorn in a thread, with its own signing key."""
+
+    def __init__(self, settings: Any, embedder: Embedder) -> None:
+        import threading
+
+        import uvicorn
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from matching_service.api.app import create_matching_app
+        from mentor_shared.auth import JwksKeySet
+
+        self.private = Ed25519PrivateKey.generate()
+        self.app = create_matching_app(settings, embedder=embedder)
+        self.app.state.key_set = JwksKeySet.from_public_keys(
+            {"bench": self.private.public_key()}, issuer="mentor-match", audience="mentor-match"
+        )
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=settings.port, log_config=None, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.base_url = f"http://127.0.0.1:{settings.port}"
+
+    def __enter__(self) -> _Service:
+        self.thread.start()
+        deadline = time.monotonic() + 180
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the matching service did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+    def headers(self, sub: str) -> dict[str, str]:
+        import uuid
+
+        import jwt
+
+        now = int(time.time())
+        claims = {
+            "sub": sub,
+            "iss": "mentor-match",
+            "aud": "mentor-match",
+            "iat": now,
+            "exp": now + 3600,
+            "jti": str(uuid.uuid4()),
+            "roles": ["member"],
+        }
+        token = jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": "bench"})
+        return {"Authorization": f"Bearer {token}"}
+
+
+def _settings(bootstrap: str, data_dir: Path) -> Any:
+    import uuid
+
+    from matching_service.settings import MatchingSettings
+    from mentor_shared.testing.broker import free_port
+
+    return MatchingSettings(
+        environment="test",
+        data_dir=data_dir,
+        kafka_bootstrap_servers=bootstrap,
+        MATCHING_PORT=free_port(),
+        MATCHING_CONSUMER_GROUP=f"matching-bench-{uuid.uuid4().hex[:8]}",
+        log_level="WARNING",
+        snapshot_interval_s=3600,
+    )
+
+
+def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[str, Any]:
+    """``GET /v1/suggestions`` over HTTP with ``size`` indexed mentors.
+
+    The index is the synthetic matcher of the suggest section (random clustered unit
+    vectors injected straight into FAISS; embedding 50k profiles would take minutes),
+    swapped into the running service; the same mentors are written to the profile
+    table so cards are read as in production.
+    """
+    import asyncio
+    import tempfile
+
+    import httpx
+
+    from mentor_shared.events.schemas import ProfileUpserted, Roles
+
+    with tempfile.TemporaryDirectory() as folder:
+        service = _Service(_settings(bootstrap, Path(folder)), _NoEmbedder())
+        with service:
+            context = service.app.state.matching
+            matcher = synthetic_matcher(size, seed=size)
+            rows = []
+            for profile in matcher.profiles():
+                event = ProfileUpserted(
+                    profile_id=profile.profile_id,
+                    version=1,
+                    display_name=f"Person {profile.profile_id}",
+                    initials="PP",
+                    roles=Roles(mentor="mentor" in profile.roles, mentee="mentee" in profile.roles),
+                    department=profile.department,
+                    profession=profile.profession,
+                    grade=profile.grade,
+                    region=profile.region,
+                    capacity=profile.capacity,
+                )
+                rows.append((profile.profile_id, 1, profile.department, event.model_dump_json()))
+
+            async def load() -> None:
+                async with context.runtime.store.handle.transaction() as conn:
+                    await conn.executemany(
+                        "INSERT INTO profiles (profile_id, version, department, body) "
+                        "VALUES (?, ?, ?, ?)",
+                        rows,
+                    )
+
+            asyncio.run(load())
+            context.index.matcher = matcher
+
+            async def measure() -> list[float]:
+                samples: list[float] = []
+                headers = service.headers("asker")
+                async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
+                    for index in range(requests + 5):
+                        started = time.perf_counter()
+                        response = await client.get(
+                            "/v1/suggestions",
+                            params={"region": "LONDON", "exclude_own_department": "true"},
+                            headers=headers,
+                        )
+                        elapsed = time.perf_counter() - started
+                        assert response.status_code == 200, response.text
+                        assert response.json(), "no suggestions"
+                        if index >= 5:
+                            samples.append(elapsed)
+                return samples
+
+            samples = asyncio.run(measure())
+    return {
+        "profiles": size,
+        "requests": requests,
+        "vectors": "synthetic clustered unit vectors injected into the running index",
+        **_percentiles(samples),
+    }
+
+
+def freshness_section(
+    bootstrap: str, embedder: Embedder, rate_per_s: float, seconds: float
+) -> dict[str, Any]:
+    """Time from ``profile.upserted`` produced on the broker to searchable.
+
+    Updates are produced at a steady ``rate_per_s`` with the real embedder; an update
+    counts as searchable once the running service's matcher holds its version (the
+    same object the search endpoints read), polled every 2 ms in-process.
+    """
+    import asyncio
+    import tempfile
+
+    from aiokafka import AIOKafkaProducer
+
+    from mentor_shared.events import new_event
+    from mentor_shared.events.schemas import ProfileUpserted, Roles
+
+    texts = profile_texts(int(rate_per_s * seconds) + 10)
+
+    with tempfile.TemporaryDirectory() as folder:
+        service = _Service(_settings(bootstrap, Path(folder)), embedder)
+        with service:
+            context = service.app.state.matching
+
+            async def run() -> list[float]:
+                producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+                await producer.start()
+                sent: dict[str, float] = {}
+                seen: dict[str, float] = {}
+                sending_done = asyncio.Event()
+                all_seen = asyncio.Event()
+
+                async def watch() -> None:
+                    while True:
+                        now = time.perf_counter()
+                        for profile_id in [p for p in sent if p not in seen]:
+                            if context.index.matcher.profile(profile_id) is not None:
+                                seen[profile_id] = now
+                        if sending_done.is_set() and len(seen) >= len(sent):
+                            all_seen.set()
+                        await asyncio.sleep(0.002)
+
+                # Warm-up: the consumer group joins and the first batch is embedded.
+                warm = ProfileUpserted(
+                    profile_id="warm-up",
+                    version=1,
+                    display_name="W",
+                    initials="W",
+                    roles=Roles(mentor=True),
+                    expertise_text=texts[0],
+                )
+                await producer.send_and_wait(
+                    "profile", new_event(warm, subject="warm-up", source="bench").to_bytes()
+                )
+                deadline = time.monotonic() + 120
+                while context.index.matcher.profile("warm-up") is None:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the service never indexed the warm-up profile")
+                    await asyncio.sleep(0.05)
+                watcher = asyncio.create_task(watch())
+                count = int(rate_per_s * seconds)
+                started = time.perf_counter()
+                for index in range(count):
+                    target = started + index / rate_per_s
+                    await asyncio.sleep(max(0.0, target - time.perf_counter()))
+                    profile_id = f"fresh-{index}"
+                    payload = ProfileUpserted(
+                        profile_id=profile_id,
+                        version=1,
+                        display_name="F",
+                        initials="F",
+                        roles=Roles(mentor=True),
+                        expertise_text=texts[index + 1],
+                    )
+                    envelope = new_event(payload, subject=profile_id, source="bench")
+                    sent[profile_id] = time.perf_counter()
+                    await producer.send("profile", envelope.to_bytes(), key=profile_id.encode())
+                await producer.flush()
+                sending_done.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(all_seen.wait(), 60)
+                watcher.cancel()
+                await producer.stop()
+                return [seen[p] - sent[p] for p in sent if p in seen]
+
+            samples = asyncio.run(run())
+    values = np.array(samples) * 1000
+    return {
+        "rate_per_s": rate_per_s,
+        "updates": int(rate_per_s * seconds),
+        "searchable": len(samples),
+        "p50_ms": round(float(np.percentile(values, 50)), 1),
+        "p95_ms": round(float(np.percentile(values, 95)), 1),
+        "max_ms": round(float(values.max()), 1),
+        "embedder": type(embedder).__name__,
+    }
+
+
 def main() -> None:
     """Run every section and print one JSON document."""
     parser = argparse.ArgumentParser(description="Matching performance")
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX int8 embedder")
+    parser.add_argument(
+        "--no-service", action="store_true", help="skip the HTTP and freshness sections"
+    )
     args = parser.parse_args()
     prefer_standard_library()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
@@ -301,6 +554,24 @@ def main() -> None:
     if not args.quick:
         report["search_hnsw"] = search_section((100_000,), queries, hnsw=True)
     report["suggest"] = suggest_section((10_000,) if args.quick else (10_000, 50_000), 50)
+    if not args.no_service:
+        from mentor_shared.testing.broker import EmbeddedBroker
+
+        broker = EmbeddedBroker().start()
+        try:
+            http_size = 10_000 if args.quick else 50_000
+            report["http_suggestions"] = http_suggestions_section(
+                broker.bootstrap_servers, http_size, 100 if args.quick else 300
+            )
+            cache = Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models"
+            fresh_embedder: Embedder = (
+                SentenceTransformerEmbedder() if args.no_onnx else OnnxEmbedder(cache)
+            )
+            report["freshness"] = freshness_section(
+                broker.bootstrap_servers, fresh_embedder, 20.0, 5.0 if args.quick else 30.0
+            )
+        finally:
+            broker.stop()
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

@@ -13,3 +13,31 @@ class UnknownProfile(MatchingError):
     def __init__(self, profile_id: str) -> None:
         super().__init__(f"unknown profile {profile_id}")
         self.profile_id = profile_id
+
+
+class MatchNotFound(MatchingError):
+    """No such match, or the caller is not one of its two people (not revealed)."""
+
+    def __init__(self, match_id: str) -> None:
+        super().__init__(f"unknown match {match_id}")
+        self.match_id = match_id
+
+
+class WrongParticipant(MatchingError):
+    """The caller is in the match but this action belongs to the other person."""
+
+
+class InvalidMatchRequest(MatchingError):
+    """The request cannot be made at all (oneself, or someone who does not mentor)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class MatchConflict(MatchingError):
+    """The request clashes with the current state (limits, capacity, status)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

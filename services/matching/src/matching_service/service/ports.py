@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from matching_service.domain.matches import Match
+from matching_service.domain.model import PairHistory, TargetRole
 from matching_service.domain.ranking import PhraseVectors
+from mentor_shared.bus.records import UnitOfWork
+from mentor_shared.events.schemas import ProfileUpserted
 
 
 class Embedder(Protocol):
@@ -100,4 +106,138 @@ class PhraseVectorStore(Protocol):
 
     def remove(self, profile_ids: Iterable[str]) -> None:
         """Forget these profiles' phrases."""
+        ...
+
+
+# --- storage ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedEvent:
+    """The last profile event the service applied."""
+
+    id: str
+    type: str
+    occurred_at: datetime
+
+
+class ProfileRepository(Protocol):
+    """The latest ``profile.upserted`` of every person: the index is rebuilt from it."""
+
+    async def get(self, profile_id: str) -> ProfileUpserted | None:
+        """The stored profile, or None."""
+        ...
+
+    async def save(self, profile: ProfileUpserted) -> bool:
+        """Store the profile if its version is newer than the stored one; True if stored."""
+        ...
+
+    async def delete(self, profile_id: str) -> bool:
+        """Forget the profile; True if it was there."""
+        ...
+
+
+class MatchRepository(Protocol):
+    """Match requests and their lifecycle."""
+
+    async def get(self, match_id: str) -> Match | None:
+        """The match, or None."""
+        ...
+
+    async def add(self, match: Match) -> None:
+        """Store a new match."""
+        ...
+
+    async def update(self, match: Match) -> None:
+        """Store a changed match."""
+        ...
+
+    async def open_for_mentee(self, mentee_id: str) -> list[Match]:
+        """The mentee's requests still waiting for an answer."""
+        ...
+
+    async def live_between(self, mentee_id: str, mentor_id: str) -> list[Match]:
+        """Requested or accepted matches of this pair."""
+        ...
+
+    async def active_count(self, mentor_id: str) -> int:
+        """Accepted matches of a mentor or coach (they count against capacity)."""
+        ...
+
+    async def involving(self, person_id: str) -> list[Match]:
+        """Every match the person is in."""
+        ...
+
+    async def open_requests(self) -> list[Match]:
+        """Every request still waiting for an answer (for expiry and reminders)."""
+        ...
+
+
+class IndexStateRepository(Protocol):
+    """Which profile event the service applied last."""
+
+    async def record(self, event: AppliedEvent) -> None:
+        """Remember the event as the last applied."""
+        ...
+
+    async def last(self) -> AppliedEvent | None:
+        """The last applied event, or None."""
+        ...
+
+
+class MatchingUnitOfWork(UnitOfWork, Protocol):
+    """The matching service's transaction with its repositories."""
+
+    profiles: ProfileRepository
+    matches: MatchRepository
+    index_state: IndexStateRepository
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyFigure:
+    """Requests and acceptances of one week, by the mentee's department."""
+
+    week: str
+    department: str | None
+    requests: int
+    accepted: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackFigure:
+    """Aggregated end-of-match feedback."""
+
+    count: int
+    mean_rating: float | None
+
+
+class MatchingReadModel(Protocol):
+    """Read-only queries outside any write transaction."""
+
+    async def all_profiles(self) -> list[ProfileUpserted]:
+        """Every stored profile (to rebuild or reconcile the index)."""
+        ...
+
+    async def profiles_by_id(self, profile_ids: Sequence[str]) -> dict[str, ProfileUpserted]:
+        """Stored profiles of these ids (unknown ids left out), for cards."""
+        ...
+
+    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
+        """Who the person may not be offered again, and every mentor's load."""
+        ...
+
+    async def matches_of(self, person_id: str) -> list[Match]:
+        """The person's matches, newest first."""
+        ...
+
+    async def last_event(self) -> AppliedEvent | None:
+        """The last profile event applied to the store."""
+        ...
+
+    async def weekly(self) -> list[WeeklyFigure]:
+        """Requests and acceptances per ISO week and mentee department."""
+        ...
+
+    async def feedback(self) -> FeedbackFigure:
+        """Feedback aggregates of ended matches."""
         ...

@@ -1,0 +1,289 @@
+"""The matching service's collections on MongoDB (production store).
+
+Capacity under concurrency: MongoDB transactions use snapshot isolation, so two
+accepts for the same mentor could both count the same accepted matches. Counting a
+mentor's active matches therefore also writes a per-mentor guard document inside
+the transaction: concurrent transactions touching the same guard conflict, and the
+loser is aborted (the unit of work surfaces the write conflict), which gives the
+same "exactly ``capacity`` accepts" as SQLite's single writer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from matching_service.domain.matches import PAIRED_STATUSES, Match
+from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, PairHistory, TargetRole
+from matching_service.service.ports import (
+    AppliedEvent,
+    FeedbackFigure,
+    IndexStateRepository,
+    MatchRepository,
+    ProfileRepository,
+    WeeklyFigure,
+)
+from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from mentor_shared.events.schemas import ProfileUpserted
+
+Document = dict[str, Any]
+
+
+async def ensure_matching_indexes(db: AsyncDatabase[Document]) -> None:
+    """Create the indexes the queries need (idempotent)."""
+    await db.matches.create_index([("mentee_id", ASCENDING), ("status", ASCENDING)])
+    await db.matches.create_index([("mentor_id", ASCENDING), ("status", ASCENDING)])
+    await db.matches.create_index([("status", ASCENDING)])
+    await db.matches.create_index([("created_at", DESCENDING)])
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _match_doc(match: Match) -> Document:
+    doc = asdict(match)
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _match(doc: Document) -> Match:
+    fields = {key: value for key, value in doc.items() if key != "_id"}
+    for key in ("created_at", "answered_at", "ended_at"):
+        fields[key] = _aware(fields.get(key))
+    return Match(id=doc["_id"], **fields)
+
+
+class _Repo:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        self.db = db
+        self.session = session
+
+
+class MongoProfileRepository(_Repo):
+    """Latest profile versions on MongoDB."""
+
+    async def get(self, profile_id: str) -> ProfileUpserted | None:
+        """The stored profile, or None."""
+        doc = await self.db.profiles.find_one({"_id": profile_id}, session=self.session)
+        return None if doc is None else ProfileUpserted.model_validate(doc["body"])
+
+    async def save(self, profile: ProfileUpserted) -> bool:
+        """Store if newer than the stored version."""
+        held = await self.db.profiles.find_one(
+            {"_id": profile.profile_id}, {"version": 1}, session=self.session
+        )
+        if held is not None and held["version"] >= profile.version:
+            return False
+        await self.db.profiles.replace_one(
+            {"_id": profile.profile_id},
+            {
+                "version": profile.version,
+                "department": profile.department,
+                "body": profile.model_dump(mode="json"),
+            },
+            upsert=True,
+            session=self.session,
+        )
+        return True
+
+    async def delete(self, profile_id: str) -> bool:
+        """Forget the profile."""
+        result = await self.db.profiles.delete_one({"_id": profile_id}, session=self.session)
+        return result.deleted_count == 1
+
+
+class MongoMatchRepository(_Repo):
+    """Matches on MongoDB."""
+
+    async def _find(self, query: Document) -> list[Match]:
+        cursor = self.db.matches.find(query, session=self.session).sort("created_at", ASCENDING)
+        return [_match(doc) async for doc in cursor]
+
+    async def get(self, match_id: str) -> Match | None:
+        """The match, or None."""
+        doc = await self.db.matches.find_one({"_id": match_id}, session=self.session)
+        return None if doc is None else _match(doc)
+
+    async def add(self, match: Match) -> None:
+        """Insert a match."""
+        await self.db.matches.insert_one(_match_doc(match), session=self.session)
+
+    async def update(self, match: Match) -> None:
+        """Replace a match."""
+        await self.db.matches.replace_one(
+            {"_id": match.id}, _match_doc(match), upsert=True, session=self.session
+        )
+
+    async def open_for_mentee(self, mentee_id: str) -> list[Match]:
+        """The mentee's waiting requests."""
+        return await self._find({"mentee_id": mentee_id, "status": "requested"})
+
+    async def live_between(self, mentee_id: str, mentor_id: str) -> list[Match]:
+        """Requested or accepted matches of the pair."""
+        return await self._find(
+            {
+                "mentee_id": mentee_id,
+                "mentor_id": mentor_id,
+                "status": {"$in": ["requested", "accepted"]},
+            }
+        )
+
+    async def active_count(self, mentor_id: str) -> int:
+        """Accepted matches of the mentor (touching the mentor's guard document)."""
+        await self.db.mentor_guards.update_one(
+            {"_id": mentor_id}, {"$inc": {"checks": 1}}, upsert=True, session=self.session
+        )
+        return await self.db.matches.count_documents(
+            {"mentor_id": mentor_id, "status": "accepted"}, session=self.session
+        )
+
+    async def involving(self, person_id: str) -> list[Match]:
+        """Every match of the person."""
+        return await self._find({"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]})
+
+    async def open_requests(self) -> list[Match]:
+        """Every waiting request."""
+        return await self._find({"status": "requested"})
+
+
+class MongoIndexStateRepository(_Repo):
+    """The last applied profile event on MongoDB."""
+
+    async def record(self, event: AppliedEvent) -> None:
+        """Remember the event as the last applied."""
+        await self.db.index_state.update_one(
+            {"_id": 1},
+            {
+                "$set": {
+                    "event_id": event.id,
+                    "event_type": event.type,
+                    "occurred_at": event.occurred_at,
+                },
+                "$inc": {"applied": 1},
+            },
+            upsert=True,
+            session=self.session,
+        )
+
+    async def last(self) -> AppliedEvent | None:
+        """The last applied event."""
+        doc = await self.db.index_state.find_one({"_id": 1}, session=self.session)
+        return None if doc is None else _applied(doc)
+
+
+def _applied(doc: Document) -> AppliedEvent:
+    occurred = _aware(doc["occurred_at"])
+    assert occurred is not None
+    return AppliedEvent(id=doc["event_id"], type=doc["event_type"], occurred_at=occurred)
+
+
+class MongoMatchingUnitOfWork(MongoUnitOfWork):
+    """A multi-document transaction with the matching repositories."""
+
+    profiles: ProfileRepository
+    matches: MatchRepository
+    index_state: IndexStateRepository
+
+    def open_repositories(self) -> None:
+        """Build the repositories on the open session."""
+        self.profiles = MongoProfileRepository(self.db, self.session)
+        self.matches = MongoMatchRepository(self.db, self.session)
+        self.index_state = MongoIndexStateRepository(self.db, self.session)
+
+
+class MongoMatchingReadModel:
+    """Read-only queries on MongoDB."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def all_profiles(self) -> list[ProfileUpserted]:
+        """Every stored profile."""
+        return [
+            ProfileUpserted.model_validate(doc["body"]) async for doc in self.db.profiles.find()
+        ]
+
+    async def profiles_by_id(self, profile_ids: Sequence[str]) -> dict[str, ProfileUpserted]:
+        """Stored profiles of these ids."""
+        cursor = self.db.profiles.find({"_id": {"$in": list(profile_ids)}})
+        return {doc["_id"]: ProfileUpserted.model_validate(doc["body"]) async for doc in cursor}
+
+    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
+        """Excluded partners and every mentor's load."""
+        column, other = (
+            ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
+        )
+        excluded = await self.db.matches.distinct(
+            other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
+        )
+        loads: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        async for doc in self.db.matches.find(
+            {"status": {"$in": ["accepted", "requested"]}}, {"mentor_id": 1, "status": 1}
+        ):
+            loads[doc["mentor_id"]][0 if doc["status"] == "accepted" else 1] += 1
+        return PairHistory(
+            excluded_ids=frozenset(excluded),
+            loads={
+                mentor: CandidateLoad(active_matches=n[0], open_requests=n[1])
+                for mentor, n in loads.items()
+            },
+        )
+
+    async def matches_of(self, person_id: str) -> list[Match]:
+        """The person's matches, newest first."""
+        cursor = self.db.matches.find(
+            {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}
+        ).sort("created_at", DESCENDING)
+        return [_match(doc) async for doc in cursor]
+
+    async def last_event(self) -> AppliedEvent | None:
+        """The last applied profile event."""
+        doc = await self.db.index_state.find_one({"_id": 1})
+        return None if doc is None else _applied(doc)
+
+    async def weekly(self) -> list[WeeklyFigure]:
+        """Requests and acceptances per ISO week and mentee department."""
+        departments = {
+            doc["_id"]: doc.get("department")
+            async for doc in self.db.profiles.find({}, {"department": 1})
+        }
+        counts: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+        async for doc in self.db.matches.find(
+            {}, {"mentee_id": 1, "created_at": 1, "status": 1, "answered_at": 1}
+        ):
+            year, week, _ = doc["created_at"].isocalendar()
+            key = (f"{year}-W{week:02d}", departments.get(doc["mentee_id"]))
+            counts[key][0] += 1
+            if doc["status"] == "accepted" or (
+                doc["status"] == "ended" and doc.get("answered_at") is not None
+            ):
+                counts[key][1] += 1
+        return [
+            WeeklyFigure(week=week, department=department, requests=n[0], accepted=n[1])
+            for (week, department), n in sorted(
+                counts.items(), key=lambda item: (item[0][0], item[0][1] or "")
+            )
+        ]
+
+    async def feedback(self) -> FeedbackFigure:
+        """Feedback aggregates."""
+        cursor = await self.db.matches.aggregate(
+            [
+                {"$match": {"rating": {"$ne": None}}},
+                {"$group": {"_id": None, "n": {"$sum": 1}, "mean": {"$avg": "$rating"}}},
+            ]
+        )
+        result = [doc async for doc in cursor]
+        if not result:
+            return FeedbackFigure(count=0, mean_rating=None)
+        return FeedbackFigure(count=int(result[0]["n"]), mean_rating=float(result[0]["mean"]))

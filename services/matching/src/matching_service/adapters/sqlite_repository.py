@@ -1,0 +1,357 @@
+"""The matching service's tables on SQLite (the embedded default store)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from matching_service.domain.matches import PAIRED_STATUSES, Match
+from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, PairHistory, TargetRole
+from matching_service.service.ports import (
+    AppliedEvent,
+    FeedbackFigure,
+    IndexStateRepository,
+    MatchRepository,
+    ProfileRepository,
+    WeeklyFigure,
+)
+from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.events.schemas import ProfileUpserted
+from mentor_shared.storage.sqlite import SqliteDatabase
+
+SQLITE_SCHEMA: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS profiles (
+        profile_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        department TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS matches (
+        id TEXT PRIMARY KEY,
+        mentee_id TEXT NOT NULL,
+        mentor_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        answered_at TEXT,
+        ended_at TEXT,
+        ended_by TEXT,
+        reminder_sent INTEGER NOT NULL DEFAULT 0,
+        rating INTEGER,
+        comment TEXT
+    );
+    CREATE INDEX IF NOT EXISTS matches_mentee ON matches (mentee_id, status);
+    CREATE INDEX IF NOT EXISTS matches_mentor ON matches (mentor_id, status);
+    CREATE INDEX IF NOT EXISTS matches_status ON matches (status);
+    CREATE TABLE IF NOT EXISTS index_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        applied INTEGER NOT NULL DEFAULT 0
+    );
+    """
+]
+
+_MATCH_COLUMNS = (
+    "id, mentee_id, mentor_id, role, status, message, reason, created_at, answered_at, "
+    "ended_at, ended_by, reminder_sent, rating, comment"
+)
+
+
+def _ts(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _match_row(match: Match) -> tuple[Any, ...]:
+    return (
+        match.id,
+        match.mentee_id,
+        match.mentor_id,
+        match.role,
+        match.status,
+        match.message,
+        match.reason,
+        _ts(match.created_at),
+        _ts(match.answered_at),
+        _ts(match.ended_at),
+        match.ended_by,
+        int(match.reminder_sent),
+        match.rating,
+        match.comment,
+    )
+
+
+def match_from_row(row: Any) -> Match:
+    """A match from a row of :data:`_MATCH_COLUMNS`."""
+    created = _dt(row["created_at"])
+    assert created is not None
+    return Match(
+        id=row["id"],
+        mentee_id=row["mentee_id"],
+        mentor_id=row["mentor_id"],
+        role=row["role"],
+        status=row["status"],
+        message=row["message"],
+        created_at=created,
+        reason=row["reason"],
+        answered_at=_dt(row["answered_at"]),
+        ended_at=_dt(row["ended_at"]),
+        ended_by=row["ended_by"],
+        reminder_sent=bool(row["reminder_sent"]),
+        rating=row["rating"],
+        comment=row["comment"],
+    )
+
+
+class _Repo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class SqliteProfileRepository(_Repo):
+    """Latest profile versions on SQLite."""
+
+    async def get(self, profile_id: str) -> ProfileUpserted | None:
+        """The stored profile, or None."""
+        rows = await self._all("SELECT body FROM profiles WHERE profile_id = ?", (profile_id,))
+        return ProfileUpserted.model_validate_json(rows[0]["body"]) if rows else None
+
+    async def save(self, profile: ProfileUpserted) -> bool:
+        """Store if newer than the stored version."""
+        cursor = await self.conn.execute(
+            "INSERT INTO profiles (profile_id, version, department, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (profile_id) DO UPDATE SET version = excluded.version, "
+            "department = excluded.department, body = excluded.body "
+            "WHERE excluded.version > profiles.version",
+            (profile.profile_id, profile.version, profile.department, profile.model_dump_json()),
+        )
+        return cursor.rowcount == 1
+
+    async def delete(self, profile_id: str) -> bool:
+        """Forget the profile."""
+        cursor = await self.conn.execute("DELETE FROM profiles WHERE profile_id = ?", (profile_id,))
+        return cursor.rowcount == 1
+
+
+class SqliteMatchRepository(_Repo):
+    """Matches on SQLite."""
+
+    async def get(self, match_id: str) -> Match | None:
+        """The match, or None."""
+        rows = await self._all(f"SELECT {_MATCH_COLUMNS} FROM matches WHERE id = ?", (match_id,))  # noqa: S608 - constant column list
+        return match_from_row(rows[0]) if rows else None
+
+    async def add(self, match: Match) -> None:
+        """Insert a match."""
+        await self.conn.execute(
+            f"INSERT INTO matches ({_MATCH_COLUMNS}) VALUES ({','.join('?' * 14)})",  # noqa: S608 - constant column list
+            _match_row(match),
+        )
+
+    async def update(self, match: Match) -> None:
+        """Replace a match's row."""
+        await self.conn.execute(
+            f"REPLACE INTO matches ({_MATCH_COLUMNS}) VALUES ({','.join('?' * 14)})",  # noqa: S608 - constant column list
+            _match_row(match),
+        )
+
+    async def open_for_mentee(self, mentee_id: str) -> list[Match]:
+        """The mentee's waiting requests."""
+        rows = await self._all(
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE mentee_id = ? AND status = 'requested' "  # noqa: S608 - constant column list
+            "ORDER BY created_at",
+            (mentee_id,),
+        )
+        return [match_from_row(row) for row in rows]
+
+    async def live_between(self, mentee_id: str, mentor_id: str) -> list[Match]:
+        """Requested or accepted matches of the pair."""
+        rows = await self._all(
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE mentee_id = ? AND mentor_id = ? "  # noqa: S608 - constant column list
+            "AND status IN ('requested', 'accepted')",
+            (mentee_id, mentor_id),
+        )
+        return [match_from_row(row) for row in rows]
+
+    async def active_count(self, mentor_id: str) -> int:
+        """Accepted matches of the mentor."""
+        rows = await self._all(
+            "SELECT count(*) AS n FROM matches WHERE mentor_id = ? AND status = 'accepted'",
+            (mentor_id,),
+        )
+        return int(rows[0]["n"])
+
+    async def involving(self, person_id: str) -> list[Match]:
+        """Every match of the person."""
+        rows = await self._all(
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE mentee_id = ? OR mentor_id = ?",  # noqa: S608 - constant column list
+            (person_id, person_id),
+        )
+        return [match_from_row(row) for row in rows]
+
+    async def open_requests(self) -> list[Match]:
+        """Every waiting request."""
+        rows = await self._all(
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE status = 'requested'"  # noqa: S608 - constant column list
+        )
+        return [match_from_row(row) for row in rows]
+
+
+class SqliteIndexStateRepository(_Repo):
+    """The last applied profile event on SQLite."""
+
+    async def record(self, event: AppliedEvent) -> None:
+        """Remember the event as the last applied."""
+        await self.conn.execute(
+            "INSERT INTO index_state (id, event_id, event_type, occurred_at, applied) "
+            "VALUES (1, ?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET event_id = excluded.event_id, "
+            "event_type = excluded.event_type, occurred_at = excluded.occurred_at, "
+            "applied = index_state.applied + 1",
+            (event.id, event.type, _ts(event.occurred_at)),
+        )
+
+    async def last(self) -> AppliedEvent | None:
+        """The last applied event."""
+        rows = await self._all("SELECT event_id, event_type, occurred_at FROM index_state")
+        return _applied(rows[0]) if rows else None
+
+
+def _applied(row: Any) -> AppliedEvent:
+    occurred = _dt(row["occurred_at"])
+    assert occurred is not None
+    return AppliedEvent(id=row["event_id"], type=row["event_type"], occurred_at=occurred)
+
+
+class SqliteMatchingUnitOfWork(SqliteUnitOfWork):
+    """A write transaction with the matching repositories."""
+
+    profiles: ProfileRepository
+    matches: MatchRepository
+    index_state: IndexStateRepository
+
+    def open_repositories(self) -> None:
+        """Build the repositories on the transaction's connection."""
+        self.profiles = SqliteProfileRepository(self.conn)
+        self.matches = SqliteMatchRepository(self.conn)
+        self.index_state = SqliteIndexStateRepository(self.conn)
+
+
+class SqliteMatchingReadModel:
+    """Read-only queries on the reader connection."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def all_profiles(self) -> list[ProfileUpserted]:
+        """Every stored profile."""
+        rows = await self.db.fetchall("SELECT body FROM profiles")
+        return [ProfileUpserted.model_validate_json(row["body"]) for row in rows]
+
+    async def profiles_by_id(self, profile_ids: Sequence[str]) -> dict[str, ProfileUpserted]:
+        """Stored profiles of these ids."""
+        found: dict[str, ProfileUpserted] = {}
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = await self.db.fetchall(
+                f"SELECT body FROM profiles WHERE profile_id IN ({','.join('?' * len(chunk))})",  # noqa: S608 - only placeholders
+                chunk,
+            )
+            for row in rows:
+                profile = ProfileUpserted.model_validate_json(row["body"])
+                found[profile.profile_id] = profile
+        return found
+
+    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
+        """Excluded partners and every mentor's load."""
+        column, other = (
+            ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
+        )
+        statuses = ",".join(f"'{status}'" for status in sorted(PAIRED_STATUSES))
+        paired = await self.db.fetchall(
+            f"SELECT DISTINCT {other} AS other FROM matches "  # noqa: S608 - constant names
+            f"WHERE {column} = ? AND status IN ({statuses})",
+            (person_id,),
+        )
+        loads = await self.db.fetchall(
+            "SELECT mentor_id, sum(status = 'accepted') AS active, "
+            "sum(status = 'requested') AS waiting FROM matches "
+            "WHERE status IN ('accepted', 'requested') GROUP BY mentor_id"
+        )
+        return PairHistory(
+            excluded_ids=frozenset(row["other"] for row in paired),
+            loads={
+                row["mentor_id"]: CandidateLoad(
+                    active_matches=int(row["active"]), open_requests=int(row["waiting"])
+                )
+                for row in loads
+            },
+        )
+
+    async def matches_of(self, person_id: str) -> list[Match]:
+        """The person's matches, newest first."""
+        rows = await self.db.fetchall(
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE mentee_id = ? OR mentor_id = ? "  # noqa: S608 - constant column list
+            "ORDER BY created_at DESC",
+            (person_id, person_id),
+        )
+        return [match_from_row(row) for row in rows]
+
+    async def last_event(self) -> AppliedEvent | None:
+        """The last applied profile event."""
+        rows = await self.db.fetchall("SELECT event_id, event_type, occurred_at FROM index_state")
+        return _applied(rows[0]) if rows else None
+
+    async def weekly(self) -> list[WeeklyFigure]:
+        """Requests and acceptances per ISO week and mentee department."""
+        rows = await self.db.fetchall(
+            "SELECT m.created_at, m.status, m.answered_at, p.department FROM matches m "
+            "LEFT JOIN profiles p ON p.profile_id = m.mentee_id"
+        )
+        counts: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+        for row in rows:
+            created = _dt(row["created_at"])
+            assert created is not None
+            year, week, _ = created.isocalendar()
+            key = (f"{year}-W{week:02d}", row["department"])
+            counts[key][0] += 1
+            # Accepted now, or accepted once and ended since.
+            if row["status"] == "accepted" or (
+                row["status"] == "ended" and row["answered_at"] is not None
+            ):
+                counts[key][1] += 1
+        return [
+            WeeklyFigure(week=week, department=department, requests=n[0], accepted=n[1])
+            for (week, department), n in sorted(
+                counts.items(), key=lambda item: (item[0][0], item[0][1] or "")
+            )
+        ]
+
+    async def feedback(self) -> FeedbackFigure:
+        """Feedback aggregates."""
+        rows = await self.db.fetchall(
+            "SELECT count(rating) AS n, avg(rating) AS mean FROM matches WHERE rating IS NOT NULL"
+        )
+        row = rows[0]
+        return FeedbackFigure(
+            count=int(row["n"]), mean_rating=None if row["mean"] is None else float(row["mean"])
+        )

@@ -1,0 +1,60 @@
+"""The matching service's FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from matching_service.api.routes import admin, index, matches, suggestions
+from matching_service.bootstrap import bootstrap
+from matching_service.service.ports import Embedder
+from matching_service.settings import MatchingSettings
+from mentor_shared.auth import JwksKeySet
+from mentor_shared.web.app import create_app
+from mentor_shared.web.health import CheckResult
+
+VERSION = "0.1.0"
+
+
+def create_matching_app(
+    settings: MatchingSettings | None = None, *, embedder: Embedder | None = None
+) -> FastAPI:
+    """Build the app; the store, index, relay, consumer and loops start with its lifespan.
+
+    A test may set ``app.state.key_set`` before start-up to verify tokens with its own
+    keys; otherwise keys come from the profile service's JWKS. ``embedder`` overrides
+    the one the settings name (benchmarks inject one to share it between runs).
+    """
+    settings = settings or MatchingSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await bootstrap(settings, embedder=embedder)
+        app.state.matching = ctx
+        if getattr(app.state, "key_set", None) is None:
+            app.state.key_set = JwksKeySet.from_settings(settings)
+        ctx.runtime.register_readiness(app.state.readiness)
+
+        async def index_loaded() -> CheckResult:
+            totals = ctx.index.matcher.status()
+            return CheckResult("index_loaded", ctx.index.loaded, {"profiles": totals.profiles})
+
+        app.state.readiness.add(index_loaded)
+        await ctx.runtime.start()
+        await ctx.start_background()
+        try:
+            yield
+        finally:
+            await ctx.stop_background()
+            await ctx.runtime.stop()
+
+    return create_app(
+        settings,
+        title="Mentor Match matching",
+        version=VERSION,
+        lifespan=lifespan,
+        routers=[suggestions.router, matches.router, index.router, admin.router],
+        description="Explainable suggestions, search, match requests and cohort matching.",
+    )

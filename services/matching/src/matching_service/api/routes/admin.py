@@ -1,0 +1,108 @@
+"""Administrators: index rebuild, cohort matching, usage figures (aggregates only)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+
+from matching_service.api.deps import AdminPrincipal, ContextDep
+from matching_service.api.routes.matches import to_api_error
+from matching_service.api.schemas import (
+    AssignmentPublic,
+    CohortCreate,
+    CohortPublic,
+    FeedbackPublic,
+    RebuildPublic,
+    StatsPublic,
+    WeekPublic,
+)
+from matching_service.domain.commands import RequestMatch
+from matching_service.domain.errors import MatchingError
+from matching_service.service import handlers
+from matching_service.service.cohorts import plan_cohort
+from mentor_shared.web.errors import error_responses
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.post("/index/rebuild", responses=error_responses(401, 403))
+async def rebuild_index(principal: AdminPrincipal, context: ContextDep) -> RebuildPublic:
+    """Rebuild the index from the stored profiles and swap it in."""
+    report = await context.index.rebuild(await context.read_model.all_profiles())
+    totals = context.index.matcher.status()
+    return RebuildPublic(
+        profiles=totals.profiles,
+        offers=totals.offers,
+        seeks=totals.seeks,
+        seconds=round(report.seconds, 3),
+    )
+
+
+@router.post("/cohorts", responses=error_responses(401, 403, 409))
+async def cohorts(
+    body: CohortCreate, principal: AdminPrincipal, context: ContextDep
+) -> CohortPublic:
+    """The assignment with the best total score under hard filters and capacities."""
+    mentee_ids = list(dict.fromkeys(body.mentee_ids))
+    mentor_ids = list(dict.fromkeys(body.mentor_ids))
+    history = await context.read_model.pair_history("", "mentor")
+    stored = await context.read_model.profiles_by_id(mentor_ids)
+    capacities = {
+        mentor_id: (profile.capacity - history.load_of(mentor_id).active_matches)
+        if profile.accepting_requests
+        else 0
+        for mentor_id, profile in stored.items()
+    }
+    # Pairs that already have a request or a decline are kept apart, mentee by mentee.
+    excluded: set[tuple[str, str]] = set()
+    for mentee_id in mentee_ids:
+        mine = await context.read_model.pair_history(mentee_id, "mentor")
+        excluded.update((mentee_id, other) for other in mine.excluded_ids)
+    matcher = context.index.matcher
+    result = await asyncio.to_thread(
+        plan_cohort, matcher, mentee_ids, mentor_ids, history, capacities, frozenset(excluded)
+    )
+    assignments: list[AssignmentPublic] = []
+    for assignment in result.assignments:
+        match_id: str | None = None
+        if body.create_requests:
+            try:
+                match = await handlers.request_match(
+                    RequestMatch(
+                        mentee_id=assignment.mentee_id,
+                        mentor_id=assignment.mentor_id,
+                        message="Proposed by your programme's cohort matching",
+                    ),
+                    context.uow(),
+                    context.deps,
+                )
+            except MatchingError as exc:
+                raise to_api_error(exc) from exc
+            match_id = match.id
+        assignments.append(
+            AssignmentPublic(
+                mentee_id=assignment.mentee_id,
+                mentor_id=assignment.mentor_id,
+                score=assignment.score,
+                reasons=list(assignment.reasons),
+                match_id=match_id,
+            )
+        )
+    return CohortPublic(assignments=assignments, unassigned=result.unassigned)
+
+
+@router.get("/stats", responses=error_responses(401, 403))
+async def stats(principal: AdminPrincipal, context: ContextDep) -> StatsPublic:
+    """Weekly requests and acceptances by the mentee's department, and feedback."""
+    weekly = await context.read_model.weekly()
+    feedback = await context.read_model.feedback()
+    return StatsPublic(
+        weekly=[
+            WeekPublic(
+                week=w.week, department=w.department, requests=w.requests, accepted=w.accepted
+            )
+            for w in weekly
+        ],
+        feedback=FeedbackPublic(count=feedback.count, mean_rating=feedback.mean_rating),
+    )

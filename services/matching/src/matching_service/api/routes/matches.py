@@ -1,0 +1,135 @@
+"""Match requests and their lifecycle.
+
+Acting on someone else's match answers 404 (its existence is not revealed); the
+other participant of the match doing the wrong person's action gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, status
+
+from matching_service.api.deps import ContextDep, CurrentPrincipal
+from matching_service.api.schemas import CardPublic, DeclineBody, EndBody, MatchCreate, MatchPublic
+from matching_service.domain.commands import AnswerMatch, RequestMatch
+from matching_service.domain.errors import (
+    InvalidMatchRequest,
+    MatchConflict,
+    MatchingError,
+    MatchNotFound,
+    UnknownProfile,
+    WrongParticipant,
+)
+from matching_service.domain.matches import Match
+from matching_service.service import handlers
+from matching_service.service.handlers import MatchDeps
+from matching_service.service.ports import MatchingUnitOfWork
+from mentor_shared.web.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unprocessable,
+    error_responses,
+)
+
+router = APIRouter(prefix="/v1/matches", tags=["matches"])
+
+Handler = Callable[[AnswerMatch, MatchingUnitOfWork, MatchDeps], Awaitable[Match]]
+
+
+def to_api_error(error: MatchingError) -> ApiError:
+    """The HTTP error of a domain error."""
+    if isinstance(error, MatchNotFound):
+        return NotFound("No such match", code="match_not_found")
+    if isinstance(error, UnknownProfile):
+        return NotFound("No such mentor or coach", code="profile_not_found")
+    if isinstance(error, WrongParticipant):
+        return Forbidden(str(error), code="wrong_participant")
+    if isinstance(error, InvalidMatchRequest):
+        return Unprocessable(str(error), code=error.code)
+    if isinstance(error, MatchConflict):
+        return Conflict(str(error), code=error.code)
+    return Conflict(str(error), code="matching_error")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 409, 422),
+)
+async def request_match(
+    body: MatchCreate, principal: CurrentPrincipal, context: ContextDep
+) -> MatchPublic:
+    """Ask a mentor or coach for an introduction (at most three open requests)."""
+    command = RequestMatch(
+        mentee_id=principal.id, mentor_id=body.mentor_id, message=body.message, role=body.role
+    )
+    try:
+        match = await handlers.request_match(command, context.uow(), context.deps)
+    except MatchingError as exc:
+        raise to_api_error(exc) from exc
+    return MatchPublic.of(match)
+
+
+async def _answer(context: ContextDep, handler: Handler, command: AnswerMatch) -> MatchPublic:
+    try:
+        match = await handler(command, context.uow(), context.deps)
+    except MatchingError as exc:
+        raise to_api_error(exc) from exc
+    return MatchPublic.of(match)
+
+
+@router.post("/{match_id}/accept", responses=error_responses(401, 403, 404, 409))
+async def accept(match_id: str, principal: CurrentPrincipal, context: ContextDep) -> MatchPublic:
+    """The mentor or coach accepts (capacity re-checked)."""
+    return await _answer(context, handlers.accept_match, AnswerMatch(match_id, principal.id))
+
+
+@router.post("/{match_id}/decline", responses=error_responses(401, 403, 404, 409))
+async def decline(
+    match_id: str,
+    principal: CurrentPrincipal,
+    context: ContextDep,
+    body: DeclineBody | None = None,
+) -> MatchPublic:
+    """The mentor or coach declines."""
+    reason = body.reason if body else None
+    return await _answer(
+        context, handlers.decline_match, AnswerMatch(match_id, principal.id, reason=reason)
+    )
+
+
+@router.post("/{match_id}/withdraw", responses=error_responses(401, 403, 404, 409))
+async def withdraw(match_id: str, principal: CurrentPrincipal, context: ContextDep) -> MatchPublic:
+    """The mentee withdraws a waiting request."""
+    return await _answer(context, handlers.withdraw_match, AnswerMatch(match_id, principal.id))
+
+
+@router.post("/{match_id}/end", responses=error_responses(401, 404, 409))
+async def end(
+    match_id: str,
+    principal: CurrentPrincipal,
+    context: ContextDep,
+    body: EndBody | None = None,
+) -> MatchPublic:
+    """Either person ends an accepted match, optionally with feedback."""
+    command = AnswerMatch(
+        match_id,
+        principal.id,
+        rating=body.rating if body else None,
+        comment=body.comment if body else None,
+    )
+    return await _answer(context, handlers.end_match, command)
+
+
+@router.get("", responses=error_responses(401))
+async def list_matches(principal: CurrentPrincipal, context: ContextDep) -> list[MatchPublic]:
+    """The caller's matches, newest first, each with the other person's card."""
+    matches = await context.read_model.matches_of(principal.id)
+    others = await context.read_model.profiles_by_id([m.other(principal.id) for m in matches])
+    return [
+        MatchPublic.of(match, CardPublic.of(others.get(match.other(principal.id)), reveal=True))
+        for match in matches
+    ]

@@ -1,0 +1,220 @@
+"""Request and response bodies of the matching API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from matching_service.domain.matches import Match, MatchRole, MatchStatus
+from mentor_shared.events.schemas import ProfileUpserted
+
+Role = Literal["mentor", "coach", "mentee"]
+
+
+class CardPublic(BaseModel):
+    """What a suggestion or a match shows of a person (never contact details)."""
+
+    display_name: str
+    department: str | None = None
+    profession: str | None = None
+    grade: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def of(cls, profile: ProfileUpserted | None, *, reveal: bool = False) -> CardPublic:
+        """A card; anonymous people show their initials only, unless ``reveal``.
+
+        Args:
+            profile: The stored profile; None once the person was erased.
+            reveal: The two people share a match request (a mentee appears anonymised
+                only until they send a request).
+        """
+        if profile is None:
+            return cls(display_name="Former member")
+        anonymous = profile.anonymous and not reveal
+        return cls(
+            display_name=profile.initials if anonymous else profile.display_name,
+            department=profile.department,
+            profession=profile.profession,
+            grade=profile.grade,
+            region=profile.region,
+        )
+
+
+class SuggestionPublic(BaseModel):
+    """One ranked candidate."""
+
+    profile_id: str
+    score: float
+    reasons: list[str]
+    card: CardPublic
+
+
+class SearchFilters(BaseModel):
+    """Hard filters of a free-text search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: str | None = None
+    exclude_own_department: bool = False
+    min_grade: str | None = None
+    region: str | None = None
+
+
+class SearchCreate(BaseModel):
+    """``POST /v1/search``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000)
+    role: Role = "mentor"
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+class MatchCreate(BaseModel):
+    """``POST /v1/matches``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mentor_id: str = Field(min_length=1, max_length=200)
+    message: str = Field(default="", max_length=4000)
+    role: MatchRole | None = None
+
+
+class DeclineBody(BaseModel):
+    """``POST /v1/matches/{id}/decline``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class EndBody(BaseModel):
+    """``POST /v1/matches/{id}/end``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int | None = Field(default=None, ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class MatchPublic(BaseModel):
+    """A match as one of its two people sees it."""
+
+    id: str
+    mentee_id: str
+    mentor_id: str
+    role: MatchRole
+    status: MatchStatus
+    message: str
+    reason: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    other: CardPublic | None = None
+
+    @classmethod
+    def of(cls, match: Match, other: CardPublic | None = None) -> MatchPublic:
+        """The public view of a match."""
+        return cls(
+            id=match.id,
+            mentee_id=match.mentee_id,
+            mentor_id=match.mentor_id,
+            role=match.role,
+            status=match.status,
+            message=match.message,
+            reason=match.reason,
+            created_at=match.created_at,
+            answered_at=match.answered_at,
+            ended_at=match.ended_at,
+            other=other,
+        )
+
+
+class EventPublic(BaseModel):
+    """The last profile event applied."""
+
+    id: str
+    type: str
+    occurred_at: datetime
+
+
+class IndexStatusPublic(BaseModel):
+    """``GET /v1/index/status``."""
+
+    profiles: int
+    offers: int
+    seeks: int
+    last_event: EventPublic | None
+    lag: int
+    snapshot_at: datetime | None
+    loaded: bool
+
+
+class ProfileIndexStatus(BaseModel):
+    """``GET /v1/index/status?profile_id=``."""
+
+    profile_id: str
+    version: int | None
+
+
+class RebuildPublic(BaseModel):
+    """Result of an index rebuild."""
+
+    profiles: int
+    offers: int
+    seeks: int
+    seconds: float
+
+
+class CohortCreate(BaseModel):
+    """``POST /v1/admin/cohorts``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mentee_ids: list[str] = Field(min_length=1, max_length=2000)
+    mentor_ids: list[str] = Field(min_length=1, max_length=2000)
+    create_requests: bool = False
+
+
+class AssignmentPublic(BaseModel):
+    """One proposed pair."""
+
+    mentee_id: str
+    mentor_id: str
+    score: float
+    reasons: list[str]
+    match_id: str | None = None
+
+
+class CohortPublic(BaseModel):
+    """The optimal placement."""
+
+    assignments: list[AssignmentPublic]
+    unassigned: list[str]
+
+
+class WeekPublic(BaseModel):
+    """Requests and acceptances of one ISO week in one department."""
+
+    week: str
+    department: str | None
+    requests: int
+    accepted: int
+
+
+class FeedbackPublic(BaseModel):
+    """Feedback aggregates."""
+
+    count: int
+    mean_rating: float | None
+
+
+class StatsPublic(BaseModel):
+    """``GET /v1/admin/stats``: aggregates only."""
+
+    weekly: list[WeekPublic]
+    feedback: FeedbackPublic

@@ -1,0 +1,186 @@
+"""Composition root: store, runtime, embedder, the live index and the match policy."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from matching_service import consumers
+from matching_service.adapters.mongo_repository import (
+    MongoMatchingReadModel,
+    MongoMatchingUnitOfWork,
+    ensure_matching_indexes,
+)
+from matching_service.adapters.snapshot import build_matcher, load_matcher, save_matcher
+from matching_service.adapters.sqlite_repository import (
+    SQLITE_SCHEMA,
+    SqliteMatchingReadModel,
+    SqliteMatchingUnitOfWork,
+)
+from matching_service.domain.matches import MatchPolicy
+from matching_service.service import handlers
+from matching_service.service.handlers import MatchDeps
+from matching_service.service.index import IndexKeeper, applied_from_metadata
+from matching_service.service.ports import Embedder, MatchingReadModel, MatchingUnitOfWork
+from matching_service.settings import MatchingSettings
+from mentor_shared.bus.consumer import EventConsumer
+from mentor_shared.events.schemas import MATCH_TOPIC
+from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class MatchingContext:
+    """Everything the routes, the consumer and the background tasks share."""
+
+    settings: MatchingSettings
+    runtime: ServiceRuntime
+    read_model: MatchingReadModel
+    index: IndexKeeper
+    deps: MatchDeps
+    consumer: EventConsumer
+    uow_factory: Callable[[], MatchingUnitOfWork]
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def uow(self) -> MatchingUnitOfWork:
+        """A new unit of work."""
+        return self.uow_factory()
+
+    async def start_background(self) -> None:
+        """Start the snapshot and expiry loops."""
+        self.tasks.append(
+            asyncio.create_task(self.index.run_snapshots(self.settings.snapshot_interval_s))
+        )
+        self.tasks.append(asyncio.create_task(self.run_expiry()))
+
+    async def stop_background(self) -> None:
+        """Stop the loops and save a last snapshot."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+        await self.index.snapshot()
+
+    async def run_expiry(self) -> None:
+        """Expire requests and emit reminders every ``expiry_check_interval_s``."""
+        while True:
+            try:
+                await handlers.expire_requests(self.uow(), self.deps)
+            except Exception as exc:  # noqa: BLE001 - the loop must survive a failed round
+                log.error("request_expiry_failed", error=str(exc))
+            await asyncio.sleep(self.settings.expiry_check_interval_s)
+
+
+def build_embedder(settings: MatchingSettings) -> Embedder:
+    """The embedder the settings name (imported lazily: torch and onnx are heavy)."""
+    started = time.perf_counter()
+    embedder: Embedder
+    if settings.embedder == "hashing":
+        from matching_service.adapters.embedder import HashingEmbedder
+
+        embedder = HashingEmbedder()
+    elif settings.embedder == "torch":
+        from matching_service.adapters.embedder import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder()
+    else:
+        from matching_service.adapters.embedder import OnnxEmbedder
+
+        log.info("embedder_loading", kind="onnx", note="first start exports the model (~11 s)")
+        embedder = OnnxEmbedder(settings.model_cache_dir())
+    log.info(
+        "embedder_ready",
+        kind=settings.embedder,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    return embedder
+
+
+def match_policy(settings: MatchingSettings) -> MatchPolicy:
+    """The request rules from settings."""
+    return MatchPolicy(
+        max_open_requests=settings.max_open_requests,
+        request_expiry=timedelta(days=settings.request_expiry_days),
+        reminder_after=timedelta(days=settings.reminder_days),
+        keep_other_requests_on_accept=settings.keep_other_requests_on_accept,
+    )
+
+
+async def bootstrap(
+    settings: MatchingSettings, *, embedder: Embedder | None = None
+) -> MatchingContext:
+    """Open the store, load the index snapshot, reconcile it with the store (not started).
+
+    Args:
+        settings: The service settings.
+        embedder: An embedder to use instead of the one the settings name (tests, benches).
+    """
+    read_model: MatchingReadModel
+    uow_factory: Callable[[], MatchingUnitOfWork]
+    if settings.mongodb_uri:
+        store = await open_mongo_store(settings, "matching")
+        database: Any = store.handle
+        await ensure_matching_indexes(database)
+        client: Any = database.client
+        read_model = MongoMatchingReadModel(database)
+
+        def uow_factory() -> MatchingUnitOfWork:
+            return MongoMatchingUnitOfWork(client, "matching")
+
+    else:
+        store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+        db = store.handle
+        read_model = SqliteMatchingReadModel(db)
+
+        def uow_factory() -> MatchingUnitOfWork:
+            return SqliteMatchingUnitOfWork(db)
+
+    chosen: Embedder = (
+        embedder if embedder is not None else await asyncio.to_thread(build_embedder, settings)
+    )
+    weights = settings.ranking_weights()
+
+    def new_matcher() -> Any:
+        return build_matcher(chosen, weights=weights, hnsw_threshold=settings.hnsw_threshold)
+
+    snapshot_dir = settings.index_dir()
+    loaded = await asyncio.to_thread(load_matcher, snapshot_dir, chosen, weights=weights)
+    last_event, snapshot_at = (None, None)
+    if loaded is None:
+        matcher = new_matcher()
+    else:
+        matcher, metadata = loaded
+        last_event, snapshot_at = applied_from_metadata(metadata)
+    index = IndexKeeper(
+        matcher,
+        new_matcher=new_matcher,
+        snapshot_dir=snapshot_dir,
+        save=save_matcher,
+        last_event=await read_model.last_event() or last_event,
+        snapshot_at=snapshot_at,
+    )
+    await index.reconcile(await read_model.all_profiles())
+
+    runtime = ServiceRuntime(settings, store, publishes=[MATCH_TOPIC], uow_factory=uow_factory)
+    consumer = runtime.add_consumer(
+        group_id=settings.consumer_group,
+        topics=consumers.TOPICS,
+        handler=consumers.handle_event,
+        after_commit=index.apply_events,
+    )
+    return MatchingContext(
+        settings=settings,
+        runtime=runtime,
+        read_model=read_model,
+        index=index,
+        deps=MatchDeps(policy=match_policy(settings)),
+        consumer=consumer,
+        uow_factory=uow_factory,
+    )

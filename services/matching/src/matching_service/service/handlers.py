@@ -1,0 +1,301 @@
+"""Command handlers: profile projection and the match lifecycle.
+
+Each handler opens the unit of work, applies the domain rules, saves, queues its
+events (they reach Kafka only through the outbox) and commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+
+from matching_service.domain.commands import AnswerMatch, RequestMatch
+from matching_service.domain.errors import (
+    InvalidMatchRequest,
+    MatchConflict,
+    MatchNotFound,
+    UnknownProfile,
+)
+from matching_service.domain.matches import Match, MatchPolicy, MatchRole
+from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
+from mentor_shared.events import Envelope, EventData, new_event
+from mentor_shared.events.schemas import (
+    MatchAccepted,
+    MatchDeclined,
+    MatchEnded,
+    MatchExpired,
+    MatchReminderDue,
+    MatchRequested,
+    MatchWithdrawn,
+    ProfileUpserted,
+)
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "matching"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchDeps:
+    """Collaborators of the match handlers."""
+
+    policy: MatchPolicy
+    clock: Clock = utc_now
+
+
+# --- profile projection (inside the consumer's unit of work) --------------------------
+
+
+async def project_profile(
+    profile: ProfileUpserted, uow: MatchingUnitOfWork, applied: AppliedEvent
+) -> bool:
+    """Store a newer profile version; older or equal versions are ignored.
+
+    Returns:
+        True when the profile was stored.
+    """
+    stored = await uow.profiles.save(profile)
+    await uow.index_state.record(applied)
+    if not stored:
+        log.info("stale_profile_ignored", profile_id=profile.profile_id, version=profile.version)
+    return stored
+
+
+async def erase_profile(
+    profile_id: str, uow: MatchingUnitOfWork, applied: AppliedEvent, now: datetime
+) -> int:
+    """Forget a deleted person: their profile row, their open requests and active matches.
+
+    Their waiting requests are withdrawn (as mentee) or declined (as mentor), accepted
+    matches end, and the free text of every match they were in is erased.
+
+    Returns:
+        How many matches changed status.
+    """
+    await uow.profiles.delete(profile_id)
+    await uow.index_state.record(applied)
+    changed = 0
+    for match in await uow.matches.involving(profile_id):
+        if match.status == "requested":
+            if match.mentee_id == profile_id:
+                match.withdraw(now, "withdrawn")
+                uow.add_event(_event(MatchWithdrawn, match, reason="withdrawn"))
+            else:
+                match.decline(now, "profile_deleted")
+                uow.add_event(_event(MatchDeclined, match, reason="profile_deleted"))
+            changed += 1
+        elif match.status == "accepted":
+            match.end(now, profile_id, None, None)
+            uow.add_event(_event(MatchEnded, match, ended_by=profile_id))
+            changed += 1
+        match.erase_personal_text()
+        await uow.matches.update(match)
+    log.info("profile_erased", profile_id=profile_id, matches_changed=changed)
+    return changed
+
+
+def _event(kind: Callable[..., EventData], match: Match, **fields: object) -> Envelope:
+    """A match event keyed by the match id (one match's events stay in order)."""
+    payload = kind(
+        match_id=match.id,
+        mentee_id=match.mentee_id,
+        mentor_id=match.mentor_id,
+        role=match.role,
+        **fields,
+    )
+    return new_event(payload, subject=match.id, source=SOURCE)
+
+
+# --- match lifecycle -----------------------------------------------------------------
+
+
+async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
+    """Create a request from a mentee to a mentor or coach.
+
+    Raises:
+        InvalidMatchRequest: Asking oneself, or someone who neither mentors nor coaches.
+        UnknownProfile: The mentor is unknown (or the mentee has no profile yet).
+        MatchConflict: Too many open requests, an existing request to this person, or
+            the mentor has no capacity or paused requests.
+    """
+    if cmd.mentee_id == cmd.mentor_id:
+        raise InvalidMatchRequest("cannot_request_self", "You cannot ask yourself")
+    now = deps.clock()
+    async with uow:
+        mentor = await uow.profiles.get(cmd.mentor_id)
+        if mentor is None:
+            raise UnknownProfile(cmd.mentor_id)
+        if await uow.profiles.get(cmd.mentee_id) is None:
+            raise MatchConflict("profile_not_indexed", "Write your profile before asking")
+        role = _role_for(mentor, cmd.role)
+        if await uow.matches.live_between(cmd.mentee_id, cmd.mentor_id):
+            raise MatchConflict("already_requested", "You already asked this person")
+        open_requests = await uow.matches.open_for_mentee(cmd.mentee_id)
+        if len(open_requests) >= deps.policy.max_open_requests:
+            raise MatchConflict(
+                "too_many_open_requests",
+                f"You can have at most {deps.policy.max_open_requests} open requests",
+            )
+        await _check_capacity(mentor, uow)
+        match = Match(
+            id=str(uuid.uuid4()),
+            mentee_id=cmd.mentee_id,
+            mentor_id=cmd.mentor_id,
+            role=role,
+            status="requested",
+            message=cmd.message,
+            created_at=now,
+        )
+        await uow.matches.add(match)
+        uow.add_event(
+            new_event(
+                MatchRequested(
+                    match_id=match.id,
+                    mentee_id=match.mentee_id,
+                    mentor_id=match.mentor_id,
+                    role=role,
+                    message=match.message,
+                    expires_at=now + deps.policy.request_expiry,
+                ),
+                subject=match.id,
+                source=SOURCE,
+            )
+        )
+        await uow.commit()
+    log.info("match_requested", match_id=match.id, mentee_id=match.mentee_id)
+    return match
+
+
+def _role_for(mentor: ProfileUpserted, wanted: MatchRole | None) -> MatchRole:
+    offered: list[MatchRole] = []
+    if mentor.roles.mentor:
+        offered.append("mentor")
+    if mentor.roles.coach:
+        offered.append("coach")
+    if not offered:
+        raise InvalidMatchRequest("not_a_mentor", "This person does not mentor or coach")
+    if wanted is None:
+        return offered[0]
+    if wanted not in offered:
+        raise InvalidMatchRequest("not_a_mentor", f"This person does not offer {wanted}")
+    return wanted
+
+
+async def _check_capacity(mentor: ProfileUpserted | None, uow: MatchingUnitOfWork) -> None:
+    if mentor is None or not mentor.accepting_requests:
+        raise MatchConflict("no_capacity", "This person is not taking requests")
+    if await uow.matches.active_count(mentor.profile_id) >= mentor.capacity:
+        raise MatchConflict("no_capacity", "This person has no capacity left")
+
+
+async def _load(uow: MatchingUnitOfWork, match_id: str) -> Match:
+    match = await uow.matches.get(match_id)
+    if match is None:
+        raise MatchNotFound(match_id)
+    return match
+
+
+async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
+    """The mentor accepts; capacity is re-checked inside the write transaction.
+
+    Unless the policy keeps them, the mentee's other open requests are withdrawn
+    (reason ``another_accepted``).
+    """
+    now = deps.clock()
+    async with uow:
+        match = await _load(uow, cmd.match_id)
+        match.check_actor(cmd.actor_id, "mentor")
+        if match.status != "requested":
+            raise MatchConflict("invalid_status", f"the match is {match.status}")
+        # Inside the write transaction: concurrent accepts are serialised, so exactly
+        # ``capacity`` of them pass.
+        await _check_capacity(await uow.profiles.get(match.mentor_id), uow)
+        match.accept(now)
+        await uow.matches.update(match)
+        uow.add_event(_event(MatchAccepted, match))
+        if not deps.policy.keep_other_requests_on_accept:
+            for other in await uow.matches.open_for_mentee(match.mentee_id):
+                if other.id == match.id:
+                    continue
+                other.withdraw(now, "another_accepted")
+                await uow.matches.update(other)
+                uow.add_event(_event(MatchWithdrawn, other, reason="another_accepted"))
+        await uow.commit()
+    log.info("match_accepted", match_id=match.id)
+    return match
+
+
+async def decline_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
+    """The mentor declines (optionally with a reason)."""
+    async with uow:
+        match = await _load(uow, cmd.match_id)
+        match.check_actor(cmd.actor_id, "mentor")
+        match.decline(deps.clock(), cmd.reason)
+        await uow.matches.update(match)
+        uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
+        await uow.commit()
+    log.info("match_declined", match_id=match.id)
+    return match
+
+
+async def withdraw_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
+    """The mentee takes a waiting request back."""
+    async with uow:
+        match = await _load(uow, cmd.match_id)
+        match.check_actor(cmd.actor_id, "mentee")
+        match.withdraw(deps.clock(), "withdrawn")
+        await uow.matches.update(match)
+        uow.add_event(_event(MatchWithdrawn, match, reason="withdrawn"))
+        await uow.commit()
+    log.info("match_withdrawn", match_id=match.id)
+    return match
+
+
+async def end_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
+    """Either person ends an accepted match, optionally rating it."""
+    async with uow:
+        match = await _load(uow, cmd.match_id)
+        match.check_actor(cmd.actor_id, "either")
+        match.end(deps.clock(), cmd.actor_id, cmd.rating, cmd.comment)
+        await uow.matches.update(match)
+        uow.add_event(_event(MatchEnded, match, ended_by=cmd.actor_id))
+        await uow.commit()
+    log.info("match_ended", match_id=match.id)
+    return match
+
+
+async def expire_requests(uow: MatchingUnitOfWork, deps: MatchDeps) -> tuple[int, int]:
+    """Expire unanswered requests and send each reminder once.
+
+    Returns:
+        (expired, reminded) counts.
+    """
+    now = deps.clock()
+    expired = reminded = 0
+    async with uow:
+        for match in await uow.matches.open_requests():
+            age = now - match.created_at
+            if age >= deps.policy.request_expiry:
+                match.expire(now)
+                await uow.matches.update(match)
+                uow.add_event(_event(MatchExpired, match))
+                expired += 1
+            elif age >= deps.policy.reminder_after and not match.reminder_sent:
+                match.reminder_sent = True
+                await uow.matches.update(match)
+                uow.add_event(_event(MatchReminderDue, match))
+                reminded += 1
+        await uow.commit()
+    if expired or reminded:
+        log.info("requests_expired", expired=expired, reminded=reminded)
+    return expired, reminded

@@ -1,0 +1,191 @@
+"""The live index: the in-memory matcher kept in step with the profile store.
+
+One writer at a time: every index write (applying consumed events, reconciling,
+rebuilding, snapshotting) takes :attr:`IndexKeeper.lock` and runs the CPU work in
+a worker thread. Queries read :attr:`IndexKeeper.matcher` without the lock (the
+matcher allows reads during a write); a rebuild swaps the reference atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from matching_service.domain.model import PersonProfile
+from matching_service.service.matcher import Matcher
+from matching_service.service.ports import AppliedEvent
+from mentor_shared.events import Envelope
+from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
+
+log = structlog.get_logger(__name__)
+
+MatcherFactory = Callable[[], Matcher]
+SaveSnapshot = Callable[[Matcher, Path, dict[str, Any]], Path]
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    """What reconciling the index with the store changed."""
+
+    indexed: int
+    removed: int
+    seconds: float
+
+
+class IndexKeeper:
+    """Holds the matcher, applies profile changes to it and snapshots it."""
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        *,
+        new_matcher: MatcherFactory,
+        snapshot_dir: Path,
+        save: SaveSnapshot,
+        last_event: AppliedEvent | None = None,
+        snapshot_at: datetime | None = None,
+    ) -> None:
+        self.matcher = matcher
+        self.lock = asyncio.Lock()
+        self.last_event = last_event
+        self.snapshot_at = snapshot_at
+        self.loaded = False
+        self._new_matcher = new_matcher
+        self._snapshot_dir = snapshot_dir
+        self._save = save
+        self._dirty = False
+
+    async def apply_events(self, events: Sequence[Envelope]) -> None:
+        """Apply committed profile events: upserts embedded in one batch, deletions removed.
+
+        The last event of each profile wins within the batch (a profile deleted after an
+        update in the same batch is removed, not indexed).
+        """
+        latest: dict[str, ProfileUpserted | ProfileDeleted] = {}
+        last: Envelope | None = None
+        for event in events:
+            if event.type not in {"profile.upserted", "profile.deleted"}:
+                continue
+            data = event.payload()
+            if isinstance(data, ProfileUpserted | ProfileDeleted):
+                latest[data.profile_id] = data
+                last = event
+        if last is None:
+            return
+        upserts = [
+            PersonProfile.from_fields(data)
+            for data in latest.values()
+            if isinstance(data, ProfileUpserted)
+        ]
+        deleted = [pid for pid, data in latest.items() if isinstance(data, ProfileDeleted)]
+        async with self.lock:
+            matcher = self.matcher
+            if deleted:
+                await asyncio.to_thread(matcher.remove_profiles, deleted)
+            if upserts:
+                await asyncio.to_thread(matcher.index_profiles, upserts)
+            self.last_event = AppliedEvent(str(last.id), last.type, _aware(last.occurred_at))
+            self._dirty = True
+
+    async def reconcile(self, stored: Sequence[ProfileUpserted]) -> ReconcileReport:
+        """Make the index equal to the store: index changed versions, drop unknown ids."""
+        started = time.perf_counter()
+        wanted = {profile.profile_id: profile for profile in stored}
+        async with self.lock:
+            matcher = self.matcher
+            held = {profile.profile_id: profile.version for profile in matcher.profiles()}
+            gone = [pid for pid in held if pid not in wanted]
+            # A snapshot newer than the store cannot happen in normal operation; drop it
+            # first so the store's version wins (index_profiles skips older versions).
+            newer = [pid for pid, p in wanted.items() if pid in held and held[pid] > p.version]
+            changed = [
+                PersonProfile.from_fields(p)
+                for pid, p in wanted.items()
+                if held.get(pid) != p.version
+            ]
+            if gone or newer:
+                await asyncio.to_thread(matcher.remove_profiles, [*gone, *newer])
+            if changed:
+                await asyncio.to_thread(matcher.index_profiles, changed)
+            self._dirty = self._dirty or bool(gone or changed)
+            self.loaded = True
+        report = ReconcileReport(len(changed), len(gone), time.perf_counter() - started)
+        log.info(
+            "index_reconciled",
+            indexed=report.indexed,
+            removed=report.removed,
+            seconds=round(report.seconds, 3),
+        )
+        return report
+
+    async def rebuild(self, stored: Sequence[ProfileUpserted]) -> ReconcileReport:
+        """Build a fresh matcher from the store and swap it in."""
+        started = time.perf_counter()
+        profiles = [PersonProfile.from_fields(profile) for profile in stored]
+        async with self.lock:
+
+            def build() -> Matcher:
+                fresh = self._new_matcher()
+                fresh.index_profiles(profiles)
+                return fresh
+
+            self.matcher = await asyncio.to_thread(build)
+            self._dirty = True
+        report = ReconcileReport(len(profiles), 0, time.perf_counter() - started)
+        log.info("index_rebuilt", profiles=report.indexed, seconds=round(report.seconds, 3))
+        return report
+
+    async def snapshot(self, *, force: bool = False) -> bool:
+        """Save a snapshot when the index changed since the last one; True if saved."""
+        async with self.lock:
+            if not (self._dirty or force):
+                return False
+            now = datetime.now(UTC)
+            last = self.last_event
+            metadata: dict[str, Any] = {
+                "saved_at": now.isoformat(),
+                "last_event": None
+                if last is None
+                else {
+                    "id": last.id,
+                    "type": last.type,
+                    "occurred_at": last.occurred_at.isoformat(),
+                },
+            }
+            await asyncio.to_thread(self._save, self.matcher, self._snapshot_dir, metadata)
+            self.snapshot_at = now
+            self._dirty = False
+        return True
+
+    async def run_snapshots(self, interval_s: float) -> None:
+        """Snapshot every ``interval_s`` while changed (a background task)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.snapshot()
+            except OSError as exc:
+                # A full disk must not stop the service; the next round retries.
+                log.error("index_snapshot_failed", error=str(exc))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def applied_from_metadata(metadata: dict[str, Any]) -> tuple[AppliedEvent | None, datetime | None]:
+    """The last event and save time recorded in a snapshot's metadata."""
+    saved = metadata.get("saved_at")
+    last = metadata.get("last_event")
+    event = (
+        None
+        if not last
+        else AppliedEvent(last["id"], last["type"], datetime.fromisoformat(last["occurred_at"]))
+    )
+    return event, datetime.fromisoformat(saved) if saved else None

@@ -1,0 +1,70 @@
+"""Settings of the matching service (environment variables, DESIGN.md "Running it")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+
+from matching_service.domain.ranking import RankingWeights
+from mentor_shared.settings import ServiceSettings
+
+
+class MatchingSettings(ServiceSettings):
+    """The shared settings plus the matching service's own.
+
+    The ``weight_*`` fields map onto :class:`RankingWeights` (see docs/matching.md):
+    score = semantic * semantic_fit + profession * same_profession + grade * grade_fit
+    + region * region_fit - open_requests * request_pressure - slow_replies * slowness.
+    """
+
+    service_name: str = "matching"
+    port: int = Field(default=8002, validation_alias=AliasChoices("MATCHING_PORT", "PORT"))
+
+    embedder: Literal["onnx", "torch", "hashing"] = Field(
+        default="onnx",
+        description="onnx (int8, default), torch (sentence-transformers) or hashing (tests only)",
+    )
+    consumer_group: str = Field(
+        default="matching-index",
+        validation_alias=AliasChoices("MATCHING_CONSUMER_GROUP", "consumer_group"),
+        description="Profile consumer group; each replica needs its own (it holds its own index)",
+    )
+    hnsw_threshold: int = Field(
+        default=200_000, ge=1, description="Vectors from which the index switches to HNSW"
+    )
+    snapshot_interval_s: float = Field(default=30.0, gt=0)
+    expiry_check_interval_s: float = Field(default=3600.0, gt=0)
+    request_expiry_days: float = Field(default=14.0, gt=0)
+    reminder_days: float = Field(default=7.0, gt=0)
+    max_open_requests: int = Field(default=3, ge=1)
+    keep_other_requests_on_accept: bool = False
+
+    weight_semantic: float = Field(default=0.85, ge=0)
+    weight_profession: float = Field(default=0.05, ge=0)
+    weight_grade: float = Field(default=0.05, ge=0)
+    weight_region: float = Field(default=0.05, ge=0)
+    weight_open_requests: float = Field(default=0.10, ge=0)
+    weight_slow_replies: float = Field(default=0.05, ge=0)
+    candidate_pool: int = Field(default=50, ge=1)
+
+    def ranking_weights(self) -> RankingWeights:
+        """The ranking weights these settings describe (other knobs keep their defaults)."""
+        return RankingWeights(
+            semantic=self.weight_semantic,
+            profession=self.weight_profession,
+            grade=self.weight_grade,
+            region=self.weight_region,
+            open_requests=self.weight_open_requests,
+            slow_replies=self.weight_slow_replies,
+            candidate_pool=self.candidate_pool,
+        )
+
+    def index_dir(self) -> Path:
+        """Where index snapshots live."""
+        return self.data_dir / "matching" / "index"
+
+    def model_cache_dir(self) -> Path:
+        """Where the exported ONNX model is cached."""
+        return self.data_dir / "matching" / "models"

@@ -1,0 +1,141 @@
+"""Helpers for the matching tests: access tokens, a real server, events on the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+
+from matching_service.api.app import create_matching_app
+from matching_service.service.ports import Embedder
+from matching_service.settings import MatchingSettings
+from mentor_shared.auth import JwksKeySet
+from mentor_shared.events import REGISTRY, EventData, new_event
+from mentor_shared.testing.broker import free_port
+
+ISSUER = AUDIENCE = "mentor-match"
+KID = "matching-test-key"
+
+
+@dataclass
+class TokenMaker:
+    """Signs access tokens the app under test accepts."""
+
+    private: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+
+    def key_set(self) -> JwksKeySet:
+        return JwksKeySet.from_public_keys(
+            {KID: self.private.public_key()}, issuer=ISSUER, audience=AUDIENCE
+        )
+
+    def headers(self, sub: str, *, admin: bool = False) -> dict[str, str]:
+        now = int(time.time())
+        claims = {
+            "sub": sub,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + 3600,
+            "jti": str(uuid.uuid4()),
+            "roles": ["member", "admin"] if admin else ["member"],
+        }
+        token = jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": KID})
+        return {"Authorization": f"Bearer {token}"}
+
+
+def matching_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> MatchingSettings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "data_dir": data_dir,
+        "kafka_bootstrap_servers": bootstrap,
+        "MATCHING_PORT": free_port(),
+        "MATCHING_CONSUMER_GROUP": f"matching-test-{uuid.uuid4().hex[:8]}",
+        "log_level": "WARNING",
+        "embedder": "hashing",
+        **overrides,
+    }
+    return MatchingSettings(**values)
+
+
+@dataclass
+class RunningServer:
+    """The matching app served by uvicorn in a thread of the test process."""
+
+    app: FastAPI
+    server: uvicorn.Server
+    thread: threading.Thread
+    base_url: str
+    tokens: TokenMaker
+    settings: MatchingSettings
+
+
+@contextmanager
+def serve_in_thread(
+    settings: MatchingSettings, tokens: TokenMaker, embedder: Embedder | None = None
+) -> Iterator[RunningServer]:
+    """Run the app with uvicorn on its own port (and event loop) until the block ends."""
+    app = create_matching_app(settings, embedder=embedder)
+    app.state.key_set = tokens.key_set()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="matching-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the matching server did not start")
+        time.sleep(0.05)
+    try:
+        yield RunningServer(
+            app, server, thread, f"http://127.0.0.1:{settings.port}", tokens, settings
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+async def publish(bootstrap: str, *payloads: EventData, subject: str | None = None) -> None:
+    """Publish events as the profile service would (plain producer, acks=all)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for payload in payloads:
+            key = subject or str(getattr(payload, "profile_id", "subject"))
+            envelope = new_event(payload, subject=key, source="test")
+            topic = REGISTRY.spec(envelope.type, envelope.version).topic
+            await producer.send_and_wait(topic, envelope.to_bytes(), key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def wait_for(check: Any, *, timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Call the async ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)

@@ -1,0 +1,380 @@
+"""The matching service over HTTP on a real uvicorn server and the real embedded broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
+from mentor_shared.testing.broker import EmbeddedBroker
+from tests.matching.conftest import (
+    RunningServer,
+    TokenMaker,
+    matching_settings,
+    publish,
+    serve_in_thread,
+    wait_for,
+)
+from tests.matching.stores import mentee, upserted
+
+pytestmark = pytest.mark.broker
+
+ADMIN = "admin-person"
+
+
+@pytest.fixture(scope="module")
+def running(
+    embedded_broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    settings = matching_settings(
+        embedded_broker.bootstrap_servers, tmp_path_factory.mktemp("matching")
+    )
+    with serve_in_thread(settings, TokenMaker()) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(running: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+        yield http
+
+
+def pid(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def indexed(
+    running: RunningServer, client: httpx.AsyncClient, *profiles: ProfileUpserted
+) -> None:
+    """Publish profiles and wait until each version is in the index."""
+    await publish(running.settings.kafka_bootstrap_servers, *profiles)
+    admin = running.tokens.headers(ADMIN, admin=True)
+    for profile in profiles:
+
+        async def there(profile: ProfileUpserted = profile) -> bool:
+            response = await client.get(
+                "/v1/index/status", params={"profile_id": profile.profile_id}, headers=admin
+            )
+            return bool(response.json()["version"] == profile.version)
+
+        await wait_for(there)
+
+
+async def search(
+    running: RunningServer, client: httpx.AsyncClient, who: str, text: str, **filters: Any
+) -> list[dict[str, Any]]:
+    response = await client.post(
+        "/v1/search",
+        json={"text": text, "role": "mentor", "filters": filters},
+        headers=running.tokens.headers(who),
+    )
+    assert response.status_code == 200, response.text
+    result: list[dict[str, Any]] = response.json()
+    return result
+
+
+async def test_readiness_reports_the_index_loaded(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    body = (await client.get("/readyz")).json()
+    assert "index_loaded" in json.dumps(body)
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_profile_on_the_broker_becomes_searchable_and_stale_versions_are_ignored(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    mentor_id = pid("mentor")
+    topic = f"quantum cryptography {uuid.uuid4().hex[:6]}"
+    await indexed(running, client, upserted(mentor_id, version=2, expertise_text=topic))
+    hits = await search(running, client, "someone", topic)
+    assert hits[0]["profile_id"] == mentor_id
+    assert hits[0]["card"]["display_name"] == "Alex Example"
+    # Same key, so the stale version is consumed before the marker.
+    marker = upserted(pid("marker"), version=1)
+    await publish(
+        running.settings.kafka_bootstrap_servers,
+        upserted(mentor_id, version=1, expertise_text="gardening"),
+        marker,
+        subject=mentor_id,
+    )
+    admin = running.tokens.headers(ADMIN, admin=True)
+
+    async def marker_indexed() -> bool:
+        response = await client.get(
+            "/v1/index/status", params={"profile_id": marker.profile_id}, headers=admin
+        )
+        return bool(response.json()["version"] == 1)
+
+    await wait_for(marker_indexed)
+    status = await client.get(
+        "/v1/index/status",
+        params={"profile_id": mentor_id},
+        headers=running.tokens.headers(mentor_id),
+    )
+    assert status.json() == {"profile_id": mentor_id, "version": 2}
+    assert (await search(running, client, "someone", topic))[0]["profile_id"] == mentor_id
+
+
+async def test_deleted_profile_disappears_from_search(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    mentor_id = pid("mentor")
+    topic = f"beekeeping regulation {uuid.uuid4().hex[:6]}"
+    await indexed(running, client, upserted(mentor_id, expertise_text=topic))
+    assert (await search(running, client, "someone", topic))[0]["profile_id"] == mentor_id
+    await publish(running.settings.kafka_bootstrap_servers, ProfileDeleted(profile_id=mentor_id))
+
+    async def gone() -> bool:
+        hits = await search(running, client, "someone", topic)
+        return mentor_id not in [hit["profile_id"] for hit in hits]
+
+    await wait_for(gone)
+
+
+async def test_index_status_per_profile_is_for_that_person_or_an_administrator(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    person = pid("mentor")
+    await indexed(running, client, upserted(person))
+    params = {"profile_id": person}
+    other = await client.get("/v1/index/status", params=params, headers=running.tokens.headers("x"))
+    assert other.status_code == 403
+    own = await client.get(
+        "/v1/index/status", params=params, headers=running.tokens.headers(person)
+    )
+    assert own.json()["version"] == 1
+    totals = (await client.get("/v1/index/status", headers=running.tokens.headers("x"))).json()
+    assert totals["profiles"] >= 1
+    assert totals["last_event"]["type"] in {"profile.upserted", "profile.deleted"}
+    assert set(totals) >= {"offers", "seeks", "lag", "snapshot_at"}
+
+
+async def test_suggestions_apply_self_department_grade_and_capacity_filters(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    goal = f"negotiating with suppliers {uuid.uuid4().hex[:6]}"
+    me = pid("mentee")
+    same_dept = pid("mentor")
+    junior = pid("mentor")
+    full = pid("mentor")
+    good = pid("mentor")
+    anon = pid("mentor")
+    await indexed(
+        running,
+        client,
+        mentee(me, department="DWP", grade="SEO", goals_text=goal),
+        upserted(same_dept, department="DWP", grade="G7", expertise_text=goal),
+        upserted(junior, department="HMRC", grade="HEO", expertise_text=goal),
+        upserted(full, department="HMRC", grade="G6", expertise_text=goal, capacity=0),
+        upserted(good, department="HMRC", grade="G6", expertise_text=goal),
+        upserted(
+            anon,
+            department="MOJ",
+            grade="G6",
+            expertise_text=goal,
+            anonymous=True,
+            display_name="Jo Bloggs",
+            initials="JB",
+        ),
+    )
+    headers = running.tokens.headers(me)
+    response = await client.get(
+        "/v1/suggestions",
+        params={"role": "mentor", "exclude_own_department": "true", "limit": 50},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    ids = [s["profile_id"] for s in response.json()]
+    assert good in ids
+    assert anon in ids
+    assert me not in ids
+    assert same_dept not in ids  # own department excluded
+    assert junior not in ids  # below the mentee's grade
+    assert full not in ids  # no capacity
+    card = next(s for s in response.json() if s["profile_id"] == anon)["card"]
+    assert card["display_name"] == "JB"
+    assert all(s["reasons"] for s in response.json() if s["profile_id"] == good)
+    any_grade = await client.get(
+        "/v1/suggestions", params={"any_grade": "true", "limit": 50}, headers=headers
+    )
+    assert junior in [s["profile_id"] for s in any_grade.json()]
+
+
+async def test_suggestions_without_an_indexed_profile_answer_409(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    response = await client.get("/v1/suggestions", headers=running.tokens.headers(pid("nobody")))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "profile_not_indexed"
+
+
+async def test_request_rules_over_http(running: RunningServer, client: httpx.AsyncClient) -> None:
+    me = pid("mentee")
+    mentors = [pid("mentor") for _ in range(4)]
+    await indexed(running, client, mentee(me), *(upserted(m) for m in mentors))
+    headers = running.tokens.headers(me)
+    for mentor_id in mentors[:3]:
+        created = await client.post(
+            "/v1/matches", json={"mentor_id": mentor_id, "message": "Hi"}, headers=headers
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["status"] == "requested"
+    fourth = await client.post(
+        "/v1/matches", json={"mentor_id": mentors[3], "message": "Hi"}, headers=headers
+    )
+    assert fourth.status_code == 409
+    assert fourth.json()["error"]["code"] == "too_many_open_requests"
+    unknown = await client.post("/v1/matches", json={"mentor_id": "nobody"}, headers=headers)
+    assert unknown.status_code == 404
+    myself = await client.post("/v1/matches", json={"mentor_id": me}, headers=headers)
+    assert myself.status_code == 422
+    listed = (await client.get("/v1/matches", headers=headers)).json()
+    assert len(listed) == 3
+    assert listed[0]["other"]["display_name"] == "Alex Example"
+    # Someone else's match is not revealed; the mentee accepting gets 403.
+    match_id = listed[0]["id"]
+    stranger = await client.post(
+        f"/v1/matches/{match_id}/accept", headers=running.tokens.headers("stranger")
+    )
+    assert stranger.status_code == 404
+    wrong = await client.post(f"/v1/matches/{match_id}/accept", headers=headers)
+    assert wrong.status_code == 403
+
+
+async def test_twenty_simultaneous_accepts_give_exactly_capacity_matches(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    mentor_id = pid("mentor")
+    mentees = [pid("mentee") for _ in range(20)]
+    await indexed(running, client, upserted(mentor_id, capacity=2), *(mentee(m) for m in mentees))
+    match_ids = []
+    for mentee_id in mentees:
+        created = await client.post(
+            "/v1/matches",
+            json={"mentor_id": mentor_id, "message": "Hi"},
+            headers=running.tokens.headers(mentee_id),
+        )
+        assert created.status_code == 201, created.text
+        match_ids.append(created.json()["id"])
+    headers = running.tokens.headers(mentor_id)
+    answers = await asyncio.gather(
+        *(client.post(f"/v1/matches/{m}/accept", headers=headers) for m in match_ids)
+    )
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes.count(200) == 2
+    assert codes.count(409) == 18
+    assert all(a.json()["error"]["code"] == "no_capacity" for a in answers if a.status_code == 409)
+
+
+async def test_accept_withdraws_other_requests_and_events_reach_the_broker(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    me, first, second = pid("mentee"), pid("mentor"), pid("mentor")
+    await indexed(running, client, mentee(me), upserted(first), upserted(second))
+    headers = running.tokens.headers(me)
+    one = (await client.post("/v1/matches", json={"mentor_id": first}, headers=headers)).json()
+    two = (await client.post("/v1/matches", json={"mentor_id": second}, headers=headers)).json()
+    accepted = await client.post(
+        f"/v1/matches/{one['id']}/accept", headers=running.tokens.headers(first)
+    )
+    assert accepted.json()["status"] == "accepted"
+    statuses = {m["id"]: m for m in (await client.get("/v1/matches", headers=headers)).json()}
+    assert statuses[two["id"]]["status"] == "withdrawn"
+    assert statuses[two["id"]]["reason"] == "another_accepted"
+    ended = await client.post(f"/v1/matches/{one['id']}/end", json={"rating": 5}, headers=headers)
+    assert ended.json()["status"] == "ended"
+
+    consumer = AIOKafkaConsumer(
+        "match",
+        bootstrap_servers=running.settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        group_id=None,
+    )
+    await consumer.start()
+    wanted = {
+        (one["id"], "match.requested"),
+        (two["id"], "match.requested"),
+        (one["id"], "match.accepted"),
+        (two["id"], "match.withdrawn"),
+        (one["id"], "match.ended"),
+    }
+    seen: set[tuple[str, str]] = set()
+    try:
+        async with asyncio.timeout(20):
+            while not wanted <= seen:
+                batches = await consumer.getmany(timeout_ms=200)
+                for records in batches.values():
+                    for record in records:
+                        event = json.loads(record.value)
+                        seen.add((event["subject"], event["type"]))
+    finally:
+        await consumer.stop()
+    assert wanted <= seen
+
+    stats = await client.get("/v1/admin/stats", headers=running.tokens.headers(ADMIN, admin=True))
+    assert stats.status_code == 200
+    assert stats.json()["feedback"]["count"] >= 1
+    forbidden = await client.get("/v1/admin/stats", headers=headers)
+    assert forbidden.status_code == 403
+
+
+async def test_admin_rebuild_and_cohorts(running: RunningServer, client: httpx.AsyncClient) -> None:
+    goal = f"estates management {uuid.uuid4().hex[:6]}"
+    mentor_id, a, b = pid("mentor"), pid("mentee"), pid("mentee")
+    await indexed(
+        running,
+        client,
+        upserted(mentor_id, capacity=1, expertise_text=goal),
+        mentee(a, goals_text=goal),
+        mentee(b, goals_text=goal),
+    )
+    admin = running.tokens.headers(ADMIN, admin=True)
+    before = (await client.get("/v1/index/status", headers=admin)).json()
+    rebuilt = await client.post("/v1/admin/index/rebuild", headers=admin)
+    assert rebuilt.status_code == 200
+    assert rebuilt.json()["profiles"] == before["profiles"]
+    plan = await client.post(
+        "/v1/admin/cohorts",
+        json={"mentee_ids": [a, b], "mentor_ids": [mentor_id], "create_requests": True},
+        headers=admin,
+    )
+    assert plan.status_code == 200, plan.text
+    body = plan.json()
+    assert len(body["assignments"]) == 1
+    assert body["assignments"][0]["match_id"]
+    assert len(body["unassigned"]) == 1
+
+
+async def test_an_anonymous_mentee_shows_initials_until_they_send_a_request(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    goal = f"procurement law {uuid.uuid4().hex[:6]}"
+    shy, mentor_id = pid("mentee"), pid("mentor")
+    await indexed(
+        running,
+        client,
+        mentee(shy, goals_text=goal, anonymous=True, display_name="Sam Shy", initials="SS"),
+        upserted(mentor_id, grade="G6", expertise_text=goal),
+    )
+    mentor_headers = running.tokens.headers(mentor_id)
+    found = await client.get(
+        "/v1/suggestions", params={"role": "mentee", "limit": 50}, headers=mentor_headers
+    )
+    assert found.status_code == 200, found.text
+    card = next(s for s in found.json() if s["profile_id"] == shy)["card"]
+    assert card["display_name"] == "SS"
+    created = await client.post(
+        "/v1/matches", json={"mentor_id": mentor_id}, headers=running.tokens.headers(shy)
+    )
+    assert created.status_code == 201
+    [listed] = (await client.get("/v1/matches", headers=mentor_headers)).json()
+    assert listed["other"]["display_name"] == "Sam Shy"

@@ -1,0 +1,227 @@
+"""Match lifecycle and the profile projection on the real SQLite unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from matching_service.domain.commands import AnswerMatch, RequestMatch
+from matching_service.domain.errors import (
+    InvalidMatchRequest,
+    MatchConflict,
+    MatchNotFound,
+    UnknownProfile,
+    WrongParticipant,
+)
+from matching_service.domain.matches import MatchPolicy
+from matching_service.service import handlers
+from matching_service.service.handlers import MatchDeps
+from matching_service.service.ports import AppliedEvent
+from tests.matching.stores import Store, mentee, open_store, upserted
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(tmp_path / "matching.db") as opened:
+        yield opened
+
+
+def applied() -> AppliedEvent:
+    return AppliedEvent(str(uuid.uuid4()), "profile.upserted", NOW)
+
+
+async def put(store: Store, *profiles: object) -> None:
+    async with store.uow() as uow:
+        for profile in profiles:
+            await handlers.project_profile(profile, uow, applied())  # type: ignore[arg-type]
+        await uow.commit()
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def deps(clock: Clock | None = None, **policy: object) -> MatchDeps:
+    return MatchDeps(policy=MatchPolicy(**policy), clock=clock or Clock(NOW))  # type: ignore[arg-type]
+
+
+async def request(store: Store, mentee_id: str, mentor_id: str, d: MatchDeps | None = None):  # type: ignore[no-untyped-def]
+    return await handlers.request_match(
+        RequestMatch(mentee_id=mentee_id, mentor_id=mentor_id, message="Hello"),
+        store.uow(),
+        d or deps(),
+    )
+
+
+async def test_a_stale_profile_version_is_not_stored(store: Store) -> None:
+    await put(store, upserted("m1", version=3, display_name="New"))
+    await put(store, upserted("m1", version=2, display_name="Old"))
+    stored = await store.read.profiles_by_id(["m1"])
+    assert stored["m1"].version == 3
+    assert stored["m1"].display_name == "New"
+
+
+async def test_request_is_stored_and_published_through_the_outbox(store: Store) -> None:
+    await put(store, upserted("mentor"), mentee("me"))
+    match = await request(store, "me", "mentor")
+    assert match.status == "requested"
+    assert await store.outbox_types() == ["match.requested"]
+
+
+async def test_requesting_yourself_or_a_non_mentor_is_refused(store: Store) -> None:
+    await put(store, mentee("me"), mentee("other"))
+    with pytest.raises(InvalidMatchRequest):
+        await request(store, "me", "me")
+    with pytest.raises(InvalidMatchRequest) as error:
+        await request(store, "me", "other")
+    assert error.value.code == "not_a_mentor"
+    with pytest.raises(UnknownProfile):
+        await request(store, "me", "nobody")
+
+
+async def test_a_fourth_open_request_is_refused(store: Store) -> None:
+    mentors = [upserted(f"mentor-{i}") for i in range(4)]
+    await put(store, mentee("me"), *mentors)
+    for mentor in mentors[:3]:
+        await request(store, "me", mentor.profile_id)
+    with pytest.raises(MatchConflict) as error:
+        await request(store, "me", "mentor-3")
+    assert error.value.code == "too_many_open_requests"
+
+
+async def test_a_mentor_without_capacity_or_paused_gets_no_request(store: Store) -> None:
+    await put(
+        store,
+        mentee("me"),
+        upserted("full", capacity=0),
+        upserted("paused", accepting_requests=False),
+    )
+    for mentor_id in ("full", "paused"):
+        with pytest.raises(MatchConflict) as error:
+            await request(store, "me", mentor_id)
+        assert error.value.code == "no_capacity"
+
+
+async def test_accept_withdraws_the_mentees_other_open_requests(store: Store) -> None:
+    await put(store, mentee("me"), upserted("a"), upserted("b"))
+    first = await request(store, "me", "a")
+    second = await request(store, "me", "b")
+    await handlers.accept_match(AnswerMatch(first.id, "a"), store.uow(), deps())
+    other = await store.read.matches_of("me")
+    by_id = {m.id: m for m in other}
+    assert by_id[first.id].status == "accepted"
+    assert by_id[second.id].status == "withdrawn"
+    assert by_id[second.id].reason == "another_accepted"
+    assert await store.outbox_types() == [
+        "match.requested",
+        "match.requested",
+        "match.accepted",
+        "match.withdrawn",
+    ]
+
+
+async def test_accept_can_keep_the_other_requests_when_configured(store: Store) -> None:
+    await put(store, mentee("me"), upserted("a"), upserted("b"))
+    first = await request(store, "me", "a")
+    second = await request(store, "me", "b")
+    keep = deps(keep_other_requests_on_accept=True)
+    await handlers.accept_match(AnswerMatch(first.id, "a"), store.uow(), keep)
+    statuses = {m.id: m.status for m in await store.read.matches_of("me")}
+    assert statuses[second.id] == "requested"
+
+
+async def test_only_the_right_participant_may_answer(store: Store) -> None:
+    await put(store, mentee("me"), upserted("a"))
+    match = await request(store, "me", "a")
+    with pytest.raises(WrongParticipant):
+        await handlers.accept_match(AnswerMatch(match.id, "me"), store.uow(), deps())
+    with pytest.raises(MatchNotFound):
+        await handlers.accept_match(AnswerMatch(match.id, "stranger"), store.uow(), deps())
+    with pytest.raises(WrongParticipant):
+        await handlers.withdraw_match(AnswerMatch(match.id, "a"), store.uow(), deps())
+
+
+async def test_concurrent_accepts_never_exceed_capacity(store: Store) -> None:
+    mentees = [mentee(f"me-{i}") for i in range(8)]
+    await put(store, upserted("busy", capacity=2), *mentees)
+    matches = [await request(store, m.profile_id, "busy") for m in mentees]
+    results = await asyncio.gather(
+        *(handlers.accept_match(AnswerMatch(m.id, "busy"), store.uow(), deps()) for m in matches),
+        return_exceptions=True,
+    )
+    accepted = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, MatchConflict)]
+    assert len(accepted) == 2
+    assert len(refused) == 6
+
+
+async def test_end_records_feedback_and_stats_aggregate_it(store: Store) -> None:
+    await put(store, mentee("me", department="DWP"), upserted("a"))
+    match = await request(store, "me", "a")
+    await handlers.accept_match(AnswerMatch(match.id, "a"), store.uow(), deps())
+    await handlers.end_match(AnswerMatch(match.id, "me", rating=4), store.uow(), deps())
+    feedback = await store.read.feedback()
+    assert (feedback.count, feedback.mean_rating) == (1, 4.0)
+    weekly = await store.read.weekly()
+    assert [(w.week, w.department, w.requests, w.accepted) for w in weekly] == [
+        ("2026-W47", "DWP", 1, 1)
+    ]
+
+
+async def test_requests_get_one_reminder_then_expire(store: Store) -> None:
+    await put(store, mentee("me"), upserted("a"))
+    clock = Clock(NOW)
+    d = deps(clock)
+    match = await request(store, "me", "a", d)
+    clock.now = NOW + timedelta(days=7, hours=1)
+    assert await handlers.expire_requests(store.uow(), d) == (0, 1)
+    assert await handlers.expire_requests(store.uow(), d) == (0, 0)
+    clock.now = NOW + timedelta(days=14, hours=1)
+    assert await handlers.expire_requests(store.uow(), d) == (1, 0)
+    assert (await store.read.matches_of("me"))[0].status == "expired"
+    assert (await store.outbox_types())[-2:] == ["match.reminder_due", "match.expired"]
+    assert match.id == (await store.read.matches_of("me"))[0].id
+
+
+async def test_deleting_a_profile_withdraws_its_requests_and_ends_its_matches(
+    store: Store,
+) -> None:
+    await put(store, mentee("me"), upserted("a"), upserted("b"))
+    waiting = await request(store, "me", "b")
+    active = await request(store, "me", "a", deps(keep_other_requests_on_accept=True))
+    await handlers.accept_match(
+        AnswerMatch(active.id, "a"), store.uow(), deps(keep_other_requests_on_accept=True)
+    )
+    async with store.uow() as uow:
+        await handlers.erase_profile("me", uow, applied(), NOW)
+        await uow.commit()
+    statuses = {m.id: (m.status, m.message) for m in await store.read.matches_of("me")}
+    assert statuses[waiting.id] == ("withdrawn", "")
+    assert statuses[active.id] == ("ended", "")
+    assert await store.read.profiles_by_id(["me"]) == {}
+    assert (await store.outbox_types())[-2:] in (
+        ["match.withdrawn", "match.ended"],
+        ["match.ended", "match.withdrawn"],
+    )
+
+
+async def test_pair_history_excludes_requested_and_declined_partners(store: Store) -> None:
+    await put(store, mentee("me"), upserted("a"), upserted("b"), upserted("c"))
+    first = await request(store, "me", "a")
+    second = await request(store, "me", "b")
+    await handlers.decline_match(AnswerMatch(second.id, "b"), store.uow(), deps())
+    history = await store.read.pair_history("me", "mentor")
+    assert history.excluded_ids == {"a", "b"}
+    assert history.load_of("a").open_requests == 1
+    assert first.mentor_id == "a"

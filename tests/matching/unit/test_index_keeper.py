@@ -1,0 +1,131 @@
+"""The live index: events applied in batches, snapshot + reconcile, rebuild, cohorts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matching_service.adapters.embedder import HashingEmbedder
+from matching_service.adapters.snapshot import build_matcher, load_matcher, save_matcher
+from matching_service.domain.model import CandidateLoad, PairHistory, SuggestionQuery
+from matching_service.service.cohorts import plan_cohort
+from matching_service.service.index import IndexKeeper
+from matching_service.service.matcher import Matcher
+from mentor_shared.events import new_event
+from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
+from tests.matching.stores import mentee, upserted
+
+EMBEDDER = HashingEmbedder()
+
+
+def keeper(tmp_path: Path, matcher: Matcher | None = None) -> IndexKeeper:
+    return IndexKeeper(
+        matcher or build_matcher(EMBEDDER),
+        new_matcher=lambda: build_matcher(EMBEDDER),
+        snapshot_dir=tmp_path / "index",
+        save=save_matcher,
+    )
+
+
+def people() -> list[ProfileUpserted]:
+    topics = ["budgets and finance", "digital delivery", "policy writing", "people leadership"]
+    mentors = [
+        upserted(f"mentor-{i}", expertise_text=f"I can help with {topic}. {topic} is my field.")
+        for i, topic in enumerate(topics)
+    ]
+    mentees = [
+        mentee(f"mentee-{i}", goals_text=f"I want to learn {topic}.")
+        for i, topic in enumerate(topics)
+    ]
+    return [*mentors, *mentees]
+
+
+def events(*payloads: ProfileUpserted | ProfileDeleted):  # type: ignore[no-untyped-def]
+    return [new_event(p, subject=p.profile_id, source="test") for p in payloads]
+
+
+def top(matcher: Matcher, asker: str) -> list[tuple[str, float]]:
+    found = matcher.suggest(asker, SuggestionQuery(role="mentor", limit=3))
+    return [(s.profile_id, round(s.score, 5)) for s in found]
+
+
+async def test_a_deleted_profile_is_no_longer_found_by_search(tmp_path: Path) -> None:
+    index = keeper(tmp_path)
+    await index.apply_events(events(*people()))
+    query = SuggestionQuery(role="mentor", limit=10)
+    hits = index.matcher.search_text("budgets and finance", query)
+    assert hits[0].profile_id == "mentor-0"
+    await index.apply_events(events(ProfileDeleted(profile_id="mentor-0")))
+    hits = index.matcher.search_text("budgets and finance", query)
+    assert "mentor-0" not in [hit.profile_id for hit in hits]
+    assert index.matcher.profile("mentor-0") is None
+    assert index.last_event is not None
+    assert index.last_event.type == "profile.deleted"
+
+
+async def test_the_last_event_of_a_profile_in_a_batch_wins(tmp_path: Path) -> None:
+    index = keeper(tmp_path)
+    first = upserted("m", version=1, expertise_text="budgets")
+    await index.apply_events(events(first, ProfileDeleted(profile_id="m")))
+    assert index.matcher.profile("m") is None
+
+
+async def test_snapshot_plus_reconcile_equals_a_fresh_rebuild(tmp_path: Path) -> None:
+    stored = people()
+    index = keeper(tmp_path)
+    await index.apply_events(events(*stored))
+    assert await index.snapshot()
+    # After the snapshot the store moves on: one profile changes, one is erased.
+    changed = upserted("mentor-1", version=2, expertise_text="I help with budgets and finance.")
+    current = [p for p in stored if p.profile_id not in {"mentor-1", "mentor-3"}] + [changed]
+    loaded = load_matcher(tmp_path / "index", EMBEDDER)
+    assert loaded is not None
+    restored = keeper(tmp_path, loaded[0])
+    report = await restored.reconcile(current)
+    assert (report.indexed, report.removed) == (1, 1)
+    fresh = keeper(tmp_path / "fresh")
+    await fresh.rebuild(current)
+    assert restored.matcher.status() == fresh.matcher.status()
+    for asker in ("mentee-0", "mentee-2"):
+        assert top(restored.matcher, asker) == top(fresh.matcher, asker)
+
+
+async def test_cohort_assignment_places_everyone_where_greedy_strands_a_mentee(
+    tmp_path: Path,
+) -> None:
+    # First come, first served gives mentee-a its best mentor, x; mentee-b (SEO) may not
+    # have y (HEO, below their grade), so greedy strands b. The optimum is a-y, b-x.
+    index = keeper(tmp_path)
+    await index.apply_events(
+        events(
+            upserted("x", capacity=1, grade="G7", expertise_text="Budgets and finance."),
+            upserted("y", capacity=1, grade="HEO", expertise_text="Finance and budgets work."),
+            mentee("mentee-a", grade="EO", goals_text="Budgets and finance."),
+            mentee("mentee-b", grade="SEO", goals_text="Budgets and finance."),
+        )
+    )
+    matcher = index.matcher
+    a_ranked = matcher.suggest("mentee-a", SuggestionQuery(role="mentor", limit=5))
+    b_ranked = matcher.suggest("mentee-b", SuggestionQuery(role="mentor", limit=5))
+    assert a_ranked[0].profile_id == "x"  # greedy would take x for mentee-a
+    assert [s.profile_id for s in b_ranked] == ["x"]  # y fails b's grade rule
+    plan = plan_cohort(
+        matcher, ["mentee-a", "mentee-b"], ["x", "y"], PairHistory(), {"x": 1, "y": 1}
+    )
+    pairs = {(a.mentee_id, a.mentor_id) for a in plan.assignments}
+    assert pairs == {("mentee-a", "y"), ("mentee-b", "x")}
+    assert plan.unassigned == []
+    assert all(a.reasons for a in plan.assignments)
+
+
+async def test_cohort_respects_capacity_left_and_reports_the_unplaced(tmp_path: Path) -> None:
+    index = keeper(tmp_path)
+    await index.apply_events(
+        events(
+            upserted("x", capacity=2, expertise_text="Budgets and finance."),
+            *(mentee(f"m{i}", goals_text="Budgets and finance.") for i in range(3)),
+        )
+    )
+    history = PairHistory(loads={"x": CandidateLoad(active_matches=1)})
+    plan = plan_cohort(index.matcher, ["m0", "m1", "m2"], ["x"], history, {"x": 1})
+    assert len(plan.assignments) == 1
+    assert len(plan.unassigned) == 2

@@ -1,0 +1,128 @@
+"""One contract for every store adapter: SQLite here, MongoDB where one is reachable."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matching_service.adapters.sqlite_repository import (
+    SQLITE_SCHEMA,
+    SqliteMatchingReadModel,
+    SqliteMatchingUnitOfWork,
+)
+from matching_service.domain.matches import Match
+from matching_service.service.ports import AppliedEvent, MatchingReadModel, MatchingUnitOfWork
+from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.storage.sqlite import SqliteDatabase
+from tests.matching.stores import mentee, upserted
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+Stores = tuple[Callable[[], MatchingUnitOfWork], MatchingReadModel]
+
+
+def match(mentee_id: str, mentor_id: str, status: str = "requested", **fields: Any) -> Match:
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "mentee_id": mentee_id,
+        "mentor_id": mentor_id,
+        "role": "mentor",
+        "status": status,
+        "message": "Hello",
+        "created_at": NOW,
+        **fields,
+    }
+    return Match(**values)
+
+
+class MatchingStoreContract:
+    """Subclasses provide ``stores``: a unit-of-work factory and the read model."""
+
+    async def test_profiles_keep_only_newer_versions(self, stores: Stores) -> None:
+        new_uow, read = stores
+        async with new_uow() as uow:
+            assert await uow.profiles.save(upserted("p", version=2, display_name="Two"))
+            assert not await uow.profiles.save(upserted("p", version=2, display_name="Again"))
+            assert not await uow.profiles.save(upserted("p", version=1, display_name="One"))
+            await uow.commit()
+        assert (await read.profiles_by_id(["p"]))["p"].display_name == "Two"
+        assert [p.profile_id for p in await read.all_profiles()] == ["p"]
+        async with new_uow() as uow:
+            assert await uow.profiles.delete("p")
+            assert await uow.profiles.get("p") is None
+            await uow.commit()
+
+    async def test_matches_round_trip_and_answer_the_lifecycle_queries(
+        self, stores: Stores
+    ) -> None:
+        new_uow, read = stores
+        waiting = match("me", "a")
+        active = match("x", "a", "accepted", answered_at=NOW + timedelta(hours=1))
+        async with new_uow() as uow:
+            await uow.matches.add(waiting)
+            await uow.matches.add(active)
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.matches.get(waiting.id) == waiting
+            assert [m.id for m in await uow.matches.open_for_mentee("me")] == [waiting.id]
+            assert [m.id for m in await uow.matches.live_between("me", "a")] == [waiting.id]
+            assert await uow.matches.active_count("a") == 1
+            assert {m.id for m in await uow.matches.involving("a")} == {waiting.id, active.id}
+            assert [m.id for m in await uow.matches.open_requests()] == [waiting.id]
+            waiting.decline(NOW, "busy")
+            await uow.matches.update(waiting)
+            await uow.commit()
+        history = await read.pair_history("me", "mentor")
+        assert history.excluded_ids == {"a"}
+        assert history.load_of("a").active_matches == 1
+        assert (await read.matches_of("me"))[0].status == "declined"
+
+    async def test_leaving_without_commit_rolls_back(self, stores: Stores) -> None:
+        new_uow, read = stores
+        async with new_uow() as uow:
+            await uow.matches.add(match("me", "a"))
+            await uow.profiles.save(mentee("me"))
+        assert await read.matches_of("me") == []
+        assert await read.profiles_by_id(["me"]) == {}
+
+    async def test_the_last_applied_event_is_remembered(self, stores: Stores) -> None:
+        new_uow, read = stores
+        event = AppliedEvent("e-1", "profile.deleted", NOW)
+        async with new_uow() as uow:
+            await uow.index_state.record(AppliedEvent("e-0", "profile.upserted", NOW))
+            await uow.index_state.record(event)
+            await uow.commit()
+        assert await read.last_event() == event
+
+
+class TestSqliteStore(MatchingStoreContract):
+    @pytest.fixture
+    async def stores(self, tmp_path: Path) -> AsyncIterator[Stores]:
+        db = await SqliteDatabase(tmp_path / "m.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+        yield (lambda: SqliteMatchingUnitOfWork(db)), SqliteMatchingReadModel(db)
+        await db.close()
+
+
+class TestMongoStore(MatchingStoreContract):
+    @pytest.fixture
+    async def stores(self, mongodb_uri: str) -> AsyncIterator[Stores]:
+        from matching_service.adapters.mongo_repository import (
+            MongoMatchingReadModel,
+            MongoMatchingUnitOfWork,
+            ensure_matching_indexes,
+        )
+        from mentor_shared.bus.mongo_store import ensure_bus_indexes
+        from mentor_shared.storage.mongo import mongo_client
+
+        client: Any = mongo_client(mongodb_uri)
+        name = f"matching_contract_{uuid.uuid4().hex[:8]}"
+        db = client[name]
+        await ensure_bus_indexes(db)
+        await ensure_matching_indexes(db)
+        yield (lambda: MongoMatchingUnitOfWork(client, name)), MongoMatchingReadModel(db)
+        await client.drop_database(name)
+        await client.close()
