@@ -46,11 +46,15 @@ class OutboxInboxContract:
 
     async def test_failure_inside_the_unit_of_work_rolls_back(self, store: StoreUnderTest) -> None:
         outbox, uow_factory = store
-        with pytest.raises(RuntimeError):
+
+        async def failing_handler() -> None:
             async with uow_factory() as uow:
                 uow.add_event(ledger_event("key-a", 0))
                 await uow.record_inbox("consumer", "evt-2")
                 raise RuntimeError("handler failed")
+
+        with pytest.raises(RuntimeError):
+            await failing_handler()
         assert (await outbox.counts()).unsent == 0
         async with uow_factory() as uow:
             assert await uow.record_inbox("consumer", "evt-2") is True

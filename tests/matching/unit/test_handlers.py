@@ -18,7 +18,7 @@ from matching_service.domain.errors import (
     UnknownProfile,
     WrongParticipant,
 )
-from matching_service.domain.matches import MatchPolicy
+from matching_service.domain.matches import ERASED_PERSON, MatchPolicy
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.ports import AppliedEvent
@@ -206,9 +206,11 @@ async def test_deleting_a_profile_withdraws_its_requests_and_ends_its_matches(
     async with store.uow() as uow:
         await handlers.erase_profile("me", uow, applied(), NOW)
         await uow.commit()
-    statuses = {m.id: (m.status, m.message) for m in await store.read.matches_of("me")}
-    assert statuses[waiting.id] == ("withdrawn", "")
-    assert statuses[active.id] == ("ended", "")
+    assert await store.read.matches_of("me") == [], "nothing points at the erased person"
+    kept = {m.id: (m.status, m.message, m.mentee_id) for m in await store.read.matches_of("b")}
+    assert kept[waiting.id] == ("withdrawn", "", ERASED_PERSON)
+    ended = {m.id: (m.status, m.ended_by) for m in await store.read.matches_of("a")}
+    assert ended[active.id] == ("ended", ERASED_PERSON)
     assert await store.read.profiles_by_id(["me"]) == {}
     assert (await store.outbox_types())[-2:] in (
         ["match.withdrawn", "match.ended"],

@@ -73,13 +73,17 @@ async def test_opening_twice_for_one_match_keeps_one_conversation_and_one_messag
     assert row["n"] == 1
 
 
-async def test_every_message_queues_message_sent_without_the_body(db: SqliteDatabase) -> None:
+async def test_every_posted_message_queues_message_sent_without_the_body(
+    db: SqliteDatabase,
+) -> None:
     cid = await opened(db)
+    opening = await db.fetchall("SELECT topic FROM outbox")
+    assert opening == [], "the request's own message is announced by match.requested"
     await handlers.send_message(
         SendMessage(cid, "mentor", "confidential reply"), SqliteMessagingUnitOfWork(db), now=NOW
     )
     rows = await db.fetchall("SELECT topic, payload FROM outbox ORDER BY seq")
-    assert [r["topic"] for r in rows] == ["messaging", "messaging"]
+    assert [r["topic"] for r in rows] == ["messaging"]
     for row in rows:
         assert b"message.sent" in row["payload"]
         assert b"confidential" not in row["payload"]

@@ -15,6 +15,10 @@ PAIRED_STATUSES: frozenset[str] = frozenset({"requested", "accepted", "declined"
 """Statuses that keep a pair out of each other's suggestions."""
 
 
+ERASED_PERSON = "erased"
+"""Stands in for a person who deleted their account, in the matches they were part of."""
+
+
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
     """Limits and timings of match requests (from settings)."""
@@ -101,3 +105,14 @@ class Match:
         """Drop the free text written in the match (erasure of one of its people)."""
         self.message = ""
         self.comment = None
+
+    def forget_person(self, person_id: str) -> None:
+        """Erasure: the record stays for the other person and the aggregate figures,
+        but no longer points at the erased person."""
+        self.erase_personal_text()
+        if self.mentee_id == person_id:
+            self.mentee_id = ERASED_PERSON
+        if self.mentor_id == person_id:
+            self.mentor_id = ERASED_PERSON
+        if self.ended_by == person_id:
+            self.ended_by = ERASED_PERSON

@@ -98,7 +98,7 @@ async def erase_profile(
             match.end(now, profile_id, None, None)
             uow.add_event(_event(MatchEnded, match, ended_by=profile_id))
             changed += 1
-        match.erase_personal_text()
+        match.forget_person(profile_id)
         await uow.matches.update(match)
     log.info("profile_erased", profile_id=profile_id, matches_changed=changed)
     return changed

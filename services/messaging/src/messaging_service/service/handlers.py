@@ -122,8 +122,9 @@ async def open_conversation(cmd: OpenConversation, uow: MessagingUnitOfWork) -> 
         log.warning("request_message_unusable", match_id=cmd.match_id)
     await uow.conversations.add(conversation)
     if message is not None:
+        # No message.sent: the mentor is told about the request itself (match.requested);
+        # a second "new message" notice for the same words would be noise.
         await uow.messages.add(message)
-        _queue_message_sent(uow, conversation, message)
     log.info("conversation_opened", conversation_id=conversation.id, match_id=cmd.match_id)
     return message
 

@@ -659,9 +659,7 @@ async def delete_account(
     log.info("account_erased", account_id=account.id, grants_removed=grants)
 
 
-async def erase_account_on_request(
-    email: str, uow: ProfileUnitOfWork, deps: ProfileDeps
-) -> str:
+async def erase_account_on_request(email: str, uow: ProfileUnitOfWork, deps: ProfileDeps) -> str:
     """An administrator erases someone who asked (by address); returns the account id.
 
     Raises:
