@@ -224,7 +224,12 @@ def _demo_activity(settings: RunnerSettings, urls: dict[str, str]) -> None:
             return
     if made:
         console.print(f"Demo data: {made} requests between demo people, some accepted")
-    console.print(f"Demo people sign in with the password {password!r}")
+    console.print(f"Demo people sign in with the password {password!r}, for example")
+    mentee = next((p for p in people if p.is_mentee), None)
+    mentor = next((p for p in people if not p.is_mentee), None)
+    for label, person in (("a mentee", mentee), ("a mentor", mentor)):
+        if person is not None:
+            console.print(f"  {label}: {person.email}")
 
 
 def available_services() -> list[str]:
