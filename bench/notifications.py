@@ -36,7 +36,9 @@ from notifications_service.api.app import create_notifications_app
 from notifications_service.settings import NotificationsSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.notifications.conftest import SmtpSink, TokenMaker
+from tests.notifications.conftest import SmtpSink
+
+from mentor_shared.testing.tokens import TokenMaker
 
 
 async def publish(producer: AIOKafkaProducer, envelope: Envelope) -> None:
@@ -63,7 +65,7 @@ async def run(emails: int, samples: int) -> dict[str, object]:
         )
         tokens = TokenMaker()
         app = create_notifications_app(settings)
-        app.state.key_set = tokens.key_set
+        app.state.key_set = tokens.key_set()
         server = build_server(app, settings)
         task = asyncio.create_task(server.serve())
         producer = AIOKafkaProducer(

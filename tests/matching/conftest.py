@@ -8,51 +8,20 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from matching_service.api.app import create_matching_app
 from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
-from mentor_shared.auth import JwksKeySet
 from mentor_shared.events import REGISTRY, EventData, new_event
 from mentor_shared.testing.broker import free_port
-
-ISSUER = AUDIENCE = "mentor-match"
-KID = "matching-test-key"
-
-
-@dataclass
-class TokenMaker:
-    """Signs access tokens the app under test accepts."""
-
-    private: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
-
-    def key_set(self) -> JwksKeySet:
-        return JwksKeySet.from_public_keys(
-            {KID: self.private.public_key()}, issuer=ISSUER, audience=AUDIENCE
-        )
-
-    def headers(self, sub: str, *, admin: bool = False) -> dict[str, str]:
-        now = int(time.time())
-        claims = {
-            "sub": sub,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + 3600,
-            "jti": str(uuid.uuid4()),
-            "roles": ["member", "admin"] if admin else ["member"],
-        }
-        token = jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": KID})
-        return {"Authorization": f"Bearer {token}"}
+from mentor_shared.testing.tokens import TokenMaker
 
 
 def matching_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> MatchingSettings:

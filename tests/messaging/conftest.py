@@ -8,55 +8,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from mentor_shared.auth import JwksKeySet
 from mentor_shared.events import REGISTRY, EventData, new_event
 from mentor_shared.events.schemas import MatchAccepted, MatchRequested
 from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.tokens import TokenMaker
 from messaging_service.api.app import create_messaging_app
 from messaging_service.settings import MessagingSettings
-
-ISSUER = AUDIENCE = "mentor-match"
-KID = "messaging-test-key"
-
-
-@dataclass
-class TokenMaker:
-    """Signs access tokens the app under test accepts."""
-
-    private: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
-
-    def key_set(self) -> JwksKeySet:
-        return JwksKeySet.from_public_keys(
-            {KID: self.private.public_key()}, issuer=ISSUER, audience=AUDIENCE
-        )
-
-    def token(self, sub: str, *, admin: bool = False) -> str:
-        now = int(time.time())
-        claims = {
-            "sub": sub,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + 3600,
-            "jti": str(uuid.uuid4()),
-            "roles": ["member", "admin"] if admin else ["member"],
-        }
-        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": KID})
-
-    def headers(self, sub: str, *, admin: bool = False) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(sub, admin=admin)}"}
 
 
 def person_id() -> str:

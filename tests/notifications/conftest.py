@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-import jwt
 import pytest
 from aiosmtpd.controller import Controller
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mentor_shared.auth import JwksKeySet
 from mentor_shared.testing.broker import free_port
-
-ISSUER = AUDIENCE = "mentor-match"
 
 
 @dataclass
@@ -67,33 +60,3 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
-
-
-@dataclass
-class TokenMaker:
-    """Signs access tokens the service accepts through ``key_set``."""
-
-    kid: str = "test-key"
-    private: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
-
-    @property
-    def key_set(self) -> JwksKeySet:
-        return JwksKeySet.from_public_keys(
-            {self.kid: self.private.public_key()}, issuer=ISSUER, audience=AUDIENCE
-        )
-
-    def token(self, subject: str, *, admin: bool = False) -> str:
-        now = int(time.time())
-        claims = {
-            "sub": subject,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + 900,
-            "jti": str(uuid.uuid4()),
-            "roles": ["member", "admin"] if admin else ["member"],
-        }
-        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": self.kid})
-
-    def headers(self, subject: str, *, admin: bool = False) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(subject, admin=admin)}"}

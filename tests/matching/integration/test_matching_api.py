@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaConsumer
 
 from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.tokens import TokenMaker
 from tests.matching.conftest import (
     RunningServer,
-    TokenMaker,
     matching_settings,
     publish,
     serve_in_thread,

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.tokens import TokenMaker
 from tests.matching.conftest import (
-    TokenMaker,
     matching_settings,
     publish,
     serve_in_thread,

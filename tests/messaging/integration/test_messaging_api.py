@@ -18,9 +18,9 @@ from aiokafka import AIOKafkaConsumer
 from mentor_shared.events import Envelope
 from mentor_shared.events.schemas import MatchDeclined, ProfileDeleted, ProfileUpserted, Roles
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.tokens import TokenMaker
 from tests.messaging.conftest import (
     RunningServer,
-    TokenMaker,
     messaging_settings,
     open_conversation,
     person_id,

@@ -38,10 +38,11 @@ from mentor_shared.events.schemas import (
     Roles,
 )
 from mentor_shared.testing.broker import EmbeddedBroker, free_port
+from mentor_shared.testing.tokens import TokenMaker
 from mentor_shared.web.app import build_server
 from notifications_service.api.app import create_notifications_app
 from notifications_service.settings import NotificationsSettings
-from tests.notifications.conftest import SmtpSink, TokenMaker
+from tests.notifications.conftest import SmtpSink
 
 pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -147,7 +148,7 @@ async def service(embedded_broker: EmbeddedBroker, tmp_path_factory: Any) -> Asy
     )
     tokens = TokenMaker()
     app = create_notifications_app(settings)
-    app.state.key_set = tokens.key_set
+    app.state.key_set = tokens.key_set()
     server = build_server(app, settings)
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, timeout=30)
