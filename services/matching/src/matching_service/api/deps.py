@@ -12,7 +12,7 @@ from mentor_shared.auth import AdminPrincipal, CurrentPrincipal
 __all__ = ["AdminPrincipal", "ContextDep", "CurrentPrincipal"]
 
 
-def get_context(request: Request) -> MatchingContext:
+async def get_context(request: Request) -> MatchingContext:
     """The service context the lifespan built."""
     context: MatchingContext = request.app.state.matching
     return context

@@ -12,7 +12,7 @@ from messaging_service.bootstrap import MessagingContext
 __all__ = ["AdminPrincipal", "ContextDep", "CurrentPrincipal", "StreamPrincipal"]
 
 
-def get_context(request: Request) -> MessagingContext:
+async def get_context(request: Request) -> MessagingContext:
     """The service context the lifespan built."""
     context: MessagingContext = request.app.state.messaging
     return context

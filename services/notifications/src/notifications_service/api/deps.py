@@ -11,13 +11,13 @@ from notifications_service.bootstrap import NotificationsContext
 from notifications_service.service.ports import NotificationsUnitOfWork
 
 
-def get_context(request: Request) -> NotificationsContext:
+async def get_context(request: Request) -> NotificationsContext:
     """The running service's context (set by the lifespan)."""
     context: NotificationsContext = request.app.state.notifications
     return context
 
 
-def get_uow(
+async def get_uow(
     context: Annotated[NotificationsContext, Depends(get_context)],
 ) -> NotificationsUnitOfWork:
     """A fresh unit of work."""

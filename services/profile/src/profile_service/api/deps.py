@@ -12,18 +12,18 @@ from profile_service.service.handlers import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
 
 
-def get_context(request: Request) -> ProfileContext:
+async def get_context(request: Request) -> ProfileContext:
     """The process's context, set by the lifespan."""
     context: ProfileContext = request.app.state.profile
     return context
 
 
-def get_uow(context: Annotated[ProfileContext, Depends(get_context)]) -> ProfileUnitOfWork:
+async def get_uow(context: Annotated[ProfileContext, Depends(get_context)]) -> ProfileUnitOfWork:
     """A fresh unit of work for this request."""
     return context.uow_factory()
 
 
-def get_deps(context: Annotated[ProfileContext, Depends(get_context)]) -> ProfileDeps:
+async def get_deps(context: Annotated[ProfileContext, Depends(get_context)]) -> ProfileDeps:
     """The handlers' collaborators."""
     return context.deps
 
