@@ -21,6 +21,7 @@ from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
 from mentor_shared.events import REGISTRY, EventData, new_event
 from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.server import serve_in_thread as shared_serve_in_thread
 from mentor_shared.testing.tokens import TokenMaker
 
 
@@ -57,31 +58,10 @@ def serve_in_thread(
     """Run the app with uvicorn on its own port (and event loop) until the block ends."""
     app = create_matching_app(settings, embedder=embedder)
     app.state.key_set = tokens.key_set()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="matching-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the matching server did not start")
-        time.sleep(0.05)
-    try:
+    with shared_serve_in_thread(app, settings.port, name="matching-server") as (server, thread):
         yield RunningServer(
             app, server, thread, f"http://127.0.0.1:{settings.port}", tokens, settings
         )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 async def publish(bootstrap: str, *payloads: EventData, subject: str | None = None) -> None:

@@ -7,7 +7,6 @@ matches the documented schema.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -25,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mentor_shared.testing.broker import EmbeddedBroker, free_port
+from mentor_shared.testing.server import serve_in_thread
 from profile_service.api.app import create_profile_app
 from tests.profile.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, profile_settings
 
@@ -38,23 +37,17 @@ def profile_url(
     data_dir: Path = tmp_path_factory.mktemp("profile-fuzz")
     port = free_port()
     settings_ = profile_settings(embedded_broker.bootstrap_servers, data_dir, port=port)
-    server = uvicorn.Server(
-        uvicorn.Config(create_profile_app(settings_), port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve_in_thread(create_profile_app(settings_), port, name="profile-server"):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield url
 
 
 @pytest.fixture(scope="module")
