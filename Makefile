@@ -14,7 +14,7 @@ SOURCES := ops/src shared/src services/profile/src services/matching/src service
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): $(CONSTRAINTS) requirements/dev.txt shared/pyproject.toml ops/pyproject.toml services/*/pyproject.toml services/web/package-lock.json
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
 		|| echo "chromium could not be installed: the browser tests will be skipped"
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+.PHONY: test-docker
+test-docker: $(STAMP) ## Run only the tests that need Docker (Apache Kafka, MongoDB, compose)
+	@# Each of them skips, with the reason, where no Docker engine answers.
+	$(BIN)/python -m pytest -q -p no:cacheprovider -rs -m docker
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint and format check) and mypy

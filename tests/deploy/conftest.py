@@ -43,6 +43,11 @@ SERVICES = (
     ServiceSpec("messaging", 8003),
     ServiceSpec("notifications", 8004),
 )
+"""The four services: each owns a store and talks to Kafka."""
+WEB = ServiceSpec("web", 8000)
+"""The web frontend: a client of the services' HTTP APIs, no broker, no database."""
+IMAGES = (*SERVICES, WEB)
+"""Everything built from this repository into an image of its own."""
 
 
 def load_compose() -> dict[str, Any]:

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import COMPOSE_FILE, ROOT, SERVICES
+from mentor_shared.testing.kafka import KAFKA_IMAGE
+from mentor_shared.testing.mongo import MONGO_IMAGE
+from tests.deploy.conftest import COMPOSE_FILE, IMAGES, ROOT, SERVICES, WEB
 
 INFRASTRUCTURE = ("kafka", "mongo", "mailpit")
 
@@ -42,12 +44,14 @@ def test_compose_specification_check_rejects_a_broken_file(tmp_path: Any) -> Non
     assert _check_against_compose_spec(str(broken)).returncode != 0
 
 
-def test_compose_runs_the_four_services_kafka_and_mongo(compose: dict[str, Any]) -> None:
+def test_compose_runs_the_four_services_the_web_frontend_kafka_and_mongo(
+    compose: dict[str, Any],
+) -> None:
     names = set(compose["services"])
-    assert {spec.name for spec in SERVICES} | set(INFRASTRUCTURE) <= names
+    assert {spec.name for spec in IMAGES} | set(INFRASTRUCTURE) <= names
 
 
-@pytest.mark.parametrize("name", [*INFRASTRUCTURE, *(spec.name for spec in SERVICES)])
+@pytest.mark.parametrize("name", [*INFRASTRUCTURE, *(spec.name for spec in IMAGES)])
 def test_every_long_running_container_has_a_healthcheck_and_restart_policy(
     compose: dict[str, Any], name: str
 ) -> None:
@@ -98,6 +102,42 @@ def test_each_service_is_built_from_its_dockerfile_and_configured_for_production
     assert f"127.0.0.1:{spec.port}/readyz" in probe
 
 
+def test_web_frontend_is_built_from_its_dockerfile_and_reaches_every_service_by_name(
+    compose: dict[str, Any],
+) -> None:
+    web = compose["services"][WEB.name]
+    assert (ROOT / web["build"]["dockerfile"]) == WEB.dockerfile
+    env = web["environment"]
+    assert env[WEB.port_variable] == str(WEB.port)
+    assert env["ENVIRONMENT"] == "production"
+    assert env["HOST"] == "0.0.0.0"
+    for spec in SERVICES:
+        assert env[f"{spec.name.upper()}_URL"] == f"http://{spec.name}:{spec.port}"
+        assert spec.name in web["depends_on"]
+    assert web["depends_on"]["profile"]["condition"] == "service_healthy"
+    # A client of the HTTP APIs only: no broker, no database.
+    assert not {"KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI"} & set(env)
+    assert web["ports"] == [f"127.0.0.1:{WEB.port}:{WEB.port}"]
+    probe = " ".join(web["healthcheck"]["test"])
+    assert f"127.0.0.1:{WEB.port}/readyz" in probe
+    assert f"web-data:{env['DATA_DIR']}" in web["volumes"]
+    assert web["cap_drop"] == ["ALL"]
+
+
+def test_emailed_links_point_at_the_published_web_frontend(compose: dict[str, Any]) -> None:
+    published = f"http://127.0.0.1:{WEB.port}"
+    for name in ("profile", "notifications"):
+        public_url = compose["services"][name]["environment"]["PUBLIC_URL"]
+        assert public_url == f"${{PUBLIC_URL:-{published}}}", name
+
+
+def test_docker_backed_tests_run_the_kafka_and_mongodb_images_compose_runs(
+    compose: dict[str, Any],
+) -> None:
+    assert compose["services"]["kafka"]["image"] == KAFKA_IMAGE
+    assert compose["services"]["mongo"]["image"] == MONGO_IMAGE
+
+
 def test_secrets_have_no_defaults_in_compose() -> None:
     text = COMPOSE_FILE.read_text()
     for secret in ("ADMIN_PASSWORD", "UNSUBSCRIBE_SECRET", "ADMIN_EMAIL"):
@@ -105,7 +145,9 @@ def test_secrets_have_no_defaults_in_compose() -> None:
 
 
 def test_state_lives_in_named_volumes(compose: dict[str, Any]) -> None:
-    assert {"kafka-data", "mongo-data", "matching-data", "profile-keys"} <= set(compose["volumes"])
+    assert {"kafka-data", "mongo-data", "matching-data", "profile-keys", "web-data"} <= set(
+        compose["volumes"]
+    )
     profile = compose["services"]["profile"]
     key_dir = profile["environment"]["JWT_KEY_PATH"].rsplit("/", 1)[0]
     assert f"profile-keys:{key_dir}" in profile["volumes"]

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mentor_shared.testing.mongo import docker_reachable
-from tests.deploy.conftest import COMPOSE_FILE, ROOT, SERVICES, ServiceSpec
+from mentor_shared.testing.containers import docker_reachable
+from tests.deploy.conftest import COMPOSE_FILE, IMAGES, ROOT, ServiceSpec
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -86,7 +86,7 @@ def _status(url: str) -> int:
 
 
 @pytest.mark.timeout(STACK_TIMEOUT_S + 300)
-@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
 def test_each_service_answers_ready_in_the_compose_stack(
     running_stack: None, spec: ServiceSpec
 ) -> None:

@@ -1,12 +1,14 @@
-"""Each service's Dockerfile: slim, multi-stage, non-root, pinned, health-checked."""
+"""Each image's Dockerfile (the four services, the web frontend): slim, multi-stage,
+non-root, pinned, health-checked."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from tests.deploy.conftest import ROOT, SERVICES, ServiceSpec
+from tests.deploy.conftest import IMAGES, ROOT, SERVICES, WEB, ServiceSpec
 
 
 def _instructions(spec: ServiceSpec) -> list[str]:
@@ -14,7 +16,7 @@ def _instructions(spec: ServiceSpec) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
 
 
-@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
 def test_dockerfile_builds_in_two_stages_from_python_slim(spec: ServiceSpec) -> None:
     text = spec.dockerfile.read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
@@ -22,7 +24,7 @@ def test_dockerfile_builds_in_two_stages_from_python_slim(spec: ServiceSpec) -> 
     assert "COPY --from=build /opt/venv /opt/venv" in text
 
 
-@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
 def test_dockerfile_installs_only_shared_and_its_service_with_the_pins(spec: ServiceSpec) -> None:
     installs = [i for i in _instructions(spec) if i.startswith("RUN pip install -c")]
     assert installs == [
@@ -30,7 +32,7 @@ def test_dockerfile_installs_only_shared_and_its_service_with_the_pins(spec: Ser
     ]
 
 
-@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
 def test_container_runs_the_service_as_a_non_root_user(spec: ServiceSpec) -> None:
     instructions = _instructions(spec)
     users = [i for i in instructions if i.startswith("USER ")]
@@ -39,13 +41,12 @@ def test_container_runs_the_service_as_a_non_root_user(spec: ServiceSpec) -> Non
     assert f"EXPOSE {spec.port}" in instructions
 
 
-@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
-def test_image_environment_listens_on_the_service_port_with_one_omp_thread(
+@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
+def test_image_environment_listens_on_the_service_port_in_production(
     spec: ServiceSpec,
 ) -> None:
     env = " ".join(i for i in _instructions(spec) if i.startswith("ENV "))
     assert f"{spec.port_variable}={spec.port}" in env
-    assert "OMP_NUM_THREADS=1" in env
     assert "HOST=0.0.0.0" in env
     assert "ENVIRONMENT=production" in env
     health = next(i for i in _instructions(spec) if i.startswith("HEALTHCHECK"))
@@ -53,8 +54,14 @@ def test_image_environment_listens_on_the_service_port_with_one_omp_thread(
     assert f"'{spec.port}'" in health
 
 
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+def test_service_image_sets_one_omp_thread_before_torch_or_faiss_load(spec: ServiceSpec) -> None:
+    env = " ".join(i for i in _instructions(spec) if i.startswith("ENV "))
+    assert "OMP_NUM_THREADS=1" in env
+
+
 def test_matching_image_takes_cpu_torch_and_loads_the_model_offline() -> None:
-    spec = next(s for s in SERVICES if s.name == "matching")
+    spec = next(s for s in IMAGES if s.name == "matching")
     instructions = _instructions(spec)
     torch = "RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     assert torch in instructions
@@ -67,3 +74,30 @@ def test_matching_image_takes_cpu_torch_and_loads_the_model_offline() -> None:
 def test_torch_pin_in_the_image_matches_the_project_constraints() -> None:
     constraints = (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
     assert "torch==2.13.0" in constraints
+
+
+def test_web_image_serves_govuk_frontend_from_the_lock_file_without_node() -> None:
+    instructions = _instructions(WEB)
+    assert "ARG NODE_IMAGE=node:22-bookworm-slim" in instructions
+    assert "FROM ${NODE_IMAGE} AS assets" in instructions
+    assert "COPY services/web/package.json services/web/package-lock.json ./" in instructions
+    npm = [i for i in instructions if i.startswith("RUN npm")]
+    assert npm == ["RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund"]
+    runtime = instructions[instructions.index("FROM ${PYTHON_IMAGE} AS runtime") :]
+    copied = [i.split() for i in runtime if i.startswith("COPY --from=assets")]
+    assert len(copied) == 1, "only GOV.UK Frontend's built files reach the runtime image"
+    source, destination = copied[0][2:]
+    assert source == "/src/node_modules/govuk-frontend/dist"
+    env = " ".join(i for i in runtime if i.startswith("ENV "))
+    node_modules = re.search(r"NODE_MODULES_DIR=(\S+)", env)
+    assert node_modules is not None
+    # The app looks for <NODE_MODULES_DIR>/govuk-frontend/dist/govuk (web_service.settings).
+    assert destination == f"{node_modules.group(1)}/govuk-frontend/dist"
+
+
+def test_web_image_takes_the_govuk_frontend_version_make_install_takes() -> None:
+    lock = json.loads((ROOT / "services" / "web" / "package-lock.json").read_text())
+    package = json.loads((ROOT / "services" / "web" / "package.json").read_text())
+    pinned = package["dependencies"]["govuk-frontend"]
+    assert lock["packages"]["node_modules/govuk-frontend"]["version"] == pinned
+    assert "npm ci --prefix services/web" in (ROOT / "Makefile").read_text()

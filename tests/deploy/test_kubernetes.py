@@ -1,5 +1,6 @@
-"""deploy/k8s: every manifest parses, every container is probed and sized, and the
-matching replicas each read the whole profile stream."""
+"""deploy/k8s: every manifest parses, every container is probed and sized, the
+matching replicas each read the whole profile stream, and the web frontend keeps its
+sessions on one replica's own volume."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.conftest import K8S_DIR, SERVICES, ServiceSpec, k8s_documents
+from tests.deploy.conftest import IMAGES, K8S_DIR, SERVICES, WEB, ServiceSpec, k8s_documents
 
 KNOWN_KINDS = {
     "ConfigMap",
@@ -42,6 +43,13 @@ def _container(workload: dict[str, Any]) -> dict[str, Any]:
     return container
 
 
+def _base_config() -> dict[str, str]:
+    """The base ConfigMap's data (the production overlay patches only a few keys)."""
+    document = yaml.safe_load((K8S_DIR / "base" / "configmap.yaml").read_text())
+    data: dict[str, str] = document["data"]
+    return data
+
+
 def _env(container: dict[str, Any]) -> dict[str, Any]:
     return {item["name"]: item for item in container.get("env", [])}
 
@@ -65,7 +73,7 @@ def test_every_kustomization_lists_files_that_exist() -> None:
 def test_each_service_has_a_workload_with_its_image_and_port() -> None:
     workloads = _workloads()
     services = _of_kind("Service")
-    for spec in SERVICES:
+    for spec in IMAGES:
         container = _container(workloads[spec.name])
         assert container["image"] == f"mentor-match/{spec.name}"
         assert container["ports"] == [{"name": "http", "containerPort": spec.port}]
@@ -73,7 +81,7 @@ def test_each_service_has_a_workload_with_its_image_and_port() -> None:
         assert services[spec.name]["spec"]["ports"][0]["port"] == spec.port
 
 
-@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
 def test_every_container_has_probes_and_resources(spec: ServiceSpec) -> None:
     workload = _workloads()[spec.name]
     pod = workload["spec"]["template"]["spec"]
@@ -107,6 +115,55 @@ def test_stateless_services_scale_with_an_hpa_and_keep_one_pod_in_disruptions() 
         assert budgets[name]["spec"]["minAvailable"] == 1
     assert "matching" in budgets
     assert "matching" not in hpas
+    # One web replica holds the sessions: an HPA would split them, a PDB of one
+    # would block every node drain.
+    assert WEB.name not in hpas
+    assert WEB.name not in budgets
+
+
+def test_web_frontend_is_one_replica_with_its_sessions_on_its_own_volume() -> None:
+    web = _workloads()[WEB.name]
+    assert web["kind"] == "StatefulSet"
+    assert web["spec"]["replicas"] == 1
+    claims = {c["metadata"]["name"] for c in web["spec"]["volumeClaimTemplates"]}
+    mounts = {m["name"]: m["mountPath"] for m in _container(web)["volumeMounts"]}
+    data_dir = _base_config()["DATA_DIR"]
+    assert [name for name in claims if mounts.get(name) == data_dir]
+    services = _of_kind("Service")
+    assert services[web["spec"]["serviceName"]]["spec"]["clusterIP"] == "None"
+
+
+def test_web_frontend_reaches_every_service_by_its_kubernetes_name() -> None:
+    env = _env(_container(_workloads()[WEB.name]))
+    config = _base_config()
+    services = _of_kind("Service")
+    for spec in SERVICES:
+        variable = f"{spec.name.upper()}_URL"
+        url = env[variable]["value"] if variable in env else config[variable]
+        assert url == f"http://{spec.name}:{spec.port}"
+        assert services[spec.name]["spec"]["ports"][0]["port"] == spec.port
+    assert env["COOKIE_SECURE"]["value"] == "true"
+    assert "MONGODB_URI" not in env, "the web frontend has no database of its own"
+
+
+def test_network_policy_lets_the_ingress_reach_the_web_and_the_web_reach_the_services() -> None:
+    policies = _of_kind("NetworkPolicy")
+    from_ingress = policies["allow-http-in"]["spec"]["ingress"]
+    assert {"port": WEB.port} in from_ingress[0]["ports"]
+    from_web = [
+        rule
+        for rule in from_ingress
+        if rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}}}]
+    ]
+    egress = policies["allow-web-to-services"]["spec"]
+    assert egress["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "web"}
+    allowed_out = {p["port"] for rule in egress["egress"] for p in rule["ports"]}
+    allowed_in = {p["port"] for rule in from_web for p in rule["ports"]}
+    # profile (8001) is open to every Mentor Match pod already.
+    for spec in SERVICES:
+        if spec.name != "profile":
+            assert spec.port in allowed_out, spec.name
+            assert spec.port in allowed_in, spec.name
 
 
 def test_each_matching_replica_consumes_in_its_own_group_with_its_own_snapshot() -> None:
@@ -170,9 +227,7 @@ def test_production_overlay_builds_with_kustomize() -> None:
         if doc["kind"] in WORKLOADS
         for c in doc["spec"]["template"]["spec"]["containers"]
     }
-    assert images == {
-        f"registry.example.gov.uk/mentor-match/{spec.name}:0.1.0" for spec in SERVICES
-    }
+    assert images == {f"registry.example.gov.uk/mentor-match/{spec.name}:0.1.0" for spec in IMAGES}
     for doc in built:
         if doc["kind"] in WORKLOADS:
             labels = doc["spec"]["template"]["metadata"]["labels"]

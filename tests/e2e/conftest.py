@@ -1,5 +1,6 @@
 """The whole system as `make run` starts it: every service its own process, the
-embedded broker and the mail sink, on free ports and a temporary data folder."""
+embedded broker and the mail sink, on free ports and a temporary data folder; or the
+same runner on Apache Kafka and MongoDB in Docker, as in production."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.kafka import ApacheKafka
 
 BIN = Path(sys.executable).parent
 SERVICES = ("PROFILE", "MATCHING", "MESSAGING", "NOTIFICATIONS", "WEB")
@@ -29,15 +32,17 @@ class System:
     env: dict[str, str]
     data_dir: Path
     log: Path
+    mongodb_uri: str | None = None
+    """Where the services keep their data when not in SQLite files under ``data_dir``."""
 
     def url(self, service: str) -> str:
         """Base URL of a service (profile, matching, ...)."""
         return f"http://127.0.0.1:{self.env[service.upper() + '_PORT']}"
 
 
-@pytest.fixture(scope="session")
-def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    data_dir = tmp_path_factory.mktemp("system")
+@contextmanager
+def run_system(data_dir: Path, settings: dict[str, str]) -> Iterator[System]:
+    """``mentor-match run`` with ``settings`` on top of the test defaults, until Ctrl-C."""
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -51,6 +56,7 @@ def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]
     }
     for variable in ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_HOST", "MONGODB_URI"):
         env.pop(variable, None)
+    env.update(settings)
     for name in SERVICES:
         env[f"{name}_PORT"] = str(free_port())
     log = data_dir / "runner.out"
@@ -64,8 +70,37 @@ def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]
             assert time.monotonic() < deadline, "the system was not ready in 10 minutes"
             time.sleep(0.5)
         try:
-            yield System(env=env, data_dir=data_dir, log=log)
+            yield System(
+                env=env, data_dir=data_dir, log=log, mongodb_uri=settings.get("MONGODB_URI")
+            )
         finally:
             process.send_signal(signal.SIGINT)
             status = process.wait(timeout=90)
     assert status == 0, log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """The embedded defaults: Tansu broker, SQLite files, the mail sink."""
+    with run_system(tmp_path_factory.mktemp("system"), {}) as system:
+        yield system
+
+
+@pytest.fixture
+def running_system_on_kafka_and_mongodb(
+    tmp_path_factory: pytest.TempPathFactory, apache_kafka: ApacheKafka, docker_mongodb_uri: str
+) -> Iterator[System]:
+    """Production's broker and store (Apache Kafka, a MongoDB replica set) in Docker.
+
+    Set as docker-compose.yml sets them: the idempotent producer on and the longer
+    fetch wait Apache Kafka allows. Only mail stays local (the sink). Stopped after
+    its test: its processes do not outlive the journey that needs them.
+    """
+    settings = {
+        "KAFKA_BOOTSTRAP_SERVERS": apache_kafka.bootstrap_servers,
+        "KAFKA_IDEMPOTENCE": "true",
+        "KAFKA_FETCH_MAX_WAIT_MS": "500",
+        "MONGODB_URI": docker_mongodb_uri,
+    }
+    with run_system(tmp_path_factory.mktemp("system-docker"), settings) as system:
+        yield system

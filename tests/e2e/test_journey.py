@@ -1,8 +1,13 @@
 """The user journey end to end: every service its own process, the real broker,
-the real mail sink, only public HTTP APIs (plus a final look inside every store)."""
+the real mail sink, only public HTTP APIs (plus a final look inside every store).
+
+It runs on the embedded defaults (Tansu, SQLite) and, where Docker runs, on Apache
+Kafka and a MongoDB replica set (``pytest -m docker`` selects that run alone).
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -13,12 +18,33 @@ from typing import Any
 import httpx
 import pytest
 from icalendar import Calendar
+from pymongo import MongoClient
+from pymongo.database import Database
 
 from tests.e2e.conftest import System
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 PASSWORD = "plum kettle harbour ninety lantern"
+# Event ids, and (outbox) the published erasure event itself.
+BUS_RECORDS = {"inbox", "outbox", "outbox_marks"}
+
+
+@pytest.fixture(
+    params=[
+        # First: this system stops after its test, before the embedded one starts
+        # (a session fixture, kept for test_runner.py), so the two never run together.
+        pytest.param("apache-kafka-mongodb", marks=[pytest.mark.docker, pytest.mark.timeout(1200)]),
+        "embedded",
+    ]
+)
+def journey_system(request: pytest.FixtureRequest) -> System:
+    """The system the journey runs on: production's broker and store, or the defaults."""
+    if request.param == "embedded":
+        embedded: System = request.getfixturevalue("running_system")
+        return embedded
+    docker: System = request.getfixturevalue("running_system_on_kafka_and_mongodb")
+    return docker
 
 
 def eventually(check: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
@@ -90,14 +116,17 @@ def verification_link(system: System, address: str) -> str | None:
 
 
 def store_mentions(system: System, service: str, needle: str) -> list[str]:
-    """Tables of a service's SQLite file that still hold ``needle`` anywhere."""
+    """Tables (collections) of a service's store that still hold ``needle`` anywhere."""
+    if system.mongodb_uri:
+        return mongo_mentions(system.mongodb_uri, service, needle)
     path = system.data_dir / f"{service}.sqlite3"
+    assert path.exists(), f"{service} keeps no SQLite file at {path}"
     with sqlite3.connect(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         hits = []
         for table in tables:
-            if table in {"inbox", "outbox", "outbox_marks"}:
-                continue  # event ids and (for outbox) the published erasure event itself
+            if table in BUS_RECORDS:
+                continue
             columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
             condition = " OR ".join(f"CAST({c} AS TEXT) LIKE ?" for c in columns)
             count = db.execute(
@@ -109,8 +138,27 @@ def store_mentions(system: System, service: str, needle: str) -> list[str]:
     return hits
 
 
-def test_mentee_finds_requests_talks_to_and_leaves_a_mentor(running_system: System) -> None:
-    system = running_system
+def mongo_mentions(uri: str, database: str, needle: str) -> list[str]:
+    """Collections of a service's MongoDB database that still hold ``needle`` anywhere."""
+    hits = []
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(uri, serverSelectionTimeoutMS=10_000) as client:
+        db: Database[dict[str, Any]] = client[database]
+        assert database in client.list_database_names(), f"no MongoDB database {database}"
+        for name in db.list_collection_names():
+            if name in BUS_RECORDS:
+                continue
+            count = sum(
+                needle.lower() in json.dumps(document, default=str).lower()
+                for document in db[name].find({})
+            )
+            if count:
+                hits.append(f"{name} ({count})")
+    return hits
+
+
+def test_mentee_finds_requests_talks_to_and_leaves_a_mentor(journey_system: System) -> None:
+    system = journey_system
     mentor = Person(system, "gwen.mentor@justice.gov.uk", "Gwen Marsh")
     mentee = Person(system, "tom.mentee@dwp.gov.uk", "Tom Okafor")
     for person in (mentor, mentee):

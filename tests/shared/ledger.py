@@ -48,6 +48,21 @@ def bus_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> ServiceSet
     return ServiceSettings(**values)
 
 
+@dataclass(frozen=True)
+class BusBroker:
+    """A broker the bus tests run on, and whether it supports the idempotent producer."""
+
+    name: str
+    bootstrap_servers: str
+    idempotence: bool
+
+    def settings(self, data_dir: Path, **overrides: Any) -> ServiceSettings:
+        """Settings for a test service on this broker (idempotent where it can be)."""
+        return bus_settings(
+            self.bootstrap_servers, data_dir, kafka_idempotence=self.idempotence, **overrides
+        )
+
+
 def ledger_event(key: str, n: int) -> Envelope:
     """Event number ``n`` of ``key``."""
     return new_event(

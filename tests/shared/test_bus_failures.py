@@ -1,4 +1,8 @@
-"""Failures the bus must survive: poison events, malformed records, a crashed consumer."""
+"""Failures the bus must survive: poison events, malformed records, a crashed consumer.
+
+Each runs on the embedded broker and, where Docker runs, on Apache Kafka with the
+idempotent producer on (``bus_broker``).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.events.schemas import MESSAGING_TOPIC, MessageSent
-from mentor_shared.testing.broker import EmbeddedBroker
 from tests.shared.ledger import (
     LEDGER_SCHEMA,
+    BusBroker,
     apply_to_ledger,
-    bus_settings,
     ledger_stats,
     make_consumer,
     make_relay,
@@ -62,14 +65,14 @@ async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float =
 
 
 async def test_poison_event_goes_to_dead_letter_topic_while_later_events_flow(
-    fresh_broker: EmbeddedBroker, tmp_path: Path
+    bus_broker: BusBroker, tmp_path: Path
 ) -> None:
-    settings = bus_settings(fresh_broker.bootstrap_servers, tmp_path, consumer_max_attempts=3)
+    settings = bus_broker.settings(tmp_path, consumer_max_attempts=3)
     producer_db = await open_db(tmp_path / "producer.sqlite3")
     consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
     relay = make_relay(settings, producer_db)
     consumer = make_consumer(settings, consumer_db, group="poison", handler=refuse_poison)
-    raw = AIOKafkaProducer(bootstrap_servers=fresh_broker.bootstrap_servers, acks="all")
+    raw = AIOKafkaProducer(bootstrap_servers=bus_broker.bootstrap_servers, acks="all")
     try:
         await relay.start()
         await consumer.start()
@@ -83,7 +86,7 @@ async def test_poison_event_goes_to_dead_letter_topic_while_later_events_flow(
         )
         await produce(producer_db, total=200, keys=10)
         stats = await wait_for_rows(consumer_db, 199, timeout=60)
-        dead = await read_topic(fresh_broker.bootstrap_servers, f"{MESSAGING_TOPIC}.dlq", 3)
+        dead = await read_topic(bus_broker.bootstrap_servers, f"{MESSAGING_TOPIC}.dlq", 3)
     finally:
         await raw.stop()
         await consumer.stop()
@@ -125,9 +128,9 @@ asyncio.run(main())
 
 
 async def test_consumer_killed_between_commit_and_offset_commit_applies_nothing_twice(
-    fresh_broker: EmbeddedBroker, tmp_path: Path
+    bus_broker: BusBroker, tmp_path: Path
 ) -> None:
-    settings = bus_settings(fresh_broker.bootstrap_servers, tmp_path)
+    settings = bus_broker.settings(tmp_path)
     producer_db = await open_db(tmp_path / "producer.sqlite3")
     relay = make_relay(settings, producer_db)
     await relay.start()
@@ -137,7 +140,7 @@ async def test_consumer_killed_between_commit_and_offset_commit_applies_nothing_
     script = tmp_path / "crashing_consumer.py"
     script.write_text(CRASHING_CONSUMER)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    args = [sys.executable, str(script), fresh_broker.bootstrap_servers, str(tmp_path)]
+    args = [sys.executable, str(script), bus_broker.bootstrap_servers, str(tmp_path)]
 
     crashing = subprocess.Popen([*args, "1"], env=env)
     assert await asyncio.to_thread(crashing.wait, 60) == -signal.SIGKILL
@@ -157,7 +160,8 @@ async def test_consumer_killed_between_commit_and_offset_commit_applies_nothing_
         "SELECT count(*) AS n FROM inbox WHERE consumer = 'crashy'"
     )
     print(
-        f"\napplied before crash={before.distinct} after restart={after.distinct} "
+        f"\nbroker={bus_broker.name} applied before crash={before.distinct} "
+        f"after restart={after.distinct} "
         f"duplicate_side_effects={after.duplicate_side_effects}"
     )
     await producer_db.close()

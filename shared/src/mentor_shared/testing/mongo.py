@@ -1,4 +1,4 @@
-"""A throwaway MongoDB replica set in Docker for the contract suites."""
+"""A throwaway MongoDB replica set in Docker for the contract suites and the journey."""
 
 from __future__ import annotations
 
@@ -6,30 +6,30 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from mentor_shared.testing.containers import docker_reachable
+
+__all__ = ["MONGO_IMAGE", "MongoUnavailable", "docker_reachable", "mongo_replica_set"]
+
+# The image docker-compose.yml runs (tests/deploy checks that they agree).
 MONGO_IMAGE = "mongo:8.0"
 
 
 class MongoUnavailable(RuntimeError):
-    """No MongoDB can be had here: no MONGODB_URI and no reachable Docker engine."""
-
-
-def docker_reachable() -> str | None:
-    """None when a Docker engine answers, else the reason it does not."""
-    try:
-        import docker
-
-        docker.from_env(timeout=3).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no engine", with its reason
-        return f"no Docker engine reachable ({type(exc).__name__})"
-    return None
+    """No Docker engine answers, so no MongoDB container can be started here."""
 
 
 @contextmanager
 def mongo_replica_set() -> Iterator[str]:
-    """Start a single-node replica set (transactions need one) and yield its URI."""
+    """Start a single-node replica set (transactions need one) and yield its URI.
+
+    Raises:
+        MongoUnavailable: no Docker engine answers (the caller skips).
+        TimeoutError: the container started but never became a writable primary
+            (a failure, not a reason to skip).
+    """
     reason = docker_reachable()
     if reason:
-        raise MongoUnavailable(f"MongoDB tests skipped: MONGODB_URI is unset and {reason}")
+        raise MongoUnavailable(f"MongoDB in Docker not available: {reason}")
     from testcontainers.core.container import DockerContainer
 
     container = DockerContainer(MONGO_IMAGE).with_command("--replSet rs0 --bind_ip_all")
@@ -40,13 +40,15 @@ def mongo_replica_set() -> Iterator[str]:
         init = "rs.initiate({_id:'rs0',members:[{_id:0,host:'localhost:27017'}]})"
         deadline = time.monotonic() + 60
         while True:
-            code, _ = container.exec(["mongosh", "--quiet", "--eval", init])
-            status, _ = container.exec(
-                ["mongosh", "--quiet", "--eval", "db.hello().isWritablePrimary"]
+            # Fails while mongod is still starting, and once the set is initiated:
+            # only the primary check below decides.
+            container.exec(["mongosh", "--quiet", "--eval", init])
+            primary, _ = container.exec(
+                ["mongosh", "--quiet", "--eval", "quit(db.hello().isWritablePrimary ? 0 : 1)"]
             )
-            if status == 0 and code in (0, 1):
+            if primary == 0:
                 break
             if time.monotonic() > deadline:
-                raise MongoUnavailable("MongoDB container did not become a primary in 60 s")
+                raise TimeoutError("MongoDB container did not become a primary in 60 s")
             time.sleep(1)
         yield f"mongodb://{host}:{port}/?replicaSet=rs0&directConnection=true"

@@ -1,0 +1,23 @@
+"""The brokers the bus tests run on: the embedded one always, Apache Kafka where Docker runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.shared.ledger import BusBroker
+
+
+@pytest.fixture(
+    params=[
+        "tansu",
+        # Pulling the image and starting Kafka adds to the test's own time.
+        pytest.param("apache-kafka", marks=[pytest.mark.docker, pytest.mark.timeout(600)]),
+    ]
+)
+def bus_broker(request: pytest.FixtureRequest) -> BusBroker:
+    """A broker of the test's own: Tansu (idempotence off), or Apache Kafka (on)."""
+    if request.param == "tansu":
+        tansu = request.getfixturevalue("fresh_broker")
+        return BusBroker("tansu", tansu.bootstrap_servers, idempotence=False)
+    kafka = request.getfixturevalue("fresh_apache_kafka")
+    return BusBroker("apache-kafka", kafka.bootstrap_servers, idempotence=True)
