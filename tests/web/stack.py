@@ -1,15 +1,16 @@
-"""The real profile, messaging and notifications services plus the web app, each served by
-uvicorn on its own port in a thread of the test process, on SQLite in a temp folder, with a
-real SMTP server (aiosmtpd) catching the emails."""
+"""The real profile, matching, messaging and notifications services plus the web app, each
+served by uvicorn on its own port in a thread of the test process, on SQLite in a temp folder,
+with a real SMTP server (aiosmtpd) catching the emails. Matching uses its hashing embedder
+(a test double of the model: fast, and texts that share words match)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 import time
+import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -18,11 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import uvicorn
 from aiosmtpd.controller import Controller
-from fastapi import FastAPI
 
+from matching_service.api.app import create_matching_app
+from matching_service.settings import MatchingSettings
 from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.server import serve_in_thread
 from messaging_service.api.app import create_messaging_app
 from messaging_service.settings import MessagingSettings
 from notifications_service.api.app import create_notifications_app
@@ -68,38 +70,19 @@ class Mailbox:
         raise AssertionError(f"no {path} link emailed to {address} within {timeout}s")
 
 
-@contextmanager
-def serve(app: FastAPI, port: int, name: str) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a thread until the block ends; yields its URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"{name}-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the {name} server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
 @dataclass
 class Stack:
-    """URLs of the running services, the mailbox and the web app's session file."""
+    """URLs of the running services, the mailbox, the web app's settings and session file."""
 
     web_url: str
     profile_url: str
+    matching_url: str
     messaging_url: str
     notifications_url: str
     mailbox: Mailbox
     sessions_db: Path
     bootstrap_servers: str
+    web_settings: WebSettings
 
     def session_rows(self) -> list[tuple[str, str]]:
         """(id hash, data JSON) of every stored web session."""
@@ -152,10 +135,11 @@ def signed_in_client(stack: Stack, email: str, password: str = PASSWORD) -> http
 
 @contextmanager
 def running_stack(bootstrap_servers: str, data_dir: Path) -> Iterator[Stack]:
-    """Start SMTP, profile, messaging, notifications and web; stop them afterwards."""
-    ports = {name: free_port() for name in ("web", "profile", "messaging", "notifications", "smtp")}
-    web_url = f"http://127.0.0.1:{ports['web']}"
-    profile_url = f"http://127.0.0.1:{ports['profile']}"
+    """Start SMTP, profile, matching, messaging, notifications and web; stop them afterwards."""
+    names = ("web", "profile", "matching", "messaging", "notifications", "smtp")
+    ports = {name: free_port() for name in names}
+    url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    web_url, profile_url = url["web"], url["profile"]
     common: dict[str, Any] = {
         "environment": "test",
         "kafka_bootstrap_servers": bootstrap_servers,
@@ -178,12 +162,30 @@ def running_stack(bootstrap_servers: str, data_dir: Path) -> Iterator[Stack]:
                 "public_url": web_url,
             }
         )
-        stack.enter_context(serve(create_profile_app(profile), ports["profile"], "profile"))
+        stack.enter_context(
+            serve_in_thread(create_profile_app(profile), ports["profile"], name="profile-server")
+        )
+        matching = MatchingSettings.model_validate(
+            {
+                **common,
+                "data_dir": data_dir / "matching",
+                "MATCHING_PORT": ports["matching"],
+                "MATCHING_CONSUMER_GROUP": f"web-matching-{uuid.uuid4().hex[:8]}",
+                "embedder": "hashing",
+            }
+        )
+        stack.enter_context(
+            serve_in_thread(
+                create_matching_app(matching), ports["matching"], name="matching-server"
+            )
+        )
         messaging = MessagingSettings.model_validate(
             {**common, "data_dir": data_dir / "messaging", "MESSAGING_PORT": ports["messaging"]}
         )
-        messaging_url = stack.enter_context(
-            serve(create_messaging_app(messaging), ports["messaging"], "messaging")
+        stack.enter_context(
+            serve_in_thread(
+                create_messaging_app(messaging), ports["messaging"], name="messaging-server"
+            )
         )
         notifications = NotificationsSettings.model_validate(
             {
@@ -196,28 +198,157 @@ def running_stack(bootstrap_servers: str, data_dir: Path) -> Iterator[Stack]:
                 "delivery_poll_interval_s": 0.2,
             }
         )
-        notifications_url = stack.enter_context(
-            serve(create_notifications_app(notifications), ports["notifications"], "notifications")
+        stack.enter_context(
+            serve_in_thread(
+                create_notifications_app(notifications),
+                ports["notifications"],
+                name="notifications-server",
+            )
         )
         web = WebSettings.model_validate(
             {
                 **common,
                 "data_dir": data_dir / "web",
                 "WEB_PORT": ports["web"],
-                # Nothing listens here: pages that need matching must cope without it.
-                "matching_url": f"http://127.0.0.1:{free_port()}",
-                "messaging_url": messaging_url,
-                "notifications_url": notifications_url,
+                "matching_url": url["matching"],
+                "messaging_url": url["messaging"],
+                "notifications_url": url["notifications"],
                 "support_email": SUPPORT_EMAIL,
             }
         )
-        stack.enter_context(serve(create_web_app(web), ports["web"], "web"))
+        stack.enter_context(serve_in_thread(create_web_app(web), ports["web"], name="web-server"))
         yield Stack(
             web_url=web_url,
             profile_url=profile_url,
-            messaging_url=messaging_url,
-            notifications_url=notifications_url,
+            matching_url=url["matching"],
+            messaging_url=url["messaging"],
+            notifications_url=url["notifications"],
             mailbox=mailbox,
             sessions_db=data_dir / "web" / "web-sessions.sqlite3",
             bootstrap_servers=bootstrap_servers,
+            web_settings=web,
         )
+
+
+def api_token(stack: Stack, email: str, password: str = PASSWORD) -> str:
+    """An access token straight from the profile service (for checks behind the pages)."""
+    answer = httpx.post(
+        f"{stack.profile_url}/v1/auth/token", data={"username": email, "password": password}
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def account_id(stack: Stack, email: str) -> str:
+    """The account (and profile) id of ``email``."""
+    me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(api_token(stack, email)))
+    return str(me.json()["id"])
+
+
+def save_profile(client: httpx.Client, **fields: str | list[str]) -> None:
+    """Fill in and save the profile form (fields left out are saved empty)."""
+    form = client.get("/profile/edit")
+    answer = client.post("/profile/edit", data={"csrf_token": csrf_of(form.text), **fields})
+    assert answer.status_code == 303, answer.text
+
+
+def wait_until_indexed(stack: Stack, email: str, timeout: float = 30.0) -> str:
+    """Wait until matching holds the current version of the profile; returns its id."""
+    token = api_token(stack, email)
+    me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.get(
+            f"{stack.matching_url}/v1/index/status",
+            params={"profile_id": me["id"]},
+            headers=bearer(token),
+        ).json()
+        if (status.get("version") or 0) >= me["version"]:
+            return str(me["id"])
+        time.sleep(0.1)
+    raise AssertionError(f"matching did not index profile version {me['version']} in time")
+
+
+def wait_for_conversation(stack: Stack, email: str, match_id: str, timeout: float = 20.0) -> str:
+    """The id of the match's conversation once messaging has opened it (active)."""
+    token = api_token(stack, email)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = httpx.get(f"{stack.messaging_url}/v1/conversations", headers=bearer(token)).json()
+        for item in found["items"]:
+            if item["match_id"] == match_id and item["status"] == "active":
+                return str(item["id"])
+        time.sleep(0.1)
+    raise AssertionError("the conversation did not open")
+
+
+@dataclass
+class Pair:
+    """A mentee and a mentor whose request was sent and accepted through the pages."""
+
+    mentee_email: str
+    mentor_email: str
+    mentee_id: str
+    mentor_id: str
+    match_id: str
+    conversation_id: str
+
+
+MENTOR_EXPERTISE = "leading a team through change"
+
+
+def become_mentor(client: httpx.Client, name: str, **extra: str | list[str]) -> None:
+    """Save a mentor's profile whose expertise fits :func:`become_mentee`'s goal."""
+    save_profile(
+        client,
+        display_name=name,
+        roles=["mentor"],
+        capacity="2",
+        accepting_requests="yes",
+        expertise=MENTOR_EXPERTISE,
+        **extra,
+    )
+
+
+def become_mentee(client: httpx.Client, name: str, **extra: str | list[str]) -> None:
+    """Save a mentee's profile with a goal the mentors of :func:`become_mentor` offer."""
+    save_profile(
+        client, display_name=name, roles=["mentee"], goals="lead a team through change", **extra
+    )
+
+
+def matched_pair(stack: Stack, *, mentee_department: str = "") -> Pair:
+    """Register a mentee and a mentor; the mentee asks and the mentor accepts, on the pages."""
+    tag = uuid.uuid4().hex[:8]
+    mentee_email = f"mentee-{tag}@cabinetoffice.gov.uk"
+    mentor_email = f"mentor-{tag}@cabinetoffice.gov.uk"
+    register(stack, mentee_email, f"Mina Mentee {tag}")
+    register(stack, mentor_email, f"Mo Mentor {tag}")
+    with (
+        closing(signed_in_client(stack, mentee_email)) as mentee,
+        closing(signed_in_client(stack, mentor_email)) as mentor,
+    ):
+        become_mentor(mentor, f"Mo Mentor {tag}", contact_phone="07700 900456")
+        become_mentee(mentee, f"Mina Mentee {tag}", department=mentee_department)
+        mentor_id = wait_until_indexed(stack, mentor_email)
+        mentee_id = wait_until_indexed(stack, mentee_email)
+        form = mentee.get(f"/people/{mentor_id}/request")
+        sent = mentee.post(
+            f"/people/{mentor_id}/request",
+            data={"csrf_token": csrf_of(form.text), "message": "Could we talk about change?"},
+        )
+        assert sent.status_code == 303, sent.text
+        received = mentor.get("/requests")
+        match_ids = re.findall(r'action="/requests/([^/"]+)/accept"', received.text)
+        assert len(match_ids) == 1, received.text
+        accepted = mentor.post(
+            f"/requests/{match_ids[0]}/accept", data={"csrf_token": csrf_of(received.text)}
+        )
+        assert accepted.status_code == 303
+    conversation_id = wait_for_conversation(stack, mentee_email, match_ids[0])
+    return Pair(mentee_email, mentor_email, mentee_id, mentor_id, match_ids[0], conversation_id)

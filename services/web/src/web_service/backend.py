@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -157,6 +157,30 @@ class Backend:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    async def matches(self, session: WebSession) -> list[dict[str, Any]]:
+        """The session's requests and matches, newest first (``GET /v1/matches``)."""
+        found = await self.json("matching", "GET", "/v1/matches", session=session)
+        items = found if isinstance(found, list) else found.get("items", [])
+        return [item for item in items if isinstance(item, dict)]
+
+    async def display_names(self, session: WebSession, ids: Iterable[str]) -> dict[str, str]:
+        """Names to show for profile ids, looked up concurrently.
+
+        The profile service decides what the session may see: an anonymised person comes
+        back as their initials, an erased one as "Deleted account".
+        """
+
+        async def one(profile_id: str) -> tuple[str, str]:
+            try:
+                found = await self.json(
+                    "profile", "GET", f"/v1/profiles/{profile_id}", session=session
+                )
+            except ApiError:
+                return profile_id, "Deleted account"
+            return profile_id, str(found.get("display_name") or found.get("initials") or "Someone")
+
+        return dict(await asyncio.gather(*(one(i) for i in set(ids))))
 
     async def _send(
         self, service: Service, method: str, path: str, token: str | None, **kwargs: Any

@@ -12,11 +12,13 @@ from web_service.ui import (
     BackendDep,
     CheckedForm,
     FormErrors,
+    MemberSession,
     SessionDep,
     errors_from_api,
     next_path,
     redirect,
     render,
+    sign_in_redirect,
     text,
 )
 
@@ -269,6 +271,67 @@ async def forgotten_password(request: Request, form: CheckedForm, backend: Backe
             errors=errors,
         )
     return render(request, "check_email.html", title="Check your email", reset=True)
+
+
+@router.get("/account/password")
+async def change_password_form(request: Request, session: MemberSession) -> Response:
+    """Change the password while signed in."""
+    return render(request, "change_password.html", title="Change your password", hint=PASSWORD_HINT)
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Check the current password and set the new one; every session then ends."""
+    current = form.get("current_password")
+    new = form.get("new_password")
+    errors = FormErrors()
+    if not isinstance(current, str) or not current:
+        errors.add("current_password", "Enter your current password")
+    if not isinstance(new, str) or not new:
+        errors.add("new_password", "Enter a new password")
+    elif new != form.get("confirm_password"):
+        errors.add("confirm_password", "The new passwords do not match")
+    if not errors:
+        try:
+            await backend.call(
+                "profile",
+                "POST",
+                "/v1/accounts/me/password",
+                session=session,
+                json={"current_password": current, "new_password": new},
+            )
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            if error.code == "wrong_current_password":
+                errors.add("current_password", "Your current password is not right")
+            elif error.code == "weak_password":
+                errors.add("new_password", error.message.rstrip("."))
+            else:
+                errors = errors_from_api(
+                    error,
+                    {"current_password": "current_password", "new_password": "new_password"},
+                    "new_password",
+                )
+        else:
+            # The service ended every session of the account, this one's refresh token
+            # included: say so, and sign in again with the new password.
+            session.sign_out()
+            session.add_flash(
+                "Your password has been changed",
+                "You have been signed out on every device. Sign in with your new password.",
+            )
+            return sign_in_redirect("/account")
+    return render(
+        request,
+        "change_password.html",
+        status_code=422,
+        title="Change your password",
+        hint=PASSWORD_HINT,
+        errors=errors,
+    )
 
 
 @router.get("/reset-password")

@@ -1,7 +1,9 @@
-"""Administration: allowed email domains, coach import, usage figures, cohort matching."""
+"""Administration: allowed email domains, coach import, usage figures, cohort matching,
+reported messages, department webhook subscriptions."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,16 +18,31 @@ from web_service.ui import (
     BackendDep,
     CheckedForm,
     FormErrors,
+    errors_from_api,
     names_of,
     redirect,
     reference_lists,
     render,
     text,
+    texts,
 )
 
 router = APIRouter(prefix="/admin")
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
+REPORTS_SHOWN = 100
+# The anonymised match events a department can subscribe to, as the notifications
+# service names them.
+MATCH_EVENTS = {
+    "requested": "Request sent",
+    "accepted": "Request accepted",
+    "declined": "Request declined",
+    "withdrawn": "Request withdrawn",
+    "expired": "Request expired",
+    "ended": "Mentoring ended",
+}
+DELIVERY_STATES = {"delivered": "delivered", "pending": "waiting", "parked": "given up"}
+SECRET_MIN = 16
 
 
 @router.get("")
@@ -209,7 +226,7 @@ async def _weekly_activity(
                 row.get("department") or "", row.get("department") or "Not given"
             ),
             "requests": int(row.get("requests", 0)),
-            "matches": int(row.get("matches", 0)),
+            "matches": int(row.get("accepted", 0)),
         }
         for row in rows
         if isinstance(row, dict)
@@ -258,3 +275,186 @@ async def run_cohort(
         values=values,
         errors=errors,
     )
+
+
+@router.get("/reports")
+async def reports(request: Request, session: AdminSession, backend: BackendDep) -> Response:
+    """Reported messages, newest first: the message, the reason and who reported it."""
+    found = await backend.json(
+        "messaging", "GET", "/v1/admin/reports", session=session, params={"limit": REPORTS_SHOWN}
+    )
+    items = [item for item in found.get("items", []) if isinstance(item, dict)]
+    reporters = await backend.display_names(
+        session, {str(item["reporter_id"]) for item in items if item.get("reporter_id")}
+    )
+    return render(
+        request,
+        "admin/reports.html",
+        title="Reported messages",
+        items=items,
+        reporters=reporters,
+        limit=REPORTS_SHOWN,
+    )
+
+
+@router.get("/subscriptions")
+async def subscriptions(request: Request, session: AdminSession, backend: BackendDep) -> Response:
+    """Departments' webhooks, with how their deliveries are going."""
+    found = await backend.json("notifications", "GET", "/v1/subscriptions", session=session)
+    names = names_of(await reference_lists(request))["departments"]
+    return render(
+        request,
+        "admin/subscriptions.html",
+        title="Webhook subscriptions",
+        items=found if isinstance(found, list) else [],
+        departments=names,
+        event_names=MATCH_EVENTS,
+        delivery_states=DELIVERY_STATES,
+    )
+
+
+@router.get("/subscriptions/new")
+async def new_subscription_form(request: Request, session: AdminSession) -> Response:
+    """Register a department's webhook."""
+    return await _render_subscription_form(
+        request, {"department": "", "url": "", "events": list(MATCH_EVENTS), "secret": ""}
+    )
+
+
+async def _render_subscription_form(
+    request: Request,
+    values: dict[str, Any],
+    errors: FormErrors | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    lists = await reference_lists(request)
+    return render(
+        request,
+        "admin/subscription_new.html",
+        status_code=status_code,
+        title="Add a webhook subscription",
+        values=values,
+        errors=errors,
+        lists=lists,
+        event_names=MATCH_EVENTS,
+        secret_min=SECRET_MIN,
+    )
+
+
+@router.post("/subscriptions/new")
+async def create_subscription(
+    request: Request, form: CheckedForm, session: AdminSession, backend: BackendDep
+) -> Response:
+    """Create the subscription; the page that answers shows a generated secret, once."""
+    values: dict[str, Any] = {
+        "department": text(form, "department"),
+        "url": text(form, "url"),
+        "events": [event for event in texts(form, "events") if event in MATCH_EVENTS],
+        "secret": text(form, "secret"),
+    }
+    errors = FormErrors()
+    if not values["url"]:
+        errors.add("url", "Enter the address that will receive the events")
+    if not values["events"]:
+        errors.add("events", "Select at least one event")
+    if values["secret"] and len(values["secret"]) < SECRET_MIN:
+        errors.add("secret", f"The signing secret must be at least {SECRET_MIN} characters")
+    if errors:
+        return await _render_subscription_form(request, values, errors, status_code=422)
+    generated = not values["secret"]
+    secret = values["secret"] or secrets.token_urlsafe(32)
+    every_event = set(values["events"]) == set(MATCH_EVENTS)
+    try:
+        created = await backend.json(
+            "notifications",
+            "POST",
+            "/v1/subscriptions",
+            session=session,
+            json={
+                "url": values["url"],
+                "secret": secret,
+                "department": values["department"] or None,
+                # All of them now means all of them later too, should events be added.
+                "match_events": None if every_event else values["events"],
+            },
+        )
+    except ApiError as error:
+        if error.status != 422:
+            raise
+        errors = errors_from_api(
+            error,
+            {
+                "url": "url",
+                "secret": "secret",
+                "department": "department",
+                "match_events": "events",
+            },
+            "url",
+        )
+        return await _render_subscription_form(request, values, errors, status_code=422)
+    names = names_of(await reference_lists(request))["departments"]
+    # Rendered here rather than after a redirect, so the secret is never stored in the
+    # session: this response is the only place it appears (and it is not cached).
+    return render(
+        request,
+        "admin/subscription_created.html",
+        title="Webhook subscription added",
+        subscription=created,
+        departments=names,
+        event_names=MATCH_EVENTS,
+        secret=secret if generated else None,
+    )
+
+
+async def _subscription(
+    backend: BackendDep, session: AdminSession, subscription_id: str
+) -> dict[str, Any] | None:
+    found = await backend.json("notifications", "GET", "/v1/subscriptions", session=session)
+    for item in found if isinstance(found, list) else []:
+        if isinstance(item, dict) and item.get("id") == subscription_id:
+            return item
+    return None
+
+
+@router.get("/subscriptions/{subscription_id}/delete")
+async def delete_subscription_form(
+    request: Request, subscription_id: str, session: AdminSession, backend: BackendDep
+) -> Response:
+    """Check before deleting: the department stops receiving events."""
+    subscription = await _subscription(backend, session, subscription_id)
+    if subscription is None:
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            title="Page not found",
+            message="This subscription does not exist. It may have been deleted already.",
+        )
+    names = names_of(await reference_lists(request))["departments"]
+    return render(
+        request,
+        "admin/subscription_delete.html",
+        title="Delete this webhook subscription",
+        subscription=subscription,
+        departments=names,
+        event_names=MATCH_EVENTS,
+    )
+
+
+@router.post("/subscriptions/{subscription_id}/delete")
+async def delete_subscription(
+    subscription_id: str, form: CheckedForm, session: AdminSession, backend: BackendDep
+) -> Response:
+    """Delete it; its deliveries still waiting are dropped."""
+    try:
+        await backend.call(
+            "notifications", "DELETE", f"/v1/subscriptions/{subscription_id}", session=session
+        )
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        session.add_flash("That subscription had already been deleted", "", "info")
+    else:
+        session.add_flash("The webhook subscription has been deleted", "")
+    return redirect("/admin/subscriptions")

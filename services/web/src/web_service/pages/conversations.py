@@ -1,4 +1,5 @@
-"""Messages and sessions: conversation list and view, a live stream proxy, calendar invites."""
+"""Messages and sessions: conversation list and view, a live stream proxy, calendar invites,
+reporting a message to the administrators."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ SESSION_STATUS = {
     "cancelled": ("Cancelled", "govuk-tag--grey"),
     "held": ("Held", "govuk-tag--blue"),
 }
+REPORT_REASON_MAX = 1000
 SESSION_ACTIONS = {
     "accept": "The session is confirmed",
     "decline": "The session has been declined",
@@ -131,6 +133,7 @@ async def _render_conversation(
         sessions=sessions_found.get("items", []),
         session_status=SESSION_STATUS,
         me=session.data.account_id,
+        cursor=cursor,
         errors=errors,
         values=values or {},
     )
@@ -365,3 +368,134 @@ async def calendar_invite(
         media_type="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="mentor-match-session.ics"'},
     )
+
+
+def _not_found(request: Request, message: str) -> Response:
+    return render(request, "error.html", status_code=404, title="Page not found", message=message)
+
+
+async def _reportable(
+    backend: BackendDep,
+    session: MemberSession,
+    conversation_id: str,
+    message_id: str,
+    cursor: str | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The conversation (None if it is not the person's) and a message of the other person.
+
+    The message is looked for on the page of messages it was shown on (``cursor``)
+    rather than by paging through the whole conversation; it is None when it is not
+    there, is the person's own, or was erased.
+    """
+    about = await _conversation(backend, session, conversation_id)
+    if about is None:
+        return None
+    params: dict[str, Any] = {"limit": 20}
+    if cursor:
+        params["cursor"] = cursor
+    page = await backend.json(
+        "messaging",
+        "GET",
+        f"/v1/conversations/{conversation_id}/messages",
+        session=session,
+        params=params,
+    )
+    for message in page.get("items", []):
+        mine = message.get("sender_id") == session.data.account_id
+        if message.get("id") == message_id and not mine and not message.get("deleted"):
+            return about, message
+    return about, None
+
+
+@router.get("/conversations/{conversation_id}/messages/{message_id}/report")
+async def report_form(
+    request: Request,
+    conversation_id: str,
+    message_id: str,
+    session: MemberSession,
+    backend: BackendDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Report a message of the other person: the message, and why."""
+    found = await _reportable(backend, session, conversation_id, message_id, cursor)
+    if found is None or found[1] is None:
+        return _not_found(request, "This message does not exist or you cannot report it.")
+    about, message = found
+    return render(
+        request,
+        "report.html",
+        title="Report a message",
+        about=about,
+        message=message,
+        message_id=message_id,
+        cursor=cursor or "",
+        reason="",
+        reason_max=REPORT_REASON_MAX,
+    )
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/report")
+async def report_message(
+    request: Request,
+    conversation_id: str,
+    message_id: str,
+    form: CheckedForm,
+    session: MemberSession,
+    backend: BackendDep,
+) -> Response:
+    """Send the report to the administrators' queue."""
+    reason = text(form, "reason")
+    cursor = text(form, "cursor")[:200] or None
+    errors = FormErrors()
+    if not reason:
+        errors.add("reason", "Enter why you are reporting this message")
+    elif len(reason) > REPORT_REASON_MAX:
+        errors.add("reason", f"The reason must be {REPORT_REASON_MAX} characters or fewer")
+    if not errors:
+        try:
+            await backend.call(
+                "messaging",
+                "POST",
+                f"/v1/conversations/{conversation_id}/messages/{message_id}/report",
+                session=session,
+                json={"reason": reason},
+            )
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            errors = errors_from_api(error, {"reason": "reason"}, "reason")
+        else:
+            return redirect(f"/conversations/{conversation_id}/messages/{message_id}/reported")
+    found = await _reportable(backend, session, conversation_id, message_id, cursor)
+    if found is None:
+        return _not_found(request, "This conversation does not exist or is not yours.")
+    # The message may have moved off the page it was on since: the form still works.
+    about, message = found
+    return render(
+        request,
+        "report.html",
+        status_code=422,
+        title="Report a message",
+        about=about,
+        message=message,
+        message_id=message_id,
+        cursor=cursor or "",
+        reason=reason,
+        reason_max=REPORT_REASON_MAX,
+        errors=errors,
+    )
+
+
+@router.get("/conversations/{conversation_id}/messages/{message_id}/reported")
+async def report_sent(
+    request: Request,
+    conversation_id: str,
+    message_id: str,
+    session: MemberSession,
+    backend: BackendDep,
+) -> Response:
+    """What happens after a report."""
+    about = await _conversation(backend, session, conversation_id)
+    if about is None:
+        return _not_found(request, "This conversation does not exist or is not yours.")
+    return render(request, "report_sent.html", title="Message reported", about=about)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError, Backend
-from web_service.sessions import WebSession
+from web_service.backend import ApiError
 from web_service.ui import (
     BackendDep,
     CheckedForm,
@@ -37,29 +33,23 @@ ACTIONS = {
 }
 
 
-async def _names(backend: Backend, session: WebSession, ids: set[str]) -> dict[str, str]:
-    async def one(profile_id: str) -> tuple[str, str]:
-        try:
-            found = await backend.json(
-                "profile", "GET", f"/v1/profiles/{profile_id}", session=session
-            )
-        except ApiError:
-            return profile_id, "Deleted account"
-        return profile_id, str(found.get("display_name") or found.get("initials") or "Someone")
-
-    return dict(await asyncio.gather(*(one(i) for i in ids)))
-
-
 @router.get("/requests")
 async def requests_page(request: Request, session: MemberSession, backend: BackendDep) -> Response:
     """Requests sent, requests received, and matches, with what can be done to each."""
-    found = await backend.json("matching", "GET", "/v1/matches", session=session)
-    matches: list[dict[str, Any]] = found if isinstance(found, list) else found.get("items", [])
+    matches = await backend.matches(session)
     me = session.data.account_id
-    others = {
-        str(m.get("mentor_id") if m.get("mentee_id") == me else m.get("mentee_id")) for m in matches
-    }
-    names = await _names(backend, session, others)
+    names: dict[str, str] = {}
+    for m in matches:
+        other = str(m.get("mentor_id") if m.get("mentee_id") == me else m.get("mentee_id"))
+        card = m.get("other") or {}
+        # The match's card names the person even when they appear anonymised elsewhere:
+        # sending the request revealed them to the mentor.
+        if card.get("display_name"):
+            names[other] = str(card["display_name"])
+        else:
+            names.setdefault(other, "")
+    missing = {other for other, name in names.items() if not name}
+    names.update(await backend.display_names(session, missing))
     received = [m for m in matches if m.get("mentor_id") == me and m.get("status") == "requested"]
     sent = [m for m in matches if m.get("mentee_id") == me and m.get("status") == "requested"]
     active = [m for m in matches if m.get("status") == "accepted"]

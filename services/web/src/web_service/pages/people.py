@@ -136,7 +136,7 @@ async def suggestions(
     if exclude_own_department:
         params["exclude_own_department"] = "true"
     items: list[dict[str, Any]] = []
-    unavailable = False
+    unavailable = not_ready = False
     try:
         found = await backend.json(
             "matching", "GET", "/v1/suggestions", session=session, params=params
@@ -144,6 +144,11 @@ async def suggestions(
         items = found if isinstance(found, list) else list(found.get("items", []))
     except ServiceUnavailable:
         unavailable = True
+    except ApiError as error:
+        # 409: matching has not yet received the profile (it follows profile events).
+        if error.status != 409:
+            raise
+        not_ready = True
     lists = await reference_lists(request)
     return render(
         request,
@@ -156,15 +161,18 @@ async def suggestions(
         lists=lists,
         names=names_of(lists),
         unavailable=unavailable,
+        not_ready=not_ready,
     )
 
 
 async def open_requests(backend: Backend, session: WebSession) -> list[dict[str, Any]]:
     """The person's requests still waiting for an answer."""
-    found = await backend.json("matching", "GET", "/v1/matches", session=session)
-    matches = found if isinstance(found, list) else list(found.get("items", []))
     me = session.data.account_id
-    return [m for m in matches if m.get("status") == "requested" and m.get("mentee_id") == me]
+    return [
+        m
+        for m in await backend.matches(session)
+        if m.get("status") == "requested" and m.get("mentee_id") == me
+    ]
 
 
 @router.get("/people/{profile_id}/request")
@@ -232,9 +240,16 @@ async def send_request(
                 json={"mentor_id": profile_id, "message": message},
             )
         except ApiError as error:
-            if error.status not in (409, 422):
+            if error.status not in (404, 409, 422):
                 raise
-            errors.add("message", error.message or "This request cannot be sent")
+            if error.status == 404:
+                # Matching learns of new or changed profiles from events, a moment later.
+                errors.add(
+                    "message",
+                    "This person cannot receive requests yet. Try again in a minute",
+                )
+            else:
+                errors.add("message", error.message or "This request cannot be sent")
         else:
             session.add_flash(
                 "Your request has been sent",

@@ -1,4 +1,4 @@
-"""The signed-in person's own profile: view and edit."""
+"""The signed-in person's own profile: view, edit, and prefill from a LinkedIn export."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from web_service.backend import ApiError
 from web_service.ui import (
@@ -49,6 +49,17 @@ FIELDS = {
     "contact.phone": "contact_phone",
 }
 ROLE_NAMES = {"mentor": "Mentor", "mentee": "Mentee", "coach": "Coach"}
+
+# The profile service's own limits for a LinkedIn upload (the ZIP or its three CSV files).
+LINKEDIN_MAX_BYTES = 20 * 1024 * 1024
+LINKEDIN_MAX_FILES = 3
+# What a LinkedIn import can fill in, named as the profile form names it.
+PREFILLED_FIELDS = {
+    "display_name": "Name",
+    "job_title": "Job title",
+    "experience_text": "Your experience",
+    "expertise": "Your areas of expertise",
+}
 
 
 @router.get("/profile")
@@ -194,3 +205,88 @@ def _update_from_values(values: dict[str, Any], errors: FormErrors) -> dict[str,
             "phone": values["contact_phone"] or None,
         },
     }
+
+
+@router.get("/profile/import-linkedin")
+async def linkedin_form(request: Request, session: MemberSession) -> Response:
+    """Upload the LinkedIn data export to fill in the profile."""
+    return render(request, "linkedin_import.html", title="Fill in your profile from LinkedIn")
+
+
+@router.post("/profile/import-linkedin")
+async def linkedin_import(
+    request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Send the export to the profile service, then to the form to check what it filled in."""
+    uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile) and u.filename]
+    errors = FormErrors()
+    files: list[tuple[str, tuple[str, bytes, str]]] = []
+    if not uploads:
+        errors.add(
+            "files",
+            "Select the ZIP file from LinkedIn, or its Profile, Positions or Skills CSV files",
+        )
+    elif len(uploads) > LINKEDIN_MAX_FILES:
+        errors.add("files", "Select the ZIP file, or up to 3 CSV files")
+    else:
+        total = 0
+        for upload in uploads:
+            content = await upload.read(LINKEDIN_MAX_BYTES + 1 - total)
+            total += len(content)
+            if total > LINKEDIN_MAX_BYTES:
+                errors.add("files", "The selected files must be smaller than 20 MB together")
+                break
+            if not content:
+                errors.add("files", f"The selected file {upload.filename} is empty")
+                break
+            content_type = upload.content_type or "application/octet-stream"
+            files.append(("files", (upload.filename or "upload", content, content_type)))
+    if not errors:
+        try:
+            result = await backend.json(
+                "profile",
+                "POST",
+                "/v1/profiles/me/import/linkedin",
+                session=session,
+                params={"confirm": "true"},
+                files=files,
+            )
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            errors.add("files", (error.message or "This is not a LinkedIn data export").rstrip("."))
+        else:
+            title, summary, kind = _prefilled(result)
+            session.add_flash(title, summary, kind)
+            return redirect("/profile/edit")
+    return render(
+        request,
+        "linkedin_import.html",
+        status_code=422,
+        title="Fill in your profile from LinkedIn",
+        errors=errors,
+    )
+
+
+def _prefilled(result: dict[str, Any]) -> tuple[str, str, str]:
+    """Banner title, text and kind saying which fields the import filled in."""
+    filled = []
+    order = list(PREFILLED_FIELDS)
+    changes = sorted(
+        result.get("changes", []),
+        key=lambda change: order.index(change["field"]) if change["field"] in order else 99,
+    )
+    for change in changes:
+        name = PREFILLED_FIELDS.get(str(change.get("field")), str(change.get("field")))
+        if change.get("field") == "expertise":
+            added = len(change.get("proposed") or []) - len(change.get("current") or [])
+            name = f"{name} ({added} added)"
+        filled.append(name)
+    notes = " ".join(str(note) for note in result.get("notes", []))
+    if not filled:
+        text = "Your profile already has everything your LinkedIn export holds."
+        return "Nothing new to fill in", f"{text} {notes}".strip(), "info"
+    text = (
+        f"Filled in: {', '.join(filled)}. Check them below and change anything that is not right."
+    )
+    return "Your profile has been filled in from LinkedIn", f"{text} {notes}".strip(), "success"

@@ -32,6 +32,22 @@ if (thread && "EventSource" in window) {
     body.className = "govuk-body";
     body.textContent = message.body ?? message.deleted_placeholder ?? "";
     item.append(who, body);
+    if (!mine && !message.deleted) {
+      // The same "Report" link the server renders under the other person's messages.
+      const report = document.createElement("p");
+      report.className = "govuk-body-s";
+      const link = document.createElement("a");
+      link.className = "govuk-link";
+      link.href = thread.dataset.liveStream.replace(/\/stream$/, "") + "/messages/" +
+        encodeURIComponent(message.id) + "/report";
+      link.textContent = "Report";
+      const hidden = document.createElement("span");
+      hidden.className = "govuk-visually-hidden";
+      hidden.textContent = " the message from " + thread.dataset.otherName;
+      link.append(hidden);
+      report.append(link);
+      item.append(report);
+    }
     list.prepend(item);
     if (status) status.textContent = "New message from " + who.textContent + ".";
   });
