@@ -5,7 +5,8 @@ service) and ``python -m messaging_service`` as its own process on SQLite, opens
 one conversation through a ``match.requested`` event, subscribes to its SSE
 stream as the mentor, then POSTs messages as the mentee with N concurrent
 clients. Prints JSON: messages/s accepted by POST, messages/s delivered to the
-stream subscriber, and POST-start -> SSE-receipt latency percentiles.
+stream subscriber, POST-start -> SSE-receipt latency percentiles, and the server's
+CPU time per message (steadier than rates when the machine is shared).
 
 The per-person rate limit is raised for the run (MESSAGE_RATE_LIMIT), otherwise
 it would cap the sender at 30 messages a minute.
@@ -29,6 +30,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -75,6 +77,12 @@ def token(key: Ed25519PrivateKey, sub: str) -> str:
         "roles": ["member"],
     }
     return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": KID})
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -196,12 +204,14 @@ async def run(messages: int, concurrency: int) -> dict[str, Any]:
                     if response.status_code != 201:
                         failures += 1
 
+            cpu0 = cpu_seconds(server.pid)
             t0 = time.perf_counter()
             await asyncio.gather(*(sender() for _ in range(concurrency)))
             t_sent = time.perf_counter() - t0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(all_received.wait(), 30)
             t_delivered = (max(received.values()) - t0) if received else float("nan")
+            server_cpu_s = cpu_seconds(server.pid) - cpu0
             listener.cancel()
             latencies = [(received[b] - started[b]) * 1000 for b in received]
     finally:
@@ -222,6 +232,7 @@ async def run(messages: int, concurrency: int) -> dict[str, Any]:
             "p99": round(percentile(latencies, 0.99), 2) if latencies else None,
             "max": round(max(latencies), 2) if latencies else None,
         },
+        "server_cpu_ms_per_message": round(server_cpu_s * 1000 / messages, 3),
         "store": "sqlite",
         "server": "1 uvicorn process (uvloop, httptools), client in a separate process",
     }

@@ -136,6 +136,18 @@ async def test_an_expired_token_is_refused_as_expired(
         await local_keys.verify_token(sign(key_one, iat=now - 3600, exp=now - 60))
 
 
+async def test_a_remembered_token_still_expires(key_one: SigningKey) -> None:
+    key_set = JwksKeySet.from_jwks({"keys": [key_one.jwk]}, leeway_s=0.0)
+    token = sign(key_one, exp=int(time.time()) + 1)
+    assert (await key_set.verify_token(token)).id == "acct-123"
+    assert (await key_set.verify_token(token)).id == "acct-123"
+
+    await asyncio.sleep(2.1)
+
+    with pytest.raises(TokenExpired):
+        await key_set.verify_token(token)
+
+
 @pytest.mark.parametrize(
     ("override", "reason"),
     [
@@ -364,6 +376,21 @@ async def test_a_retired_key_stops_verifying_after_the_cache_expires(
 
     assert refused.value.reason == "unknown_kid"
     assert (await key_set.verify_token(sign(key_two))).id == "acct-123"
+
+
+async def test_a_remembered_token_stops_verifying_when_its_key_is_retired(
+    jwks_server: JwksEndpoint, key_one: SigningKey, key_two: SigningKey
+) -> None:
+    jwks_server.keys = [key_one.jwk, key_two.jwk]
+    key_set = JwksKeySet(jwks_server.url, cache_ttl=0.0, min_refresh_interval=0.0)
+    token = sign(key_one)
+    assert (await key_set.verify_token(token)).id == "acct-123"
+    jwks_server.keys = [key_two.jwk]
+
+    with pytest.raises(InvalidToken) as refused:
+        await key_set.verify_token(token)
+
+    assert refused.value.reason == "unknown_kid"
 
 
 async def test_forged_kids_cannot_make_it_hammer_the_profile_service(

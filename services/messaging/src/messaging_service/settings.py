@@ -24,3 +24,11 @@ class MessagingSettings(ServiceSettings):
         default=1000, ge=1, description="Messages a slow stream subscriber may fall behind"
     )
     page_size_default: int = Field(default=50, ge=1, le=200)
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100,
+        description=(
+            "Higher than the shared default: the match events this service consumes only open"
+            " and close conversations, and every fetch the development broker holds costs CPU"
+            " that posting messages needs"
+        ),
+    )

@@ -6,8 +6,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Self
 
-import aiosqlite
-
 from mentor_shared.bus.records import (
     OutboxCounts,
     OutboxRecord,
@@ -15,7 +13,7 @@ from mentor_shared.bus.records import (
     outbox_fields,
 )
 from mentor_shared.events.envelope import Envelope
-from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 
 BUS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -123,12 +121,12 @@ class SqliteUnitOfWork:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: Connection | None = None
         self._events: list[Envelope] = []
         self.committed_events: list[Envelope] = []
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> Connection:
         """The connection of the open transaction."""
         if self._conn is None:
             raise RuntimeError("unit of work is not open")

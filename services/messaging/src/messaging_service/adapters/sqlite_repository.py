@@ -9,10 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
-from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from messaging_service.domain.model import (
     Conversation,
     ConversationSummary,
@@ -176,7 +174,7 @@ def _person(row: Any) -> Person:
 
 
 class _Repo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def _one(self, sql: str, params: tuple[Any, ...]) -> Any:

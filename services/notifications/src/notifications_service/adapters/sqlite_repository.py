@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
-from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from notifications_service.domain.model import (
     Attachment,
     Contact,
@@ -133,7 +132,7 @@ def _req_dt(value: float) -> datetime:
 class SqliteContactRepository:
     """Addresses in the ``contacts`` table."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def upsert(self, contact: Contact) -> None:
@@ -169,7 +168,7 @@ class SqliteContactRepository:
 class SqliteProfileCardRepository:
     """Profile cards in ``profile_cards``; older versions never overwrite newer."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def upsert(self, card: ProfileCard) -> bool:
@@ -216,7 +215,7 @@ class SqliteProfileCardRepository:
         await self.conn.execute("DELETE FROM profile_cards WHERE profile_id = ?", (profile_id,))
 
 
-def _notification(row: aiosqlite.Row) -> Notification:
+def _notification(row: sqlite3.Row) -> Notification:
     return Notification(
         id=row["id"],
         recipient_id=row["recipient_id"],
@@ -232,7 +231,7 @@ def _notification(row: aiosqlite.Row) -> Notification:
 class SqliteNotificationRepository:
     """In-app notifications in ``notifications``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, notification: Notification) -> bool:
@@ -303,7 +302,7 @@ class SqliteNotificationRepository:
 class SqlitePreferenceRepository:
     """Preferences in ``preferences`` (channels as a JSON object)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, account_id: str) -> Preferences:
@@ -357,7 +356,7 @@ def attachments_from(raw: list[dict[str, str]]) -> list[Attachment]:
     ]
 
 
-def _email_job(row: aiosqlite.Row) -> EmailJob:
+def _email_job(row: sqlite3.Row) -> EmailJob:
     return EmailJob(
         id=row["id"],
         recipient_id=row["recipient_id"],
@@ -383,7 +382,7 @@ def _email_job(row: aiosqlite.Row) -> EmailJob:
 class SqliteEmailJobRepository:
     """The email delivery log in ``email_jobs``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, job: EmailJob) -> bool:
@@ -503,7 +502,7 @@ class SqliteEmailJobRepository:
             return {row["state"]: row["n"] for row in await cursor.fetchall()}
 
 
-def _subscription(row: aiosqlite.Row) -> Subscription:
+def _subscription(row: sqlite3.Row) -> Subscription:
     return Subscription(
         id=row["id"],
         url=row["url"],
@@ -517,7 +516,7 @@ def _subscription(row: aiosqlite.Row) -> Subscription:
 class SqliteSubscriptionRepository:
     """Webhook subscriptions in ``subscriptions``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, subscription: Subscription) -> None:
@@ -562,7 +561,7 @@ class SqliteSubscriptionRepository:
         return cursor.rowcount == 1
 
 
-def _delivery(row: aiosqlite.Row) -> WebhookDelivery:
+def _delivery(row: sqlite3.Row) -> WebhookDelivery:
     return WebhookDelivery(
         id=row["id"],
         subscription_id=row["subscription_id"],
@@ -579,7 +578,7 @@ def _delivery(row: aiosqlite.Row) -> WebhookDelivery:
 class SqliteWebhookDeliveryRepository:
     """Webhook deliveries in ``webhook_deliveries``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, delivery: WebhookDelivery) -> bool:

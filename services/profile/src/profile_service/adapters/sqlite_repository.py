@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
-from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from profile_service.domain.account_tokens import AccountToken, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryQuery, ProfileStats, name_key
@@ -120,12 +118,12 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+async def _all(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
     async with conn.execute(sql, params) as cursor:
         return list(await cursor.fetchall())
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+async def _one(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
     rows = await _all(conn, sql, params)
     return rows[0] if rows else None
 
@@ -133,7 +131,7 @@ async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) ->
 class SqliteAccountRepository:
     """Accounts on SQLite."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, account_id: str) -> Account | None:
@@ -181,7 +179,7 @@ def _account(row: Any) -> Account:
 class SqliteProfileRepository:
     """Profiles on SQLite."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, profile_id: str) -> Profile | None:
@@ -283,7 +281,7 @@ class SqliteRefreshTokenRepository:
         "revoked_at",
     )
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, token: RefreshToken) -> None:
@@ -341,7 +339,7 @@ class SqliteAccountTokenRepository:
 
     _COLUMNS = ("id", "account_id", "purpose", "token_hash", "issued_at", "expires_at", "used_at")
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, token: AccountToken) -> None:
@@ -382,7 +380,7 @@ class SqliteContactGrantRepository:
 
     _COLUMNS = ("match_id", "mentee_id", "mentor_id", "active", "granted_at", "ended_at")
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, match_id: str) -> ContactGrant | None:
@@ -420,7 +418,7 @@ class SqliteContactGrantRepository:
 class SqliteAllowedDomainRepository:
     """The allow-list on SQLite: one row per entry."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self) -> AllowedDomains | None:
@@ -440,7 +438,7 @@ class SqliteAllowedDomainRepository:
 class SqliteSignInAttemptRepository:
     """Failed sign-ins on SQLite."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def failures_since(self, email: str, since: datetime) -> list[datetime]:
