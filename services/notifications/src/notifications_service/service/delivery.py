@@ -193,6 +193,10 @@ class DeliveryWorker:
                 subscription = await uow.subscriptions.get(delivery.subscription_id)
                 if subscription is not None:
                     secrets[delivery.subscription_id] = (subscription.url, subscription.secret)
+            if not claimed and not deliveries:
+                # Nothing to record; committing would signal the commit listeners,
+                # this worker's own wake-up among them, and the loop would spin.
+                return SentSummary()
             await uow.commit()
         if not jobs and not deliveries:
             return SentSummary()
