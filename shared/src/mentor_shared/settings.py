@@ -45,6 +45,13 @@ class ServiceSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(
         default=10, description="Low: the development broker holds every fetch this long"
     )
+    kafka_metadata_max_age_ms: int = Field(
+        default=5_000,
+        description=(
+            "How often consumers refresh topic metadata; short, so that partitions a"
+            " recovering producer recreated are found within seconds"
+        ),
+    )
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2
     outbox_retention_days: float = 7.0

@@ -130,6 +130,7 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            metadata_max_age_ms=self.settings.kafka_metadata_max_age_ms,
             max_poll_interval_ms=300_000,
             request_timeout_ms=int(self.settings.kafka_request_timeout_s * 1000) + 30_000,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 
 import structlog
@@ -35,11 +36,23 @@ def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> list[str]:
+async def ensure_topics(
+    settings: ServiceSettings, topics: Iterable[str], *, replace_undersized: bool = False
+) -> list[str]:
     """Create the topics that are missing; returns the ones created.
 
     Done before producing or subscribing so the development broker does not
     auto-create them with a single partition.
+
+    Args:
+        settings: Broker address, partitions and replication wanted.
+        topics: The topics.
+        replace_undersized: Also delete and recreate topics that have fewer
+            partitions than wanted. Only for recovery after the broker lost its
+            data, by the service that produces to them: after a restart of the
+            development broker, a client's request can auto-create a topic with
+            too few partitions before the relay recreates it, and the events of
+            keys hashed to the missing partitions could then never be delivered.
     """
     wanted = sorted(set(topics))
     admin = AIOKafkaAdminClient(
@@ -51,25 +64,60 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> lis
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t not in existing]
+        if replace_undersized:
+            undersized = await _undersized(admin, [t for t in wanted if t in existing], settings)
+            if undersized:
+                log.warning("topics_replaced_undersized", topics=undersized)
+                await admin.delete_topics(undersized)
+                await _until_gone(admin, undersized, settings.kafka_request_timeout_s)
+                missing += undersized
         if not missing:
             return []
-        response = await admin.create_topics(
-            [
-                NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor)
-                for t in missing
-            ]
-        )
-        created = []
-        for topic, code, message in response.topic_errors:
-            if code == 0:
-                created.append(topic)
-            elif code != TOPIC_ALREADY_EXISTS:
-                raise RuntimeError(f"could not create topic {topic}: {code} {message}")
-        if created:
-            log.info("topics_created", topics=created)
-        return created
+        return await _create(admin, sorted(missing), settings)
     finally:
         await admin.close()
+
+
+async def _undersized(
+    admin: AIOKafkaAdminClient, topics: list[str], settings: ServiceSettings
+) -> list[str]:
+    # Only topics known to exist are described: naming an unknown one would
+    # make the development broker auto-create it.
+    if not topics:
+        return []
+    described = await admin.describe_topics(topics)
+    return sorted(
+        entry["topic"]
+        for entry in described
+        if entry.get("error_code", 0) == 0 and len(entry["partitions"]) < settings.kafka_partitions
+    )
+
+
+async def _until_gone(admin: AIOKafkaAdminClient, topics: list[str], timeout_s: float) -> None:
+    # Apache Kafka deletes a topic in the background; creating it again before
+    # that finishes would be answered "already exists".
+    deadline = time.monotonic() + timeout_s
+    while set(topics) & set(await admin.list_topics()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"topics were not deleted in {timeout_s} s: {topics}")
+        await asyncio.sleep(0.2)
+
+
+async def _create(
+    admin: AIOKafkaAdminClient, topics: list[str], settings: ServiceSettings
+) -> list[str]:
+    response = await admin.create_topics(
+        [NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor) for t in topics]
+    )
+    created = []
+    for topic, code, message in response.topic_errors:
+        if code == 0:
+            created.append(topic)
+        elif code != TOPIC_ALREADY_EXISTS:
+            raise RuntimeError(f"could not create topic {topic}: {code} {message}")
+    if created:
+        log.info("topics_created", topics=created)
+    return created
 
 
 class OffsetProbe:

@@ -194,7 +194,7 @@ class OutboxRelay:
             },
         )
         async with self._lock:
-            await ensure_topics(self._settings, self._topics)
+            await ensure_topics(self._settings, self._topics, replace_undersized=True)
             since = time.time() - self._settings.outbox_retention_days * 86400
             requeued = await self._store.requeue_retained(since)
             # Let consumers notice the lost group and rejoin from the start before
