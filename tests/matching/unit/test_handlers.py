@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from matching_service.adapters.embedder import HashingEmbedder
+from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.commands import AnswerMatch, RequestMatch
 from matching_service.domain.errors import (
     InvalidMatchRequest,
@@ -19,6 +21,7 @@ from matching_service.domain.errors import (
     WrongParticipant,
 )
 from matching_service.domain.matches import ERASED_PERSON, MatchPolicy
+from matching_service.domain.model import PersonProfile, SuggestionQuery
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.ports import AppliedEvent
@@ -223,7 +226,127 @@ async def test_pair_history_excludes_requested_and_declined_partners(store: Stor
     first = await request(store, "me", "a")
     second = await request(store, "me", "b")
     await handlers.decline_match(AnswerMatch(second.id, "b"), store.uow(), deps())
-    history = await store.read.pair_history("me", "mentor")
+    history = await store.read.pair_history("me", "mentor", now=NOW)
     assert history.excluded_ids == {"a", "b"}
     assert history.load_of("a").open_requests == 1
     assert first.mentor_id == "a"
+
+
+async def reply_times(store: Store, mentor_id: str) -> tuple[float, ...] | None:
+    async with store.uow() as uow:
+        held = await uow.replies.get(mentor_id)
+    return None if held is None else held.recent_hours
+
+
+async def test_answers_feed_the_mentors_reply_times_and_withdrawals_do_not(store: Store) -> None:
+    await put(store, mentee("m1"), mentee("m2"), mentee("m3"), upserted("a", capacity=3))
+    await put(store, upserted("b"))
+    clock = Clock(NOW)
+    d = deps(clock)
+    accepted = await request(store, "m1", "a", d)
+    elsewhere = await request(store, "m1", "b", d)
+    declined = await request(store, "m2", "a", d)
+    withdrawn = await request(store, "m3", "a", d)
+    clock.now = NOW + timedelta(hours=2)
+    await handlers.accept_match(AnswerMatch(accepted.id, "a"), store.uow(), d)
+    clock.now = NOW + timedelta(hours=30)
+    await handlers.decline_match(AnswerMatch(declined.id, "a"), store.uow(), d)
+    await handlers.withdraw_match(AnswerMatch(withdrawn.id, "m3"), store.uow(), d)
+    clock.now = NOW + timedelta(days=40)
+    await handlers.end_match(AnswerMatch(accepted.id, "m1"), store.uow(), d)
+    assert await reply_times(store, "a") == (2.0, 30.0), "ending adds nothing, withdrawing neither"
+    statuses = {m.id: m.status for m in await store.read.matches_of("m1")}
+    assert statuses[elsewhere.id] == "withdrawn"
+    assert await reply_times(store, "b") is None, "withdrawn on another accept: not b's doing"
+    history = await store.read.pair_history("m1", "mentor", now=clock.now)
+    assert history.load_of("a").median_reply_hours == 16.0
+
+
+async def test_an_expired_request_counts_as_a_reply_after_the_whole_expiry_period(
+    store: Store,
+) -> None:
+    await put(store, mentee("me"), upserted("a"))
+    clock = Clock(NOW)
+    d = deps(clock, request_expiry=timedelta(days=14))
+    await request(store, "me", "a", d)
+    clock.now = NOW + timedelta(days=14, hours=5)  # the sweep ran late
+    assert await handlers.expire_requests(store.uow(), d) == (1, 0)
+    assert await reply_times(store, "a") == (336.0,)
+    load = (
+        await store.read.pair_history("me", "mentor", now=clock.now, reply_ok_hours=48.0)
+    ).load_of("a")
+    assert (load.median_reply_hours, load.open_requests, load.oldest_wait_hours) == (336.0, 0, None)
+
+
+async def test_a_mentor_who_takes_a_week_to_answer_ranks_below_an_equal_prompt_one(
+    store: Store,
+) -> None:
+    expertise = ["stakeholder management", "influencing senior leaders"]
+    slow, prompt = (
+        upserted("a-slow", expertise=expertise),
+        upserted("b-prompt", expertise=expertise),
+    )
+    asker = mentee("asker")
+    await put(store, asker, slow, prompt, mentee("m1"), mentee("m2"))
+    clock = Clock(NOW)
+    d = deps(clock)
+    to_slow = await request(store, "m1", "a-slow", d)
+    to_prompt = await request(store, "m2", "b-prompt", d)
+    clock.now = NOW + timedelta(hours=1)
+    await handlers.decline_match(AnswerMatch(to_prompt.id, "b-prompt"), store.uow(), d)
+    clock.now = NOW + timedelta(days=7)
+    await handlers.decline_match(AnswerMatch(to_slow.id, "a-slow"), store.uow(), d)
+
+    matcher = build_matcher(HashingEmbedder(dimension=256))
+    matcher.index_profiles([PersonProfile.from_fields(p) for p in (asker, slow, prompt)])
+    history = await store.read.pair_history(
+        "asker", "mentor", now=clock.now, reply_ok_hours=matcher.weights.reply_ok_hours
+    )
+    found = matcher.suggest("asker", SuggestionQuery(role="mentor"), history)
+    # Equal fit: without the penalty the tie would put "a-slow" first.
+    assert [s.profile_id for s in found] == ["b-prompt", "a-slow"]
+    assert found[1].parts.load_penalty == pytest.approx(matcher.weights.slow_replies)
+    assert found[0].parts.load_penalty == 0.0
+
+
+async def test_a_request_left_waiting_shows_its_age_in_the_mentors_load(store: Store) -> None:
+    await put(store, mentee("me"), upserted("a"))
+    await request(store, "me", "a")
+    history = await store.read.pair_history("x", "mentor", now=NOW + timedelta(days=5))
+    load = history.load_of("a")
+    assert (load.median_reply_hours, load.oldest_wait_hours) == (None, 120.0)
+    assert load.expected_reply_hours == 120.0
+
+
+async def tables_mentioning(store: Store, needle: str) -> list[str]:
+    """Tables (bus records aside) that still hold ``needle`` in any column."""
+    hits = []
+    for table in await store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        name = table["name"]
+        if name in {"inbox", "outbox", "outbox_marks"}:
+            continue
+        columns = [row["name"] for row in await store.db.fetchall(f"PRAGMA table_info({name})")]
+        condition = " OR ".join(f"CAST({column} AS TEXT) LIKE ?" for column in columns)
+        rows = await store.db.fetchall(
+            f"SELECT count(*) AS n FROM {name} WHERE {condition}",
+            [f"%{needle}%"] * len(columns),
+        )
+        if rows[0]["n"]:
+            hits.append(name)
+    return hits
+
+
+async def test_erasing_a_mentor_forgets_their_reply_times(store: Store) -> None:
+    gone = f"mentor-{uuid.uuid4()}"
+    await put(store, mentee("m1"), mentee("m2"), upserted(gone))
+    answered = await request(store, "m1", gone)
+    await request(store, "m2", gone)
+    await handlers.decline_match(AnswerMatch(answered.id, gone), store.uow(), deps())
+    assert await reply_times(store, gone) == (0.0,)
+    assert "mentor_replies" in await tables_mentioning(store, gone)
+    async with store.uow() as uow:
+        # Erasure declines the request still waiting on them: not a reply time either.
+        await handlers.erase_profile(gone, uow, applied(), NOW + timedelta(days=3))
+        await uow.commit()
+    assert await reply_times(store, gone) is None
+    assert await tables_mentioning(store, gone) == []

@@ -78,6 +78,34 @@ def test_a_busy_mentor_moves_down(matcher: Matcher) -> None:
     assert {s.profile_id: s.score for s in busy}["budgets"] == pytest.approx(score - 0.1, abs=1e-3)
 
 
+def test_a_slow_mentor_ranks_below_an_otherwise_equal_prompt_one() -> None:
+    twins = build_matcher(HashingEmbedder(dimension=256))
+    expertise = ["budget forecasting", "spending review bids"]
+    # Equal scores fall back to the profile id: without the penalty "a-slow" comes first.
+    twins.index_profiles(
+        [
+            person("a-slow", expertise=expertise, grade="G7"),
+            person("b-prompt", expertise=expertise, grade="G7"),
+            mentee(),
+        ]
+    )
+    history = PairHistory(
+        loads={
+            "a-slow": CandidateLoad(median_reply_hours=200.0),
+            "b-prompt": CandidateLoad(median_reply_hours=3.0),
+        }
+    )
+    slow, prompt = (
+        {s.profile_id: s for s in twins.suggest("mentee", QUERY, history)}[name]
+        for name in ("a-slow", "b-prompt")
+    )
+    assert ranked(twins, history=history)[:2] == ["b-prompt", "a-slow"]
+    assert slow.parts.load_penalty == pytest.approx(twins.weights.slow_replies)
+    assert prompt.parts.load_penalty == 0.0
+    assert prompt.score - slow.score == pytest.approx(twins.weights.slow_replies, abs=1e-3)
+    assert slow.reasons == prompt.reasons, "the same fit, only the load differs"
+
+
 def test_older_versions_are_ignored_and_newer_ones_replace_the_vectors(matcher: Matcher) -> None:
     stale = person("budgets", version=1, expertise=["line management"])
     assert matcher.index_profiles([stale]) == []

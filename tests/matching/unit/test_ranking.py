@@ -172,6 +172,26 @@ def test_many_open_requests_and_slow_replies_push_a_mentor_down() -> None:
     assert suggestions[0].parts.load_penalty == 0.0
 
 
+def test_a_mentor_sitting_on_a_request_drops_before_it_expires() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    weights = RankingWeights(profession=0.0, grade=0.0, region=0.0, open_requests=0.0)
+    prompt = CandidateLoad(median_reply_hours=4, oldest_wait_hours=10)
+    # Usually quick, but one request has waited five days (120 h) so far.
+    sitting = CandidateLoad(median_reply_hours=4, oldest_wait_hours=120)
+    suggestions = rank(
+        [
+            candidate(person("a-sitting"), offers, sitting),
+            candidate(person("b-prompt"), offers, prompt),
+        ],
+        weights,
+    )
+    assert [s.profile_id for s in suggestions] == ["b-prompt", "a-sitting"]
+    # (120 - 48) / (168 - 48) of the full slow-replies weight.
+    assert suggestions[1].parts.load_penalty == pytest.approx(0.05 * 72 / 120)
+    assert suggestions[0].parts.load_penalty == 0.0
+    assert suggestions[0].score - suggestions[1].score == pytest.approx(0.03, abs=1e-4)
+
+
 def test_small_talk_neither_wins_a_goal_nor_is_quoted() -> None:
     goals = phrases(
         ("getting senior people on side", axis(0)),

@@ -24,6 +24,7 @@ from matching_service.adapters.sqlite_repository import (
     SqliteMatchingUnitOfWork,
 )
 from matching_service.domain.matches import MatchPolicy
+from matching_service.domain.model import PairHistory, TargetRole
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.index import IndexKeeper, applied_from_metadata
@@ -52,6 +53,19 @@ class MatchingContext:
     def uow(self) -> MatchingUnitOfWork:
         """A new unit of work."""
         return self.uow_factory()
+
+    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
+        """The person's pair history and the mentors' load as of now.
+
+        Reply medians within the live matcher's penalty-free time are not read: they
+        would not change a score.
+        """
+        return await self.read_model.pair_history(
+            person_id,
+            role,
+            now=self.deps.clock(),
+            reply_ok_hours=self.index.matcher.weights.reply_ok_hours,
+        )
 
     async def start_background(self) -> None:
         """Start the snapshot and expiry loops."""

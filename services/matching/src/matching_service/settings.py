@@ -47,6 +47,17 @@ class MatchingSettings(ServiceSettings):
     weight_region: float = Field(default=0.05, ge=0)
     weight_open_requests: float = Field(default=0.10, ge=0)
     weight_slow_replies: float = Field(default=0.05, ge=0)
+    open_requests_saturation: int = Field(
+        default=5,
+        ge=1,
+        description="Waiting requests at which the full open-requests penalty applies",
+    )
+    reply_ok_hours: float = Field(
+        default=48.0, ge=0, description="Expected reply times up to this carry no penalty"
+    )
+    slow_reply_hours: float = Field(
+        default=168.0, gt=0, description="Expected reply time at which the full penalty applies"
+    )
     candidate_pool: int = Field(default=50, ge=1)
 
     def ranking_weights(self) -> RankingWeights:
@@ -58,6 +69,9 @@ class MatchingSettings(ServiceSettings):
             region=self.weight_region,
             open_requests=self.weight_open_requests,
             slow_replies=self.weight_slow_replies,
+            open_requests_saturation=self.open_requests_saturation,
+            reply_ok_hours=self.reply_ok_hours,
+            slow_reply_hours=self.slow_reply_hours,
             candidate_pool=self.candidate_pool,
         )
 

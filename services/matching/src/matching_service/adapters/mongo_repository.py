@@ -22,12 +22,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, PairHistory, TargetRole
+from matching_service.domain.replies import ReplyTimes, waiting_hours
 from matching_service.service.ports import (
     AppliedEvent,
     FeedbackFigure,
     IndexStateRepository,
     MatchRepository,
     ProfileRepository,
+    ReplyTimesRepository,
     WeeklyFigure,
 )
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
@@ -42,6 +44,7 @@ async def ensure_matching_indexes(db: AsyncDatabase[Document]) -> None:
     await db.matches.create_index([("mentor_id", ASCENDING), ("status", ASCENDING)])
     await db.matches.create_index([("status", ASCENDING)])
     await db.matches.create_index([("created_at", DESCENDING)])
+    await db.mentor_replies.create_index([("median_reply_hours", ASCENDING)])
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -97,8 +100,9 @@ class MongoProfileRepository(_Repo):
         return True
 
     async def delete(self, profile_id: str) -> bool:
-        """Forget the profile."""
+        """Forget the profile, and the capacity guard document keyed by their id."""
         result = await self.db.profiles.delete_one({"_id": profile_id}, session=self.session)
+        await self.db.mentor_guards.delete_one({"_id": profile_id}, session=self.session)
         return result.deleted_count == 1
 
 
@@ -156,6 +160,39 @@ class MongoMatchRepository(_Repo):
         return await self._find({"status": "requested"})
 
 
+class MongoReplyTimesRepository(_Repo):
+    """Mentors' recent reply times on MongoDB (``mentor_replies``, one document each).
+
+    The median is stored beside the list so that suggestions read one indexed
+    number per slow mentor instead of every list.
+    """
+
+    async def get(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's reply times, or None."""
+        doc = await self.db.mentor_replies.find_one({"_id": mentor_id}, session=self.session)
+        if doc is None:
+            return None
+        return ReplyTimes(mentor_id, tuple(float(h) for h in doc["recent_hours"]))
+
+    async def save(self, replies: ReplyTimes) -> None:
+        """Store the reply times and their median."""
+        median = replies.median_hours
+        if median is None:
+            await self.delete(replies.mentor_id)
+            return
+        await self.db.mentor_replies.replace_one(
+            {"_id": replies.mentor_id},
+            {"recent_hours": list(replies.recent_hours), "median_reply_hours": median},
+            upsert=True,
+            session=self.session,
+        )
+
+    async def delete(self, mentor_id: str) -> bool:
+        """Forget the mentor's reply times."""
+        result = await self.db.mentor_replies.delete_one({"_id": mentor_id}, session=self.session)
+        return result.deleted_count == 1
+
+
 class MongoIndexStateRepository(_Repo):
     """The last applied profile event on MongoDB."""
 
@@ -192,12 +229,14 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
 
     profiles: ProfileRepository
     matches: MatchRepository
+    replies: ReplyTimesRepository
     index_state: IndexStateRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the open session."""
         self.profiles = MongoProfileRepository(self.db, self.session)
         self.matches = MongoMatchRepository(self.db, self.session)
+        self.replies = MongoReplyTimesRepository(self.db, self.session)
         self.index_state = MongoIndexStateRepository(self.db, self.session)
 
 
@@ -218,26 +257,48 @@ class MongoMatchingReadModel:
         cursor = self.db.profiles.find({"_id": {"$in": list(profile_ids)}})
         return {doc["_id"]: ProfileUpserted.model_validate(doc["body"]) async for doc in cursor}
 
-    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
-        """Excluded partners and every mentor's load."""
+    async def pair_history(
+        self, person_id: str, role: TargetRole, *, now: datetime, reply_ok_hours: float = 0.0
+    ) -> PairHistory:
+        """Excluded partners, every mentor's live load and the slow mentors' reply medians."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
         )
         excluded = await self.db.matches.distinct(
             other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
         )
-        loads: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        oldest: dict[str, datetime] = {}
         async for doc in self.db.matches.find(
-            {"status": {"$in": ["accepted", "requested"]}}, {"mentor_id": 1, "status": 1}
+            {"status": {"$in": ["accepted", "requested"]}},
+            {"mentor_id": 1, "status": 1, "created_at": 1},
         ):
-            loads[doc["mentor_id"]][0 if doc["status"] == "accepted" else 1] += 1
-        return PairHistory(
-            excluded_ids=frozenset(excluded),
-            loads={
-                mentor: CandidateLoad(active_matches=n[0], open_requests=n[1])
-                for mentor, n in loads.items()
-            },
-        )
+            mentor = doc["mentor_id"]
+            if doc["status"] == "accepted":
+                counts[mentor][0] += 1
+                continue
+            counts[mentor][1] += 1
+            created = _aware(doc["created_at"])
+            if created is not None and (mentor not in oldest or created < oldest[mentor]):
+                oldest[mentor] = created
+        medians = {
+            doc["_id"]: float(doc["median_reply_hours"])
+            async for doc in self.db.mentor_replies.find(
+                {"median_reply_hours": {"$gt": reply_ok_hours}}, {"median_reply_hours": 1}
+            )
+        }
+        loads: dict[str, CandidateLoad] = {}
+        for mentor, n in counts.items():
+            since = oldest.get(mentor)
+            loads[mentor] = CandidateLoad(
+                active_matches=n[0],
+                open_requests=n[1],
+                median_reply_hours=medians.pop(mentor, None),
+                oldest_wait_hours=None if since is None else waiting_hours(since, now),
+            )
+        for mentor, median in medians.items():
+            loads[mentor] = CandidateLoad(median_reply_hours=median)
+        return PairHistory(excluded_ids=frozenset(excluded), loads=loads)
 
     async def matches_of(self, person_id: str) -> list[Match]:
         """The person's matches, newest first."""

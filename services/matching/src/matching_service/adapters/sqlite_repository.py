@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, PairHistory, TargetRole
+from matching_service.domain.replies import ReplyTimes, waiting_hours
 from matching_service.service.ports import (
     AppliedEvent,
     FeedbackFigure,
     IndexStateRepository,
     MatchRepository,
     ProfileRepository,
+    ReplyTimesRepository,
     WeeklyFigure,
 )
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.events.schemas import ProfileUpserted
-from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 
 SQLITE_SCHEMA: list[str] = [
     """
@@ -50,6 +52,12 @@ SQLITE_SCHEMA: list[str] = [
     CREATE INDEX IF NOT EXISTS matches_mentee ON matches (mentee_id, status);
     CREATE INDEX IF NOT EXISTS matches_mentor ON matches (mentor_id, status);
     CREATE INDEX IF NOT EXISTS matches_status ON matches (status);
+    CREATE TABLE IF NOT EXISTS mentor_replies (
+        mentor_id TEXT PRIMARY KEY,
+        recent_hours TEXT NOT NULL,
+        median_reply_hours REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS mentor_replies_median ON mentor_replies (median_reply_hours);
     CREATE TABLE IF NOT EXISTS index_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         event_id TEXT NOT NULL,
@@ -119,10 +127,10 @@ def match_from_row(row: Any) -> Match:
 
 
 class _Repo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self.conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
@@ -216,6 +224,44 @@ class SqliteMatchRepository(_Repo):
         return [match_from_row(row) for row in rows]
 
 
+class SqliteReplyTimesRepository(_Repo):
+    """Mentors' recent reply times on SQLite (``mentor_replies``).
+
+    The median is stored beside the list so that suggestions read one indexed
+    number per slow mentor instead of decoding every list.
+    """
+
+    async def get(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's reply times, or None."""
+        rows = await self._all(
+            "SELECT recent_hours FROM mentor_replies WHERE mentor_id = ?", (mentor_id,)
+        )
+        if not rows:
+            return None
+        return ReplyTimes(mentor_id, tuple(float(h) for h in json.loads(rows[0]["recent_hours"])))
+
+    async def save(self, replies: ReplyTimes) -> None:
+        """Store the reply times and their median."""
+        median = replies.median_hours
+        if median is None:
+            await self.delete(replies.mentor_id)
+            return
+        await self.conn.execute(
+            "INSERT INTO mentor_replies (mentor_id, recent_hours, median_reply_hours) "
+            "VALUES (?, ?, ?) ON CONFLICT (mentor_id) DO UPDATE SET "
+            "recent_hours = excluded.recent_hours, "
+            "median_reply_hours = excluded.median_reply_hours",
+            (replies.mentor_id, json.dumps(list(replies.recent_hours)), median),
+        )
+
+    async def delete(self, mentor_id: str) -> bool:
+        """Forget the mentor's reply times."""
+        cursor = await self.conn.execute(
+            "DELETE FROM mentor_replies WHERE mentor_id = ?", (mentor_id,)
+        )
+        return cursor.rowcount == 1
+
+
 class SqliteIndexStateRepository(_Repo):
     """The last applied profile event on SQLite."""
 
@@ -246,12 +292,14 @@ class SqliteMatchingUnitOfWork(SqliteUnitOfWork):
 
     profiles: ProfileRepository
     matches: MatchRepository
+    replies: ReplyTimesRepository
     index_state: IndexStateRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""
         self.profiles = SqliteProfileRepository(self.conn)
         self.matches = SqliteMatchRepository(self.conn)
+        self.replies = SqliteReplyTimesRepository(self.conn)
         self.index_state = SqliteIndexStateRepository(self.conn)
 
 
@@ -281,8 +329,10 @@ class SqliteMatchingReadModel:
                 found[profile.profile_id] = profile
         return found
 
-    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
-        """Excluded partners and every mentor's load."""
+    async def pair_history(
+        self, person_id: str, role: TargetRole, *, now: datetime, reply_ok_hours: float = 0.0
+    ) -> PairHistory:
+        """Excluded partners, every mentor's live load and the slow mentors' reply medians."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
         )
@@ -292,20 +342,30 @@ class SqliteMatchingReadModel:
             f"WHERE {column} = ? AND status IN ({statuses})",
             (person_id,),
         )
-        loads = await self.db.fetchall(
+        # Timestamps are stored as UTC ISO strings, so min() of the text is the oldest.
+        live = await self.db.fetchall(
             "SELECT mentor_id, sum(status = 'accepted') AS active, "
-            "sum(status = 'requested') AS waiting FROM matches "
-            "WHERE status IN ('accepted', 'requested') GROUP BY mentor_id"
+            "sum(status = 'requested') AS waiting, "
+            "min(CASE WHEN status = 'requested' THEN created_at END) AS oldest_waiting "
+            "FROM matches WHERE status IN ('accepted', 'requested') GROUP BY mentor_id"
         )
-        return PairHistory(
-            excluded_ids=frozenset(row["other"] for row in paired),
-            loads={
-                row["mentor_id"]: CandidateLoad(
-                    active_matches=int(row["active"]), open_requests=int(row["waiting"])
-                )
-                for row in loads
-            },
+        slow = await self.db.fetchall(
+            "SELECT mentor_id, median_reply_hours FROM mentor_replies WHERE median_reply_hours > ?",
+            (reply_ok_hours,),
         )
+        medians = {row["mentor_id"]: float(row["median_reply_hours"]) for row in slow}
+        loads: dict[str, CandidateLoad] = {}
+        for row in live:
+            oldest = _dt(row["oldest_waiting"])
+            loads[row["mentor_id"]] = CandidateLoad(
+                active_matches=int(row["active"]),
+                open_requests=int(row["waiting"]),
+                median_reply_hours=medians.pop(row["mentor_id"], None),
+                oldest_wait_hours=None if oldest is None else waiting_hours(oldest, now),
+            )
+        for mentor_id, median in medians.items():
+            loads[mentor_id] = CandidateLoad(median_reply_hours=median)
+        return PairHistory(excluded_ids=frozenset(row["other"] for row in paired), loads=loads)
 
     async def matches_of(self, person_id: str) -> list[Match]:
         """The person's matches, newest first."""

@@ -140,12 +140,34 @@ class CandidateLoad:
     Attributes:
         active_matches: Accepted matches still running (counts against capacity).
         open_requests: Requests waiting for their answer.
-        median_reply_hours: Their usual time to answer a request; None when unknown.
+        median_reply_hours: Their usual time to answer a request: the median of their
+            recent reply times (:mod:`matching_service.domain.replies`); None when
+            unknown, or not read because it carries no penalty (see
+            ``MatchingReadModel.pair_history``).
+        oldest_wait_hours: Age of their oldest request still waiting; None when
+            none waits.
     """
 
     active_matches: int = 0
     open_requests: int = 0
     median_reply_hours: float | None = None
+    oldest_wait_hours: float | None = None
+
+    @property
+    def expected_reply_hours(self) -> float | None:
+        """How long a new request can expect to wait for an answer.
+
+        Their usual reply time, or the age of a request already waiting longer than
+        that: a request not answered yet will take at least its current age, so a
+        mentor sitting on requests drops before those requests expire and enter the
+        median. Only the oldest waiting request counts (it bounds the others).
+        """
+        known = [
+            hours
+            for hours in (self.median_reply_hours, self.oldest_wait_hours)
+            if hours is not None
+        ]
+        return max(known) if known else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,8 @@ class RankingWeights:
         region: Weight of the region fit (same region 1, travels there 0.8,
             both remote 0.5).
         open_requests: Penalty at ``open_requests_saturation`` waiting requests.
-        slow_replies: Penalty for a usual reply time of ``slow_reply_hours`` or more.
+        slow_replies: Penalty for an expected reply time of ``slow_reply_hours`` or
+            more (see :func:`load_penalty`).
         best_goal_share: Share of the best goal's match in the phrase score; the
             rest is the (topicality-weighted) mean over goals. 0 by default: on the
             tuning set any share lowered nDCG once small talk was weighted down.
@@ -78,8 +79,8 @@ class RankingWeights:
             to ~0.4), hence 0.4; pairs on the same topic had a median of 0.45.
         max_phrase_reasons: Phrase pairs quoted per suggestion.
         open_requests_saturation: Open requests at which the full penalty applies.
-        reply_ok_hours: Usual reply times up to this carry no penalty.
-        slow_reply_hours: Usual reply time at which the full penalty applies.
+        reply_ok_hours: Expected reply times up to this carry no penalty.
+        slow_reply_hours: Expected reply time at which the full penalty applies.
         small_talk_from: Cosine to the nearest small-talk example from which a
             phrase starts to count less (see :func:`topicality`).
         small_talk_full: Cosine from which a phrase counts as pure small talk.
@@ -349,12 +350,19 @@ def region_fit(asker: PersonProfile, candidate: PersonProfile) -> tuple[float, s
 
 
 def load_penalty(load: CandidateLoad, weights: RankingWeights) -> float:
-    """Penalty for many open requests and slow replies (already weighted)."""
+    """Penalty for many open requests and slow replies (already weighted).
+
+    Request pressure rises linearly to 1 at ``open_requests_saturation`` waiting
+    requests; slowness rises linearly from 0 at ``reply_ok_hours`` to 1 at
+    ``slow_reply_hours`` of expected reply time (:attr:`CandidateLoad.expected_reply_hours`:
+    the usual reply time, or longer while a request already waits longer).
+    """
     pressure = min(1.0, load.open_requests / weights.open_requests_saturation)
     slowness = 0.0
-    if load.median_reply_hours is not None:
+    expected = load.expected_reply_hours
+    if expected is not None:
         span = weights.slow_reply_hours - weights.reply_ok_hours
-        slowness = min(1.0, max(0.0, (load.median_reply_hours - weights.reply_ok_hours) / span))
+        slowness = min(1.0, max(0.0, (expected - weights.reply_ok_hours) / span))
     return weights.open_requests * pressure + weights.slow_replies * slowness
 
 

@@ -21,6 +21,7 @@ from matching_service.domain.errors import (
     UnknownProfile,
 )
 from matching_service.domain.matches import Match, MatchPolicy, MatchRole
+from matching_service.domain.replies import ReplyTimes, reply_hours
 from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
 from mentor_shared.events import Envelope, EventData, new_event
 from mentor_shared.events.schemas import (
@@ -74,15 +75,17 @@ async def project_profile(
 async def erase_profile(
     profile_id: str, uow: MatchingUnitOfWork, applied: AppliedEvent, now: datetime
 ) -> int:
-    """Forget a deleted person: their profile row, their open requests and active matches.
+    """Forget a deleted person: their profile row, reply times, open requests and matches.
 
     Their waiting requests are withdrawn (as mentee) or declined (as mentor), accepted
-    matches end, and the free text of every match they were in is erased.
+    matches end, and the free text of every match they were in is erased. These
+    answers are not recorded as reply times: the person's reply times are deleted.
 
     Returns:
         How many matches changed status.
     """
     await uow.profiles.delete(profile_id)
+    await uow.replies.delete(profile_id)
     await uow.index_state.record(applied)
     changed = 0
     for match in await uow.matches.involving(profile_id):
@@ -102,6 +105,19 @@ async def erase_profile(
         await uow.matches.update(match)
     log.info("profile_erased", profile_id=profile_id, matches_changed=changed)
     return changed
+
+
+async def _record_reply(uow: MatchingUnitOfWork, match: Match, policy: MatchPolicy) -> None:
+    """Add what the match's latest change says about its mentor's reply time, if anything.
+
+    Called in the transaction that answers or expires the request, so the statistic
+    never disagrees with the matches it summarises.
+    """
+    hours = reply_hours(match, policy.request_expiry)
+    if hours is None:
+        return
+    held = await uow.replies.get(match.mentor_id) or ReplyTimes(match.mentor_id)
+    await uow.replies.save(held.with_reply(hours))
 
 
 def _event(kind: Callable[..., EventData], match: Match, **fields: object) -> Envelope:
@@ -208,6 +224,8 @@ async def _load(uow: MatchingUnitOfWork, match_id: str) -> Match:
 async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
     """The mentor accepts; capacity is re-checked inside the write transaction.
 
+    The time from request to answer joins the mentor's reply times.
+
     Unless the policy keeps them, the mentee's other open requests are withdrawn
     (reason ``another_accepted``).
     """
@@ -222,6 +240,7 @@ async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDep
         await _check_capacity(await uow.profiles.get(match.mentor_id), uow)
         match.accept(now)
         await uow.matches.update(match)
+        await _record_reply(uow, match, deps.policy)
         uow.add_event(_event(MatchAccepted, match))
         if not deps.policy.keep_other_requests_on_accept:
             for other in await uow.matches.open_for_mentee(match.mentee_id):
@@ -236,12 +255,13 @@ async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDep
 
 
 async def decline_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
-    """The mentor declines (optionally with a reason)."""
+    """The mentor declines (optionally with a reason); the answer time joins their reply times."""
     async with uow:
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "mentor")
         match.decline(deps.clock(), cmd.reason)
         await uow.matches.update(match)
+        await _record_reply(uow, match, deps.policy)
         uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
         await uow.commit()
     log.info("match_declined", match_id=match.id)
@@ -277,6 +297,8 @@ async def end_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) 
 async def expire_requests(uow: MatchingUnitOfWork, deps: MatchDeps) -> tuple[int, int]:
     """Expire unanswered requests and send each reminder once.
 
+    An expired request counts as a reply time of the whole expiry period.
+
     Returns:
         (expired, reminded) counts.
     """
@@ -288,6 +310,7 @@ async def expire_requests(uow: MatchingUnitOfWork, deps: MatchDeps) -> tuple[int
             if age >= deps.policy.request_expiry:
                 match.expire(now)
                 await uow.matches.update(match)
+                await _record_reply(uow, match, deps.policy)
                 uow.add_event(_event(MatchExpired, match))
                 expired += 1
             elif age >= deps.policy.reminder_after and not match.reminder_sent:

@@ -13,6 +13,7 @@ import numpy.typing as npt
 from matching_service.domain.matches import Match
 from matching_service.domain.model import PairHistory, TargetRole
 from matching_service.domain.ranking import PhraseVectors
+from matching_service.domain.replies import ReplyTimes
 from mentor_shared.bus.records import UnitOfWork
 from mentor_shared.events.schemas import ProfileUpserted
 
@@ -173,6 +174,23 @@ class MatchRepository(Protocol):
         ...
 
 
+class ReplyTimesRepository(Protocol):
+    """Each mentor's or coach's recent reply times, updated in the transaction that
+    answers or expires a request (so suggestions never scan the match history)."""
+
+    async def get(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's reply times, or None before their first answer."""
+        ...
+
+    async def save(self, replies: ReplyTimes) -> None:
+        """Store the reply times and their median, replacing what was held."""
+        ...
+
+    async def delete(self, mentor_id: str) -> bool:
+        """Forget the mentor's reply times (erasure); True if there were any."""
+        ...
+
+
 class IndexStateRepository(Protocol):
     """Which profile event the service applied last."""
 
@@ -190,6 +208,7 @@ class MatchingUnitOfWork(UnitOfWork, Protocol):
 
     profiles: ProfileRepository
     matches: MatchRepository
+    replies: ReplyTimesRepository
     index_state: IndexStateRepository
 
 
@@ -222,8 +241,23 @@ class MatchingReadModel(Protocol):
         """Stored profiles of these ids (unknown ids left out), for cards."""
         ...
 
-    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
-        """Who the person may not be offered again, and every mentor's load."""
+    async def pair_history(
+        self, person_id: str, role: TargetRole, *, now: datetime, reply_ok_hours: float = 0.0
+    ) -> PairHistory:
+        """Who the person may not be offered again, and every mentor's load.
+
+        Runs on every suggestion, so it reads only live matches (counts and the
+        oldest waiting request per mentor) and the stored reply medians above
+        ``reply_ok_hours``: a median at or below it carries no penalty, and leaving
+        it out keeps the read small however many mentors have answered before.
+
+        Args:
+            person_id: The person asking.
+            role: The role their candidates play.
+            now: The current time (ages of waiting requests are taken from it).
+            reply_ok_hours: Reply medians up to this are left out (the ranking's
+                penalty-free reply time; 0 reads them all).
+        """
         ...
 
     async def matches_of(self, person_id: str) -> list[Match]:

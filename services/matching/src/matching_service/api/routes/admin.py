@@ -46,7 +46,7 @@ async def cohorts(
     """The assignment with the best total score under hard filters and capacities."""
     mentee_ids = list(dict.fromkeys(body.mentee_ids))
     mentor_ids = list(dict.fromkeys(body.mentor_ids))
-    history = await context.read_model.pair_history("", "mentor")
+    history = await context.pair_history("", "mentor")
     stored = await context.read_model.profiles_by_id(mentor_ids)
     capacities = {
         mentor_id: (profile.capacity - history.load_of(mentor_id).active_matches)
@@ -57,7 +57,7 @@ async def cohorts(
     # Pairs that already have a request or a decline are kept apart, mentee by mentee.
     excluded: set[tuple[str, str]] = set()
     for mentee_id in mentee_ids:
-        mine = await context.read_model.pair_history(mentee_id, "mentor")
+        mine = await context.pair_history(mentee_id, "mentor")
         excluded.update((mentee_id, other) for other in mine.excluded_ids)
     matcher = context.index.matcher
     result = await asyncio.to_thread(

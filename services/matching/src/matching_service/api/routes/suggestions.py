@@ -55,7 +55,7 @@ async def suggestions(
         allow_any_grade=any_grade,
         limit=limit,
     )
-    history = await context.read_model.pair_history(principal.id, role)
+    history = await context.pair_history(principal.id, role)
     matcher = context.index.matcher
     try:
         found = await asyncio.to_thread(matcher.suggest, principal.id, query, history)
@@ -80,7 +80,7 @@ async def search(
         region=body.filters.region,
         limit=body.limit,
     )
-    history = await context.read_model.pair_history(principal.id, body.role)
+    history = await context.pair_history(principal.id, body.role)
     matcher = context.index.matcher
     found = await asyncio.to_thread(
         lambda: matcher.search_text(body.text, query, history, asker_id=principal.id)
