@@ -91,6 +91,13 @@ class ServiceProcess:
             start_new_session=True,
         )
 
+    @property
+    def pid(self) -> int | None:
+        """Process id while it runs (None before start and after it ended)."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        return self.process.pid
+
     def exited(self) -> int | None:
         """The exit status if the process has ended."""
         return None if self.process is None else self.process.poll()
@@ -104,6 +111,16 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=timeout)
+        self._close_log()
+
+    def kill(self, timeout: float = 15.0) -> None:
+        """SIGKILL at once, as a crash would: no shutdown code runs (fault tests)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
