@@ -224,8 +224,15 @@ async def _event_stream(
                 # Keeps proxies from closing an idle stream, and finds gone clients.
                 yield b": keep-alive\n\n"
                 continue
-            if message.seq > replayed_up_to:
-                yield _sse(message)
+            # Everything already queued goes out in one write: one stream competes
+            # with every request for the event loop, and one message per turn
+            # would let a busy conversation outrun it.
+            batch = [message]
+            while not subscription.queue.empty():
+                batch.append(subscription.queue.get_nowait())
+            chunk = b"".join(_sse(m) for m in batch if m.seq > replayed_up_to)
+            if chunk:
+                yield chunk
 
 
 @router.get(
