@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mentor_shared.storage.conflicts import is_transient
+
 log = structlog.get_logger(__name__)
 
 INTERNAL_ERROR_MESSAGE = "Something went wrong on our side"
@@ -244,9 +246,27 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
     )
 
 
-async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log_unhandled_error(exc, method=request.method, path=request.url.path)
+def unexpected_error_response(exc: BaseException, *, method: str, path: str) -> JSONResponse:
+    """The response to an exception no handler expected.
+
+    A MongoDB write conflict that outlasted the route's retries (or hit a route
+    without them) is a 503 with ``Retry-After``: nothing was written and trying
+    again will do. Anything else is logged with its traceback and answered with
+    the generic 500.
+    """
+    if is_transient(exc):
+        log.warning("write_conflict", method=method, path=path)
+        return JSONResponse(
+            error_body("write_conflict", "Someone else changed this at the same moment, try again"),
+            status_code=HTTPStatus.SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
+    log_unhandled_error(exc, method=method, path=path)
     return internal_error_response()
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return unexpected_error_response(exc, method=request.method, path=request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -25,7 +25,7 @@ from mentor_shared.context import (
     set_correlation_id,
     set_request_id,
 )
-from mentor_shared.web.errors import internal_error_response, log_unhandled_error
+from mentor_shared.web.errors import log_unhandled_error, unexpected_error_response
 
 log = structlog.get_logger(__name__)
 
@@ -116,11 +116,12 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_ids)
         except Exception as exc:
-            log_unhandled_error(exc, method=method, path=path)
             if response_started:
                 # Part of the body is already on the wire: nothing sane to send.
+                log_unhandled_error(exc, method=method, path=path)
                 raise
-            await internal_error_response()(scope, receive, send_with_ids)
+            response = unexpected_error_response(exc, method=method, path=path)
+            await response(scope, receive, send_with_ids)
         finally:
             duration_s = time.perf_counter() - started_at
             template = _route_template(scope)

@@ -25,6 +25,7 @@ from matching_service.domain.matches import Match
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.ports import MatchingUnitOfWork
+from mentor_shared.storage.conflicts import retry_on_conflict
 from mentor_shared.web.errors import (
     ApiError,
     Conflict,
@@ -67,7 +68,9 @@ async def request_match(
         mentee_id=principal.id, mentor_id=body.mentor_id, message=body.message, role=body.role
     )
     try:
-        match = await handlers.request_match(command, context.uow(), context.deps)
+        match = await retry_on_conflict(
+            lambda: handlers.request_match(command, context.uow(), context.deps)
+        )
     except MatchingError as exc:
         raise to_api_error(exc) from exc
     return MatchPublic.of(match)
@@ -75,7 +78,7 @@ async def request_match(
 
 async def _answer(context: ContextDep, handler: Handler, command: AnswerMatch) -> MatchPublic:
     try:
-        match = await handler(command, context.uow(), context.deps)
+        match = await retry_on_conflict(lambda: handler(command, context.uow(), context.deps))
     except MatchingError as exc:
         raise to_api_error(exc) from exc
     return MatchPublic.of(match)

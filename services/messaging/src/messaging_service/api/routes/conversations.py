@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import StreamingResponse
 
+from mentor_shared.storage.conflicts import retry_on_conflict
 from mentor_shared.web.errors import TooManyRequests, Unprocessable, error_responses
 from messaging_service.api.deps import ContextDep, CurrentPrincipal, StreamPrincipal
 from messaging_service.api.errors import api_error
@@ -134,10 +135,11 @@ async def send_message(
             "You are sending messages too quickly", retry_after_s=retry_after, code="rate_limited"
         )
     try:
-        message = await handlers.send_message(
-            SendMessage(conversation_id=conversation_id, sender_id=principal.id, body=body.body),
-            ctx.uow(),
-            now=handlers.utcnow(),
+        command = SendMessage(
+            conversation_id=conversation_id, sender_id=principal.id, body=body.body
+        )
+        message = await retry_on_conflict(
+            lambda: handlers.send_message(command, ctx.uow(), now=handlers.utcnow())
         )
     except MessagingError as exc:
         raise api_error(exc) from exc
