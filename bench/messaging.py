@@ -28,58 +28,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mentor_shared.auth import ed25519_public_jwk
 from mentor_shared.events import new_event
 from mentor_shared.events.schemas import MatchRequested
 from mentor_shared.testing.broker import EmbeddedBroker, free_port
-
-KID = "bench-key"
-
-
-def serve_jwks(document: dict[str, Any]) -> tuple[ThreadingHTTPServer, int]:
-    body = json.dumps(document).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, server.server_address[1]
-
-
-def token(key: Ed25519PrivateKey, sub: str) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": sub,
-        "iss": "mentor-match",
-        "aud": "mentor-match",
-        "iat": now,
-        "exp": now + 3600,
-        "jti": str(uuid.uuid4()),
-        "roles": ["member"],
-    }
-    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": KID})
+from mentor_shared.testing.tokens import JwksServer, TokenMaker
 
 
 def cpu_seconds(pid: int) -> float:
@@ -95,8 +56,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(messages: int, concurrency: int, rate: float) -> dict[str, Any]:
-    key = Ed25519PrivateKey.generate()
-    jwks_server, jwks_port = serve_jwks({"keys": [ed25519_public_jwk(KID, key.public_key())]})
+    tokens = TokenMaker(kid="bench-key")
+    jwks_server = JwksServer(tokens).start()
     broker = EmbeddedBroker().start()
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="messaging-bench-")
@@ -105,7 +66,7 @@ async def run(messages: int, concurrency: int, rate: float) -> dict[str, Any]:
         "MESSAGING_PORT": str(port),
         "DATA_DIR": data_dir,
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-        "PROFILE_URL": f"http://127.0.0.1:{jwks_port}",
+        "JWKS_URL": jwks_server.url,
         "MESSAGE_RATE_LIMIT": str(messages * 10),
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "WARNING",
@@ -118,8 +79,8 @@ async def run(messages: int, concurrency: int, rate: float) -> dict[str, Any]:
     )
     base = f"http://127.0.0.1:{port}"
     mentee, mentor = f"bench-mentee-{uuid.uuid4()}", f"bench-mentor-{uuid.uuid4()}"
-    mentee_auth = {"Authorization": f"Bearer {token(key, mentee)}"}
-    mentor_token = token(key, mentor)
+    mentee_auth = tokens.headers(mentee)
+    mentor_token = tokens.token(mentor)
     try:
         limits = httpx.Limits(max_connections=concurrency + 4)
         async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
@@ -281,7 +242,7 @@ async def run(messages: int, concurrency: int, rate: float) -> dict[str, Any]:
         server.terminate()
         server.wait(timeout=30)
         broker.stop()
-        jwks_server.shutdown()
+        jwks_server.stop()
     return {
         "benchmark": "messaging",
         "concurrency": concurrency,

@@ -14,12 +14,10 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +25,13 @@ import httpx
 from pydantic import SecretStr
 
 from mentor_match_ops.runner import RunnerSettings, ServiceProcess, service_env, wait_until_ready
-from mentor_shared.auth import ed25519_public_jwk
 from mentor_shared.bus.kafka import ensure_topics, make_producer
 from mentor_shared.bus.records import outbox_fields
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.events.registry import topics as event_topics
 from mentor_shared.settings import ServiceSettings
 from mentor_shared.testing.broker import EmbeddedBroker, free_port
-from mentor_shared.testing.tokens import TokenMaker
+from mentor_shared.testing.tokens import JwksServer, TokenMaker
 
 ADMIN_EMAIL = "faults.admin@cabinetoffice.gov.uk"
 ADMIN_PASSWORD = "a long fault-test passphrase 2026"
@@ -59,45 +56,6 @@ def eventually(
             return result
         assert time.monotonic() < deadline, f"{what}: not reached in {timeout:.0f} s"
         time.sleep(interval)
-
-
-class JwksServer:
-    """Publishes a :class:`TokenMaker`'s public key as a JWKS document on a free port."""
-
-    def __init__(self, tokens: TokenMaker) -> None:
-        document = json.dumps(
-            {"keys": [ed25519_public_jwk(tokens.kid, tokens.private.public_key())]}
-        ).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(document)))
-                self.end_headers()
-                self.wfile.write(document)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None  # keep the test output to the figures
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        """Where the JWKS document is served."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/.well-known/jwks.json"
-
-    def start(self) -> JwksServer:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @dataclass
