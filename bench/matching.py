@@ -374,9 +374,11 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
     import httpx
 
     from mentor_shared.events.schemas import ProfileUpserted, Roles
+    from mentor_shared.storage.sqlite import SqliteDatabase
 
     with tempfile.TemporaryDirectory() as folder:
-        service = _Service(_settings(bootstrap, Path(folder)), _NoEmbedder())
+        settings = _settings(bootstrap, Path(folder))
+        service = _Service(settings, _NoEmbedder())
         with service:
             context = service.app.state.matching
             matcher = synthetic_matcher(size, seed=size)
@@ -397,12 +399,18 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
                 rows.append((profile.profile_id, 1, profile.department, event.model_dump_json()))
 
             async def load() -> None:
-                async with context.runtime.store.handle.transaction() as conn:
-                    await conn.executemany(
-                        "INSERT INTO profiles (profile_id, version, department, body) "
-                        "VALUES (?, ?, ?, ?)",
-                        rows,
-                    )
+                # A connection of its own: the service's writer belongs to the
+                # service's event loop thread.
+                db = await SqliteDatabase(settings.sqlite_path()).open()
+                try:
+                    async with db.transaction() as conn:
+                        await conn.executemany(
+                            "INSERT INTO profiles (profile_id, version, department, body) "
+                            "VALUES (?, ?, ?, ?)",
+                            rows,
+                        )
+                finally:
+                    await db.close()
 
             asyncio.run(load())
             context.index.matcher = matcher
