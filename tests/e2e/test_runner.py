@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mentor_match_ops.runner import RunnerSettings, service_env
 from tests.e2e.conftest import BIN, System
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -104,3 +105,20 @@ def test_verification_email_reaches_the_mail_sink(
             break
         time.sleep(1)
     assert "mail.me@cabinetoffice.gov.uk" in result.stdout, result.stdout
+
+
+def test_services_on_the_embedded_broker_fetch_every_100_ms_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KAFKA_FETCH_MAX_WAIT_MS", raising=False)
+    settings = RunnerSettings(data_dir=Path("unused"))
+    admin = ("ops.admin@cabinetoffice.gov.uk", "a long passphrase")
+
+    embedded = service_env(settings, "127.0.0.1:9092", admin, idle_friendly_fetch=True)
+    external = service_env(settings, "kafka:9092", admin)
+    monkeypatch.setenv("KAFKA_FETCH_MAX_WAIT_MS", "25")
+    chosen = service_env(settings, "127.0.0.1:9092", admin, idle_friendly_fetch=True)
+
+    assert embedded["KAFKA_FETCH_MAX_WAIT_MS"] == "100"
+    assert "KAFKA_FETCH_MAX_WAIT_MS" not in external
+    assert chosen["KAFKA_FETCH_MAX_WAIT_MS"] == "25"
