@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
@@ -240,6 +241,30 @@ class MongoPreferenceRepository(_Repo):
         await self.db.preferences.delete_one({"_id": account_id}, session=self.session)
 
 
+async def _claim_due(
+    collection: AsyncCollection[Document],
+    session: AsyncClientSession,
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+) -> list[Document]:
+    """Due pending documents of an outgoing queue (emails, webhooks), leased until
+    ``lease_until`` so a second worker does not take them meanwhile."""
+    cursor = (
+        collection.find({"state": "pending", "next_attempt_at": {"$lte": now}}, session=session)
+        .sort("next_attempt_at", ASCENDING)
+        .limit(limit)
+    )
+    docs = [doc async for doc in cursor]
+    if docs:
+        await collection.update_many(
+            {"_id": {"$in": [doc["_id"] for doc in docs]}},
+            {"$set": {"next_attempt_at": lease_until}},
+            session=session,
+        )
+    return docs
+
+
 def _job_doc(job: EmailJob) -> Document:
     return {
         "_id": job.id,
@@ -353,21 +378,8 @@ class MongoEmailJobRepository(_Repo):
 
     async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:
         """Due pending jobs, leased until ``lease_until``."""
-        cursor = (
-            self.db.email_jobs.find(
-                {"state": "pending", "next_attempt_at": {"$lte": now}}, session=self.session
-            )
-            .sort("next_attempt_at", ASCENDING)
-            .limit(limit)
-        )
-        jobs = [_job(doc) async for doc in cursor]
-        if jobs:
-            await self.db.email_jobs.update_many(
-                {"_id": {"$in": [j.id for j in jobs]}},
-                {"$set": {"next_attempt_at": lease_until}},
-                session=self.session,
-            )
-        return jobs
+        docs = await _claim_due(self.db.email_jobs, self.session, now, limit, lease_until)
+        return [_job(doc) for doc in docs]
 
     async def save(self, job: EmailJob) -> None:
         """Store an outcome (an erased job stays erased)."""
@@ -490,21 +502,8 @@ class MongoWebhookDeliveryRepository(_Repo):
         self, now: datetime, limit: int, lease_until: datetime
     ) -> list[WebhookDelivery]:
         """Due pending deliveries, leased until ``lease_until``."""
-        cursor = (
-            self.db.webhook_deliveries.find(
-                {"state": "pending", "next_attempt_at": {"$lte": now}}, session=self.session
-            )
-            .sort("next_attempt_at", ASCENDING)
-            .limit(limit)
-        )
-        deliveries = [_delivery(doc) async for doc in cursor]
-        if deliveries:
-            await self.db.webhook_deliveries.update_many(
-                {"_id": {"$in": [d.id for d in deliveries]}},
-                {"$set": {"next_attempt_at": lease_until}},
-                session=self.session,
-            )
-        return deliveries
+        docs = await _claim_due(self.db.webhook_deliveries, self.session, now, limit, lease_until)
+        return [_delivery(doc) for doc in docs]
 
     async def save(self, delivery: WebhookDelivery) -> None:
         """Store an outcome."""
