@@ -10,7 +10,11 @@ cache, no fsync), while a hop to a connection thread and back costs more than
 the statement itself and makes the two threads fight over the GIL: measured on
 the messaging service, the hops were a third of its CPU. The one step that waits
 on the disk, the WAL checkpoint, is taken away from the writer
-(``wal_autocheckpoint=0``) and run by a background task on a worker thread.
+(``wal_autocheckpoint=0``) and run by a background task on a worker thread,
+holding the write lock: SQLite before 3.51.3 (Debian's is 3.40) has a race
+between a checkpoint and a commit on another connection that resets the WAL
+(the "WAL-reset bug"), after which readers can see old pages and committed
+writes can be lost. A checkpoint never overlaps a write transaction here.
 Reads outside transactions, which can be large (a rebuild reads every row), stay
 on aiosqlite's thread.
 """
@@ -163,7 +167,7 @@ class SqliteDatabase:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
             self._checkpointer = None
-            await asyncio.to_thread(self._checkpoint)
+            await self.checkpoint()
         if self._reader is not None:
             await self._reader.close()
         if self._writer is not None:
@@ -174,10 +178,25 @@ class SqliteDatabase:
         while True:
             await asyncio.sleep(CHECKPOINT_INTERVAL_S)
             try:
-                await asyncio.to_thread(self._checkpoint)
+                await self.checkpoint()
             except sqlite3.Error as exc:
                 # The next round retries; the WAL only grows meanwhile.
                 log.warning("sqlite_checkpoint_failed", path=str(self.path), error=str(exc))
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file, between write transactions.
+
+        Reads go on meanwhile; writes wait (a checkpoint of a second's WAL takes
+        milliseconds).
+        """
+        async with self._write_lock:
+            run = asyncio.ensure_future(asyncio.to_thread(self._checkpoint))
+            try:
+                await asyncio.shield(run)
+            except asyncio.CancelledError:
+                # Keep the lock until the thread is done (close() cancels this task).
+                await asyncio.wait([run])
+                raise
 
     def _checkpoint(self) -> None:
         # Its own short-lived connection: a sqlite3 connection belongs to one thread.
