@@ -43,7 +43,10 @@ PRAGMAS = (
 )
 
 
-CHECKPOINT_INTERVAL_S = 1.0
+CHECKPOINT_INTERVAL_S = 0.2
+"""How often committed writes are checkpointed. Writes wait while a checkpoint runs
+(about 1.5 ms plus 0.03 ms per transaction since the last one, measured), so short
+intervals keep every wait short; an interval without commits costs nothing."""
 
 
 class Cursor:
@@ -140,6 +143,8 @@ class SqliteDatabase:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._checkpointer: asyncio.Task[None] | None = None
+        self._checkpoint_conn: sqlite3.Connection | None = None
+        self._commits_since_checkpoint = 0
         self.commit_listeners: list[asyncio.Event] = []
 
     async def open(self) -> SqliteDatabase:
@@ -156,18 +161,23 @@ class SqliteDatabase:
         self._reader.row_factory = aiosqlite.Row
         for pragma in PRAGMAS:
             await self._reader.execute(pragma)
+        # Used on worker threads, one at a time (under the write lock).
+        self._checkpoint_conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
         self._checkpointer = asyncio.create_task(self._checkpoint_forever())
         log.info("sqlite_opened", path=str(self.path))
         return self
 
     async def close(self) -> None:
-        """Stop checkpointing, checkpoint once more and close both connections."""
+        """Stop checkpointing, checkpoint once more and close the connections."""
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
             self._checkpointer = None
             await self.checkpoint()
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
         if self._reader is not None:
             await self._reader.close()
         if self._writer is not None:
@@ -177,6 +187,8 @@ class SqliteDatabase:
     async def _checkpoint_forever(self) -> None:
         while True:
             await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+            if not self._commits_since_checkpoint:
+                continue
             try:
                 await self.checkpoint()
             except sqlite3.Error as exc:
@@ -186,9 +198,10 @@ class SqliteDatabase:
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file, between write transactions.
 
-        Reads go on meanwhile; writes wait (a checkpoint of a second's WAL takes
-        milliseconds).
+        Reads go on meanwhile; writes wait.
         """
+        if self._checkpoint_conn is None:
+            raise RuntimeError("database is not open")
         async with self._write_lock:
             run = asyncio.ensure_future(asyncio.to_thread(self._checkpoint))
             try:
@@ -197,14 +210,11 @@ class SqliteDatabase:
                 # Keep the lock until the thread is done (close() cancels this task).
                 await asyncio.wait([run])
                 raise
+            self._commits_since_checkpoint = 0
 
     def _checkpoint(self) -> None:
-        # Its own short-lived connection: a sqlite3 connection belongs to one thread.
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            conn.close()
+        assert self._checkpoint_conn is not None
+        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def begin(self) -> Connection:
         """Start a write transaction (waits for the writer); pair with :meth:`end`."""
@@ -226,6 +236,7 @@ class SqliteDatabase:
         finally:
             self._write_lock.release()
         if commit:
+            self._commits_since_checkpoint += 1
             for listener in self.commit_listeners:
                 listener.set()
         # The writer's statements never suspend, so a loop of transactions would
