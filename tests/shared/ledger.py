@@ -92,7 +92,9 @@ async def apply_to_ledger(event: Envelope, uow: SqliteUnitOfWork) -> None:
     )
 
 
-async def produce(db: SqliteDatabase, total: int, keys: int, per_commit: int = 50) -> None:
+async def produce(
+    db: SqliteDatabase, total: int, keys: int, per_commit: int = 50, prefix: str = "key"
+) -> None:
     """Write ``total`` events over ``keys`` keys, numbered per key, through the outbox."""
     counters = [0] * keys
     written = 0
@@ -100,7 +102,7 @@ async def produce(db: SqliteDatabase, total: int, keys: int, per_commit: int = 5
         async with SqliteUnitOfWork(db) as uow:
             for _ in range(min(per_commit, total - written)):
                 k = written % keys
-                uow.add_event(ledger_event(f"key-{k}", counters[k]))
+                uow.add_event(ledger_event(f"{prefix}-{k}", counters[k]))
                 counters[k] += 1
                 written += 1
             await uow.commit()

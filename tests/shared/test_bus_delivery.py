@@ -8,10 +8,12 @@ embedded broker's own (it keeps nothing across a restart; Kafka does).
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
+from mentor_shared.bus.relay import OutboxRelay
 from mentor_shared.testing.broker import EmbeddedBroker
 from tests.shared.ledger import (
     LEDGER_SCHEMA,
@@ -95,3 +97,42 @@ async def test_broker_restarted_empty_mid_stream_loses_nothing_and_repeats_nothi
     assert consumer.progress.duplicates > 0, "the re-published events should have been seen again"
     await producer_db.close()
     await consumer_db.close()
+
+
+async def test_a_loss_is_found_when_publishing_goes_on_before_any_check(
+    fresh_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    # No periodic check runs: after the empty restart the relay publishes enough that
+    # end offsets pass the old marks, so comparing them would find nothing lost.
+    settings = bus_settings(
+        fresh_broker.bootstrap_servers, tmp_path, broker_check_interval_s=3600.0
+    )
+    producer_db = await open_db(tmp_path / "producer.sqlite3")
+    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    relay = make_relay(settings, producer_db)
+    consumer = make_consumer(settings, consumer_db, group="late-reader")
+    try:
+        await relay.start()
+        await produce(producer_db, total=400, keys=40)
+        await wait_until_sent(relay)
+        fresh_broker.restart_empty()
+        await produce(producer_db, total=2000, keys=40, prefix="later")
+        await wait_until_sent(relay, timeout=60)
+        # A consumer group that had not read the first 400 yet.
+        await consumer.start()
+        stats = await wait_for_rows(consumer_db, 2400, timeout=60)
+    finally:
+        await consumer.stop()
+        await relay.stop()
+    assert relay.progress.recoveries == 1
+    assert stats.distinct == 2400
+    assert stats.order_violations == 0
+    await producer_db.close()
+    await consumer_db.close()
+
+
+async def wait_until_sent(relay: OutboxRelay, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (await relay._store.counts()).unsent and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert (await relay._store.counts()).unsent == 0

@@ -7,6 +7,12 @@ with what the broker holds; when topics are gone or end offsets fell below its
 marks (the development broker restarted empty, or a production cluster lost
 data), it recreates the topics, waits for consumers to rejoin, and re-publishes
 everything retained. Consumers de-duplicate through their inbox.
+
+The periodic check alone can miss a loss: if the relay publishes enough after
+the broker came back empty, the new end offsets pass the old marks before the
+next check. So every publish is checked too: a partition's offsets only grow,
+and a record the broker acknowledges below an offset it acknowledged before
+means the partition was lost.
 """
 
 from __future__ import annotations
@@ -27,6 +33,17 @@ from mentor_shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 500
+
+Lost = dict[tuple[str, int], tuple[int, int | None]]
+"""Partitions found behind what was written: (topic, partition) -> (mark, found)."""
+
+
+class _PartitionWentBack(Exception):
+    """The broker acknowledged a record below an offset it acknowledged before."""
+
+    def __init__(self, lost: Lost) -> None:
+        super().__init__(f"{len(lost)} partition(s) went back")
+        self.lost = lost
 
 
 @dataclass
@@ -63,6 +80,7 @@ class OutboxRelay:
         self._tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
+        self._marks: dict[tuple[str, int], int] = {}
 
     async def start(self) -> None:
         """Connect, create missing topics, check for loss, and start the loops."""
@@ -70,6 +88,7 @@ class OutboxRelay:
         self._producer = make_producer(self._settings)
         await self._producer.start()
         await self.check_broker()
+        self._marks = dict(await self._store.partition_marks())
         self._tasks = [
             asyncio.create_task(self._publish_loop(), name="outbox-publish"),
             asyncio.create_task(self._check_loop(), name="outbox-check"),
@@ -121,13 +140,16 @@ class OutboxRelay:
         if time.monotonic() < self._paused_until:
             return 0
         total = 0
-        async with self._lock:
-            while True:
-                records = await self._store.unsent(BATCH_SIZE)
-                if not records:
-                    break
-                await self._publish_batch(records)
-                total += len(records)
+        try:
+            async with self._lock:
+                while True:
+                    records = await self._store.unsent(BATCH_SIZE)
+                    if not records:
+                        break
+                    await self._publish_batch(records)
+                    total += len(records)
+        except _PartitionWentBack as exc:
+            await self._recover(exc.lost)
         if total:
             self.progress.published += total
             self.progress.last_publish_at = time.time()
@@ -167,6 +189,18 @@ class OutboxRelay:
             # development broker reports a partition's end as the base offset of
             # its last record batch + 1, so the true end cannot be compared.
             marks[tp] = min(marks.get(tp, result.offset + 1), result.offset + 1)
+        # Every record of an earlier batch had an offset of at least its mark - 1, so
+        # anything acknowledged since is at or above the mark.
+        went_back: Lost = {
+            tp: (self._marks[tp], mark - 1)
+            for tp, mark in marks.items()
+            if tp in self._marks and mark - 1 < self._marks[tp]
+        }
+        if went_back:
+            # Not marked sent: the recovery re-publishes them with everything retained.
+            raise _PartitionWentBack(went_back)
+        for tp, mark in marks.items():
+            self._marks[tp] = max(self._marks.get(tp, 0), mark)
         if sent:
             await self._store.mark_sent(sent, marks)
         if first_error is not None:
@@ -185,7 +219,7 @@ class OutboxRelay:
         await self._recover(lost)
         return True
 
-    async def _recover(self, lost: dict[tuple[str, int], tuple[int, int | None]]) -> None:
+    async def _recover(self, lost: Lost) -> None:
         log.warning(
             "broker_data_loss_detected",
             partitions=len(lost),
@@ -197,6 +231,7 @@ class OutboxRelay:
             await ensure_topics(self._settings, self._topics, replace_undersized=True)
             since = time.time() - self._settings.outbox_retention_days * 86400
             requeued = await self._store.requeue_retained(since)
+            self._marks = {}
             # Let consumers notice the lost group and rejoin from the start before
             # anything new lands beyond their old positions.
             self._paused_until = time.monotonic() + self._settings.broker_recovery_settle_s
