@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from matching_service.adapters.embedder import HashingEmbedder
 from matching_service.adapters.snapshot import build_matcher, load_matcher, save_matcher
 from matching_service.domain.errors import UnknownProfile
 from matching_service.domain.model import CandidateLoad, PairHistory, PersonProfile, SuggestionQuery
+from matching_service.domain.texts import SMALL_TALK
 from matching_service.service.matcher import IndexStatus, Matcher
 from tests.matching.builders import person
 
@@ -204,3 +207,56 @@ def test_the_fake_embedder_is_deterministic_and_normalised() -> None:
     np.testing.assert_array_equal(vectors[0], vectors[1])
     assert float(vectors[0] @ vectors[3]) < 0.5
     assert embedder.embed([]).shape == (0, 32)
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The fake, remembering every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(dimension=256)
+        self.seen: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.seen.extend(texts)
+        return super().embed(texts)
+
+
+def test_only_the_phrases_a_side_keeps_are_embedded_and_each_once_per_batch() -> None:
+    embedder = CountingEmbedder()
+    matcher = build_matcher(embedder)
+    matcher.index_profiles(
+        [
+            person("a", expertise=["budget forecasting"], goals=["public speaking"]),
+            person("b", expertise=["budget forecasting", "user research"]),
+            person("c", "mentee", expertise=["line management"], goals=["public speaking"]),
+        ]
+    )
+    # a mentors only: their goal is never searched, so never embedded; c is only a mentee.
+    phrases = [text for text in embedder.seen if text not in SMALL_TALK]
+    assert sorted(phrases) == ["budget forecasting", "public speaking", "user research"]
+    assert matcher.status() == IndexStatus(profiles=3, offers=2, seeks=1)
+    assert matcher.seeks.phrases.get("c") is not None
+    assert matcher.offers.phrases.get("b") is not None
+
+
+def test_an_edit_embeds_only_the_changed_phrases_and_gives_the_index_of_a_fresh_build(
+    matcher: Matcher,
+) -> None:
+    embedder = CountingEmbedder()
+    edited = person(
+        "budgets", version=2, expertise=["budget forecasting", "business cases"], grade="G7"
+    )
+    incremental = build_matcher(embedder)
+    incremental.index_profiles([*mentors(), mentee()])
+    embedder.seen.clear()
+    incremental.index_profiles([edited])
+    assert embedder.seen == ["business cases"]
+
+    fresh = build_matcher(HashingEmbedder(dimension=256))
+    fresh.index_profiles([edited, *mentors()[1:], mentee()])
+    assert incremental.suggest("mentee", QUERY) == fresh.suggest("mentee", QUERY)
+    people = ["budgets", "digital", "people"]
+    got = incremental.offers.index.vectors_for(people)
+    want = fresh.offers.index.vectors_for(people)
+    for profile_id in people:
+        np.testing.assert_array_equal(got[profile_id], want[profile_id])

@@ -157,8 +157,10 @@ class Matcher:
     def index_profiles(self, profiles: Sequence[PersonProfile]) -> list[str]:
         """Embed and index profiles; older or equal versions than those held are skipped.
 
-        All phrases of the batch are embedded in one call (batching is where the
-        throughput is).
+        The model is the cost, so it sees each distinct phrase of the batch once, in
+        one call (batching is where the throughput is), and only the phrases a side
+        keeps: offers of people who offer help, seeks of mentees. A phrase the
+        profile already had keeps its vector (an edit re-embeds what changed).
 
         Returns:
             The ids actually (re)indexed.
@@ -171,47 +173,61 @@ class Matcher:
         fresh = list(latest.values())
         if not fresh:
             return []
-        phrase_sets = [profile_phrases(profile) for profile in fresh]
-        texts: list[str] = []
-        for phrases in phrase_sets:
-            texts.extend(phrases.offers)
-            texts.extend(phrases.seeks)
-        vectors = self.embedder.embed(texts)
-        topical = self._topicality(vectors)
+        wanted: list[tuple[PersonProfile, tuple[str, ...], tuple[str, ...]]] = []
+        for profile in fresh:
+            phrases = profile_phrases(profile)
+            wanted.append(
+                (
+                    profile,
+                    phrases.offers if profile.offers_help else (),
+                    phrases.seeks if "mentee" in profile.roles else (),
+                )
+            )
+        known = self._held_phrase_vectors(fresh)
+        new_texts = list(
+            dict.fromkeys(
+                text
+                for _, offers, seeks in wanted
+                for text in (*offers, *seeks)
+                if text not in known
+            )
+        )
+        # Rounded as the phrase store keeps them, so a reused vector equals a fresh one
+        # and the index does not depend on the order updates came in.
+        embedded = self.embedder.embed(new_texts).astype(np.float16).astype(np.float32)
+        known.update(zip(new_texts, embedded, strict=True))
         offer_updates: list[tuple[str, PhraseVectors]] = []
         seek_updates: list[tuple[str, PhraseVectors]] = []
-        start = 0
-        for profile, phrases in zip(fresh, phrase_sets, strict=True):
-            offers_end = start + len(phrases.offers)
-            seeks_end = offers_end + len(phrases.seeks)
-            if profile.offers_help:
-                offer_updates.append(
-                    (
-                        profile.profile_id,
-                        PhraseVectors(
-                            phrases.offers, vectors[start:offers_end], topical[start:offers_end]
-                        ),
-                    )
-                )
-            if "mentee" in profile.roles:
-                seek_updates.append(
-                    (
-                        profile.profile_id,
-                        PhraseVectors(
-                            phrases.seeks,
-                            vectors[offers_end:seeks_end],
-                            topical[offers_end:seeks_end],
-                        ),
-                    )
-                )
-            start = seeks_end
+        for profile, offers, seeks in wanted:
+            if offers:
+                offer_updates.append((profile.profile_id, self._stack(offers, known)))
+            if seeks:
+                seek_updates.append((profile.profile_id, self._stack(seeks, known)))
         ids = [profile.profile_id for profile in fresh]
         self._apply(self.offers, ids, offer_updates)
         self._apply(self.seeks, ids, seek_updates)
         for profile in fresh:
             self._remember(profile)
-        log.info("profiles_indexed", profiles=len(fresh), phrases=len(texts))
+        log.info("profiles_indexed", profiles=len(fresh), phrases_embedded=len(new_texts))
         return ids
+
+    def _held_phrase_vectors(
+        self, profiles: Iterable[PersonProfile]
+    ) -> dict[str, npt.NDArray[np.float32]]:
+        """The vectors these profiles' phrases have in the index now, by phrase."""
+        held: dict[str, npt.NDArray[np.float32]] = {}
+        for profile in profiles:
+            for side in (self.offers, self.seeks):
+                stored = side.phrases.get(profile.profile_id)
+                if stored is not None:
+                    held.update(zip(stored.phrases, stored.vectors.astype(np.float32), strict=True))
+        return held
+
+    def _stack(
+        self, phrases: tuple[str, ...], vectors: Mapping[str, npt.NDArray[np.float32]]
+    ) -> PhraseVectors:
+        matrix = np.vstack([vectors[text] for text in phrases])
+        return PhraseVectors(phrases, matrix, self._topicality(matrix))
 
     @staticmethod
     def _apply(side: Side, ids: list[str], updates: list[tuple[str, PhraseVectors]]) -> None:
