@@ -403,7 +403,9 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
     The index is the synthetic matcher of the suggest section (random clustered unit
     vectors injected straight into FAISS; embedding 50k profiles would take minutes),
     swapped into the running service; the same mentors are written to the profile
-    table so cards are read as in production.
+    table so cards are read as in production, with one live match (requested or
+    accepted) per ten mentors and four times as many finished ones, because every
+    suggestion reads the mentors' live load.
     """
     import asyncio
     import tempfile
@@ -434,6 +436,23 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
                     capacity=profile.capacity,
                 )
                 rows.append((profile.profile_id, 1, profile.department, event.model_dump_json()))
+            mentor_ids = [profile.profile_id for profile in matcher.profiles()]
+            rng = random.Random(size)
+            statuses = ["requested", "accepted"] * (size // 20) + ["ended", "declined"] * (
+                size // 5
+            )
+            matches = [
+                (
+                    f"match-{index}",
+                    f"mentee-{rng.randrange(size)}",
+                    rng.choice(mentor_ids),
+                    "mentor",
+                    status,
+                    "Could we talk?",
+                    f"2026-{rng.randrange(1, 12):02d}-{rng.randrange(1, 28):02d}T09:00:00+00:00",
+                )
+                for index, status in enumerate(statuses)
+            ]
 
             async def load() -> None:
                 # A connection of its own: the service's writer belongs to the
@@ -445,6 +464,11 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
                             "INSERT INTO profiles (profile_id, version, department, body) "
                             "VALUES (?, ?, ?, ?)",
                             rows,
+                        )
+                        await conn.executemany(
+                            "INSERT INTO matches (id, mentee_id, mentor_id, role, status, "
+                            "message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            matches,
                         )
                 finally:
                     await db.close()
@@ -473,6 +497,8 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
             samples = asyncio.run(measure())
     return {
         "profiles": size,
+        "live_matches": size // 10,
+        "finished_matches": 2 * (size // 5),
         "requests": requests,
         "vectors": "synthetic clustered unit vectors injected into the running index",
         **_percentiles(samples),

@@ -42,7 +42,10 @@ async def ensure_matching_indexes(db: AsyncDatabase[Document]) -> None:
     """Create the indexes the queries need (idempotent)."""
     await db.matches.create_index([("mentee_id", ASCENDING), ("status", ASCENDING)])
     await db.matches.create_index([("mentor_id", ASCENDING), ("status", ASCENDING)])
-    await db.matches.create_index([("status", ASCENDING)])
+    # Covers the live-load scan every suggestion runs (status, then the fields it reads).
+    await db.matches.create_index(
+        [("status", ASCENDING), ("mentor_id", ASCENDING), ("created_at", ASCENDING)]
+    )
     await db.matches.create_index([("created_at", DESCENDING)])
     await db.mentor_replies.create_index([("median_reply_hours", ASCENDING)])
 
@@ -271,7 +274,7 @@ class MongoMatchingReadModel:
         oldest: dict[str, datetime] = {}
         async for doc in self.db.matches.find(
             {"status": {"$in": ["accepted", "requested"]}},
-            {"mentor_id": 1, "status": 1, "created_at": 1},
+            {"_id": 0, "mentor_id": 1, "status": 1, "created_at": 1},
         ):
             mentor = doc["mentor_id"]
             if doc["status"] == "accepted":
