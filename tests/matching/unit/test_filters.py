@@ -328,3 +328,18 @@ def test_an_updated_profile_replaces_its_old_fields() -> None:
     table.upsert(person("m", region="LONDON", travel_regions=set(), remote_ok=False))
     query = SuggestionQuery(region="WALES")
     assert table.allowed_ids(MENTEE, query, PairHistory()) == set()
+
+
+def test_one_loads_reading_serves_many_queries_and_sees_mentors_who_arrive_later() -> None:
+    table = CandidateTable()
+    table.upsert(person("a", grade="G7", capacity=1))
+    full = CandidateLoad(active_matches=1)
+    shared = PairHistory(loads={"a": full, "b": full})
+    assert table.allowed_ids(MENTEE, SuggestionQuery(), shared) == set()
+    table.upsert(person("b", grade="G7", capacity=1))
+    table.upsert(person("c", grade="G7", capacity=1))
+    # The same reading again: b, full, arrived after the first query.
+    assert table.allowed_ids(MENTEE, SuggestionQuery(), shared) == {"c"}
+    table.remove("c")
+    table.upsert(person("d", grade="G7", capacity=2))
+    assert table.allowed_ids(MENTEE, SuggestionQuery(), shared) == {"d"}

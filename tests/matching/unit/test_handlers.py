@@ -24,6 +24,7 @@ from matching_service.domain.matches import ERASED_PERSON, MatchPolicy
 from matching_service.domain.model import PersonProfile, SuggestionQuery
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
+from matching_service.service.loads import pair_history
 from matching_service.service.ports import AppliedEvent
 from tests.matching.stores import Store, mentee, open_store, upserted
 
@@ -226,7 +227,7 @@ async def test_pair_history_excludes_requested_and_declined_partners(store: Stor
     first = await request(store, "me", "a")
     second = await request(store, "me", "b")
     await handlers.decline_match(AnswerMatch(second.id, "b"), store.uow(), deps())
-    history = await store.read.pair_history("me", "mentor", now=NOW)
+    history = await pair_history(store.read, "me", "mentor", now=NOW)
     assert history.excluded_ids == {"a", "b"}
     assert history.load_of("a").open_requests == 1
     assert first.mentor_id == "a"
@@ -258,7 +259,7 @@ async def test_answers_feed_the_mentors_reply_times_and_withdrawals_do_not(store
     statuses = {m.id: m.status for m in await store.read.matches_of("m1")}
     assert statuses[elsewhere.id] == "withdrawn"
     assert await reply_times(store, "b") is None, "withdrawn on another accept: not b's doing"
-    history = await store.read.pair_history("m1", "mentor", now=clock.now)
+    history = await pair_history(store.read, "m1", "mentor", now=clock.now)
     assert history.load_of("a").median_reply_hours == 16.0
 
 
@@ -273,7 +274,7 @@ async def test_an_expired_request_counts_as_a_reply_after_the_whole_expiry_perio
     assert await handlers.expire_requests(store.uow(), d) == (1, 0)
     assert await reply_times(store, "a") == (336.0,)
     load = (
-        await store.read.pair_history("me", "mentor", now=clock.now, reply_ok_hours=48.0)
+        await pair_history(store.read, "me", "mentor", now=clock.now, reply_ok_hours=48.0)
     ).load_of("a")
     assert (load.median_reply_hours, load.open_requests, load.oldest_wait_hours) == (336.0, 0, None)
 
@@ -299,8 +300,8 @@ async def test_a_mentor_who_takes_a_week_to_answer_ranks_below_an_equal_prompt_o
 
     matcher = build_matcher(HashingEmbedder(dimension=256))
     matcher.index_profiles([PersonProfile.from_fields(p) for p in (asker, slow, prompt)])
-    history = await store.read.pair_history(
-        "asker", "mentor", now=clock.now, reply_ok_hours=matcher.weights.reply_ok_hours
+    history = await pair_history(
+        store.read, "asker", "mentor", now=clock.now, reply_ok_hours=matcher.weights.reply_ok_hours
     )
     found = matcher.suggest("asker", SuggestionQuery(role="mentor"), history)
     # Equal fit: without the penalty the tie would put "a-slow" first.
@@ -312,7 +313,7 @@ async def test_a_mentor_who_takes_a_week_to_answer_ranks_below_an_equal_prompt_o
 async def test_a_request_left_waiting_shows_its_age_in_the_mentors_load(store: Store) -> None:
     await put(store, mentee("me"), upserted("a"))
     await request(store, "me", "a")
-    history = await store.read.pair_history("x", "mentor", now=NOW + timedelta(days=5))
+    history = await pair_history(store.read, "x", "mentor", now=NOW + timedelta(days=5))
     load = history.load_of("a")
     assert (load.median_reply_hours, load.oldest_wait_hours) == (None, 120.0)
     assert load.expected_reply_hours == 120.0

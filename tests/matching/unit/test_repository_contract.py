@@ -17,6 +17,7 @@ from matching_service.adapters.sqlite_repository import (
 )
 from matching_service.domain.matches import Match
 from matching_service.domain.replies import ReplyTimes
+from matching_service.service.loads import pair_history
 from matching_service.service.ports import AppliedEvent, MatchingReadModel, MatchingUnitOfWork
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.storage.sqlite import SqliteDatabase
@@ -77,7 +78,7 @@ class MatchingStoreContract:
             waiting.decline(NOW, "busy")
             await uow.matches.update(waiting)
             await uow.commit()
-        history = await read.pair_history("me", "mentor", now=NOW)
+        history = await pair_history(read, "me", "mentor", now=NOW)
         assert history.excluded_ids == {"a"}
         assert history.load_of("a").active_matches == 1
         assert (await read.matches_of("me"))[0].status == "declined"
@@ -93,7 +94,7 @@ class MatchingStoreContract:
             await uow.matches.add(match("x", "b", "accepted", created_at=NOW - timedelta(days=9)))
             await uow.matches.add(match("y", "c", "expired", created_at=NOW - timedelta(days=20)))
             await uow.commit()
-        loads = (await read.pair_history("me", "mentor", now=NOW)).loads
+        loads = (await pair_history(read, "me", "mentor", now=NOW)).loads
         assert loads["a"].open_requests == 2
         assert loads["a"].active_matches == 1
         assert loads["a"].oldest_wait_hours == pytest.approx(120.0)
@@ -115,11 +116,11 @@ class MatchingStoreContract:
         async with new_uow() as uow:
             assert await uow.replies.get("slow") == slow
             assert await uow.replies.get("quick") == ReplyTimes("quick", (1.0, 3.0, 200.0))
-        loads = (await read.pair_history("me", "mentor", now=NOW, reply_ok_hours=48.0)).loads
+        loads = (await pair_history(read, "me", "mentor", now=NOW, reply_ok_hours=48.0)).loads
         assert loads["slow"].median_reply_hours == 100.0
         assert loads["slow"].open_requests == 1, "the median joins the live counts"
         assert "quick" not in loads, "a median within the penalty-free time is not read"
-        everything = (await read.pair_history("me", "mentor", now=NOW)).loads
+        everything = (await pair_history(read, "me", "mentor", now=NOW)).loads
         assert everything["quick"].median_reply_hours == 3.0
         assert everything["quick"].open_requests == 0
         async with new_uow() as uow:
@@ -130,7 +131,7 @@ class MatchingStoreContract:
         async with new_uow() as uow:
             assert await uow.replies.get("slow") is None
             assert await uow.replies.get("quick") is None, "no reply times left: nothing held"
-        after = await read.pair_history("me", "mentor", now=NOW)
+        after = await pair_history(read, "me", "mentor", now=NOW)
         assert after.load_of("slow").median_reply_hours is None
 
     async def test_leaving_without_commit_rolls_back(self, stores: Stores) -> None:
@@ -141,7 +142,7 @@ class MatchingStoreContract:
             await uow.replies.save(ReplyTimes("a", (500.0,)))
         assert await read.matches_of("me") == []
         assert await read.profiles_by_id(["me"]) == {}
-        assert (await read.pair_history("me", "mentor", now=NOW)).loads == {}
+        assert (await pair_history(read, "me", "mentor", now=NOW)).loads == {}
 
     async def test_the_last_applied_event_is_remembered(self, stores: Stores) -> None:
         new_uow, read = stores

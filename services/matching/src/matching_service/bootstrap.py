@@ -24,10 +24,11 @@ from matching_service.adapters.sqlite_repository import (
     SqliteMatchingUnitOfWork,
 )
 from matching_service.domain.matches import MatchPolicy
-from matching_service.domain.model import PairHistory, TargetRole
+from matching_service.domain.model import CandidateLoad, PairHistory, TargetRole
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.index import IndexKeeper, applied_from_metadata
+from matching_service.service.loads import MentorLoads
 from matching_service.service.ports import Embedder, MatchingReadModel, MatchingUnitOfWork
 from matching_service.settings import MatchingSettings
 from mentor_shared.bus.consumer import EventConsumer
@@ -49,22 +50,30 @@ class MatchingContext:
     consumer: EventConsumer
     uow_factory: Callable[[], MatchingUnitOfWork]
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    loads: MentorLoads = field(init=False)
 
     def uow(self) -> MatchingUnitOfWork:
         """A new unit of work."""
         return self.uow_factory()
 
-    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
-        """The person's pair history and the mentors' load as of now.
+    def __post_init__(self) -> None:
+        self.loads = MentorLoads(
+            self.read_model,
+            self.deps.clock,
+            self.settings.load_cache_s,
+            # Reply medians within the live matcher's penalty-free time are not read:
+            # they would not change a score.
+            lambda: self.index.matcher.weights.reply_ok_hours,
+        )
 
-        Reply medians within the live matcher's penalty-free time are not read: they
-        would not change a score.
-        """
-        return await self.read_model.pair_history(
-            person_id,
-            role,
-            now=self.deps.clock(),
-            reply_ok_hours=self.index.matcher.weights.reply_ok_hours,
+    async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
+        """The person's pair history (read now) and the mentors' load (shared briefly)."""
+        return await self.loads.pair_history(person_id, role)
+
+    async def exact_loads(self) -> dict[str, CandidateLoad]:
+        """Every mentor's load as of now, not shared (for cohort planning)."""
+        return await self.read_model.mentor_loads(
+            now=self.deps.clock(), reply_ok_hours=self.index.matcher.weights.reply_ok_hours
         )
 
     async def start_background(self) -> None:

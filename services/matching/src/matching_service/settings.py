@@ -59,6 +59,8 @@ class MatchingSettings(ServiceSettings):
         default=168.0, gt=0, description="Expected reply time at which the full penalty applies"
     )
     candidate_pool: int = Field(default=50, ge=1)
+    load_cache_s: float = Field(default=5.0, ge=0)
+    """How long suggestions share one reading of every mentor's load (0: read on each)."""
 
     def ranking_weights(self) -> RankingWeights:
         """The ranking weights these settings describe (other knobs keep their defaults)."""

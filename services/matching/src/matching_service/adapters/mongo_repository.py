@@ -21,7 +21,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from matching_service.domain.matches import PAIRED_STATUSES, Match
-from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, PairHistory, TargetRole
+from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
 from matching_service.domain.replies import ReplyTimes, waiting_hours
 from matching_service.service.ports import (
     AppliedEvent,
@@ -260,16 +260,20 @@ class MongoMatchingReadModel:
         cursor = self.db.profiles.find({"_id": {"$in": list(profile_ids)}})
         return {doc["_id"]: ProfileUpserted.model_validate(doc["body"]) async for doc in cursor}
 
-    async def pair_history(
-        self, person_id: str, role: TargetRole, *, now: datetime, reply_ok_hours: float = 0.0
-    ) -> PairHistory:
-        """Excluded partners, every mentor's live load and the slow mentors' reply medians."""
+    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+        """Whom the person has asked, or been asked by, in a way that excludes them."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
         )
         excluded = await self.db.matches.distinct(
             other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
         )
+        return frozenset(excluded)
+
+    async def mentor_loads(
+        self, *, now: datetime, reply_ok_hours: float = 0.0
+    ) -> dict[str, CandidateLoad]:
+        """Every mentor's live load and the slow mentors' reply medians."""
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         oldest: dict[str, datetime] = {}
         async for doc in self.db.matches.find(
@@ -301,7 +305,7 @@ class MongoMatchingReadModel:
             )
         for mentor, median in medians.items():
             loads[mentor] = CandidateLoad(median_reply_hours=median)
-        return PairHistory(excluded_ids=frozenset(excluded), loads=loads)
+        return loads
 
     async def matches_of(self, person_id: str) -> list[Match]:
         """The person's matches, newest first."""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from matching_service.domain.matches import PAIRED_STATUSES, Match
-from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, PairHistory, TargetRole
+from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
 from matching_service.domain.replies import ReplyTimes, waiting_hours
 from matching_service.service.ports import (
     AppliedEvent,
@@ -331,10 +331,8 @@ class SqliteMatchingReadModel:
                 found[profile.profile_id] = profile
         return found
 
-    async def pair_history(
-        self, person_id: str, role: TargetRole, *, now: datetime, reply_ok_hours: float = 0.0
-    ) -> PairHistory:
-        """Excluded partners, every mentor's live load and the slow mentors' reply medians."""
+    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+        """Whom the person has asked, or been asked by, in a way that excludes them."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
         )
@@ -344,10 +342,16 @@ class SqliteMatchingReadModel:
             f"WHERE {column} = ? AND status IN ({statuses})",
             (person_id,),
         )
+        return frozenset(row["other"] for row in paired)
+
+    async def mentor_loads(
+        self, *, now: datetime, reply_ok_hours: float = 0.0
+    ) -> dict[str, CandidateLoad]:
+        """Every mentor's live load and the slow mentors' reply medians."""
         # Timestamps are stored as UTC ISO strings, so min() of the text is the oldest.
-        # Every suggestion runs this: the partial index holds only live matches, in
-        # mentor order, so it is read alone and needs no sort (named, because without
-        # statistics the planner picks matches_status; 3x faster at 6k live of 100k).
+        # The partial index holds only live matches, in mentor order, so it is read
+        # alone and needs no sort (named, because without statistics the planner
+        # picks matches_status; 3x faster at 6k live of 100k).
         live = await self.db.fetchall(
             "SELECT mentor_id, sum(status = 'accepted') AS active, "
             "sum(status = 'requested') AS waiting, "
@@ -371,7 +375,7 @@ class SqliteMatchingReadModel:
             )
         for mentor_id, median in medians.items():
             loads[mentor_id] = CandidateLoad(median_reply_hours=median)
-        return PairHistory(excluded_ids=frozenset(row["other"] for row in paired), loads=loads)
+        return loads
 
     async def matches_of(self, person_id: str) -> list[Match]:
         """The person's matches, newest first."""

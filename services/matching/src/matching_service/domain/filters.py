@@ -179,6 +179,10 @@ class CandidateTable:
         self.grade = np.full(capacity, -1, dtype=np.int16)
         self.region = np.full(capacity, -1, dtype=np.int32)
         self._travel: dict[int, npt.NDArray[np.bool_]] = {}
+        # Which profile is in which row changes only when one arrives or leaves; the
+        # active-matches column of one loads reading holds until then.
+        self._layout = 0
+        self._active_cache: tuple[object, int, npt.NDArray[np.int32]] | None = None
 
     def _grow(self) -> None:
         capacity = 2 * self.alive.size
@@ -226,6 +230,7 @@ class CandidateTable:
                 self._size += 1
             self._rows[profile.profile_id] = row
             self._ids[row] = profile.profile_id
+            self._layout += 1
         self.alive[row] = True
         self.mentor[row] = "mentor" in profile.roles
         self.coach[row] = "coach" in profile.roles
@@ -253,9 +258,33 @@ class CandidateTable:
             return
         self.alive[row] = False
         self._ids[row] = None
+        self._layout += 1
         for mask in self._travel.values():
             mask[row] = False
         self._free.append(row)
+
+    def _active(self, history: PairHistory) -> npt.NDArray[np.int32]:
+        """Active matches per row, kept while the same loads reading is in use.
+
+        Suggestions share one reading of the loads (thousands of mentors) for a while
+        (:class:`matching_service.service.loads.MentorLoads`), and a reading is never
+        changed in place, so the column is built once per reading and row layout.
+        """
+        cached = self._active_cache
+        if cached is not None and cached[0] is history.loads and cached[1] == self._layout:
+            return cached[2]
+        layout = self._layout
+        active = np.zeros(self._size, dtype=np.int32)
+        rows: list[int] = []
+        counts: list[int] = []
+        for profile_id, load in history.loads.items():
+            row = self._rows.get(profile_id) if load.active_matches else None
+            if row is not None:
+                rows.append(row)
+                counts.append(load.active_matches)
+        active[rows] = counts
+        self._active_cache = (history.loads, layout, active)
+        return active
 
     def allowed_mask(
         self, asker: PersonProfile, query: SuggestionQuery, history: PairHistory
@@ -269,12 +298,7 @@ class CandidateTable:
             if row is not None:
                 allowed[row] = False
         if query.role in OFFERING_ROLES:
-            active = np.zeros(size, dtype=np.int32)
-            for profile_id, load in history.loads.items():
-                row = self._rows.get(profile_id)
-                if row is not None:
-                    active[row] = load.active_matches
-            allowed &= self.accepting[:size] & (self.capacity[:size] - active > 0)
+            allowed &= self.accepting[:size] & (self.capacity[:size] - self._active(history) > 0)
         department = self.department[:size]
         if query.department is not None:
             allowed &= department == self._codes.get(query.department, -2)

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching_service.domain.matches import Match
-from matching_service.domain.model import PairHistory, TargetRole
+from matching_service.domain.model import CandidateLoad, TargetRole
 from matching_service.domain.ranking import PhraseVectors
 from matching_service.domain.replies import ReplyTimes
 from mentor_shared.bus.records import UnitOfWork
@@ -241,19 +241,26 @@ class MatchingReadModel(Protocol):
         """Stored profiles of these ids (unknown ids left out), for cards."""
         ...
 
-    async def pair_history(
-        self, person_id: str, role: TargetRole, *, now: datetime, reply_ok_hours: float = 0.0
-    ) -> PairHistory:
-        """Who the person may not be offered again, and every mentor's load.
-
-        Runs on every suggestion, so it reads only live matches (counts and the
-        oldest waiting request per mentor) and the stored reply medians above
-        ``reply_ok_hours``: a median at or below it carries no penalty, and leaving
-        it out keeps the read small however many mentors have answered before.
+    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+        """Whom the person has asked, or been asked by, in a way that excludes them.
 
         Args:
             person_id: The person asking.
             role: The role their candidates play.
+        """
+        ...
+
+    async def mentor_loads(
+        self, *, now: datetime, reply_ok_hours: float = 0.0
+    ) -> dict[str, CandidateLoad]:
+        """Every mentor's load: live matches and the slow repliers' medians.
+
+        Reads only live matches (counts and the oldest waiting request per mentor)
+        and the stored reply medians above ``reply_ok_hours``: a median at or below
+        it carries no penalty, and leaving it out keeps the read small however many
+        mentors have answered before.
+
+        Args:
             now: The current time (ages of waiting requests are taken from it).
             reply_ok_hours: Reply medians up to this are left out (the ranking's
                 penalty-free reply time; 0 reads them all).

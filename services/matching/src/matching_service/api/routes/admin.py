@@ -19,6 +19,7 @@ from matching_service.api.schemas import (
 )
 from matching_service.domain.commands import RequestMatch
 from matching_service.domain.errors import MatchingError
+from matching_service.domain.model import PairHistory
 from matching_service.service import handlers
 from matching_service.service.cohorts import plan_cohort
 from mentor_shared.web.errors import error_responses
@@ -46,7 +47,7 @@ async def cohorts(
     """The assignment with the best total score under hard filters and capacities."""
     mentee_ids = list(dict.fromkeys(body.mentee_ids))
     mentor_ids = list(dict.fromkeys(body.mentor_ids))
-    history = await context.pair_history("", "mentor")
+    history = PairHistory(loads=await context.exact_loads())
     stored = await context.read_model.profiles_by_id(mentor_ids)
     capacities = {
         mentor_id: (profile.capacity - history.load_of(mentor_id).active_matches)
@@ -57,8 +58,8 @@ async def cohorts(
     # Pairs that already have a request or a decline are kept apart, mentee by mentee.
     excluded: set[tuple[str, str]] = set()
     for mentee_id in mentee_ids:
-        mine = await context.pair_history(mentee_id, "mentor")
-        excluded.update((mentee_id, other) for other in mine.excluded_ids)
+        mine = await context.read_model.partners(mentee_id, "mentor")
+        excluded.update((mentee_id, other) for other in mine)
     matcher = context.index.matcher
     result = await asyncio.to_thread(
         plan_cohort, matcher, mentee_ids, mentor_ids, history, capacities, frozenset(excluded)
