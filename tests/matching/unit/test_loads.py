@@ -97,3 +97,14 @@ async def test_max_age_zero_starts_a_new_reading_on_every_call() -> None:
     await shared.get()
     await asyncio.sleep(0.1)
     assert reads.load_reads == 2
+
+
+async def test_closing_waits_for_a_background_reading() -> None:
+    reads = CountingReads()
+    shared = loads(reads, max_age_s=0.0)
+    await shared.get()
+    reads.open_requests = 4
+    await shared.get()
+    await shared.close()
+    assert reads.load_reads == 2
+    assert (await shared.get())["mentor"].open_requests == 4

@@ -89,6 +89,7 @@ class MatchingContext:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        await self.loads.close()
         await self.index.snapshot()
 
     async def run_expiry(self) -> None:

@@ -98,6 +98,11 @@ class MentorLoads:
         except Exception as exc:  # noqa: BLE001 - the next call tries again
             log.warning("mentor_loads_read_failed", error=f"{type(exc).__name__}: {exc}")
 
+    async def close(self) -> None:
+        """Let a background reading in progress finish (before the store closes)."""
+        if self._refreshing is not None:
+            await self._refreshing
+
     async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
         """Whom the person may not be offered again (read now) and the shared loads."""
         return PairHistory(
