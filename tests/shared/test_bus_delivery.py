@@ -8,12 +8,15 @@ embedded broker's own (it keeps nothing across a restart; Kafka does).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
+from mentor_shared.bus.kafka import ensure_topics
 from mentor_shared.bus.relay import OutboxRelay
+from mentor_shared.events.schemas import MESSAGING_TOPIC
 from mentor_shared.testing.broker import EmbeddedBroker
 from tests.shared.ledger import (
     LEDGER_SCHEMA,
@@ -126,6 +129,51 @@ async def test_a_loss_is_found_when_publishing_goes_on_before_any_check(
         await relay.stop()
     assert relay.progress.recoveries == 1
     assert stats.distinct == 2400
+    assert stats.order_violations == 0
+    await producer_db.close()
+    await consumer_db.close()
+
+
+async def test_a_recovery_that_fails_is_tried_again(
+    fresh_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    # An unexpected error in a recovery (here the store, once) must not end the
+    # relay's loops, and the loss must not be forgotten: another service recreates
+    # the topic, the round that finds the loss writes 300 records to it, and their
+    # partitions are then past the marks of the 40 written before, so no check
+    # could find the loss again.
+    settings = bus_settings(fresh_broker.bootstrap_servers, tmp_path)
+    producer_db = await open_db(tmp_path / "producer.sqlite3")
+    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    relay = make_relay(settings, producer_db)
+    consumer = make_consumer(settings, consumer_db, group="late-reader")
+    requeue = relay._store.requeue_retained
+    failures: list[float] = []
+
+    async def fail_once(since: float) -> int:
+        if not failures:
+            failures.append(since)
+            raise sqlite3.OperationalError("disk I/O error")
+        return await requeue(since)
+
+    relay._store.requeue_retained = fail_once  # type: ignore[method-assign]
+    try:
+        await relay.start()
+        await produce(producer_db, total=40, keys=20, per_commit=40)
+        await wait_until_sent(relay)
+        fresh_broker.restart_empty()
+        await ensure_topics(settings, [MESSAGING_TOPIC])
+        await produce(producer_db, total=300, keys=20, per_commit=300, prefix="later")
+        await wait_until_sent(relay, timeout=60)
+        await consumer.start()
+        stats = await wait_for_rows(consumer_db, 340, timeout=60)
+    finally:
+        await consumer.stop()
+        await relay.stop()
+    assert len(failures) == 1
+    assert relay.progress.recoveries == 1
+    assert relay.progress.healthy
+    assert stats.distinct == 340
     assert stats.order_violations == 0
     await producer_db.close()
     await consumer_db.close()

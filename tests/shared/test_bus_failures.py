@@ -1,4 +1,5 @@
-"""Failures the bus must survive: poison events, malformed records, a crashed consumer.
+"""Failures the bus must survive: poison events, malformed records, a crashed consumer,
+a record batch the broker refuses.
 
 Each runs on the embedded broker and, where Docker runs, on Apache Kafka with the
 idempotent producer on (``bus_broker``).
@@ -13,9 +14,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import UnknownError
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.events.envelope import Envelope
@@ -100,6 +103,54 @@ async def test_poison_event_goes_to_dead_letter_topic_while_later_events_flow(
     assert Envelope.from_bytes(poison.value).data["message_id"] == str(POISON_N)
     assert consumer.progress.retries >= 3
     assert consumer.progress.dead_lettered == 3
+    await producer_db.close()
+    await consumer_db.close()
+
+
+async def test_a_refused_batch_holds_back_the_rest_of_its_partition(
+    bus_broker: BusBroker, tmp_path: Path
+) -> None:
+    # The development broker once answered a produce request with UnknownError, which
+    # the client does not retry; a later batch of the same partition that went out
+    # anyway would have put a key's events out of order for good.
+    settings = bus_broker.settings(tmp_path)
+    producer_db = await open_db(tmp_path / "producer.sqlite3")
+    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    relay = make_relay(settings, producer_db)
+    consumer = make_consumer(settings, consumer_db)
+    sends: dict[int, int] = {}
+    refused: list[int] = []
+    try:
+        await relay.start()
+        producer = relay._producer
+        assert producer is not None
+        send_batch = producer.send_batch
+
+        async def refuse_the_second_batch_of_partition_0(
+            batch: Any, topic: str, *, partition: int
+        ) -> asyncio.Future[Any]:
+            sends[partition] = sends.get(partition, 0) + 1
+            if partition == 0 and sends[0] == 2:
+                refused.append(sends[0])
+                answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                answer.set_exception(UnknownError())
+                return answer
+            return await send_batch(batch, topic, partition=partition)
+
+        producer.send_batch = refuse_the_second_batch_of_partition_0  # type: ignore[method-assign]
+        await consumer.start()
+        # One commit: the relay's first round carries 500 records, several batches each.
+        await produce(producer_db, total=3000, keys=40, per_commit=3000)
+        stats = await wait_for_rows(consumer_db, 3000, timeout=60)
+    finally:
+        await consumer.stop()
+        await relay.stop()
+    assert refused == [2]
+    assert relay.progress.last_error is not None
+    assert "UnknownError" in relay.progress.last_error
+    assert stats.distinct == 3000
+    assert stats.duplicate_side_effects == 0
+    assert stats.order_violations == 0
     await producer_db.close()
     await consumer_db.close()
 

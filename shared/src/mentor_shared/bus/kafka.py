@@ -139,6 +139,12 @@ class OffsetProbe:
             self._consumer = consumer
         return self._consumer
 
+    async def existing_topics(self) -> set[str]:
+        """The topics the broker has (asked without naming any, so none is created)."""
+        consumer = await self._client()
+        metadata = await consumer._client.fetch_all_metadata()
+        return set(metadata.topics())
+
     async def end_offsets(
         self, partitions: Iterable[tuple[str, int]]
     ) -> dict[tuple[str, int], int | None]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from mentor_shared.bus.kafka import OffsetProbe, ensure_topics, make_producer
 from mentor_shared.bus.records import OutboxRecord, OutboxStore
@@ -33,6 +34,8 @@ from mentor_shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 500
+EXPECTED_ERRORS = (KafkaError, TimeoutError, OSError)
+"""The broker is away or refused: retried quietly (a warning each time)."""
 
 Lost = dict[tuple[str, int], tuple[int, int | None]]
 """Partitions found behind what was written: (topic, partition) -> (mark, found)."""
@@ -44,6 +47,15 @@ class _PartitionWentBack(Exception):
     def __init__(self, lost: Lost) -> None:
         super().__init__(f"{len(lost)} partition(s) went back")
         self.lost = lost
+
+
+@dataclass
+class _PartitionOutcome:
+    """What one partition's share of a round wrote: a prefix of its records."""
+
+    sent: list[int] = field(default_factory=list)
+    first_offset: int | None = None
+    error: BaseException | None = None
 
 
 @dataclass
@@ -81,6 +93,7 @@ class OutboxRelay:
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
         self._marks: dict[tuple[str, int], int] = {}
+        self._unrecovered: Lost | None = None
 
     async def start(self) -> None:
         """Connect, create missing topics, check for loss, and start the loops."""
@@ -112,7 +125,7 @@ class OutboxRelay:
         while True:
             try:
                 published = await self.publish_pending()
-            except (KafkaError, TimeoutError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - recorded; the relay must outlive it
                 self._record_error("outbox_publish_failed", exc)
                 await asyncio.sleep(1.0)
                 continue
@@ -127,70 +140,91 @@ class OutboxRelay:
             try:
                 await self.check_broker()
                 await self._purge()
-            except (KafkaError, TimeoutError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - recorded; the relay must outlive it
                 self._record_error("broker_check_failed", exc)
 
-    def _record_error(self, event: str, exc: BaseException) -> None:
+    def _record_error(self, event: str, exc: Exception) -> None:
+        # A broker that is away is expected and retried; anything else (a failed
+        # recovery, a store error) is a fault worth its traceback. Either way the
+        # loop goes on and /readyz shows the error until a publish succeeds.
         self.progress.last_error = f"{type(exc).__name__}: {exc}"
         self.progress.healthy = False
-        log.warning(event, error=self.progress.last_error)
+        if isinstance(exc, EXPECTED_ERRORS):
+            log.warning(event, error=self.progress.last_error)
+        else:
+            log.error(event, error=self.progress.last_error, exc_info=exc)
 
     async def publish_pending(self) -> int:
         """Publish every unsent record, in order; returns how many were published."""
-        if time.monotonic() < self._paused_until:
-            return 0
         total = 0
-        try:
-            async with self._lock:
-                while True:
-                    records = await self._store.unsent(BATCH_SIZE)
-                    if not records:
+        async with self._lock:
+            if self._unrecovered is not None:
+                await self._recover()
+            try:
+                while time.monotonic() >= self._paused_until and (
+                    records := await self._store.unsent(BATCH_SIZE)
+                ):
+                    await self._look_for_missing_topics()
+                    if self._unrecovered is not None:
+                        await self._recover()
                         break
                     await self._publish_batch(records)
                     total += len(records)
-        except _PartitionWentBack as exc:
-            await self._recover(exc.lost)
+            except _PartitionWentBack as exc:
+                self._found_loss(exc.lost)
+                await self._recover()
         if total:
             self.progress.published += total
             self.progress.last_publish_at = time.time()
             self.progress.healthy = True
         return total
 
+    async def _look_for_missing_topics(self) -> None:
+        # Produced to, a missing topic would be created by the development broker
+        # itself, and when that happens under a producer that was connected before
+        # the broker restarted, the broker later hands out offsets it already gave
+        # (records are overwritten). So every round starts by looking, and a topic
+        # that is gone is a loss if anything was written to it, or else just created.
+        missing = set(self._topics) - await self._probe.existing_topics()
+        if not missing:
+            return
+        marks = await self._store.partition_marks()
+        lost: Lost = {tp: (mark, None) for tp, mark in marks.items() if tp[0] in missing}
+        if lost:
+            self._found_loss(lost)
+        else:
+            await ensure_topics(self._settings, sorted(missing))
+
     async def _publish_batch(self, records: list[OutboxRecord]) -> None:
         producer = self._producer
         if producer is None:
             raise RuntimeError("relay is not started")
-        futures = [
-            await producer.send(
-                record.topic,
-                value=record.payload,
-                key=record.key.encode(),
-                headers=list(record.headers),
+        queues: dict[tuple[str, int], list[OutboxRecord]] = {}
+        partitions: dict[str, list[int]] = {}
+        for record in records:
+            if record.topic not in partitions:
+                partitions[record.topic] = sorted(await producer.partitions_for(record.topic))
+            partition = DefaultPartitioner()(record.key.encode(), partitions[record.topic], None)
+            queues.setdefault((record.topic, partition), []).append(record)
+        outcomes = dict(
+            zip(
+                queues,
+                await asyncio.gather(
+                    *(self._publish_partition(producer, tp, queue) for tp, queue in queues.items())
+                ),
+                strict=True,
             )
-            for record in records
-        ]
-        results = await asyncio.wait_for(
-            asyncio.gather(*futures, return_exceptions=True),
-            timeout=self._settings.kafka_request_timeout_s * 2,
         )
-        sent: list[int] = []
-        marks: dict[tuple[str, int], int] = {}
-        failed_keys: set[tuple[str, str]] = set()
-        first_error: BaseException | None = None
-        for record, result in zip(records, results, strict=True):
-            if isinstance(result, BaseException) or (record.topic, record.key) in failed_keys:
-                # Later records of the same key wait for the failed one: order per key.
-                failed_keys.add((record.topic, record.key))
-                first_error = first_error or (result if isinstance(result, BaseException) else None)
-                continue
-            sent.append(record.seq)
-            tp = (result.topic, result.partition)
-            # The mark is the first offset this batch wrote, plus one: the
-            # development broker reports a partition's end as the base offset of
-            # its last record batch + 1, so the true end cannot be compared.
-            marks[tp] = min(marks.get(tp, result.offset + 1), result.offset + 1)
-        # Every record of an earlier batch had an offset of at least its mark - 1, so
-        # anything acknowledged since is at or above the mark.
+        # The mark is the first offset this round wrote, plus one: the development
+        # broker reports a partition's end as the base offset of its last record
+        # batch + 1, so the true end cannot be compared. Every record of an earlier
+        # round had an offset of at least its mark - 1, so anything acknowledged
+        # since is at or above the mark.
+        marks = {
+            tp: outcome.first_offset + 1
+            for tp, outcome in outcomes.items()
+            if outcome.first_offset is not None
+        }
         went_back: Lost = {
             tp: (self._marks[tp], mark - 1)
             for tp, mark in marks.items()
@@ -201,25 +235,66 @@ class OutboxRelay:
             raise _PartitionWentBack(went_back)
         for tp, mark in marks.items():
             self._marks[tp] = max(self._marks.get(tp, 0), mark)
+        sent = [seq for outcome in outcomes.values() for seq in outcome.sent]
         if sent:
             await self._store.mark_sent(sent, marks)
-        if first_error is not None:
-            raise first_error
+        errors = [outcome.error for outcome in outcomes.values() if outcome.error is not None]
+        if errors:
+            # The rest of those partitions' records stay unsent, in order, for the next round.
+            raise errors[0]
+
+    async def _publish_partition(
+        self, producer: AIOKafkaProducer, tp: tuple[str, int], records: list[OutboxRecord]
+    ) -> _PartitionOutcome:
+        outcome = _PartitionOutcome()
+        timeout = self._settings.kafka_request_timeout_s * 2
+        while records:
+            batch = producer.create_batch()
+            taken = 0
+            for record in records:
+                appended = batch.append(
+                    key=record.key.encode(),
+                    value=record.payload,
+                    timestamp=None,
+                    headers=list(record.headers),
+                )
+                if appended is None:  # full (the first record always fits)
+                    break
+                taken += 1
+            batch.close()
+            try:
+                delivered = await producer.send_batch(batch, tp[0], partition=tp[1])
+                metadata = await asyncio.wait_for(delivered, timeout)
+            except EXPECTED_ERRORS as exc:
+                outcome.error = exc
+                return outcome
+            if outcome.first_offset is None:
+                outcome.first_offset = metadata.offset
+            outcome.sent.extend(record.seq for record in records[:taken])
+            records = records[taken:]
+        return outcome
 
     async def check_broker(self) -> bool:
         """Compare the broker with what was written; recover if it lost data."""
-        marks = await self._store.partition_marks()
-        self.progress.last_check_at = time.time()
-        if not marks:
-            return False
-        ends = await self._probe.end_offsets(marks.keys())
-        lost = {tp: (mark, ends[tp]) for tp, mark in marks.items() if (ends[tp] or 0) < mark}
-        if not lost:
-            return False
-        await self._recover(lost)
-        return True
+        async with self._lock:
+            marks = await self._store.partition_marks()
+            self.progress.last_check_at = time.time()
+            if not marks:
+                return False
+            ends = await self._probe.end_offsets(marks.keys())
+            lost = {tp: (mark, ends[tp]) for tp, mark in marks.items() if (ends[tp] or 0) < mark}
+            if not lost:
+                return False
+            self._found_loss(lost)
+            await self._recover()
+            return True
 
-    async def _recover(self, lost: Lost) -> None:
+    def _found_loss(self, lost: Lost) -> None:
+        # Remembered until a recovery completes: once the relay has published to the
+        # emptied broker again, its partitions may have grown past the marks, and
+        # neither check could see the loss a second time.
+        if self._unrecovered is None:
+            self._unrecovered = lost
         log.warning(
             "broker_data_loss_detected",
             partitions=len(lost),
@@ -227,14 +302,24 @@ class OutboxRelay:
                 f"{t}:{p}": {"written": m, "found": e} for (t, p), (m, e) in list(lost.items())[:5]
             },
         )
-        async with self._lock:
-            await ensure_topics(self._settings, self._topics, replace_undersized=True)
-            since = time.time() - self._settings.outbox_retention_days * 86400
-            requeued = await self._store.requeue_retained(since)
-            self._marks = {}
-            # Let consumers notice the lost group and rejoin from the start before
-            # anything new lands beyond their old positions.
-            self._paused_until = time.monotonic() + self._settings.broker_recovery_settle_s
+
+    async def _recover(self) -> None:
+        # Called with the lock held; any step may fail, and the whole recovery is
+        # then tried again by the next round (every step can be repeated).
+        await ensure_topics(self._settings, self._topics, replace_undersized=True)
+        since = time.time() - self._settings.outbox_retention_days * 86400
+        requeued = await self._store.requeue_retained(since)
+        self._marks = {}
+        # A fresh producer: the old one may still map keys to the partitions of a
+        # topic the broker auto-created with too few, and would move keys later.
+        if self._producer is not None:
+            await self._producer.stop()
+        self._producer = make_producer(self._settings)
+        await self._producer.start()
+        # Let consumers notice the lost group and rejoin from the start before
+        # anything new lands beyond their old positions.
+        self._paused_until = time.monotonic() + self._settings.broker_recovery_settle_s
+        self._unrecovered = None
         self.progress.recoveries += 1
         self.progress.republished += requeued
         log.warning("outbox_requeued_after_loss", records=requeued)
