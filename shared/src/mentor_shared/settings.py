@@ -39,7 +39,14 @@ class ServiceSettings(BaseSettings):
         default=False,
         description="Idempotent producer; on for Apache Kafka, off for the development broker",
     )
-    kafka_partitions: int = 6
+    kafka_partitions: int = Field(
+        default=4,
+        description=(
+            "Partitions of the topics a service creates. 4 is what the development broker"
+            " gives a topic a client's request creates; with Apache Kafka set the broker's"
+            " num.partitions to the same number"
+        ),
+    )
     kafka_replication_factor: int = 1
     kafka_request_timeout_s: float = 10.0
     kafka_fetch_max_wait_ms: int = Field(
