@@ -34,6 +34,8 @@ from mentor_shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 500
+PARTITIONER = DefaultPartitioner()
+"""Kafka's default (murmur2 of the key): a key lands where any Kafka client would put it."""
 EXPECTED_ERRORS = (KafkaError, TimeoutError, OSError)
 """The broker is away or refused: retried quietly (a warning each time)."""
 
@@ -204,7 +206,7 @@ class OutboxRelay:
         for record in records:
             if record.topic not in partitions:
                 partitions[record.topic] = sorted(await producer.partitions_for(record.topic))
-            partition = DefaultPartitioner()(record.key.encode(), partitions[record.topic], None)
+            partition = PARTITIONER(record.key.encode(), partitions[record.topic], None)
             queues.setdefault((record.topic, partition), []).append(record)
         outcomes = dict(
             zip(
@@ -312,10 +314,11 @@ class OutboxRelay:
         self._marks = {}
         # A fresh producer: the old one may still map keys to the partitions of a
         # topic the broker auto-created with too few, and would move keys later.
+        fresh = make_producer(self._settings)
+        await fresh.start()
         if self._producer is not None:
             await self._producer.stop()
-        self._producer = make_producer(self._settings)
-        await self._producer.start()
+        self._producer = fresh
         # Let consumers notice the lost group and rejoin from the start before
         # anything new lands beyond their old positions.
         self._paused_until = time.monotonic() + self._settings.broker_recovery_settle_s
