@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
-from tests.shared.ledger import BusBroker
+from tests.shared.ledger import LEDGER_SCHEMA, BusBroker, LedgerDbs, open_db
 
 
 @pytest.fixture(
@@ -21,3 +24,15 @@ def bus_broker(request: pytest.FixtureRequest) -> BusBroker:
         return BusBroker("tansu", tansu.bootstrap_servers, idempotence=False)
     kafka = request.getfixturevalue("fresh_apache_kafka")
     return BusBroker("apache-kafka", kafka.bootstrap_servers, idempotence=True)
+
+
+@pytest.fixture
+async def ledger_dbs(tmp_path: Path) -> AsyncIterator[LedgerDbs]:
+    """The producer's and the consumer's stores, closed afterwards, pass or fail."""
+    producer_db = await open_db(tmp_path / "producer.sqlite3")
+    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    try:
+        yield producer_db, consumer_db
+    finally:
+        await producer_db.close()
+        await consumer_db.close()

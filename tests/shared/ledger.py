@@ -78,6 +78,10 @@ def ledger_event(key: str, n: int) -> Envelope:
     )
 
 
+LedgerDbs = tuple[SqliteDatabase, SqliteDatabase]
+"""The producing service's store and the consuming service's (with the ledger)."""
+
+
 async def open_db(path: Path, *extra_schema: str) -> SqliteDatabase:
     """An open SQLite file with the bus tables (and any extra schema)."""
     return await SqliteDatabase(path, [BUS_SCHEMA, *extra_schema]).open()

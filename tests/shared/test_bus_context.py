@@ -16,14 +16,13 @@ from mentor_shared.context import current_correlation_id, set_correlation_id
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.testing.broker import EmbeddedBroker
 from tests.shared.ledger import (
-    LEDGER_SCHEMA,
+    LedgerDbs,
     apply_to_ledger,
     bus_settings,
     ledger_event,
     ledger_stats,
     make_consumer,
     make_relay,
-    open_db,
     wait_for_rows,
 )
 
@@ -31,11 +30,10 @@ pytestmark = pytest.mark.broker
 
 
 async def test_correlation_id_reaches_event_headers_and_consumer_context(
-    fresh_broker: EmbeddedBroker, tmp_path: Path
+    fresh_broker: EmbeddedBroker, tmp_path: Path, ledger_dbs: LedgerDbs
 ) -> None:
     settings = bus_settings(fresh_broker.bootstrap_servers, tmp_path)
-    producer_db = await open_db(tmp_path / "producer.sqlite3")
-    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    producer_db, consumer_db = ledger_dbs
     seen: list[tuple[str | None, str | None]] = []
 
     async def remember_context(event: Envelope, uow: SqliteUnitOfWork) -> None:
@@ -59,8 +57,6 @@ async def test_correlation_id_reaches_event_headers_and_consumer_context(
     finally:
         await consumer.stop()
         await relay.stop()
-        await producer_db.close()
-        await consumer_db.close()
     assert event.correlation_id == "req-7f3a"
     assert stored is not None
     assert json.loads(stored["headers"])["correlation_id"] == "req-7f3a"
@@ -68,11 +64,10 @@ async def test_correlation_id_reaches_event_headers_and_consumer_context(
 
 
 async def test_failing_after_commit_hook_neither_retries_nor_dead_letters(
-    fresh_broker: EmbeddedBroker, tmp_path: Path
+    fresh_broker: EmbeddedBroker, tmp_path: Path, ledger_dbs: LedgerDbs
 ) -> None:
     settings = bus_settings(fresh_broker.bootstrap_servers, tmp_path)
-    producer_db = await open_db(tmp_path / "producer.sqlite3")
-    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    producer_db, consumer_db = ledger_dbs
 
     async def broken_hook(applied: Sequence[Envelope]) -> None:
         raise RuntimeError("index update failed")
@@ -92,8 +87,6 @@ async def test_failing_after_commit_hook_neither_retries_nor_dead_letters(
     finally:
         await consumer.stop()
         await relay.stop()
-        await producer_db.close()
-        await consumer_db.close()
     assert stats.distinct == 20
     assert stats.duplicate_side_effects == 0
     assert consumer.progress.after_commit_failures >= 1

@@ -26,6 +26,7 @@ from mentor_shared.events.schemas import MESSAGING_TOPIC, MessageSent
 from tests.shared.ledger import (
     LEDGER_SCHEMA,
     BusBroker,
+    LedgerDbs,
     apply_to_ledger,
     ledger_stats,
     make_consumer,
@@ -68,11 +69,10 @@ async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float =
 
 
 async def test_poison_event_goes_to_dead_letter_topic_while_later_events_flow(
-    bus_broker: BusBroker, tmp_path: Path
+    bus_broker: BusBroker, tmp_path: Path, ledger_dbs: LedgerDbs
 ) -> None:
     settings = bus_broker.settings(tmp_path, consumer_max_attempts=3)
-    producer_db = await open_db(tmp_path / "producer.sqlite3")
-    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    producer_db, consumer_db = ledger_dbs
     relay = make_relay(settings, producer_db)
     consumer = make_consumer(settings, consumer_db, group="poison", handler=refuse_poison)
     raw = AIOKafkaProducer(bootstrap_servers=bus_broker.bootstrap_servers, acks="all")
@@ -103,19 +103,16 @@ async def test_poison_event_goes_to_dead_letter_topic_while_later_events_flow(
     assert Envelope.from_bytes(poison.value).data["message_id"] == str(POISON_N)
     assert consumer.progress.retries >= 3
     assert consumer.progress.dead_lettered == 3
-    await producer_db.close()
-    await consumer_db.close()
 
 
 async def test_a_refused_batch_holds_back_the_rest_of_its_partition(
-    bus_broker: BusBroker, tmp_path: Path
+    bus_broker: BusBroker, tmp_path: Path, ledger_dbs: LedgerDbs
 ) -> None:
     # The development broker once answered a produce request with UnknownError, which
     # the client does not retry; a later batch of the same partition that went out
     # anyway would have put a key's events out of order for good.
     settings = bus_broker.settings(tmp_path)
-    producer_db = await open_db(tmp_path / "producer.sqlite3")
-    consumer_db = await open_db(tmp_path / "consumer.sqlite3", LEDGER_SCHEMA)
+    producer_db, consumer_db = ledger_dbs
     relay = make_relay(settings, producer_db)
     consumer = make_consumer(settings, consumer_db)
     sends: dict[int, int] = {}
@@ -151,8 +148,6 @@ async def test_a_refused_batch_holds_back_the_rest_of_its_partition(
     assert stats.distinct == 3000
     assert stats.duplicate_side_effects == 0
     assert stats.order_violations == 0
-    await producer_db.close()
-    await consumer_db.close()
 
 
 CRASHING_CONSUMER = """
