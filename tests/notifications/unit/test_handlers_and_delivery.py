@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from standardwebhooks import Webhook
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.events.envelope import Envelope, new_event
@@ -30,12 +31,12 @@ from notifications_service.adapters.sqlite_repository import (
     SqliteNotificationsUnitOfWork,
 )
 from notifications_service.consumers import make_event_handler
-from notifications_service.domain.model import Notification, RetryPolicy
+from notifications_service.domain.model import Notification, RetryPolicy, new_webhook_secret
 from notifications_service.service import handlers
 from notifications_service.service.delivery import (
     DeliveryConfig,
     DeliveryWorker,
-    sign_webhook,
+    webhook_headers,
 )
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import DeliveryError
@@ -312,9 +313,13 @@ async def test_smtp_failures_back_off_and_give_up_after_the_last_attempt(
     assert job == {"state": "failed", "attempts": 3}
 
 
-def test_webhook_signature_is_hmac_of_timestamp_and_body() -> None:
-    import hashlib
-    import hmac
-
-    expected = hmac.new(b"k" * 16, b"1700000000.{}", hashlib.sha256).hexdigest()
-    assert sign_webhook("k" * 16, "1700000000", b"{}") == f"sha256={expected}"
+def test_webhook_headers_follow_standard_webhooks() -> None:
+    secret = new_webhook_secret()
+    body = b'{"type":"match.accepted"}'
+    headers = webhook_headers(secret, "msg_1", datetime.now(UTC), body)
+    assert Webhook(secret).verify(body, headers) == {"type": "match.accepted"}
+    assert headers["webhook-id"] == "msg_1"
+    # A secret registered before the service made them is used as its bytes.
+    legacy = "k" * 16
+    old_headers = webhook_headers(legacy, "msg_2", datetime.now(UTC), body)
+    assert Webhook(legacy.encode()).verify(body, old_headers) == {"type": "match.accepted"}

@@ -22,6 +22,7 @@ from notifications_service.service.delivery import DeliveryConfig, DeliveryWorke
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.live import LiveNotifications
 from notifications_service.service.ports import EmailSender, NotificationsUnitOfWork
+from notifications_service.service.webhook_guard import WebhookGuard
 from notifications_service.settings import NotificationsSettings
 
 PUBLISHES = ["notification", "public.match-events"]
@@ -39,6 +40,7 @@ class NotificationsContext:
     live: LiveNotifications
     poster: HttpxWebhookPoster
     notify_config: NotifyConfig
+    webhook_guard: WebhookGuard
 
     async def start(self) -> None:
         """Start the relay, the consumer and the delivery worker."""
@@ -109,11 +111,13 @@ async def bootstrap(
         api_url=settings.api_url.rstrip("/"),
         unsubscribe_secret=settings.unsubscribe_secret,
         message_email_window=timedelta(seconds=settings.message_email_window_s),
+        unsubscribe_link_ttl=timedelta(days=settings.unsubscribe_link_ttl_days),
     )
     runtime.add_consumer(
         group_id=GROUP_ID, topics=TOPICS, handler=make_event_handler(notify_config)
     )
-    poster = HttpxWebhookPoster(settings.webhook_timeout_s)
+    webhook_guard = WebhookGuard(allow_private=settings.webhook_allow_private)
+    poster = HttpxWebhookPoster(webhook_guard, settings.webhook_timeout_s)
     wakeup = asyncio.Event()
     store.commit_signals.append(wakeup)
     worker = DeliveryWorker(
@@ -149,4 +153,5 @@ async def bootstrap(
         live=live,
         poster=poster,
         notify_config=notify_config,
+        webhook_guard=webhook_guard,
     )

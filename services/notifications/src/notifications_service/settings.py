@@ -40,6 +40,9 @@ class NotificationsSettings(ServiceSettings):
     unsubscribe_secret: str = Field(
         default="change-me", description="HMAC key of unsubscribe links; required in production"
     )
+    unsubscribe_link_ttl_days: float = Field(
+        default=90.0, gt=0, description="How long an email's unsubscribe link works"
+    )
 
     message_email_window_s: float = 3600.0
     email_max_attempts: int = 8
@@ -49,6 +52,10 @@ class NotificationsSettings(ServiceSettings):
     webhook_backoff_base_s: float = 2.0
     webhook_backoff_max_s: float = 600.0
     webhook_timeout_s: float = 10.0
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow http and local/private webhook addresses (development and tests)",
+    )
     delivery_poll_interval_s: float = 1.0
     delivery_batch: int = 50
     delivery_lease_s: float = 120.0

@@ -57,8 +57,9 @@ class SubscriptionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: AnyHttpUrl
-    secret: str = Field(min_length=16, max_length=200, description="HMAC key for signatures")
+    url: AnyHttpUrl = Field(
+        description="https, resolving only to public addresses (see docs/notifications.md)"
+    )
     department: str | None = Field(default=None, max_length=100)
     match_events: list[MatchEventName] | None = Field(
         default=None, description="Only these events (all when unset)"
@@ -74,3 +75,55 @@ class SubscriptionPublic(BaseModel):
     match_events: list[str] | None
     created_at: datetime
     deliveries: dict[str, int] = Field(default_factory=dict, description="Deliveries per state")
+
+
+class SubscriptionCreated(SubscriptionPublic):
+    """A new subscription with its signing secret, shown this once and never again."""
+
+    secret: str = Field(
+        description="Standard Webhooks signing secret (whsec_ + base64 of 32 random bytes)"
+    )
+
+
+class HeldContact(BaseModel):
+    """The address and name this service emails, as it holds them."""
+
+    email: str
+    display_name: str
+    verified: bool
+
+
+class HeldProfile(BaseModel):
+    """What this service keeps of the person's profile."""
+
+    display_name: str
+    department: str | None
+    profession: str | None
+    grade: str | None
+    region: str | None
+
+
+class EmailLogEntry(BaseModel):
+    """One email in the log: metadata only (bodies are not kept once sent)."""
+
+    id: str
+    kind: str
+    subject: str
+    state: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class NotificationsExport(BaseModel):
+    """Everything the notifications service holds about the caller."""
+
+    service: Literal["notifications"] = "notifications"
+    account_id: str
+    exported_at: datetime
+    contact: HeldContact | None
+    profile: HeldProfile | None
+    preferences: PreferencesPublic
+    notifications: list[NotificationPublic] = Field(description="Newest first")
+    email_log: list[EmailLogEntry] = Field(description="Oldest first; no bodies or addresses")

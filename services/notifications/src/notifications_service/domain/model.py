@@ -5,6 +5,8 @@ Pure Python: no framework, no database.
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -143,11 +145,28 @@ class EmailJob:
     personalisation: dict[str, str] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
 
+    def forget_content(self) -> None:
+        """Drop what was rendered for the recipient (address, text, HTML, links,
+        attachments): an email that is sent or will never be sent needs none of
+        it, and the log keeps only its metadata (kind, subject, state, times)."""
+        self.to_address = ""
+        self.text = ""
+        self.html = ""
+        self.unsubscribe_url = ""
+        self.personalisation = {}
+        self.attachments = []
+
+    def settle(self, state: EmailState, error: str | None = None) -> None:
+        """Move to a state it will not leave (suppressed, digested) and forget
+        the content."""
+        self.state, self.last_error, self.next_attempt_at = state, error, None
+        self.forget_content()
+
     def wait_for_address(self, now: datetime, *, give_up_after: timedelta) -> None:
         """No address is known yet: its account event may still be on its way on
         another topic, so try again shortly; after ``give_up_after``, give up."""
         if now - self.created_at >= give_up_after:
-            self.state, self.last_error, self.next_attempt_at = "suppressed", "no_address", None
+            self.settle("suppressed", "no_address")
         else:
             self.last_error = "awaiting_address"
             self.next_attempt_at = now + ADDRESS_RETRY
@@ -168,6 +187,7 @@ class EmailJob:
         self.sent_at = now
         self.next_attempt_at = None
         self.last_error = None
+        self.forget_content()
 
     def record_failure(
         self, now: datetime, error: str, *, permanent: bool, policy: RetryPolicy
@@ -178,6 +198,7 @@ class EmailJob:
         if permanent or self.attempts >= policy.max_attempts:
             self.state = "failed"
             self.next_attempt_at = None
+            self.forget_content()
         else:
             self.next_attempt_at = now + policy.delay(self.attempts)
 
@@ -243,6 +264,11 @@ class Preferences:
         return True
 
 
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` and base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
 @dataclass(slots=True)
 class Subscription:
     """Another department's webhook for anonymised match events."""
@@ -276,8 +302,9 @@ class WebhookDelivery:
     delivered_at: datetime | None = None
 
     def record_success(self, now: datetime) -> None:
-        """The receiver answered 2xx."""
+        """The receiver answered 2xx; its copy of the body is no longer kept."""
         self.attempts += 1
+        self.body = ""
         self.state = "delivered"
         self.delivered_at = now
         self.next_attempt_at = None

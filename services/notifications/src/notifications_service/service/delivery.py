@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import structlog
+from standardwebhooks import Webhook
 
 from mentor_shared.events.envelope import new_event
 from mentor_shared.events.schemas import NotificationSent
@@ -50,14 +48,27 @@ from notifications_service.service.ports import (
 
 log = structlog.get_logger(__name__)
 
-SIGNATURE_HEADER = "X-MentorMatch-Signature"
-TIMESTAMP_HEADER = "X-MentorMatch-Timestamp"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 
 
-def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex>`` of an HMAC-SHA256 over ``"{timestamp}.{body}"``."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return f"sha256={digest.hexdigest()}"
+def webhook_headers(secret: str, message_id: str, at: datetime, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers of one attempt (https://www.standardwebhooks.com).
+
+    ``webhook-signature`` is ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``
+    keyed with the secret's bytes: the base64 after ``whsec_`` for the secrets this
+    service generates, the text itself for a secret registered before it did.
+    The id is the delivery's, the same on every retry, so receivers can drop repeats.
+    """
+    key: str | bytes = secret if secret.startswith("whsec_") else secret.encode()
+    moment = at.astimezone(UTC)
+    return {
+        "Content-Type": "application/json",
+        ID_HEADER: message_id,
+        TIMESTAMP_HEADER: str(int(moment.timestamp())),
+        SIGNATURE_HEADER: Webhook(key).sign(message_id, moment, body.decode()),
+    }
 
 
 EMAIL_RETRY = RetryPolicy()
@@ -269,12 +280,8 @@ class DeliveryWorker:
             return
         url, secret = target
         body = delivery.body.encode()
-        timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign_webhook(secret, timestamp, body),
-        }
+        # The real time, not the worker's clock: receivers compare it with theirs.
+        headers = webhook_headers(secret, delivery.id, utcnow(), body)
         async with self._limit:
             try:
                 status = await self._poster.post(url, body, headers)

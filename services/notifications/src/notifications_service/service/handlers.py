@@ -46,6 +46,7 @@ from notifications_service.domain.model import (
     Subscription,
     WebhookDelivery,
     derived_id,
+    new_webhook_secret,
     utcnow,
 )
 from notifications_service.domain.unsubscribe import (
@@ -53,6 +54,7 @@ from notifications_service.domain.unsubscribe import (
     read_unsubscribe_token,
 )
 from notifications_service.service.ports import NotificationPage, NotificationsUnitOfWork
+from notifications_service.service.webhook_guard import WebhookGuard
 from notifications_service.templates import render_html, render_text
 
 log = structlog.get_logger(__name__)
@@ -70,10 +72,15 @@ class NotifyConfig:
     api_url: str
     unsubscribe_secret: str
     message_email_window: timedelta = timedelta(hours=1)
+    unsubscribe_link_ttl: timedelta = timedelta(days=90)
 
     def unsubscribe_url(self, account_id: str, kind: EmailKind) -> str:
-        """The signed one-click link for this person and kind."""
-        token = make_unsubscribe_token(self.unsubscribe_secret, account_id, kind)
+        """The signed one-click link for this person and kind, valid for
+        ``unsubscribe_link_ttl``."""
+        expires_at = (utcnow() + self.unsubscribe_link_ttl).timestamp()
+        token = make_unsubscribe_token(
+            self.unsubscribe_secret, account_id, kind, expires_at=expires_at
+        )
         return f"{self.api_url.rstrip('/')}/v1/unsubscribe?token={token}"
 
 
@@ -167,7 +174,7 @@ async def notify(
         # topic); the delivery worker waits for it before giving up.
         job.last_error = "awaiting_address"
     elif not preferences.wants_email(kind):
-        job.state, job.last_error, job.next_attempt_at = "suppressed", "preference", None
+        job.settle("suppressed", "preference")
     await uow.email_jobs.add(job)
 
 
@@ -351,7 +358,9 @@ async def publish_public_event(
                 body=json.dumps(body, separators=(",", ":")),
                 created_at=now,
                 next_attempt_at=now,
-            )
+            ),
+            # Kept only until delivered, so that erasing the mentee drops it.
+            subject_id=mentee_id,
         )
 
 
@@ -416,6 +425,38 @@ async def on_session_scheduled(
 
 
 # --- commands from the HTTP API ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """Everything this service holds about one person (their export)."""
+
+    contact: Contact | None
+    card: ProfileCard | None
+    preferences: Preferences
+    notifications: list[Notification]
+    email_log: list[EmailJob]
+
+
+async def export_personal_data(uow: NotificationsUnitOfWork, account_id: str) -> PersonalData:
+    """The caller's address and name as held here, preferences, every notification
+    (newest first) and their email log (the API shows its metadata only)."""
+    async with uow:
+        notifications: list[Notification] = []
+        before: tuple[datetime, str] | None = None
+        while True:
+            page = await uow.notifications.page(account_id, before=before, limit=500)
+            notifications += page.items
+            if page.next_cursor is None:
+                break
+            before = page.next_cursor
+        return PersonalData(
+            contact=await uow.contacts.get(account_id),
+            card=await uow.cards.get(account_id),
+            preferences=await uow.preferences.get(account_id),
+            notifications=notifications,
+            email_log=await uow.email_jobs.for_recipient(account_id),
+        )
 
 
 async def list_notifications(
@@ -495,6 +536,7 @@ async def unsubscribe(uow: NotificationsUnitOfWork, secret: str, token: str) -> 
 
     Raises:
         InvalidUnsubscribeToken: The token is forged or malformed.
+        ExpiredUnsubscribeToken: The link is older than ``UNSUBSCRIBE_LINK_TTL_DAYS``.
     """
     account_id, kind = read_unsubscribe_token(secret, token)
     async with uow:
@@ -510,17 +552,22 @@ async def unsubscribe(uow: NotificationsUnitOfWork, secret: str, token: str) -> 
 
 async def add_subscription(
     uow: NotificationsUnitOfWork,
+    guard: WebhookGuard,
     *,
     url: str,
-    secret: str,
     department: str | None,
     match_events: list[str] | None,
 ) -> Subscription:
-    """Register another department's webhook."""
+    """Register another department's webhook, with a new signing secret.
+
+    Raises:
+        WebhookUrlRefused: The URL is not https or reaches a non-public address.
+    """
+    await guard.check(url)
     subscription = Subscription(
         id=str(uuid.uuid4()),
         url=url,
-        secret=secret,
+        secret=new_webhook_secret(),
         created_at=utcnow(),
         department=department,
         match_events=match_events,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from mentor_shared.web.errors import NotFound, error_responses
-from notifications_service.api.deps import AdminPrincipal, UowDep
-from notifications_service.api.schemas import SubscriptionCreate, SubscriptionPublic
+from mentor_shared.web.errors import NotFound, Unprocessable, error_responses
+from notifications_service.api.deps import AdminPrincipal, ContextDep, UowDep
+from notifications_service.api.schemas import (
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionPublic,
+)
 from notifications_service.domain.errors import SubscriptionNotFound
 from notifications_service.domain.model import Subscription
+from notifications_service.domain.webhook_urls import WebhookUrlRefused
 from notifications_service.service import handlers
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
@@ -30,22 +35,34 @@ def to_public(
 
 @router.post(
     "",
-    response_model=SubscriptionPublic,
+    response_model=SubscriptionCreated,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 422),
 )
 async def create_subscription(
-    body: SubscriptionCreate, _admin: AdminPrincipal, uow: UowDep
-) -> SubscriptionPublic:
-    """Register a webhook URL, its signing secret and filters."""
-    subscription = await handlers.add_subscription(
-        uow,
-        url=str(body.url),
-        secret=body.secret,
-        department=body.department,
-        match_events=list(body.match_events) if body.match_events is not None else None,
-    )
-    return to_public(subscription)
+    body: SubscriptionCreate, _admin: AdminPrincipal, uow: UowDep, context: ContextDep
+) -> SubscriptionCreated:
+    """Register a webhook URL and its filters.
+
+    The answer carries the Standard Webhooks signing secret the service made
+    for it (``whsec_...``), this once: it is never shown again. 422
+    ``webhook_url_refused`` when the URL is not https or its host resolves to
+    a loopback, private, link-local, multicast, unspecified, reserved or cloud
+    metadata address (``details.reason`` says which).
+    """
+    try:
+        subscription = await handlers.add_subscription(
+            uow,
+            context.webhook_guard,
+            url=str(body.url),
+            department=body.department,
+            match_events=list(body.match_events) if body.match_events is not None else None,
+        )
+    except WebhookUrlRefused as exc:
+        raise Unprocessable(
+            exc.message, code="webhook_url_refused", details={"reason": exc.reason}
+        ) from exc
+    return SubscriptionCreated(**to_public(subscription).model_dump(), secret=subscription.secret)
 
 
 @router.get("", response_model=list[SubscriptionPublic], responses=error_responses(401, 403))
