@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,7 +52,8 @@ class RecordingSender:
     sent: list[EmailJob] = field(default_factory=list)
 
     async def send(self, job: EmailJob, *, mail_from: str) -> None:
-        self.sent.append(job)
+        # A copy of what went out: the job itself forgets its content once sent.
+        self.sent.append(copy.deepcopy(job))
 
 
 class NoPoster:

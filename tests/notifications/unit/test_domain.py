@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from notifications_service.domain.anonymise import coarse_time, grade_band
-from notifications_service.domain.errors import InvalidUnsubscribeToken, NotConfigurable
+from notifications_service.domain.errors import (
+    ExpiredUnsubscribeToken,
+    InvalidUnsubscribeToken,
+    NotConfigurable,
+)
 from notifications_service.domain.model import Preferences, RetryPolicy, WebhookDelivery
 from notifications_service.domain.unsubscribe import (
     make_unsubscribe_token,
     read_unsubscribe_token,
 )
 
+LATER = time.time() + 3600
+
 
 def test_unsubscribe_token_names_the_person_and_kind() -> None:
-    token = make_unsubscribe_token("s3cret-value", "acct-1", "message")
+    token = make_unsubscribe_token("s3cret-value", "acct-1", "message", expires_at=LATER)
     assert read_unsubscribe_token("s3cret-value", token) == ("acct-1", "message")
 
 
@@ -25,7 +35,9 @@ def test_unsubscribe_token_names_the_person_and_kind() -> None:
     [
         lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
         lambda t: (
-            make_unsubscribe_token("s3cret-value", "acct-2", "message").split(".")[0]
+            make_unsubscribe_token("s3cret-value", "acct-2", "message", expires_at=LATER).split(
+                "."
+            )[0]
             + "."
             + t.split(".")[1]
         ),
@@ -34,13 +46,29 @@ def test_unsubscribe_token_names_the_person_and_kind() -> None:
     ],
 )
 def test_altered_unsubscribe_token_is_refused(mangle: object) -> None:
-    token = make_unsubscribe_token("s3cret-value", "acct-1", "message")
+    token = make_unsubscribe_token("s3cret-value", "acct-1", "message", expires_at=LATER)
     with pytest.raises(InvalidUnsubscribeToken):
         read_unsubscribe_token("s3cret-value", mangle(token))  # type: ignore[operator]
 
 
+def test_an_expired_unsubscribe_token_is_refused_as_expired() -> None:
+    token = make_unsubscribe_token("s3cret-value", "acct-1", "message", expires_at=1_000_000)
+    assert read_unsubscribe_token("s3cret-value", token, now=999_999) == ("acct-1", "message")
+    with pytest.raises(ExpiredUnsubscribeToken):
+        read_unsubscribe_token("s3cret-value", token, now=1_000_001)
+
+
+def test_an_unsubscribe_token_without_an_expiry_counts_as_expired() -> None:
+    # The form links had before they expired: account id and kind only.
+    payload = base64.urlsafe_b64encode(b"acct-1|message").rstrip(b"=").decode()
+    signature = hmac.new(b"s3cret-value", payload.encode(), hashlib.sha256).digest()
+    token = f"{payload}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    with pytest.raises(ExpiredUnsubscribeToken):
+        read_unsubscribe_token("s3cret-value", token)
+
+
 def test_token_signed_with_another_secret_is_refused() -> None:
-    token = make_unsubscribe_token("other-secret", "acct-1", "message")
+    token = make_unsubscribe_token("other-secret", "acct-1", "message", expires_at=LATER)
     with pytest.raises(InvalidUnsubscribeToken):
         read_unsubscribe_token("s3cret-value", token)
 

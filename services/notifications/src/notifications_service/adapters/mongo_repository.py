@@ -7,6 +7,7 @@ in one multi-document transaction. Times are stored as BSON dates (UTC).
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +54,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.email_jobs.create_index([("state", ASCENDING), ("recipient_id", ASCENDING)])
     await db.webhook_deliveries.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
     await db.webhook_deliveries.create_index("subscription_id")
+    await db.webhook_deliveries.create_index("subject_id", sparse=True)
 
 
 class _Repo:
@@ -213,6 +215,28 @@ class MongoNotificationRepository(_Repo):
             {"recipient_id": recipient_id}, session=self.session
         )
         return result.deleted_count
+
+    async def replace_text(self, old: str, new: str) -> int:
+        """Write ``new`` for ``old`` in every title and body."""
+        pattern = re.escape(old)
+        cursor = self.db.notifications.find(
+            {"$or": [{"title": {"$regex": pattern}}, {"body": {"$regex": pattern}}]},
+            session=self.session,
+        )
+        changed = 0
+        async for doc in cursor:
+            await self.db.notifications.update_one(
+                {"_id": doc["_id"]},
+                {
+                    "$set": {
+                        "title": doc["title"].replace(old, new),
+                        "body": doc["body"].replace(old, new),
+                    }
+                },
+                session=self.session,
+            )
+            changed += 1
+        return changed
 
 
 class MongoPreferenceRepository(_Repo):
@@ -393,10 +417,60 @@ class MongoEmailJobRepository(_Repo):
                     "next_attempt_at": job.next_attempt_at,
                     "last_error": job.last_error,
                     "sent_at": job.sent_at,
+                    "text": job.text,
+                    "html": job.html,
+                    "unsubscribe_url": job.unsubscribe_url,
+                    "personalisation": job.personalisation,
+                    "attachments": _job_doc(job)["attachments"],
                 }
             },
             session=self.session,
         )
+
+    async def for_recipient(self, recipient_id: str) -> list[EmailJob]:
+        """Someone's jobs, oldest first."""
+        cursor = self.db.email_jobs.find({"recipient_id": recipient_id}, session=self.session).sort(
+            [("created_at", ASCENDING), ("_id", ASCENDING)]
+        )
+        return [_job(doc) async for doc in cursor]
+
+    async def replace_text(self, old: str, new: str) -> int:
+        """Write ``new`` for ``old`` in every job's subject and content."""
+        cursor = self.db.email_jobs.find(
+            {
+                "$or": [
+                    {"subject": {"$regex": re.escape(old)}},
+                    {"text": {"$regex": re.escape(old)}},
+                    {"html": {"$regex": re.escape(old)}},
+                    {"personalisation": {"$exists": True, "$ne": {}}},
+                    {"attachments": {"$exists": True, "$ne": []}},
+                ]
+            },
+            session=self.session,
+        )
+        changed = 0
+        async for doc in cursor:
+            job = _job(doc)
+            job.subject = job.subject.replace(old, new)
+            job.text = job.text.replace(old, new)
+            job.html = job.html.replace(old, new)
+            job.personalisation = {
+                key: value.replace(old, new) if isinstance(value, str) else value
+                for key, value in job.personalisation.items()
+            }
+            job.attachments = [
+                Attachment(
+                    a.filename, a.content_type, a.content.replace(old.encode(), new.encode())
+                )
+                for a in job.attachments
+            ]
+            replaced = _job_doc(job)
+            if replaced != doc:
+                await self.db.email_jobs.replace_one(
+                    {"_id": job.id}, replaced, session=self.session
+                )
+                changed += 1
+        return changed
 
     async def delete_for(self, recipient_id: str) -> int:
         """Remove someone's jobs."""
@@ -478,25 +552,32 @@ def _delivery(doc: Document) -> WebhookDelivery:
 class MongoWebhookDeliveryRepository(_Repo):
     """Webhook deliveries in ``webhook_deliveries``."""
 
-    async def add(self, delivery: WebhookDelivery) -> bool:
-        """Store; False if the id exists."""
+    async def add(self, delivery: WebhookDelivery, subject_id: str | None = None) -> bool:
+        """Store, remembering whose event it came from; False if the id exists."""
         if await self.db.webhook_deliveries.find_one({"_id": delivery.id}, session=self.session):
             return False
-        await self.db.webhook_deliveries.insert_one(
-            {
-                "_id": delivery.id,
-                "subscription_id": delivery.subscription_id,
-                "body": delivery.body,
-                "created_at": delivery.created_at,
-                "state": delivery.state,
-                "attempts": delivery.attempts,
-                "next_attempt_at": delivery.next_attempt_at,
-                "last_error": delivery.last_error,
-                "delivered_at": delivery.delivered_at,
-            },
-            session=self.session,
-        )
+        doc: Document = {
+            "_id": delivery.id,
+            "subscription_id": delivery.subscription_id,
+            "body": delivery.body,
+            "created_at": delivery.created_at,
+            "state": delivery.state,
+            "attempts": delivery.attempts,
+            "next_attempt_at": delivery.next_attempt_at,
+            "last_error": delivery.last_error,
+            "delivered_at": delivery.delivered_at,
+        }
+        if subject_id is not None:
+            doc["subject_id"] = subject_id
+        await self.db.webhook_deliveries.insert_one(doc, session=self.session)
         return True
+
+    async def delete_for_subject(self, subject_id: str) -> int:
+        """Remove the deliveries not yet made of events about someone."""
+        result = await self.db.webhook_deliveries.delete_many(
+            {"subject_id": subject_id}, session=self.session
+        )
+        return result.deleted_count
 
     async def claim_due(
         self, now: datetime, limit: int, lease_until: datetime
@@ -516,7 +597,10 @@ class MongoWebhookDeliveryRepository(_Repo):
                     "next_attempt_at": delivery.next_attempt_at,
                     "last_error": delivery.last_error,
                     "delivered_at": delivery.delivered_at,
-                }
+                    "body": delivery.body,
+                },
+                # Once made, the delivery no longer says whose event it was.
+                **({"$unset": {"subject_id": ""}} if delivery.state == "delivered" else {}),
             },
             session=self.session,
         )

@@ -113,7 +113,17 @@ SQLITE_SCHEMA: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
         WHERE state = 'pending';
+    """,
+    # Whose event a delivery not yet made was built from, so that erasure can drop
+    # it; the row goes once the delivery is made (and its body with it).
     """
+    CREATE TABLE IF NOT EXISTS webhook_delivery_subjects (
+        delivery_id TEXT PRIMARY KEY,
+        subject_id TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS webhook_delivery_subjects_by_subject
+        ON webhook_delivery_subjects (subject_id);
+    """,
 ]
 
 
@@ -298,6 +308,15 @@ class SqliteNotificationRepository:
         )
         return cursor.rowcount
 
+    async def replace_text(self, old: str, new: str) -> int:
+        """Write ``new`` for ``old`` in every title and body."""
+        cursor = await self.conn.execute(
+            "UPDATE notifications SET title = replace(title, ?1, ?2), "
+            "body = replace(body, ?1, ?2) WHERE instr(title, ?1) > 0 OR instr(body, ?1) > 0",
+            (old, new),
+        )
+        return cursor.rowcount
+
 
 class SqlitePreferenceRepository:
     """Preferences in ``preferences`` (channels as a JSON object)."""
@@ -472,10 +491,12 @@ class SqliteEmailJobRepository:
         return jobs
 
     async def save(self, job: EmailJob) -> None:
-        """Store a job's outcome (a job erased meanwhile stays erased)."""
+        """Store a job's outcome and its content, which is emptied once it is final
+        (a job erased meanwhile stays erased)."""
         await self.conn.execute(
             "UPDATE email_jobs SET state = ?, attempts = ?, next_attempt_at = ?, "
-            "last_error = ?, sent_at = ?, to_address = ? WHERE id = ?",
+            "last_error = ?, sent_at = ?, to_address = ?, text = ?, html = ?, "
+            "unsubscribe_url = ?, personalisation = ?, attachments = ? WHERE id = ?",
             (
                 job.state,
                 job.attempts,
@@ -483,9 +504,54 @@ class SqliteEmailJobRepository:
                 job.last_error,
                 _ts(job.sent_at),
                 job.to_address,
+                job.text,
+                job.html,
+                job.unsubscribe_url,
+                json.dumps(job.personalisation),
+                _attachments_json(job.attachments),
                 job.id,
             ),
         )
+
+    async def for_recipient(self, recipient_id: str) -> list[EmailJob]:
+        """Someone's jobs, oldest first."""
+        async with self.conn.execute(
+            "SELECT * FROM email_jobs WHERE recipient_id = ? ORDER BY created_at, id",
+            (recipient_id,),
+        ) as cursor:
+            return [_email_job(row) for row in await cursor.fetchall()]
+
+    async def replace_text(self, old: str, new: str) -> int:
+        """Write ``new`` for ``old`` in every job's subject, text, HTML,
+        personalisation and attachments."""
+        cursor = await self.conn.execute(
+            "UPDATE email_jobs SET subject = replace(subject, ?1, ?2), "
+            "text = replace(text, ?1, ?2), html = replace(html, ?1, ?2), "
+            "personalisation = replace(personalisation, ?1, ?2) "
+            "WHERE instr(subject, ?1) > 0 OR instr(text, ?1) > 0 OR instr(html, ?1) > 0 "
+            "OR instr(personalisation, ?1) > 0",
+            (old, new),
+        )
+        changed = cursor.rowcount
+        async with self.conn.execute(
+            "SELECT id, attachments FROM email_jobs WHERE attachments != '[]'"
+        ) as found:
+            rows = list(await found.fetchall())
+        for row in rows:
+            attachments = attachments_from(json.loads(row["attachments"]))
+            replaced = [
+                Attachment(
+                    a.filename, a.content_type, a.content.replace(old.encode(), new.encode())
+                )
+                for a in attachments
+            ]
+            if replaced != attachments:
+                await self.conn.execute(
+                    "UPDATE email_jobs SET attachments = ? WHERE id = ?",
+                    (_attachments_json(replaced), row["id"]),
+                )
+                changed += 1
+        return changed
 
     async def delete_for(self, recipient_id: str) -> int:
         """Remove someone's jobs."""
@@ -558,6 +624,10 @@ class SqliteSubscriptionRepository:
             "DELETE FROM webhook_deliveries WHERE subscription_id = ? AND state = 'pending'",
             (subscription_id,),
         )
+        await self.conn.execute(
+            "DELETE FROM webhook_delivery_subjects WHERE delivery_id NOT IN "
+            "(SELECT id FROM webhook_deliveries)"
+        )
         return cursor.rowcount == 1
 
 
@@ -581,8 +651,8 @@ class SqliteWebhookDeliveryRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    async def add(self, delivery: WebhookDelivery) -> bool:
-        """Store; False if the id exists."""
+    async def add(self, delivery: WebhookDelivery, subject_id: str | None = None) -> bool:
+        """Store, remembering whose event it came from; False if the id exists."""
         cursor = await self.conn.execute(
             "INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, body, created_at, "
             "state, attempts, next_attempt_at, last_error, delivered_at) "
@@ -599,7 +669,27 @@ class SqliteWebhookDeliveryRepository:
                 _ts(delivery.delivered_at),
             ),
         )
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        if subject_id is not None:
+            await self.conn.execute(
+                "INSERT OR IGNORE INTO webhook_delivery_subjects (delivery_id, subject_id) "
+                "VALUES (?, ?)",
+                (delivery.id, subject_id),
+            )
+        return True
+
+    async def delete_for_subject(self, subject_id: str) -> int:
+        """Remove the deliveries not yet made of events about someone (erasure)."""
+        cursor = await self.conn.execute(
+            "DELETE FROM webhook_deliveries WHERE id IN "
+            "(SELECT delivery_id FROM webhook_delivery_subjects WHERE subject_id = ?)",
+            (subject_id,),
+        )
+        await self.conn.execute(
+            "DELETE FROM webhook_delivery_subjects WHERE subject_id = ?", (subject_id,)
+        )
+        return cursor.rowcount
 
     async def claim_due(
         self, now: datetime, limit: int, lease_until: datetime
@@ -621,16 +711,21 @@ class SqliteWebhookDeliveryRepository:
         """Store an outcome."""
         await self.conn.execute(
             "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
-            "last_error = ?, delivered_at = ? WHERE id = ?",
+            "last_error = ?, delivered_at = ?, body = ? WHERE id = ?",
             (
                 delivery.state,
                 delivery.attempts,
                 _ts(delivery.next_attempt_at),
                 delivery.last_error,
                 _ts(delivery.delivered_at),
+                delivery.body,
                 delivery.id,
             ),
         )
+        if delivery.state == "delivered":
+            await self.conn.execute(
+                "DELETE FROM webhook_delivery_subjects WHERE delivery_id = ?", (delivery.id,)
+            )
 
     async def for_subscription(self, subscription_id: str) -> list[WebhookDelivery]:
         """A subscription's deliveries, oldest first."""

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
-from notifications_service.api.routes import notifications, preferences, subscriptions
+from notifications_service.api.routes import me, notifications, preferences, subscriptions
 from notifications_service.bootstrap import bootstrap
 from notifications_service.settings import NotificationsSettings
 
@@ -39,6 +39,6 @@ def create_notifications_app(settings: NotificationsSettings | None = None) -> F
         title="Mentor Match notifications",
         version=VERSION,
         lifespan=lifespan,
-        routers=[notifications.router, preferences.router, subscriptions.router],
+        routers=[notifications.router, preferences.router, subscriptions.router, me.router],
         description="In-app notifications, email, preferences and department webhooks.",
     )

@@ -25,3 +25,7 @@ class NotConfigurable(NotificationsError):
 
 class InvalidUnsubscribeToken(NotificationsError):
     """The unsubscribe link was altered or is not ours."""
+
+
+class ExpiredUnsubscribeToken(NotificationsError):
+    """The unsubscribe link is genuine but too old."""

@@ -86,7 +86,7 @@ async def _digest_for(
             if job.kind != "digest" and preferences.wants_email(job.kind):
                 wanted.append(job)
             else:
-                job.state, job.last_error = "suppressed", "preference"
+                job.settle("suppressed", "preference")
                 await uow.email_jobs.save(job)
                 dropped += 1
         if wanted:
@@ -96,7 +96,7 @@ async def _digest_for(
                 # Another process made it meanwhile (and took these emails).
                 return 0, 0
             for job in wanted:
-                job.state, job.next_attempt_at = "digested", None
+                job.settle("digested")
                 await uow.email_jobs.save(job)
         await uow.commit()
     return len(wanted), dropped

@@ -92,6 +92,11 @@ class NotificationRepository(Protocol):
         """Remove everything someone received (erasure)."""
         ...
 
+    async def replace_text(self, old: str, new: str) -> int:
+        """Write ``new`` for ``old`` in every title and body (erasure of a name
+        from what others received); how many changed."""
+        ...
+
 
 class PreferenceRepository(Protocol):
     """Per-person channel choices."""
@@ -150,6 +155,15 @@ class EmailJobRepository(Protocol):
         """Remove someone's jobs and the addresses they hold (erasure)."""
         ...
 
+    async def for_recipient(self, recipient_id: str) -> list[EmailJob]:
+        """Someone's jobs, oldest first (their export)."""
+        ...
+
+    async def replace_text(self, old: str, new: str) -> int:
+        """Write ``new`` for ``old`` in every job's subject and content (erasure of
+        a name from others' emails); how many changed."""
+        ...
+
     async def count_by_state(self) -> dict[str, int]:
         """How many jobs are in each state."""
         ...
@@ -178,8 +192,13 @@ class SubscriptionRepository(Protocol):
 class WebhookDeliveryRepository(Protocol):
     """Signed POSTs waiting for, or past, delivery."""
 
-    async def add(self, delivery: WebhookDelivery) -> bool:
-        """Store a delivery; False if one with its id already exists."""
+    async def add(self, delivery: WebhookDelivery, subject_id: str | None = None) -> bool:
+        """Store a delivery, remembering whose event it was built from until it is
+        made; False if one with its id already exists."""
+        ...
+
+    async def delete_for_subject(self, subject_id: str) -> int:
+        """Remove the deliveries not yet made of events about someone (erasure)."""
         ...
 
     async def claim_due(

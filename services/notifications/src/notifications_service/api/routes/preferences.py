@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from html import escape
+from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from mentor_shared.web.errors import BadRequest, error_responses
+from mentor_shared.web.errors import ApiError, BadRequest, error_responses
 from notifications_service.api.deps import ContextDep, CurrentPrincipal, UowDep
 from notifications_service.api.schemas import PreferencesPublic, PreferencesUpdate
-from notifications_service.domain.errors import InvalidUnsubscribeToken
+from notifications_service.domain.errors import ExpiredUnsubscribeToken, InvalidUnsubscribeToken
 from notifications_service.domain.model import ACCOUNT_KINDS, KINDS, Preferences
 from notifications_service.service import handlers
 
 router = APIRouter(prefix="/v1", tags=["preferences"])
+
+
+class Gone(ApiError):
+    """410: the link was genuine once but has expired."""
+
+    status = HTTPStatus.GONE
+    code = "gone"
+    message = "This link has expired"
+
 
 KIND_NAMES = {
     "verification": "email address confirmation",
@@ -77,6 +87,12 @@ async def _unsubscribe(token: str, context: ContextDep, uow: UowDep) -> HTMLResp
         raise BadRequest(
             "This unsubscribe link is not valid", code="invalid_unsubscribe_token"
         ) from exc
+    except ExpiredUnsubscribeToken as exc:
+        raise Gone(
+            "This unsubscribe link has expired. Sign in and change your notification "
+            "settings, or use the link in a more recent email",
+            code="unsubscribe_link_expired",
+        ) from exc
     name = KIND_NAMES[kind]
     if kind == "digest":
         page = _page(
@@ -99,7 +115,7 @@ async def _unsubscribe(token: str, context: ContextDep, uow: UowDep) -> HTMLResp
     return HTMLResponse(page)
 
 
-@router.get("/unsubscribe", response_class=HTMLResponse, responses=error_responses(400))
+@router.get("/unsubscribe", response_class=HTMLResponse, responses=error_responses(400, 410))
 async def unsubscribe_link(
     token: Annotated[str, Query(max_length=1000)], context: ContextDep, uow: UowDep
 ) -> HTMLResponse:
@@ -107,7 +123,7 @@ async def unsubscribe_link(
     return await _unsubscribe(token, context, uow)
 
 
-@router.post("/unsubscribe", response_class=HTMLResponse, responses=error_responses(400))
+@router.post("/unsubscribe", response_class=HTMLResponse, responses=error_responses(400, 410))
 async def unsubscribe_one_click(
     token: Annotated[str, Query(max_length=1000)], context: ContextDep, uow: UowDep
 ) -> HTMLResponse:
