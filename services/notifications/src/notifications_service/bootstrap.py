@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mentor_shared.runtime import ServiceRuntime, Store, open_mongo_store, open_sqlite_store
+from mentor_shared.sealing import Sealer
 from mentor_shared.web.health import CheckResult
 from notifications_service.adapters.notify_sender import NotifyEmailSender
 from notifications_service.adapters.smtp_sender import SmtpEmailSender
@@ -114,7 +115,9 @@ async def bootstrap(
         unsubscribe_link_ttl=timedelta(days=settings.unsubscribe_link_ttl_days),
     )
     runtime.add_consumer(
-        group_id=GROUP_ID, topics=TOPICS, handler=make_event_handler(notify_config)
+        group_id=GROUP_ID,
+        topics=TOPICS,
+        handler=make_event_handler(notify_config, Sealer.from_settings(settings)),
     )
     webhook_guard = WebhookGuard(allow_private=settings.webhook_allow_private)
     poster = HttpxWebhookPoster(webhook_guard, settings.webhook_timeout_s)
