@@ -99,12 +99,16 @@ async def bootstrap(
         client = store.handle.client
 
         def uow_factory() -> NotificationsUnitOfWork:
-            return MongoNotificationsUnitOfWork(client, "notifications", on_commit=live.publish)
+            return MongoNotificationsUnitOfWork(
+                client, "notifications", on_commit=live.publish, on_erased=live.close_for
+            )
     else:
         store = await open_sqlite_store(settings, SQLITE_SCHEMA)
 
         def uow_factory() -> NotificationsUnitOfWork:
-            return SqliteNotificationsUnitOfWork(store.handle, on_commit=live.publish)
+            return SqliteNotificationsUnitOfWork(
+                store.handle, on_commit=live.publish, on_erased=live.close_for
+            )
 
     runtime = ServiceRuntime(settings, store, publishes=PUBLISHES, uow_factory=uow_factory)
     notify_config = NotifyConfig(

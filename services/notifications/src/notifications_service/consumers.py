@@ -45,6 +45,22 @@ MATCH_EVENTS = frozenset(
 
 log = structlog.get_logger(__name__)
 
+PERSON_FIELDS = (
+    "account_id",
+    "profile_id",
+    "mentee_id",
+    "mentor_id",
+    "sender_id",
+    "recipient_id",
+    "proposer_id",
+    "other_id",
+)
+
+
+def people_in(data: object) -> list[str]:
+    """The ids of the people an event payload names."""
+    return [value for name in PERSON_FIELDS if isinstance(value := getattr(data, name, None), str)]
+
 
 def make_event_handler(config: NotifyConfig, sealer: Sealer) -> EventHandler:
     """The handler the consumer runner calls for every event.
@@ -55,6 +71,15 @@ def make_event_handler(config: NotifyConfig, sealer: Sealer) -> EventHandler:
     async def handle_event(event: Envelope, uow: NotificationsUnitOfWork) -> None:
         data = event.payload()
         event_id = str(event.id)
+        if isinstance(data, ProfileDeleted):
+            # Also when already erased: a replay finds nothing more and changes nothing.
+            await handlers.on_profile_deleted(uow, data.profile_id)
+            return
+        if await handlers.any_erased(uow, *people_in(data)):
+            # Someone it concerns asked to be forgotten: nothing is made for or of them,
+            # whether the event is late, replayed or re-published.
+            log.info("event_about_erased_person_ignored", event_id=event_id, type=event.type)
+            return
         if isinstance(data, AccountRegistered):
             await handlers.on_account_registered(uow, data)
         elif isinstance(
@@ -73,8 +98,6 @@ def make_event_handler(config: NotifyConfig, sealer: Sealer) -> EventHandler:
             await uow.contacts.mark_verified(data.account_id)
         elif isinstance(data, ProfileUpserted):
             await handlers.on_profile_upserted(uow, data)
-        elif isinstance(data, ProfileDeleted):
-            await handlers.on_profile_deleted(uow, data.profile_id)
         elif event.type in MATCH_EVENTS:
             await handlers.on_match_event(
                 uow, config, event_id, event.type, event.occurred_at, data

@@ -17,6 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from notifications_service.domain.model import (
     Attachment,
     Contact,
@@ -31,6 +32,8 @@ from notifications_service.service.ports import (
     CommitListener,
     ContactRepository,
     EmailJobRepository,
+    ErasedRepository,
+    ErasureListener,
     NotificationPage,
     NotificationRepository,
     PreferenceRepository,
@@ -613,6 +616,18 @@ class MongoWebhookDeliveryRepository(_Repo):
         return [_delivery(doc) async for doc in cursor]
 
 
+class MongoErasedRepository(_Repo):
+    """Erased ids in ``erased_subjects``."""
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the person was erased."""
+        return await is_erased_mongo(self.db, subject_id, session=self.session)
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erasure in this transaction."""
+        await mark_erased_mongo(self.db, subject_id, session=self.session)
+
+
 class MongoNotificationsUnitOfWork(MongoUnitOfWork):
     """One MongoDB transaction over every notifications repository, outbox and inbox."""
 
@@ -623,16 +638,20 @@ class MongoNotificationsUnitOfWork(MongoUnitOfWork):
     email_jobs: EmailJobRepository
     subscriptions: SubscriptionRepository
     webhook_deliveries: WebhookDeliveryRepository
+    erased: ErasedRepository
 
     def __init__(
         self,
         client: AsyncMongoClient[Document],
         database: str,
         on_commit: CommitListener | None = None,
+        on_erased: ErasureListener | None = None,
     ) -> None:
         super().__init__(client, database)
         self.created_notifications: list[Notification] = []
+        self.erased_now: list[str] = []
         self._on_commit = on_commit
+        self._on_erased = on_erased
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""
@@ -644,11 +663,17 @@ class MongoNotificationsUnitOfWork(MongoUnitOfWork):
         self.email_jobs = MongoEmailJobRepository(db, session)
         self.subscriptions = MongoSubscriptionRepository(db, session)
         self.webhook_deliveries = MongoWebhookDeliveryRepository(db, session)
+        self.erased = MongoErasedRepository(db, session)
         self.created_notifications = []
+        self.erased_now = []
 
     async def commit(self) -> None:
-        """Commit, then hand the new notifications to the live stream."""
+        """Commit, then hand the new notifications to the live stream and the
+        erased people to the erasure listener."""
         await super().commit()
         created, self.created_notifications = self.created_notifications, []
+        erased, self.erased_now = self.erased_now, []
         if created and self._on_commit is not None:
             self._on_commit(created)
+        if erased and self._on_erased is not None:
+            self._on_erased(erased)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from notifications_service.domain.model import (
     Attachment,
@@ -24,6 +25,8 @@ from notifications_service.service.ports import (
     CommitListener,
     ContactRepository,
     EmailJobRepository,
+    ErasedRepository,
+    ErasureListener,
     NotificationPage,
     NotificationRepository,
     PreferenceRepository,
@@ -124,6 +127,8 @@ SQLITE_SCHEMA: list[str] = [
     CREATE INDEX IF NOT EXISTS webhook_delivery_subjects_by_subject
         ON webhook_delivery_subjects (subject_id);
     """,
+    # Also made by the shared store; here too so a bare database has it.
+    ERASED_SQL,
 ]
 
 
@@ -736,6 +741,21 @@ class SqliteWebhookDeliveryRepository:
             return [_delivery(row) for row in await cursor.fetchall()]
 
 
+class SqliteErasedRepository:
+    """Erased ids in ``erased_subjects`` (created by the shared store)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the person was erased."""
+        return await is_erased_sqlite(self.conn, subject_id)
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erasure in this transaction."""
+        await mark_erased_sqlite(self.conn, subject_id)
+
+
 class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
     """One SQLite transaction over every notifications repository, outbox and inbox."""
 
@@ -746,11 +766,19 @@ class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
     email_jobs: EmailJobRepository
     subscriptions: SubscriptionRepository
     webhook_deliveries: WebhookDeliveryRepository
+    erased: ErasedRepository
 
-    def __init__(self, db: SqliteDatabase, on_commit: CommitListener | None = None) -> None:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        on_commit: CommitListener | None = None,
+        on_erased: ErasureListener | None = None,
+    ) -> None:
         super().__init__(db)
         self.created_notifications: list[Notification] = []
+        self.erased_now: list[str] = []
         self._on_commit = on_commit
+        self._on_erased = on_erased
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""
@@ -762,11 +790,20 @@ class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
         self.email_jobs = SqliteEmailJobRepository(conn)
         self.subscriptions = SqliteSubscriptionRepository(conn)
         self.webhook_deliveries = SqliteWebhookDeliveryRepository(conn)
+        self.erased = SqliteErasedRepository(conn)
         self.created_notifications = []
+        self.erased_now = []
 
     async def commit(self) -> None:
-        """Commit, then hand the new notifications to the live stream."""
+        """Commit, then hand the new notifications to the live stream; after an
+        erasure, empty the WAL (its pages still hold the deleted rows) and tell
+        the erasure listener."""
         await super().commit()
         created, self.created_notifications = self.created_notifications, []
+        erased, self.erased_now = self.erased_now, []
         if created and self._on_commit is not None:
             self._on_commit(created)
+        if erased:
+            await self.db.truncate_wal()
+            if self._on_erased is not None:
+                self._on_erased(erased)

@@ -29,3 +29,7 @@ class InvalidUnsubscribeToken(NotificationsError):
 
 class ExpiredUnsubscribeToken(NotificationsError):
     """The unsubscribe link is genuine but too old."""
+
+
+class PersonErased(NotificationsError):
+    """The person asked to be forgotten: nothing is stored for them again."""

@@ -50,6 +50,15 @@ class LiveNotifications:
                     self.unsubscribe(notification.recipient_id, queue)
                     log.warning("live_stream_dropped", recipient_id=notification.recipient_id)
 
+    def close_for(self, recipient_ids: list[str]) -> None:
+        """End the streams of these people (they were erased)."""
+        for recipient_id in recipient_ids:
+            for queue in list(self._subscribers.pop(recipient_id, ())):
+                try:
+                    queue.put_nowait(None)
+                except asyncio.QueueFull:
+                    continue
+
     def close_all(self) -> None:
         """End every stream (shutdown)."""
         for queues in list(self._subscribers.values()):

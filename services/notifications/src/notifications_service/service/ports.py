@@ -20,6 +20,8 @@ from notifications_service.domain.model import (
 
 CommitListener = Callable[[list[Notification]], None]
 """Told about notifications a transaction added, once it has committed."""
+ErasureListener = Callable[[list[str]], None]
+"""Told about people a transaction erased, once it has committed."""
 
 
 class ContactRepository(Protocol):
@@ -216,6 +218,18 @@ class WebhookDeliveryRepository(Protocol):
         ...
 
 
+class ErasedRepository(Protocol):
+    """The ids of people erased here (``erased_subjects``): nothing is made for them again."""
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the person was erased."""
+        ...
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erasure, in this transaction."""
+        ...
+
+
 class NotificationsUnitOfWork(UnitOfWork, Protocol):
     """The service's transaction with its repositories."""
 
@@ -226,8 +240,12 @@ class NotificationsUnitOfWork(UnitOfWork, Protocol):
     email_jobs: EmailJobRepository
     subscriptions: SubscriptionRepository
     webhook_deliveries: WebhookDeliveryRepository
+    erased: ErasedRepository
     created_notifications: list[Notification]
     """Notifications added in this transaction, for the live stream after commit."""
+    erased_now: list[str]
+    """People erased in this transaction: after commit their live streams end and,
+    on SQLite, the WAL is emptied so no old page of their rows stays in it."""
 
 
 class DeliveryError(Exception):

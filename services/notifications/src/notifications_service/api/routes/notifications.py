@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -96,19 +97,31 @@ async def stream(
 
     Takes ``Authorization: Bearer`` or ``?access_token=`` (EventSource cannot
     send headers). A comment line every 15 s keeps proxies from closing it.
+    The stream ends when the token expires, with a last ``event: expired``:
+    the client reconnects with a fresh token. It also ends when the person's
+    account is erased.
     """
     queue = context.live.subscribe(principal.id)
+    expires_at = principal.expires_at
 
     async def events() -> AsyncIterator[bytes]:
         try:
             yield b": connected\n\n"
             while True:
+                wait_s = HEARTBEAT_S
+                if expires_at is not None:
+                    left_s = expires_at - time.time()
+                    if left_s <= 0:
+                        yield b"event: expired\ndata: {}\n\n"
+                        return
+                    wait_s = min(wait_s, left_s)
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
+                    item = await asyncio.wait_for(queue.get(), timeout=wait_s)
                 except TimeoutError:
                     if await request.is_disconnected():
                         return
-                    yield b": keep-alive\n\n"
+                    if expires_at is None or time.time() < expires_at:
+                        yield b": keep-alive\n\n"
                     continue
                 if item is None:
                     return

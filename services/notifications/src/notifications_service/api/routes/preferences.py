@@ -9,10 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from mentor_shared.web.errors import ApiError, BadRequest, error_responses
+from mentor_shared.web.errors import ApiError, BadRequest, Unauthorized, error_responses
 from notifications_service.api.deps import ContextDep, CurrentPrincipal, UowDep
 from notifications_service.api.schemas import PreferencesPublic, PreferencesUpdate
-from notifications_service.domain.errors import ExpiredUnsubscribeToken, InvalidUnsubscribeToken
+from notifications_service.domain.errors import (
+    ExpiredUnsubscribeToken,
+    InvalidUnsubscribeToken,
+    PersonErased,
+)
 from notifications_service.domain.model import ACCOUNT_KINDS, KINDS, Preferences
 from notifications_service.service import handlers
 
@@ -60,12 +64,18 @@ async def put_preferences(
     body: PreferencesUpdate, principal: CurrentPrincipal, uow: UowDep
 ) -> PreferencesPublic:
     """Change channels (email, in_app or off) and the daily digest flag."""
-    preferences = await handlers.update_preferences(
-        uow,
-        principal.id,
-        channels={kind: channel for kind, channel in body.channels.items()},
-        daily_digest=body.daily_digest,
-    )
+    try:
+        preferences = await handlers.update_preferences(
+            uow,
+            principal.id,
+            channels={kind: channel for kind, channel in body.channels.items()},
+            daily_digest=body.daily_digest,
+        )
+    except PersonErased as exc:
+        # The shared token check answers first; this holds should it ever not.
+        raise Unauthorized(
+            "This account has been deleted", code="token_revoked", bearer_error="invalid_token"
+        ) from exc
     return to_public(preferences)
 
 
