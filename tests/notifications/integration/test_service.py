@@ -439,11 +439,114 @@ async def test_profile_deleted_erases_the_persons_notifications(service: Service
         async def has_one() -> bool:
             return await count() == 1
 
-        async def has_none() -> bool:
-            return await count() == 0
+        async def revoked() -> bool:
+            answer = await client.get("/v1/notifications", headers=headers)
+            return answer.status_code == 401 and answer.json()["error"]["code"] == "token_revoked"
 
         await eventually(has_one)
         await service.publish(
             new_event(ProfileDeleted(profile_id=person), subject=person, source="profile")
         )
-        await eventually(has_none)
+        # Erased: their still-valid token no longer opens anything here, and nothing
+        # can be stored for them again through it.
+        await eventually(revoked)
+        again = await client.put(
+            "/v1/preferences", json={"channels": {"reminder": "off"}}, headers=headers
+        )
+        assert again.status_code == 401
+        assert again.json()["error"]["code"] == "token_revoked"
+        assert (await client.get("/v1/me/export", headers=headers)).status_code == 401
+
+
+async def test_the_export_holds_the_callers_notifications_preferences_and_email_log(
+    service: Service,
+) -> None:
+    mentor, mentee = uid("mentor"), uid("mentee")
+    address = f"{mentor}@example.gov.uk"
+    before = await applied_events(service)
+    await service.publish(registered(mentor, address, "Olu Export"))
+    await service.publish(profile(mentee, "Kit Asker", "DWP", "EO"))
+    await service.publish(verification(mentor, address, "tok-export-1"))
+    await eventually(lambda: _at_least(service, before + 3))
+    await service.publish(
+        new_event(
+            MatchRequested(match_id=uid("match"), mentee_id=mentee, mentor_id=mentor,
+                           message="Hi", expires_at=datetime.now(UTC) + timedelta(days=14)),
+            subject=mentee, source="matching",
+        )
+    )  # fmt: skip
+    await eventually(lambda: len(service.smtp.to(address)) == 2)
+    async with service.client() as client:
+        headers = service.tokens.headers(mentor)
+        changed = await client.put(
+            "/v1/preferences", json={"channels": {"message": "in_app"}}, headers=headers
+        )
+        assert changed.status_code == 200
+
+        async def all_sent() -> bool:
+            export = (await client.get("/v1/me/export", headers=headers)).json()
+            return [e["state"] for e in export["email_log"]] == ["sent", "sent"]
+
+        await eventually(all_sent)
+        response = await client.get("/v1/me/export", headers=headers)
+        assert (await client.get("/v1/me/export")).status_code == 401
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    export = response.json()
+    assert export["service"] == "notifications"
+    assert export["account_id"] == mentor
+    assert export["contact"] == {"email": address, "display_name": "Olu Export", "verified": False}
+    assert export["preferences"]["channels"]["message"] == "in_app"
+    (notification,) = export["notifications"]
+    assert notification["kind"] == "request_received"
+    assert "Kit Asker" in notification["title"]
+    assert sorted(e["kind"] for e in export["email_log"]) == ["request_received", "verification"]
+    # Metadata only: the bodies (and the link with its token) are not kept once sent.
+    assert "tok-export-1" not in response.text
+    assert all(set(e) == {"id", "kind", "subject", "state", "attempts", "created_at",
+                          "sent_at", "last_error"} for e in export["email_log"])  # fmt: skip
+
+
+async def test_a_webhook_aimed_at_cloud_metadata_is_refused_with_the_reason(
+    service: Service,
+) -> None:
+    admin = service.tokens.headers("admin-1", admin=True)
+    async with service.client() as client:
+        for url in (
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::ffff:169.254.169.254]/",
+            "http://2852039166/latest",
+        ):
+            refused = await client.post("/v1/subscriptions", json={"url": url}, headers=admin)
+            assert refused.status_code == 422, url
+            error = refused.json()["error"]
+            assert error["code"] == "webhook_url_refused"
+            assert error["details"] == {"reason": "metadata"}
+            assert "metadata" in error["message"]
+        # The secret is the service's to make.
+        own = await client.post(
+            "/v1/subscriptions",
+            json={"url": service.receiver.url, "secret": "department-chosen-secret"},
+            headers=admin,
+        )
+        assert own.status_code == 422
+        listed = await client.get("/v1/subscriptions", headers=admin)
+    assert all("169.254" not in item["url"] for item in listed.json())
+
+
+async def test_the_live_stream_ends_when_its_token_expires(service: Service) -> None:
+    person = uid("person")
+    token = service.tokens.token(person, ttl_s=2)
+    lines: list[str] = []
+    started = time.monotonic()
+    async with (
+        service.client() as client,
+        client.stream(
+            "GET", "/v1/notifications/stream", params={"access_token": token}, timeout=30
+        ) as response,
+    ):
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            lines.append(line)
+    assert time.monotonic() - started < 10
+    assert "event: expired" in lines
