@@ -27,7 +27,12 @@ TOPIC_DESCRIPTIONS = {
     "notification": "Notifications delivered.",
     "public.match-events": (
         "Anonymised match events for other departments: department, profession, "
-        "grade band, region, event type and time; nothing that identifies a person."
+        "grade band, region, event type and time; nothing that identifies a person. "
+        "Departments without Kafka receive the same facts as webhooks: an HTTPS POST "
+        "of {id, type: match.<event>, department, profession, grade_band, region, "
+        "occurred_at}, signed as Standard Webhooks do (webhook-id, webhook-timestamp, "
+        "webhook-signature v1 = base64 HMAC-SHA256 with the whsec_ secret shown once "
+        "when the subscription is made; see docs/notifications.md)."
     ),
 }
 
