@@ -218,7 +218,8 @@ class DeliveryWorker:
         async with self._uow_factory() as uow:
             for job in jobs:
                 await uow.email_jobs.save(job)
-                if job.state == "sent":
+                # Erased while it was being sent: nothing is published about them.
+                if job.state == "sent" and not await uow.erased.contains(job.recipient_id):
                     uow.add_event(
                         new_event(
                             NotificationSent(
