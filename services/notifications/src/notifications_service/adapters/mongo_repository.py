@@ -454,12 +454,14 @@ class MongoEmailJobRepository(_Repo):
         changed = 0
         async for doc in cursor:
             job = _job(doc)
-            job.subject = job.subject.replace(old, new)
-            job.text = job.text.replace(old, new)
-            job.html = job.html.replace(old, new)
-            job.personalisation = {
-                key: value.replace(old, new) if isinstance(value, str) else value
-                for key, value in job.personalisation.items()
+            replaced = {
+                "subject": job.subject.replace(old, new),
+                "text": job.text.replace(old, new),
+                "html": job.html.replace(old, new),
+                "personalisation": {
+                    key: value.replace(old, new) if isinstance(value, str) else value
+                    for key, value in job.personalisation.items()
+                },
             }
             job.attachments = [
                 Attachment(
@@ -467,10 +469,10 @@ class MongoEmailJobRepository(_Repo):
                 )
                 for a in job.attachments
             ]
-            replaced = _job_doc(job)
-            if replaced != doc:
-                await self.db.email_jobs.replace_one(
-                    {"_id": job.id}, replaced, session=self.session
+            replaced["attachments"] = _job_doc(job)["attachments"]
+            if any(replaced[key] != doc.get(key) for key in replaced):
+                await self.db.email_jobs.update_one(
+                    {"_id": job.id}, {"$set": replaced}, session=self.session
                 )
                 changed += 1
         return changed
