@@ -40,6 +40,7 @@ from mentor_shared.testing.broker import EmbeddedBroker, free_port
 from mentor_shared.testing.tokens import TokenMaker
 from mentor_shared.web.app import build_server
 from notifications_service.api.app import create_notifications_app
+from notifications_service.domain.unsubscribe import make_unsubscribe_token
 from notifications_service.settings import NotificationsSettings
 from tests.notifications.conftest import SmtpSink
 from tests.notifications.seal import SEAL_KEY, SEALER
@@ -550,3 +551,42 @@ async def test_the_live_stream_ends_when_its_token_expires(service: Service) -> 
             lines.append(line)
     assert time.monotonic() - started < 10
     assert "event: expired" in lines
+
+
+async def test_an_expired_unsubscribe_link_says_so(service: Service) -> None:
+    person = uid("person")
+    secret = "integration-test-unsubscribe-secret"
+    expired = make_unsubscribe_token(secret, person, "message", expires_at=time.time() - 60)
+    fresh = make_unsubscribe_token(secret, person, "message", expires_at=time.time() + 60)
+    async with service.client() as client:
+        gone = await client.get("/v1/unsubscribe", params={"token": expired})
+        clicked = await client.post("/v1/unsubscribe", params={"token": expired})
+        working = await client.get("/v1/unsubscribe", params={"token": fresh})
+    assert gone.status_code == 410
+    assert gone.json()["error"]["code"] == "unsubscribe_link_expired"
+    assert clicked.status_code == 410
+    assert working.status_code == 200
+
+
+async def test_the_live_stream_ends_when_the_person_is_erased(service: Service) -> None:
+    person = uid("person")
+    await service.publish(registered(person, f"{person}@example.gov.uk", "Ola Leaving"))
+    lines: list[str] = []
+
+    async def listen() -> None:
+        params = {"access_token": service.tokens.token(person)}
+        async with (
+            service.client() as client,
+            client.stream(
+                "GET", "/v1/notifications/stream", params=params, timeout=None
+            ) as response,
+        ):
+            async for line in response.aiter_lines():
+                lines.append(line)
+
+    listener = asyncio.create_task(listen())
+    await eventually(lambda: ": connected" in lines)
+    await service.publish(
+        new_event(ProfileDeleted(profile_id=person), subject=person, source="profile")
+    )
+    await asyncio.wait_for(listener, timeout=20)
