@@ -23,6 +23,7 @@ import uvicorn
 from standardwebhooks import Webhook
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.sealing import Sealer
 from mentor_shared.storage.sqlite import SqliteDatabase
 from mentor_shared.testing.broker import free_port
 from notifications_service.adapters.sqlite_repository import (
@@ -37,8 +38,10 @@ from notifications_service.domain.model import (
     new_webhook_secret,
 )
 from notifications_service.domain.webhook_urls import IPAddress
+from notifications_service.service import handlers
 from notifications_service.service.delivery import DeliveryConfig, DeliveryWorker
 from notifications_service.service.webhook_guard import WebhookGuard
+from tests.notifications.seal import SEALER
 
 
 @dataclass
@@ -107,13 +110,14 @@ class Harness:
         assert row is not None
         return dict(row)
 
-    async def deliver(self, guard: WebhookGuard) -> None:
+    async def deliver(self, guard: WebhookGuard, sealer: Sealer | None = None) -> None:
         poster = HttpxWebhookPoster(guard, timeout_s=5)
         worker = DeliveryWorker(
             self.uow,
             NoEmail(),
             poster,
             DeliveryConfig(mail_from="test@test", webhook_retry=RetryPolicy(6, 30, 60)),
+            sealer=sealer,
         )
         try:
             await worker.run_once()
@@ -197,6 +201,30 @@ async def test_a_delivery_verifies_with_the_standard_webhooks_library(
     # Once delivered, no copy of the body nor whose event it was stays behind.
     assert stored["body"] == ""
     assert await harness.db.fetchall("SELECT * FROM webhook_delivery_subjects") == []
+
+
+async def test_the_secret_is_stored_sealed_and_still_signs(
+    harness: Harness, receiver: Receiver
+) -> None:
+    guard = WebhookGuard(allow_private=True)
+    made = await handlers.add_subscription(
+        harness.uow(),
+        guard,
+        SEALER,
+        url=f"http://127.0.0.1:{receiver.port}/hook",
+        department=None,
+        match_events=None,
+    )
+    assert made.secret.startswith("whsec_")
+    (row,) = await harness.db.fetchall("SELECT secret FROM subscriptions")
+    assert made.secret not in row["secret"]
+    assert made.secret[6:] not in row["secret"]
+    await harness.queue(made, {"id": "e6"})
+
+    await harness.deliver(guard, SEALER)
+
+    ((headers, raw),) = receiver.received
+    assert Webhook(made.secret).verify(raw, headers) == {"id": "e6"}
 
 
 async def test_a_name_that_resolves_to_loopback_at_delivery_is_refused(

@@ -42,6 +42,7 @@ class NotificationsContext:
     poster: HttpxWebhookPoster
     notify_config: NotifyConfig
     webhook_guard: WebhookGuard
+    sealer: Sealer
 
     async def start(self) -> None:
         """Start the relay, the consumer and the delivery worker."""
@@ -111,6 +112,7 @@ async def bootstrap(
             )
 
     runtime = ServiceRuntime(settings, store, publishes=PUBLISHES, uow_factory=uow_factory)
+    sealer = Sealer.from_settings(settings)
     notify_config = NotifyConfig(
         public_url=settings.public_url.rstrip("/"),
         api_url=settings.api_url.rstrip("/"),
@@ -121,7 +123,7 @@ async def bootstrap(
     runtime.add_consumer(
         group_id=GROUP_ID,
         topics=TOPICS,
-        handler=make_event_handler(notify_config, Sealer.from_settings(settings)),
+        handler=make_event_handler(notify_config, sealer),
     )
     webhook_guard = WebhookGuard(allow_private=settings.webhook_allow_private)
     poster = HttpxWebhookPoster(webhook_guard, settings.webhook_timeout_s)
@@ -150,6 +152,7 @@ async def bootstrap(
         ),
         wakeup=wakeup,
         notify_config=notify_config,
+        sealer=sealer,
     )
     return NotificationsContext(
         settings=settings,
@@ -161,4 +164,5 @@ async def bootstrap(
         poster=poster,
         notify_config=notify_config,
         webhook_guard=webhook_guard,
+        sealer=sealer,
     )

@@ -29,6 +29,7 @@ from standardwebhooks import Webhook
 
 from mentor_shared.events.envelope import new_event
 from mentor_shared.events.schemas import NotificationSent
+from mentor_shared.sealing import Sealer, SealError
 from notifications_service.domain.model import (
     ADDRESS_WAIT,
     EmailJob,
@@ -71,6 +72,18 @@ def webhook_headers(secret: str, message_id: str, at: datetime, body: bytes) -> 
     }
 
 
+def open_webhook_secret(sealer: Sealer | None, stored: str) -> str:
+    """The signing secret of a subscription as stored: sealed (the service's own,
+    opened with ``EVENT_SEAL_KEY``), or as given (registered before secrets were
+    made and sealed here)."""
+    if sealer is None or stored.startswith("whsec_"):
+        return stored
+    try:
+        return sealer.open(stored)
+    except SealError:
+        return stored
+
+
 EMAIL_RETRY = RetryPolicy()
 WEBHOOK_RETRY = RetryPolicy(max_attempts=6, base_s=2.0, max_s=600.0)
 
@@ -102,6 +115,7 @@ class DeliveryWorker:
         wakeup: asyncio.Event | None = None,
         *,
         notify_config: NotifyConfig | None = None,
+        sealer: Sealer | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """Args:
@@ -111,9 +125,11 @@ class DeliveryWorker:
         config: Tuning.
         wakeup: Set after commits that may have queued something.
         notify_config: Links for digests; without it no digest is made.
+        sealer: Opens the webhook signing secrets, stored sealed.
         clock: The current time (tests move it).
         """
         self._uow_factory = uow_factory
+        self._sealer = sealer
         self._notify_config = notify_config
         self.clock = clock
         self._digest_day: date | None = None
@@ -203,7 +219,10 @@ class DeliveryWorker:
             for delivery in deliveries:
                 subscription = await uow.subscriptions.get(delivery.subscription_id)
                 if subscription is not None:
-                    secrets[delivery.subscription_id] = (subscription.url, subscription.secret)
+                    secrets[delivery.subscription_id] = (
+                        subscription.url,
+                        open_webhook_secret(self._sealer, subscription.secret),
+                    )
             if not claimed and not deliveries:
                 # Nothing to record; committing would signal the commit listeners,
                 # this worker's own wake-up among them, and the loop would spin.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -29,6 +29,7 @@ from mentor_shared.events.schemas import (
     PublicMatchEvent,
     SessionScheduled,
 )
+from mentor_shared.sealing import Sealer
 from notifications_service.calendar_invite import session_invite
 from notifications_service.domain import messages
 from notifications_service.domain.anonymise import coarse_time, grade_band
@@ -609,6 +610,7 @@ async def unsubscribe(uow: NotificationsUnitOfWork, secret: str, token: str) -> 
 async def add_subscription(
     uow: NotificationsUnitOfWork,
     guard: WebhookGuard,
+    sealer: Sealer,
     *,
     url: str,
     department: str | None,
@@ -616,14 +618,19 @@ async def add_subscription(
 ) -> Subscription:
     """Register another department's webhook, with a new signing secret.
 
+    The secret is stored sealed (a copy of the database alone cannot sign
+    webhooks); the subscription returned carries it in clear, for the one
+    answer that shows it.
+
     Raises:
         WebhookUrlRefused: The URL is not https or reaches a non-public address.
     """
     await guard.check(url)
+    secret = new_webhook_secret()
     subscription = Subscription(
         id=str(uuid.uuid4()),
         url=url,
-        secret=new_webhook_secret(),
+        secret=sealer.seal(secret),
         created_at=utcnow(),
         department=department,
         match_events=match_events,
@@ -632,7 +639,7 @@ async def add_subscription(
         await uow.subscriptions.add(subscription)
         await uow.commit()
     log.info("subscription_added", subscription_id=subscription.id, department=department)
-    return subscription
+    return replace(subscription, secret=secret)
 
 
 async def list_subscriptions_with_counts(

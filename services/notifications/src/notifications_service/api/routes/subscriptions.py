@@ -54,6 +54,7 @@ async def create_subscription(
         subscription = await handlers.add_subscription(
             uow,
             context.webhook_guard,
+            context.sealer,
             url=str(body.url),
             department=body.department,
             match_events=list(body.match_events) if body.match_events is not None else None,
