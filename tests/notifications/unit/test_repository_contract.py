@@ -368,6 +368,82 @@ class NotificationsStoreContract:
             assert stored[1] == second
             assert (stored[1].state, stored[1].attempts) == ("pending", 1)
 
+    async def test_erasure_support_erased_ids_subject_deliveries_and_name_replacement(
+        self, new_uow: NewUow
+    ) -> None:
+        async with new_uow() as uow:
+            assert not await uow.erased.contains("p")
+            await uow.subscriptions.add(Subscription("s", "https://a.test", "s" * 16, NOW))
+            assert await uow.webhook_deliveries.add(_delivery("d-p", "s"), subject_id="p")
+            assert await uow.webhook_deliveries.add(_delivery("d-q", "s"), subject_id="q")
+            assert await uow.webhook_deliveries.add(_delivery("d-none", "s"))
+            await uow.notifications.add(_notification("n1", "r"))
+            note = _notification("n2", "r")
+            note.title, note.body = "Pat Quinn wrote", "From Pat Quinn"
+            await uow.notifications.add(note)
+            await uow.email_jobs.add(
+                _job("j1", subject="New message from Pat Quinn", text="Pat Quinn said",
+                     html="<p>Pat Quinn</p>", personalisation={"name": "Pat Quinn"},
+                     attachments=[Attachment("a.ics", "text/calendar", b"with Pat Quinn")])
+            )  # fmt: skip
+            await uow.email_jobs.add(_job("j2", "r", subject="Other"))
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.webhook_deliveries.delete_for_subject("p") == 1
+            assert await uow.notifications.replace_text("Pat Quinn", "Someone") == 1
+            assert await uow.email_jobs.replace_text("Pat Quinn", "Someone") == 1
+            await uow.erased.mark("p")
+            await uow.erased.mark("p")  # twice is once
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.erased.contains("p")
+            assert not await uow.erased.contains("q")
+            left = [d.id for d in await uow.webhook_deliveries.for_subscription("s")]
+            assert left == ["d-q", "d-none"]
+            note = await uow.notifications.get("n2")
+            assert note is not None
+            assert (note.title, note.body) == ("Someone wrote", "From Someone")
+            job = await uow.email_jobs.get("j1")
+            assert job is not None
+            assert (job.subject, job.text, job.html) == (
+                "New message from Someone",
+                "Someone said",
+                "<p>Someone</p>",
+            )
+            assert job.personalisation == {"name": "Someone"}
+            assert job.attachments[0].content == b"with Someone"
+            assert [j.id for j in await uow.email_jobs.for_recipient("r")] == ["j1", "j2"]
+            assert await uow.email_jobs.for_recipient("nobody") == []
+
+    async def test_a_saved_job_and_delivery_keep_their_emptied_content(
+        self, new_uow: NewUow
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.email_jobs.add(_job("j", personalisation={"name": "Ada"},
+                                          attachments=[Attachment("a", "text/plain", b"x")]))  # fmt: skip
+            await uow.subscriptions.add(Subscription("s", "https://a.test", "s" * 16, NOW))
+            await uow.webhook_deliveries.add(_delivery("d", "s"), subject_id="p")
+            await uow.commit()
+        async with new_uow() as uow:
+            job = await uow.email_jobs.get("j")
+            assert job is not None
+            job.record_success(NOW)
+            await uow.email_jobs.save(job)
+            (delivery,) = await uow.webhook_deliveries.for_subscription("s")
+            delivery.record_success(NOW)
+            await uow.webhook_deliveries.save(delivery)
+            await uow.commit()
+        async with new_uow() as uow:
+            job = await uow.email_jobs.get("j")
+            assert job is not None
+            assert (job.state, job.subject) == ("sent", "New message")
+            assert (job.to_address, job.text, job.html, job.unsubscribe_url) == ("", "", "", "")
+            assert (job.personalisation, job.attachments) == ({}, [])
+            (delivery,) = await uow.webhook_deliveries.for_subscription("s")
+            assert (delivery.state, delivery.body) == ("delivered", "")
+            # Delivered: it no longer says whose event it was, so erasure leaves it.
+            assert await uow.webhook_deliveries.delete_for_subject("p") == 0
+
 
 def _policy() -> Any:
     from notifications_service.domain.model import RetryPolicy

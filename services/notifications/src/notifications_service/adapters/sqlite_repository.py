@@ -528,16 +528,16 @@ class SqliteEmailJobRepository:
 
     async def replace_text(self, old: str, new: str) -> int:
         """Write ``new`` for ``old`` in every job's subject, text, HTML,
-        personalisation and attachments."""
-        cursor = await self.conn.execute(
+        personalisation and attachments; how many jobs changed."""
+        async with self.conn.execute(
             "UPDATE email_jobs SET subject = replace(subject, ?1, ?2), "
             "text = replace(text, ?1, ?2), html = replace(html, ?1, ?2), "
             "personalisation = replace(personalisation, ?1, ?2) "
             "WHERE instr(subject, ?1) > 0 OR instr(text, ?1) > 0 OR instr(html, ?1) > 0 "
-            "OR instr(personalisation, ?1) > 0",
+            "OR instr(personalisation, ?1) > 0 RETURNING id",
             (old, new),
-        )
-        changed = cursor.rowcount
+        ) as cursor:
+            changed = {row["id"] for row in await cursor.fetchall()}
         async with self.conn.execute(
             "SELECT id, attachments FROM email_jobs WHERE attachments != '[]'"
         ) as found:
@@ -555,8 +555,8 @@ class SqliteEmailJobRepository:
                     "UPDATE email_jobs SET attachments = ? WHERE id = ?",
                     (_attachments_json(replaced), row["id"]),
                 )
-                changed += 1
-        return changed
+                changed.add(row["id"])
+        return len(changed)
 
     async def delete_for(self, recipient_id: str) -> int:
         """Remove someone's jobs."""
