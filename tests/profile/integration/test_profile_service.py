@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 
 import httpx
@@ -327,3 +328,87 @@ async def test_directory_pages_by_cursor_and_hides_anonymous_people_from_name_se
     assert rest.json()["next_cursor"] is None
     bad = await client.get("/v1/profiles", params={"cursor": "nonsense"}, headers=bearer(tokens[0]))
     assert bad.status_code == 422
+
+
+def decoded(cursor: str) -> bytes:
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+
+
+async def test_the_directory_cursor_carries_no_name_and_a_tampered_one_is_refused(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    tokens = []
+    for index in range(2):
+        _, token = await register_verified(
+            client, reader, unique_email(f"cur{index}"), f"Quill{tag} Person{index}"
+        )
+        tokens.append(token)
+    await client.put("/v1/profiles/me", headers=bearer(tokens[0]), json={"anonymous": True})
+    cursor = None
+    seen: list[str] = []
+    for _ in range(200):  # the whole directory, one person a page
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = await client.get("/v1/profiles", params=params, headers=bearer(tokens[1]))
+        assert page.status_code == 200, page.text
+        cursor = page.json()["next_cursor"]
+        seen += [item["id"] for item in page.json()["items"]]
+        if cursor is None:
+            break
+        assert f"quill{tag}".encode() not in decoded(cursor).lower()
+        assert b"person" not in decoded(cursor).lower()
+    assert len(seen) == len(set(seen)) > 2
+
+    first = await client.get("/v1/profiles", params={"limit": 1}, headers=bearer(tokens[1]))
+    good = first.json()["next_cursor"]
+    tampered = good[:10] + ("A" if good[10] != "A" else "B") + good[11:]
+    forged = base64.urlsafe_b64encode(f'["quill{tag}","0"]'.encode()).decode()
+    for bad in (tampered, forged):
+        refused = await client.get(
+            "/v1/profiles", params={"cursor": bad}, headers=bearer(tokens[1])
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["code"] == "invalid_cursor"
+        assert set(refused.json()["error"]) == {"code", "message", "details"}
+
+
+async def test_an_unconfirmed_registrant_is_neither_listed_nor_found(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("nobody")
+    name = f"Permanent Secretary {uuid.uuid4().hex[:6]} call 020 7946 0000"
+    registered = await client.post(
+        "/v1/accounts", json={"email": email, "password": PASSWORD, "display_name": name}
+    )
+    assert registered.status_code == 201
+    pending = await reader.wait_for(
+        lambda e: e.type == "account.registered" and e.data["email"] == email
+    )
+    _, viewer = await register_verified(client, reader, unique_email("viewer"), "Val Viewer")
+    admin = (await sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)).json()["access_token"]
+
+    for token in (viewer, admin):
+        listed = await client.get("/v1/profiles", params={"q": name[:30]}, headers=bearer(token))
+        assert listed.json()["items"] == []
+        found = await client.get(f"/v1/profiles/{pending.subject}", headers=bearer(token))
+        assert found.status_code == 404
+        assert found.json()["error"]["code"] == "profile_not_found"
+    await asyncio.sleep(0.5)
+    assert not reader.matching(
+        lambda e: e.type == "profile.upserted" and e.subject == pending.subject
+    )
+
+
+async def test_erasure_is_followed_by_tombstones_on_the_profile_and_account_topics(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    account_id, token = await register_verified(
+        client, reader, unique_email("tomb"), "Tam Tombstone"
+    )
+    deleted = await client.request(
+        "DELETE", "/v1/profiles/me", headers=bearer(token), json={"password": PASSWORD}
+    )
+    assert deleted.status_code == 204
+    await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
+    await reader.wait_for_tombstone("profile", account_id)
+    await reader.wait_for_tombstone("account", account_id)

@@ -10,6 +10,7 @@ from mentor_shared.events.schemas import ACCOUNT_TOPIC, PROFILE_TOPIC
 from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
 from profile_service import consumers
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
+from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, load_signing_keys
 from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
@@ -43,6 +44,7 @@ def build_deps(settings: ProfileSettings, issuer: JwtAccessTokenIssuer) -> Profi
         ),
         issuer=issuer,
         reference=default_reference_data(),
+        cursors=SealedDirectoryCursors.from_signing_key(issuer.current),
         password_policy=PasswordPolicy.default(),
         lockout=LockoutPolicy(
             max_failures=settings.lockout_max_failures,

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from profile_service.domain.account_tokens import AccountToken, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
-from profile_service.domain.directory import DirectoryQuery, ProfileStats, name_key
+from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
 from profile_service.domain.model import Account, ContactGrant, Profile, email_key
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import (
@@ -83,7 +83,7 @@ class MongoProfileRepository(_MongoRepository):
         """Insert or replace a profile."""
         doc = {
             "_id": profile.id,
-            "name_key": name_key(profile.display_name),
+            "name_key": sort_key(profile),
             "anonymous": profile.anonymous,
             "department": profile.department,
             "profession": profile.profession,
@@ -103,7 +103,7 @@ class MongoProfileRepository(_MongoRepository):
         await self.db.profiles.delete_one({"_id": profile_id}, session=self.session)
 
     async def search(self, query: DirectoryQuery) -> list[Profile]:
-        """Profiles matching ``query`` by name then id (at most ``limit + 1``)."""
+        """Listed profiles matching ``query`` by sort key then id (at most ``limit + 1``)."""
         conditions: list[Document] = []
         for field in ("department", "profession", "grade", "region"):
             value = getattr(query, field)
@@ -125,11 +125,32 @@ class MongoProfileRepository(_MongoRepository):
                     ]
                 }
             )
-        cursor = (
-            self.db.profiles.find({"$and": conditions} if conditions else {}, session=self.session)
-            .sort([("name_key", ASCENDING), ("_id", ASCENDING)])
-            .limit(query.limit + 1)
-        )
+        # Listed (Account.listed) lives on the account: joined after the index-ordered
+        # match, so the scan stops as soon as the page is full.
+        pipeline: list[Document] = [
+            {"$match": {"$and": conditions} if conditions else {}},
+            {"$sort": {"name_key": ASCENDING, "_id": ASCENDING}},
+            {
+                "$lookup": {
+                    "from": "accounts",
+                    "localField": "_id",
+                    "foreignField": "_id",
+                    "as": "account",
+                    "pipeline": [{"$project": {"email_verified": 1, "claimed": 1}}],
+                }
+            },
+            {
+                "$match": {
+                    "$or": [
+                        {"account.email_verified": True},
+                        {"account.claimed": False},
+                    ]
+                }
+            },
+            {"$limit": query.limit + 1},
+            {"$project": {"document": 1}},
+        ]
+        cursor = await self.db.profiles.aggregate(pipeline, session=self.session)
         return [Profile.model_validate(doc["document"]) async for doc in cursor]
 
     async def stats(self) -> ProfileStats:

@@ -455,6 +455,17 @@ class Account(BaseModel):
         return ["member", "admin"] if self.is_admin else ["member"]
 
     @property
+    def listed(self) -> bool:
+        """Whether other people and services may see this person at all.
+
+        A self-registered person is invisible (directory, profile pages, matching)
+        until they confirm their address, so nobody can put an unchecked card in
+        front of colleagues. An imported coach is listed from the import: the
+        administrator's upload of the department's coach list vouches for them.
+        """
+        return self.email_verified or not self.claimed
+
+    @property
     def can_sign_in(self) -> bool:
         """Whether a password sign-in is possible (claimed and with a password)."""
         return self.claimed and self.password_hash is not None
