@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -183,6 +184,9 @@ async def test_grants_open_and_close_contact_and_erasure_removes_both_sides(
         )
         await handlers.grant_contact(grant, work, deps.clock())
         await work.commit()
+    # Replayed after the erasure, neither event names the erased person again.
+    assert await db.fetchall("SELECT * FROM contact_grants") == []
+    assert await db.fetchall("SELECT * FROM erased_subjects WHERE subject_id = ?", (mentee,))
     with pytest.raises(ContactNotShared):
         await handlers.get_contact(mentor, mentee, uow(db))
 
@@ -209,7 +213,7 @@ async def test_anonymous_people_never_match_a_name_search(
         DirectoryQuery(department="co"), "viewer", False, uow(db), deps
     )
     assert by_name.items == []
-    assert [item.model_dump()["initials"] for item in by_department.items] == ["AL"]
+    assert [item.model_dump()["initials"] for item in by_department.items] == ["A. L."]
     assert "display_name" not in by_department.items[0].model_dump()
 
 
@@ -321,3 +325,41 @@ async def test_erasure_leaves_only_the_deletion_and_tombstones_in_the_outbox(
     )
     assert b"erased@cabinetoffice.gov.uk" not in everything
     assert b"Quietly leave" not in everything
+
+
+async def test_after_erasure_the_file_and_its_wal_hold_none_of_the_persons_bytes(
+    tmp_path: Path, deps: ProfileDeps
+) -> None:
+    path = tmp_path / "erasure.sqlite3"
+    database = await SqliteDatabase(path, [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    try:
+        clearing = dataclasses.replace(deps, after_erasure=database.truncate_wal)
+        email = "zephyrine.quist@cabinetoffice.gov.uk"
+        account_id, token = await registered(database, clearing, email)
+        await handlers.verify_email(commands.VerifyEmail(token), uow(database), clearing)
+        await handlers.update_profile(
+            commands.UpdateProfile(
+                account_id,
+                ProfileUpdate(
+                    display_name="Zephyrine Quist",
+                    goals_text="Xylophonic negotiation under pressure",
+                ),
+            ),
+            uow(database),
+            clearing,
+        )
+        await database.checkpoint()  # some of it in the main file, some in the WAL
+        await handlers.update_profile(
+            commands.UpdateProfile(account_id, ProfileUpdate(job_title="Quist Xylophonist")),
+            uow(database),
+            clearing,
+        )
+
+        await handlers.delete_account(commands.DeleteAccount(account_id), uow(database), clearing)
+
+        files = [path, path.with_name(path.name + "-wal")]
+        content = b"".join(f.read_bytes() for f in files if f.exists())
+        for needle in ("zephyrine", "Zephyrine", "Quist", "Xylophonic", "Xylophonist"):
+            assert needle.encode() not in content, needle
+    finally:
+        await database.close()

@@ -91,7 +91,7 @@ class RepositoryContract:
         async with work() as uow:
             order = [p.id for p in await uow.profiles.search(DirectoryQuery())]
             by_name = await uow.profiles.search(DirectoryQuery(q="adam"))
-        assert order == ["bell", "cole", "hidden"]  # "az" after "ava cole"
+        assert order == ["hidden", "bell", "cole"]  # "a. z." before "adam bell"
         assert [p.id for p in by_name] == ["bell"]
 
     async def test_refresh_family_revocation_touches_only_that_family(self, work: Any) -> None:

@@ -16,6 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from profile_service.domain.account_tokens import AccountToken, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
@@ -26,6 +27,7 @@ from profile_service.service.ports import (
     AccountTokenRepository,
     AllowedDomainRepository,
     ContactGrantRepository,
+    ErasedSubjectRepository,
     ProfileRepository,
     RefreshTokenRepository,
     SignInAttemptRepository,
@@ -352,6 +354,18 @@ class MongoSignInAttemptRepository(_MongoRepository):
         )
 
 
+class MongoErasedSubjectRepository(_MongoRepository):
+    """Erased ids on MongoDB (the shared ``erased_subjects`` collection)."""
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erased id."""
+        await mark_erased_mongo(self.db, subject_id, session=self.session)
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        return await is_erased_mongo(self.db, subject_id, session=self.session)
+
+
 class MongoProfileUnitOfWork(MongoUnitOfWork):
     """A MongoDB transaction with the profile service's repositories."""
 
@@ -362,6 +376,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
     sign_in_attempts: SignInAttemptRepository
+    erased: ErasedSubjectRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""
@@ -373,6 +388,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         self.grants = MongoContactGrantRepository(db, session)
         self.domains = MongoAllowedDomainRepository(db, session)
         self.sign_in_attempts = MongoSignInAttemptRepository(db, session)
+        self.erased = MongoErasedSubjectRepository(db, session)
 
     @staticmethod
     async def ensure_indexes(db: AsyncDatabase[Document]) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from profile_service.domain.account_tokens import AccountToken, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
@@ -22,6 +23,7 @@ from profile_service.service.ports import (
     AccountTokenRepository,
     AllowedDomainRepository,
     ContactGrantRepository,
+    ErasedSubjectRepository,
     ProfileRepository,
     RefreshTokenRepository,
     SignInAttemptRepository,
@@ -100,6 +102,7 @@ SQLITE_SCHEMA: list[str] = [
     """
     CREATE TABLE IF NOT EXISTS allowed_domains (entry TEXT PRIMARY KEY);
     """,
+    ERASED_SQL,
     """
     CREATE TABLE IF NOT EXISTS sign_in_failures (
         email_key TEXT NOT NULL,
@@ -469,6 +472,21 @@ class SqliteSignInAttemptRepository:
         )
 
 
+class SqliteErasedSubjectRepository:
+    """Erased ids on SQLite (the shared ``erased_subjects`` table)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erased id."""
+        await mark_erased_sqlite(self.conn, subject_id)
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        return await is_erased_sqlite(self.conn, subject_id)
+
+
 class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     """A write transaction on the profile service's SQLite file."""
 
@@ -479,6 +497,7 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
     sign_in_attempts: SignInAttemptRepository
+    erased: ErasedSubjectRepository
 
     def __init__(self, db: SqliteDatabase) -> None:
         super().__init__(db)
@@ -493,3 +512,4 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
         self.grants = SqliteContactGrantRepository(conn)
         self.domains = SqliteAllowedDomainRepository(conn)
         self.sign_in_attempts = SqliteSignInAttemptRepository(conn)
+        self.erased = SqliteErasedSubjectRepository(conn)

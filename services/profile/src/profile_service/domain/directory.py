@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mentor_shared.privacy import may_match_on
 from profile_service.domain.errors import InvalidInput
 from profile_service.domain.model import Profile
 
@@ -102,8 +103,17 @@ class DirectoryQuery:
 
     @property
     def excludes_anonymous(self) -> bool:
-        """Whether the filters touch what anonymous cards hide."""
-        return bool(self.name_fragment or self.profession or self.region)
+        """Whether a filter touches what anonymous cards hide (the shared rule)."""
+        used = {
+            "display_name": self.name_fragment,
+            "profession": self.profession,
+            "region": self.region,
+            "department": self.department,
+            "grade": self.grade,
+        }
+        return any(
+            value and not may_match_on(field, anonymous=True) for field, value in used.items()
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -669,6 +669,9 @@ async def delete_account(
 ) -> None:
     """Erase the person: account, profile, contact, grants (either side) and tokens.
 
+    The id is recorded as erased in the same transaction, so a later (or replayed)
+    match event naming them creates nothing (:func:`grant_contact`).
+
     In the same transaction, every event of theirs still in the outbox (sent and
     retained for replay, or not yet sent) is dropped, so no replay can publish their
     data again; what is written instead is ``profile.deleted``, for every other
@@ -689,6 +692,7 @@ async def delete_account(
         await uow.account_tokens.delete_for_account(account.id)
         await uow.sign_in_attempts.clear(account.email)
         await uow.accounts.delete(account.id)
+        await uow.erased.mark(account.id)
         dropped = await uow.drop_outbox_for_subject(account.id)
         uow.add_event(_event(ProfileDeleted(profile_id=account.id), account.id))
         uow.add_tombstone(PROFILE_TOPIC, account.id)
@@ -853,8 +857,21 @@ async def import_coaches(
 # --- contact grants (applied inside the consumer's open unit of work) -----------
 
 
+async def _names_an_erased_person(
+    uow: ProfileUnitOfWork, cmd: commands.GrantContact | commands.RevokeContact
+) -> bool:
+    return await uow.erased.contains(cmd.mentee_id) or await uow.erased.contains(cmd.mentor_id)
+
+
 async def grant_contact(cmd: commands.GrantContact, uow: ProfileUnitOfWork, at: datetime) -> None:
-    """Record the grant of an accepted match; an ended grant is never reopened."""
+    """Record the grant of an accepted match; an ended grant is never reopened.
+
+    Nothing is recorded when either person was erased: an acceptance that arrives
+    after an erasure (late, or replayed) must not name them again.
+    """
+    if await _names_an_erased_person(uow, cmd):
+        log.info("grant_for_erased_person_ignored", match_id=cmd.match_id)
+        return
     if await uow.grants.get(cmd.match_id) is not None:
         return
     await uow.grants.save(
@@ -866,7 +883,13 @@ async def grant_contact(cmd: commands.GrantContact, uow: ProfileUnitOfWork, at: 
 
 
 async def revoke_contact(cmd: commands.RevokeContact, uow: ProfileUnitOfWork, at: datetime) -> None:
-    """End the grant of a match (an ended record is kept if none existed yet)."""
+    """End the grant of a match (an ended record is kept if none existed yet).
+
+    For an erased person there is nothing left to end, and no record is made.
+    """
+    if await _names_an_erased_person(uow, cmd):
+        log.info("revocation_for_erased_person_ignored", match_id=cmd.match_id)
+        return
     grant = await uow.grants.get(cmd.match_id) or ContactGrant(
         match_id=cmd.match_id, mentee_id=cmd.mentee_id, mentor_id=cmd.mentor_id, granted_at=at
     )

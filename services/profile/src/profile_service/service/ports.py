@@ -248,6 +248,19 @@ class SignInAttemptRepository(Protocol):
         ...
 
 
+class ErasedSubjectRepository(Protocol):
+    """Ids of people this service erased (``mentor_shared.erasure``), kept so that
+    nothing is ever created for them again (a replayed match event, for one)."""
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erased id (in the erasure's own transaction)."""
+        ...
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        ...
+
+
 class ProfileUnitOfWork(UnitOfWork, Protocol):
     """The profile service's transaction with its repositories."""
 
@@ -258,3 +271,4 @@ class ProfileUnitOfWork(UnitOfWork, Protocol):
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
     sign_in_attempts: SignInAttemptRepository
+    erased: ErasedSubjectRepository
