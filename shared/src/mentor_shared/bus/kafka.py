@@ -25,10 +25,13 @@ TOPIC_CONFIGS: dict[str, dict[str, str]] = {
     # Compacted without time retention: the topic keeps every living person's latest
     # profile, from which a matching replica rebuilds its index. An erasure ends with
     # a tombstone for the person's key, so compaction removes all their records
-    # (within max.compaction.lag.ms) and the tombstone itself a day later.
+    # (within max.compaction.lag.ms) and the tombstone itself a day later. Nothing
+    # younger than a day is compacted, so a consumer up to a day behind still reads
+    # profile.deleted before the tombstone replaces it (consumers skip tombstones).
     PROFILE_TOPIC: {
         "cleanup.policy": "compact",
         "segment.ms": _DAY_MS,
+        "min.compaction.lag.ms": _DAY_MS,
         "max.compaction.lag.ms": _WEEK_MS,
         "delete.retention.ms": _DAY_MS,
     },
@@ -39,6 +42,7 @@ TOPIC_CONFIGS: dict[str, dict[str, str]] = {
         "cleanup.policy": "compact,delete",
         "retention.ms": _WEEK_MS,
         "segment.ms": _DAY_MS,
+        "min.compaction.lag.ms": _DAY_MS,
         "max.compaction.lag.ms": _WEEK_MS,
         "delete.retention.ms": _DAY_MS,
     },
