@@ -2,7 +2,7 @@
 opaque directory cursors, unconfirmed people kept out of sight, anonymity that holds in
 the directory, and an erasure that leaves nothing of the person in the profile store,
 its outbox or the other side's export, even when a match event naming them arrives
-afterwards."""
+afterwards and the outbox is replayed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import sqlite3
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from aiokafka import AIOKafkaProducer
 
 from mentor_shared.events.envelope import new_event
 from mentor_shared.events.schemas import MatchAccepted, MatchEnded
-from tests.conftest import System
+from tests.conftest import BIN, System
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -287,7 +288,18 @@ def test_erasure_leaves_nothing_in_the_store_the_outbox_or_the_other_sides_expor
             match_id,
         )
     )
-    time.sleep(5)  # the consumer's batch: anything it would write shows by now
+    # And everything the profile service retained for replay goes out again, as after
+    # a broker loss: what it has of them now is the deletion and the tombstones.
+    replayed = subprocess.run(
+        [str(BIN / "mentor-match"), "replay-outbox", "profile", "--hours", "1"],
+        env=running_system.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    time.sleep(5)  # the consumers' batches: anything they would write shows by now
     assert not grants_naming(mentor, mentee.id)
     export = mentor.call("GET", "profile", "/v1/me/export")
     assert export.status_code == 200

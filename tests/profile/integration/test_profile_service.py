@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import uuid
 
 import httpx
@@ -415,3 +416,40 @@ async def test_erasure_is_followed_by_tombstones_on_the_profile_and_account_topi
     await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
     await reader.wait_for_tombstone("profile", account_id)
     await reader.wait_for_tombstone("account", account_id)
+
+
+async def test_match_events_naming_an_erased_person_create_no_grant(
+    client: httpx.AsyncClient, reader: EventReader, embedded_broker: EmbeddedBroker
+) -> None:
+    mentee_id, mentee_token = await register_verified(
+        client, reader, unique_email("gone"), "Gil Gone"
+    )
+    mentor_id, mentor_token = await register_verified(
+        client, reader, unique_email("stays"), "Sam Stays"
+    )
+    deleted = await client.request(
+        "DELETE", "/v1/profiles/me", headers=bearer(mentee_token), json={"password": PASSWORD}
+    )
+    assert deleted.status_code == 204
+    await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == mentee_id)
+
+    match_id = str(uuid.uuid4())
+    people = {"match_id": match_id, "mentee_id": mentee_id, "mentor_id": mentor_id}
+    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**people), match_id)
+    await publish(
+        embedded_broker.bootstrap_servers, MatchEnded(**people, ended_by=mentor_id), match_id
+    )
+    # A later event on the same partition shows the two were consumed before it.
+    control = str(uuid.uuid4())
+    other = {"match_id": control, "mentee_id": str(uuid.uuid4()), "mentor_id": mentor_id}
+    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**other), match_id)
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        export = (await client.get("/v1/me/export", headers=bearer(mentor_token))).json()
+        grants = {grant["match_id"] for grant in export["contact_grants"]}
+        if control in grants or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert control in grants
+    assert match_id not in grants
+    assert mentee_id not in json.dumps(export)

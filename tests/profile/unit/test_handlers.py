@@ -82,7 +82,7 @@ def uow(db: SqliteDatabase) -> SqliteProfileUnitOfWork:
 
 async def outbox_types(db: SqliteDatabase) -> list[str]:
     rows = await db.fetchall("SELECT headers FROM outbox ORDER BY seq")
-    return [json.loads(row["headers"])["event_type"] for row in rows]
+    return [json.loads(row["headers"]).get("event_type", "tombstone") for row in rows]
 
 
 async def registered(db: SqliteDatabase, deps: ProfileDeps, email: str) -> tuple[str, str]:
