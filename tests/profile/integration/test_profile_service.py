@@ -145,8 +145,11 @@ async def test_erasure_publishes_profile_deleted_and_leaves_nothing(
     deleted = await client.delete("/v1/profiles/me", headers=bearer(token))
     assert deleted.status_code == 204
     await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
-    assert (await client.get("/v1/profiles/me", headers=bearer(token))).status_code == 404
-    assert (await client.get("/v1/profiles/me/export", headers=bearer(token))).status_code == 404
+    # The erased id is on the deny-list: their still-valid token is refused outright.
+    for path in ("/v1/profiles/me", "/v1/profiles/me/export", "/v1/me/export"):
+        refused = await client.get(path, headers=bearer(token))
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "token_revoked"
     assert (await sign_in(client, email)).status_code == 401
 
 
@@ -162,7 +165,9 @@ async def test_administrator_erases_a_person_on_request(
     assert erased.status_code == 200
     assert erased.json() == {"erased": account_id}
     await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
-    assert (await client.get("/v1/profiles/me", headers=bearer(token))).status_code == 404
+    refused = await client.get("/v1/profiles/me", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "token_revoked"
     again = await client.delete(
         "/v1/admin/accounts", params={"email": email}, headers=bearer(admin)
     )
