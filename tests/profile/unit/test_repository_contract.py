@@ -94,6 +94,19 @@ class RepositoryContract:
         assert order == ["hidden", "bell", "cole"]  # "a. z." before "adam bell"
         assert [p.id for p in by_name] == ["bell"]
 
+    async def test_erased_ids_are_remembered_once_committed(self, work: Any) -> None:
+        async with work() as uow:
+            await uow.erased.mark("gone")
+            assert await uow.erased.contains("gone")
+        async with work() as uow:
+            assert not await uow.erased.contains("gone"), "rolled back with its transaction"
+            await uow.erased.mark("gone")
+            await uow.erased.mark("gone")  # twice is once
+            await uow.commit()
+        async with work() as uow:
+            assert await uow.erased.contains("gone")
+            assert not await uow.erased.contains("other")
+
     async def test_refresh_family_revocation_touches_only_that_family(self, work: Any) -> None:
         one = RefreshToken.issue("a1", now=NOW).record
         two = RefreshToken.issue("a1", now=NOW).record
