@@ -161,6 +161,15 @@ def test_profile_topic_is_created_compacted_for_index_rebuilds(compose: dict[str
     assert "cleanup.policy=compact" in script
 
 
+def test_account_topic_is_compacted_and_kept_a_week_so_erasure_tombstones_clean_it(
+    compose: dict[str, Any],
+) -> None:
+    script = " ".join(compose["services"]["kafka-init"]["command"])
+    assert "--topic account" in script
+    assert "cleanup.policy=compact,delete --config retention.ms=604800000" in script
+    assert "--entity-name account --add-config cleanup.policy=[compact,delete]" in script
+
+
 def test_dockerignore_keeps_local_state_and_caches_out_of_images() -> None:
     patterns: set[str] = set()
     for line in (ROOT / ".dockerignore").read_text().splitlines():

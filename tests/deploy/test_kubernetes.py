@@ -18,6 +18,7 @@ KNOWN_KINDS = {
     "ConfigMap",
     "Deployment",
     "HorizontalPodAutoscaler",
+    "Job",
     "Namespace",
     "NetworkPolicy",
     "PodDisruptionBudget",
@@ -232,3 +233,13 @@ def test_production_overlay_builds_with_kustomize() -> None:
         if doc["kind"] in WORKLOADS:
             labels = doc["spec"]["template"]["metadata"]["labels"]
             assert labels["app.kubernetes.io/part-of"] == "mentor-match"
+
+
+def test_a_job_gives_the_profile_and_account_topics_their_erasure_settings() -> None:
+    (job,) = _of_kind("Job").values()
+    script = _container(job)["args"][0]
+    assert "--topic profile" in script
+    assert "--config cleanup.policy=compact\n" in script
+    assert "--topic account" in script
+    assert "--config cleanup.policy=compact,delete --config retention.ms=604800000" in script
+    assert "cleanup.policy=[compact,delete]" in script

@@ -69,6 +69,7 @@ class EventReader:
     topics: list[str]
     events: list[Envelope] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
+    tombstones: list[tuple[str, str]] = field(default_factory=list)
     _consumer: AIOKafkaConsumer | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -87,6 +88,9 @@ class EventReader:
     async def _run(self) -> None:
         assert self._consumer is not None
         async for record in self._consumer:
+            if record.value is None:  # (topic, key) of a null-value record
+                self.tombstones.append((record.topic, record.key.decode()))
+                continue
             self.raw.append(record.value)
             self.events.append(Envelope.from_bytes(record.value))
 
@@ -108,6 +112,13 @@ class EventReader:
                     return event
             await asyncio.sleep(0.02)
         raise AssertionError(f"no matching event within {timeout}s; saw {len(self.events)}")
+
+    async def wait_for_tombstone(self, topic: str, key: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (topic, key) not in self.tombstones:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no tombstone for {key} on {topic} within {timeout}s")
+            await asyncio.sleep(0.02)
 
     def matching(self, predicate: Callable[[Envelope], bool]) -> list[Envelope]:
         return [event for event in self.events if predicate(event)]

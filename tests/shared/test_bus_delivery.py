@@ -13,15 +13,18 @@ import time
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from mentor_shared.bus.kafka import ensure_topics
 from mentor_shared.bus.relay import OutboxRelay
+from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.events.schemas import MESSAGING_TOPIC
 from mentor_shared.testing.broker import EmbeddedBroker
 from tests.shared.ledger import (
     BusBroker,
     LedgerDbs,
     bus_settings,
+    ledger_event,
     ledger_stats,
     make_consumer,
     make_relay,
@@ -173,3 +176,46 @@ async def wait_until_sent(relay: OutboxRelay, timeout: float = 30) -> None:
     while (await relay._store.counts()).unsent and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     assert (await relay._store.counts()).unsent == 0
+
+
+async def test_a_tombstone_is_published_null_after_the_events_and_consumers_skip_it(
+    embedded_broker: EmbeddedBroker, tmp_path: Path, ledger_dbs: LedgerDbs
+) -> None:
+    settings = bus_settings(embedded_broker.bootstrap_servers, tmp_path)
+    producer_db, consumer_db = ledger_dbs
+    relay = make_relay(settings, producer_db)
+    group = f"tombstones-{time.monotonic_ns()}"
+    consumer = make_consumer(settings, consumer_db, group=group)
+    key = f"erased-{time.monotonic_ns()}"
+    raw = AIOKafkaConsumer(
+        MESSAGING_TOPIC,
+        bootstrap_servers=embedded_broker.bootstrap_servers,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+    )
+    try:
+        await relay.start()
+        await consumer.start()
+        async with SqliteUnitOfWork(producer_db) as uow:
+            uow.add_event(ledger_event(key, 0))
+            uow.add_tombstone(MESSAGING_TOPIC, key)
+            await uow.commit()
+        async with SqliteUnitOfWork(producer_db) as uow:
+            uow.add_event(ledger_event(key, 1))  # the partition goes on after it
+            await uow.commit()
+        await wait_until_sent(relay)
+        stats = await wait_for_rows(consumer_db, 2, timeout=30)
+        await raw.start()
+        values: list[bytes | None] = []
+        deadline = time.monotonic() + 20
+        while len(values) < 3 and time.monotonic() < deadline:
+            for records in (await raw.getmany(timeout_ms=500)).values():
+                values += [r.value for r in records if r.key == key.encode()]
+    finally:
+        await raw.stop()
+        await consumer.stop()
+        await relay.stop()
+    assert stats.distinct == 2
+    assert [value is None for value in values] == [False, True, False]
+    assert consumer.progress.tombstones == 1
+    assert consumer.progress.dead_lettered == 0

@@ -122,6 +122,55 @@ class OutboxInboxContract:
         counts = await outbox.counts()
         assert (counts.unsent, counts.retained) == (1, 0)
 
+    async def test_a_tombstone_is_stored_with_no_payload_after_the_events(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            uow.add_tombstone("profile", "person-1")
+            uow.add_event(ledger_event("person-1", 0))
+            await uow.commit()
+        event, tombstone = await outbox.unsent(10)
+        assert (event.is_tombstone, event.payload is not None) == (False, True)
+        assert (tombstone.topic, tombstone.key, tombstone.payload) == ("profile", "person-1", None)
+        assert tombstone.is_tombstone
+        assert tombstone.event_id != event.event_id
+
+    async def test_dropping_a_subject_removes_its_rows_sent_or_not_and_keeps_the_rest(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            for n in range(3):
+                uow.add_event(ledger_event("person-1", n))
+                uow.add_event(ledger_event("person-2", n))
+            await uow.commit()
+        sent = [r.seq for r in (await outbox.unsent(10))[:2]]
+        await outbox.mark_sent(sent, {})
+        deletion = ledger_event("person-1", 99)
+        async with uow_factory() as uow:
+            uow.add_event(deletion)
+            uow.add_tombstone("messaging", "person-1")
+            assert await uow.drop_outbox_for_subject("person-1") == 3
+            await uow.commit()
+        remaining = await outbox.unsent(10)
+        person_1 = [r for r in remaining if r.key == "person-1"]
+        assert [r.event_id for r in person_1] == [str(deletion.id), person_1[1].event_id]
+        assert person_1[1].is_tombstone
+        assert len([r for r in remaining if r.key == "person-2"]) == 2  # one was sent
+        assert (await outbox.counts()).retained == 1
+
+    async def test_a_dropped_subject_comes_back_if_the_unit_of_work_rolls_back(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            uow.add_event(ledger_event("person-1", 0))
+            await uow.commit()
+        async with uow_factory() as uow:
+            await uow.drop_outbox_for_subject("person-1")
+        assert [r.key for r in await outbox.unsent(10)] == ["person-1"]
+
 
 class TestSqliteStore(OutboxInboxContract):
     @pytest.fixture

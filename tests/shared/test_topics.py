@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from mentor_shared.bus.kafka import ensure_topics
 from mentor_shared.settings import ServiceSettings
@@ -64,3 +65,26 @@ async def test_an_undersized_topic_is_left_alone_unless_recovery_asks_to_replace
 
     assert replaced == [topic]
     assert await partitions(admin, topic) == 6
+
+
+async def test_the_profile_and_account_topics_are_created_compacted(
+    fresh_broker: EmbeddedBroker,
+) -> None:
+    # The embedded broker never compacts; what it can show is the configuration a
+    # service asks for, which Apache Kafka would apply.
+    await ensure_topics(settings(fresh_broker), ["profile", "account", "match"])
+    client = AIOKafkaAdminClient(bootstrap_servers=fresh_broker.bootstrap_servers)
+    await client.start()
+    try:
+        (response,) = await client.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name) for name in ("profile", "account")]
+        )
+    finally:
+        await client.close()
+    configs = {
+        resource[3]: {entry[0]: entry[1] for entry in resource[4]}
+        for resource in response.resources
+    }
+    assert configs["profile"]["cleanup.policy"] == "compact"
+    assert configs["account"]["cleanup.policy"] == "compact,delete"
+    assert configs["account"]["retention.ms"] == "604800000"

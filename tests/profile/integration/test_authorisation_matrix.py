@@ -48,6 +48,7 @@ def cases() -> list[Case]:
         Case("GET", "/v1/profiles/me", MEMBER),
         Case("PUT", "/v1/profiles/me", MEMBER, {"json": {}}),
         Case("GET", "/v1/profiles/me/export", MEMBER),
+        Case("GET", "/v1/me/export", MEMBER),
         Case(
             "POST",
             "/v1/profiles/me/import/linkedin",

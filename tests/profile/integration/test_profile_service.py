@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import uuid
 
 import httpx
@@ -143,8 +145,11 @@ async def test_erasure_publishes_profile_deleted_and_leaves_nothing(
     deleted = await client.delete("/v1/profiles/me", headers=bearer(token))
     assert deleted.status_code == 204
     await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
-    assert (await client.get("/v1/profiles/me", headers=bearer(token))).status_code == 404
-    assert (await client.get("/v1/profiles/me/export", headers=bearer(token))).status_code == 404
+    # The erased id is on the deny-list: their still-valid token is refused outright.
+    for path in ("/v1/profiles/me", "/v1/profiles/me/export", "/v1/me/export"):
+        refused = await client.get(path, headers=bearer(token))
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "token_revoked"
     assert (await sign_in(client, email)).status_code == 401
 
 
@@ -160,7 +165,9 @@ async def test_administrator_erases_a_person_on_request(
     assert erased.status_code == 200
     assert erased.json() == {"erased": account_id}
     await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
-    assert (await client.get("/v1/profiles/me", headers=bearer(token))).status_code == 404
+    refused = await client.get("/v1/profiles/me", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "token_revoked"
     again = await client.delete(
         "/v1/admin/accounts", params={"email": email}, headers=bearer(admin)
     )
@@ -330,3 +337,124 @@ async def test_directory_pages_by_cursor_and_hides_anonymous_people_from_name_se
     assert rest.json()["next_cursor"] is None
     bad = await client.get("/v1/profiles", params={"cursor": "nonsense"}, headers=bearer(tokens[0]))
     assert bad.status_code == 422
+
+
+def decoded(cursor: str) -> bytes:
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+
+
+async def test_the_directory_cursor_carries_no_name_and_a_tampered_one_is_refused(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    tokens = []
+    for index in range(2):
+        _, token = await register_verified(
+            client, reader, unique_email(f"cur{index}"), f"Quill{tag} Person{index}"
+        )
+        tokens.append(token)
+    await client.put("/v1/profiles/me", headers=bearer(tokens[0]), json={"anonymous": True})
+    cursor = None
+    seen: list[str] = []
+    for _ in range(200):  # the whole directory, one person a page
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = await client.get("/v1/profiles", params=params, headers=bearer(tokens[1]))
+        assert page.status_code == 200, page.text
+        cursor = page.json()["next_cursor"]
+        seen += [item["id"] for item in page.json()["items"]]
+        if cursor is None:
+            break
+        assert f"quill{tag}".encode() not in decoded(cursor).lower()
+        assert b"person" not in decoded(cursor).lower()
+    assert len(seen) == len(set(seen)) > 2
+
+    first = await client.get("/v1/profiles", params={"limit": 1}, headers=bearer(tokens[1]))
+    good = first.json()["next_cursor"]
+    tampered = good[:10] + ("A" if good[10] != "A" else "B") + good[11:]
+    forged = base64.urlsafe_b64encode(f'["quill{tag}","0"]'.encode()).decode()
+    for bad in (tampered, forged):
+        refused = await client.get(
+            "/v1/profiles", params={"cursor": bad}, headers=bearer(tokens[1])
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["code"] == "invalid_cursor"
+        assert set(refused.json()["error"]) == {"code", "message", "details"}
+
+
+async def test_an_unconfirmed_registrant_is_neither_listed_nor_found(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    email = unique_email("nobody")
+    name = f"Permanent Secretary {uuid.uuid4().hex[:6]} call 020 7946 0000"
+    registered = await client.post(
+        "/v1/accounts", json={"email": email, "password": PASSWORD, "display_name": name}
+    )
+    assert registered.status_code == 201
+    pending = await reader.wait_for(
+        lambda e: e.type == "account.registered" and e.data["email"] == email
+    )
+    _, viewer = await register_verified(client, reader, unique_email("viewer"), "Val Viewer")
+    admin = (await sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)).json()["access_token"]
+
+    for token in (viewer, admin):
+        listed = await client.get("/v1/profiles", params={"q": name[:30]}, headers=bearer(token))
+        assert listed.json()["items"] == []
+        found = await client.get(f"/v1/profiles/{pending.subject}", headers=bearer(token))
+        assert found.status_code == 404
+        assert found.json()["error"]["code"] == "profile_not_found"
+    await asyncio.sleep(0.5)
+    assert not reader.matching(
+        lambda e: e.type == "profile.upserted" and e.subject == pending.subject
+    )
+
+
+async def test_erasure_is_followed_by_tombstones_on_the_profile_and_account_topics(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    account_id, token = await register_verified(
+        client, reader, unique_email("tomb"), "Tam Tombstone"
+    )
+    deleted = await client.request(
+        "DELETE", "/v1/profiles/me", headers=bearer(token), json={"password": PASSWORD}
+    )
+    assert deleted.status_code == 204
+    await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
+    await reader.wait_for_tombstone("profile", account_id)
+    await reader.wait_for_tombstone("account", account_id)
+
+
+async def test_match_events_naming_an_erased_person_create_no_grant(
+    client: httpx.AsyncClient, reader: EventReader, embedded_broker: EmbeddedBroker
+) -> None:
+    mentee_id, mentee_token = await register_verified(
+        client, reader, unique_email("gone"), "Gil Gone"
+    )
+    mentor_id, mentor_token = await register_verified(
+        client, reader, unique_email("stays"), "Sam Stays"
+    )
+    deleted = await client.request(
+        "DELETE", "/v1/profiles/me", headers=bearer(mentee_token), json={"password": PASSWORD}
+    )
+    assert deleted.status_code == 204
+    await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == mentee_id)
+
+    match_id = str(uuid.uuid4())
+    people = {"match_id": match_id, "mentee_id": mentee_id, "mentor_id": mentor_id}
+    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**people), match_id)
+    await publish(
+        embedded_broker.bootstrap_servers, MatchEnded(**people, ended_by=mentor_id), match_id
+    )
+    # A later event on the same partition shows the two were consumed before it.
+    control = str(uuid.uuid4())
+    other = {"match_id": control, "mentee_id": str(uuid.uuid4()), "mentor_id": mentor_id}
+    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**other), match_id)
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        export = (await client.get("/v1/me/export", headers=bearer(mentor_token))).json()
+        grants = {grant["match_id"] for grant in export["contact_grants"]}
+        if control in grants or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert control in grants
+    assert match_id not in grants
+    assert mentee_id not in json.dumps(export)

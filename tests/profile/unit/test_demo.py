@@ -16,6 +16,7 @@ from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
+from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
 from profile_service.demo import (
@@ -58,6 +59,7 @@ def deps() -> ProfileDeps:
         hasher=Argon2PasswordHasher(),
         issuer=JwtAccessTokenIssuer(SigningKey.generate(), issuer="mentor-match", audience="mm"),
         reference=default_reference_data(),
+        cursors=SealedDirectoryCursors(b"k" * 32),
         sealer=SEALER,
         clock=lambda: datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,14 +15,16 @@ import pytest_asyncio
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
+from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
 from profile_service.domain import commands
-from profile_service.domain.directory import DirectoryQuery
+from profile_service.domain.directory import DirectoryQuery, InvalidCursor
 from profile_service.domain.errors import (
     ContactNotShared,
     EmailNotVerified,
     InvalidCredentials,
+    ProfileNotFound,
     RefreshTokenReused,
 )
 from profile_service.domain.lockout import LockoutPolicy, SignInLocked
@@ -64,6 +69,7 @@ def deps(hasher: Argon2PasswordHasher, clock: Clock) -> ProfileDeps:
         hasher=hasher,
         issuer=issuer,
         reference=default_reference_data(),
+        cursors=SealedDirectoryCursors(b"k" * 32),
         lockout=LockoutPolicy(max_failures=3, window=timedelta(minutes=15)),
         sealer=SEALER,
         clock=clock,
@@ -76,9 +82,7 @@ def uow(db: SqliteDatabase) -> SqliteProfileUnitOfWork:
 
 async def outbox_types(db: SqliteDatabase) -> list[str]:
     rows = await db.fetchall("SELECT headers FROM outbox ORDER BY seq")
-    import json
-
-    return [json.loads(row["headers"])["event_type"] for row in rows]
+    return [json.loads(row["headers"]).get("event_type", "tombstone") for row in rows]
 
 
 async def registered(db: SqliteDatabase, deps: ProfileDeps, email: str) -> tuple[str, str]:
@@ -164,8 +168,8 @@ async def test_unchanged_profile_update_keeps_the_version_and_publishes_nothing(
 async def test_grants_open_and_close_contact_and_erasure_removes_both_sides(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
-    mentee, _ = await registered(db, deps, "mentee@cabinetoffice.gov.uk")
-    mentor, _ = await registered(db, deps, "mentor@cabinetoffice.gov.uk")
+    mentee = await confirmed(db, deps, "mentee@cabinetoffice.gov.uk")
+    mentor = await confirmed(db, deps, "mentor@cabinetoffice.gov.uk")
     grant = commands.GrantContact("m1", mentee, mentor)
     async with uow(db) as work:
         await handlers.grant_contact(grant, work, deps.clock())
@@ -180,25 +184,182 @@ async def test_grants_open_and_close_contact_and_erasure_removes_both_sides(
         )
         await handlers.grant_contact(grant, work, deps.clock())
         await work.commit()
+    # Replayed after the erasure, neither event names the erased person again.
+    assert await db.fetchall("SELECT * FROM contact_grants") == []
+    assert await db.fetchall("SELECT * FROM erased_subjects WHERE subject_id = ?", (mentee,))
     with pytest.raises(ContactNotShared):
         await handlers.get_contact(mentor, mentee, uow(db))
+
+
+async def confirmed(db: SqliteDatabase, deps: ProfileDeps, email: str) -> str:
+    account_id, token = await registered(db, deps, email)
+    await handlers.verify_email(commands.VerifyEmail(token), uow(db), deps)
+    return account_id
 
 
 async def test_anonymous_people_never_match_a_name_search(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
-    hidden, _ = await registered(db, deps, "hidden@cabinetoffice.gov.uk")
+    hidden = await confirmed(db, deps, "hidden@cabinetoffice.gov.uk")
     await handlers.update_profile(
         commands.UpdateProfile(hidden, ProfileUpdate(anonymous=True, department="co")),
         uow(db),
         deps,
     )
     by_name = await handlers.search_directory(
-        DirectoryQuery(q="lovelace"), "viewer", False, uow(db)
+        DirectoryQuery(q="lovelace"), "viewer", False, uow(db), deps
     )
     by_department = await handlers.search_directory(
-        DirectoryQuery(department="co"), "viewer", False, uow(db)
+        DirectoryQuery(department="co"), "viewer", False, uow(db), deps
     )
     assert by_name.items == []
-    assert [item.model_dump()["initials"] for item in by_department.items] == ["AL"]
+    assert [item.model_dump()["initials"] for item in by_department.items] == ["A. L."]
     assert "display_name" not in by_department.items[0].model_dump()
+
+
+async def test_anonymous_people_never_match_a_profession_or_region_filter(
+    db: SqliteDatabase, deps: ProfileDeps
+) -> None:
+    hidden = await confirmed(db, deps, "hidden@cabinetoffice.gov.uk")
+    await handlers.update_profile(
+        commands.UpdateProfile(
+            hidden,
+            ProfileUpdate(anonymous=True, department="co", profession="policy", region="london"),
+        ),
+        uow(db),
+        deps,
+    )
+    for query in (DirectoryQuery(profession="policy"), DirectoryQuery(region="london")):
+        page = await handlers.search_directory(query, "viewer", False, uow(db), deps)
+        assert page.items == []
+    card = await handlers.get_public_profile(hidden, "viewer", False, uow(db))
+    assert set(card.model_dump()) == {"id", "anonymous", "initials", "department", "grade"}
+
+
+async def test_an_unconfirmed_registrant_is_invisible_until_they_confirm(
+    db: SqliteDatabase, deps: ProfileDeps
+) -> None:
+    account_id, token = await registered(db, deps, "nobody@cabinetoffice.gov.uk")
+    page = await handlers.search_directory(DirectoryQuery(), "viewer", False, uow(db), deps)
+    assert page.items == []
+    with pytest.raises(ProfileNotFound):
+        await handlers.get_public_profile(account_id, "viewer", True, uow(db))
+    with pytest.raises(ProfileNotFound):
+        await handlers.get_contact(account_id, "viewer", uow(db))
+    assert "profile.upserted" not in await outbox_types(db)
+
+    await handlers.verify_email(commands.VerifyEmail(token), uow(db), deps)
+    page = await handlers.search_directory(DirectoryQuery(), "viewer", False, uow(db), deps)
+    assert [item.id for item in page.items] == [account_id]
+    assert (await outbox_types(db))[-1] == "profile.upserted"
+
+
+async def test_an_unconfirmed_registrants_edits_publish_nothing(
+    db: SqliteDatabase, deps: ProfileDeps
+) -> None:
+    account_id, _ = await registered(db, deps, "nobody@cabinetoffice.gov.uk")
+    await handlers.update_profile(
+        commands.UpdateProfile(account_id, ProfileUpdate(goals_text="Permanent Secretary")),
+        uow(db),
+        deps,
+    )
+    assert "profile.upserted" not in await outbox_types(db)
+
+
+async def test_the_directory_cursor_is_sealed_and_a_tampered_one_is_refused(
+    db: SqliteDatabase, deps: ProfileDeps
+) -> None:
+    for n in range(2):
+        await confirmed(db, deps, f"ada{n}@cabinetoffice.gov.uk")
+    page = await handlers.search_directory(DirectoryQuery(limit=1), "viewer", False, uow(db), deps)
+    assert page.next_cursor is not None
+    raw = base64.urlsafe_b64decode(page.next_cursor + "=" * (-len(page.next_cursor) % 4))
+    assert b"ada" not in raw.lower()
+    assert b"lovelace" not in raw.lower()
+    position = deps.cursors.open(page.next_cursor)
+    rest = await handlers.search_directory(
+        DirectoryQuery(limit=5, after=position), "viewer", False, uow(db), deps
+    )
+    assert len(rest.items) == 1
+    assert rest.items[0].id != page.items[0].id
+    flipped = page.next_cursor[:-6] + ("A" if page.next_cursor[-6] != "A" else "B")
+    flipped += page.next_cursor[-5:]
+    forged = base64.urlsafe_b64encode(b'["a","0"]').decode()
+    for bad in (flipped, forged, "not-a-cursor"):
+        with pytest.raises(InvalidCursor):
+            deps.cursors.open(bad)
+
+
+async def test_erasure_leaves_only_the_deletion_and_tombstones_in_the_outbox(
+    db: SqliteDatabase, deps: ProfileDeps
+) -> None:
+    erased = await confirmed(db, deps, "erased@cabinetoffice.gov.uk")
+    other = await confirmed(db, deps, "other@cabinetoffice.gov.uk")
+    await handlers.update_profile(
+        commands.UpdateProfile(erased, ProfileUpdate(goals_text="Quietly leave the civil service")),
+        uow(db),
+        deps,
+    )
+    async with db.transaction() as conn:  # some sent and retained for replay, some not
+        await conn.execute("UPDATE outbox SET sent_at = 1 WHERE seq % 2 = 0")
+    others_before = [
+        row["event_id"]
+        for row in await db.fetchall("SELECT event_id FROM outbox WHERE key = ?", (other,))
+    ]
+
+    await handlers.delete_account(commands.DeleteAccount(erased), uow(db), deps)
+
+    rows = await db.fetchall(
+        "SELECT topic, payload, headers FROM outbox WHERE key = ? ORDER BY seq", (erased,)
+    )
+    assert [(row["topic"], json.loads(row["headers"]).get("event_type")) for row in rows] == [
+        ("profile", "profile.deleted"),
+        ("profile", None),
+        ("account", None),
+    ]
+    assert [bytes(row["payload"]) for row in rows[1:]] == [b"", b""]
+    others_after = await db.fetchall("SELECT event_id FROM outbox WHERE key = ?", (other,))
+    assert [row["event_id"] for row in others_after] == others_before
+    everything = b"".join(
+        bytes(row["payload"]) for row in await db.fetchall("SELECT payload FROM outbox")
+    )
+    assert b"erased@cabinetoffice.gov.uk" not in everything
+    assert b"Quietly leave" not in everything
+
+
+async def test_after_erasure_the_file_and_its_wal_hold_none_of_the_persons_bytes(
+    tmp_path: Path, deps: ProfileDeps
+) -> None:
+    path = tmp_path / "erasure.sqlite3"
+    database = await SqliteDatabase(path, [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    try:
+        clearing = dataclasses.replace(deps, after_erasure=database.truncate_wal)
+        email = "zephyrine.quist@cabinetoffice.gov.uk"
+        account_id, token = await registered(database, clearing, email)
+        await handlers.verify_email(commands.VerifyEmail(token), uow(database), clearing)
+        await handlers.update_profile(
+            commands.UpdateProfile(
+                account_id,
+                ProfileUpdate(
+                    display_name="Zephyrine Quist",
+                    goals_text="Xylophonic negotiation under pressure",
+                ),
+            ),
+            uow(database),
+            clearing,
+        )
+        await database.checkpoint()  # some of it in the main file, some in the WAL
+        await handlers.update_profile(
+            commands.UpdateProfile(account_id, ProfileUpdate(job_title="Quist Xylophonist")),
+            uow(database),
+            clearing,
+        )
+
+        await handlers.delete_account(commands.DeleteAccount(account_id), uow(database), clearing)
+
+        files = [path, path.with_name(path.name + "-wal")]
+        content = b"".join(f.read_bytes() for f in files if f.exists())
+        for needle in ("zephyrine", "Zephyrine", "Quist", "Xylophonic", "Xylophonist"):
+            assert needle.encode() not in content, needle
+    finally:
+        await database.close()

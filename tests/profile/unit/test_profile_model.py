@@ -229,16 +229,16 @@ def test_contact_validates_email_and_phone() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("Priya Patel", "PP"),
-        ("Mary-Jane van Dyke", "MD"),
-        ("cher", "C"),
-        ("  Seán   Ó Briain ", "SB"),
-        ("(Jo) Bloggs", "JB"),
-        ("李 小龙", "李小"),
+        ("Priya Patel", "P. P."),
+        ("Mary-Jane van Dyke", "M. V. D."),
+        ("cher", "C."),
+        ("  Seán   Ó Briain ", "S. Ó. B."),
+        ("(Jo) Bloggs", "B."),
+        ("李 小龙", "李. 小."),
         ("123", "?"),
     ],
 )
-def test_initials_take_the_first_and_last_word(name: str, expected: str) -> None:
+def test_initials_follow_the_shared_anonymity_rule(name: str, expected: str) -> None:
     assert initials(name) == expected
 
 
@@ -247,7 +247,7 @@ def test_profile_upserted_carries_matchable_fields_and_no_contact(profile: Profi
     assert isinstance(event, ProfileUpserted)
     assert event.profile_id == profile.id
     assert event.version == profile.version
-    assert event.initials == "PP"
+    assert event.initials == "P. P."
     assert event.grade == "HEO"
     assert event.goals == ["Leading a team"]
     payload = new_event(event, subject=profile.id, source="profile").to_bytes().decode()
@@ -262,7 +262,7 @@ def test_anonymous_mentee_appears_as_initials_department_and_grade(
 ) -> None:
     anonymous = profile.apply_update(ProfileUpdate(anonymous=True), reference)
     card = public_view(anonymous, reveal_identity=False)
-    assert card == AnonymisedCard(id="p-1", initials="PP", department="dwp", grade="HEO")
+    assert card == AnonymisedCard(id="p-1", initials="P. P.", department="dwp", grade="HEO")
     assert "Priya" not in card.model_dump_json()
     revealed = public_view(anonymous, reveal_identity=True)
     assert isinstance(revealed, PublicProfile)
@@ -273,7 +273,7 @@ def test_public_view_never_includes_contact_details(profile: Profile) -> None:
     view = public_view(profile, reveal_identity=False)
     assert isinstance(view, PublicProfile)
     assert view.display_name == "Priya Patel"
-    assert view.initials == "PP"
+    assert view.initials == "P. P."
     assert "contact" not in view.model_dump()
     assert "900123" not in view.model_dump_json()
 

@@ -22,6 +22,20 @@ from profile_service.service.ports import ProfileUnitOfWork
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
+async def save_person(
+    uow: ProfileUnitOfWork, profile: Profile, *, verified: bool = True, imported: bool = False
+) -> None:
+    """A profile with its account (the directory lists only confirmed people and imports)."""
+    email = parse_email(f"{profile.id}@co.gov.uk")
+    account = (
+        Account.for_import(profile.id, email, now=NOW)
+        if imported
+        else Account.register(profile.id, email, "hash", now=NOW)
+    )
+    await uow.accounts.save(account.verify_email(now=NOW) if verified else account)
+    await uow.profiles.save(profile)
+
+
 class RepositoryContract:
     """Subclass with a ``work`` fixture yielding a factory of fresh units of work."""
 
@@ -39,7 +53,7 @@ class RepositoryContract:
     async def test_directory_orders_by_name_and_resumes_after_a_position(self, work: Any) -> None:
         async with work() as uow:
             for index, name in enumerate(["Cy", "amy", "Bea"]):
-                await uow.profiles.save(Profile.new(f"p{index}", name))
+                await save_person(uow, Profile.new(f"p{index}", name))
             await uow.commit()
         async with work() as uow:
             first = await uow.profiles.search(DirectoryQuery(limit=1))
@@ -48,6 +62,50 @@ class RepositoryContract:
             rest = await uow.profiles.search(DirectoryQuery(after=after, limit=5))
             assert [p.display_name for p in rest] == ["Bea", "Cy"]
             assert [p.id for p in await uow.profiles.search(DirectoryQuery(q="E"))] == ["p2"]
+
+    async def test_directory_lists_confirmed_people_and_unclaimed_imports_only(
+        self, work: Any
+    ) -> None:
+        async with work() as uow:
+            await save_person(uow, Profile.new("confirmed", "Ann Confirmed"))
+            await save_person(uow, Profile.new("unconfirmed", "Ann Unconfirmed"), verified=False)
+            await save_person(
+                uow, Profile.new("imported", "Ann Imported"), imported=True, verified=False
+            )
+            await uow.profiles.save(Profile.new("orphan", "Ann Orphan"))  # no account at all
+            await uow.commit()
+        async with work() as uow:
+            listed = await uow.profiles.search(DirectoryQuery(q="ann"))
+            everyone = await uow.profiles.search(DirectoryQuery())
+        assert [p.id for p in listed] == ["confirmed", "imported"]
+        assert [p.id for p in everyone] == ["confirmed", "imported"]
+
+    async def test_anonymous_people_sit_in_name_order_by_their_initials(self, work: Any) -> None:
+        # By full name "adam zane" would sit between the two, telling its first name.
+        hidden = Profile.new("hidden", "Adam Zane").model_copy(update={"anonymous": True})
+        async with work() as uow:
+            await save_person(uow, Profile.new("bell", "Adam Bell"))
+            await save_person(uow, Profile.new("cole", "Ava Cole"))
+            await save_person(uow, hidden)
+            await uow.commit()
+        async with work() as uow:
+            order = [p.id for p in await uow.profiles.search(DirectoryQuery())]
+            by_name = await uow.profiles.search(DirectoryQuery(q="adam"))
+        assert order == ["hidden", "bell", "cole"]  # "a. z." before "adam bell"
+        assert [p.id for p in by_name] == ["bell"]
+
+    async def test_erased_ids_are_remembered_once_committed(self, work: Any) -> None:
+        async with work() as uow:
+            await uow.erased.mark("gone")
+            assert await uow.erased.contains("gone")
+        async with work() as uow:
+            assert not await uow.erased.contains("gone"), "rolled back with its transaction"
+            await uow.erased.mark("gone")
+            await uow.erased.mark("gone")  # twice is once
+            await uow.commit()
+        async with work() as uow:
+            assert await uow.erased.contains("gone")
+            assert not await uow.erased.contains("other")
 
     async def test_refresh_family_revocation_touches_only_that_family(self, work: Any) -> None:
         one = RefreshToken.issue("a1", now=NOW).record

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from mentor_shared.events.schemas import ACCOUNT_TOPIC, PROFILE_TOPIC
@@ -11,6 +11,7 @@ from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_
 from mentor_shared.sealing import Sealer
 from profile_service import consumers
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
+from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, load_signing_keys
 from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
@@ -36,14 +37,19 @@ class ProfileContext:
     uow_factory: Callable[[], ProfileUnitOfWork]
 
 
-def build_deps(settings: ProfileSettings, issuer: JwtAccessTokenIssuer) -> ProfileDeps:
-    """Handler collaborators from settings."""
-    return ProfileDeps(
+def build_deps(
+    settings: ProfileSettings,
+    issuer: JwtAccessTokenIssuer,
+    after_erasure: Callable[[], Awaitable[None]] | None = None,
+) -> ProfileDeps:
+    """Handler collaborators from settings (and the store's clean-up after an erasure)."""
+    deps = ProfileDeps(
         hasher=Argon2PasswordHasher(
             memory_cost_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
         ),
         issuer=issuer,
         reference=default_reference_data(),
+        cursors=SealedDirectoryCursors.from_signing_key(issuer.current),
         password_policy=PasswordPolicy.default(),
         lockout=LockoutPolicy(
             max_failures=settings.lockout_max_failures,
@@ -55,6 +61,7 @@ def build_deps(settings: ProfileSettings, issuer: JwtAccessTokenIssuer) -> Profi
         claim_ttl=timedelta(seconds=settings.claim_token_ttl_s),
         sealer=Sealer.from_settings(settings),
     )
+    return replace(deps, after_erasure=after_erasure) if after_erasure is not None else deps
 
 
 async def bootstrap(settings: ProfileSettings) -> ProfileContext:
@@ -78,6 +85,7 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
         ttl=timedelta(seconds=settings.access_token_ttl_s),
     )
     uow_factory: Callable[[], ProfileUnitOfWork]
+    after_erasure: Callable[[], Awaitable[None]] | None = None
     if settings.mongodb_uri:
         store = await open_mongo_store(settings, "profile")
         client = store.handle.client
@@ -93,13 +101,17 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
         def uow_factory() -> ProfileUnitOfWork:
             return SqliteProfileUnitOfWork(db)
 
+        # Deleted rows are zeroed in the file (secure_delete); their old pages stay in
+        # the write-ahead log until it is checkpointed and emptied.
+        after_erasure = db.truncate_wal
+
     runtime = ServiceRuntime(
         settings, store, publishes=[ACCOUNT_TOPIC, PROFILE_TOPIC], uow_factory=uow_factory
     )
     runtime.add_consumer(
         group_id=consumers.GROUP_ID, topics=consumers.TOPICS, handler=consumers.handle_event
     )
-    deps = build_deps(settings, issuer)
+    deps = build_deps(settings, issuer, after_erasure)
     await handlers.seed_allowed_domains(uow_factory(), initial_domains)
     if settings.admin_email and settings.admin_password:
         await handlers.ensure_admin(

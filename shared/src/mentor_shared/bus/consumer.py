@@ -7,6 +7,10 @@ after broker loss) is recognised and skipped. If the batch fails, its events
 are retried one at a time with backoff; an event that keeps failing, or that is
 malformed or of an unknown type, goes to ``<topic>.dlq`` and the partition moves
 on. Offsets are committed only after the transaction commits.
+
+A record with a null value is a tombstone (written after an erasure so that a
+compacted topic forgets the key): it carries no event, so it is skipped, never
+dead-lettered; the erasure itself arrived as an event before it.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class ConsumerProgress:
     applied: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    tombstones: int = 0
     retries: int = 0
     after_commit_failures: int = 0
     partitions: dict[str, PartitionProgress] = field(default_factory=dict)
@@ -225,6 +230,9 @@ class EventConsumer:
                 await self._apply_with_retries(envelope, record)
 
     async def _parse(self, record: ConsumerRecord[Any, Any]) -> Envelope | None:
+        if record.value is None:
+            self.progress.tombstones += 1
+            return None
         try:
             return Envelope.from_bytes(record.value)
         except (ValidationError, UnknownEventError, ValueError, TypeError) as exc:

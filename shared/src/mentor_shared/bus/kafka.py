@@ -11,11 +11,45 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from mentor_shared.events.schemas import ACCOUNT_TOPIC, PROFILE_TOPIC
 from mentor_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
 TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
+
+_DAY_MS = "86400000"
+_WEEK_MS = "604800000"
+
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {
+    # Compacted without time retention: the topic keeps every living person's latest
+    # profile, from which a matching replica rebuilds its index. An erasure ends with
+    # a tombstone for the person's key, so compaction removes all their records
+    # (within max.compaction.lag.ms) and the tombstone itself a day later. Nothing
+    # younger than a day is compacted, so a consumer up to a day behind still reads
+    # profile.deleted before the tombstone replaces it (consumers skip tombstones).
+    PROFILE_TOPIC: {
+        "cleanup.policy": "compact",
+        "segment.ms": _DAY_MS,
+        "min.compaction.lag.ms": _DAY_MS,
+        "max.compaction.lag.ms": _WEEK_MS,
+        "delete.retention.ms": _DAY_MS,
+    },
+    # Addresses travel here, and nothing on it is needed after a week: time retention
+    # as well as compaction, so an erased person's records go at the latest with the
+    # week, and sooner once the tombstone is compacted.
+    ACCOUNT_TOPIC: {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": _WEEK_MS,
+        "segment.ms": _DAY_MS,
+        "min.compaction.lag.ms": _DAY_MS,
+        "max.compaction.lag.ms": _WEEK_MS,
+        "delete.retention.ms": _DAY_MS,
+    },
+}
+"""Topic-level settings given when a service creates a topic (the broker's defaults
+elsewhere). Compose's ``kafka-init`` and docs/operations.md apply the same to a
+cluster whose topics exist already."""
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -107,7 +141,15 @@ async def _create(
     admin: AIOKafkaAdminClient, topics: list[str], settings: ServiceSettings
 ) -> list[str]:
     response = await admin.create_topics(
-        [NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor) for t in topics]
+        [
+            NewTopic(
+                t,
+                settings.kafka_partitions,
+                settings.kafka_replication_factor,
+                topic_configs=TOPIC_CONFIGS.get(t, {}),
+            )
+            for t in topics
+        ]
     )
     created = []
     for topic, code, message in response.topic_errors:

@@ -20,7 +20,9 @@ from mentor_shared.bus.records import (
     OutboxCounts,
     OutboxRecord,
     PartitionMarks,
+    Tombstone,
     outbox_fields,
+    tombstone_fields,
 )
 from mentor_shared.events.envelope import Envelope
 
@@ -31,6 +33,7 @@ async def ensure_bus_indexes(db: AsyncDatabase[Document]) -> None:
     """Indexes the outbox and inbox rely on (idempotent)."""
     await db.outbox.create_index([("sent_at", ASCENDING), ("_id", ASCENDING)])
     await db.outbox.create_index("event_id", unique=True)
+    await db.outbox.create_index("key")
 
 
 class MongoOutboxStore:
@@ -48,7 +51,7 @@ class MongoOutboxStore:
                 event_id=doc["event_id"],
                 topic=doc["topic"],
                 key=doc["key"],
-                payload=bytes(doc["payload"]),
+                payload=None if doc["payload"] is None else bytes(doc["payload"]),
                 headers=OutboxRecord.headers_from_json(doc["headers"]),
             )
             async for doc in cursor
@@ -107,6 +110,7 @@ class MongoUnitOfWork:
         self.db: AsyncDatabase[Document] = client[database]
         self._session: AsyncClientSession | None = None
         self._events: list[Envelope] = []
+        self._tombstones: list[Tombstone] = []
         self.committed_events: list[Envelope] = []
 
     @property
@@ -123,6 +127,7 @@ class MongoUnitOfWork:
         self._session = self.client.start_session()
         await self._session.start_transaction()
         self._events = []
+        self._tombstones = []
         self.committed_events = []
         self.open_repositories()
         return self
@@ -139,6 +144,15 @@ class MongoUnitOfWork:
     def add_event(self, event: Envelope) -> None:
         """Queue an event for the outbox."""
         self._events.append(event)
+
+    def add_tombstone(self, topic: str, key: str) -> None:
+        """Queue a tombstone, written after this unit of work's events."""
+        self._tombstones.append(Tombstone(topic, key))
+
+    async def drop_outbox_for_subject(self, subject: str) -> int:
+        """Delete every outbox row keyed by ``subject`` in the open transaction."""
+        result = await self.db.outbox.delete_many({"key": subject}, session=self.session)
+        return result.deleted_count
 
     async def record_inbox(self, consumer: str, event_id: str) -> bool:
         """Remember a processed event; False if it was already there.
@@ -168,10 +182,16 @@ class MongoUnitOfWork:
         return set(new.values())
 
     async def commit(self) -> None:
-        """Write queued events to the outbox and commit the transaction."""
+        """Write queued events, then tombstones, to the outbox and commit the transaction."""
         session = self.session
         now = time.time()
-        for event in self._events:
+        rows: list[tuple[str, str, str, bytes | None, str]] = [
+            outbox_fields(event) for event in self._events
+        ]
+        for tombstone in self._tombstones:
+            event_id, topic, key, headers = tombstone_fields(tombstone)
+            rows.append((event_id, topic, key, None, headers))
+        for event_id, topic, key, payload, headers in rows:
             counter = await self.db.counters.find_one_and_update(
                 {"_id": "outbox"},
                 {"$inc": {"seq": 1}},
@@ -180,7 +200,6 @@ class MongoUnitOfWork:
                 session=session,
             )
             assert counter is not None  # upsert with ReturnDocument.AFTER always returns one
-            event_id, topic, key, payload, headers = outbox_fields(event)
             await self.db.outbox.insert_one(
                 {
                     "_id": counter["seq"],
@@ -195,5 +214,5 @@ class MongoUnitOfWork:
                 session=session,
             )
         await session.commit_transaction()
-        self.committed_events, self._events = self._events, []
+        self.committed_events, self._events, self._tombstones = self._events, [], []
         await self.__aexit__(None, None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Self
@@ -17,14 +18,23 @@ PartitionMarks = dict[tuple[str, int], int]
 
 @dataclass(frozen=True)
 class OutboxRecord:
-    """One event waiting in (or retained by) the outbox."""
+    """One event waiting in (or retained by) the outbox.
+
+    A record whose ``payload`` is None is a tombstone: published with a null value
+    under its key, so that a compacted topic forgets every earlier record of the key.
+    """
 
     seq: int
     event_id: str
     topic: str
     key: str
-    payload: bytes
+    payload: bytes | None
     headers: tuple[tuple[str, bytes], ...]
+
+    @property
+    def is_tombstone(self) -> bool:
+        """Whether this record is published with a null value."""
+        return self.payload is None
 
     @classmethod
     def headers_from_json(cls, raw: str) -> tuple[tuple[str, bytes], ...]:
@@ -44,6 +54,23 @@ def outbox_fields(envelope: Envelope) -> tuple[str, str, str, bytes, str]:
     if request_id:
         headers["request_id"] = request_id
     return str(envelope.id), spec.topic, envelope.subject, envelope.to_bytes(), json.dumps(headers)
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """A null-value record for ``key`` on ``topic``, queued after an erasure."""
+
+    topic: str
+    key: str
+
+
+def tombstone_fields(tombstone: Tombstone) -> tuple[str, str, str, str]:
+    """(event_id, topic, key, headers JSON) for a tombstone about to be stored.
+
+    The id is fresh: the outbox needs one per row, and consumers never see it (they
+    skip null values before reading anything else).
+    """
+    return str(uuid.uuid4()), tombstone.topic, tombstone.key, json.dumps({"tombstone": "true"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +122,24 @@ class UnitOfWork(Protocol):
 
     def add_event(self, event: Envelope) -> None:
         """Queue an event; it is written to the outbox by :meth:`commit`."""
+        ...
+
+    def add_tombstone(self, topic: str, key: str) -> None:
+        """Queue a tombstone (null value) for ``key`` on ``topic``.
+
+        Written by :meth:`commit` after this unit of work's events, so on the topic
+        it follows them (for example ``profile.deleted``) under the same key.
+        """
+        ...
+
+    async def drop_outbox_for_subject(self, subject: str) -> int:
+        """Delete every outbox row keyed by ``subject``, sent or not; returns how many.
+
+        For an erasure, inside its transaction: nothing retained for replay can then
+        publish the person's data again. Events and tombstones queued in this unit
+        of work are written afterwards by :meth:`commit`, so the deletion event
+        itself is kept.
+        """
         ...
 
     async def record_inbox(self, consumer: str, event_id: str) -> bool:

@@ -1,4 +1,8 @@
-"""Outbox, inbox and unit of work on SQLite (the embedded default store)."""
+"""Outbox, inbox and unit of work on SQLite (the embedded default store).
+
+A tombstone is stored with an empty payload (the column is NOT NULL in files made
+before tombstones existed) and read back as None; no event is ever empty.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from mentor_shared.bus.records import (
     OutboxCounts,
     OutboxRecord,
     PartitionMarks,
+    Tombstone,
     outbox_fields,
+    tombstone_fields,
 )
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
@@ -28,6 +34,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_sent_at ON outbox (sent_at);
+CREATE INDEX IF NOT EXISTS outbox_by_key ON outbox (key);
 CREATE TABLE IF NOT EXISTS outbox_marks (
     topic TEXT NOT NULL,
     partition INTEGER NOT NULL,
@@ -62,7 +69,7 @@ class SqliteOutboxStore:
                 event_id=row["event_id"],
                 topic=row["topic"],
                 key=row["key"],
-                payload=bytes(row["payload"]),
+                payload=bytes(row["payload"]) or None,
                 headers=OutboxRecord.headers_from_json(row["headers"]),
             )
             for row in rows
@@ -123,6 +130,7 @@ class SqliteUnitOfWork:
         self.db = db
         self._conn: Connection | None = None
         self._events: list[Envelope] = []
+        self._tombstones: list[Tombstone] = []
         self.committed_events: list[Envelope] = []
 
     @property
@@ -138,6 +146,7 @@ class SqliteUnitOfWork:
     async def __aenter__(self) -> Self:
         self._conn = await self.db.begin()
         self._events = []
+        self._tombstones = []
         self.committed_events = []
         self.open_repositories()
         return self
@@ -150,6 +159,15 @@ class SqliteUnitOfWork:
     def add_event(self, event: Envelope) -> None:
         """Queue an event for the outbox."""
         self._events.append(event)
+
+    def add_tombstone(self, topic: str, key: str) -> None:
+        """Queue a tombstone, written after this unit of work's events."""
+        self._tombstones.append(Tombstone(topic, key))
+
+    async def drop_outbox_for_subject(self, subject: str) -> int:
+        """Delete every outbox row keyed by ``subject`` in the open transaction."""
+        cursor = await self.conn.execute("DELETE FROM outbox WHERE key = ?", (subject,))
+        return cursor.rowcount
 
     async def record_inbox(self, consumer: str, event_id: str) -> bool:
         """Remember a processed event; False if it was already there."""
@@ -189,6 +207,12 @@ class SqliteUnitOfWork:
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(*outbox_fields(event), now) for event in self._events],
         )
+        await conn.executemany(
+            "INSERT INTO outbox (event_id, topic, key, payload, headers, created_at) "
+            "VALUES (?, ?, ?, x'', ?, ?)",
+            [(*tombstone_fields(tombstone), now) for tombstone in self._tombstones],
+        )
+        self._tombstones = []
         self._conn = None
         await self.db.end(commit=True)
         self.committed_events, self._events = self._events, []

@@ -22,8 +22,9 @@ from typing import Any
 
 import jwt
 import structlog
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from profile_service.domain.errors import AccessTokenInvalid
 from profile_service.service.ports import IssuedAccessToken
@@ -96,6 +97,19 @@ class SigningKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+
+    def derived_key(self, purpose: bytes) -> bytes:
+        """32 secret bytes for another use, derived with HKDF-SHA256 labelled ``purpose``.
+
+        Lets every replica that holds the signing key agree on a second key without
+        another secret to distribute; the label keeps the two uses apart.
+        """
+        raw = self._private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(raw)
 
     def public_jwk(self) -> dict[str, str]:
         """The public key as a JWK, as published in the JWKS."""

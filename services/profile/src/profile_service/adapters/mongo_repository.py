@@ -16,9 +16,10 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from profile_service.domain.account_tokens import AccountToken, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
-from profile_service.domain.directory import DirectoryQuery, ProfileStats, name_key
+from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
 from profile_service.domain.model import Account, ContactGrant, Profile, email_key
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import (
@@ -26,6 +27,7 @@ from profile_service.service.ports import (
     AccountTokenRepository,
     AllowedDomainRepository,
     ContactGrantRepository,
+    ErasedSubjectRepository,
     ProfileRepository,
     RefreshTokenRepository,
     SignInAttemptRepository,
@@ -83,7 +85,7 @@ class MongoProfileRepository(_MongoRepository):
         """Insert or replace a profile."""
         doc = {
             "_id": profile.id,
-            "name_key": name_key(profile.display_name),
+            "name_key": sort_key(profile),
             "anonymous": profile.anonymous,
             "department": profile.department,
             "profession": profile.profession,
@@ -103,7 +105,7 @@ class MongoProfileRepository(_MongoRepository):
         await self.db.profiles.delete_one({"_id": profile_id}, session=self.session)
 
     async def search(self, query: DirectoryQuery) -> list[Profile]:
-        """Profiles matching ``query`` by name then id (at most ``limit + 1``)."""
+        """Listed profiles matching ``query`` by sort key then id (at most ``limit + 1``)."""
         conditions: list[Document] = []
         for field in ("department", "profession", "grade", "region"):
             value = getattr(query, field)
@@ -125,11 +127,32 @@ class MongoProfileRepository(_MongoRepository):
                     ]
                 }
             )
-        cursor = (
-            self.db.profiles.find({"$and": conditions} if conditions else {}, session=self.session)
-            .sort([("name_key", ASCENDING), ("_id", ASCENDING)])
-            .limit(query.limit + 1)
-        )
+        # Listed (Account.listed) lives on the account: joined after the index-ordered
+        # match, so the scan stops as soon as the page is full.
+        pipeline: list[Document] = [
+            {"$match": {"$and": conditions} if conditions else {}},
+            {"$sort": {"name_key": ASCENDING, "_id": ASCENDING}},
+            {
+                "$lookup": {
+                    "from": "accounts",
+                    "localField": "_id",
+                    "foreignField": "_id",
+                    "as": "account",
+                    "pipeline": [{"$project": {"email_verified": 1, "claimed": 1}}],
+                }
+            },
+            {
+                "$match": {
+                    "$or": [
+                        {"account.email_verified": True},
+                        {"account.claimed": False},
+                    ]
+                }
+            },
+            {"$limit": query.limit + 1},
+            {"$project": {"document": 1}},
+        ]
+        cursor = await self.db.profiles.aggregate(pipeline, session=self.session)
         return [Profile.model_validate(doc["document"]) async for doc in cursor]
 
     async def stats(self) -> ProfileStats:
@@ -331,6 +354,18 @@ class MongoSignInAttemptRepository(_MongoRepository):
         )
 
 
+class MongoErasedSubjectRepository(_MongoRepository):
+    """Erased ids on MongoDB (the shared ``erased_subjects`` collection)."""
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erased id."""
+        await mark_erased_mongo(self.db, subject_id, session=self.session)
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        return await is_erased_mongo(self.db, subject_id, session=self.session)
+
+
 class MongoProfileUnitOfWork(MongoUnitOfWork):
     """A MongoDB transaction with the profile service's repositories."""
 
@@ -341,6 +376,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
     sign_in_attempts: SignInAttemptRepository
+    erased: ErasedSubjectRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""
@@ -352,6 +388,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         self.grants = MongoContactGrantRepository(db, session)
         self.domains = MongoAllowedDomainRepository(db, session)
         self.sign_in_attempts = MongoSignInAttemptRepository(db, session)
+        self.erased = MongoErasedSubjectRepository(db, session)
 
     @staticmethod
     async def ensure_indexes(db: AsyncDatabase[Document]) -> None:

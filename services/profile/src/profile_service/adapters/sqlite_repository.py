@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from profile_service.domain.account_tokens import AccountToken, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
-from profile_service.domain.directory import DirectoryQuery, ProfileStats, name_key
+from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
 from profile_service.domain.model import Account, ContactGrant, Profile, email_key
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import (
@@ -22,6 +23,7 @@ from profile_service.service.ports import (
     AccountTokenRepository,
     AllowedDomainRepository,
     ContactGrantRepository,
+    ErasedSubjectRepository,
     ProfileRepository,
     RefreshTokenRepository,
     SignInAttemptRepository,
@@ -100,6 +102,7 @@ SQLITE_SCHEMA: list[str] = [
     """
     CREATE TABLE IF NOT EXISTS allowed_domains (entry TEXT PRIMARY KEY);
     """,
+    ERASED_SQL,
     """
     CREATE TABLE IF NOT EXISTS sign_in_failures (
         email_key TEXT NOT NULL,
@@ -195,7 +198,7 @@ class SqliteProfileRepository:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 profile.id,
-                name_key(profile.display_name),
+                sort_key(profile),
                 int(profile.anonymous),
                 profile.department,
                 profile.profession,
@@ -213,29 +216,30 @@ class SqliteProfileRepository:
         await self.conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
 
     async def search(self, query: DirectoryQuery) -> list[Profile]:
-        """Profiles matching ``query`` by name then id (at most ``limit + 1``)."""
-        where: list[str] = []
+        """Listed profiles matching ``query`` by sort key then id (at most ``limit + 1``)."""
+        # Listed: confirmed address, or an imported coach not yet claimed (Account.listed).
+        where: list[str] = ["(a.email_verified = 1 OR a.claimed = 0)"]
         params: list[Any] = []
         for column in ("department", "profession", "grade", "region"):
             value = getattr(query, column)
             if value is not None:
-                where.append(f"{column} = ? COLLATE NOCASE")
+                where.append(f"p.{column} = ? COLLATE NOCASE")
                 params.append(value)
         if query.role is not None:
-            where.append(f"is_{query.role} = 1")
+            where.append(f"p.is_{query.role} = 1")
         if query.excludes_anonymous:
-            where.append("anonymous = 0")
+            where.append("p.anonymous = 0")
         fragment = query.name_fragment
         if fragment:
-            where.append("name_key LIKE ? ESCAPE '\\'")
+            where.append("p.name_key LIKE ? ESCAPE '\\'")
             params.append(f"%{_like_escape(fragment)}%")
         if query.after is not None:
-            where.append("(name_key > ? OR (name_key = ? AND id > ?))")
+            where.append("(p.name_key > ? OR (p.name_key = ? AND p.id > ?))")
             params += [query.after.name_key, query.after.name_key, query.after.profile_id]
-        sql = "SELECT document FROM profiles"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY name_key, id LIMIT ?"
+        sql = (
+            "SELECT p.document FROM profiles p JOIN accounts a ON a.id = p.id "  # noqa: S608 - only fixed column names are interpolated
+            f"WHERE {' AND '.join(where)} ORDER BY p.name_key, p.id LIMIT ?"
+        )
         params.append(query.limit + 1)
         rows = await _all(self.conn, sql, tuple(params))
         return [Profile.model_validate_json(row["document"]) for row in rows]
@@ -468,6 +472,21 @@ class SqliteSignInAttemptRepository:
         )
 
 
+class SqliteErasedSubjectRepository:
+    """Erased ids on SQLite (the shared ``erased_subjects`` table)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erased id."""
+        await mark_erased_sqlite(self.conn, subject_id)
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        return await is_erased_sqlite(self.conn, subject_id)
+
+
 class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     """A write transaction on the profile service's SQLite file."""
 
@@ -478,6 +497,7 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
     sign_in_attempts: SignInAttemptRepository
+    erased: ErasedSubjectRepository
 
     def __init__(self, db: SqliteDatabase) -> None:
         super().__init__(db)
@@ -492,3 +512,4 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
         self.grants = SqliteContactGrantRepository(conn)
         self.domains = SqliteAllowedDomainRepository(conn)
         self.sign_in_attempts = SqliteSignInAttemptRepository(conn)
+        self.erased = SqliteErasedSubjectRepository(conn)

@@ -1,13 +1,12 @@
-"""Directory search: filters, an opaque cursor, and the usage figures administrators see."""
+"""Directory search: filters, the page position, and the usage figures administrators see."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mentor_shared.privacy import may_match_on
 from profile_service.domain.errors import InvalidInput
 from profile_service.domain.model import Profile
 
@@ -21,43 +20,60 @@ class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
 
 
+INVALID_CURSOR_MESSAGE = "The cursor is not valid; start from the first page."
+
+
 def name_key(display_name: str) -> str:
     """The sort and search form of a name: case-folded, spaces collapsed."""
     return " ".join(display_name.split()).casefold()
 
 
+def sort_key(profile: Profile) -> str:
+    """Where a profile sits in the directory's name order.
+
+    Anonymous people are placed by their initials, the only part of the name their
+    card shows: placed by their full name, their position between named people
+    would tell others roughly what it is. The same key is stored as the profiles'
+    ``name_key``, so the search column holds no anonymous person's name either
+    (name searches never match them anyway).
+    """
+    return name_key(profile.initials if profile.anonymous else profile.display_name)
+
+
 @dataclass(frozen=True, slots=True)
 class DirectoryPosition:
-    """Where a page ended: the last profile's sort key and id."""
+    """Where a page ended: the last profile's sort key and id.
+
+    Handed to clients only sealed (``DirectoryCursors``): the sort key is derived
+    from a name, so it never leaves the service readable.
+    """
 
     name_key: str
     profile_id: str
 
-    def encode(self) -> str:
-        """The opaque cursor handed to clients."""
-        raw = json.dumps([self.name_key, self.profile_id], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    def to_bytes(self) -> bytes:
+        """The plain form a cursor seals."""
+        return json.dumps([self.name_key, self.profile_id], separators=(",", ":")).encode()
 
     @classmethod
-    def decode(cls, cursor: str) -> DirectoryPosition:
-        """Read a cursor back.
+    def from_bytes(cls, raw: bytes) -> DirectoryPosition:
+        """Read the plain form back.
 
         Raises:
-            InvalidCursor: It was tampered with or is not from this service.
+            InvalidCursor: It is not a position.
         """
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             key, profile_id = json.loads(raw)
-        except (binascii.Error, ValueError, TypeError) as error:
-            raise InvalidCursor("The cursor is not valid; start from the first page.") from error
+        except (ValueError, TypeError) as error:
+            raise InvalidCursor(INVALID_CURSOR_MESSAGE) from error
         if not isinstance(key, str) or not isinstance(profile_id, str):
-            raise InvalidCursor("The cursor is not valid; start from the first page.")
+            raise InvalidCursor(INVALID_CURSOR_MESSAGE)
         return cls(key, profile_id)
 
     @classmethod
     def after(cls, profile: Profile) -> DirectoryPosition:
         """The position just after ``profile``."""
-        return cls(name_key(profile.display_name), profile.id)
+        return cls(sort_key(profile), profile.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +103,17 @@ class DirectoryQuery:
 
     @property
     def excludes_anonymous(self) -> bool:
-        """Whether the filters touch what anonymous cards hide."""
-        return bool(self.name_fragment or self.profession or self.region)
+        """Whether a filter touches what anonymous cards hide (the shared rule)."""
+        used = {
+            "display_name": self.name_fragment,
+            "profession": self.profession,
+            "region": self.region,
+            "department": self.department,
+            "grade": self.grade,
+        }
+        return any(
+            value and not may_match_on(field, anonymous=True) for field, value in used.items()
+        )
 
 
 @dataclass(frozen=True, slots=True)

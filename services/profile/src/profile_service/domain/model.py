@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from mentor_shared.events.schemas import MatchAccepted, ProfileUpserted, Roles
+from mentor_shared.privacy import anonymised, initials
 from profile_service.domain.allowlist import EmailAddress, parse_email
 from profile_service.domain.errors import (
     ContactNotShared,
@@ -129,19 +130,6 @@ def normalise_phone(raw: str) -> str:
             "number starting with +."
         )
     return "+44" + digits[1:]
-
-
-def initials(display_name: str) -> str:
-    """Up to two upper-case initials: first and last word (``Mary-Jane van Dyke`` -> ``MD``).
-
-    Returns ``?`` when the name has no letters.
-    """
-    words = [word for word in re.split(r"[\s\-]+", display_name) if any(c.isalpha() for c in word)]
-    letters = [next(c for c in word if c.isalpha()) for word in words]
-    if not letters:
-        return "?"
-    chosen = letters[:1] if len(letters) == 1 else [letters[0], letters[-1]]
-    return "".join(chosen).upper()
 
 
 def _unique_items(items: list[str]) -> list[str]:
@@ -376,11 +364,19 @@ def public_view(profile: Profile, *, reveal_identity: bool) -> PublicProfile | A
             owner, an administrator, or a mentor they have sent a request to).
     """
     if profile.anonymous and not reveal_identity:
+        # The one anonymity rule (mentor_shared.privacy), as every service applies it.
+        card = anonymised(
+            {
+                "display_name": profile.display_name,
+                "department": profile.department,
+                "grade": profile.grade,
+            }
+        )
         return AnonymisedCard(
             id=profile.id,
-            initials=profile.initials,
-            department=profile.department,
-            grade=profile.grade,
+            initials=card["display_name"],
+            department=card["department"],
+            grade=card["grade"],
         )
     fields = profile.model_dump(exclude={"contact"})
     return PublicProfile(**fields, initials=profile.initials)
@@ -453,6 +449,17 @@ class Account(BaseModel):
     def roles(self) -> list[str]:
         """Token roles: ``["member"]`` or ``["member", "admin"]``."""
         return ["member", "admin"] if self.is_admin else ["member"]
+
+    @property
+    def listed(self) -> bool:
+        """Whether other people and services may see this person at all.
+
+        A self-registered person is invisible (directory, profile pages, matching)
+        until they confirm their address, so nobody can put an unchecked card in
+        front of colleagues. An imported coach is listed from the import: the
+        administrator's upload of the department's coach list vouches for them.
+        """
+        return self.email_verified or not self.claimed
 
     @property
     def can_sign_in(self) -> bool:

@@ -9,7 +9,7 @@ serialise every other write behind argon2.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,8 @@ import structlog
 
 from mentor_shared.events.envelope import EventData, new_event
 from mentor_shared.events.schemas import (
+    ACCOUNT_TOPIC,
+    PROFILE_TOPIC,
     AccountClaimRequested,
     AccountEmailVerified,
     AccountPasswordResetRequested,
@@ -72,6 +74,7 @@ from profile_service.domain.reference import ReferenceData
 from profile_service.domain.tokens import REFRESH_TOKEN_TTL, RefreshToken, hash_refresh_token
 from profile_service.service.ports import (
     AccessTokenIssuer,
+    DirectoryCursors,
     IssuedAccessToken,
     PasswordHasher,
     ProfileUnitOfWork,
@@ -87,6 +90,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _nothing_to_clear() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ProfileDeps:
     """What the handlers need besides the unit of work (built once by bootstrap)."""
@@ -94,6 +101,7 @@ class ProfileDeps:
     hasher: PasswordHasher
     issuer: AccessTokenIssuer
     reference: ReferenceData
+    cursors: DirectoryCursors
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy.default)
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     refresh_ttl: timedelta = REFRESH_TOKEN_TTL
@@ -103,6 +111,9 @@ class ProfileDeps:
     sealer: Sealer | None = None
     """Seals emailed tokens for the broker; None only in tests that send none."""
     clock: Callable[[], datetime] = utc_now
+    after_erasure: Callable[[], Awaitable[None]] = _nothing_to_clear
+    """Runs after an erasure commits: clears what the store keeps of deleted rows
+    outside its tables (SQLite's write-ahead log); nothing to do on MongoDB."""
 
     def ttl_for(self, purpose: TokenPurpose) -> timedelta:
         """Lifetime of an emailed token."""
@@ -565,8 +576,8 @@ async def update_profile(
             return profile
         await uow.profiles.save(updated)
         account = await uow.accounts.get(cmd.account_id)
-        # Unverified people stay out of matching until they confirm their address.
-        if account is not None and (account.email_verified or not account.claimed):
+        # Unlisted (unconfirmed) people stay out of matching until they confirm.
+        if account is not None and account.listed:
             uow.add_event(_event(to_profile_upserted(updated), updated.id))
         await uow.commit()
     log.info("profile_updated", profile_id=updated.id, version=updated.version)
@@ -582,18 +593,33 @@ async def _reveals_identity(
     return any(grant.allows(viewer_id, profile_id) for grant in grants)
 
 
+async def _listed_profile(uow: ProfileUnitOfWork, profile_id: str, viewer_id: str) -> Profile:
+    """The profile if others may see it at all (its owner always may).
+
+    Raises:
+        ProfileNotFound: No such profile, or its address is not confirmed yet (the
+            same answer, so an unconfirmed sign-up cannot be told from none).
+    """
+    profile = await uow.profiles.get(profile_id)
+    if profile is not None and profile_id != viewer_id:
+        account = await uow.accounts.get(profile_id)
+        if account is None or not account.listed:
+            profile = None
+    if profile is None:
+        raise ProfileNotFound("No profile has this id.")
+    return profile
+
+
 async def get_public_profile(
     profile_id: str, viewer_id: str, viewer_is_admin: bool, uow: ProfileUnitOfWork
 ) -> PublicProfile | AnonymisedCard:
     """Someone's profile without contact details (anonymised when they chose so).
 
     Raises:
-        ProfileNotFound: No such profile.
+        ProfileNotFound: No such profile, or not confirmed yet.
     """
     async with uow:
-        profile = await uow.profiles.get(profile_id)
-        if profile is None:
-            raise ProfileNotFound("No profile has this id.")
+        profile = await _listed_profile(uow, profile_id, viewer_id)
         reveal = await _reveals_identity(uow, viewer_id, viewer_is_admin, profile_id)
     return public_view(profile, reveal_identity=reveal)
 
@@ -602,26 +628,34 @@ async def get_contact(profile_id: str, viewer_id: str, uow: ProfileUnitOfWork) -
     """Contact details, only for the owner and the other person of an active match.
 
     Raises:
-        ProfileNotFound: No such profile.
+        ProfileNotFound: No such profile, or not confirmed yet.
         ContactNotShared: No active accepted match between the two.
     """
     async with uow:
-        profile = await uow.profiles.get(profile_id)
-        if profile is None:
-            raise ProfileNotFound("No profile has this id.")
+        profile = await _listed_profile(uow, profile_id, viewer_id)
         grants = await uow.grants.for_person(profile_id)
     return contact_for(profile, viewer_id, grants)
 
 
 async def search_directory(
-    query: DirectoryQuery, viewer_id: str, viewer_is_admin: bool, uow: ProfileUnitOfWork
+    query: DirectoryQuery,
+    viewer_id: str,
+    viewer_is_admin: bool,
+    uow: ProfileUnitOfWork,
+    deps: ProfileDeps,
 ) -> DirectoryPage:
-    """One page of the directory, in name order."""
+    """One page of the directory (listed people only), in name order.
+
+    The next page's cursor is sealed: it names where this page ended without
+    showing anyone's name.
+    """
     async with uow:
         found = await uow.profiles.search(query)
     page = found[: query.limit]
     next_cursor = (
-        DirectoryPosition.after(page[-1]).encode() if len(found) > query.limit and page else None
+        deps.cursors.seal(DirectoryPosition.after(page[-1]))
+        if len(found) > query.limit and page
+        else None
     )
     items = [
         public_view(profile, reveal_identity=viewer_is_admin or profile.id == viewer_id)
@@ -633,9 +667,17 @@ async def search_directory(
 async def delete_account(
     cmd: commands.DeleteAccount, uow: ProfileUnitOfWork, deps: ProfileDeps
 ) -> None:
-    """Erase the account, profile, contact, grants (either side) and tokens.
+    """Erase the person: account, profile, contact, grants (either side) and tokens.
 
-    Publishes ``profile.deleted`` so every other service erases its copy.
+    The id is recorded as erased in the same transaction, so a later (or replayed)
+    match event naming them creates nothing (:func:`grant_contact`).
+
+    In the same transaction, every event of theirs still in the outbox (sent and
+    retained for replay, or not yet sent) is dropped, so no replay can publish their
+    data again; what is written instead is ``profile.deleted``, for every other
+    service to erase its copy, then a tombstone under their key on the ``profile``
+    and ``account`` topics, so compacted topics forget them. After the commit the
+    store's leftovers (SQLite's write-ahead log) are cleared.
 
     Raises:
         AccountNotFound: Already erased.
@@ -650,9 +692,14 @@ async def delete_account(
         await uow.account_tokens.delete_for_account(account.id)
         await uow.sign_in_attempts.clear(account.email)
         await uow.accounts.delete(account.id)
+        await uow.erased.mark(account.id)
+        dropped = await uow.drop_outbox_for_subject(account.id)
         uow.add_event(_event(ProfileDeleted(profile_id=account.id), account.id))
+        uow.add_tombstone(PROFILE_TOPIC, account.id)
+        uow.add_tombstone(ACCOUNT_TOPIC, account.id)
         await uow.commit()
-    log.info("account_erased", account_id=account.id, grants_removed=grants)
+    await deps.after_erasure()
+    log.info("account_erased", account_id=account.id, grants_removed=grants, events_dropped=dropped)
 
 
 async def erase_account_on_request(email: str, uow: ProfileUnitOfWork, deps: ProfileDeps) -> str:
@@ -810,8 +857,21 @@ async def import_coaches(
 # --- contact grants (applied inside the consumer's open unit of work) -----------
 
 
+async def _names_an_erased_person(
+    uow: ProfileUnitOfWork, cmd: commands.GrantContact | commands.RevokeContact
+) -> bool:
+    return await uow.erased.contains(cmd.mentee_id) or await uow.erased.contains(cmd.mentor_id)
+
+
 async def grant_contact(cmd: commands.GrantContact, uow: ProfileUnitOfWork, at: datetime) -> None:
-    """Record the grant of an accepted match; an ended grant is never reopened."""
+    """Record the grant of an accepted match; an ended grant is never reopened.
+
+    Nothing is recorded when either person was erased: an acceptance that arrives
+    after an erasure (late, or replayed) must not name them again.
+    """
+    if await _names_an_erased_person(uow, cmd):
+        log.info("grant_for_erased_person_ignored", match_id=cmd.match_id)
+        return
     if await uow.grants.get(cmd.match_id) is not None:
         return
     await uow.grants.save(
@@ -823,7 +883,13 @@ async def grant_contact(cmd: commands.GrantContact, uow: ProfileUnitOfWork, at: 
 
 
 async def revoke_contact(cmd: commands.RevokeContact, uow: ProfileUnitOfWork, at: datetime) -> None:
-    """End the grant of a match (an ended record is kept if none existed yet)."""
+    """End the grant of a match (an ended record is kept if none existed yet).
+
+    For an erased person there is nothing left to end, and no record is made.
+    """
+    if await _names_an_erased_person(uow, cmd):
+        log.info("revocation_for_erased_person_ignored", match_id=cmd.match_id)
+        return
     grant = await uow.grants.get(cmd.match_id) or ContactGrant(
         match_id=cmd.match_id, mentee_id=cmd.mentee_id, mentor_id=cmd.mentor_id, granted_at=at
     )

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from mentor_shared.bus.records import UnitOfWork
 from profile_service.domain.account_tokens import AccountToken, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
-from profile_service.domain.directory import DirectoryQuery, ProfileStats
+from profile_service.domain.directory import DirectoryPosition, DirectoryQuery, ProfileStats
 from profile_service.domain.model import Account, ContactGrant, Profile
 from profile_service.domain.tokens import RefreshToken
 
@@ -73,6 +73,26 @@ class AccessTokenIssuer(Protocol):
         ...
 
 
+class DirectoryCursors(Protocol):
+    """Turns directory positions into opaque cursors and back.
+
+    A position holds a sort key derived from a name: a cursor must reveal nothing
+    of it and cannot be forged to probe the name order.
+    """
+
+    def seal(self, position: DirectoryPosition) -> str:
+        """The cursor handed to the client."""
+        ...
+
+    def open(self, cursor: str) -> DirectoryPosition:
+        """The position a cursor holds.
+
+        Raises:
+            InvalidCursor: Tampered with, forged, or made with another key.
+        """
+        ...
+
+
 class AccountRepository(Protocol):
     """Accounts (credentials and status)."""
 
@@ -109,7 +129,10 @@ class ProfileRepository(Protocol):
         ...
 
     async def search(self, query: DirectoryQuery) -> list[Profile]:
-        """Profiles matching ``query`` ordered by name then id, after ``query.after``.
+        """Listed profiles matching ``query`` in sort-key then id order, after ``query.after``.
+
+        Listed: the account's address is confirmed, or it is an imported coach not yet
+        claimed (see ``Account.listed``). The sort key is ``directory.sort_key``.
 
         Returns at most ``query.limit + 1`` profiles so the caller can tell whether
         another page follows.
@@ -225,6 +248,19 @@ class SignInAttemptRepository(Protocol):
         ...
 
 
+class ErasedSubjectRepository(Protocol):
+    """Ids of people this service erased (``mentor_shared.erasure``), kept so that
+    nothing is ever created for them again (a replayed match event, for one)."""
+
+    async def mark(self, subject_id: str) -> None:
+        """Record an erased id (in the erasure's own transaction)."""
+        ...
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        ...
+
+
 class ProfileUnitOfWork(UnitOfWork, Protocol):
     """The profile service's transaction with its repositories."""
 
@@ -235,3 +271,4 @@ class ProfileUnitOfWork(UnitOfWork, Protocol):
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
     sign_in_attempts: SignInAttemptRepository
+    erased: ErasedSubjectRepository

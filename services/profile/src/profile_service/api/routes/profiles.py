@@ -19,7 +19,7 @@ from profile_service.api.schemas import (
     PublicProfile,
 )
 from profile_service.domain import commands
-from profile_service.domain.directory import MAX_PAGE, DirectoryPosition, DirectoryQuery, RoleFilter
+from profile_service.domain.directory import MAX_PAGE, DirectoryQuery, RoleFilter
 from profile_service.domain.errors import LinkedInExportInvalid
 from profile_service.domain.linkedin import MAX_UPLOAD_BYTES, parse_linkedin_files
 from profile_service.service import handlers
@@ -51,9 +51,21 @@ async def delete_me(principal: CurrentPrincipal, uow: UowDep, deps: DepsDep) -> 
     await handlers.delete_account(commands.DeleteAccount(principal.id), uow, deps)
 
 
-@router.get("/v1/profiles/me/export", responses=error_responses(401, 404))
+@router.get("/v1/me/export", responses=error_responses(401, 404))
 async def export_me(principal: CurrentPrincipal, uow: UowDep) -> dict[str, Any]:
-    """Everything held about the caller, as JSON."""
+    """Everything the profile service holds about the caller, as JSON.
+
+    The account (never the password hash), the profile with contact details, the
+    contact grants naming them (the other person appears only by id) and their
+    sessions (never token hashes). Every service answers the same path for what it
+    holds; the web frontend collects them into one download.
+    """
+    return await handlers.export_account(principal.id, uow)
+
+
+@router.get("/v1/profiles/me/export", responses=error_responses(401, 404))
+async def export_me_here_too(principal: CurrentPrincipal, uow: UowDep) -> dict[str, Any]:
+    """The same as `GET /v1/me/export` (kept at the path it was first published at)."""
     return await handlers.export_account(principal.id, uow)
 
 
@@ -104,16 +116,26 @@ async def import_linkedin(
 async def directory(
     principal: CurrentPrincipal,
     uow: UowDep,
+    deps: DepsDep,
     q: Annotated[str | None, Query(max_length=100, description="Part of a name")] = None,
     department: Code = None,
     profession: Code = None,
     grade: Code = None,
     region: Code = None,
     role: RoleFilter | None = None,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=1000, description="`next_cursor` of the previous page (opaque)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
 ) -> DirectoryPageOut:
-    """Search the directory by name and filters, in name order, a page at a time."""
+    """Search the directory by name and filters, in name order, a page at a time.
+
+    Only people whose address is confirmed (and imported coaches) are listed.
+    Anonymous people appear as initials, department and grade, and never match a
+    name, profession or region. A cursor that was altered or not issued here is
+    refused with 422 `invalid_cursor`.
+    """
     query = DirectoryQuery(
         q=q,
         department=department,
@@ -121,10 +143,10 @@ async def directory(
         grade=grade,
         region=region,
         role=role,
-        after=DirectoryPosition.decode(cursor) if cursor else None,
+        after=deps.cursors.open(cursor) if cursor else None,
         limit=limit,
     )
-    page = await handlers.search_directory(query, principal.id, principal.is_admin, uow)
+    page = await handlers.search_directory(query, principal.id, principal.is_admin, uow, deps)
     return DirectoryPageOut(items=page.items, next_cursor=page.next_cursor)
 
 
