@@ -22,11 +22,13 @@ from profile_service.domain.errors import (
     InvalidCredentials,
     RefreshTokenReused,
 )
-from profile_service.domain.lockout import LockoutPolicy, SignInLocked
+from profile_service.domain.lockout import SignInLocked
 from profile_service.domain.model import ProfileUpdate
 from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
+from profile_service.service.limits import AccountLimits
+from mentor_shared.limits import Limit, MemoryLimiter
 
 PASSWORD = "plum kettle orbit lantern"
 
@@ -57,13 +59,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def deps(hasher: Argon2PasswordHasher, clock: Clock) -> ProfileDeps:
+def deps(hasher: Argon2PasswordHasher, clock: Clock, db: SqliteDatabase) -> ProfileDeps:
     issuer = JwtAccessTokenIssuer(SigningKey.generate(), issuer="mentor-match", audience="mm")
     return ProfileDeps(
         hasher=hasher,
         issuer=issuer,
         reference=default_reference_data(),
-        lockout=LockoutPolicy(max_failures=3, window=timedelta(minutes=15)),
+        limiter=MemoryLimiter(),
+        limits=AccountLimits(sign_in_per_address=Limit("sign_in_per_address", 3, 900)),
         clock=clock,
     )
 
