@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
-from mentor_shared.limits import Limit, MemoryLimiter
+from mentor_shared.limits import LIMITS_SQL, Limit, SqliteRateLimiter
 from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
@@ -30,6 +30,7 @@ from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
 from profile_service.service.limits import AccountLimits
+from tests.profile.helpers import SEALER
 
 ATTACKER_PASSWORD = "attacker chose this one 1"
 OWNER_PASSWORD = "owner chose this other one 2"
@@ -54,7 +55,9 @@ class CountingHasher(Argon2PasswordHasher):
 
 @pytest_asyncio.fixture
 async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
-    database = await SqliteDatabase(tmp_path / "p.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    database = await SqliteDatabase(
+        tmp_path / "p.sqlite3", [BUS_SCHEMA, LIMITS_SQL, *SQLITE_SCHEMA]
+    ).open()
     yield database
     await database.close()
 
@@ -70,8 +73,9 @@ def deps(hasher: CountingHasher, db: SqliteDatabase) -> ProfileDeps:
         hasher=hasher,
         issuer=JwtAccessTokenIssuer(SigningKey.generate(), issuer="mentor-match", audience="mm"),
         reference=default_reference_data(),
-        limiter=MemoryLimiter(),
+        limiter=SqliteRateLimiter(db),
         limits=AccountLimits(),
+        sealer=SEALER,
         clock=lambda: datetime.now(UTC),
     )
 
@@ -87,7 +91,7 @@ async def outbox(db: SqliteDatabase) -> list[dict[str, object]]:
 
 async def emailed_tokens(db: SqliteDatabase, event_type: str) -> list[str]:
     return [
-        str(event["data"]["token"])  # type: ignore[index]
+        SEALER.open(str(event["data"]["sealed_token"]))  # type: ignore[index]
         for event in await outbox(db)
         if event["type"] == event_type
     ]
@@ -141,9 +145,7 @@ async def test_a_reset_link_also_voids_pending_registrations(
     await handlers.request_password_reset(commands.RequestPasswordReset(VICTIM), uow(db), deps)
     (reset_link,) = await emailed_tokens(db, "account.password_reset_requested")
     (attackers_link,) = await emailed_tokens(db, "account.verification_requested")
-    await handlers.reset_password(
-        commands.ResetPassword(reset_link, OWNER_PASSWORD), uow(db), deps
-    )
+    await handlers.reset_password(commands.ResetPassword(reset_link, OWNER_PASSWORD), uow(db), deps)
     with pytest.raises(AccountTokenInvalid):
         await handlers.verify_email(commands.VerifyEmail(attackers_link), uow(db), deps)
     with pytest.raises(InvalidCredentials):
@@ -208,6 +210,7 @@ async def test_a_success_resets_the_lockout_count(
         reference=deps.reference,
         limiter=deps.limiter,
         limits=AccountLimits(sign_in_per_address=Limit("sign_in_per_address", 3, 900)),
+        sealer=SEALER,
     )
     await register(db, deps, OWNER_PASSWORD, "Vic Tim")
     (link,) = await emailed_tokens(db, "account.verification_requested")
@@ -230,9 +233,7 @@ async def test_forty_reset_requests_send_three_emails_and_keep_the_first_link_wo
     await handlers.verify_email(commands.VerifyEmail(link), uow(db), deps)
 
     for _ in range(40):
-        await handlers.request_password_reset(
-            commands.RequestPasswordReset(VICTIM), uow(db), deps
-        )
+        await handlers.request_password_reset(commands.RequestPasswordReset(VICTIM), uow(db), deps)
 
     resets = await emailed_tokens(db, "account.password_reset_requested")
     # The registration's verification email counted too: three emails an hour in all.

@@ -31,9 +31,9 @@ from profile_service.domain.model import Profile
 from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
-from mentor_shared.limits import MemoryLimiter
 from profile_service.service.ports import ProfileUnitOfWork
 from profile_service.settings import DEMO_DEFAULT_PASSWORD, ProfileSettings
+from tests.profile.helpers import SEALER, MemoryRateLimiter
 
 DEMO_PASSWORD = "demo tulip harbour violin"
 SCS = {"SCS1", "SCS2", "SCS3", "SCS4"}
@@ -58,7 +58,8 @@ def deps() -> ProfileDeps:
         hasher=Argon2PasswordHasher(),
         issuer=JwtAccessTokenIssuer(SigningKey.generate(), issuer="mentor-match", audience="mm"),
         reference=default_reference_data(),
-        limiter=MemoryLimiter(),
+        limiter=MemoryRateLimiter(),
+        sealer=SEALER,
         clock=lambda: datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
     )
 

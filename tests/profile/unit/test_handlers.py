@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.limits import LIMITS_SQL, Limit, SqliteRateLimiter
 from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
@@ -28,7 +29,7 @@ from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
 from profile_service.service.limits import AccountLimits
-from mentor_shared.limits import Limit, MemoryLimiter
+from tests.profile.helpers import SEALER, token_of
 
 PASSWORD = "plum kettle orbit lantern"
 
@@ -48,7 +49,9 @@ def hasher() -> Argon2PasswordHasher:
 
 @pytest_asyncio.fixture
 async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
-    database = await SqliteDatabase(tmp_path / "p.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    database = await SqliteDatabase(
+        tmp_path / "p.sqlite3", [BUS_SCHEMA, LIMITS_SQL, *SQLITE_SCHEMA]
+    ).open()
     yield database
     await database.close()
 
@@ -65,8 +68,9 @@ def deps(hasher: Argon2PasswordHasher, clock: Clock, db: SqliteDatabase) -> Prof
         hasher=hasher,
         issuer=issuer,
         reference=default_reference_data(),
-        limiter=MemoryLimiter(),
+        limiter=SqliteRateLimiter(db, clock=lambda: clock.now.timestamp()),
         limits=AccountLimits(sign_in_per_address=Limit("sign_in_per_address", 3, 900)),
+        sealer=SEALER,
         clock=clock,
     )
 
@@ -88,7 +92,7 @@ async def registered(db: SqliteDatabase, deps: ProfileDeps, email: str) -> tuple
     token_event = next(
         e for e in work.committed_events if e.type == "account.verification_requested"
     )
-    return token_event.data["account_id"], token_event.data["token"]
+    return token_event.data["account_id"], token_of(token_event)
 
 
 async def test_registration_queues_registered_and_verification_events_only(
