@@ -167,7 +167,7 @@ def test_a_registration_flood_from_one_address_gets_429_with_retry_after(
 ) -> None:
     with httpx.Client(timeout=30) as client:
         answers = []
-        for _ in range(70):
+        for _ in range(130):
             answer = register(
                 client, running_system, unique_address("flood"), OWNER_PASSWORD, "Flo Od", 30
             )

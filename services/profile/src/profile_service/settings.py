@@ -41,9 +41,9 @@ class ProfileSettings(ServiceSettings):
         default=10, ge=1, description="Password attempts without success per address and window"
     )
     lockout_window_s: int = Field(default=900, ge=1)
-    register_limit_per_ip: int = Field(default=50, ge=1, description="Registrations per IP")
+    register_limit_per_ip: int = Field(default=100, ge=1, description="Registrations per IP")
     register_limit_window_s: int = Field(default=3600, ge=1)
-    sign_in_limit_per_ip: int = Field(default=300, ge=1, description="Sign-ins per IP")
+    sign_in_limit_per_ip: int = Field(default=600, ge=1, description="Sign-ins per IP")
     sign_in_limit_window_s: int = Field(default=900, ge=1)
     password_reset_limit_per_ip: int = Field(
         default=50, ge=1, description="Password reset requests per IP"

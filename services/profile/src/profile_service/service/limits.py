@@ -20,8 +20,8 @@ HOUR = 3600.0
 
 
 # Defaults; ProfileSettings gives the same numbers (see docs/profile.md, "Settings").
-REGISTER_PER_IP = Limit("register_per_ip", 50, HOUR)
-SIGN_IN_PER_IP = Limit("sign_in_per_ip", 300, 900.0)
+REGISTER_PER_IP = Limit("register_per_ip", 100, HOUR)
+SIGN_IN_PER_IP = Limit("sign_in_per_ip", 600, 900.0)
 PASSWORD_RESET_PER_IP = Limit("password_reset_per_ip", 50, HOUR)
 TOKEN_PER_IP = Limit("token_per_ip", 100, HOUR)
 EMAILS_PER_ADDRESS = Limit("account_emails_per_address", 3, HOUR)
