@@ -52,6 +52,8 @@ async def run(signins: int, updates: int, concurrency: int) -> dict[str, Any]:
                 "data_dir": Path(data_dir),
                 "kafka_bootstrap_servers": broker.bootstrap_servers,
                 "log_level": "WARNING",
+                # Measures argon2-bound throughput from one client, not the abuse limit.
+                "sign_in_limit_per_ip": 1_000_000,
             }
         )
         app = create_profile_app(settings)

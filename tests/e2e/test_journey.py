@@ -301,7 +301,10 @@ def test_mentee_finds_requests_talks_to_and_leaves_a_mentor(journey_system: Syst
     eventually(lambda: mentee.call("GET", "profile", contact).status_code == 403)
 
     # The mentee leaves: no service holds anything of them.
-    assert mentee.call("DELETE", "profile", "/v1/profiles/me").status_code == 204
+    assert (
+        mentee.call("DELETE", "profile", "/v1/profiles/me", json={"password": PASSWORD}).status_code
+        == 204
+    )
     # Their access token lives on for its few minutes: enough to ask what is left.
     eventually(
         lambda: (

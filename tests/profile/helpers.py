@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from mentor_shared.events.envelope import Envelope, EventData, new_event
 from mentor_shared.events.registry import REGISTRY
+from mentor_shared.limits import Limit
 from mentor_shared.sealing import Sealer
 from profile_service.api.app import create_profile_app
 from profile_service.settings import ProfileSettings
@@ -26,6 +27,24 @@ ADMIN_PASSWORD = "correct horse battery staple admin"
 PASSWORD = "plum kettle orbit lantern"
 SEAL_KEY = "WsN0zzrJsLAxPTjfbCiKPRNGhmLnzh_bZWG-6apL22Q="
 SEALER = Sealer(SEAL_KEY.encode())
+
+
+class MemoryRateLimiter:
+    """The rate limiter port in process memory, for tests that do not exercise limits.
+
+    The service itself always counts in its store (``mentor_shared.limits``).
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    async def hit(self, limit: Limit, key: str) -> float | None:
+        count = self.counts.get((limit.name, key), 0) + 1
+        self.counts[(limit.name, key)] = count
+        return None if count <= limit.count else limit.window_s
+
+    async def reset(self, limit: Limit, key: str) -> None:
+        self.counts.pop((limit.name, key), None)
 
 
 def token_of(event: Envelope) -> str:

@@ -75,7 +75,12 @@ def cases() -> list[Case]:
             MEMBER | {a: 422 for a in ACTORS if a != "anonymous"},
             {"json": {"current_password": "not it at all", "new_password": "x" * 20}},
         ),
-        Case("DELETE", "/v1/profiles/me", {"anonymous": 401}),
+        Case(
+            "DELETE",
+            "/v1/profiles/me",
+            {a: 403 for a in ACTORS} | {"anonymous": 401},
+            {"json": {"password": "not the password at all"}},
+        ),
         Case("GET", "/v1/reference", EVERYONE),
         Case("GET", "/.well-known/jwks.json", EVERYONE),
         Case(

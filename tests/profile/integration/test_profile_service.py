@@ -142,7 +142,9 @@ async def test_erasure_publishes_profile_deleted_and_leaves_nothing(
     assert export.json()["account"]["email"] == email
     assert "password_hash" not in export.text
 
-    deleted = await client.delete("/v1/profiles/me", headers=bearer(token))
+    deleted = await client.request(
+        "DELETE", "/v1/profiles/me", headers=bearer(token), json={"password": PASSWORD}
+    )
     assert deleted.status_code == 204
     await reader.wait_for(lambda e: e.type == "profile.deleted" and e.subject == account_id)
     # The erased id is on the deny-list: their still-valid token is refused outright.

@@ -34,7 +34,7 @@ from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
 from profile_service.settings import DEMO_DEFAULT_PASSWORD, ProfileSettings
-from tests.profile.helpers import SEALER
+from tests.profile.helpers import SEALER, MemoryRateLimiter
 
 DEMO_PASSWORD = "demo tulip harbour violin"
 SCS = {"SCS1", "SCS2", "SCS3", "SCS4"}
@@ -60,6 +60,7 @@ def deps() -> ProfileDeps:
         issuer=JwtAccessTokenIssuer(SigningKey.generate(), issuer="mentor-match", audience="mm"),
         reference=default_reference_data(),
         cursors=SealedDirectoryCursors(b"k" * 32),
+        limiter=MemoryRateLimiter(),
         sealer=SEALER,
         clock=lambda: datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
     )

@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.limits import LIMITS_SQL, Limit, SqliteRateLimiter
 from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.directory_cursors import SealedDirectoryCursors
@@ -27,11 +28,12 @@ from profile_service.domain.errors import (
     ProfileNotFound,
     RefreshTokenReused,
 )
-from profile_service.domain.lockout import LockoutPolicy, SignInLocked
+from profile_service.domain.lockout import SignInLocked
 from profile_service.domain.model import ProfileUpdate
 from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
+from profile_service.service.limits import AccountLimits
 from tests.profile.helpers import SEALER, token_of
 
 PASSWORD = "plum kettle orbit lantern"
@@ -52,7 +54,9 @@ def hasher() -> Argon2PasswordHasher:
 
 @pytest_asyncio.fixture
 async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
-    database = await SqliteDatabase(tmp_path / "p.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    database = await SqliteDatabase(
+        tmp_path / "p.sqlite3", [BUS_SCHEMA, LIMITS_SQL, *SQLITE_SCHEMA]
+    ).open()
     yield database
     await database.close()
 
@@ -63,14 +67,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def deps(hasher: Argon2PasswordHasher, clock: Clock) -> ProfileDeps:
+def deps(hasher: Argon2PasswordHasher, clock: Clock, db: SqliteDatabase) -> ProfileDeps:
     issuer = JwtAccessTokenIssuer(SigningKey.generate(), issuer="mentor-match", audience="mm")
     return ProfileDeps(
         hasher=hasher,
         issuer=issuer,
         reference=default_reference_data(),
         cursors=SealedDirectoryCursors(b"k" * 32),
-        lockout=LockoutPolicy(max_failures=3, window=timedelta(minutes=15)),
+        limiter=SqliteRateLimiter(db, clock=lambda: clock.now.timestamp()),
+        limits=AccountLimits(sign_in_per_address=Limit("sign_in_per_address", 3, 900)),
         sealer=SEALER,
         clock=clock,
     )

@@ -12,7 +12,7 @@ import pytest_asyncio
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
-from profile_service.domain.account_tokens import AccountToken
+from profile_service.domain.account_tokens import AccountToken, PendingCredential
 from profile_service.domain.allowlist import AllowedDomains, parse_email
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery
 from profile_service.domain.model import Account, ContactGrant, Profile
@@ -122,7 +122,7 @@ class RepositoryContract:
             assert stored_one.revoked_at == NOW
             assert stored_two == two
 
-    async def test_account_tokens_grants_domains_and_failures_round_trip(self, work: Any) -> None:
+    async def test_account_tokens_grants_and_domains_round_trip(self, work: Any) -> None:
         token = AccountToken.issue("a1", "verify", now=NOW, ttl=timedelta(hours=1)).record
         grant = ContactGrant(match_id="m1", mentee_id="a1", mentor_id="a2", granted_at=NOW)
         async with work() as uow:
@@ -130,7 +130,6 @@ class RepositoryContract:
             await uow.account_tokens.add(token)
             await uow.grants.save(grant)
             await uow.domains.replace(AllowedDomains(["*.gov.uk", "nhs.net"]))
-            await uow.sign_in_attempts.record_failure("Ada@co.gov.uk", NOW)
             await uow.commit()
         async with work() as uow:
             assert await uow.account_tokens.get_by_hash(token.token_hash) == token
@@ -140,9 +139,36 @@ class RepositoryContract:
             assert spent.used_at == NOW
             assert await uow.grants.for_person("a2") == [grant]
             assert (await uow.domains.get()).entries() == ["*.gov.uk", "nhs.net"]
-            since = NOW - timedelta(minutes=1)
-            assert await uow.sign_in_attempts.failures_since("ada@co.gov.uk", since) == [NOW]
             assert await uow.grants.delete_for_person("a1") == 1
+
+    async def test_pending_credentials_are_found_by_token_and_latest_per_account(
+        self, work: Any
+    ) -> None:
+        first = PendingCredential(
+            token_id="t1", account_id="a1", password_hash="h1", display_name="Eve", created_at=NOW
+        )
+        second = PendingCredential(
+            token_id="t2",
+            account_id="a1",
+            password_hash="h2",
+            display_name="Ada",
+            created_at=NOW + timedelta(seconds=1),
+        )
+        other = first.model_copy(update={"token_id": "t3", "account_id": "a2"})
+        async with work() as uow:
+            for credential in (first, second, other):
+                await uow.pending_credentials.add(credential)
+            await uow.commit()
+        async with work() as uow:
+            assert await uow.pending_credentials.for_token("t1") == first
+            assert await uow.pending_credentials.latest_for_account("a1") == second
+            assert await uow.pending_credentials.for_token("nope") is None
+            await uow.pending_credentials.delete_for_account("a1")
+            await uow.commit()
+        async with work() as uow:
+            assert await uow.pending_credentials.for_token("t2") is None
+            assert await uow.pending_credentials.latest_for_account("a1") is None
+            assert await uow.pending_credentials.latest_for_account("a2") == other
 
     async def test_leaving_without_commit_rolls_back(self, work: Any) -> None:
         async with work() as uow:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from mentor_shared.events.schemas import ACCOUNT_TOPIC, PROFILE_TOPIC
+from mentor_shared.limits import Limit, RateLimiter
 from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
 from mentor_shared.sealing import Sealer
 from profile_service import consumers
@@ -17,11 +18,11 @@ from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
 from profile_service.demo import seed_demo_people
 from profile_service.domain.allowlist import initial_allowed_domains
-from profile_service.domain.lockout import LockoutPolicy
 from profile_service.domain.passwords import PasswordPolicy
 from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
+from profile_service.service.limits import AccountLimits
 from profile_service.service.ports import ProfileUnitOfWork
 from profile_service.settings import ProfileSettings
 
@@ -37,9 +38,38 @@ class ProfileContext:
     uow_factory: Callable[[], ProfileUnitOfWork]
 
 
+def account_limits(settings: ProfileSettings) -> AccountLimits:
+    """The abuse limits from settings."""
+    return AccountLimits(
+        register_per_ip=Limit(
+            "register_per_ip", settings.register_limit_per_ip, settings.register_limit_window_s
+        ),
+        sign_in_per_ip=Limit(
+            "sign_in_per_ip", settings.sign_in_limit_per_ip, settings.sign_in_limit_window_s
+        ),
+        password_reset_per_ip=Limit(
+            "password_reset_per_ip",
+            settings.password_reset_limit_per_ip,
+            settings.password_reset_limit_window_s,
+        ),
+        token_per_ip=Limit(
+            "token_per_ip", settings.token_limit_per_ip, settings.token_limit_window_s
+        ),
+        emails_per_address=Limit(
+            "account_emails_per_address",
+            settings.account_emails_per_address,
+            settings.account_emails_window_s,
+        ),
+        sign_in_per_address=Limit(
+            "sign_in_per_address", settings.lockout_max_failures, settings.lockout_window_s
+        ),
+    )
+
+
 def build_deps(
     settings: ProfileSettings,
     issuer: JwtAccessTokenIssuer,
+    limiter: RateLimiter,
     after_erasure: Callable[[], Awaitable[None]] | None = None,
 ) -> ProfileDeps:
     """Handler collaborators from settings (and the store's clean-up after an erasure)."""
@@ -50,11 +80,9 @@ def build_deps(
         issuer=issuer,
         reference=default_reference_data(),
         cursors=SealedDirectoryCursors.from_signing_key(issuer.current),
+        limiter=limiter,
         password_policy=PasswordPolicy.default(),
-        lockout=LockoutPolicy(
-            max_failures=settings.lockout_max_failures,
-            window=timedelta(seconds=settings.lockout_window_s),
-        ),
+        limits=account_limits(settings),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
         verification_ttl=timedelta(seconds=settings.verification_token_ttl_s),
         reset_ttl=timedelta(seconds=settings.reset_token_ttl_s),
@@ -111,7 +139,7 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
     runtime.add_consumer(
         group_id=consumers.GROUP_ID, topics=consumers.TOPICS, handler=consumers.handle_event
     )
-    deps = build_deps(settings, issuer, after_erasure)
+    deps = build_deps(settings, issuer, store.limiter, after_erasure)
     await handlers.seed_allowed_domains(uow_factory(), initial_domains)
     if settings.admin_email and settings.admin_password:
         await handlers.ensure_admin(

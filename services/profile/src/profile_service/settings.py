@@ -37,8 +37,34 @@ class ProfileSettings(ServiceSettings):
     verification_token_ttl_s: int = Field(default=24 * 3600, ge=300)
     reset_token_ttl_s: int = Field(default=3600, ge=300)
     claim_token_ttl_s: int = Field(default=14 * 86_400, ge=300)
-    lockout_max_failures: int = Field(default=10, ge=1)
+    lockout_max_failures: int = Field(
+        default=10, ge=1, description="Password attempts without success per address and window"
+    )
     lockout_window_s: int = Field(default=900, ge=1)
+    register_limit_per_ip: int = Field(default=100, ge=1, description="Registrations per IP")
+    register_limit_window_s: int = Field(default=3600, ge=1)
+    sign_in_limit_per_ip: int = Field(default=600, ge=1, description="Sign-ins per IP")
+    sign_in_limit_window_s: int = Field(default=900, ge=1)
+    password_reset_limit_per_ip: int = Field(
+        default=50, ge=1, description="Password reset requests per IP"
+    )
+    password_reset_limit_window_s: int = Field(default=3600, ge=1)
+    token_limit_per_ip: int = Field(
+        default=100, ge=1, description="Verify, reset confirmation and claim calls per IP"
+    )
+    token_limit_window_s: int = Field(default=3600, ge=1)
+    account_emails_per_address: int = Field(
+        default=3, ge=1, description="Verification, reset and claim emails per address"
+    )
+    account_emails_window_s: int = Field(default=3600, ge=1)
+    import_max_body_bytes: int = Field(
+        default=6 * 2**20, ge=1024, description="Whole request of POST /v1/admin/import"
+    )
+    linkedin_max_body_bytes: int = Field(
+        default=21 * 2**20,
+        ge=1024,
+        description="Whole request of POST /v1/profiles/me/import/linkedin",
+    )
     argon2_memory_kib: int = Field(default=19456, description="At least the OWASP 19456")
     argon2_time_cost: int = Field(default=2, description="At least 2")
     demo_data: bool = Field(

@@ -11,13 +11,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
-from profile_service.domain.account_tokens import AccountToken, TokenPurpose
+from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
 from profile_service.domain.model import Account, ContactGrant, Profile, email_key
@@ -28,9 +28,9 @@ from profile_service.service.ports import (
     AllowedDomainRepository,
     ContactGrantRepository,
     ErasedSubjectRepository,
+    PendingCredentialRepository,
     ProfileRepository,
     RefreshTokenRepository,
-    SignInAttemptRepository,
 )
 
 Document = dict[str, Any]
@@ -331,27 +331,40 @@ class MongoAllowedDomainRepository(_MongoRepository):
         )
 
 
-class MongoSignInAttemptRepository(_MongoRepository):
-    """Failed sign-ins on MongoDB."""
+class MongoPendingCredentialRepository(_MongoRepository):
+    """Registrations' pending credentials on MongoDB (``_id`` = token id)."""
 
-    async def failures_since(self, email: str, since: datetime) -> list[datetime]:
-        """Failure times for the address after ``since``."""
-        cursor = self.db.sign_in_failures.find(
-            {"email_key": email_key(email), "at": {"$gt": since}}, session=self.session
-        ).sort("at", ASCENDING)
-        return [doc["at"] async for doc in cursor]
+    async def add(self, credential: PendingCredential) -> None:
+        """Store a registration's credential."""
+        doc = {**credential.model_dump(), "_id": credential.token_id}
+        doc.pop("token_id")
+        await self.db.pending_credentials.insert_one(doc, session=self.session)
 
-    async def record_failure(self, email: str, at: datetime) -> None:
-        """Remember a failure (a TTL index drops it after a day)."""
-        await self.db.sign_in_failures.insert_one(
-            {"email_key": email_key(email), "at": at}, session=self.session
+    async def for_token(self, token_id: str) -> PendingCredential | None:
+        """The credential bound to a token, or None."""
+        doc = await self.db.pending_credentials.find_one({"_id": token_id}, session=self.session)
+        return _pending(doc) if doc else None
+
+    async def latest_for_account(self, account_id: str) -> PendingCredential | None:
+        """The most recent registration's credential, or None."""
+        cursor = (
+            self.db.pending_credentials.find({"account_id": account_id}, session=self.session)
+            .sort("created_at", DESCENDING)
+            .limit(1)
+        )
+        docs = [doc async for doc in cursor]
+        return _pending(docs[0]) if docs else None
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Discard every pending credential of an account."""
+        await self.db.pending_credentials.delete_many(
+            {"account_id": account_id}, session=self.session
         )
 
-    async def clear(self, email: str) -> None:
-        """Forget the address's failures."""
-        await self.db.sign_in_failures.delete_many(
-            {"email_key": email_key(email)}, session=self.session
-        )
+
+def _pending(doc: Document) -> PendingCredential:
+    data = {key: value for key, value in doc.items() if key != "_id"}
+    return PendingCredential.model_validate({**data, "token_id": doc["_id"]})
 
 
 class MongoErasedSubjectRepository(_MongoRepository):
@@ -375,8 +388,8 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
     account_tokens: AccountTokenRepository
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
-    sign_in_attempts: SignInAttemptRepository
     erased: ErasedSubjectRepository
+    pending_credentials: PendingCredentialRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""
@@ -387,8 +400,8 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         self.account_tokens = MongoAccountTokenRepository(db, session)
         self.grants = MongoContactGrantRepository(db, session)
         self.domains = MongoAllowedDomainRepository(db, session)
-        self.sign_in_attempts = MongoSignInAttemptRepository(db, session)
         self.erased = MongoErasedSubjectRepository(db, session)
+        self.pending_credentials = MongoPendingCredentialRepository(db, session)
 
     @staticmethod
     async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
@@ -403,5 +416,9 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         await db.account_tokens.create_index("account_id")
         await db.contact_grants.create_index("mentee_id")
         await db.contact_grants.create_index("mentor_id")
-        await db.sign_in_failures.create_index([("email_key", ASCENDING), ("at", ASCENDING)])
-        await db.sign_in_failures.create_index("at", expireAfterSeconds=86_400)
+        await db.pending_credentials.create_index(
+            [("account_id", ASCENDING), ("created_at", ASCENDING)]
+        )
+        # Sign-in failures are counted by the shared rate limiter now; the old
+        # collection held addresses in clear.
+        await db.drop_collection("sign_in_failures")

@@ -1,8 +1,7 @@
 """The profile service's repositories on SQLite (the embedded default store).
 
 Profiles are stored as their JSON document plus the columns the directory filters
-and sorts on; everything else is plain columns. Times are ISO 8601 text in UTC,
-except sign-in failures, which are epoch seconds because they are only compared.
+and sorts on; everything else is plain columns. Times are ISO 8601 text in UTC.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
-from profile_service.domain.account_tokens import AccountToken, TokenPurpose
+from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
 from profile_service.domain.model import Account, ContactGrant, Profile, email_key
@@ -24,9 +23,9 @@ from profile_service.service.ports import (
     AllowedDomainRepository,
     ContactGrantRepository,
     ErasedSubjectRepository,
+    PendingCredentialRepository,
     ProfileRepository,
     RefreshTokenRepository,
-    SignInAttemptRepository,
 )
 
 SQLITE_SCHEMA: list[str] = [
@@ -104,11 +103,20 @@ SQLITE_SCHEMA: list[str] = [
     """,
     ERASED_SQL,
     """
-    CREATE TABLE IF NOT EXISTS sign_in_failures (
-        email_key TEXT NOT NULL,
-        at REAL NOT NULL
+    CREATE TABLE IF NOT EXISTS pending_credentials (
+        token_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        created_at TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS sign_in_failures_by_email ON sign_in_failures (email_key, at);
+    CREATE INDEX IF NOT EXISTS pending_credentials_by_account
+        ON pending_credentials (account_id, created_at);
+    """,
+    # Sign-in failures are counted by the shared rate limiter now; this table held
+    # addresses in clear, so it goes rather than lingering.
+    """
+    DROP TABLE IF EXISTS sign_in_failures;
     """,
 ]
 
@@ -439,36 +447,44 @@ class SqliteAllowedDomainRepository:
         )
 
 
-class SqliteSignInAttemptRepository:
-    """Failed sign-ins on SQLite."""
+class SqlitePendingCredentialRepository:
+    """Registrations' pending credentials on SQLite."""
+
+    _COLUMNS = ("token_id", "account_id", "password_hash", "display_name", "created_at")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    async def failures_since(self, email: str, since: datetime) -> list[datetime]:
-        """Failure times for the address after ``since``."""
-        rows = await _all(
+    async def add(self, credential: PendingCredential) -> None:
+        """Store a registration's credential."""
+        data = credential.model_dump(mode="json")
+        await self.conn.execute(
+            f"INSERT INTO pending_credentials ({', '.join(self._COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
+            tuple(data[column] for column in self._COLUMNS),
+        )
+
+    async def for_token(self, token_id: str) -> PendingCredential | None:
+        """The credential bound to a token, or None."""
+        row = await _one(
+            self.conn, "SELECT * FROM pending_credentials WHERE token_id = ?", (token_id,)
+        )
+        return PendingCredential.model_validate(dict(row)) if row else None
+
+    async def latest_for_account(self, account_id: str) -> PendingCredential | None:
+        """The most recent registration's credential, or None."""
+        row = await _one(
             self.conn,
-            "SELECT at FROM sign_in_failures WHERE email_key = ? AND at > ? ORDER BY at",
-            (email_key(email), since.timestamp()),
+            "SELECT * FROM pending_credentials WHERE account_id = ? "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (account_id,),
         )
-        return [datetime.fromtimestamp(row["at"], tz=since.tzinfo) for row in rows]
+        return PendingCredential.model_validate(dict(row)) if row else None
 
-    async def record_failure(self, email: str, at: datetime) -> None:
-        """Remember a failure; failures older than a day are dropped on the way."""
-        key = email_key(email)
+    async def delete_for_account(self, account_id: str) -> None:
+        """Discard every pending credential of an account."""
         await self.conn.execute(
-            "DELETE FROM sign_in_failures WHERE email_key = ? AND at < ?",
-            (key, at.timestamp() - 86_400),
-        )
-        await self.conn.execute(
-            "INSERT INTO sign_in_failures (email_key, at) VALUES (?, ?)", (key, at.timestamp())
-        )
-
-    async def clear(self, email: str) -> None:
-        """Forget the address's failures."""
-        await self.conn.execute(
-            "DELETE FROM sign_in_failures WHERE email_key = ?", (email_key(email),)
+            "DELETE FROM pending_credentials WHERE account_id = ?", (account_id,)
         )
 
 
@@ -496,8 +512,8 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     account_tokens: AccountTokenRepository
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
-    sign_in_attempts: SignInAttemptRepository
     erased: ErasedSubjectRepository
+    pending_credentials: PendingCredentialRepository
 
     def __init__(self, db: SqliteDatabase) -> None:
         super().__init__(db)
@@ -511,5 +527,5 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
         self.account_tokens = SqliteAccountTokenRepository(conn)
         self.grants = SqliteContactGrantRepository(conn)
         self.domains = SqliteAllowedDomainRepository(conn)
-        self.sign_in_attempts = SqliteSignInAttemptRepository(conn)
         self.erased = SqliteErasedSubjectRepository(conn)
+        self.pending_credentials = SqlitePendingCredentialRepository(conn)

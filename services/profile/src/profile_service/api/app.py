@@ -78,6 +78,10 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         routers=[auth.router, accounts.router, profiles.router, admin.router],
         description="Accounts, sign-in, profiles, contact details and the allow-list.",
+        body_limits={
+            "/v1/admin/import": settings.import_max_body_bytes,
+            "/v1/profiles/me/import/linkedin": settings.linkedin_max_body_bytes,
+        },
     )
     app.add_exception_handler(DomainError, _handle_domain_error)
     return app

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from mentor_shared.auth import AdminPrincipal, CurrentPrincipal
+from mentor_shared.limits import enforce
+from mentor_shared.web import client_ip
 from profile_service.bootstrap import ProfileContext
 from profile_service.service.handlers import ProfileDeps
+from profile_service.service.limits import PerIpLimit
 from profile_service.service.ports import ProfileUnitOfWork
 
 
@@ -32,4 +35,23 @@ ContextDep = Annotated[ProfileContext, Depends(get_context)]
 UowDep = Annotated[ProfileUnitOfWork, Depends(get_uow)]
 DepsDep = Annotated[ProfileDeps, Depends(get_deps)]
 
-__all__ = ["AdminPrincipal", "ContextDep", "CurrentPrincipal", "DepsDep", "UowDep"]
+
+def per_ip(name: PerIpLimit) -> Any:
+    """A route dependency that counts the call against one of the per-IP limits.
+
+    Past the limit the route answers 429 ``rate_limited`` with ``Retry-After``
+    before doing any work (no password is hashed, no email queued).
+    """
+
+    async def count_call(request: Request, deps: DepsDep) -> None:
+        await enforce(
+            deps.limiter,
+            deps.limits.per_ip(name),
+            client_ip(request),
+            message="Too many requests from your network. Wait a while and try again.",
+        )
+
+    return Depends(count_call)
+
+
+__all__ = ["AdminPrincipal", "ContextDep", "CurrentPrincipal", "DepsDep", "UowDep", "per_ip"]

@@ -92,6 +92,12 @@ class PasswordChange(_Request):
     new_password: str = PasswordField
 
 
+class AccountDeletion(_Request):
+    """Confirmation of one's own erasure: the password again."""
+
+    password: str = PasswordField
+
+
 class PasswordResetRequest(_Request):
     """Ask for a reset link."""
 

@@ -2,7 +2,11 @@
 
 Like refresh tokens they are 256-bit random secrets stored only as SHA-256 hashes,
 so a copy of the database cannot be turned into working links. Each expires, and
-using one spends it.
+using one spends it together with every other unused token of its purpose.
+
+A registration's password is not the account's until the address is proven: it is
+kept as a :class:`PendingCredential` bound to the verification token emailed for that
+registration, and only the one whose token is used comes into force.
 """
 
 from __future__ import annotations
@@ -79,3 +83,20 @@ class IssuedAccountToken:
 
     record: AccountToken
     secret: str
+
+
+class PendingCredential(BaseModel):
+    """What one registration of an unverified address chose, waiting for its token.
+
+    Several people may register the same unverified address; each gets their own
+    pending credential and their own emailed token. Whoever uses a token proves they
+    read the mailbox, and only that registration's password and name come into force.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token_id: str
+    account_id: str
+    password_hash: str
+    display_name: str
+    created_at: datetime

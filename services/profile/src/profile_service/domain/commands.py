@@ -93,6 +93,14 @@ class DeleteAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteOwnAccount:
+    """A member erases their own account, confirming with their password."""
+
+    account_id: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReplaceAllowedDomains:
     """An administrator sets the allow-list."""
 

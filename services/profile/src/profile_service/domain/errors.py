@@ -165,6 +165,12 @@ class EmailNotVerified(Forbidden):
     code = "email_not_verified"
 
 
+class PasswordIncorrect(Forbidden):
+    """The password given to confirm a sensitive action (erasure) is not right."""
+
+    code = "password_incorrect"
+
+
 class WrongCurrentPassword(InvalidInput):
     """A password change gave the wrong current password."""
 

@@ -1,46 +1,14 @@
-"""Sign-in lockout: too many wrong passwords for one address in a window.
+"""Sign-in lockout: too many password attempts without success for one address.
 
-Failures are counted per address (lower-cased), whether or not an account has it,
-so the lockout answer cannot be used to learn which addresses are registered.
+Attempts are counted per address (a digest of it, lower-cased) by the shared rate
+limiter, whether or not an account has the address, so the lockout answer cannot be
+used to learn which addresses are registered. Each attempt is counted before its
+password is checked (see ``handlers._count_password_check``); a success resets it.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
 from profile_service.domain.errors import DomainError
-
-MAX_FAILURES = 10
-WINDOW = timedelta(minutes=15)
-
-
-@dataclass(frozen=True, slots=True)
-class LockoutPolicy:
-    """``max_failures`` failed sign-ins within ``window`` lock the address."""
-
-    max_failures: int = MAX_FAILURES
-    window: timedelta = WINDOW
-
-    def window_start(self, now: datetime) -> datetime:
-        """Failures before this instant no longer count."""
-        return now - self.window
-
-    def retry_after(self, failures: Sequence[datetime], now: datetime) -> int | None:
-        """Whole seconds until another attempt is allowed, or None when not locked.
-
-        Args:
-            failures: Times of failed attempts (any order; old ones are ignored).
-            now: The current time.
-        """
-        recent = sorted(at for at in failures if at > self.window_start(now))
-        if len(recent) < self.max_failures:
-            return None
-        # Unlocked once enough of the oldest failures leave the window.
-        unlock_at = recent[len(recent) - self.max_failures] + self.window
-        return max(1, math.ceil((unlock_at - now).total_seconds()))
 
 
 class SignInLocked(DomainError):

@@ -430,9 +430,14 @@ class Account(BaseModel):
 
     @classmethod
     def register(
-        cls, account_id: str, email: EmailAddress, password_hash: str, *, now: datetime
+        cls, account_id: str, email: EmailAddress, password_hash: str | None, *, now: datetime
     ) -> Account:
-        """A self-registered account, waiting for its address to be verified."""
+        """An account waiting for its address to be verified.
+
+        A self-registration passes ``None``: its password waits in a pending credential
+        until the emailed token is used. Accounts verified at once (the configured
+        administrator, demo people) pass their hash and call :meth:`verify_email`.
+        """
         return cls(id=account_id, email=str(email), password_hash=password_hash, created_at=now)
 
     @classmethod
@@ -472,8 +477,12 @@ class Account(BaseModel):
             return self
         return self.model_copy(update={"email_verified": True, "email_verified_at": now})
 
-    def with_password(self, password_hash: str) -> Account:
-        """The account with a new password hash (change, reset or rehash)."""
+    def with_password(self, password_hash: str | None) -> Account:
+        """The account with a new password hash (change, reset, rehash, confirmation).
+
+        ``None`` leaves it without a password (a registration confirmed by a link that
+        carried none); a reset sets one.
+        """
         return self.model_copy(update={"password_hash": password_hash})
 
     def claim(self, password_hash: str, *, now: datetime) -> Account:
@@ -483,6 +492,14 @@ class Account(BaseModel):
             .model_copy(update={"claimed": True})
             .verify_email(now=now)
         )
+
+    def with_configured_credentials(self, password_hash: str) -> Account:
+        """An account nobody proved the address of, taken over by the operator's settings.
+
+        Used for ``ADMIN_EMAIL`` only: the configured password replaces whatever a
+        registration chose, and the account counts as claimed (verify it next).
+        """
+        return self.with_password(password_hash).model_copy(update={"claimed": True})
 
     def grant_admin(self) -> Account:
         """The account with the administrator role."""

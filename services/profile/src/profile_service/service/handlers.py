@@ -9,6 +9,7 @@ serialise every other write behind argon2.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,11 +28,13 @@ from mentor_shared.events.schemas import (
     AccountVerificationRequested,
     ProfileDeleted,
 )
+from mentor_shared.limits import RateLimiter
 from mentor_shared.sealing import Sealer
 from profile_service.domain import commands
 from profile_service.domain.account_tokens import (
     AccountToken,
     AccountTokenInvalid,
+    PendingCredential,
     TokenPurpose,
     hash_account_token,
 )
@@ -51,18 +54,20 @@ from profile_service.domain.errors import (
     InvalidAllowedDomain,
     InvalidCredentials,
     InvalidInput,
+    PasswordIncorrect,
     ProfileNotFound,
     RefreshTokenInvalid,
     RefreshTokenReused,
     WrongCurrentPassword,
 )
-from profile_service.domain.lockout import LockoutPolicy, SignInLocked
+from profile_service.domain.lockout import SignInLocked
 from profile_service.domain.model import (
     Account,
     AnonymisedCard,
     Contact,
     ContactGrant,
     Profile,
+    ProfileUpdate,
     PublicProfile,
     contact_for,
     new_id,
@@ -72,6 +77,7 @@ from profile_service.domain.model import (
 from profile_service.domain.passwords import PasswordPolicy
 from profile_service.domain.reference import ReferenceData
 from profile_service.domain.tokens import REFRESH_TOKEN_TTL, RefreshToken, hash_refresh_token
+from profile_service.service.limits import AccountLimits, address_key
 from profile_service.service.ports import (
     AccessTokenIssuer,
     DirectoryCursors,
@@ -102,8 +108,9 @@ class ProfileDeps:
     issuer: AccessTokenIssuer
     reference: ReferenceData
     cursors: DirectoryCursors
+    limiter: RateLimiter
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy.default)
-    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    limits: AccountLimits = field(default_factory=AccountLimits)
     refresh_ttl: timedelta = REFRESH_TOKEN_TTL
     verification_ttl: timedelta = timedelta(hours=24)
     reset_ttl: timedelta = timedelta(hours=1)
@@ -187,12 +194,32 @@ async def _send_token(
     account: Account,
     display_name: str,
     purpose: TokenPurpose,
+    *,
+    pending: tuple[str, str] | None = None,
 ) -> None:
-    """Issue a token (older unused ones of the purpose stop working) and queue its email."""
+    """Issue a token and queue its email.
+
+    Earlier links of the purpose keep working until one of them is used (using one
+    spends the rest), so a stranger asking again cannot cancel the person's link.
+
+    Args:
+        pending: For a registration of an unverified address, its password hash and
+            display name, kept bound to this token until the token is used.
+    """
     now = deps.clock()
-    await uow.account_tokens.spend_unused(account.id, purpose, now)
     issued = AccountToken.issue(account.id, purpose, now=now, ttl=deps.ttl_for(purpose))
     await uow.account_tokens.add(issued.record)
+    if pending is not None:
+        password_hash, chosen_name = pending
+        await uow.pending_credentials.add(
+            PendingCredential(
+                token_id=issued.record.id,
+                account_id=account.id,
+                password_hash=password_hash,
+                display_name=chosen_name,
+                created_at=now,
+            )
+        )
     payload = _TOKEN_EVENTS[purpose](
         account_id=account.id,
         email=account.email,
@@ -212,6 +239,55 @@ async def _allowed_domains(uow: ProfileUnitOfWork) -> AllowedDomains:
     return await uow.domains.get() or default_allowed_domains()
 
 
+async def _account_email_allowed(deps: ProfileDeps, email: str) -> bool:
+    """Count one account email for the address; False once its hourly cap is spent.
+
+    Counted for every request, whether or not the address has an account, so the
+    cap says nothing about which addresses are registered. Runs its own short
+    transaction: call it outside a unit of work.
+    """
+    retry_after = await deps.limiter.hit(deps.limits.emails_per_address, address_key(email))
+    if retry_after is not None:
+        log.info("account_email_suppressed", retry_after_s=math.ceil(retry_after))
+    return retry_after is None
+
+
+async def _count_password_check(deps: ProfileDeps, email: str) -> None:
+    """Count a password check for the address before it runs (the lockout).
+
+    Counting first, atomically in the shared store, is what bounds the checks: any
+    number of concurrent attempts get at most the limit's count of password checks.
+    A success resets the count (:func:`_password_check_succeeded`).
+
+    Raises:
+        SignInLocked: The address used up its attempts for the window.
+    """
+    retry_after = await deps.limiter.hit(deps.limits.sign_in_per_address, address_key(email))
+    if retry_after is not None:
+        log.info("sign_in_locked", retry_after_s=math.ceil(retry_after))
+        raise SignInLocked(max(1, math.ceil(retry_after)))
+
+
+async def _password_check_succeeded(deps: ProfileDeps, email: str) -> None:
+    await deps.limiter.reset(deps.limits.sign_in_per_address, address_key(email))
+
+
+async def _password_matches(deps: ProfileDeps, account: Account, password: str) -> bool:
+    """Check a signed-in member's password again (change, erasure), under the lockout.
+
+    Raises:
+        SignInLocked: Too many attempts for the address.
+    """
+    await _count_password_check(deps, account.email)
+    if account.password_hash is None:
+        await asyncio.to_thread(deps.hasher.dummy_verify, password)
+        return False
+    ok = await asyncio.to_thread(deps.hasher.verify, account.password_hash, password)
+    if ok:
+        await _password_check_succeeded(deps, account.email)
+    return ok
+
+
 # --- accounts ---------------------------------------------------------------------
 
 
@@ -226,6 +302,15 @@ async def register(
     learns nothing about which addresses are registered, and the owner of a
     verified address is not spammed by strangers typing it.
 
+    No password is in force before the address is confirmed: each registration's
+    password (and display name) waits in a pending credential bound to the token
+    emailed for it, and only the registration whose token is used comes into force
+    (:func:`verify_email`). Someone who registers another person's address first
+    therefore gains nothing when the owner registers and confirms.
+
+    Repeated registrations of an existing address send at most the hourly email cap
+    of emails (the first email of a new account always goes out).
+
     Raises:
         InvalidEmail, DomainNotAllowed, WeakPassword, InvalidProfile: Bad input.
     """
@@ -236,11 +321,12 @@ async def register(
     deps.password_policy.check(cmd.password, email=str(address), display_name=cmd.display_name)
     # Hash even for an existing address so both answers take the same time.
     password_hash = await asyncio.to_thread(deps.hasher.hash, cmd.password)
+    may_email = await _account_email_allowed(deps, str(address))
     async with uow:
         existing = await uow.accounts.get_by_email(str(address))
         now = deps.clock()
         if existing is None:
-            account = Account.register(new_id(), address, password_hash, now=now)
+            account = Account.register(new_id(), address, None, now=now)
             profile = Profile.new(account.id, cmd.display_name, contact_email=str(address))
             await uow.accounts.save(account)
             await uow.profiles.save(profile)
@@ -252,15 +338,25 @@ async def register(
                     account.id,
                 )
             )
-            await _send_token(uow, deps, account, profile.display_name, "verify")
+            await _send_token(
+                uow,
+                deps,
+                account,
+                profile.display_name,
+                "verify",
+                pending=(password_hash, profile.display_name),
+            )
             log.info("account_registered", account_id=account.id)
+        elif not may_email:
+            log.info("registration_email_suppressed", account_id=existing.id)
         elif not existing.claimed:
+            # The claim link lets its reader choose a password; this one is dropped.
             name = await _display_name(uow, existing.id)
             await _send_token(uow, deps, existing, name, "claim")
             log.info("registration_for_unclaimed_account", account_id=existing.id)
         elif not existing.email_verified:
-            name = await _display_name(uow, existing.id)
-            await _send_token(uow, deps, existing, name, "verify")
+            name = cmd.display_name.strip()
+            await _send_token(uow, deps, existing, name, "verify", pending=(password_hash, name))
             log.info("registration_for_unverified_account", account_id=existing.id)
         else:
             log.info("registration_for_verified_account", account_id=existing.id)
@@ -302,10 +398,43 @@ async def _load_token(
     return spent, account
 
 
+async def _discard_unproven_registrations(
+    uow: ProfileUnitOfWork, account_id: str, now: datetime
+) -> None:
+    """Someone proved the address: other registrations' links and passwords are void."""
+    await uow.account_tokens.spend_unused(account_id, "verify", now)
+    await uow.pending_credentials.delete_for_account(account_id)
+
+
+async def _confirm_registration(
+    uow: ProfileUnitOfWork, deps: ProfileDeps, account: Account, token: AccountToken
+) -> Account:
+    """Bring into force the password and name of the registration ``token`` was sent for.
+
+    A token that carries no credential (issued before credentials were kept per
+    registration) leaves the account without a password: its owner sets one with a
+    reset link. The first registrant's password is never kept.
+    """
+    credential = await uow.pending_credentials.for_token(token.id)
+    account = account.with_password(credential.password_hash if credential else None)
+    await uow.accounts.save(account)
+    profile = await uow.profiles.get(account.id)
+    if credential is not None and profile is not None:
+        named = profile.apply_update(
+            ProfileUpdate(display_name=credential.display_name), deps.reference
+        )
+        if named.version != profile.version:
+            await uow.profiles.save(named)
+    return account
+
+
 async def verify_email(
     cmd: commands.VerifyEmail, uow: ProfileUnitOfWork, deps: ProfileDeps
 ) -> Account:
     """Confirm an address with the emailed token (single use).
+
+    The registration the token was sent for comes into force (its password and
+    name); every other pending registration of the address is discarded.
 
     Raises:
         AccountTokenInvalid: The token is unknown, used or expired.
@@ -314,6 +443,9 @@ async def verify_email(
         now = deps.clock()
         token, account = await _load_token(uow, cmd.token, "verify", now)
         await uow.account_tokens.save(token)
+        if not account.email_verified:
+            account = await _confirm_registration(uow, deps, account, token)
+        await _discard_unproven_registrations(uow, account.id, now)
         account = await mark_email_verified(uow, account, now)
         await uow.commit()
     log.info("email_verified", account_id=account.id)
@@ -336,41 +468,42 @@ async def _issue_tokens(
 async def sign_in(cmd: commands.SignIn, uow: ProfileUnitOfWork, deps: ProfileDeps) -> TokenPair:
     """Check an address and password and start a session.
 
-    An unknown address costs one dummy argon2 verification and gives the same error
-    as a wrong password. Failures are counted per address; past the lockout limit
-    nothing is checked until the window moves on.
+    Every attempt is counted for the address before its password is checked, and
+    past the lockout limit nothing is checked until the window moves on; a success
+    resets the count. An unknown address costs one dummy argon2 verification and
+    gives the same error as a wrong password.
+
+    Before its address is confirmed an account has no password in force: the
+    password of its latest registration only earns ``EmailNotVerified`` (so its
+    owner knows to follow the link), never a session; any other password is wrong.
 
     Raises:
-        SignInLocked: Too many recent failures for the address.
+        SignInLocked: Too many attempts without success for the address.
         InvalidCredentials: Unknown address or wrong password.
-        EmailNotVerified: Right password, address not confirmed yet.
+        EmailNotVerified: The latest registration's password, address not confirmed yet.
     """
+    await _count_password_check(deps, cmd.email)
     async with uow:
-        now = deps.clock()
-        failures = await uow.sign_in_attempts.failures_since(
-            cmd.email, deps.lockout.window_start(now)
+        account = await uow.accounts.get_by_email(cmd.email)
+        pending = (
+            await uow.pending_credentials.latest_for_account(account.id)
+            if account is not None and account.claimed and not account.email_verified
+            else None
         )
-        retry_after = deps.lockout.retry_after(failures, now)
-        account = None if retry_after else await uow.accounts.get_by_email(cmd.email)
-    if retry_after:
-        log.info("sign_in_locked", retry_after_s=retry_after)
-        raise SignInLocked(retry_after)
-    if account is not None and account.password_hash is not None and account.can_sign_in:
+    ok = False
+    if account is not None and account.email_verified and account.password_hash is not None:
         ok = await asyncio.to_thread(deps.hasher.verify, account.password_hash, cmd.password)
+    elif pending is not None:
+        if await asyncio.to_thread(deps.hasher.verify, pending.password_hash, cmd.password):
+            raise EmailNotVerified(
+                "Confirm your email address first: follow the link we sent you, or register "
+                "again to get a new one."
+            )
     else:
         await asyncio.to_thread(deps.hasher.dummy_verify, cmd.password)
-        ok = False
     if not ok or account is None:
-        async with uow:
-            await uow.sign_in_attempts.record_failure(cmd.email, deps.clock())
-            await uow.commit()
         log.info("sign_in_failed", account_known=account is not None)
         raise InvalidCredentials("The email address or password is not right.")
-    if not account.email_verified:
-        raise EmailNotVerified(
-            "Confirm your email address first: follow the link we sent you, or register "
-            "again to get a new one."
-        )
     new_hash = None
     if account.password_hash and deps.hasher.needs_rehash(account.password_hash):
         new_hash = await asyncio.to_thread(deps.hasher.hash, cmd.password)
@@ -381,9 +514,9 @@ async def sign_in(cmd: commands.SignIn, uow: ProfileUnitOfWork, deps: ProfileDep
         if new_hash is not None:
             current = current.with_password(new_hash)
             await uow.accounts.save(current)
-        await uow.sign_in_attempts.clear(cmd.email)
         pair = await _issue_tokens(uow, deps, current)
         await uow.commit()
+    await _password_check_succeeded(deps, cmd.email)
     log.info("signed_in", account_id=account.id)
     return pair
 
@@ -439,6 +572,7 @@ async def change_password(
 
     Raises:
         AccountNotFound: The account was erased.
+        SignInLocked: Too many password attempts for the address.
         WrongCurrentPassword: The current password is not right.
         WeakPassword: The new password breaks the policy.
     """
@@ -447,9 +581,7 @@ async def change_password(
         name = await _display_name(uow, cmd.account_id)
     if account is None:
         raise AccountNotFound("This account no longer exists.")
-    if account.password_hash is None or not await asyncio.to_thread(
-        deps.hasher.verify, account.password_hash, cmd.current_password
-    ):
+    if not await _password_matches(deps, account, cmd.current_password):
         raise WrongCurrentPassword("The current password is not right.")
     deps.password_policy.check(cmd.new_password, email=account.email, display_name=name)
     new_hash = await asyncio.to_thread(deps.hasher.hash, cmd.new_password)
@@ -469,11 +601,15 @@ async def request_password_reset(
     """Email a reset link (a claim link for an unclaimed import) if the address is known.
 
     Returns normally in every case, so the answer never tells whether it is known.
+    Past the address's hourly email cap nothing is sent and nothing changes: links
+    already sent keep working.
 
     Raises:
         InvalidEmail: The text is not an email address at all.
     """
     address = parse_email(cmd.email)
+    if not await _account_email_allowed(deps, str(address)):
+        return
     async with uow:
         account = await uow.accounts.get_by_email(str(address))
         if account is None:
@@ -502,6 +638,9 @@ async def _set_password_with_token(
         # Spent in the same transaction as the new password: a twin request fails here.
         token, account = await _load_token(uow, secret, purpose, now)
         await uow.account_tokens.save(token)
+        await uow.account_tokens.spend_unused(account.id, purpose, now)
+        # The link proves the address: registrations still waiting are void.
+        await _discard_unproven_registrations(uow, account.id, now)
         if purpose == "claim":
             updated = account.claim(password_hash, now=now)
             await uow.accounts.save(updated)
@@ -511,8 +650,8 @@ async def _set_password_with_token(
             await uow.accounts.save(account.with_password(password_hash))
             updated = await mark_email_verified(uow, account.with_password(password_hash), now)
         await uow.refresh_tokens.revoke_for_account(account.id, now)
-        await uow.sign_in_attempts.clear(account.email)
         await uow.commit()
+    await _password_check_succeeded(deps, account.email)
     return updated
 
 
@@ -690,7 +829,7 @@ async def delete_account(
         grants = await uow.grants.delete_for_person(account.id)
         await uow.refresh_tokens.delete_for_account(account.id)
         await uow.account_tokens.delete_for_account(account.id)
-        await uow.sign_in_attempts.clear(account.email)
+        await uow.pending_credentials.delete_for_account(account.id)
         await uow.accounts.delete(account.id)
         await uow.erased.mark(account.id)
         dropped = await uow.drop_outbox_for_subject(account.id)
@@ -699,7 +838,31 @@ async def delete_account(
         uow.add_tombstone(ACCOUNT_TOPIC, account.id)
         await uow.commit()
     await deps.after_erasure()
+    # Their address's sign-in counter goes too (it is keyed by a hash of it).
+    await _password_check_succeeded(deps, account.email)
     log.info("account_erased", account_id=account.id, grants_removed=grants, events_dropped=dropped)
+
+
+async def delete_own_account(
+    cmd: commands.DeleteOwnAccount, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> None:
+    """A member erases their own account after typing their password again.
+
+    A stolen session alone cannot erase anyone; the check counts towards the
+    address's lockout like a sign-in.
+
+    Raises:
+        AccountNotFound: Already erased.
+        SignInLocked: Too many password attempts for the address.
+        PasswordIncorrect: The password is not right.
+    """
+    async with uow:
+        account = await uow.accounts.get(cmd.account_id)
+    if account is None:
+        raise AccountNotFound("This account no longer exists.")
+    if not await _password_matches(deps, account, cmd.password):
+        raise PasswordIncorrect("The password is not right, so nothing was deleted.")
+    await delete_account(commands.DeleteAccount(account.id), uow, deps)
 
 
 async def erase_account_on_request(email: str, uow: ProfileUnitOfWork, deps: ProfileDeps) -> str:
@@ -914,6 +1077,13 @@ async def seed_allowed_domains(uow: ProfileUnitOfWork, initial: AllowedDomains) 
 async def ensure_admin(email: str, password: str, uow: ProfileUnitOfWork, deps: ProfileDeps) -> str:
     """Create the first administrator (verified) if absent, or give an account the role.
 
+    An existing account whose address nobody has proven (an unverified registration,
+    an unclaimed import) is never adopted as it stands: whoever registered it may not
+    own the mailbox. It is reset to the configured credentials instead: its pending
+    registrations and links are void, its password becomes ``ADMIN_PASSWORD`` and its
+    address counts as verified (the operator vouches for it). A verified account
+    keeps its own password and gains the role.
+
     Returns:
         The administrator's account id.
 
@@ -923,11 +1093,10 @@ async def ensure_admin(email: str, password: str, uow: ProfileUnitOfWork, deps: 
     address = parse_email(email)
     async with uow:
         existing = await uow.accounts.get_by_email(str(address))
-    if existing is not None and existing.is_admin:
+    proven = existing is not None and existing.email_verified and existing.claimed
+    if existing is not None and proven and existing.is_admin:
         return existing.id
-    password_hash = (
-        None if existing is not None else await asyncio.to_thread(deps.hasher.hash, password)
-    )
+    password_hash = None if proven else await asyncio.to_thread(deps.hasher.hash, password)
     async with uow:
         now = deps.clock()
         account = await uow.accounts.get_by_email(str(address))
@@ -950,8 +1119,19 @@ async def ensure_admin(email: str, password: str, uow: ProfileUnitOfWork, deps: 
                     account.id,
                 )
             )
-        else:
+        elif account.email_verified and account.claimed:
             account = account.grant_admin()
+        else:
+            assert password_hash is not None
+            purposes: tuple[TokenPurpose, ...] = ("verify", "reset", "claim")
+            for purpose in purposes:
+                await uow.account_tokens.spend_unused(account.id, purpose, now)
+            await uow.pending_credentials.delete_for_account(account.id)
+            await uow.refresh_tokens.revoke_for_account(account.id, now)
+            account = account.with_configured_credentials(password_hash)
+            await uow.accounts.save(account)
+            account = (await mark_email_verified(uow, account, now)).grant_admin()
+            log.warning("unverified_administrator_account_reset", account_id=account.id)
         await uow.accounts.save(account)
         await uow.commit()
     log.info("administrator_ensured", account_id=account.id)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mentor_shared.bus.records import UnitOfWork
-from profile_service.domain.account_tokens import AccountToken, TokenPurpose
+from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery, ProfileStats
 from profile_service.domain.model import Account, ContactGrant, Profile
@@ -192,7 +192,7 @@ class AccountTokenRepository(Protocol):
         ...
 
     async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
-        """Mark every unused token of this purpose used (a newer link replaces them)."""
+        """Mark every unused token of this purpose used (one of them was just used)."""
         ...
 
     async def delete_for_account(self, account_id: str) -> None:
@@ -232,19 +232,23 @@ class AllowedDomainRepository(Protocol):
         ...
 
 
-class SignInAttemptRepository(Protocol):
-    """Failed sign-ins per address, for the lockout."""
+class PendingCredentialRepository(Protocol):
+    """Passwords chosen by registrations of unverified addresses, one per emailed token."""
 
-    async def failures_since(self, email: str, since: datetime) -> list[datetime]:
-        """Times of failures for this address (any case) after ``since``."""
+    async def add(self, credential: PendingCredential) -> None:
+        """Store a registration's credential (bound to its token's id)."""
         ...
 
-    async def record_failure(self, email: str, at: datetime) -> None:
-        """Remember a failed sign-in for the address."""
+    async def for_token(self, token_id: str) -> PendingCredential | None:
+        """The credential bound to a token, or None."""
         ...
 
-    async def clear(self, email: str) -> None:
-        """Forget the address's failures (after a success, a reset or an erasure)."""
+    async def latest_for_account(self, account_id: str) -> PendingCredential | None:
+        """The most recent registration's credential for an account, or None."""
+        ...
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Discard every pending credential of an account (confirmation, reset, erasure)."""
         ...
 
 
@@ -270,5 +274,5 @@ class ProfileUnitOfWork(UnitOfWork, Protocol):
     account_tokens: AccountTokenRepository
     grants: ContactGrantRepository
     domains: AllowedDomainRepository
-    sign_in_attempts: SignInAttemptRepository
     erased: ErasedSubjectRepository
+    pending_credentials: PendingCredentialRepository

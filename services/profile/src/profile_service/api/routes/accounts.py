@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from mentor_shared.web.errors import error_responses
-from profile_service.api.deps import CurrentPrincipal, DepsDep, UowDep
+from profile_service.api.deps import CurrentPrincipal, DepsDep, UowDep, per_ip
 from profile_service.api.schemas import (
     AccountCreate,
     ClaimRequest,
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RegistrationAccepted,
-    responses=error_responses(422),
+    responses=error_responses(413, 422, 429),
+    dependencies=[per_ip("register_per_ip")],
 )
 async def register(body: AccountCreate, uow: UowDep, deps: DepsDep) -> RegistrationAccepted:
     """Sign up with a work address; the answer is the same for a known address."""
@@ -39,7 +40,9 @@ async def register(body: AccountCreate, uow: UowDep, deps: DepsDep) -> Registrat
     return RegistrationAccepted()
 
 
-@router.post("/verify", responses=error_responses(422))
+@router.post(
+    "/verify", responses=error_responses(413, 422, 429), dependencies=[per_ip("token_per_ip")]
+)
 async def verify(body: VerifyRequest, uow: UowDep, deps: DepsDep) -> dict[str, bool]:
     """Confirm the address with the emailed token."""
     await handlers.verify_email(commands.VerifyEmail(body.token), uow, deps)
@@ -49,7 +52,7 @@ async def verify(body: VerifyRequest, uow: UowDep, deps: DepsDep) -> dict[str, b
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 404, 413, 422, 429),
 )
 async def change_password(
     body: PasswordChange, principal: CurrentPrincipal, uow: UowDep, deps: DepsDep
@@ -67,12 +70,19 @@ async def change_password(
 
 
 @router.post(
-    "/password-reset", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(422)
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(413, 422, 429),
+    dependencies=[per_ip("password_reset_per_ip")],
 )
 async def request_password_reset(
     body: PasswordResetRequest, uow: UowDep, deps: DepsDep
 ) -> dict[str, str]:
-    """Email a reset link if the address has an account (the answer never says)."""
+    """Email a reset link if the address has an account (the answer never says).
+
+    At most a few emails an hour go to one address (``ACCOUNT_EMAILS_PER_ADDRESS``);
+    past that the answer is the same 202 and links already sent keep working.
+    """
     await handlers.request_password_reset(commands.RequestPasswordReset(body.email), uow, deps)
     return {"message": "If this address has an account, we have sent it a link."}
 
@@ -80,14 +90,20 @@ async def request_password_reset(
 @router.post(
     "/password-reset/confirm",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(422),
+    responses=error_responses(413, 422, 429),
+    dependencies=[per_ip("token_per_ip")],
 )
 async def reset_password(body: PasswordResetConfirm, uow: UowDep, deps: DepsDep) -> None:
     """Set a new password with the emailed token."""
     await handlers.reset_password(commands.ResetPassword(body.token, body.password), uow, deps)
 
 
-@router.post("/claim", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(422))
+@router.post(
+    "/claim",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(413, 422, 429),
+    dependencies=[per_ip("token_per_ip")],
+)
 async def claim(body: ClaimRequest, uow: UowDep, deps: DepsDep) -> None:
     """An imported coach takes over their account by setting a password."""
     await handlers.claim_account(commands.ClaimAccount(body.token, body.password), uow, deps)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Query, Request
 
 from mentor_shared.web.errors import error_responses
 from profile_service.api.deps import AdminPrincipal, DepsDep, UowDep
 from profile_service.api.schemas import DomainsOut, DomainsUpdate, StatsOut
+from profile_service.api.uploads import multipart_body, read_files
 from profile_service.domain import commands
 from profile_service.domain.coach_import import MAX_IMPORT_BYTES
 from profile_service.domain.errors import ImportFileInvalid
@@ -47,18 +48,27 @@ async def stats(admin: AdminPrincipal, uow: UowDep) -> StatsOut:
     )
 
 
-@router.post("/import", responses=error_responses(401, 403, 422))
+@router.post(
+    "/import",
+    responses=error_responses(401, 403, 413, 422),
+    openapi_extra=multipart_body(
+        "file", many=False, description="The coach spreadsheet saved as CSV"
+    ),
+)
 async def import_coaches(
+    request: Request,
     admin: AdminPrincipal,
     uow: UowDep,
     deps: DepsDep,
-    file: Annotated[UploadFile, File(description="The coach spreadsheet saved as CSV")],
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Check (``dry_run=true``) or import the coach CSV; importing twice changes nothing."""
-    content = await file.read(MAX_IMPORT_BYTES + 1)
-    if len(content) > MAX_IMPORT_BYTES:
-        raise ImportFileInvalid(f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+    """Check (``dry_run=true``) or import the coach CSV; importing twice changes nothing.
+
+    The file is read only after the caller is known to be an administrator.
+    """
+    ((_, content),) = await read_files(
+        request, "file", max_files=1, max_bytes=MAX_IMPORT_BYTES, error=ImportFileInvalid
+    )
     report = await handlers.import_coaches(
         commands.ImportCoaches(content=content, dry_run=dry_run), uow, deps
     )

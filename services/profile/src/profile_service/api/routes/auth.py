@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, status
 
 from mentor_shared.web.errors import error_responses
-from profile_service.api.deps import ContextDep, DepsDep, UowDep
+from profile_service.api.deps import ContextDep, DepsDep, UowDep, per_ip
 from profile_service.api.schemas import RefreshRequest, TokenResponse
 from profile_service.domain import commands
 from profile_service.service import handlers
@@ -25,7 +25,10 @@ def _token_response(pair: TokenPair) -> TokenResponse:
 
 
 @router.post(
-    "/v1/auth/token", response_model=TokenResponse, responses=error_responses(401, 403, 422, 429)
+    "/v1/auth/token",
+    response_model=TokenResponse,
+    responses=error_responses(401, 403, 413, 422, 429),
+    dependencies=[per_ip("sign_in_per_ip")],
 )
 async def sign_in(
     username: Annotated[str, Form(max_length=320, description="Email address")],
@@ -34,7 +37,12 @@ async def sign_in(
     deps: DepsDep,
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
 ) -> TokenResponse:
-    """OAuth2 password grant: email and password for an access and a refresh token."""
+    """OAuth2 password grant: email and password for an access and a refresh token.
+
+    429 ``too_many_sign_in_attempts`` after ``LOCKOUT_MAX_FAILURES`` attempts without
+    success for the address in ``LOCKOUT_WINDOW_S``; 429 ``rate_limited`` past the
+    per-IP limit. Both carry ``Retry-After``.
+    """
     pair = await handlers.sign_in(commands.SignIn(email=username, password=password), uow, deps)
     return _token_response(pair)
 

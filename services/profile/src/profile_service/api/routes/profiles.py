@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
 
 from mentor_shared.web.errors import error_responses
 from profile_service.api.deps import CurrentPrincipal, DepsDep, UowDep
 from profile_service.api.schemas import (
+    AccountDeletion,
     AnonymisedCard,
     Contact,
     DirectoryPageOut,
@@ -18,6 +19,7 @@ from profile_service.api.schemas import (
     ProfileUpdate,
     PublicProfile,
 )
+from profile_service.api.uploads import multipart_body, read_files
 from profile_service.domain import commands
 from profile_service.domain.directory import MAX_PAGE, DirectoryQuery, RoleFilter
 from profile_service.domain.errors import LinkedInExportInvalid
@@ -44,11 +46,21 @@ async def put_me(
 
 
 @router.delete(
-    "/v1/profiles/me", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 404)
+    "/v1/profiles/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 413, 422, 429),
 )
-async def delete_me(principal: CurrentPrincipal, uow: UowDep, deps: DepsDep) -> None:
-    """Erase the account and everything held about it, in every service."""
-    await handlers.delete_account(commands.DeleteAccount(principal.id), uow, deps)
+async def delete_me(
+    body: AccountDeletion, principal: CurrentPrincipal, uow: UowDep, deps: DepsDep
+) -> None:
+    """Erase the account and everything held about it, in every service.
+
+    The password is asked again (403 ``password_incorrect`` when wrong; counted
+    towards the sign-in lockout, 429 past it), so a stolen session cannot erase anyone.
+    """
+    await handlers.delete_own_account(
+        commands.DeleteOwnAccount(principal.id, body.password), uow, deps
+    )
 
 
 @router.get("/v1/me/export", responses=error_responses(401, 404))
@@ -72,24 +84,25 @@ async def export_me_here_too(principal: CurrentPrincipal, uow: UowDep) -> dict[s
 @router.post(
     "/v1/profiles/me/import/linkedin",
     response_model=LinkedInImportOut,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 404, 413, 422),
+    openapi_extra=multipart_body(
+        "files", many=True, description="The export ZIP or its CSV files (at most 10)"
+    ),
 )
 async def import_linkedin(
+    request: Request,
     principal: CurrentPrincipal,
     uow: UowDep,
     deps: DepsDep,
-    files: Annotated[list[UploadFile], File(description="The export ZIP or its CSV files")],
     confirm: bool = False,
 ) -> LinkedInImportOut:
-    """Preview (default) or apply what the member's LinkedIn export would fill in."""
-    uploads: list[tuple[str, bytes]] = []
-    for upload in files[:10]:
-        content = await upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(content) > MAX_UPLOAD_BYTES:
-            raise LinkedInExportInvalid(
-                f"The upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
-            )
-        uploads.append((upload.filename or "upload", content))
+    """Preview (default) or apply what the member's LinkedIn export would fill in.
+
+    The files are read only after the caller is authenticated.
+    """
+    uploads = await read_files(
+        request, "files", max_files=10, max_bytes=MAX_UPLOAD_BYTES, error=LinkedInExportInvalid
+    )
     prefill = await asyncio.to_thread(parse_linkedin_files, uploads)
     current = await handlers.get_own_profile(principal.id, uow)
     changes = [
