@@ -145,6 +145,11 @@ async def test_erasure_deletes_their_messages_sessions_and_name_and_records_the_
     db: SqliteDatabase,
 ) -> None:
     cid = await active_with_session(db)
+    await handlers.send_message(
+        SendMessage(cid, "mentee", "Later words"),
+        SqliteMessagingUnitOfWork(db),
+        now=NOW + timedelta(hours=1),
+    )
 
     await consume(db, lambda uow: handlers.erase_person(ErasePerson("mentee"), uow))
 
@@ -156,6 +161,8 @@ async def test_erasure_deletes_their_messages_sessions_and_name_and_records_the_
     # The mentee's request message is gone; the mentor keeps their own.
     [message] = await read_model.messages_before(cid, None, 10)
     assert (message.sender_id, message.body) == ("mentor", "Welcome aboard")
+    # Their last message's time goes with it.
+    assert conversation.last_activity_at == message.sent_at == NOW
     assert await read_model.sessions(cid) == []
     assert await read_model.people(["mentee"]) == {}
     assert await is_erased_sqlite(db, "mentee")

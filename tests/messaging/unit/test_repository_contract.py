@@ -86,6 +86,9 @@ class MessagingStoreContract:
             deleted = await uow.messages.delete_by_sender("gone")
             await uow.commit()
         assert sorted(deleted) == sorted(m.id for m in before if m.sender_id == "gone")
+        async with new_uow() as uow:
+            assert await uow.messages.last_sent_at(cid) == NOW
+            assert await uow.messages.last_sent_at("no-such-conversation") is None
         messages = await read.messages_before(cid, None, 10)
         assert [(m.seq, m.sender_id) for m in messages] == [
             (5, "stays"),

@@ -250,6 +250,15 @@ class MongoMessageRepository(_Repo):
         await self.db.messages.delete_many({"sender_id": person_id}, session=self.session)
         return ids
 
+    async def last_sent_at(self, conversation_id: str) -> datetime | None:
+        """When the latest message was sent."""
+        doc = await self.db.messages.find_one(
+            {"conversation_id": conversation_id},
+            sort=[("seq", DESCENDING)],
+            session=self.session,
+        )
+        return _aware(doc["sent_at"]) if doc else None
+
 
 class MongoReadStateRepository(_Repo):
     """Read marks on MongoDB."""

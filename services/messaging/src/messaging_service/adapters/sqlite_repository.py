@@ -287,6 +287,14 @@ class SqliteMessageRepository(_Repo):
         await self.conn.execute("DELETE FROM messages WHERE sender_id = ?", (person_id,))
         return [row["id"] for row in rows]
 
+    async def last_sent_at(self, conversation_id: str) -> datetime | None:
+        """When the latest message was sent."""
+        row = await self._one(
+            "SELECT max(sent_at) AS last FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
+        )
+        return _dt(row["last"]) if row and row["last"] is not None else None
+
 
 class SqliteReadStateRepository(_Repo):
     """Read marks on SQLite."""

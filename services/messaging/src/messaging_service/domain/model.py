@@ -102,13 +102,18 @@ class Conversation:
         if self.status == "requested":
             self.status = "active"
 
-    def remove_participant(self, person_id: str) -> None:
-        """``person_id`` erased their account: they leave and the conversation closes."""
+    def remove_participant(self, person_id: str, last_message_at: datetime | None) -> None:
+        """``person_id`` erased their account: they leave and the conversation closes.
+
+        Their messages are gone, so the last activity becomes that of the
+        latest message left (``last_message_at``), or the conversation's start.
+        """
         if self.mentee_id == person_id:
             self.mentee_id = None
         if self.mentor_id == person_id:
             self.mentor_id = None
         self.close("account_deleted")
+        self.last_activity_at = last_message_at or self.created_at
 
     def close(self, reason: ClosedReason) -> None:
         """Make the conversation read-only; the first reason given stays."""

@@ -216,7 +216,7 @@ async def erase_person(cmd: ErasePerson, uow: MessagingUnitOfWork) -> None:
     await uow.read_states.delete_reader(person)
     sessions = await uow.sessions.delete_for_participant(person)
     for conversation in conversations:
-        conversation.remove_participant(person)
+        conversation.remove_participant(person, await uow.messages.last_sent_at(conversation.id))
         if conversation.participants:
             await uow.conversations.update(conversation)
         else:

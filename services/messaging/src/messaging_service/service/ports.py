@@ -61,6 +61,10 @@ class MessageRepository(Protocol):
         """Drop every message ``person_id`` wrote; returns their ids."""
         ...
 
+    async def last_sent_at(self, conversation_id: str) -> datetime | None:
+        """When the conversation's latest message was sent, or None without messages."""
+        ...
+
 
 class ReadStateRepository(Protocol):
     """How far each participant has read, inside a unit of work."""
