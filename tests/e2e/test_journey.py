@@ -321,14 +321,14 @@ def test_mentee_finds_requests_talks_to_and_leaves_a_mentor(journey_system: Syst
         json={"text": "getting senior people on side", "role": "mentee"},
     )
     assert mentee.id not in {s["profile_id"] for s in search.json()}
-    thread = eventually(
-        lambda: [
-            m
-            for m in mentor.call("GET", "messaging", messages).json()["items"]
-            if m.get("body") is None
-        ]
-    )
-    assert thread, "the mentee's messages became placeholders"
+
+    # The mentee's messages are deleted; the mentor keeps their own.
+    def thread_without_mentee() -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = mentor.call("GET", "messaging", messages).json()["items"]
+        return None if any(m["sender_id"] == mentee.id for m in items) else items
+
+    thread = eventually(thread_without_mentee)
+    assert [m["body"] for m in thread] == ["Happy to help."]
     assert mentee.call("GET", "notifications", "/v1/notifications").json()["items"] == []
     deadline = time.monotonic() + 30
     for service in ("profile", "matching", "messaging", "notifications"):

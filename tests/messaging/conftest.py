@@ -91,6 +91,17 @@ async def wait_for(check: Any, *, timeout: float = 20.0, interval: float = 0.05)
         await asyncio.sleep(interval)
 
 
+async def early_in_rate_window(window_s: float, needed_s: float) -> None:
+    """Wait for a fresh fixed window of the message limit if less than ``needed_s`` is left.
+
+    The limit counts per fixed window (``mentor_shared.limits``): a burst that
+    crosses a window boundary may pass up to twice the limit.
+    """
+    left = window_s - time.time() % window_s
+    if left < needed_s:
+        await asyncio.sleep(left + 0.05)
+
+
 async def open_conversation(
     running: RunningServer,
     client: httpx.AsyncClient,

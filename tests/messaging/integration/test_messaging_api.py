@@ -21,6 +21,7 @@ from mentor_shared.testing.broker import EmbeddedBroker
 from mentor_shared.testing.tokens import TokenMaker
 from tests.messaging.conftest import (
     RunningServer,
+    early_in_rate_window,
     messaging_settings,
     open_conversation,
     person_id,
@@ -239,6 +240,7 @@ async def test_posting_faster_than_the_limit_is_429_with_retry_after(
 ) -> None:
     mentee, mentor = person_id(), person_id()
     conversation = await open_conversation(running, client, mentee, mentor)
+    await early_in_rate_window(running.settings.message_rate_window_s, 20)
     statuses = [
         (await post(client, running, mentee, conversation["id"], f"m{i}")).status_code
         for i in range(RATE_LIMIT)
@@ -637,7 +639,7 @@ async def test_planning_a_series_proposes_six_hour_sessions_three_weeks_apart(
 # --- erasure ---------------------------------------------------------------------------------
 
 
-async def test_profile_deleted_leaves_placeholders_and_a_read_only_conversation(
+async def test_profile_deleted_removes_their_messages_and_leaves_a_read_only_conversation(
     running: RunningServer, client: httpx.AsyncClient
 ) -> None:
     mentee, mentor = person_id(), person_id()
@@ -662,26 +664,23 @@ async def test_profile_deleted_leaves_placeholders_and_a_read_only_conversation(
 
     item = await wait_for(erased)
     assert item["read_only"] is True
-    assert item["other_participant"] == {"id": None, "display_name": "Deleted account"}
+    assert item["other_participant"] == {"id": None, "display_name": "A former member"}
     messages = (
         await client.get(
             f"/v1/conversations/{cid}/messages", headers=running.tokens.headers(mentor)
         )
     ).json()["items"]
-    by_seq = {m["seq"]: m for m in messages}
-    assert by_seq[1]["deleted"] is True
-    assert by_seq[1]["body"] is None
-    assert by_seq[1]["sender_id"] is None
-    assert by_seq[1]["deleted_placeholder"] == "Message from a deleted account"
-    assert by_seq[2]["body"] == "Welcome aboard"
-    assert by_seq[2]["sender_id"] == mentor
+    # The mentee's request message is deleted; the mentor keeps their own.
+    assert [(m["seq"], m["sender_id"], m["body"]) for m in messages] == [
+        (2, mentor, "Welcome aboard")
+    ]
     sessions = await client.get(
         f"/v1/conversations/{cid}/sessions", headers=running.tokens.headers(mentor)
     )
     assert sessions.json()["items"] == []
-    # The erased person is no longer a participant at all.
+    # The erased person's tokens are refused (they left the conversation: see above).
     gone = await client.get(
         f"/v1/conversations/{cid}/messages", headers=running.tokens.headers(mentee)
     )
-    assert gone.status_code == 404
+    assert (gone.status_code, gone.json()["error"]["code"]) == (401, "token_revoked")
     assert (await post(client, running, mentor, cid, "hello?")).status_code == 409

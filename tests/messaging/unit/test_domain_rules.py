@@ -1,4 +1,4 @@
-"""Domain rules: messages, sessions, names and the rate limit, without I/O."""
+"""Domain rules: messages, sessions and names, without I/O."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from messaging_service.domain.errors import (
     SessionTransitionNotAllowed,
 )
 from messaging_service.domain.model import Conversation, Person, propose_session, visible_name
-from messaging_service.service.rate_limit import SlidingWindowLimiter
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -114,16 +113,4 @@ def test_anonymous_people_show_initials_outside_their_conversations() -> None:
     assert visible_name(person, shares_conversation=False) == "PS"
     public = Person("q", "Sam Lee", "SL", anonymous=False, version=1)
     assert visible_name(public, shares_conversation=False) == "Sam Lee"
-    assert visible_name(None, shares_conversation=True, erased=True) == "Deleted account"
-
-
-def test_the_rate_limit_refuses_past_the_limit_and_frees_up_as_the_window_slides() -> None:
-    clock = [100.0]
-    limiter = SlidingWindowLimiter(3, 60.0, clock=lambda: clock[0])
-    assert [limiter.acquire("a") for _ in range(3)] == [None, None, None]
-    assert limiter.acquire("a") == 60
-    assert limiter.acquire("b") is None
-    clock[0] += 45
-    assert limiter.acquire("a") == 15
-    clock[0] += 15.5
-    assert limiter.acquire("a") is None
+    assert visible_name(None, shares_conversation=True, erased=True) == "A former member"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite
 from mentor_shared.storage.sqlite import SqliteDatabase
 from messaging_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,
@@ -32,7 +33,9 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
-    database = await SqliteDatabase(tmp_path / "m.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    database = await SqliteDatabase(
+        tmp_path / "m.sqlite3", [BUS_SCHEMA, ERASED_SQL, *SQLITE_SCHEMA]
+    ).open()
     yield database
     await database.close()
 
@@ -115,10 +118,8 @@ async def test_concurrent_posts_get_distinct_consecutive_sequence_numbers(
     assert sorted(m.seq for m in sent) == list(range(2, 42))
 
 
-async def test_erasure_keeps_placeholders_and_drops_sessions_and_the_name(
-    db: SqliteDatabase,
-) -> None:
-    cid = await opened(db)
+async def active_with_session(db: SqliteDatabase, match_id: str = "m1") -> str:
+    cid = await opened(db, match_id)
     await consume(
         db,
         lambda uow: handlers.record_person(RecordPerson("mentee", "Ana B", "AB", False, 2), uow),
@@ -126,14 +127,30 @@ async def test_erasure_keeps_placeholders_and_drops_sessions_and_the_name(
     await consume(
         db,
         lambda uow: handlers.activate_conversation(
-            ActivateConversation("m1", "mentee", "mentor", NOW), uow
+            ActivateConversation(match_id, "mentee", "mentor", NOW), uow
         ),
+    )
+    await handlers.send_message(
+        SendMessage(cid, "mentor", "Welcome aboard"), SqliteMessagingUnitOfWork(db), now=NOW
     )
     await handlers.propose_session(
         ProposeSession(cid, "mentor", NOW + timedelta(days=2), 60, "Room", None),
         SqliteMessagingUnitOfWork(db),
         now=NOW,
     )
+    return cid
+
+
+async def test_erasure_deletes_their_messages_sessions_and_name_and_records_the_id(
+    db: SqliteDatabase,
+) -> None:
+    cid = await active_with_session(db)
+    await handlers.send_message(
+        SendMessage(cid, "mentee", "Later words"),
+        SqliteMessagingUnitOfWork(db),
+        now=NOW + timedelta(hours=1),
+    )
+
     await consume(db, lambda uow: handlers.erase_person(ErasePerson("mentee"), uow))
 
     read_model = SqliteMessagingReadModel(db)
@@ -141,11 +158,77 @@ async def test_erasure_keeps_placeholders_and_drops_sessions_and_the_name(
     assert conversation is not None
     assert conversation.mentee_id is None
     assert (conversation.status, conversation.closed_reason) == ("closed", "account_deleted")
+    # The mentee's request message is gone; the mentor keeps their own.
     [message] = await read_model.messages_before(cid, None, 10)
-    assert (message.deleted, message.body, message.sender_id) == (True, None, None)
+    assert (message.sender_id, message.body) == ("mentor", "Welcome aboard")
+    # Their last message's time goes with it.
+    assert conversation.last_activity_at == message.sent_at == NOW
     assert await read_model.sessions(cid) == []
     assert await read_model.people(["mentee"]) == {}
+    assert await is_erased_sqlite(db, "mentee")
     assert [s.conversation.id for s in await read_model.conversations_of("mentor")] == [cid]
+
+
+async def test_erasure_drops_the_outbox_events_of_their_conversations_and_queues_none(
+    db: SqliteDatabase,
+) -> None:
+    await active_with_session(db)
+    # The mentor's match with someone else keeps its events.
+    await consume(
+        db,
+        lambda uow: handlers.open_conversation(
+            OpenConversation("m2", "someone-else", "mentor", "Hi", NOW), uow
+        ),
+    )
+    other = await db.fetchone("SELECT id FROM conversations WHERE match_id = 'm2'")
+    assert other is not None
+    await handlers.send_message(
+        SendMessage(other["id"], "mentor", "Unrelated"), SqliteMessagingUnitOfWork(db), now=NOW
+    )
+
+    uow = await consume(db, lambda uow: handlers.erase_person(ErasePerson("mentee"), uow))
+
+    assert uow.committed_events == []
+    rows = await db.fetchall("SELECT key FROM outbox")
+    assert [row["key"] for row in rows] == ["m2"]
+
+
+async def test_a_conversation_nobody_is_left_in_is_deleted_whole(db: SqliteDatabase) -> None:
+    cid = await active_with_session(db)
+
+    await consume(db, lambda uow: handlers.erase_person(ErasePerson("mentee"), uow))
+    await consume(db, lambda uow: handlers.erase_person(ErasePerson("mentor"), uow))
+
+    read_model = SqliteMessagingReadModel(db)
+    assert await read_model.conversation(cid) is None
+    assert await read_model.messages_after(cid, 0, 10) == []
+
+
+async def test_replayed_events_for_an_erased_person_create_nothing(db: SqliteDatabase) -> None:
+    await consume(db, lambda uow: handlers.erase_person(ErasePerson("mentee"), uow))
+
+    opened_again = await consume(
+        db,
+        lambda uow: handlers.open_conversation(
+            OpenConversation("m9", "mentee", "mentor", "Hello again", NOW), uow
+        ),
+    )
+    await consume(
+        db,
+        lambda uow: handlers.activate_conversation(
+            ActivateConversation("m10", "mentor", "mentee", NOW), uow
+        ),
+    )
+    await consume(
+        db,
+        lambda uow: handlers.record_person(RecordPerson("mentee", "Ana B", "AB", False, 9), uow),
+    )
+
+    assert opened_again.committed_events == []
+    read_model = SqliteMessagingReadModel(db)
+    assert await read_model.conversations_of("mentor") == []
+    assert await read_model.people(["mentee"]) == {}
+    assert (await db.fetchone("SELECT count(*) AS n FROM messages"))["n"] == 0  # type: ignore[index]
 
 
 async def test_an_older_profile_version_does_not_overwrite_a_newer_name(

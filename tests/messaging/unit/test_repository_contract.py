@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.erasure import ERASED_SQL
+from mentor_shared.events import new_event
+from mentor_shared.events.schemas import MessageSent
 from mentor_shared.storage.sqlite import SqliteDatabase
 from messaging_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,
@@ -75,15 +78,98 @@ class MessagingStoreContract:
         [summary] = [s for s in await read.conversations_of("a") if s.conversation.id == cid]
         assert summary.unread_count == 1
 
-    async def test_erasing_a_sender_leaves_placeholders(self, stores: Stores) -> None:
+    async def test_deleting_a_senders_messages_keeps_everyone_elses(self, stores: Stores) -> None:
         new_uow, read = stores
         cid = await self._conversation(stores, mentee="gone", mentor="stays")
+        before = await read.messages_before(cid, None, 10)
         async with new_uow() as uow:
-            assert await uow.messages.erase_sender("gone") == 2
+            deleted = await uow.messages.delete_by_sender("gone")
             await uow.commit()
+        assert sorted(deleted) == sorted(m.id for m in before if m.sender_id == "gone")
+        async with new_uow() as uow:
+            assert await uow.messages.last_sent_at(cid) == NOW
+            assert await uow.messages.last_sent_at("no-such-conversation") is None
         messages = await read.messages_before(cid, None, 10)
-        assert [m.deleted for m in messages] == [False, True, False, True, False]
-        assert all(m.body is None and m.sender_id is None for m in messages if m.deleted)
+        assert [(m.seq, m.sender_id) for m in messages] == [
+            (5, "stays"),
+            (3, "stays"),
+            (1, "stays"),
+        ]
+
+    async def test_deleting_a_conversation_takes_everything_in_it(self, stores: Stores) -> None:
+        new_uow, read = stores
+        cid = await self._conversation(stores, mentee="p", mentor="q")
+        keep = await self._conversation(stores, mentee="p", mentor="r")
+        message = (await read.messages_before(cid, None, 1))[0]
+        async with new_uow() as uow:
+            await uow.read_states.mark_read(cid, "p", 5)
+            await uow.reports.add(Report(str(uuid.uuid4()), message.id, cid, "p", "rude", NOW))
+            await uow.commit()
+        async with new_uow() as uow:
+            await uow.conversations.delete(cid)
+            await uow.commit()
+        assert await read.conversation(cid) is None
+        assert await read.messages_after(cid, 0, 10) == []
+        assert await read.read_marks_of("p") == {}
+        assert await read.reports_by("p") == []
+        assert len(await read.messages_after(keep, 0, 10)) == 5
+
+    async def test_reports_of_given_messages_are_deleted(self, stores: Stores) -> None:
+        new_uow, read = stores
+        cid = await self._conversation(stores, mentee="s", mentor="t")
+        first, second = await read.messages_after(cid, 0, 2)
+        async with new_uow() as uow:
+            await uow.reports.add(Report("r1", first.id, cid, "s", "one", NOW))
+            await uow.reports.add(Report("r2", second.id, cid, "s", "two", NOW))
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.reports.delete_for_messages([first.id]) == 1
+            await uow.commit()
+        assert [r.id for r in await read.reports_by("s")] == ["r2"]
+
+    async def test_an_erased_id_is_recorded_only_when_the_transaction_commits(
+        self, stores: Stores
+    ) -> None:
+        new_uow, _ = stores
+        subject = f"erased-{uuid.uuid4()}"
+        async with new_uow() as uow:
+            await uow.erased.add(subject)
+            assert await uow.erased.contains(subject)
+        async with new_uow() as uow:
+            assert not await uow.erased.contains(subject)
+        async with new_uow() as uow:
+            await uow.erased.add(subject)
+            await uow.erased.add(subject)
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.erased.contains(subject)
+            assert not await uow.erased.contains("someone-else")
+
+    async def test_retained_events_are_forgotten_by_key_sent_or_not(self, stores: Stores) -> None:
+        new_uow, _ = stores
+        gone, kept = f"match-{uuid.uuid4()}", f"match-{uuid.uuid4()}"
+        async with new_uow() as uow:
+            for key in (gone, gone, kept):
+                uow.add_event(
+                    new_event(
+                        MessageSent(
+                            conversation_id="c",
+                            message_id=str(uuid.uuid4()),
+                            sender_id="a",
+                            recipient_id="b",
+                            sent_at=NOW,
+                        ),
+                        subject=key,
+                        source="messaging",
+                    )
+                )
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.retained_events.forget([gone]) == 2
+            assert await uow.retained_events.forget([gone]) == 0
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.retained_events.forget([kept, gone]) == 1
 
     async def test_sessions_reports_and_people(self, stores: Stores) -> None:
         new_uow, read = stores
@@ -110,8 +196,11 @@ class MessagingStoreContract:
             await uow.reports.add(Report(str(uuid.uuid4()), message.id, cid, "x", "spam", NOW))
             assert await uow.people.upsert(Person("x", "Xena", "X", True, 2))
             assert not await uow.people.upsert(Person("x", "Old", "O", False, 1))
+            await uow.read_states.mark_read(cid, "x", 3)
             await uow.commit()
         assert await read.session(cid, session.id) == session
+        assert await read.read_marks_of("x") == {cid: 3}
+        assert [r.reason for r in await read.reports_by("x")] == ["spam"]
         [entry] = [r for r in await read.reports(50) if r.report.conversation_id == cid]
         assert entry.message == message
         assert (await read.people(["x"]))["x"].display_name == "Xena"
@@ -127,7 +216,9 @@ class MessagingStoreContract:
 class TestSqliteStore(MessagingStoreContract):
     @pytest.fixture
     async def stores(self, tmp_path: Path) -> AsyncIterator[Stores]:
-        db = await SqliteDatabase(tmp_path / "c.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+        db = await SqliteDatabase(
+            tmp_path / "c.sqlite3", [BUS_SCHEMA, ERASED_SQL, *SQLITE_SCHEMA]
+        ).open()
         yield (lambda: SqliteMessagingUnitOfWork(db)), SqliteMessagingReadModel(db)
         await db.close()
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mentor_shared.events.schemas import MATCH_TOPIC, MESSAGING_TOPIC, PROFILE_TOPIC
+from mentor_shared.bus.consumer import AfterCommit
+from mentor_shared.erasure import ErasedSubjects
+from mentor_shared.events import Envelope
+from mentor_shared.events.schemas import (
+    MATCH_TOPIC,
+    MESSAGING_TOPIC,
+    PROFILE_TOPIC,
+    ProfileDeleted,
+)
+from mentor_shared.limits import Limit, RateLimiter
 from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
 from messaging_service import consumers
 from messaging_service.adapters.mongo_repository import (
@@ -20,7 +30,6 @@ from messaging_service.adapters.sqlite_repository import (
 )
 from messaging_service.service.fanout import MessageFanout
 from messaging_service.service.ports import MessagingReadModel, MessagingUnitOfWork
-from messaging_service.service.rate_limit import SlidingWindowLimiter
 from messaging_service.settings import MessagingSettings
 
 
@@ -32,7 +41,9 @@ class MessagingContext:
     runtime: ServiceRuntime
     read_model: MessagingReadModel
     fanout: MessageFanout
-    limiter: SlidingWindowLimiter
+    limiter: RateLimiter
+    message_limit: Limit
+    erased: ErasedSubjects
 
     def uow(self) -> MessagingUnitOfWork:
         """A new unit of work on the service's store."""
@@ -43,6 +54,7 @@ class MessagingContext:
 async def bootstrap(settings: MessagingSettings) -> MessagingContext:
     """Open the store and wire the runtime, consumers and in-process fan-out (not started)."""
     read_model: MessagingReadModel
+    after_erasure: Callable[[], Awaitable[Any]] | None = None
     if settings.mongodb_uri:
         store = await open_mongo_store(settings, "messaging")
         database: Any = store.handle
@@ -57,10 +69,12 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
         store = await open_sqlite_store(settings, SQLITE_SCHEMA)
         sqlite_db = store.handle
         read_model = SqliteMessagingReadModel(sqlite_db)
+        after_erasure = sqlite_db.truncate_wal
 
         def uow_factory() -> MessagingUnitOfWork:
             return SqliteMessagingUnitOfWork(sqlite_db)
 
+    fanout = MessageFanout(max_queue=settings.stream_max_queue)
     runtime = ServiceRuntime(settings, store, publishes=[MESSAGING_TOPIC], uow_factory=uow_factory)
     runtime.add_consumer(
         group_id=consumers.MATCH_GROUP,
@@ -71,11 +85,44 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
         group_id=consumers.PROFILE_GROUP,
         topics=[PROFILE_TOPIC],
         handler=consumers.handle_profile_event,
+        after_commit=_after_profile_events(fanout, after_erasure),
     )
     return MessagingContext(
         settings=settings,
         runtime=runtime,
         read_model=read_model,
-        fanout=MessageFanout(max_queue=settings.stream_max_queue),
-        limiter=SlidingWindowLimiter(settings.message_rate_limit, settings.message_rate_window_s),
+        fanout=fanout,
+        limiter=store.limiter,
+        erased=store.erased,
+        message_limit=Limit(
+            name="message",
+            count=settings.message_rate_limit,
+            window_s=settings.message_rate_window_s,
+        ),
     )
+
+
+def _after_profile_events(
+    fanout: MessageFanout, after_erasure: Callable[[], Awaitable[Any]] | None
+) -> AfterCommit:
+    """What follows a committed batch of profile events that erased someone.
+
+    The erased person's open streams end at once, and on SQLite the WAL is
+    truncated so the deleted rows' old pages leave the file system too
+    (``secure_delete`` already zeroes them in the database file).
+    """
+
+    async def after_commit(events: Sequence[Envelope]) -> None:
+        erased = [
+            payload.profile_id
+            for payload in (e.payload() for e in events)
+            if isinstance(payload, ProfileDeleted)
+        ]
+        if not erased:
+            return
+        for person in erased:
+            fanout.end_person(person)
+        if after_erasure is not None:
+            await after_erasure()
+
+    return after_commit

@@ -7,7 +7,7 @@ order comes from ``seq``, never from times).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from messaging_service.domain.model import (
     Conversation,
     ConversationSummary,
@@ -26,11 +27,13 @@ from messaging_service.domain.model import (
 )
 from messaging_service.service.ports import (
     ConversationRepository,
+    ErasedSubjectRepository,
     MessageRepository,
     PersonRepository,
     ReadStateRepository,
     ReportedMessage,
     ReportRepository,
+    RetainedEventRepository,
     SessionRepository,
     sorted_newest_first,
 )
@@ -217,6 +220,14 @@ class MongoConversationRepository(_Repo):
         )
         return [_conversation(doc) async for doc in cursor]
 
+    async def delete(self, conversation_id: str) -> None:
+        """Drop the conversation and everything in it."""
+        for collection in ("reports", "read_states", "sessions", "messages"):
+            await self.db[collection].delete_many(
+                {"conversation_id": conversation_id}, session=self.session
+            )
+        await self.db.conversations.delete_one({"_id": conversation_id}, session=self.session)
+
 
 class MongoMessageRepository(_Repo):
     """Messages on MongoDB."""
@@ -232,14 +243,21 @@ class MongoMessageRepository(_Repo):
         )
         return _message(doc) if doc else None
 
-    async def erase_sender(self, person_id: str) -> int:
-        """Turn the person's messages into deleted placeholders."""
-        result = await self.db.messages.update_many(
-            {"sender_id": person_id},
-            {"$set": {"body": None, "sender_id": None, "deleted": True}},
+    async def delete_by_sender(self, person_id: str) -> list[str]:
+        """Drop the person's messages; returns their ids."""
+        cursor = self.db.messages.find({"sender_id": person_id}, {"_id": 1}, session=self.session)
+        ids = [doc["_id"] async for doc in cursor]
+        await self.db.messages.delete_many({"sender_id": person_id}, session=self.session)
+        return ids
+
+    async def last_sent_at(self, conversation_id: str) -> datetime | None:
+        """When the latest message was sent."""
+        doc = await self.db.messages.find_one(
+            {"conversation_id": conversation_id},
+            sort=[("seq", DESCENDING)],
             session=self.session,
         )
-        return result.modified_count
+        return _aware(doc["sent_at"]) if doc else None
 
 
 class MongoReadStateRepository(_Repo):
@@ -276,6 +294,13 @@ class MongoReportRepository(_Repo):
     async def delete_by_reporter(self, person_id: str) -> int:
         """Drop the person's reports."""
         result = await self.db.reports.delete_many({"reporter_id": person_id}, session=self.session)
+        return result.deleted_count
+
+    async def delete_for_messages(self, message_ids: Sequence[str]) -> int:
+        """Drop the reports of these messages."""
+        result = await self.db.reports.delete_many(
+            {"message_id": {"$in": list(message_ids)}}, session=self.session
+        )
         return result.deleted_count
 
 
@@ -347,6 +372,29 @@ class MongoPersonRepository(_Repo):
         await self.db.people.delete_one({"_id": profile_id}, session=self.session)
 
 
+class MongoErasedSubjectRepository(_Repo):
+    """The shared ``erased_subjects`` collection, in the unit of work's transaction."""
+
+    async def add(self, subject_id: str) -> None:
+        """Record the id as erased."""
+        await mark_erased_mongo(self.db, subject_id, session=self.session)
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        return bool(await is_erased_mongo(self.db, subject_id, session=self.session))
+
+
+class MongoRetainedEventRepository(_Repo):
+    """The outbox collection, as data about the people its events name."""
+
+    async def forget(self, keys: Sequence[str]) -> int:
+        """Drop the outbox documents keyed by ``keys``, sent or not."""
+        result = await self.db.outbox.delete_many(
+            {"key": {"$in": list(keys)}}, session=self.session
+        )
+        return result.deleted_count
+
+
 class MongoMessagingUnitOfWork(MongoUnitOfWork):
     """The messaging service's multi-document transaction on MongoDB."""
 
@@ -356,6 +404,8 @@ class MongoMessagingUnitOfWork(MongoUnitOfWork):
     reports: ReportRepository
     sessions: SessionRepository
     people: PersonRepository
+    erased: ErasedSubjectRepository
+    retained_events: RetainedEventRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the open session."""
@@ -365,6 +415,8 @@ class MongoMessagingUnitOfWork(MongoUnitOfWork):
         self.reports = MongoReportRepository(self.db, self.session)
         self.sessions = MongoSessionRepository(self.db, self.session)
         self.people = MongoPersonRepository(self.db, self.session)
+        self.erased = MongoErasedSubjectRepository(self.db, self.session)
+        self.retained_events = MongoRetainedEventRepository(self.db, self.session)
 
 
 class MongoMessagingReadModel:
@@ -458,3 +510,17 @@ class MongoMessagingReadModel:
         return {
             doc["_id"]: _person(doc) async for doc in self.db.people.find({"_id": {"$in": ids}})
         }
+
+    async def read_marks_of(self, reader_id: str) -> dict[str, int]:
+        """How far the reader has read, by conversation id."""
+        return {
+            doc["conversation_id"]: int(doc["last_read_seq"])
+            async for doc in self.db.read_states.find({"reader_id": reader_id})
+        }
+
+    async def reports_by(self, reporter_id: str) -> list[Report]:
+        """The reports the person made, oldest first."""
+        cursor = self.db.reports.find({"reporter_id": reporter_id}).sort(
+            [("created_at", ASCENDING), ("_id", ASCENDING)]
+        )
+        return [_report(doc) async for doc in cursor]

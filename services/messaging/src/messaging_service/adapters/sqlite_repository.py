@@ -5,11 +5,12 @@ Times are stored as UTC epoch seconds (REAL) so they sort and compare as numbers
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.erasure import is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from messaging_service.domain.model import (
     Conversation,
@@ -21,11 +22,13 @@ from messaging_service.domain.model import (
 )
 from messaging_service.service.ports import (
     ConversationRepository,
+    ErasedSubjectRepository,
     MessageRepository,
     PersonRepository,
     ReadStateRepository,
     ReportedMessage,
     ReportRepository,
+    RetainedEventRepository,
     SessionRepository,
 )
 
@@ -186,6 +189,10 @@ class _Repo:
             return list(await cursor.fetchall())
 
 
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
 class SqliteConversationRepository(_Repo):
     """Conversations on SQLite."""
 
@@ -244,6 +251,15 @@ class SqliteConversationRepository(_Repo):
         )
         return [_conversation(row) for row in rows]
 
+    async def delete(self, conversation_id: str) -> None:
+        """Drop the conversation and everything in it."""
+        for table in ("reports", "read_states", "sessions", "messages"):
+            await self.conn.execute(
+                f"DELETE FROM {table} WHERE conversation_id = ?",  # noqa: S608 - constant
+                (conversation_id,),
+            )
+        await self.conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
 
 class SqliteMessageRepository(_Repo):
     """Messages on SQLite."""
@@ -265,13 +281,19 @@ class SqliteMessageRepository(_Repo):
         )
         return _message(row) if row else None
 
-    async def erase_sender(self, person_id: str) -> int:
-        """Turn the person's messages into deleted placeholders."""
-        cursor = await self.conn.execute(
-            "UPDATE messages SET body = NULL, sender_id = NULL, deleted = 1 WHERE sender_id = ?",
-            (person_id,),
+    async def delete_by_sender(self, person_id: str) -> list[str]:
+        """Drop the person's messages; returns their ids."""
+        rows = await self._all("SELECT id FROM messages WHERE sender_id = ?", (person_id,))
+        await self.conn.execute("DELETE FROM messages WHERE sender_id = ?", (person_id,))
+        return [row["id"] for row in rows]
+
+    async def last_sent_at(self, conversation_id: str) -> datetime | None:
+        """When the latest message was sent."""
+        row = await self._one(
+            "SELECT max(sent_at) AS last FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
         )
-        return cursor.rowcount
+        return _dt(row["last"]) if row and row["last"] is not None else None
 
 
 class SqliteReadStateRepository(_Repo):
@@ -312,6 +334,18 @@ class SqliteReportRepository(_Repo):
         """Drop the person's reports."""
         cursor = await self.conn.execute("DELETE FROM reports WHERE reporter_id = ?", (person_id,))
         return cursor.rowcount
+
+    async def delete_for_messages(self, message_ids: Sequence[str]) -> int:
+        """Drop the reports of these messages."""
+        deleted = 0
+        for start in range(0, len(message_ids), 500):
+            chunk = list(message_ids[start : start + 500])
+            cursor = await self.conn.execute(
+                f"DELETE FROM reports WHERE message_id IN ({_marks(len(chunk))})",  # noqa: S608
+                chunk,
+            )
+            deleted += cursor.rowcount
+        return deleted
 
 
 class SqliteSessionRepository(_Repo):
@@ -390,6 +424,34 @@ class SqlitePersonRepository(_Repo):
         await self.conn.execute("DELETE FROM people WHERE profile_id = ?", (profile_id,))
 
 
+class SqliteErasedSubjectRepository(_Repo):
+    """The shared ``erased_subjects`` table, in the unit of work's transaction."""
+
+    async def add(self, subject_id: str) -> None:
+        """Record the id as erased."""
+        await mark_erased_sqlite(self.conn, subject_id)
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether the id was erased."""
+        return bool(await is_erased_sqlite(self.conn, subject_id))
+
+
+class SqliteRetainedEventRepository(_Repo):
+    """The outbox table, as data about the people its events name."""
+
+    async def forget(self, keys: Sequence[str]) -> int:
+        """Drop the outbox rows keyed by ``keys``, sent or not."""
+        deleted = 0
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            cursor = await self.conn.execute(
+                f"DELETE FROM outbox WHERE key IN ({_marks(len(chunk))})",  # noqa: S608
+                chunk,
+            )
+            deleted += cursor.rowcount
+        return deleted
+
+
 class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
     """The messaging service's write transaction on SQLite."""
 
@@ -399,6 +461,8 @@ class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
     reports: ReportRepository
     sessions: SessionRepository
     people: PersonRepository
+    erased: ErasedSubjectRepository
+    retained_events: RetainedEventRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""
@@ -408,6 +472,8 @@ class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
         self.reports = SqliteReportRepository(self.conn)
         self.sessions = SqliteSessionRepository(self.conn)
         self.people = SqlitePersonRepository(self.conn)
+        self.erased = SqliteErasedSubjectRepository(self.conn)
+        self.retained_events = SqliteRetainedEventRepository(self.conn)
 
 
 _UNREAD = (
@@ -514,9 +580,34 @@ class SqliteMessagingReadModel:
         ids = sorted(set(profile_ids))
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
         rows = await self.db.fetchall(
-            f"SELECT * FROM people WHERE profile_id IN ({marks})",  # noqa: S608 - placeholders
+            f"SELECT * FROM people WHERE profile_id IN ({_marks(len(ids))})",  # noqa: S608
             ids,
         )
         return {row["profile_id"]: _person(row) for row in rows}
+
+    async def read_marks_of(self, reader_id: str) -> dict[str, int]:
+        """How far the reader has read, by conversation id."""
+        rows = await self.db.fetchall(
+            "SELECT conversation_id, last_read_seq FROM read_states WHERE reader_id = ?",
+            (reader_id,),
+        )
+        return {row["conversation_id"]: int(row["last_read_seq"]) for row in rows}
+
+    async def reports_by(self, reporter_id: str) -> list[Report]:
+        """The reports the person made, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM reports WHERE reporter_id = ? ORDER BY created_at, id",
+            (reporter_id,),
+        )
+        return [
+            Report(
+                id=row["id"],
+                message_id=row["message_id"],
+                conversation_id=row["conversation_id"],
+                reporter_id=row["reporter_id"],
+                reason=row["reason"],
+                created_at=_dt(row["created_at"]),
+            )
+            for row in rows
+        ]

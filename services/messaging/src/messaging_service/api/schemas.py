@@ -182,3 +182,43 @@ class SessionList(BaseModel):
 
 
 SessionActionName = Literal["accept", "decline", "held", "cancel"]
+
+
+class ConversationExport(BaseModel):
+    """One of the caller's conversations with everything in it they can see."""
+
+    id: str
+    match_id: str
+    role: Literal["mentee", "mentor"] = Field(description="The caller's side of the match")
+    status: ConversationStatus
+    closed_reason: ClosedReason | None
+    other_participant: ParticipantPublic = Field(
+        description="As the caller sees them in the conversation list"
+    )
+    created_at: datetime
+    last_activity_at: datetime
+    last_read_seq: int = Field(description="The caller's read mark (0: nothing read)")
+    messages: list[MessagePublic] = Field(
+        description="Every message, the caller's and the other person's, oldest first"
+    )
+    sessions: list[SessionPublic]
+
+
+class ReportExport(BaseModel):
+    """A report the caller made."""
+
+    id: str
+    conversation_id: str
+    message_id: str
+    reason: str
+    created_at: datetime
+
+
+class MessagingExport(BaseModel):
+    """What the messaging service holds about the caller (``GET /v1/me/export``)."""
+
+    service: Literal["messaging"] = "messaging"
+    person_id: str
+    exported_at: datetime
+    conversations: list[ConversationExport]
+    reports: list[ReportExport]

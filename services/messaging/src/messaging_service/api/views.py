@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mentor_shared.auth import Principal
 from mentor_shared.web.errors import NotFound
 from messaging_service.api.errors import CONVERSATION_NOT_FOUND
-from messaging_service.api.schemas import MessagePublic, SessionPublic
-from messaging_service.domain.model import Conversation, Message, Session
+from messaging_service.api.schemas import MessagePublic, ParticipantPublic, SessionPublic
+from messaging_service.domain.model import Conversation, Message, Person, Session, visible_name
 from messaging_service.service.ports import MessagingReadModel
 
 DELETED_MESSAGE_PLACEHOLDER = "Message from a deleted account"
@@ -24,6 +26,19 @@ async def participant_conversation(
     if conversation is None or not conversation.is_participant(principal.id):
         raise NotFound(CONVERSATION_NOT_FOUND, code="conversation_not_found")
     return conversation
+
+
+def other_participant_public(
+    conversation: Conversation, viewer_id: str, people: Mapping[str, Person]
+) -> ParticipantPublic:
+    """The other person of ``viewer_id``'s conversation, named as the viewer may see them."""
+    other_id = conversation.other_participant(viewer_id)
+    name = visible_name(
+        people.get(other_id) if other_id else None,
+        shares_conversation=True,
+        erased=other_id is None,
+    )
+    return ParticipantPublic(id=other_id, display_name=name)
 
 
 def message_public(message: Message) -> MessagePublic:

@@ -32,7 +32,7 @@ MAX_SESSION_MINUTES: Final = 240
 SERIES_COUNT: Final = 6
 SERIES_INTERVAL: Final = timedelta(weeks=3)
 SERIES_DURATION_MINUTES: Final = 60
-DELETED_ACCOUNT_NAME: Final = "Deleted account"
+FORMER_MEMBER_NAME: Final = "A former member"
 UNKNOWN_PERSON_NAME: Final = "Unknown member"
 
 
@@ -102,6 +102,19 @@ class Conversation:
         if self.status == "requested":
             self.status = "active"
 
+    def remove_participant(self, person_id: str, last_message_at: datetime | None) -> None:
+        """``person_id`` erased their account: they leave and the conversation closes.
+
+        Their messages are gone, so the last activity becomes that of the
+        latest message left (``last_message_at``), or the conversation's start.
+        """
+        if self.mentee_id == person_id:
+            self.mentee_id = None
+        if self.mentor_id == person_id:
+            self.mentor_id = None
+        self.close("account_deleted")
+        self.last_activity_at = last_message_at or self.created_at
+
     def close(self, reason: ClosedReason) -> None:
         """Make the conversation read-only; the first reason given stays."""
         if self.status != "closed":
@@ -147,9 +160,9 @@ def check_body(body: str) -> None:
 class Message:
     """One message; ``seq`` increases by one per message within a conversation.
 
-    After the sender erases their account the row stays as a placeholder with
-    ``body`` and ``sender_id`` None and ``deleted`` set, so the other person's
-    history keeps its shape.
+    When the sender erases their account their messages are deleted. Rows
+    with ``body`` and ``sender_id`` None and ``deleted`` set are placeholders
+    left by erasures of earlier versions, which kept the row.
     """
 
     id: str
@@ -330,7 +343,7 @@ def visible_name(person: Person | None, *, shares_conversation: bool, erased: bo
     initials for an anonymous person.
     """
     if erased:
-        return DELETED_ACCOUNT_NAME
+        return FORMER_MEMBER_NAME
     if person is None:
         return UNKNOWN_PERSON_NAME
     if person.anonymous and not shares_conversation:

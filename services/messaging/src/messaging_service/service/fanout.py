@@ -24,23 +24,39 @@ class Subscription:
 
     A subscriber that falls ``max_queue`` messages behind is marked overflowed
     instead of growing without bound; its stream ends and the client resumes
-    with ``Last-Event-ID``, replaying from the store.
+    with ``Last-Event-ID``, replaying from the store. A subscriber whose
+    account is erased is ended: a None in the queue wakes its stream.
     """
 
-    def __init__(self, conversation_id: str, max_queue: int) -> None:
+    def __init__(self, conversation_id: str, person_id: str, max_queue: int) -> None:
         self.conversation_id = conversation_id
-        self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=max_queue)
+        self.person_id = person_id
+        # One slot more than max_queue, so the wake-up for end() always fits.
+        self.queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=max_queue + 1)
+        self._max_queue = max_queue
         self.overflowed = False
+        self.ended = False
+
+    @property
+    def open(self) -> bool:
+        """Whether the stream should go on."""
+        return not (self.overflowed or self.ended)
 
     def offer(self, message: Message) -> None:
         """Queue ``message`` unless the subscriber is too far behind."""
-        if self.overflowed:
+        if not self.open:
             return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if self.queue.qsize() >= self._max_queue:
             self.overflowed = True
             log.warning("stream_subscriber_overflowed", conversation_id=self.conversation_id)
+            return
+        self.queue.put_nowait(message)
+
+    def end(self) -> None:
+        """End the stream at its next turn, even while it waits for a message."""
+        if not self.ended:
+            self.ended = True
+            self.queue.put_nowait(None)
 
 
 class MessageFanout:
@@ -51,9 +67,9 @@ class MessageFanout:
         self._subscribers: dict[str, set[Subscription]] = {}
 
     @contextmanager
-    def subscribe(self, conversation_id: str) -> Iterator[Subscription]:
-        """Receive the conversation's new messages while the block runs."""
-        subscription = Subscription(conversation_id, self._max_queue)
+    def subscribe(self, conversation_id: str, person_id: str) -> Iterator[Subscription]:
+        """Receive the conversation's new messages, as ``person_id``, while the block runs."""
+        subscription = Subscription(conversation_id, person_id, self._max_queue)
         self._subscribers.setdefault(conversation_id, set()).add(subscription)
         try:
             yield subscription
@@ -70,6 +86,16 @@ class MessageFanout:
         for subscription in subscribers:
             subscription.offer(message)
         return len(subscribers)
+
+    def end_person(self, person_id: str) -> int:
+        """End every stream ``person_id`` holds open (their account was erased)."""
+        ended = 0
+        for subscribers in self._subscribers.values():
+            for subscription in subscribers:
+                if subscription.person_id == person_id:
+                    subscription.end()
+                    ended += 1
+        return ended
 
     def subscriber_count(self, conversation_id: str | None = None) -> int:
         """Subscribers of one conversation, or of all."""

@@ -100,6 +100,13 @@ def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -> None
     )
 
 
+async def _either_erased(uow: MessagingUnitOfWork, *people: str) -> bool:
+    for person in people:
+        if await uow.erased.contains(person):
+            return True
+    return False
+
+
 # --- consumed events (inside the consumer's unit of work) ----------------------------
 
 
@@ -111,6 +118,9 @@ async def open_conversation(cmd: OpenConversation, uow: MessagingUnitOfWork) -> 
     """
     if await uow.conversations.get_by_match(cmd.match_id) is not None:
         log.info("conversation_already_open", match_id=cmd.match_id)
+        return None
+    if await _either_erased(uow, cmd.mentee_id, cmd.mentor_id):
+        log.info("conversation_for_erased_person_refused", match_id=cmd.match_id)
         return None
     conversation = Conversation.open(cmd.match_id, cmd.mentee_id, cmd.mentor_id, cmd.requested_at)
     message: Message | None = None
@@ -137,6 +147,9 @@ async def activate_conversation(cmd: ActivateConversation, uow: MessagingUnitOfW
     """
     conversation = await uow.conversations.get_by_match(cmd.match_id)
     if conversation is None:
+        if await _either_erased(uow, cmd.mentee_id, cmd.mentor_id):
+            log.info("conversation_for_erased_person_refused", match_id=cmd.match_id)
+            return
         conversation = Conversation.open(
             cmd.match_id, cmd.mentee_id, cmd.mentor_id, cmd.accepted_at
         )
@@ -165,7 +178,10 @@ async def close_conversation(cmd: CloseConversation, uow: MessagingUnitOfWork) -
 
 
 async def record_person(cmd: RecordPerson, uow: MessagingUnitOfWork) -> bool:
-    """Remember a display name; older versions than the one held are ignored."""
+    """Remember a display name; older versions, and erased people, are ignored."""
+    if await uow.erased.contains(cmd.profile_id):
+        log.info("person_erased_ignored", profile_id=cmd.profile_id)
+        return False
     stored = await uow.people.upsert(
         Person(
             profile_id=cmd.profile_id,
@@ -181,26 +197,40 @@ async def record_person(cmd: RecordPerson, uow: MessagingUnitOfWork) -> bool:
 
 
 async def erase_person(cmd: ErasePerson, uow: MessagingUnitOfWork) -> None:
-    """Erase someone: placeholders for their messages, no sessions, out of every conversation."""
-    erased_messages = await uow.messages.erase_sender(cmd.profile_id)
-    erased_sessions = await uow.sessions.delete_for_participant(cmd.profile_id)
-    await uow.read_states.delete_reader(cmd.profile_id)
-    await uow.reports.delete_by_reporter(cmd.profile_id)
-    conversations = await uow.conversations.list_for_participant(cmd.profile_id)
+    """Erase someone and record them as erased, in the consumer's one transaction.
+
+    Their messages, the reports of those messages, the reports they made,
+    their read marks, every session of their conversations and their
+    directory entry are deleted. Each of their conversations loses them as a
+    participant and becomes read-only (``account_deleted``): the other person
+    keeps their own messages, shown with "A former member"; a conversation
+    nobody is left in is deleted whole. The outbox rows of those matches'
+    events (sent or not) go too, so no event naming them is published or
+    re-published afterwards. Nothing is published for the erasure itself.
+    """
+    person = cmd.profile_id
+    conversations = await uow.conversations.list_for_participant(person)
+    message_ids = await uow.messages.delete_by_sender(person)
+    await uow.reports.delete_for_messages(message_ids)
+    await uow.reports.delete_by_reporter(person)
+    await uow.read_states.delete_reader(person)
+    sessions = await uow.sessions.delete_for_participant(person)
     for conversation in conversations:
-        if conversation.mentee_id == cmd.profile_id:
-            conversation.mentee_id = None
-        if conversation.mentor_id == cmd.profile_id:
-            conversation.mentor_id = None
-        conversation.close("account_deleted")
-        await uow.conversations.update(conversation)
-    await uow.people.delete(cmd.profile_id)
+        conversation.remove_participant(person, await uow.messages.last_sent_at(conversation.id))
+        if conversation.participants:
+            await uow.conversations.update(conversation)
+        else:
+            await uow.conversations.delete(conversation.id)
+    events = await uow.retained_events.forget([c.match_id for c in conversations])
+    await uow.people.delete(person)
+    await uow.erased.add(person)
     log.info(
         "person_erased",
-        profile_id=cmd.profile_id,
-        messages=erased_messages,
-        sessions=erased_sessions,
+        profile_id=person,
+        messages=len(message_ids),
+        sessions=sessions,
         conversations=len(conversations),
+        outbox_events=events,
     )
 
 

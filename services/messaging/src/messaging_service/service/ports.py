@@ -41,6 +41,10 @@ class ConversationRepository(Protocol):
         """Every conversation ``person_id`` takes part in."""
         ...
 
+    async def delete(self, conversation_id: str) -> None:
+        """Drop the conversation with its messages, read marks, reports and sessions."""
+        ...
+
 
 class MessageRepository(Protocol):
     """Messages, inside a unit of work."""
@@ -53,8 +57,12 @@ class MessageRepository(Protocol):
         """A message of the conversation, or None."""
         ...
 
-    async def erase_sender(self, person_id: str) -> int:
-        """Turn every message of ``person_id`` into a deleted placeholder; returns how many."""
+    async def delete_by_sender(self, person_id: str) -> list[str]:
+        """Drop every message ``person_id`` wrote; returns their ids."""
+        ...
+
+    async def last_sent_at(self, conversation_id: str) -> datetime | None:
+        """When the conversation's latest message was sent, or None without messages."""
         ...
 
 
@@ -79,6 +87,10 @@ class ReportRepository(Protocol):
 
     async def delete_by_reporter(self, person_id: str) -> int:
         """Drop the reports ``person_id`` made; returns how many."""
+        ...
+
+    async def delete_for_messages(self, message_ids: Sequence[str]) -> int:
+        """Drop the reports of these messages; returns how many."""
         ...
 
 
@@ -118,6 +130,26 @@ class PersonRepository(Protocol):
         ...
 
 
+class ErasedSubjectRepository(Protocol):
+    """The ids of people who erased their account, inside a unit of work."""
+
+    async def add(self, subject_id: str) -> None:
+        """Record ``subject_id`` as erased (idempotent)."""
+        ...
+
+    async def contains(self, subject_id: str) -> bool:
+        """Whether ``subject_id`` erased their account."""
+        ...
+
+
+class RetainedEventRepository(Protocol):
+    """This service's outbox seen as data about people, inside a unit of work."""
+
+    async def forget(self, keys: Sequence[str]) -> int:
+        """Drop every outbox row keyed by one of ``keys``, sent or not; returns how many."""
+        ...
+
+
 class MessagingUnitOfWork(UnitOfWork, Protocol):
     """The messaging service's unit of work and its repositories."""
 
@@ -127,6 +159,8 @@ class MessagingUnitOfWork(UnitOfWork, Protocol):
     reports: ReportRepository
     sessions: SessionRepository
     people: PersonRepository
+    erased: ErasedSubjectRepository
+    retained_events: RetainedEventRepository
 
 
 @dataclass(frozen=True)
@@ -178,6 +212,14 @@ class MessagingReadModel(Protocol):
 
     async def people(self, profile_ids: Iterable[str]) -> dict[str, Person]:
         """The directory entries known for ``profile_ids``."""
+        ...
+
+    async def read_marks_of(self, reader_id: str) -> dict[str, int]:
+        """How far ``reader_id`` has read, by conversation id."""
+        ...
+
+    async def reports_by(self, reporter_id: str) -> list[Report]:
+        """The reports ``reporter_id`` made, oldest first."""
         ...
 
 

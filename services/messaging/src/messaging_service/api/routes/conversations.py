@@ -6,14 +6,17 @@ import asyncio
 import base64
 import binascii
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import StreamingResponse
 
+from mentor_shared.auth import Principal
+from mentor_shared.limits import enforce
 from mentor_shared.storage.conflicts import retry_on_conflict
-from mentor_shared.web.errors import TooManyRequests, Unprocessable, error_responses
+from mentor_shared.web.errors import Unprocessable, error_responses
 from messaging_service.api.deps import ContextDep, CurrentPrincipal, StreamPrincipal
 from messaging_service.api.errors import api_error
 from messaging_service.api.schemas import (
@@ -22,17 +25,20 @@ from messaging_service.api.schemas import (
     MessageCreate,
     MessagePage,
     MessagePublic,
-    ParticipantPublic,
     ReadReceiptCreate,
     ReadReceiptPublic,
     ReportCreate,
     ReportPublic,
 )
-from messaging_service.api.views import message_public, participant_conversation
+from messaging_service.api.views import (
+    message_public,
+    other_participant_public,
+    participant_conversation,
+)
 from messaging_service.bootstrap import MessagingContext
 from messaging_service.domain.commands import MarkRead, ReportMessage, SendMessage
 from messaging_service.domain.errors import MessagingError
-from messaging_service.domain.model import Message, visible_name
+from messaging_service.domain.model import Message
 from messaging_service.service import handlers
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -52,12 +58,6 @@ async def list_conversations(principal: CurrentPrincipal, ctx: ContextDep) -> Co
     items = []
     for summary in summaries:
         c = summary.conversation
-        other_id = c.other_participant(principal.id)
-        name = visible_name(
-            people.get(other_id) if other_id else None,
-            shares_conversation=True,
-            erased=other_id is None,
-        )
         items.append(
             ConversationPublic(
                 id=c.id,
@@ -65,7 +65,7 @@ async def list_conversations(principal: CurrentPrincipal, ctx: ContextDep) -> Co
                 status=c.status,
                 read_only=not c.writable,
                 closed_reason=c.closed_reason,
-                other_participant=ParticipantPublic(id=other_id, display_name=name),
+                other_participant=other_participant_public(c, principal.id, people),
                 unread_count=summary.unread_count,
                 last_message_seq=c.last_seq,
                 last_activity_at=c.last_activity_at,
@@ -129,11 +129,14 @@ async def send_message(
     conversation_id: str, body: MessageCreate, principal: CurrentPrincipal, ctx: ContextDep
 ) -> MessagePublic:
     """Post a message (429 with ``Retry-After`` past the per-person rate limit)."""
-    retry_after = ctx.limiter.acquire(principal.id)
-    if retry_after is not None:
-        raise TooManyRequests(
-            "You are sending messages too quickly", retry_after_s=retry_after, code="rate_limited"
-        )
+    # Counted in the store, outside the message's own transaction: every
+    # replica shares one count per person.
+    await enforce(
+        ctx.limiter,
+        ctx.message_limit,
+        principal.id,
+        message="You are sending messages too quickly",
+    )
     try:
         command = SendMessage(
             conversation_id=conversation_id, sender_id=principal.id, body=body.body
@@ -205,12 +208,26 @@ def _sse(message: Message) -> bytes:
     return f"id: {message.seq}\nevent: message\ndata: {data}\n\n".encode()
 
 
+def _sse_end(reason: str) -> bytes:
+    return f"event: end\ndata: {json.dumps({'reason': reason})}\n\n".encode()
+
+
+async def _still_allowed(ctx: MessagingContext, conversation_id: str, person_id: str) -> bool:
+    # The store is shared by every replica, so this also sees an erasure that
+    # another replica's consumer applied.
+    if await ctx.erased.contains(person_id):
+        return False
+    conversation = await ctx.read_model.conversation(conversation_id)
+    return conversation is not None and conversation.is_participant(person_id)
+
+
 async def _event_stream(
-    ctx: MessagingContext, conversation_id: str, replay_after: int | None
+    ctx: MessagingContext, conversation_id: str, principal: Principal, replay_after: int | None
 ) -> AsyncIterator[bytes]:
     keepalive = ctx.settings.stream_keepalive_s
+    expires_at = principal.expires_at
     # Subscribe before replaying, so nothing written in between is missed.
-    with ctx.fanout.subscribe(conversation_id) as subscription:
+    with ctx.fanout.subscribe(conversation_id, principal.id) as subscription:
         yield b"retry: 3000\n: stream open\n\n"
         replayed_up_to = 0
         if replay_after is not None:
@@ -219,22 +236,37 @@ async def _event_stream(
             ):
                 replayed_up_to = message.seq
                 yield _sse(message)
-        while not subscription.overflowed:
+        while subscription.open:
+            wait = keepalive
+            if expires_at is not None:
+                # The token proved who is listening only until it expires.
+                left = expires_at - time.time()
+                if left <= 0:
+                    yield _sse_end("token_expired")
+                    return
+                wait = min(wait, left)
             try:
-                message = await asyncio.wait_for(subscription.queue.get(), timeout=keepalive)
+                first = await asyncio.wait_for(subscription.queue.get(), timeout=wait)
             except TimeoutError:
+                if expires_at is not None and time.time() >= expires_at:
+                    continue
+                if not await _still_allowed(ctx, conversation_id, principal.id):
+                    yield _sse_end("access_revoked")
+                    return
                 # Keeps proxies from closing an idle stream, and finds gone clients.
                 yield b": keep-alive\n\n"
                 continue
             # Everything already queued goes out in one write: one stream competes
             # with every request for the event loop, and one message per turn
             # would let a busy conversation outrun it.
-            batch = [message]
+            batch = [first]
             while not subscription.queue.empty():
                 batch.append(subscription.queue.get_nowait())
-            chunk = b"".join(_sse(m) for m in batch if m.seq > replayed_up_to)
-            if chunk:
+            chunk = b"".join(_sse(m) for m in batch if m is not None and m.seq > replayed_up_to)
+            if chunk and not subscription.ended:
                 yield chunk
+        if subscription.ended:
+            yield _sse_end("access_revoked")
 
 
 @router.get(
@@ -256,13 +288,18 @@ async def stream_messages(
     Accepts ``?access_token=`` as well as the header, for ``EventSource``. A
     client reconnecting with ``Last-Event-ID`` first gets the messages it
     missed. Keep-alive comments every 15 s (``STREAM_KEEPALIVE_S``).
+
+    The stream ends with ``event: end`` when the access token expires (``data``
+    ``{"reason": "token_expired"}``: reconnect with a fresh token and
+    ``Last-Event-ID``) or when the caller's account is erased or they are no
+    longer in the conversation (``{"reason": "access_revoked"}``).
     """
     await participant_conversation(ctx.read_model, conversation_id, principal)
     replay_after = (
         int(last_event_id) if last_event_id is not None and last_event_id.isdigit() else None
     )
     return StreamingResponse(
-        _event_stream(ctx, conversation_id, replay_after),
+        _event_stream(ctx, conversation_id, principal, replay_after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -1,0 +1,86 @@
+"""The caller's copy of what the messaging service holds about them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from mentor_shared.web.errors import error_responses
+from messaging_service.api.deps import ContextDep, CurrentPrincipal
+from messaging_service.api.schemas import (
+    ConversationExport,
+    MessagingExport,
+    ReportExport,
+)
+from messaging_service.api.views import (
+    message_public,
+    other_participant_public,
+    session_public,
+)
+from messaging_service.domain.model import Message
+from messaging_service.service import handlers
+from messaging_service.service.ports import MessagingReadModel
+
+router = APIRouter(prefix="/v1/me", tags=["export"])
+
+# Messages are read in pages of this many, so one long conversation is not one query.
+_PAGE = 1000
+
+
+async def _all_messages(read_model: MessagingReadModel, conversation_id: str) -> list[Message]:
+    messages: list[Message] = []
+    after = 0
+    while True:
+        page = await read_model.messages_after(conversation_id, after, _PAGE)
+        messages.extend(page)
+        if len(page) < _PAGE:
+            return messages
+        after = page[-1].seq
+
+
+@router.get("/export", response_model=MessagingExport, responses=error_responses(401))
+async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingExport:
+    """The caller's conversations with every message and session in them, and their reports.
+
+    Other people appear only as the caller already sees them: the other
+    participant's id and the name the conversation list shows, and the
+    messages of conversations the caller is in.
+    """
+    me = principal.id
+    summaries = await ctx.read_model.conversations_of(me)
+    others = {s.conversation.other_participant(me) for s in summaries}
+    people = await ctx.read_model.people(o for o in others if o is not None)
+    marks = await ctx.read_model.read_marks_of(me)
+    conversations = []
+    for summary in summaries:
+        c = summary.conversation
+        conversations.append(
+            ConversationExport(
+                id=c.id,
+                match_id=c.match_id,
+                role="mentee" if c.mentee_id == me else "mentor",
+                status=c.status,
+                closed_reason=c.closed_reason,
+                other_participant=other_participant_public(c, me, people),
+                created_at=c.created_at,
+                last_activity_at=c.last_activity_at,
+                last_read_seq=marks.get(c.id, 0),
+                messages=[message_public(m) for m in await _all_messages(ctx.read_model, c.id)],
+                sessions=[session_public(s) for s in await ctx.read_model.sessions(c.id)],
+            )
+        )
+    reports = [
+        ReportExport(
+            id=r.id,
+            conversation_id=r.conversation_id,
+            message_id=r.message_id,
+            reason=r.reason,
+            created_at=r.created_at,
+        )
+        for r in await ctx.read_model.reports_by(me)
+    ]
+    return MessagingExport(
+        person_id=me,
+        exported_at=handlers.utcnow(),
+        conversations=conversations,
+        reports=reports,
+    )
