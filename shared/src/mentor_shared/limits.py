@@ -62,7 +62,8 @@ class RateLimiter(Protocol):
 
 
 def key_digest(text: str) -> str:
-    """A stable key for personal data such as an address, so no store holds it in clear."""
+    """A stable digest of a key; the limiters store only these, so no counter names
+    an address, an IP or even an account id in clear."""
     return hashlib.sha256(text.strip().lower().encode()).hexdigest()[:32]
 
 
@@ -95,7 +96,7 @@ class SqliteRateLimiter:
                 "count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END, "
                 "window_start = excluded.window_start "
                 "RETURNING count",
-                (limit.name, key, start),
+                (limit.name, key_digest(key), start),
             )
             row = await cursor.fetchone()
         assert row is not None
@@ -105,7 +106,8 @@ class SqliteRateLimiter:
         """Delete the counter."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "DELETE FROM rate_limits WHERE name = ? AND key = ?", (limit.name, key)
+                "DELETE FROM rate_limits WHERE name = ? AND key = ?",
+                (limit.name, key_digest(key)),
             )
 
     async def purge_before(self, before: float) -> int:
@@ -127,7 +129,7 @@ class MongoRateLimiter:
         now = self._clock()
         start = _window_start(limit, now)
         document = await self._collection.find_one_and_update(
-            {"_id": f"{limit.name}:{key}:{start}"},
+            {"_id": f"{limit.name}:{key_digest(key)}:{start}"},
             {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": start + limit.window_s}},
             upsert=True,
             return_document=True,
@@ -137,4 +139,4 @@ class MongoRateLimiter:
     async def reset(self, limit: Limit, key: str) -> None:
         """Delete the current window's counter."""
         start = _window_start(limit, self._clock())
-        await self._collection.delete_one({"_id": f"{limit.name}:{key}:{start}"})
+        await self._collection.delete_one({"_id": f"{limit.name}:{key_digest(key)}:{start}"})
