@@ -41,6 +41,7 @@ from web_service.ui import (
 log = structlog.get_logger(__name__)
 
 STATIC_PREFIXES = ("/assets/", "/govuk/", "/static/")
+FORM_ALLOWANCE_BYTES = 64 * 1024
 
 
 def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
@@ -91,6 +92,12 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
             admin.router,
         ],
         description="Server-rendered pages; not a JSON API.",
+        # The uploads' own checks (size, count) say more than a 413 page: let their
+        # bodies through, with room for the multipart framing and the other fields.
+        body_limits={
+            "/profile/import-linkedin": profile.LINKEDIN_MAX_BYTES + FORM_ALLOWANCE_BYTES,
+            "/admin/import": admin.MAX_CSV_BYTES + FORM_ALLOWANCE_BYTES,
+        },
     )
     app.state.store = store
     assets = config.govuk_frontend_dir
@@ -105,6 +112,7 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
         StaticFiles(packages=[("web_service", "static")]),
         name="static",
     )
+    app.add_middleware(TooLargePage)
     app.add_middleware(
         SessionMiddleware, store=store, secure=config.cookie_secure, skip_prefixes=STATIC_PREFIXES
     )
@@ -147,6 +155,34 @@ def create_internal_app(public: FastAPI) -> FastAPI:
     internal = FastAPI(title="Mentor Match web (internal)", openapi_url=None, docs_url=None)
     internal.include_router(health_router(public.state.readiness))
     return internal
+
+
+class TooLargePage:
+    """The shared body limit's 413 (a JSON error for API clients) as a page for people.
+
+    Inside the session middleware, so the page shows who is signed in.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_page_instead(message: Any) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                headers = dict(message.get("headers", []))
+                replaced = headers.get(b"content-type", b"").startswith(b"application/json")
+            if not replaced:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                await too_large(Request(scope))(scope, receive, send)
+
+        await self.app(scope, receive, send_page_instead)
 
 
 class BrowserAddressMiddleware:
