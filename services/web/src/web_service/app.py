@@ -206,7 +206,8 @@ class SecurityHeadersMiddleware:
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     )
 
-    # Two years, the preload list's minimum; only over TLS (the cookie's Secure flag says so).
+    # Two years, as hstspreload.org recommends; sent only when the site is served over
+    # TLS, which the session cookie's Secure flag (COOKIE_SECURE) says.
     HSTS = b"max-age=63072000; includeSubDomains"
 
     def __init__(self, app: Any, *, hsts: bool = False) -> None:
