@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -25,7 +29,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.broker import free_port, port_answers
 from mentor_shared.testing.server import serve_in_thread
 from tests.web.stack import csrf_of
 from web_service.app import create_internal_app, create_web_app
@@ -384,6 +388,44 @@ def test_a_missing_or_wrong_password_is_in_the_error_summary(
     assert 'href="#password"' in summary.group(0)
     assert answer.text.count(message) == 2  # the summary and the field's own message
     assert "<title>Error: " in answer.text
+
+
+def test_python_m_web_service_serves_both_ports_and_stops_both_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    public, internal = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "WEB_PORT": str(public),
+        "WEB_INTERNAL_PORT": str(internal),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "web_service"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not port_answers("127.0.0.1", internal) or not port_answers("127.0.0.1", public):
+            assert process.poll() is None, "the web service exited"
+            assert time.monotonic() < deadline, "the web service did not start"
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{public}/readyz").json() == {"status": "ready"}
+        assert httpx.get(f"http://127.0.0.1:{public}/metrics").status_code == 404
+        detailed = httpx.get(f"http://127.0.0.1:{internal}/readyz").json()
+        assert detailed["checks"]["session_store"]["ok"] is True
+        assert httpx.get(f"http://127.0.0.1:{internal}/metrics").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{internal}/sign-in").status_code == 404
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not port_answers("127.0.0.1", internal)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def test_the_web_service_reads_its_internal_port_from_the_environment(
