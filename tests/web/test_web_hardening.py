@@ -105,6 +105,10 @@ def stand_in_app(seen: list[Seen]) -> FastAPI:
 
     # notifications has no /v1/me/export: an older version of the service.
 
+    @app.get("/notifications/v1/notifications")
+    async def notifications() -> list[str]:
+        return ["not the documented page"]  # the page fails on it: a 500
+
     @app.get("/notifications/v1/preferences")
     async def preferences() -> dict[str, Any]:
         return {"channels": {}, "daily_digest": False}
@@ -213,6 +217,28 @@ def test_every_response_has_hsts_when_the_cookie_is_secure(stand_in: StandIn) ->
             "max-age=63072000; includeSubDomains"
         ), answer.request.url
     assert "; Secure" in answers[1].headers["set-cookie"]
+
+
+def test_a_signed_in_page_and_an_unexpected_failure_have_hsts_too(stand_in: StandIn) -> None:
+    with httpx.Client(base_url=stand_in.secure_web_url, timeout=20) as client:
+        # The cookie is Secure and this is plain HTTP: carry it by hand.
+        form = client.get("/sign-in")
+        cookie = {"Cookie": form.headers["set-cookie"].split(";")[0]}
+        signed_in = client.post(
+            "/sign-in",
+            data={"csrf_token": csrf_of(form.text), "email": "pat@example.gov.uk", "password": "x"},
+            headers=cookie,
+        )
+        assert signed_in.status_code == 303
+        cookie = {"Cookie": signed_in.headers["set-cookie"].split(";")[0]}
+        answers = [
+            client.get("/account", headers=cookie),
+            client.get("/notifications", headers=cookie),
+        ]
+    assert [a.status_code for a in answers] == [200, 500]
+    for answer in answers:
+        assert answer.headers["strict-transport-security"].startswith("max-age="), answer.url
+        assert answer.headers["x-frame-options"] == "DENY", answer.url
 
 
 def test_no_hsts_when_the_cookie_is_not_secure(stand_in: StandIn) -> None:
