@@ -27,6 +27,8 @@ KNOWN_KINDS = {
 }
 WORKLOADS = ("Deployment", "StatefulSet")
 SCALED_BY_HPA = ("profile", "messaging", "notifications")
+WEB_INTERNAL_PORT = 9000
+"""The web frontend's internal port (WEB_INTERNAL_PORT): detailed /readyz and /metrics."""
 
 
 def _workloads() -> dict[str, dict[str, Any]]:
@@ -77,7 +79,8 @@ def test_each_service_has_a_workload_with_its_image_and_port() -> None:
     for spec in IMAGES:
         container = _container(workloads[spec.name])
         assert container["image"] == f"mentor-match/{spec.name}"
-        assert container["ports"] == [{"name": "http", "containerPort": spec.port}]
+        internal = [{"name": "internal", "containerPort": WEB_INTERNAL_PORT}] if spec is WEB else []
+        assert container["ports"] == [{"name": "http", "containerPort": spec.port}, *internal]
         assert _env(container)[spec.port_variable]["value"] == str(spec.port)
         assert services[spec.name]["spec"]["ports"][0]["port"] == spec.port
 
@@ -145,6 +148,24 @@ def test_web_frontend_reaches_every_service_by_its_kubernetes_name() -> None:
         assert services[spec.name]["spec"]["ports"][0]["port"] == spec.port
     assert env["COOKIE_SECURE"]["value"] == "true"
     assert "MONGODB_URI" not in env, "the web frontend has no database of its own"
+
+
+def test_web_frontend_serves_health_details_and_metrics_to_monitoring_only() -> None:
+    web = _workloads()[WEB.name]
+    container = _container(web)
+    env = _env(container)
+    assert env["WEB_INTERNAL_PORT"]["value"] == str(WEB_INTERNAL_PORT)
+    assert env["WEB_INTERNAL_HOST"]["value"] == "0.0.0.0"
+    annotations = web["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(WEB_INTERNAL_PORT)
+    service_ports = {p["port"] for p in _of_kind("Service")[WEB.name]["spec"]["ports"]}
+    assert WEB_INTERNAL_PORT not in service_ports
+    rules = _of_kind("NetworkPolicy")["allow-http-in"]["spec"]["ingress"]
+    reaching = [rule["from"] for rule in rules if {"port": WEB_INTERNAL_PORT} in rule["ports"]]
+    monitoring = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+    }
+    assert reaching == [[monitoring]]
 
 
 def test_network_policy_lets_the_ingress_reach_the_web_and_the_web_reach_the_services() -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
 
 from matching_service.api.app import create_matching_app
 from matching_service.settings import MatchingSettings
@@ -146,6 +147,8 @@ def running_stack(bootstrap_servers: str, data_dir: Path) -> Iterator[Stack]:
         "profile_url": profile_url,
         "log_level": "WARNING",
         "broker_recovery_settle_s": 0.5,
+        # Profile seals the emailed tokens on the broker; notifications must open them.
+        "event_seal_key": Fernet.generate_key().decode(),
     }
     mailbox = Mailbox()
     with ExitStack() as stack:

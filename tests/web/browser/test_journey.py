@@ -331,6 +331,10 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     assert page.get_by_label("Job title (optional)").input_value() == "Head of Delivery"
     journey.check("profile-edit-after-linkedin")
     journey.visit("/account/delete", "account-delete")
+    page.get_by_role("button", name="Delete my account").click()
+    assert page.get_by_role("link", name="Enter your password").count() == 1
+    journey.check("account-delete-error")
+    journey.visit("/privacy", "privacy")
 
     # End the match on the requests page.
     journey.visit("/requests", "requests-active")

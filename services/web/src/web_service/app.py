@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from mentor_shared.web import client_ip
 from mentor_shared.web.app import create_app
 from mentor_shared.web.errors import log_unhandled_error
-from mentor_shared.web.health import CheckResult
-from web_service.backend import ApiError, Backend, ServiceUnavailable, SignedOut
+from mentor_shared.web.health import CheckResult, health_router
+from web_service.backend import (
+    ApiError,
+    Backend,
+    ServiceUnavailable,
+    SignedOut,
+    set_browser_address,
+)
 from web_service.pages import account, admin, conversations, matches, people, profile, settings
 from web_service.sessions import SessionMiddleware, SessionStore
 from web_service.settings import WebSettings
@@ -27,11 +35,13 @@ from web_service.ui import (
     render,
     session_of,
     sign_in_redirect,
+    wait_text,
 )
 
 log = structlog.get_logger(__name__)
 
 STATIC_PREFIXES = ("/assets/", "/govuk/", "/static/")
+FORM_ALLOWANCE_BYTES = 64 * 1024
 
 
 def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
@@ -82,6 +92,12 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
             admin.router,
         ],
         description="Server-rendered pages; not a JSON API.",
+        # The uploads' own checks (size, count) say more than a 413 page: let their
+        # bodies through, with room for the multipart framing and the other fields.
+        body_limits={
+            "/profile/import-linkedin": profile.LINKEDIN_MAX_BYTES + FORM_ALLOWANCE_BYTES,
+            "/admin/import": admin.MAX_CSV_BYTES + FORM_ALLOWANCE_BYTES,
+        },
     )
     app.state.store = store
     assets = config.govuk_frontend_dir
@@ -96,12 +112,89 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
         StaticFiles(packages=[("web_service", "static")]),
         name="static",
     )
+    app.add_middleware(TooLargePage)
     app.add_middleware(
         SessionMiddleware, store=store, secure=config.cookie_secure, skip_prefixes=STATIC_PREFIXES
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BrowserAddressMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=config.cookie_secure)
     _install_error_pages(app)
+    _keep_health_details_internal(app)
     return app
+
+
+def _keep_health_details_internal(app: FastAPI) -> None:
+    """The public port answers ``/readyz`` with ready or not only, and has no ``/metrics``.
+
+    The checks' details and the metrics describe the system to whoever asks; they are
+    served on the internal port instead (:func:`create_internal_app`).
+    """
+    public = APIRouter()
+
+    @public.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        ready, _ = await request.app.state.readiness.run()
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready"}, status_code=200 if ready else 503
+        )
+
+    @public.get("/metrics", include_in_schema=False)
+    async def no_metrics() -> Response:
+        raise StarletteHTTPException(404)
+
+    # Ahead of the shared health routes, which they replace on this port.
+    app.router.routes[0:0] = public.routes
+
+
+def create_internal_app(public: FastAPI) -> FastAPI:
+    """The operators' app for ``WEB_INTERNAL_PORT``: detailed ``/readyz``, ``/metrics``.
+
+    It runs the public app's readiness checks (registered by the public app's lifespan)
+    and reads the process's Prometheus registry; it has no pages and no lifespan.
+    """
+    internal = FastAPI(title="Mentor Match web (internal)", openapi_url=None, docs_url=None)
+    internal.include_router(health_router(public.state.readiness))
+    return internal
+
+
+class TooLargePage:
+    """The shared body limit's 413 (a JSON error for API clients) as a page for people.
+
+    Inside the session middleware, so the page shows who is signed in.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_page_instead(message: Any) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                headers = dict(message.get("headers", []))
+                replaced = headers.get(b"content-type", b"").startswith(b"application/json")
+            if not replaced:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                await too_large(Request(scope))(scope, receive, send)
+
+        await self.app(scope, receive, send_page_instead)
+
+
+class BrowserAddressMiddleware:
+    """Remembers the browser's address for the calls to the services (``X-Forwarded-For``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            set_browser_address(client_ip(Request(scope)))
+        await self.app(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:
@@ -113,8 +206,13 @@ class SecurityHeadersMiddleware:
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     )
 
-    def __init__(self, app: Any) -> None:
+    # Two years, as hstspreload.org recommends; sent only when the site is served over
+    # TLS, which the session cookie's Secure flag (COOKIE_SECURE) says.
+    HSTS = b"max-age=63072000; includeSubDomains"
+
+    def __init__(self, app: Any, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -131,10 +229,39 @@ class SecurityHeadersMiddleware:
                     (b"referrer-policy", b"no-referrer"),
                     (b"content-security-policy", self.CSP.encode()),
                 ]
+                if self.hsts:
+                    headers.append((b"strict-transport-security", self.HSTS))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def too_many_attempts(request: Request, retry_after_s: float | None) -> Response:
+    """A service's rate limit (429): what happened and how long to wait."""
+    response = render(
+        request,
+        "error.html",
+        status_code=429,
+        title="You have tried this too many times",
+        message="To keep accounts safe, Mentor Match limits how often this can be done. "
+        f"Wait {wait_text(retry_after_s)} and try again.",
+    )
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(math.ceil(retry_after_s))
+    return response
+
+
+def too_large(request: Request) -> Response:
+    """A body over a service's (or this app's) size limit (413)."""
+    return render(
+        request,
+        "error.html",
+        status_code=413,
+        title="What you sent is too large",
+        message="The file or text you sent is bigger than Mentor Match accepts. "
+        "Go back and send a smaller file or a shorter text.",
+    )
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -186,6 +313,10 @@ def _install_error_pages(app: FastAPI) -> None:
                 message="What you were looking for does not exist or is not yours to see.",
             )
         log.info("backend_refused", status=exc.status, code=exc.code)
+        if exc.status == 429:
+            return too_many_attempts(request, exc.retry_after_s)
+        if exc.status == 413:
+            return too_large(request)
         return render(
             request,
             "error.html",
@@ -204,6 +335,8 @@ def _install_error_pages(app: FastAPI) -> None:
                 title="Page not found",
                 message="If you typed the web address, check it is correct.",
             )
+        if exc.status_code == 413:
+            return too_large(request)
         return render(
             request,
             "error.html",

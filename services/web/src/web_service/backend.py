@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 from weakref import WeakValueDictionary
@@ -32,6 +33,13 @@ Service = Literal["profile", "matching", "messaging", "notifications"]
 # do not straddle the expiry.
 REFRESH_MARGIN_S = 30.0
 
+_browser_address: ContextVar[str | None] = ContextVar("browser_address", default=None)
+
+
+def set_browser_address(address: str | None) -> None:
+    """The address of the browser whose request is being served (for ``X-Forwarded-For``)."""
+    _browser_address.set(address)
+
 
 @dataclass
 class ApiError(Exception):
@@ -41,6 +49,7 @@ class ApiError(Exception):
     code: str
     message: str
     details: Any = None
+    retry_after_s: float | None = None
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}"
@@ -69,7 +78,15 @@ def token_claims(access_token: str) -> dict[str, Any]:
     return claims
 
 
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["retry-after"]))
+    except (KeyError, ValueError):
+        return None
+
+
 def _error_from(response: httpx.Response) -> ApiError:
+    retry_after = _retry_after(response)
     try:
         body = response.json()
         error = body["error"]
@@ -78,9 +95,10 @@ def _error_from(response: httpx.Response) -> ApiError:
             str(error.get("code", "error")),
             str(error.get("message", "")),
             error.get("details"),
+            retry_after,
         )
     except (ValueError, KeyError, TypeError):
-        return ApiError(response.status_code, "error", response.reason_phrase)
+        return ApiError(response.status_code, "error", response.reason_phrase, None, retry_after)
 
 
 class Backend:
@@ -109,6 +127,11 @@ class Backend:
             headers[CORRELATION_HEADER] = correlation
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        browser = _browser_address.get()
+        if browser:
+            # The services' per-address limits must count the browser, not this app;
+            # they trust the header from this app's address only (TRUSTED_PROXIES).
+            headers["X-Forwarded-For"] = browser
         return headers
 
     async def call(

@@ -18,6 +18,17 @@ class WebSettings(ServiceSettings):
     service_name: str = "web"
     port: int = Field(default=8000, validation_alias=AliasChoices("WEB_PORT", "PORT"))
 
+    internal_port: int | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WEB_INTERNAL_PORT"),
+        description="Port of the detailed /readyz and /metrics (off when unset)",
+    )
+    internal_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("WEB_INTERNAL_HOST"),
+        description="Address the internal port listens on (never the public one)",
+    )
+
     matching_url: str = "http://127.0.0.1:8002"
     messaging_url: str = "http://127.0.0.1:8003"
     notifications_url: str = "http://127.0.0.1:8004"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -214,6 +215,17 @@ def next_path(value: str | None, default: str = "/") -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default
+
+
+def wait_text(seconds: float | None) -> str:
+    """``Retry-After`` in words: "1 minute", "15 minutes", "2 hours"."""
+    if seconds is None:
+        return "a few minutes"
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes >= 120:
+        hours = math.ceil(minutes / 60)
+        return f"{hours} hours"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -20,6 +20,7 @@ from web_service.ui import (
     render,
     sign_in_redirect,
     text,
+    wait_text,
 )
 
 router = APIRouter()
@@ -42,8 +43,8 @@ async def accessibility(request: Request) -> Response:
 
 @router.get("/privacy")
 async def privacy(request: Request) -> Response:
-    """Privacy notice summary."""
-    return render(request, "privacy.html", title="Privacy")
+    """The privacy notice."""
+    return render(request, "privacy.html", title="Privacy notice")
 
 
 # --- sign up and verify -------------------------------------------------------------
@@ -189,7 +190,11 @@ async def sign_in(
                     "Confirm your email address first: follow the link in the email we sent",
                 )
             elif error.status == 429:
-                errors.add("email", "Too many attempts to sign in. Wait 15 minutes and try again")
+                errors.add(
+                    "email",
+                    "Too many attempts to sign in. "
+                    f"Wait {wait_text(error.retry_after_s or 15 * 60)} and try again",
+                )
             elif error.status == 422:
                 errors.add("email", "Enter a correct email address and password")
             else:

@@ -252,9 +252,13 @@ async def linkedin_import(
                 files=files,
             )
         except ApiError as error:
-            if error.status != 422:
+            if error.status == 413:
+                errors.add("files", "The selected files must be smaller than 20 MB together")
+            elif error.status == 422:
+                message = error.message or "This is not a LinkedIn data export"
+                errors.add("files", message.rstrip("."))
+            else:
                 raise
-            errors.add("files", (error.message or "This is not a LinkedIn data export").rstrip("."))
         else:
             title, summary, kind = _prefilled(result)
             session.add_flash(title, summary, kind)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from web_service import data_copy
 from web_service.backend import ApiError
 from web_service.ui import (
     BackendDep,
@@ -16,6 +16,7 @@ from web_service.ui import (
     MemberSession,
     redirect,
     render,
+    templates,
     text,
 )
 
@@ -31,7 +32,6 @@ KIND_NAMES = {
     "match_ended": "Mentoring that has ended",
 }
 CHANNEL_NAMES = {"email": "Email and on the site", "in_app": "Only on the site", "off": "Off"}
-DELETE_CONFIRMATION = "delete my account"
 
 
 @router.get("/notifications")
@@ -115,14 +115,19 @@ async def account(request: Request, session: MemberSession) -> Response:
 
 
 @router.get("/account/export")
-async def export(session: MemberSession, backend: BackendDep) -> Response:
-    """Everything the profile service holds about the person, as a JSON download."""
-    found = await backend.json("profile", "GET", "/v1/profiles/me/export", session=session)
+async def export(request: Request, session: MemberSession, backend: BackendDep) -> Response:
+    """Everything the four services hold about the person: one ZIP with a summary page."""
+    fetched = await data_copy.fetch_all(backend, session)
+    summary = templates.get_template("data_copy_summary.html").render(
+        fetched=fetched,
+        generated_at=data_copy.generated_at(),
+        support_email=request.app.state.settings.support_email,
+    )
     return Response(
-        json.dumps(found, indent=2, ensure_ascii=False),
-        media_type="application/json",
+        data_copy.build_zip(fetched, summary),
+        media_type="application/zip",
         headers={
-            "Content-Disposition": 'attachment; filename="mentor-match-my-data.json"',
+            "Content-Disposition": 'attachment; filename="mentor-match-my-data.zip"',
             "Cache-Control": "no-store",
         },
     )
@@ -130,10 +135,8 @@ async def export(session: MemberSession, backend: BackendDep) -> Response:
 
 @router.get("/account/delete")
 async def delete_form(request: Request, session: MemberSession) -> Response:
-    """Confirm deletion by typing a phrase (a check, not a second password)."""
-    return render(
-        request, "account_delete.html", title="Delete your account", phrase=DELETE_CONFIRMATION
-    )
+    """Confirm deletion with the account's password."""
+    return render(request, "account_delete.html", title="Delete your account")
 
 
 @router.post("/account/delete")
@@ -141,18 +144,34 @@ async def delete(
     request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Erase the account in every service, then sign out."""
-    if text(form, "confirm").lower() != DELETE_CONFIRMATION:
-        errors = FormErrors()
-        errors.add("confirm", f"Type {DELETE_CONFIRMATION} to confirm")
+    password = form.get("password")
+    errors = FormErrors()
+    if not isinstance(password, str) or not password:
+        errors.add("password", "Enter your password")
+    else:
+        try:
+            await backend.call(
+                "profile",
+                "DELETE",
+                "/v1/profiles/me",
+                session=session,
+                json={"password": password},
+            )
+        except ApiError as error:
+            if error.status == 403 and error.code == "password_incorrect":
+                errors.add("password", "Your password is not right")
+            elif error.status == 422:
+                errors.add("password", "Enter your password")
+            else:
+                raise
+    if errors:
         return render(
             request,
             "account_delete.html",
             status_code=422,
             title="Delete your account",
-            phrase=DELETE_CONFIRMATION,
             errors=errors,
         )
-    await backend.call("profile", "DELETE", "/v1/profiles/me", session=session)
     session.sign_out()
     session.add_flash(
         "Your account has been deleted",
