@@ -3,7 +3,6 @@ reported messages, department webhook subscriptions."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,7 +41,6 @@ MATCH_EVENTS = {
     "ended": "Mentoring ended",
 }
 DELIVERY_STATES = {"delivered": "delivered", "pending": "waiting", "parked": "given up"}
-SECRET_MIN = 16
 
 
 @router.get("")
@@ -317,7 +315,7 @@ async def subscriptions(request: Request, session: AdminSession, backend: Backen
 async def new_subscription_form(request: Request, session: AdminSession) -> Response:
     """Register a department's webhook."""
     return await _render_subscription_form(
-        request, {"department": "", "url": "", "events": list(MATCH_EVENTS), "secret": ""}
+        request, {"department": "", "url": "", "events": list(MATCH_EVENTS)}
     )
 
 
@@ -338,7 +336,6 @@ async def _render_subscription_form(
         errors=errors,
         lists=lists,
         event_names=MATCH_EVENTS,
-        secret_min=SECRET_MIN,
     )
 
 
@@ -346,24 +343,22 @@ async def _render_subscription_form(
 async def create_subscription(
     request: Request, form: CheckedForm, session: AdminSession, backend: BackendDep
 ) -> Response:
-    """Create the subscription; the page that answers shows a generated secret, once."""
+    """Create the subscription; the page that answers shows its signing secret, once.
+
+    The notifications service makes the secret and returns it only in this answer.
+    """
     values: dict[str, Any] = {
         "department": text(form, "department"),
         "url": text(form, "url"),
         "events": [event for event in texts(form, "events") if event in MATCH_EVENTS],
-        "secret": text(form, "secret"),
     }
     errors = FormErrors()
     if not values["url"]:
         errors.add("url", "Enter the address that will receive the events")
     if not values["events"]:
         errors.add("events", "Select at least one event")
-    if values["secret"] and len(values["secret"]) < SECRET_MIN:
-        errors.add("secret", f"The signing secret must be at least {SECRET_MIN} characters")
     if errors:
         return await _render_subscription_form(request, values, errors, status_code=422)
-    generated = not values["secret"]
-    secret = values["secret"] or secrets.token_urlsafe(32)
     every_event = set(values["events"]) == set(MATCH_EVENTS)
     try:
         created = await backend.json(
@@ -373,7 +368,6 @@ async def create_subscription(
             session=session,
             json={
                 "url": values["url"],
-                "secret": secret,
                 "department": values["department"] or None,
                 # All of them now means all of them later too, should events be added.
                 "match_events": None if every_event else values["events"],
@@ -386,7 +380,6 @@ async def create_subscription(
             error,
             {
                 "url": "url",
-                "secret": "secret",
                 "department": "department",
                 "match_events": "events",
             },
@@ -403,7 +396,7 @@ async def create_subscription(
         subscription=created,
         departments=names,
         event_names=MATCH_EVENTS,
-        secret=secret if generated else None,
+        secret=created.get("secret") if isinstance(created, dict) else None,
     )
 
 
