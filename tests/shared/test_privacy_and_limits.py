@@ -266,6 +266,9 @@ async def test_forwarded_address_is_believed_only_from_a_trusted_proxy() -> None
     assert await _ip_seen("198.51.100.7", "203.0.113.9", "127.0.0.1") == "198.51.100.7"
     assert await _ip_seen("127.0.0.1", "1.1.1.1, 203.0.113.9", "127.0.0.1") == "203.0.113.9"
     assert await _ip_seen("127.0.0.1", "not-an-address", "127.0.0.1") == "127.0.0.1"
+    # Ranges: the web frontend's pods in a cluster network.
+    assert await _ip_seen("10.42.3.17", "203.0.113.9", "10.42.0.0/16,::1") == "203.0.113.9"
+    assert await _ip_seen("10.43.0.1", "203.0.113.9", "10.42.0.0/16") == "10.43.0.1"
 
 
 # --- sealed secrets ------------------------------------------------------------------------

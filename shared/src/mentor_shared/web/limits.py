@@ -101,19 +101,31 @@ class BodyLimitMiddleware:
 
 def client_ip(request: Request) -> str:
     """The caller's address: the direct peer, or the last ``X-Forwarded-For`` hop
-    when the peer is a trusted proxy (``TRUSTED_PROXIES``, the web frontend)."""
+    when the peer is a trusted proxy (``TRUSTED_PROXIES``: addresses or ranges such
+    as the web frontend's pods' network)."""
     peer = request.client.host if request.client else "unknown"
-    settings = getattr(request.app.state, "settings", None)
-    trusted = {
-        entry.strip()
-        for entry in (getattr(settings, "trusted_proxies", "") or "").split(",")
-        if entry.strip()
-    }
     forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and peer in trusted:
-        hop = forwarded.split(",")[-1].strip()
+    settings = getattr(request.app.state, "settings", None)
+    if not forwarded or not _is_trusted(peer, getattr(settings, "trusted_proxies", "")):
+        return peer
+    hop = forwarded.split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return peer
+
+
+def _is_trusted(peer: str, trusted: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    for entry in (part.strip() for part in (trusted or "").split(",")):
+        if not entry:
+            continue
         try:
-            return str(ipaddress.ip_address(hop))
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
         except ValueError:
-            return peer
-    return peer
+            continue
+    return False
