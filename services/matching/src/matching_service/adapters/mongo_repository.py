@@ -25,6 +25,7 @@ from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetR
 from matching_service.domain.replies import ReplyTimes, waiting_hours
 from matching_service.service.ports import (
     AppliedEvent,
+    ErasedSubjectsRepository,
     FeedbackFigure,
     IndexStateRepository,
     MatchRepository,
@@ -33,6 +34,7 @@ from matching_service.service.ports import (
     WeeklyFigure,
 )
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from mentor_shared.events.schemas import ProfileUpserted
 
 Document = dict[str, Any]
@@ -145,6 +147,10 @@ class MongoMatchRepository(_Repo):
             }
         )
 
+    async def between(self, mentee_id: str, mentor_id: str) -> list[Match]:
+        """Every match of the pair."""
+        return await self._find({"mentee_id": mentee_id, "mentor_id": mentor_id})
+
     async def active_count(self, mentor_id: str) -> int:
         """Accepted matches of the mentor (touching the mentor's guard document)."""
         await self.db.mentor_guards.update_one(
@@ -161,6 +167,30 @@ class MongoMatchRepository(_Repo):
     async def open_requests(self) -> list[Match]:
         """Every waiting request."""
         return await self._find({"status": "requested"})
+
+    async def delete_involving(self, person_id: str) -> int:
+        """Delete the person's matches and their retained outbox events (keyed by match id)."""
+        query = {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}
+        ids = [
+            doc["_id"]
+            async for doc in self.db.matches.find(query, {"_id": 1}, session=self.session)
+        ]
+        if ids:
+            await self.db.outbox.delete_many({"key": {"$in": ids}}, session=self.session)
+            await self.db.matches.delete_many({"_id": {"$in": ids}}, session=self.session)
+        return len(ids)
+
+
+class MongoErasedSubjectsRepository(_Repo):
+    """``erased_subjects`` in the open transaction."""
+
+    async def add(self, subject_id: str) -> None:
+        """Record the erasure."""
+        await mark_erased_mongo(self.db, subject_id, session=self.session)
+
+    async def contains(self, subject_id: str) -> bool:
+        """True when the person was erased."""
+        return bool(await is_erased_mongo(self.db, subject_id, session=self.session))
 
 
 class MongoReplyTimesRepository(_Repo):
@@ -234,6 +264,7 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
     matches: MatchRepository
     replies: ReplyTimesRepository
     index_state: IndexStateRepository
+    erased: ErasedSubjectsRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the open session."""
@@ -241,6 +272,7 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
         self.matches = MongoMatchRepository(self.db, self.session)
         self.replies = MongoReplyTimesRepository(self.db, self.session)
         self.index_state = MongoIndexStateRepository(self.db, self.session)
+        self.erased = MongoErasedSubjectsRepository(self.db, self.session)
 
 
 class MongoMatchingReadModel:
@@ -318,6 +350,14 @@ class MongoMatchingReadModel:
         """The last applied profile event."""
         doc = await self.db.index_state.find_one({"_id": 1})
         return None if doc is None else _applied(doc)
+
+    async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased."""
+        return {
+            subject_id
+            for subject_id in dict.fromkeys(subject_ids)
+            if await is_erased_mongo(self.db, subject_id)
+        }
 
     async def weekly(self) -> list[WeeklyFigure]:
         """Requests and acceptances per ISO week and mentee department."""

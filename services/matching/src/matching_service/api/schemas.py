@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from matching_service.domain.matches import Match, MatchRole, MatchStatus
 from mentor_shared.events.schemas import ProfileUpserted
+from mentor_shared.privacy import anonymised
 
 Role = Literal["mentor", "coach", "mentee"]
 
@@ -24,23 +25,26 @@ class CardPublic(BaseModel):
 
     @classmethod
     def of(cls, profile: ProfileUpserted | None, *, reveal: bool = False) -> CardPublic:
-        """A card; anonymous people show their initials only, unless ``reveal``.
+        """A card; anonymous people show initials, department and grade only, unless
+        ``reveal`` (``mentor_shared.privacy.anonymised``, the one anonymity rule).
 
         Args:
-            profile: The stored profile; None once the person was erased.
+            profile: The stored profile; None when matching no longer holds it.
             reveal: The two people share a match request (a mentee appears anonymised
                 only until they send a request).
         """
         if profile is None:
             return cls(display_name="Former member")
-        anonymous = profile.anonymous and not reveal
-        return cls(
-            display_name=profile.initials if anonymous else profile.display_name,
-            department=profile.department,
-            profession=profile.profession,
-            grade=profile.grade,
-            region=profile.region,
-        )
+        card = {
+            "display_name": profile.display_name,
+            "department": profile.department,
+            "profession": profile.profession,
+            "grade": profile.grade,
+            "region": profile.region,
+        }
+        if profile.anonymous and not reveal:
+            return cls.model_validate(anonymised(card))
+        return cls.model_validate(card)
 
 
 class SuggestionPublic(BaseModel):

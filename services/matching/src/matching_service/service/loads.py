@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import structlog
@@ -97,6 +97,13 @@ class MentorLoads:
             await self._refresh()
         except Exception as exc:  # noqa: BLE001 - the next call tries again
             log.warning("mentor_loads_read_failed", error=f"{type(exc).__name__}: {exc}")
+
+    async def forget(self, profile_ids: Sequence[str]) -> None:
+        """Drop erased people from the shared reading (a reading is never changed in
+        place: the next suggestion gets a copy without them)."""
+        gone = set(profile_ids)
+        if gone & self._loads.keys():
+            self._loads = {pid: load for pid, load in self._loads.items() if pid not in gone}
 
     async def close(self) -> None:
         """Let a background reading in progress finish (before the store closes)."""
