@@ -66,6 +66,7 @@ class MatchingContext:
             # Reply medians within the live matcher's penalty-free time are not read:
             # they would not change a score.
             lambda: self.index.matcher.weights.reply_ok_hours,
+            rerequest_after=self.deps.policy.rerequest_after,
         )
         self.index.after_erasure.append(self.loads.forget)
 

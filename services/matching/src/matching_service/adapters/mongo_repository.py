@@ -292,14 +292,30 @@ class MongoMatchingReadModel:
         cursor = self.db.profiles.find({"_id": {"$in": list(profile_ids)}})
         return {doc["_id"]: ProfileUpserted.model_validate(doc["body"]) async for doc in cursor}
 
-    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+    async def partners(
+        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
+    ) -> frozenset[str]:
         """Whom the person has asked, or been asked by, in a way that excludes them."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
         )
-        excluded = await self.db.matches.distinct(
-            other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
+        excluded = set(
+            await self.db.matches.distinct(
+                other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
+            )
         )
+        if refused_since is not None:
+            excluded.update(
+                await self.db.matches.distinct(
+                    other,
+                    {
+                        column: person_id,
+                        "status": {"$in": ["withdrawn", "expired"]},
+                        "reason": {"$ne": "another_accepted"},
+                        "answered_at": {"$gte": refused_since},
+                    },
+                )
+            )
         return frozenset(excluded)
 
     async def mentor_loads(
@@ -350,6 +366,13 @@ class MongoMatchingReadModel:
         """The last applied profile event."""
         doc = await self.db.index_state.find_one({"_id": 1})
         return None if doc is None else _applied(doc)
+
+    async def reply_times_of(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's recent reply times, or None."""
+        doc = await self.db.mentor_replies.find_one({"_id": mentor_id})
+        if doc is None:
+            return None
+        return ReplyTimes(mentor_id, tuple(float(h) for h in doc["recent_hours"]))
 
     async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased."""

@@ -368,7 +368,9 @@ class SqliteMatchingReadModel:
                 found[profile.profile_id] = profile
         return found
 
-    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+    async def partners(
+        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
+    ) -> frozenset[str]:
         """Whom the person has asked, or been asked by, in a way that excludes them."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
@@ -379,7 +381,17 @@ class SqliteMatchingReadModel:
             f"WHERE {column} = ? AND status IN ({statuses})",
             (person_id,),
         )
-        return frozenset(row["other"] for row in paired)
+        excluded = {row["other"] for row in paired}
+        if refused_since is not None:
+            # Timestamps are UTC ISO strings: text order is time order.
+            recent = await self.db.fetchall(
+                f"SELECT DISTINCT {other} AS other FROM matches "  # noqa: S608 - constant names
+                f"WHERE {column} = ? AND status IN ('withdrawn', 'expired') "
+                "AND coalesce(reason, '') != 'another_accepted' AND answered_at >= ?",
+                (person_id, _ts(refused_since)),
+            )
+            excluded.update(row["other"] for row in recent)
+        return frozenset(excluded)
 
     async def mentor_loads(
         self, *, now: datetime, reply_ok_hours: float = 0.0
@@ -427,6 +439,15 @@ class SqliteMatchingReadModel:
         """The last applied profile event."""
         rows = await self.db.fetchall("SELECT event_id, event_type, occurred_at FROM index_state")
         return _applied(rows[0]) if rows else None
+
+    async def reply_times_of(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's recent reply times, or None."""
+        rows = await self.db.fetchall(
+            "SELECT recent_hours FROM mentor_replies WHERE mentor_id = ?", (mentor_id,)
+        )
+        if not rows:
+            return None
+        return ReplyTimes(mentor_id, tuple(float(h) for h in json.loads(rows[0]["recent_hours"])))
 
     async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased."""

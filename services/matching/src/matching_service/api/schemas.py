@@ -222,3 +222,58 @@ class StatsPublic(BaseModel):
 
     weekly: list[WeekPublic]
     feedback: FeedbackPublic
+
+
+class ExportedMatch(BaseModel):
+    """One of the caller's match requests, as they could already see it."""
+
+    id: str
+    side: Literal["mentee", "mentor"] = Field(description="The caller's part in it")
+    role: MatchRole
+    status: MatchStatus
+    message: str = Field(description="The request message the mentee wrote")
+    reason: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    ended_by_you: bool
+    rating: int | None = Field(description="The caller's own end-of-match rating, if any")
+    comment: str | None = Field(description="The caller's own end-of-match comment, if any")
+    other: CardPublic = Field(description="The other person's card, as the caller sees it")
+
+    @classmethod
+    def of(cls, match: Match, person_id: str, other: CardPublic) -> ExportedMatch:
+        """The match from ``person_id``'s side; feedback only when they gave it."""
+        theirs = match.ended_by == person_id
+        return cls(
+            id=match.id,
+            side="mentee" if match.mentee_id == person_id else "mentor",
+            role=match.role,
+            status=match.status,
+            message=match.message,
+            reason=match.reason,
+            created_at=match.created_at,
+            answered_at=match.answered_at,
+            ended_at=match.ended_at,
+            ended_by_you=theirs,
+            rating=match.rating if theirs else None,
+            comment=match.comment if theirs else None,
+            other=other,
+        )
+
+
+class MatchingExport(BaseModel):
+    """``GET /v1/me/export``: what the matching service holds about the caller."""
+
+    service: Literal["matching"] = "matching"
+    subject_id: str
+    exported_at: datetime
+    profile: ProfileUpserted | None = Field(
+        description="The caller's profile as matching holds it (from profile.upserted)"
+    )
+    matches: list[ExportedMatch] = Field(
+        description="Their match requests, as mentee and as mentor or coach, newest first"
+    )
+    reply_hours: list[float] = Field(
+        description="Their recent reply times in hours (mentors and coaches; load spreading)"
+    )

@@ -268,12 +268,17 @@ class MatchingReadModel(Protocol):
         """Stored profiles of these ids (unknown ids left out), for cards."""
         ...
 
-    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+    async def partners(
+        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
+    ) -> frozenset[str]:
         """Whom the person has asked, or been asked by, in a way that excludes them.
 
         Args:
             person_id: The person asking.
             role: The role their candidates play.
+            refused_since: Also exclude pairs whose request was withdrawn by the mentee
+                or expired at or after this time (the re-request wait; a decline
+                excludes for good). None leaves them in.
         """
         ...
 
@@ -304,6 +309,10 @@ class MatchingReadModel(Protocol):
 
     async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased."""
+        ...
+
+    async def reply_times_of(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's recent reply times (for their data export), or None."""
         ...
 
     async def weekly(self) -> list[WeeklyFigure]:

@@ -26,6 +26,7 @@ from matching_service.domain.matches import Match
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.ports import MatchingUnitOfWork
+from mentor_shared.limits import Limit, enforce
 from mentor_shared.storage.conflicts import retry_on_conflict
 from mentor_shared.web.errors import (
     ApiError,
@@ -36,7 +37,6 @@ from mentor_shared.web.errors import (
     Unprocessable,
     error_responses,
 )
-from mentor_shared.limits import Limit, enforce
 
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 
