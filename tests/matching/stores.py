@@ -15,8 +15,8 @@ from matching_service.adapters.sqlite_repository import (
 )
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.erasure import ERASED_SQL
-from mentor_shared.limits import LIMITS_SQL
 from mentor_shared.events.schemas import ProfileUpserted, Roles
+from mentor_shared.limits import LIMITS_SQL
 from mentor_shared.storage.sqlite import SqliteDatabase
 
 
