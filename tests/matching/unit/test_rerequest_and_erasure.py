@@ -77,6 +77,8 @@ async def test_a_request_withdrawn_because_another_mentor_accepted_does_not_bar_
     await handlers.accept_match(AnswerMatch(to_b.id, "b"), store.uow(), d)
     assert (await store.read.matches_of("me"))[-1].id == to_a.id
     await handlers.end_match(AnswerMatch(to_b.id, "me"), store.uow(), d)
+    history = await pair_history(store.read, "me", "mentor", now=NOW, rerequest_after=WAIT)
+    assert "a" not in history.excluded_ids, "still suggested"
     assert (await request(store, "me", "a", d)).status == "requested"
     assert (await request(store, "me", "b", d)).status == "requested", "an ended match neither"
 
