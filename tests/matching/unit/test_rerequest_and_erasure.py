@@ -37,6 +37,7 @@ async def test_a_declined_mentee_cannot_ask_the_same_mentor_again_for_thirty_day
         await request(store, "me", "a", d)
     assert refused.value.code == "rerequest_too_soon"
     assert refused.value.details == {"allowed_from": (NOW + WAIT).isoformat()}
+    assert "30 days" in str(refused.value)
     assert "2026-12-20" in str(refused.value)
     await request(store, "me", "b", d)  # another mentor is fine
     clock.now = NOW + WAIT

@@ -198,9 +198,10 @@ def _check_rerequest(pair: list[Match], policy: MatchPolicy, now: datetime) -> N
     allowed_from = rerequest_allowed_from(pair, policy)
     if allowed_from is None or now >= allowed_from:
         return
+    days = round(policy.rerequest_after.total_seconds() / 86_400)
     raise MatchConflict(
         "rerequest_too_soon",
-        "You asked this person recently and it did not go ahead; "
+        f"Your last request to this person ended without a yes less than {days} days ago; "
         f"you can ask them again from {allowed_from.date().isoformat()}",
         {"allowed_from": allowed_from.isoformat()},
     )
