@@ -276,6 +276,9 @@ async def test_an_erased_person_is_gone_from_store_index_snapshot_and_stays_gone
         assert not [p for p in outbox if gone.encode() in bytes(p)], "no event for them"
         assert database.execute("SELECT count(*) FROM matches").fetchone()[0] == 0
         assert database.execute(
+            "SELECT count(*) FROM rate_limits WHERE key = ?", (gone,)
+        ).fetchone() == (0,), "their request counter goes too"
+        assert database.execute(
             "SELECT count(*) FROM erased_subjects WHERE subject_id = ?", (gone,)
         ).fetchone() == (1,)
     finally:

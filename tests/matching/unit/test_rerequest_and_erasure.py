@@ -16,6 +16,7 @@ from matching_service.service.index import IndexKeeper
 from matching_service.service.loads import pair_history
 from mentor_shared.events import new_event
 from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
+from mentor_shared.limits import Limit, SqliteRateLimiter
 from tests.matching.stores import Store, mentee, upserted
 from tests.matching.unit.test_handlers import NOW, Clock, applied, deps, put, request, store
 
@@ -108,6 +109,10 @@ async def test_a_replayed_profile_of_an_erased_person_is_not_stored(store: Store
 
 async def test_nothing_can_be_requested_by_or_of_an_erased_person(store: Store) -> None:
     await put(store, mentee("me"), upserted("a"), mentee("other"))
+    limiter = SqliteRateLimiter(store.db)
+    counted = Limit("match_requests", 10, 86_400)
+    await limiter.hit(counted, "me")
+    await limiter.hit(counted, "other")
     await erase(store, "me")
     await erase(store, "a")
     with pytest.raises(ErasedPerson):
@@ -116,6 +121,8 @@ async def test_nothing_can_be_requested_by_or_of_an_erased_person(store: Store) 
         await request(store, "other", "a")
     assert await store.read.matches_of("a") == []
     assert await store.outbox_types() == []
+    keys = [row["key"] for row in await store.db.fetchall("SELECT key FROM rate_limits")]
+    assert keys == ["other"], "an erased person's counters go with them"
 
 
 def keeper(tmp_path: Path, erased: set[str]) -> IndexKeeper:

@@ -10,6 +10,7 @@ same "exactly ``capacity`` accepts" as SQLite's single writer.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -191,6 +192,12 @@ class MongoErasedSubjectsRepository(_Repo):
     async def contains(self, subject_id: str) -> bool:
         """True when the person was erased."""
         return bool(await is_erased_mongo(self.db, subject_id, session=self.session))
+
+    async def drop_counters(self, subject_id: str) -> None:
+        """Delete the rate-limit counters keyed by the id (ids ``name:key:window``)."""
+        await self.db.rate_limits.delete_many(
+            {"_id": {"$regex": f"^[^:]+:{re.escape(subject_id)}:"}}, session=self.session
+        )
 
 
 class MongoReplyTimesRepository(_Repo):

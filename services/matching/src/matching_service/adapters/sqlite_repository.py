@@ -260,6 +260,10 @@ class SqliteErasedSubjectsRepository(_Repo):
         """True when the person was erased."""
         return bool(await is_erased_sqlite(self.conn, subject_id))
 
+    async def drop_counters(self, subject_id: str) -> None:
+        """Delete the rate-limit counters keyed by the id."""
+        await self.conn.execute("DELETE FROM rate_limits WHERE key = ?", (subject_id,))
+
 
 class SqliteReplyTimesRepository(_Repo):
     """Mentors' recent reply times on SQLite (``mentor_replies``).

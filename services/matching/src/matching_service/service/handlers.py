@@ -86,8 +86,8 @@ async def erase_profile(profile_id: str, uow: MatchingUnitOfWork, applied: Appli
     """Forget a deleted person and remember that they were erased, in one transaction.
 
     Deletes their profile row, their reply times, every match they were in (with its
-    request message and feedback) and the retained outbox events of those matches,
-    and records the id in ``erased_subjects`` so that nothing is created for it again.
+    request message and feedback), the retained outbox events of those matches and
+    their request counters (``rate_limits``, keyed by their id), and records the id in ``erased_subjects`` so that nothing is created for it again.
     No event is published on their behalf: every other service acts on
     ``profile.deleted`` itself (the profile service revokes the contact grants).
     Idempotent: a second delivery finds nothing left to delete.
@@ -98,6 +98,7 @@ async def erase_profile(profile_id: str, uow: MatchingUnitOfWork, applied: Appli
     await uow.profiles.delete(profile_id)
     await uow.replies.delete(profile_id)
     removed = await uow.matches.delete_involving(profile_id)
+    await uow.erased.drop_counters(profile_id)
     await uow.erased.add(profile_id)
     await uow.index_state.record(applied)
     log.info("profile_erased", profile_id=profile_id, matches_removed=removed)

@@ -199,6 +199,10 @@ class ErasedSubjectsRepository(Protocol):
         """True when the person was erased."""
         ...
 
+    async def drop_counters(self, subject_id: str) -> None:
+        """Delete the abuse-limit counters keyed by the person's id (``rate_limits``)."""
+        ...
+
 
 class ReplyTimesRepository(Protocol):
     """Each mentor's or coach's recent reply times, updated in the transaction that
