@@ -171,6 +171,8 @@ async def test_an_erasure_rewrites_the_snapshot_without_the_persons_vectors_and_
     assert index.matcher.profile("stays") is not None
     # A replay of their profile (after a broker loss, a group reset) indexes nothing,
     # even when the deletion and the replay arrive in one batch.
+    saved_at = index.snapshot_at
     await index.apply_events(events(ProfileDeleted(profile_id="gone"), gone))
     assert index.matcher.profile("gone") is None
+    assert index.snapshot_at == saved_at, "nothing of theirs to rewrite"
     assert secret.encode() not in snapshot_bytes(tmp_path / "index")

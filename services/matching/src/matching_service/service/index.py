@@ -99,10 +99,11 @@ class IndexKeeper:
                 last = event
         if last is None:
             return
-        deleted = [pid for pid, data in latest.items() if isinstance(data, ProfileDeleted)]
+        erasures = [pid for pid, data in latest.items() if isinstance(data, ProfileDeleted)]
         upserted = [pid for pid, data in latest.items() if isinstance(data, ProfileUpserted)]
         erased = await self._erased_among(upserted) if self._erased_among and upserted else set()
-        deleted += sorted(erased)
+        deleted = erasures + sorted(erased)
+        known = 0
         upserts = [
             PersonProfile.from_fields(data)
             for pid, data in latest.items()
@@ -111,22 +112,29 @@ class IndexKeeper:
         async with self.lock:
             matcher = self.matcher
             if deleted:
-                await asyncio.to_thread(matcher.remove_profiles, deleted)
+                known = await asyncio.to_thread(matcher.remove_profiles, deleted)
             if upserts:
                 await asyncio.to_thread(matcher.index_profiles, upserts)
             self.last_event = AppliedEvent(str(last.id), last.type, _aware(last.occurred_at))
             self._dirty = True
-        if deleted:
-            await self.forget_saved(deleted)
+        if erasures or known:
+            # A redelivered deletion or a replayed upsert of someone no longer indexed
+            # rewrites nothing: no saved generation can hold them.
+            await self.forget_saved(deleted, rewrite=known > 0)
 
-    async def forget_saved(self, removed: Sequence[str]) -> None:
+    async def forget_saved(self, removed: Sequence[str], *, rewrite: bool = True) -> None:
         """Replace the saved snapshot with the current index, then run ``after_erasure``.
 
         Called after someone left the index: the previous generation (which holds their
         vectors and phrases) is deleted once the new one is in force.
+
+        Args:
+            removed: The ids that left.
+            rewrite: False when none of them was indexed (only the hooks run).
         """
         try:
-            await self.snapshot(force=True)
+            if rewrite:
+                await self.snapshot(force=True)
         except OSError as exc:
             # Still dirty: the periodic snapshot tries again and replaces the old one.
             log.error("index_snapshot_failed", error=str(exc))
