@@ -26,8 +26,9 @@ from tests.conftest import System
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 PASSWORD = "plum kettle harbour ninety lantern"
-# Event ids, and (outbox) the published erasure event itself.
-BUS_RECORDS = {"inbox", "outbox", "outbox_marks"}
+# Event ids, and (outbox) the published erasure event itself; and the erased id
+# alone (erased_subjects), kept on purpose so that no replay brings the person back.
+BUS_RECORDS = {"inbox", "outbox", "outbox_marks", "erased_subjects"}
 
 
 @pytest.fixture(
