@@ -14,7 +14,9 @@ from matching_service.adapters.sqlite_repository import (
     SqliteMatchingUnitOfWork,
 )
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.erasure import ERASED_SQL
 from mentor_shared.events.schemas import ProfileUpserted, Roles
+from mentor_shared.limits import LIMITS_SQL
 from mentor_shared.storage.sqlite import SqliteDatabase
 
 
@@ -66,7 +68,7 @@ class Store:
 
 @asynccontextmanager
 async def open_store(path: Path) -> AsyncIterator[Store]:
-    db = await SqliteDatabase(path, [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+    db = await SqliteDatabase(path, [BUS_SCHEMA, LIMITS_SQL, ERASED_SQL, *SQLITE_SCHEMA]).open()
     try:
         yield Store(db)
     finally:

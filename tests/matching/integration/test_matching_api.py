@@ -200,7 +200,9 @@ async def test_suggestions_apply_self_department_grade_and_capacity_filters(
     assert junior not in ids  # below the mentee's grade
     assert full not in ids  # no capacity
     card = next(s for s in response.json() if s["profile_id"] == anon)["card"]
-    assert card["display_name"] == "JB"
+    # The shared anonymity rule's initials (mentor_shared.privacy), not the event's.
+    assert card["display_name"] == "J. B."
+    assert (card["profession"], card["region"]) == (None, None)
     assert all(s["reasons"] for s in response.json() if s["profile_id"] == good)
     any_grade = await client.get(
         "/v1/suggestions", params={"any_grade": "true", "limit": 50}, headers=headers
@@ -371,7 +373,7 @@ async def test_an_anonymous_mentee_shows_initials_until_they_send_a_request(
     )
     assert found.status_code == 200, found.text
     card = next(s for s in found.json() if s["profile_id"] == shy)["card"]
-    assert card["display_name"] == "SS"
+    assert card["display_name"] == "S. S."
     created = await client.post(
         "/v1/matches", json={"mentor_id": mentor_id}, headers=running.tokens.headers(shy)
     )

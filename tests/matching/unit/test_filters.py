@@ -276,6 +276,7 @@ def _random_profile(rng: random.Random, index: int) -> PersonProfile:
         remote_ok=rng.random() < 0.5,
         capacity=rng.randint(0, 3),
         accepting_requests=rng.random() < 0.8,
+        anonymous=rng.random() < 0.2,
     )
 
 

@@ -20,7 +20,7 @@ from matching_service.domain.errors import (
     UnknownProfile,
     WrongParticipant,
 )
-from matching_service.domain.matches import ERASED_PERSON, MatchPolicy
+from matching_service.domain.matches import MatchPolicy
 from matching_service.domain.model import PersonProfile, SuggestionQuery
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
@@ -198,28 +198,30 @@ async def test_requests_get_one_reminder_then_expire(store: Store) -> None:
     assert match.id == (await store.read.matches_of("me"))[0].id
 
 
-async def test_deleting_a_profile_withdraws_its_requests_and_ends_its_matches(
+async def test_erasing_a_profile_deletes_its_matches_and_publishes_nothing_for_them(
     store: Store,
 ) -> None:
-    await put(store, mentee("me"), upserted("a"), upserted("b"))
-    waiting = await request(store, "me", "b")
+    await put(store, mentee("me"), upserted("a"), upserted("b"), mentee("other"))
+    await request(store, "me", "b")
     active = await request(store, "me", "a", deps(keep_other_requests_on_accept=True))
     await handlers.accept_match(
         AnswerMatch(active.id, "a"), store.uow(), deps(keep_other_requests_on_accept=True)
     )
+    kept = await request(store, "other", "a")
     async with store.uow() as uow:
-        await handlers.erase_profile("me", uow, applied(), NOW)
+        assert await handlers.erase_profile("me", uow, applied()) == 2
         await uow.commit()
-    assert await store.read.matches_of("me") == [], "nothing points at the erased person"
-    kept = {m.id: (m.status, m.message, m.mentee_id) for m in await store.read.matches_of("b")}
-    assert kept[waiting.id] == ("withdrawn", "", ERASED_PERSON)
-    ended = {m.id: (m.status, m.ended_by) for m in await store.read.matches_of("a")}
-    assert ended[active.id] == ("ended", ERASED_PERSON)
+    assert await store.read.matches_of("me") == []
+    assert await store.read.matches_of("b") == [], "the request and its message are gone"
+    assert [m.id for m in await store.read.matches_of("a")] == [kept.id]
     assert await store.read.profiles_by_id(["me"]) == {}
-    assert (await store.outbox_types())[-2:] in (
-        ["match.withdrawn", "match.ended"],
-        ["match.ended", "match.withdrawn"],
-    )
+    # No event on the erased person's behalf, and their matches' retained events
+    # (match.requested carries the message) are dropped from the outbox.
+    assert await store.outbox_types() == ["match.requested"]
+    assert await store.read.erased_among(["me", "a"]) == {"me"}
+    async with store.uow() as uow:
+        assert await handlers.erase_profile("me", uow, applied()) == 0, "idempotent"
+        await uow.commit()
 
 
 async def test_pair_history_excludes_requested_and_declined_partners(store: Store) -> None:
@@ -346,8 +348,7 @@ async def test_erasing_a_mentor_forgets_their_reply_times(store: Store) -> None:
     assert await reply_times(store, gone) == (0.0,)
     assert "mentor_replies" in await tables_mentioning(store, gone)
     async with store.uow() as uow:
-        # Erasure declines the request still waiting on them: not a reply time either.
-        await handlers.erase_profile(gone, uow, applied(), NOW + timedelta(days=3))
+        await handlers.erase_profile(gone, uow, applied())
         await uow.commit()
     assert await reply_times(store, gone) is None
-    assert await tables_mentioning(store, gone) == []
+    assert await tables_mentioning(store, gone) == ["erased_subjects"], "only the tombstone"

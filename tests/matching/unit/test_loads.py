@@ -20,7 +20,9 @@ class CountingReads:
         self.partner_reads = 0
         self.open_requests = 1
 
-    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+    async def partners(
+        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
+    ) -> frozenset[str]:
         self.partner_reads += 1
         return frozenset({f"asked-by-{person_id}"})
 

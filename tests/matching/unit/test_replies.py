@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from matching_service.domain.matches import ERASED_PERSON, Match
+from matching_service.domain.matches import Match
 from matching_service.domain.model import CandidateLoad
 from matching_service.domain.replies import (
     REPLY_SAMPLE_SIZE,
@@ -70,14 +70,6 @@ def test_withdrawn_waiting_and_ended_matches_add_no_reply_time() -> None:
     ended.accept(NOW + timedelta(hours=1))
     ended.end(NOW + timedelta(days=60), "mentee", None, None)
     assert reply_hours(ended, EXPIRY) is None, "counted once, when it was accepted"
-
-
-def test_a_match_whose_mentor_was_erased_adds_nothing() -> None:
-    declined = requested()
-    declined.decline(NOW + timedelta(hours=1), "profile_deleted")
-    declined.forget_person("mentor")
-    assert declined.mentor_id == ERASED_PERSON
-    assert reply_hours(declined, EXPIRY) is None
 
 
 def test_a_clock_that_stepped_back_never_gives_a_negative_time() -> None:

@@ -20,6 +20,9 @@ from matching_service.domain.replies import ReplyTimes
 from matching_service.service.loads import pair_history
 from matching_service.service.ports import AppliedEvent, MatchingReadModel, MatchingUnitOfWork
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.erasure import ERASED_SQL
+from mentor_shared.events import new_event
+from mentor_shared.events.schemas import MatchRequested
 from mentor_shared.storage.sqlite import SqliteDatabase
 from tests.matching.stores import mentee, upserted
 
@@ -153,11 +156,92 @@ class MatchingStoreContract:
             await uow.commit()
         assert await read.last_event() == event
 
+    async def test_erasure_deletes_the_persons_matches_and_their_outbox_events(
+        self, stores: Stores
+    ) -> None:
+        new_uow, read = stores
+        theirs = match("gone", "a", "declined", answered_at=NOW)
+        also = match("b", "gone", "accepted", answered_at=NOW)
+        kept = match("b", "a")
+        async with new_uow() as uow:
+            for each in (theirs, also, kept):
+                await uow.matches.add(each)
+                uow.add_event(
+                    new_event(
+                        MatchRequested(
+                            match_id=each.id,
+                            mentee_id=each.mentee_id,
+                            mentor_id=each.mentor_id,
+                            role="mentor",
+                            message="Hello",
+                            expires_at=NOW,
+                        ),
+                        subject=each.id,
+                        source="test",
+                    )
+                )
+            await uow.commit()
+        async with new_uow() as uow:
+            assert [m.id for m in await uow.matches.between("gone", "a")] == [theirs.id]
+            assert await uow.matches.delete_involving("gone") == 2
+            assert not await uow.erased.contains("gone")
+            await uow.erased.add("gone")
+            await uow.erased.add("gone")
+            assert await uow.erased.contains("gone")
+            await uow.commit()
+        assert [m.id for m in await read.matches_of("b")] == [kept.id]
+        assert await read.erased_among(["gone", "b"]) == {"gone"}
+        assert await outbox_keys(stores) == [kept.id]
+
+    async def test_partners_leave_out_recent_withdrawals_and_expiries_when_asked(
+        self, stores: Stores
+    ) -> None:
+        new_uow, read = stores
+        async with new_uow() as uow:
+            await uow.matches.add(
+                match("me", "w", "withdrawn", reason="withdrawn", answered_at=NOW)
+            )
+            await uow.matches.add(match("me", "x", "expired", reason="expired", answered_at=NOW))
+            await uow.matches.add(
+                match("me", "o", "withdrawn", reason="another_accepted", answered_at=NOW)
+            )
+            await uow.matches.add(
+                match(
+                    "me",
+                    "old",
+                    "withdrawn",
+                    reason="withdrawn",
+                    answered_at=NOW - timedelta(days=40),
+                )
+            )
+            await uow.commit()
+        assert await read.partners("me", "mentor") == frozenset()
+        since = NOW - timedelta(days=30)
+        assert await read.partners("me", "mentor", refused_since=since) == {"w", "x"}
+
+    async def test_reply_times_are_read_for_the_export(self, stores: Stores) -> None:
+        new_uow, read = stores
+        assert await read.reply_times_of("m") is None
+        async with new_uow() as uow:
+            await uow.replies.save(ReplyTimes("m", (4.0, 8.0)))
+            await uow.commit()
+        assert (await read.reply_times_of("m")) == ReplyTimes("m", (4.0, 8.0))
+
+
+async def outbox_keys(stores: Stores) -> list[str]:
+    read: Any = stores[1]
+    if isinstance(read, SqliteMatchingReadModel):
+        rows = await read.db.fetchall("SELECT key FROM outbox ORDER BY seq")
+        return [row["key"] for row in rows]
+    return [doc["key"] async for doc in read.db.outbox.find().sort("_id", 1)]
+
 
 class TestSqliteStore(MatchingStoreContract):
     @pytest.fixture
     async def stores(self, tmp_path: Path) -> AsyncIterator[Stores]:
-        db = await SqliteDatabase(tmp_path / "m.sqlite3", [BUS_SCHEMA, *SQLITE_SCHEMA]).open()
+        db = await SqliteDatabase(
+            tmp_path / "m.sqlite3", [BUS_SCHEMA, ERASED_SQL, *SQLITE_SCHEMA]
+        ).open()
         yield (lambda: SqliteMatchingUnitOfWork(db)), SqliteMatchingReadModel(db)
         await db.close()
 

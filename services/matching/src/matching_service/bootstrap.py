@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from matching_service.service.ports import Embedder, MatchingReadModel, Matching
 from matching_service.settings import MatchingSettings
 from mentor_shared.bus.consumer import EventConsumer
 from mentor_shared.events.schemas import MATCH_TOPIC
+from mentor_shared.limits import RateLimiter
 from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
 
 log = structlog.get_logger(__name__)
@@ -49,6 +50,7 @@ class MatchingContext:
     deps: MatchDeps
     consumer: EventConsumer
     uow_factory: Callable[[], MatchingUnitOfWork]
+    limiter: RateLimiter
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     loads: MentorLoads = field(init=False)
 
@@ -64,7 +66,9 @@ class MatchingContext:
             # Reply medians within the live matcher's penalty-free time are not read:
             # they would not change a score.
             lambda: self.index.matcher.weights.reply_ok_hours,
+            rerequest_after=self.deps.policy.rerequest_after,
         )
+        self.index.after_erasure.append(self.loads.forget)
 
     async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
         """The person's pair history (read now) and the mentors' load (shared briefly)."""
@@ -134,6 +138,7 @@ def match_policy(settings: MatchingSettings) -> MatchPolicy:
         request_expiry=timedelta(days=settings.request_expiry_days),
         reminder_after=timedelta(days=settings.reminder_days),
         keep_other_requests_on_accept=settings.keep_other_requests_on_accept,
+        rerequest_after=timedelta(days=settings.rerequest_after_days),
     )
 
 
@@ -148,6 +153,7 @@ async def bootstrap(
     """
     read_model: MatchingReadModel
     uow_factory: Callable[[], MatchingUnitOfWork]
+    after_erasure: Callable[[Sequence[str]], Awaitable[None]] | None = None
     if settings.mongodb_uri:
         store = await open_mongo_store(settings, "matching")
         database: Any = store.handle
@@ -165,6 +171,11 @@ async def bootstrap(
 
         def uow_factory() -> MatchingUnitOfWork:
             return SqliteMatchingUnitOfWork(db)
+
+        async def after_erasure(removed: Sequence[str]) -> None:
+            # The erased rows' pages are zeroed (secure_delete); the WAL still holds
+            # the old page images until it is checkpointed and truncated.
+            await db.truncate_wal()
 
     chosen: Embedder = (
         embedder if embedder is not None else await asyncio.to_thread(build_embedder, settings)
@@ -189,8 +200,13 @@ async def bootstrap(
         save=save_matcher,
         last_event=await read_model.last_event() or last_event,
         snapshot_at=snapshot_at,
+        erased_among=read_model.erased_among,
+        after_erasure=after_erasure,
     )
-    await index.reconcile(await read_model.all_profiles())
+    reconciled = await index.reconcile(await read_model.all_profiles())
+    if reconciled.gone:
+        # People erased after the snapshot was saved: replace it now.
+        await index.forget_saved(reconciled.gone)
 
     runtime = ServiceRuntime(settings, store, publishes=[MATCH_TOPIC], uow_factory=uow_factory)
     consumer = runtime.add_consumer(
@@ -207,4 +223,5 @@ async def bootstrap(
         deps=MatchDeps(policy=match_policy(settings)),
         consumer=consumer,
         uow_factory=uow_factory,
+        limiter=store.limiter,
     )

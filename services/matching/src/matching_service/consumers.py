@@ -30,4 +30,4 @@ async def handle_event(event: Envelope, uow: MatchingUnitOfWork) -> None:
     if isinstance(data, ProfileUpserted):
         await handlers.project_profile(data, uow, applied(event))
     elif isinstance(data, ProfileDeleted):
-        await handlers.erase_profile(data.profile_id, uow, applied(event), handlers.utc_now())
+        await handlers.erase_profile(data.profile_id, uow, applied(event))

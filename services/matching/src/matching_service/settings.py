@@ -40,6 +40,18 @@ class MatchingSettings(ServiceSettings):
     reminder_days: float = Field(default=7.0, gt=0)
     max_open_requests: int = Field(default=3, ge=1)
     keep_other_requests_on_accept: bool = False
+    rerequest_after_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Days before a mentee may ask the same person again after a decline, "
+        "their own withdrawal or an expiry (0: at once)",
+    )
+    match_requests_per_day: int = Field(
+        default=10,
+        ge=1,
+        description="Match requests one account may make per day (429 beyond it), "
+        "counted in the store so every replica shares the limit",
+    )
 
     weight_semantic: float = Field(default=0.85, ge=0)
     weight_profession: float = Field(default=0.05, ge=0)

@@ -10,6 +10,7 @@ same "exactly ``capacity`` accepts" as SQLite's single writer.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -25,6 +26,7 @@ from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetR
 from matching_service.domain.replies import ReplyTimes, waiting_hours
 from matching_service.service.ports import (
     AppliedEvent,
+    ErasedSubjectsRepository,
     FeedbackFigure,
     IndexStateRepository,
     MatchRepository,
@@ -33,6 +35,7 @@ from matching_service.service.ports import (
     WeeklyFigure,
 )
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
+from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from mentor_shared.events.schemas import ProfileUpserted
 
 Document = dict[str, Any]
@@ -145,6 +148,10 @@ class MongoMatchRepository(_Repo):
             }
         )
 
+    async def between(self, mentee_id: str, mentor_id: str) -> list[Match]:
+        """Every match of the pair."""
+        return await self._find({"mentee_id": mentee_id, "mentor_id": mentor_id})
+
     async def active_count(self, mentor_id: str) -> int:
         """Accepted matches of the mentor (touching the mentor's guard document)."""
         await self.db.mentor_guards.update_one(
@@ -161,6 +168,36 @@ class MongoMatchRepository(_Repo):
     async def open_requests(self) -> list[Match]:
         """Every waiting request."""
         return await self._find({"status": "requested"})
+
+    async def delete_involving(self, person_id: str) -> int:
+        """Delete the person's matches and their retained outbox events (keyed by match id)."""
+        query = {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}
+        ids = [
+            doc["_id"]
+            async for doc in self.db.matches.find(query, {"_id": 1}, session=self.session)
+        ]
+        if ids:
+            await self.db.outbox.delete_many({"key": {"$in": ids}}, session=self.session)
+            await self.db.matches.delete_many({"_id": {"$in": ids}}, session=self.session)
+        return len(ids)
+
+
+class MongoErasedSubjectsRepository(_Repo):
+    """``erased_subjects`` in the open transaction."""
+
+    async def add(self, subject_id: str) -> None:
+        """Record the erasure."""
+        await mark_erased_mongo(self.db, subject_id, session=self.session)
+
+    async def contains(self, subject_id: str) -> bool:
+        """True when the person was erased."""
+        return bool(await is_erased_mongo(self.db, subject_id, session=self.session))
+
+    async def drop_counters(self, subject_id: str) -> None:
+        """Delete the rate-limit counters keyed by the id (ids ``name:key:window``)."""
+        await self.db.rate_limits.delete_many(
+            {"_id": {"$regex": f"^[^:]+:{re.escape(subject_id)}:"}}, session=self.session
+        )
 
 
 class MongoReplyTimesRepository(_Repo):
@@ -234,6 +271,7 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
     matches: MatchRepository
     replies: ReplyTimesRepository
     index_state: IndexStateRepository
+    erased: ErasedSubjectsRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the open session."""
@@ -241,6 +279,7 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
         self.matches = MongoMatchRepository(self.db, self.session)
         self.replies = MongoReplyTimesRepository(self.db, self.session)
         self.index_state = MongoIndexStateRepository(self.db, self.session)
+        self.erased = MongoErasedSubjectsRepository(self.db, self.session)
 
 
 class MongoMatchingReadModel:
@@ -260,14 +299,30 @@ class MongoMatchingReadModel:
         cursor = self.db.profiles.find({"_id": {"$in": list(profile_ids)}})
         return {doc["_id"]: ProfileUpserted.model_validate(doc["body"]) async for doc in cursor}
 
-    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+    async def partners(
+        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
+    ) -> frozenset[str]:
         """Whom the person has asked, or been asked by, in a way that excludes them."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
         )
-        excluded = await self.db.matches.distinct(
-            other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
+        excluded = set(
+            await self.db.matches.distinct(
+                other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
+            )
         )
+        if refused_since is not None:
+            excluded.update(
+                await self.db.matches.distinct(
+                    other,
+                    {
+                        column: person_id,
+                        "status": {"$in": ["withdrawn", "expired"]},
+                        "reason": {"$ne": "another_accepted"},
+                        "answered_at": {"$gte": refused_since},
+                    },
+                )
+            )
         return frozenset(excluded)
 
     async def mentor_loads(
@@ -318,6 +373,21 @@ class MongoMatchingReadModel:
         """The last applied profile event."""
         doc = await self.db.index_state.find_one({"_id": 1})
         return None if doc is None else _applied(doc)
+
+    async def reply_times_of(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's recent reply times, or None."""
+        doc = await self.db.mentor_replies.find_one({"_id": mentor_id})
+        if doc is None:
+            return None
+        return ReplyTimes(mentor_id, tuple(float(h) for h in doc["recent_hours"]))
+
+    async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased."""
+        return {
+            subject_id
+            for subject_id in dict.fromkeys(subject_ids)
+            if await is_erased_mongo(self.db, subject_id)
+        }
 
     async def weekly(self) -> list[WeeklyFigure]:
         """Requests and acceptances per ISO week and mentee department."""

@@ -14,6 +14,7 @@ from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetR
 from matching_service.domain.replies import ReplyTimes, waiting_hours
 from matching_service.service.ports import (
     AppliedEvent,
+    ErasedSubjectsRepository,
     FeedbackFigure,
     IndexStateRepository,
     MatchRepository,
@@ -22,6 +23,7 @@ from matching_service.service.ports import (
     WeeklyFigure,
 )
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
+from mentor_shared.erasure import is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.events.schemas import ProfileUpserted
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 
@@ -202,6 +204,14 @@ class SqliteMatchRepository(_Repo):
         )
         return [match_from_row(row) for row in rows]
 
+    async def between(self, mentee_id: str, mentor_id: str) -> list[Match]:
+        """Every match of the pair."""
+        rows = await self._all(
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE mentee_id = ? AND mentor_id = ?",  # noqa: S608 - constant column list
+            (mentee_id, mentor_id),
+        )
+        return [match_from_row(row) for row in rows]
+
     async def active_count(self, mentor_id: str) -> int:
         """Accepted matches of the mentor."""
         rows = await self._all(
@@ -224,6 +234,35 @@ class SqliteMatchRepository(_Repo):
             f"SELECT {_MATCH_COLUMNS} FROM matches WHERE status = 'requested'"  # noqa: S608 - constant column list
         )
         return [match_from_row(row) for row in rows]
+
+    async def delete_involving(self, person_id: str) -> int:
+        """Delete the person's matches and their retained outbox events (keyed by match id)."""
+        rows = await self._all(
+            "SELECT id FROM matches WHERE mentee_id = ? OR mentor_id = ?", (person_id, person_id)
+        )
+        ids = [row["id"] for row in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            await self.conn.execute(f"DELETE FROM outbox WHERE key IN ({marks})", chunk)  # noqa: S608 - only placeholders
+            await self.conn.execute(f"DELETE FROM matches WHERE id IN ({marks})", chunk)  # noqa: S608 - only placeholders
+        return len(ids)
+
+
+class SqliteErasedSubjectsRepository(_Repo):
+    """``erased_subjects`` on the transaction's connection."""
+
+    async def add(self, subject_id: str) -> None:
+        """Record the erasure."""
+        await mark_erased_sqlite(self.conn, subject_id)
+
+    async def contains(self, subject_id: str) -> bool:
+        """True when the person was erased."""
+        return bool(await is_erased_sqlite(self.conn, subject_id))
+
+    async def drop_counters(self, subject_id: str) -> None:
+        """Delete the rate-limit counters keyed by the id."""
+        await self.conn.execute("DELETE FROM rate_limits WHERE key = ?", (subject_id,))
 
 
 class SqliteReplyTimesRepository(_Repo):
@@ -296,6 +335,7 @@ class SqliteMatchingUnitOfWork(SqliteUnitOfWork):
     matches: MatchRepository
     replies: ReplyTimesRepository
     index_state: IndexStateRepository
+    erased: ErasedSubjectsRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""
@@ -303,6 +343,7 @@ class SqliteMatchingUnitOfWork(SqliteUnitOfWork):
         self.matches = SqliteMatchRepository(self.conn)
         self.replies = SqliteReplyTimesRepository(self.conn)
         self.index_state = SqliteIndexStateRepository(self.conn)
+        self.erased = SqliteErasedSubjectsRepository(self.conn)
 
 
 class SqliteMatchingReadModel:
@@ -331,7 +372,9 @@ class SqliteMatchingReadModel:
                 found[profile.profile_id] = profile
         return found
 
-    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+    async def partners(
+        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
+    ) -> frozenset[str]:
         """Whom the person has asked, or been asked by, in a way that excludes them."""
         column, other = (
             ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
@@ -342,7 +385,17 @@ class SqliteMatchingReadModel:
             f"WHERE {column} = ? AND status IN ({statuses})",
             (person_id,),
         )
-        return frozenset(row["other"] for row in paired)
+        excluded = {row["other"] for row in paired}
+        if refused_since is not None:
+            # Timestamps are UTC ISO strings: text order is time order.
+            recent = await self.db.fetchall(
+                f"SELECT DISTINCT {other} AS other FROM matches "  # noqa: S608 - constant names
+                f"WHERE {column} = ? AND status IN ('withdrawn', 'expired') "
+                "AND coalesce(reason, '') != 'another_accepted' AND answered_at >= ?",
+                (person_id, _ts(refused_since)),
+            )
+            excluded.update(row["other"] for row in recent)
+        return frozenset(excluded)
 
     async def mentor_loads(
         self, *, now: datetime, reply_ok_hours: float = 0.0
@@ -390,6 +443,23 @@ class SqliteMatchingReadModel:
         """The last applied profile event."""
         rows = await self.db.fetchall("SELECT event_id, event_type, occurred_at FROM index_state")
         return _applied(rows[0]) if rows else None
+
+    async def reply_times_of(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's recent reply times, or None."""
+        rows = await self.db.fetchall(
+            "SELECT recent_hours FROM mentor_replies WHERE mentor_id = ?", (mentor_id,)
+        )
+        if not rows:
+            return None
+        return ReplyTimes(mentor_id, tuple(float(h) for h in json.loads(rows[0]["recent_hours"])))
+
+    async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased."""
+        return {
+            subject_id
+            for subject_id in dict.fromkeys(subject_ids)
+            if await is_erased_sqlite(self.db, subject_id)
+        }
 
     async def weekly(self) -> list[WeeklyFigure]:
         """Requests and acceptances per ISO week and mentee department."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from matching_service.domain.matches import Match, MatchRole, MatchStatus
 from mentor_shared.events.schemas import ProfileUpserted
+from mentor_shared.privacy import anonymised
 
 Role = Literal["mentor", "coach", "mentee"]
 
@@ -24,23 +25,26 @@ class CardPublic(BaseModel):
 
     @classmethod
     def of(cls, profile: ProfileUpserted | None, *, reveal: bool = False) -> CardPublic:
-        """A card; anonymous people show their initials only, unless ``reveal``.
+        """A card; anonymous people show initials, department and grade only, unless
+        ``reveal`` (``mentor_shared.privacy.anonymised``, the one anonymity rule).
 
         Args:
-            profile: The stored profile; None once the person was erased.
+            profile: The stored profile; None when matching no longer holds it.
             reveal: The two people share a match request (a mentee appears anonymised
                 only until they send a request).
         """
         if profile is None:
             return cls(display_name="Former member")
-        anonymous = profile.anonymous and not reveal
-        return cls(
-            display_name=profile.initials if anonymous else profile.display_name,
-            department=profile.department,
-            profession=profile.profession,
-            grade=profile.grade,
-            region=profile.region,
-        )
+        card = {
+            "display_name": profile.display_name,
+            "department": profile.department,
+            "profession": profile.profession,
+            "grade": profile.grade,
+            "region": profile.region,
+        }
+        if profile.anonymous and not reveal:
+            return cls.model_validate(anonymised(card))
+        return cls.model_validate(card)
 
 
 class SuggestionPublic(BaseModel):
@@ -218,3 +222,58 @@ class StatsPublic(BaseModel):
 
     weekly: list[WeekPublic]
     feedback: FeedbackPublic
+
+
+class ExportedMatch(BaseModel):
+    """One of the caller's match requests, as they could already see it."""
+
+    id: str
+    side: Literal["mentee", "mentor"] = Field(description="The caller's part in it")
+    role: MatchRole
+    status: MatchStatus
+    message: str = Field(description="The request message the mentee wrote")
+    reason: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    ended_by_you: bool
+    rating: int | None = Field(description="The caller's own end-of-match rating, if any")
+    comment: str | None = Field(description="The caller's own end-of-match comment, if any")
+    other: CardPublic = Field(description="The other person's card, as the caller sees it")
+
+    @classmethod
+    def of(cls, match: Match, person_id: str, other: CardPublic) -> ExportedMatch:
+        """The match from ``person_id``'s side; feedback only when they gave it."""
+        theirs = match.ended_by == person_id
+        return cls(
+            id=match.id,
+            side="mentee" if match.mentee_id == person_id else "mentor",
+            role=match.role,
+            status=match.status,
+            message=match.message,
+            reason=match.reason,
+            created_at=match.created_at,
+            answered_at=match.answered_at,
+            ended_at=match.ended_at,
+            ended_by_you=theirs,
+            rating=match.rating if theirs else None,
+            comment=match.comment if theirs else None,
+            other=other,
+        )
+
+
+class MatchingExport(BaseModel):
+    """``GET /v1/me/export``: what the matching service holds about the caller."""
+
+    service: Literal["matching"] = "matching"
+    subject_id: str
+    exported_at: datetime
+    profile: ProfileUpserted | None = Field(
+        description="The caller's profile as matching holds it (from profile.upserted)"
+    )
+    matches: list[ExportedMatch] = Field(
+        description="Their match requests, as mentee and as mentor or coach, newest first"
+    )
+    reply_hours: list[float] = Field(
+        description="Their recent reply times in hours (mentors and coaches; load spreading)"
+    )

@@ -36,8 +36,22 @@ class InvalidMatchRequest(MatchingError):
 
 
 class MatchConflict(MatchingError):
-    """The request clashes with the current state (limits, capacity, status)."""
+    """The request clashes with the current state (limits, capacity, status).
 
-    def __init__(self, code: str, message: str) -> None:
+    Attributes:
+        code: Stable machine-readable code.
+        details: Extra facts for the client (e.g. when it may try again), or None.
+    """
+
+    def __init__(self, code: str, message: str, details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.details = details
+
+
+class ErasedPerson(MatchingError):
+    """The person deleted their account: nothing may be created for them any more."""
+
+    def __init__(self, profile_id: str) -> None:
+        super().__init__("this account was deleted")
+        self.profile_id = profile_id

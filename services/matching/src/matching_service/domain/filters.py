@@ -97,9 +97,15 @@ def fits_grade(candidate: PersonProfile, asker: PersonProfile, query: Suggestion
 
 
 def fits_region(candidate: PersonProfile, query: SuggestionQuery) -> bool:
-    """Based in the region asked for, willing to travel there, or remote when accepted."""
+    """Based in the region asked for, willing to travel there, or remote when accepted.
+
+    An anonymous person never passes a region filter (the anonymity rule: their region
+    is not shown, so it must not be found out by filtering either).
+    """
     if query.region is None:
         return True
+    if candidate.anonymous:
+        return False
     if candidate.region == query.region or query.region in candidate.travel_regions:
         return True
     return query.accept_remote and candidate.remote_ok
@@ -174,6 +180,7 @@ class CandidateTable:
         self.mentee = np.zeros(capacity, dtype=bool)
         self.accepting = np.zeros(capacity, dtype=bool)
         self.remote_ok = np.zeros(capacity, dtype=bool)
+        self.anonymous = np.zeros(capacity, dtype=bool)
         self.capacity = np.zeros(capacity, dtype=np.int32)
         self.department = np.full(capacity, -1, dtype=np.int32)
         self.grade = np.full(capacity, -1, dtype=np.int16)
@@ -198,6 +205,7 @@ class CandidateTable:
         self.mentee = grown(self.mentee, False)
         self.accepting = grown(self.accepting, False)
         self.remote_ok = grown(self.remote_ok, False)
+        self.anonymous = grown(self.anonymous, False)
         self.capacity = grown(self.capacity, 0)
         self.department = grown(self.department, -1)
         self.grade = grown(self.grade, -1)
@@ -237,6 +245,7 @@ class CandidateTable:
         self.mentee[row] = "mentee" in profile.roles
         self.accepting[row] = profile.accepting_requests
         self.remote_ok[row] = profile.remote_ok
+        self.anonymous[row] = profile.anonymous
         self.capacity[row] = profile.capacity
         self.department[row] = self._code(profile.department)
         rank = grade_rank(profile.grade)
@@ -323,7 +332,7 @@ class CandidateTable:
                 reach |= travel[:size]
             if query.accept_remote:
                 reach |= self.remote_ok[:size]
-            allowed &= reach
+            allowed &= reach & ~self.anonymous[:size]
         return allowed
 
     def ids(self, rows: npt.NDArray[np.bool_] | npt.NDArray[np.int64]) -> list[str]:

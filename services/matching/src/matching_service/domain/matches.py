@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -15,10 +16,6 @@ PAIRED_STATUSES: frozenset[str] = frozenset({"requested", "accepted", "declined"
 """Statuses that keep a pair out of each other's suggestions."""
 
 
-ERASED_PERSON = "erased"
-"""Stands in for a person who deleted their account, in the matches they were part of."""
-
-
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
     """Limits and timings of match requests (from settings)."""
@@ -27,6 +24,8 @@ class MatchPolicy:
     request_expiry: timedelta = timedelta(days=14)
     reminder_after: timedelta = timedelta(days=7)
     keep_other_requests_on_accept: bool = False
+    rerequest_after: timedelta = timedelta(days=30)
+    """How long a mentee waits before asking the same person again after a "no"."""
 
 
 @dataclass(slots=True)
@@ -47,6 +46,19 @@ class Match:
     reminder_sent: bool = False
     rating: int | None = None
     comment: str | None = None
+
+    @property
+    def closed_without_yes(self) -> bool:
+        """The request ended without a yes in a way that bars asking again for a while.
+
+        A decline, the mentee's own withdrawal, and an expiry (the mentor let it lapse:
+        a silent "no", and asking again at once would mail them again) count; a request
+        withdrawn because another mentor accepted does not (the mentee did not choose
+        it), nor does a match that was accepted and later ended.
+        """
+        if self.status in ("declined", "expired"):
+            return True
+        return self.status == "withdrawn" and self.reason != "another_accepted"
 
     @property
     def is_open(self) -> bool:
@@ -101,18 +113,21 @@ class Match:
         self.status, self.ended_at, self.ended_by = "ended", now, by
         self.rating, self.comment = rating, comment
 
-    def erase_personal_text(self) -> None:
-        """Drop the free text written in the match (erasure of one of its people)."""
-        self.message = ""
-        self.comment = None
 
-    def forget_person(self, person_id: str) -> None:
-        """Erasure: the record stays for the other person and the aggregate figures,
-        but no longer points at the erased person."""
-        self.erase_personal_text()
-        if self.mentee_id == person_id:
-            self.mentee_id = ERASED_PERSON
-        if self.mentor_id == person_id:
-            self.mentor_id = ERASED_PERSON
-        if self.ended_by == person_id:
-            self.ended_by = ERASED_PERSON
+def rerequest_allowed_from(pair_history: Iterable[Match], policy: MatchPolicy) -> datetime | None:
+    """When the mentee may ask this mentor again, or None when nothing bars it.
+
+    Args:
+        pair_history: The matches between one mentee and one mentor.
+        policy: Gives the waiting period after a "no" (``rerequest_after``).
+
+    Returns:
+        The end of the waiting period that began with the latest refusal, decline,
+        withdrawal or expiry of the pair (see :attr:`Match.closed_without_yes`).
+    """
+    closed = [
+        match.answered_at or match.created_at for match in pair_history if match.closed_without_yes
+    ]
+    if not closed:
+        return None
+    return max(closed) + policy.rerequest_after

@@ -65,6 +65,8 @@ class ProfileFields(Protocol):
     def capacity(self) -> int: ...
     @property
     def accepting_requests(self) -> bool: ...
+    @property
+    def anonymous(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,9 @@ class PersonProfile:
         roles: The roles the person plays ("mentor", "coach", "mentee").
         capacity: How many mentees or coachees they take at once.
         accepting_requests: False when they paused new requests.
+        anonymous: The person appears anonymised: to others they are initials,
+            department and grade only, and never match a name, profession or region
+            query or filter (``mentor_shared.privacy``, the one anonymity rule).
     """
 
     profile_id: str
@@ -96,6 +101,7 @@ class PersonProfile:
     goals_text: str = ""
     capacity: int = 0
     accepting_requests: bool = True
+    anonymous: bool = False
 
     @classmethod
     def from_fields(cls, profile: ProfileFields) -> PersonProfile:
@@ -125,6 +131,7 @@ class PersonProfile:
             goals_text=profile.goals_text,
             capacity=profile.capacity,
             accepting_requests=profile.accepting_requests,
+            anonymous=profile.anonymous,
         )
 
     @property

@@ -303,8 +303,16 @@ def quote(phrase: str, limit: int = MAX_QUOTED_CHARS) -> str:
     return cut + "…"
 
 
-def _phrase_reason(voice: ReasonVoice, match: PhraseMatch) -> str:
+def _phrase_reason(voice: ReasonVoice, match: PhraseMatch, *, anonymous: bool = False) -> str:
     goal, other = quote(match.goal), quote(match.match)
+    if anonymous:
+        # An anonymous candidate's own words are not quoted: others see their
+        # initials, department and grade only.
+        if voice is ReasonVoice.MENTOR:
+            return f"Their goals match your '{other}' ({match.strength})"
+        if voice is ReasonVoice.SEARCH:
+            return f"Your search '{goal}' matches their profile ({match.strength})"
+        return f"Your goal '{goal}' matches their profile ({match.strength})"
     if voice is ReasonVoice.MENTOR:
         return f"Their goal '{goal}' matches your '{other}' ({match.strength})"
     if voice is ReasonVoice.SEARCH:
@@ -462,7 +470,10 @@ def rank_candidates(
                 _as_float32(asker_phrases.vectors) @ _as_float32(candidate.phrases.vectors).T
             )
             _, matches = _goal_matches(similarities, asker_phrases, candidate.phrases, weights)
-        reasons = [_phrase_reason(voice, match) for match in matches] + structured
+        anonymous = candidate.profile.anonymous
+        reasons = [
+            _phrase_reason(voice, match, anonymous=anonymous) for match in matches
+        ] + structured
         suggestions.append(
             Suggestion(profile_id, round(score, 4), tuple(reasons), tuple(matches), parts)
         )
@@ -534,9 +545,15 @@ def _score(
     reasons: list[str] = []
     profession = grade = region = 0.0
     other = candidate.profile
-    # A structured reason is given only when its part counts towards the score.
+    # A structured reason is given only when its part counts towards the score. An
+    # anonymous candidate's profession and region neither count nor show (the
+    # anonymity rule): only their grade does.
     if asker is not None:
-        if asker.profession is not None and other.profession == asker.profession:
+        if (
+            not other.anonymous
+            and asker.profession is not None
+            and other.profession == asker.profession
+        ):
             profession = 1.0
             if weights.profession > 0:
                 label = labels.get(other.profession, other.profession)
@@ -545,7 +562,7 @@ def _score(
         grade = grade_fit(gap)
         if gap is not None and gap >= 0 and weights.grade > 0:
             reasons.append(_grade_reason(gap, role))
-        region, region_reason = region_fit(asker, other)
+        region, region_reason = (0.0, None) if other.anonymous else region_fit(asker, other)
         if region_reason is not None and weights.region > 0:
             reasons.append(region_reason)
     penalty = load_penalty(candidate.load, weights)

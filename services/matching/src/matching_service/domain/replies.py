@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from matching_service.domain.matches import ERASED_PERSON, Match
+from matching_service.domain.matches import Match
 
 REPLY_SAMPLE_SIZE = 9
 """Reply times kept per mentor (odd, so the median is one of them). For a mentor taking
@@ -73,10 +73,8 @@ def reply_hours(match: Match, request_expiry: timedelta) -> float | None:
         whole expiry period for one just expired (the mentor never answered, and the
         sweep that expires it may run a little later); None for a request still
         waiting, withdrawn (the mentee's doing, nothing about the mentor) or ended
-        (counted when it was accepted), and for a match whose mentor was erased.
+        (counted when it was accepted).
     """
-    if match.mentor_id == ERASED_PERSON:
-        return None
     if match.status == "expired":
         return _hours(request_expiry)
     if match.status in ANSWERED_STATUSES and match.answered_at is not None:

@@ -73,6 +73,8 @@ class PhraseSource(Protocol):
     def goals(self) -> Sequence[str]: ...
     @property
     def goals_text(self) -> str: ...
+    @property
+    def anonymous(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,11 +216,15 @@ def _unique(phrases: Iterable[str], limit: int) -> tuple[str, ...]:
 
 
 def offer_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[str, ...]:
-    """What a person offers: expertise items, expertise and experience sentences, job title."""
+    """What a person offers: expertise items, expertise and experience sentences, job title.
+
+    An anonymous person's job title is left out: it names their post (and often their
+    profession), which the anonymity rule keeps from matching any query.
+    """
     phrases = _list_items(profile.expertise, MAX_PHRASE_WORDS)
     phrases += split_phrases(profile.expertise_text)
     phrases += split_phrases(profile.experience_text)
-    if profile.job_title:
+    if profile.job_title and not profile.anonymous:
         phrases += _list_items([profile.job_title], MAX_PHRASE_WORDS)
     return _unique(phrases, limit)
 

@@ -15,12 +15,18 @@ import structlog
 
 from matching_service.domain.commands import AnswerMatch, RequestMatch
 from matching_service.domain.errors import (
+    ErasedPerson,
     InvalidMatchRequest,
     MatchConflict,
     MatchNotFound,
     UnknownProfile,
 )
-from matching_service.domain.matches import Match, MatchPolicy, MatchRole
+from matching_service.domain.matches import (
+    Match,
+    MatchPolicy,
+    MatchRole,
+    rerequest_allowed_from,
+)
 from matching_service.domain.replies import ReplyTimes, reply_hours
 from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
 from mentor_shared.events import Envelope, EventData, new_event
@@ -60,51 +66,43 @@ class MatchDeps:
 async def project_profile(
     profile: ProfileUpserted, uow: MatchingUnitOfWork, applied: AppliedEvent
 ) -> bool:
-    """Store a newer profile version; older or equal versions are ignored.
+    """Store a newer profile version; older or equal versions are ignored, and so is
+    any version of an erased person (a replayed event must not bring them back).
 
     Returns:
         True when the profile was stored.
     """
-    stored = await uow.profiles.save(profile)
     await uow.index_state.record(applied)
+    if await uow.erased.contains(profile.profile_id):
+        log.info("erased_profile_ignored", profile_id=profile.profile_id)
+        return False
+    stored = await uow.profiles.save(profile)
     if not stored:
         log.info("stale_profile_ignored", profile_id=profile.profile_id, version=profile.version)
     return stored
 
 
-async def erase_profile(
-    profile_id: str, uow: MatchingUnitOfWork, applied: AppliedEvent, now: datetime
-) -> int:
-    """Forget a deleted person: their profile row, reply times, open requests and matches.
+async def erase_profile(profile_id: str, uow: MatchingUnitOfWork, applied: AppliedEvent) -> int:
+    """Forget a deleted person and remember that they were erased, in one transaction.
 
-    Their waiting requests are withdrawn (as mentee) or declined (as mentor), accepted
-    matches end, and the free text of every match they were in is erased. These
-    answers are not recorded as reply times: the person's reply times are deleted.
+    Deletes their profile row, their reply times, every match they were in (with its
+    request message and feedback), the retained outbox events of those matches and
+    their request counters (``rate_limits``, keyed by their id), and records the id in ``erased_subjects`` so that nothing is created for it again.
+    No event is published on their behalf: every other service acts on
+    ``profile.deleted`` itself (the profile service revokes the contact grants).
+    Idempotent: a second delivery finds nothing left to delete.
 
     Returns:
-        How many matches changed status.
+        How many matches were deleted.
     """
     await uow.profiles.delete(profile_id)
     await uow.replies.delete(profile_id)
+    removed = await uow.matches.delete_involving(profile_id)
+    await uow.erased.drop_counters(profile_id)
+    await uow.erased.add(profile_id)
     await uow.index_state.record(applied)
-    changed = 0
-    for match in await uow.matches.involving(profile_id):
-        if match.status == "requested":
-            if match.mentee_id == profile_id:
-                match.withdraw(now, "withdrawn")
-                uow.add_event(_event(MatchWithdrawn, match, reason="withdrawn"))
-            else:
-                match.decline(now, "profile_deleted")
-                uow.add_event(_event(MatchDeclined, match, reason="profile_deleted"))
-            changed += 1
-        elif match.status == "accepted":
-            match.end(now, profile_id, None, None)
-            uow.add_event(_event(MatchEnded, match, ended_by=profile_id))
-            changed += 1
-        match.forget_person(profile_id)
-        await uow.matches.update(match)
-    log.info("profile_erased", profile_id=profile_id, matches_changed=changed)
-    return changed
+    log.info("profile_erased", profile_id=profile_id, matches_removed=removed)
+    return removed
 
 
 async def _record_reply(uow: MatchingUnitOfWork, match: Match, policy: MatchPolicy) -> None:
@@ -148,14 +146,18 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
         raise InvalidMatchRequest("cannot_request_self", "You cannot ask yourself")
     now = deps.clock()
     async with uow:
+        if await uow.erased.contains(cmd.mentee_id):
+            raise ErasedPerson(cmd.mentee_id)
         mentor = await uow.profiles.get(cmd.mentor_id)
         if mentor is None:
             raise UnknownProfile(cmd.mentor_id)
         if await uow.profiles.get(cmd.mentee_id) is None:
             raise MatchConflict("profile_not_indexed", "Write your profile before asking")
         role = _role_for(mentor, cmd.role)
-        if await uow.matches.live_between(cmd.mentee_id, cmd.mentor_id):
+        pair = await uow.matches.between(cmd.mentee_id, cmd.mentor_id)
+        if any(match.status in ("requested", "accepted") for match in pair):
             raise MatchConflict("already_requested", "You already asked this person")
+        _check_rerequest(pair, deps.policy, now)
         open_requests = await uow.matches.open_for_mentee(cmd.mentee_id)
         if len(open_requests) >= deps.policy.max_open_requests:
             raise MatchConflict(
@@ -190,6 +192,20 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
         await uow.commit()
     log.info("match_requested", match_id=match.id, mentee_id=match.mentee_id)
     return match
+
+
+def _check_rerequest(pair: list[Match], policy: MatchPolicy, now: datetime) -> None:
+    """Refuse a new request while the pair's last "no" is recent (see ``MatchPolicy``)."""
+    allowed_from = rerequest_allowed_from(pair, policy)
+    if allowed_from is None or now >= allowed_from:
+        return
+    days = round(policy.rerequest_after.total_seconds() / 86_400)
+    raise MatchConflict(
+        "rerequest_too_soon",
+        f"Your last request to this person ended without a yes less than {days} days ago; "
+        f"you can ask them again from {allowed_from.date().isoformat()}",
+        {"allowed_from": allowed_from.isoformat()},
+    )
 
 
 def _role_for(mentor: ProfileUpserted, wanted: MatchRole | None) -> MatchRole:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,8 @@ log = structlog.get_logger(__name__)
 
 MatcherFactory = Callable[[], Matcher]
 SaveSnapshot = Callable[[Matcher, Path, dict[str, Any]], Path]
+ErasedAmong = Callable[[Sequence[str]], Awaitable[set[str]]]
+AfterErasure = Callable[[Sequence[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,8 @@ class ReconcileReport:
     indexed: int
     removed: int
     seconds: float
+    gone: tuple[str, ...] = ()
+    """Ids that were indexed but are no longer stored (erased meanwhile)."""
 
 
 class IndexKeeper:
@@ -51,7 +55,19 @@ class IndexKeeper:
         save: SaveSnapshot,
         last_event: AppliedEvent | None = None,
         snapshot_at: datetime | None = None,
+        erased_among: ErasedAmong | None = None,
+        after_erasure: AfterErasure | None = None,
     ) -> None:
+        """Hold ``matcher``.
+
+        Args:
+            erased_among: Which of some ids were erased (the store's
+                ``erased_subjects``): their upserts are never indexed again.
+            after_erasure: Runs with the removed ids after a batch that removed
+                someone, once their vectors left the index and the snapshot without
+                them replaced the old one (the SQLite store truncates its WAL there);
+                more hooks can be added to :attr:`after_erasure`.
+        """
         self.matcher = matcher
         self.lock = asyncio.Lock()
         self.last_event = last_event
@@ -61,12 +77,16 @@ class IndexKeeper:
         self._snapshot_dir = snapshot_dir
         self._save = save
         self._dirty = False
+        self._erased_among = erased_among
+        self.after_erasure: list[AfterErasure] = [after_erasure] if after_erasure else []
 
     async def apply_events(self, events: Sequence[Envelope]) -> None:
         """Apply committed profile events: upserts embedded in one batch, deletions removed.
 
         The last event of each profile wins within the batch (a profile deleted after an
-        update in the same batch is removed, not indexed).
+        update in the same batch is removed, not indexed). An upsert of an erased person
+        (a replay) removes them instead. A batch that removed anyone is followed by a
+        snapshot at once, so no saved generation keeps their vectors or phrases.
         """
         latest: dict[str, ProfileUpserted | ProfileDeleted] = {}
         last: Envelope | None = None
@@ -79,20 +99,47 @@ class IndexKeeper:
                 last = event
         if last is None:
             return
+        erasures = [pid for pid, data in latest.items() if isinstance(data, ProfileDeleted)]
+        upserted = [pid for pid, data in latest.items() if isinstance(data, ProfileUpserted)]
+        erased = await self._erased_among(upserted) if self._erased_among and upserted else set()
+        deleted = erasures + sorted(erased)
+        known = 0
         upserts = [
             PersonProfile.from_fields(data)
-            for data in latest.values()
-            if isinstance(data, ProfileUpserted)
+            for pid, data in latest.items()
+            if isinstance(data, ProfileUpserted) and pid not in erased
         ]
-        deleted = [pid for pid, data in latest.items() if isinstance(data, ProfileDeleted)]
         async with self.lock:
             matcher = self.matcher
             if deleted:
-                await asyncio.to_thread(matcher.remove_profiles, deleted)
+                known = await asyncio.to_thread(matcher.remove_profiles, deleted)
             if upserts:
                 await asyncio.to_thread(matcher.index_profiles, upserts)
             self.last_event = AppliedEvent(str(last.id), last.type, _aware(last.occurred_at))
             self._dirty = True
+        if erasures or known:
+            # A redelivered deletion or a replayed upsert of someone no longer indexed
+            # rewrites nothing: no saved generation can hold them.
+            await self.forget_saved(deleted, rewrite=known > 0)
+
+    async def forget_saved(self, removed: Sequence[str], *, rewrite: bool = True) -> None:
+        """Replace the saved snapshot with the current index, then run ``after_erasure``.
+
+        Called after someone left the index: the previous generation (which holds their
+        vectors and phrases) is deleted once the new one is in force.
+
+        Args:
+            removed: The ids that left.
+            rewrite: False when none of them was indexed (only the hooks run).
+        """
+        try:
+            if rewrite:
+                await self.snapshot(force=True)
+        except OSError as exc:
+            # Still dirty: the periodic snapshot tries again and replaces the old one.
+            log.error("index_snapshot_failed", error=str(exc))
+        for hook in self.after_erasure:
+            await hook(removed)
 
     async def reconcile(self, stored: Sequence[ProfileUpserted]) -> ReconcileReport:
         """Make the index equal to the store: index changed versions, drop unknown ids."""
@@ -116,7 +163,9 @@ class IndexKeeper:
                 await asyncio.to_thread(matcher.index_profiles, changed)
             self._dirty = self._dirty or bool(gone or changed)
             self.loaded = True
-        report = ReconcileReport(len(changed), len(gone), time.perf_counter() - started)
+        report = ReconcileReport(
+            len(changed), len(gone), time.perf_counter() - started, tuple(gone)
+        )
         log.info(
             "index_reconciled",
             indexed=report.indexed,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -33,12 +33,23 @@ async def pair_history(
     *,
     now: datetime,
     reply_ok_hours: float = 0.0,
+    rerequest_after: timedelta = timedelta(0),
 ) -> PairHistory:
-    """Whom the person may not be offered again, and every mentor's load, read now."""
+    """Whom the person may not be offered again, and every mentor's load, read now.
+
+    ``rerequest_after``: candidates the person withdrew from, or whose request expired,
+    within this period are left out too (they could not be asked yet).
+    """
     return PairHistory(
-        excluded_ids=await read.partners(person_id, role),
+        excluded_ids=await read.partners(
+            person_id, role, refused_since=_refused_since(now, rerequest_after)
+        ),
         loads=await read.mentor_loads(now=now, reply_ok_hours=reply_ok_hours),
     )
+
+
+def _refused_since(now: datetime, rerequest_after: timedelta) -> datetime | None:
+    return now - rerequest_after if rerequest_after > timedelta(0) else None
 
 
 class MentorLoads:
@@ -50,6 +61,7 @@ class MentorLoads:
         clock: Callable[[], datetime],
         max_age_s: float,
         reply_ok_hours: Callable[[], float],
+        rerequest_after: timedelta = timedelta(0),
     ) -> None:
         """Wire the cache.
 
@@ -58,7 +70,9 @@ class MentorLoads:
             clock: The current time (ages of waiting requests are taken from it).
             max_age_s: How long one reading serves (0 reads on every call).
             reply_ok_hours: The ranking's penalty-free reply time, as it is now.
+            rerequest_after: The re-request wait (see :func:`pair_history`).
         """
+        self._rerequest_after = rerequest_after
         self._read = read
         self._clock = clock
         self._max_age_s = max_age_s
@@ -98,6 +112,13 @@ class MentorLoads:
         except Exception as exc:  # noqa: BLE001 - the next call tries again
             log.warning("mentor_loads_read_failed", error=f"{type(exc).__name__}: {exc}")
 
+    async def forget(self, profile_ids: Sequence[str]) -> None:
+        """Drop erased people from the shared reading (a reading is never changed in
+        place: the next suggestion gets a copy without them)."""
+        gone = set(profile_ids)
+        if gone & self._loads.keys():
+            self._loads = {pid: load for pid, load in self._loads.items() if pid not in gone}
+
     async def close(self) -> None:
         """Let a background reading in progress finish (before the store closes)."""
         if self._refreshing is not None:
@@ -106,5 +127,10 @@ class MentorLoads:
     async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
         """Whom the person may not be offered again (read now) and the shared loads."""
         return PairHistory(
-            excluded_ids=await self._read.partners(person_id, role), loads=await self.get()
+            excluded_ids=await self._read.partners(
+                person_id,
+                role,
+                refused_since=_refused_since(self._clock(), self._rerequest_after),
+            ),
+            loads=await self.get(),
         )

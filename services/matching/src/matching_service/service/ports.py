@@ -161,6 +161,10 @@ class MatchRepository(Protocol):
         """Requested or accepted matches of this pair."""
         ...
 
+    async def between(self, mentee_id: str, mentor_id: str) -> list[Match]:
+        """Every match of this pair, whatever became of it (for the re-request rule)."""
+        ...
+
     async def active_count(self, mentor_id: str) -> int:
         """Accepted matches of a mentor or coach (they count against capacity)."""
         ...
@@ -171,6 +175,32 @@ class MatchRepository(Protocol):
 
     async def open_requests(self) -> list[Match]:
         """Every request still waiting for an answer (for expiry and reminders)."""
+        ...
+
+    async def delete_involving(self, person_id: str) -> int:
+        """Erasure: delete every match the person is in, with its request message and
+        feedback, and the retained outbox events of those matches (they carry the
+        message and the person's id, and must not be re-published).
+
+        Returns:
+            How many matches were deleted.
+        """
+        ...
+
+
+class ErasedSubjectsRepository(Protocol):
+    """Ids of people who deleted their account (``erased_subjects``), in the transaction."""
+
+    async def add(self, subject_id: str) -> None:
+        """Record the erasure (idempotent)."""
+        ...
+
+    async def contains(self, subject_id: str) -> bool:
+        """True when the person was erased."""
+        ...
+
+    async def drop_counters(self, subject_id: str) -> None:
+        """Delete the abuse-limit counters keyed by the person's id (``rate_limits``)."""
         ...
 
 
@@ -210,6 +240,7 @@ class MatchingUnitOfWork(UnitOfWork, Protocol):
     matches: MatchRepository
     replies: ReplyTimesRepository
     index_state: IndexStateRepository
+    erased: ErasedSubjectsRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,12 +272,17 @@ class MatchingReadModel(Protocol):
         """Stored profiles of these ids (unknown ids left out), for cards."""
         ...
 
-    async def partners(self, person_id: str, role: TargetRole) -> frozenset[str]:
+    async def partners(
+        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
+    ) -> frozenset[str]:
         """Whom the person has asked, or been asked by, in a way that excludes them.
 
         Args:
             person_id: The person asking.
             role: The role their candidates play.
+            refused_since: Also exclude pairs whose request was withdrawn by the mentee
+                or expired at or after this time (the re-request wait; a decline
+                excludes for good). None leaves them in.
         """
         ...
 
@@ -273,6 +309,14 @@ class MatchingReadModel(Protocol):
 
     async def last_event(self) -> AppliedEvent | None:
         """The last profile event applied to the store."""
+        ...
+
+    async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased."""
+        ...
+
+    async def reply_times_of(self, mentor_id: str) -> ReplyTimes | None:
+        """The mentor's recent reply times (for their data export), or None."""
         ...
 
     async def weekly(self) -> list[WeeklyFigure]:

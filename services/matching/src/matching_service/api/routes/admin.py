@@ -55,10 +55,12 @@ async def cohorts(
         else 0
         for mentor_id, profile in stored.items()
     }
-    # Pairs that already have a request or a decline are kept apart, mentee by mentee.
+    # Pairs that already have a request or a decline, or a withdrawal or expiry within
+    # the re-request wait, are kept apart, mentee by mentee.
+    refused_since = context.deps.clock() - context.deps.policy.rerequest_after
     excluded: set[tuple[str, str]] = set()
     for mentee_id in mentee_ids:
-        mine = await context.read_model.partners(mentee_id, "mentor")
+        mine = await context.read_model.partners(mentee_id, "mentor", refused_since=refused_since)
         excluded.update((mentee_id, other) for other in mine)
     matcher = context.index.matcher
     result = await asyncio.to_thread(

@@ -14,6 +14,7 @@ from matching_service.api.deps import ContextDep, CurrentPrincipal
 from matching_service.api.schemas import CardPublic, DeclineBody, EndBody, MatchCreate, MatchPublic
 from matching_service.domain.commands import AnswerMatch, RequestMatch
 from matching_service.domain.errors import (
+    ErasedPerson,
     InvalidMatchRequest,
     MatchConflict,
     MatchingError,
@@ -25,12 +26,14 @@ from matching_service.domain.matches import Match
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.ports import MatchingUnitOfWork
+from mentor_shared.limits import Limit, enforce
 from mentor_shared.storage.conflicts import retry_on_conflict
 from mentor_shared.web.errors import (
     ApiError,
     Conflict,
     Forbidden,
     NotFound,
+    Unauthorized,
     Unprocessable,
     error_responses,
 )
@@ -38,6 +41,13 @@ from mentor_shared.web.errors import (
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 
 Handler = Callable[[AnswerMatch, MatchingUnitOfWork, MatchDeps], Awaitable[Match]]
+
+DAY_S = 86_400.0
+
+
+def requests_per_day(count: int) -> Limit:
+    """The per-account limit on match requests (attempts, successful or not)."""
+    return Limit(name="match_requests", count=count, window_s=DAY_S)
 
 
 def to_api_error(error: MatchingError) -> ApiError:
@@ -51,19 +61,34 @@ def to_api_error(error: MatchingError) -> ApiError:
     if isinstance(error, InvalidMatchRequest):
         return Unprocessable(str(error), code=error.code)
     if isinstance(error, MatchConflict):
-        return Conflict(str(error), code=error.code)
+        return Conflict(str(error), code=error.code, details=error.details)
+    if isinstance(error, ErasedPerson):
+        return Unauthorized("This account was deleted", code="token_revoked")
     return Conflict(str(error), code="matching_error")
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 404, 409, 422),
+    responses=error_responses(401, 404, 409, 422, 429),
 )
 async def request_match(
     body: MatchCreate, principal: CurrentPrincipal, context: ContextDep
 ) -> MatchPublic:
-    """Ask a mentor or coach for an introduction (at most three open requests)."""
+    """Ask a mentor or coach for an introduction (at most three open requests).
+
+    409 ``rerequest_too_soon`` (with ``details.allowed_from``) when the mentee asked
+    this person before and was declined, withdrew or let it expire less than
+    ``REREQUEST_AFTER_DAYS`` ago; 429 ``rate_limited`` (``Retry-After``) past
+    ``MATCH_REQUESTS_PER_DAY`` attempts by one account.
+    """
+    # Counted in the store (every replica shares it), before and outside the write.
+    await enforce(
+        context.limiter,
+        requests_per_day(context.settings.match_requests_per_day),
+        principal.id,
+        message="You have made too many requests today; try again later",
+    )
     command = RequestMatch(
         mentee_id=principal.id, mentor_id=body.mentor_id, message=body.message, role=body.role
     )
