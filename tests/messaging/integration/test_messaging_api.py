@@ -121,6 +121,8 @@ async def test_a_posted_message_reaches_the_broker_as_message_sent_without_its_b
             batches = await consumer.getmany(timeout_ms=200)
             for records in batches.values():
                 for record in records:
+                    if record.value is None:
+                        continue  # a tombstone (another test's, on the shared broker)
                     envelope = Envelope.from_bytes(record.value)
                     if (
                         envelope.type == "message.sent"
