@@ -36,11 +36,14 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 TABLE = Path(__file__).with_name("authorization.csv")
 SERVICES = ("profile", "matching", "messaging", "notifications")
 CALLERS = ("anonymous", "other_member", "administrator", "match_partner", "member")
-"""The order each row is called in: the member's own calls come last, so that the
-others' calls cannot depend on what the member's changed."""
+"""The order each row is called in: the member's own calls come last, so that what
+they change cannot alter the answers the others get."""
 PASSWORD = "quartz meadow lantern forty cobble"
 
-PENDING: frozenset[tuple[str, str, str]] = frozenset(
+Route = tuple[str, str, str]
+"""(service, HTTP method, path template as the OpenAPI document spells it)"""
+
+PENDING: frozenset[Route] = frozenset(
     {
         ("profile", "GET", "/v1/me/export"),
         ("matching", "GET", "/v1/me/export"),
@@ -51,15 +54,13 @@ PENDING: frozenset[tuple[str, str, str]] = frozenset(
 """Rows for routes not built yet: tolerated while absent from the OpenAPI documents
 (and then not called). Remove an entry once its route exists."""
 
-LAST: tuple[tuple[str, str, str], ...] = (
+LAST: tuple[Route, ...] = (
     ("matching", "POST", "/v1/matches/{match_id}/end"),
     ("profile", "DELETE", "/v1/admin/accounts"),
     ("profile", "DELETE", "/v1/profiles/me"),
 )
 """Routes that end something the other rows need, called after every other row,
 in this order."""
-
-Route = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -454,7 +455,7 @@ def fill(path: str, ids: dict[str, str]) -> str:
 
 def call(world: World, row: Row, caller: str) -> httpx.Response:
     service, method, path = row.route
-    request = REQUESTS.get(row.route, lambda w, c: {})(world, caller)
+    request = REQUESTS[row.route](world, caller) if row.route in REQUESTS else {}
     return world.callers[caller].status_of(method, service, fill(path, world.ids), **request)
 
 
