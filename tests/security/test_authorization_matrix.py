@@ -43,17 +43,6 @@ PASSWORD = "quartz meadow lantern forty cobble"
 Route = tuple[str, str, str]
 """(service, HTTP method, path template as the OpenAPI document spells it)"""
 
-PENDING: frozenset[Route] = frozenset(
-    {
-        ("profile", "GET", "/v1/me/export"),
-        ("matching", "GET", "/v1/me/export"),
-        ("messaging", "GET", "/v1/me/export"),
-        ("notifications", "GET", "/v1/me/export"),
-    }
-)
-"""Rows for routes not built yet: tolerated while absent from the OpenAPI documents
-(and then not called). Remove an entry once its route exists."""
-
 LAST: tuple[Route, ...] = (
     ("matching", "POST", "/v1/matches/{match_id}/end"),
     ("profile", "DELETE", "/v1/admin/accounts"),
@@ -492,10 +481,8 @@ def test_every_route_has_a_row_and_every_row_a_route(running_system: System) -> 
     rows = read_table()
     without_row = sorted(documented - rows.keys())
     assert not without_row, f"routes without a row in {TABLE.name}: {without_row}"
-    gone = sorted(set(rows) - documented - PENDING)
+    gone = sorted(set(rows) - documented)
     assert not gone, f"rows of {TABLE.name} whose route no longer exists: {gone}"
-    built = sorted(PENDING & documented)
-    assert not built, f"routes now built: take them out of PENDING: {built}"
     for route in LAST:
         assert route in rows, route
 
