@@ -30,6 +30,7 @@ from mentor_shared.events.envelope import Envelope, new_event
 from mentor_shared.events.registry import REGISTRY
 from mentor_shared.events.schemas import AccountVerificationRequested, MessageSent
 from mentor_shared.logs import configure_logging
+from mentor_shared.sealing import Sealer
 from mentor_shared.testing.broker import EmbeddedBroker, free_port
 from mentor_shared.web.app import build_server
 from notifications_service.api.app import create_notifications_app
@@ -84,6 +85,7 @@ async def run(emails: int, samples: int) -> dict[str, object]:
                     await asyncio.sleep(0.1)
                 # Throughput: produce all, wait for the last email.
                 expires = datetime.now(UTC) + timedelta(days=1)
+                sealer = Sealer.from_settings(settings)
                 started = time.perf_counter()
                 sends = []
                 for i in range(emails):
@@ -93,7 +95,7 @@ async def run(emails: int, samples: int) -> dict[str, object]:
                             account_id=account,
                             email=f"{account}@example.gov.uk",
                             display_name="Bench",
-                            token=uuid.uuid4().hex,
+                            sealed_token=sealer.seal(uuid.uuid4().hex),
                             expires_at=expires,
                         ),
                         subject=account,

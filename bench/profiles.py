@@ -19,6 +19,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from mentor_shared.events.envelope import Envelope
+from mentor_shared.sealing import Sealer
 from mentor_shared.testing.broker import EmbeddedBroker
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.api.app import create_profile_app
@@ -67,6 +68,7 @@ async def run(signins: int, updates: int, concurrency: int) -> dict[str, Any]:
                 await consumer.start()
                 seen: dict[tuple[str, int], float] = {}
                 tokens: dict[str, str] = {}
+                sealer = Sealer.from_settings(settings)
 
                 async def collect() -> None:
                     async for record in consumer:
@@ -74,7 +76,7 @@ async def run(signins: int, updates: int, concurrency: int) -> dict[str, Any]:
                         if event.type == "profile.upserted":
                             seen[(event.subject, event.data["version"])] = time.perf_counter()
                         elif event.type == "account.verification_requested":
-                            tokens[event.data["email"]] = event.data["token"]
+                            tokens[event.data["email"]] = sealer.open(event.data["sealed_token"])
 
                 task = asyncio.create_task(collect())
                 email = "bench@cabinetoffice.gov.uk"

@@ -47,6 +47,7 @@ def _compose(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         "ADMIN_EMAIL": "admin@cabinetoffice.gov.uk",
         "ADMIN_PASSWORD": "deploy-test-admin-passphrase-7d1",
         "UNSUBSCRIBE_SECRET": "deploy-test-unsubscribe-key-4c9a0b",
+        "EVENT_SEAL_KEY": "Xp0d6G1cJb2mYk3W8s9qT4vZ7nR5hL1aE6uC0fB2iD8=",
     }
     return subprocess.run(
         ["docker", "compose", "-p", PROJECT, "-f", str(COMPOSE_FILE), *args],

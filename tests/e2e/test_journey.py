@@ -21,7 +21,7 @@ from icalendar import Calendar
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from tests.e2e.conftest import System
+from tests.conftest import System
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mentor_match_ops.runner import RunnerSettings, service_env
-from tests.e2e.conftest import BIN, System
+from tests.conftest import BIN, System
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 

@@ -17,12 +17,20 @@ from fastapi import FastAPI
 
 from mentor_shared.events.envelope import Envelope, EventData, new_event
 from mentor_shared.events.registry import REGISTRY
+from mentor_shared.sealing import Sealer
 from profile_service.api.app import create_profile_app
 from profile_service.settings import ProfileSettings
 
 ADMIN_EMAIL = "admin@cabinetoffice.gov.uk"
 ADMIN_PASSWORD = "correct horse battery staple admin"
 PASSWORD = "plum kettle orbit lantern"
+SEAL_KEY = "WsN0zzrJsLAxPTjfbCiKPRNGhmLnzh_bZWG-6apL22Q="
+SEALER = Sealer(SEAL_KEY.encode())
+
+
+def token_of(event: Envelope) -> str:
+    """The single-use token an account event carries sealed."""
+    return SEALER.open(event.data["sealed_token"])
 
 
 def profile_settings(bootstrap_servers: str, data_dir: Path, **extra: Any) -> ProfileSettings:
@@ -35,6 +43,7 @@ def profile_settings(bootstrap_servers: str, data_dir: Path, **extra: Any) -> Pr
             "admin_email": ADMIN_EMAIL,
             "admin_password": ADMIN_PASSWORD,
             "broker_recovery_settle_s": 0.5,
+            "event_seal_key": SEAL_KEY,
             **extra,
         }
     )
@@ -133,7 +142,7 @@ async def register_verified(
     event = await reader.wait_for(
         lambda e: e.type == "account.verification_requested" and e.data["email"] == email
     )
-    verified = await client.post("/v1/accounts/verify", json={"token": event.data["token"]})
+    verified = await client.post("/v1/accounts/verify", json={"token": token_of(event)})
     assert verified.status_code == 200, verified.text
     tokens = await sign_in(client, email)
     assert tokens.status_code == 200, tokens.text

@@ -110,12 +110,16 @@ def valid_claims() -> dict[str, Any]:
 async def test_a_valid_token_yields_the_principal(
     local_keys: JwksKeySet, key_one: SigningKey
 ) -> None:
-    token = sign(key_one, sub="acct-9", jti="token-1", roles=["member", "admin"])
+    expires = int(time.time()) + 600
+    token = sign(key_one, sub="acct-9", jti="token-1", roles=["member", "admin"], exp=expires)
 
     principal = await local_keys.verify_token(token)
 
     assert principal == Principal(
-        id="acct-9", roles=frozenset({"member", "admin"}), token_id="token-1"
+        id="acct-9",
+        roles=frozenset({"member", "admin"}),
+        token_id="token-1",
+        expires_at=float(expires),
     )
     assert principal.is_admin
 

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from mentor_shared.erasure import ErasedSubjects
 from mentor_shared.settings import ServiceSettings
 from mentor_shared.web.errors import Forbidden, ServiceUnavailable, Unauthorized
 
@@ -77,11 +78,14 @@ class Principal:
         id: The account id (the token's ``sub``).
         roles: Roles granted by the profile service, e.g. ``{"member", "admin"}``.
         token_id: The token's ``jti``.
+        expires_at: The token's ``exp`` (epoch seconds), after which a live stream
+            opened with it must end.
     """
 
     id: str
     roles: frozenset[str]
     token_id: str | None = None
+    expires_at: float | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -378,7 +382,13 @@ def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         raise InvalidToken("bad_roles")
     if claims.get("token_use", "access") != "access":
         raise InvalidToken("not_an_access_token")
-    return Principal(id=subject, roles=frozenset(roles), token_id=token_id)
+    expires = claims.get("exp")
+    return Principal(
+        id=subject,
+        roles=frozenset(roles),
+        token_id=token_id,
+        expires_at=float(expires) if isinstance(expires, int | float) else None,
+    )
 
 
 _bearer = HTTPBearer(
@@ -444,6 +454,12 @@ async def _verify(request: Request, token: str) -> Principal:
         raise ServiceUnavailable(
             "Sign-in cannot be checked right now, try again shortly", code="auth_unavailable"
         ) from exc
+    erased: ErasedSubjects | None = getattr(request.app.state, "erased_subjects", None)
+    if erased is not None and await erased.contains(principal.id):
+        log.info("token_rejected", reason="subject_erased")
+        raise Unauthorized(
+            "This account has been deleted", code="token_revoked", bearer_error="invalid_token"
+        )
     structlog.contextvars.bind_contextvars(account_id=principal.id)
     return principal
 

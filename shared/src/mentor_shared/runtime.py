@@ -14,12 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from fastapi import FastAPI
 
 from mentor_shared.bus.consumer import AfterCommit, EventConsumer, EventHandler
 from mentor_shared.bus.mongo_store import MongoOutboxStore, ensure_bus_indexes
 from mentor_shared.bus.records import OutboxStore, UnitOfWork
 from mentor_shared.bus.relay import OutboxRelay
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA, SqliteOutboxStore
+from mentor_shared.erasure import (
+    ERASED_SQL,
+    ErasedSubjects,
+    MongoErasedSubjects,
+    SqliteErasedSubjects,
+)
+from mentor_shared.limits import LIMITS_SQL, MongoRateLimiter, RateLimiter, SqliteRateLimiter
 from mentor_shared.settings import ServiceSettings
 from mentor_shared.storage.mongo import mongo_client, mongo_ping
 from mentor_shared.storage.sqlite import SqliteDatabase
@@ -36,6 +44,10 @@ class Store:
     outbox: OutboxStore
     ping: Callable[[], Awaitable[bool]]
     close: Callable[[], Awaitable[None]]
+    limiter: RateLimiter
+    """Abuse-limit counters, shared by every replica (:mod:`mentor_shared.limits`)."""
+    erased: ErasedSubjects
+    """The ids this service erased (:mod:`mentor_shared.erasure`)."""
     commit_signals: list[asyncio.Event] = field(default_factory=list)
     handle: Any = None
     """The SqliteDatabase or the MongoDB database, for the service's repositories."""
@@ -43,12 +55,16 @@ class Store:
 
 async def open_sqlite_store(settings: ServiceSettings, schema: Sequence[str]) -> Store:
     """The service's SQLite file with the bus tables and its own schema."""
-    db = await SqliteDatabase(settings.sqlite_path(), [BUS_SCHEMA, *schema]).open()
+    db = await SqliteDatabase(
+        settings.sqlite_path(), [BUS_SCHEMA, LIMITS_SQL, ERASED_SQL, *schema]
+    ).open()
     return Store(
         kind="sqlite",
         outbox=SqliteOutboxStore(db),
         ping=db.ping,
         close=db.close,
+        limiter=SqliteRateLimiter(db),
+        erased=SqliteErasedSubjects(db),
         commit_signals=db.commit_listeners,
         handle=db,
     )
@@ -60,6 +76,8 @@ async def open_mongo_store(settings: ServiceSettings, database: str) -> Store:
     client: Any = mongo_client(settings.mongodb_uri)
     db = client[database]
     await ensure_bus_indexes(db)
+    # Counters clean themselves up once their window has passed.
+    await db["rate_limits"].create_index("expires_at", expireAfterSeconds=0)
 
     async def close() -> None:
         await client.close()
@@ -67,7 +85,15 @@ async def open_mongo_store(settings: ServiceSettings, database: str) -> Store:
     async def ping() -> bool:
         return await mongo_ping(client)
 
-    return Store(kind="mongodb", outbox=MongoOutboxStore(db), ping=ping, close=close, handle=db)
+    return Store(
+        kind="mongodb",
+        outbox=MongoOutboxStore(db),
+        ping=ping,
+        close=close,
+        limiter=MongoRateLimiter(db),
+        erased=MongoErasedSubjects(db),
+        handle=db,
+    )
 
 
 class ServiceRuntime:
@@ -124,6 +150,11 @@ class ServiceRuntime:
         await self.relay.stop()
         await self.store.close()
         self._started = False
+
+    def install(self, app: FastAPI) -> None:
+        """Give the app its readiness checks and the erased ids its token check reads."""
+        self.register_readiness(app.state.readiness)
+        app.state.erased_subjects = self.store.erased
 
     def register_readiness(self, registry: ReadinessRegistry) -> None:
         """Add store, broker and consumer checks to a service's /readyz."""

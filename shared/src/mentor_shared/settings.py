@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password"})
@@ -73,6 +73,24 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
     jwt_issuer: str = "mentor-match"
     jwt_audience: str = "mentor-match"
+
+    event_seal_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key sealing single-use links on the broker (profile and notifications"
+            " share it); unset: generated once under DATA_DIR"
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, description="Largest request body accepted (413 above it)"
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description=(
+            "Peers whose X-Forwarded-For names the client (the web frontend);"
+            " comma separated addresses"
+        ),
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

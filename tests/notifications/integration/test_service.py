@@ -43,6 +43,7 @@ from mentor_shared.web.app import build_server
 from notifications_service.api.app import create_notifications_app
 from notifications_service.settings import NotificationsSettings
 from tests.notifications.conftest import SmtpSink
+from tests.notifications.seal import SEAL_KEY, SEALER
 
 pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -140,6 +141,7 @@ async def service(embedded_broker: EmbeddedBroker, tmp_path_factory: Any) -> Asy
         smtp_port=smtp.port,
         smtp_timeout_s=2.0,
         unsubscribe_secret="integration-test-unsubscribe-secret",
+        event_seal_key=SEAL_KEY,
         email_backoff_base_s=0.2,
         email_backoff_max_s=1.0,
         email_max_attempts=60,
@@ -188,7 +190,7 @@ def verification(account_id: str, email: str, token: str) -> Envelope:
             account_id=account_id,
             email=email,
             display_name="Ada Lovelace",
-            token=token,
+            sealed_token=SEALER.seal(token),
             expires_at=datetime.now(UTC) + timedelta(days=1),
         ),
         subject=account_id,

@@ -35,6 +35,7 @@ from notifications_service.service.delivery import DeliveryConfig, DeliveryWorke
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import DeliveryError
 from tests.notifications.conftest import SmtpSink
+from tests.notifications.seal import SEALER
 
 SECRET = "unit-test-unsubscribe-secret"
 CONFIG = NotifyConfig(
@@ -80,7 +81,7 @@ class Digests:
     async def apply(self, payload: object, subject: str = "s") -> None:
         event: Envelope = new_event(payload, subject=subject, source="test")  # type: ignore[arg-type]
         async with self.uow() as uow:
-            await make_event_handler(CONFIG)(event, uow)
+            await make_event_handler(CONFIG, SEALER)(event, uow)
             await uow.commit()
 
     async def states(self, recipient: str) -> dict[str, int]:
@@ -146,7 +147,7 @@ async def test_new_requests_and_account_emails_are_not_held(digests: Digests) ->
     await digests.apply(MatchRequested(match_id="r1", mentee_id="x", mentor_id="p", message="hi",
                                        expires_at=DAY + timedelta(days=14)))  # fmt: skip
     await digests.apply(AccountPasswordResetRequested(account_id="p", email="p@example.gov.uk",
-                                                      display_name="Pat", token="t",
+                                                      display_name="Pat", sealed_token=SEALER.seal("t"),
                                                       expires_at=DAY + timedelta(days=1)))  # fmt: skip
     assert await digests.states("p") == {"pending": 2}
     assert (await digests.worker.run_once(digests.clock.now)).sent == 2

@@ -40,6 +40,7 @@ from notifications_service.service.delivery import (
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import DeliveryError
 from tests.notifications.conftest import SmtpSink
+from tests.notifications.seal import SEALER
 
 SECRET = "unit-test-unsubscribe-secret"
 CONFIG = NotifyConfig(
@@ -57,7 +58,7 @@ class Harness:
 
     async def apply(self, event: Envelope) -> bool:
         """What the consumer runner does: inbox, handler, commit in one transaction."""
-        handler = make_event_handler(CONFIG)
+        handler = make_event_handler(CONFIG, SEALER)
         async with self.uow() as uow:
             if not await uow.record_inbox("notifications", str(event.id)):
                 return False
@@ -106,7 +107,7 @@ def verification(pid: str, email: str, token: str) -> Envelope:
             account_id=pid,
             email=email,
             display_name="Ada",
-            token=token,
+            sealed_token=SEALER.seal(token),
             expires_at=datetime.now(UTC) + timedelta(days=1),
         ),
         pid,
@@ -155,7 +156,7 @@ async def test_same_event_handled_twice_gives_one_notification_and_one_email(
     assert await harness.apply(event)
     assert not await harness.apply(event)
     # Even without the inbox (a second consumer group, a restored inbox), ids derive from the event.
-    handler = make_event_handler(CONFIG)
+    handler = make_event_handler(CONFIG, SEALER)
     async with harness.uow() as uow:
         await handler(event, uow)
         await uow.commit()

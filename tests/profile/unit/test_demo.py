@@ -33,6 +33,7 @@ from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
 from profile_service.settings import DEMO_DEFAULT_PASSWORD, ProfileSettings
+from tests.profile.helpers import SEALER
 
 DEMO_PASSWORD = "demo tulip harbour violin"
 SCS = {"SCS1", "SCS2", "SCS3", "SCS4"}
@@ -57,6 +58,7 @@ def deps() -> ProfileDeps:
         hasher=Argon2PasswordHasher(),
         issuer=JwtAccessTokenIssuer(SigningKey.generate(), issuer="mentor-match", audience="mm"),
         reference=default_reference_data(),
+        sealer=SEALER,
         clock=lambda: datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
     )
 

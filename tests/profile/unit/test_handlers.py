@@ -27,6 +27,7 @@ from profile_service.domain.model import ProfileUpdate
 from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
+from tests.profile.helpers import SEALER, token_of
 
 PASSWORD = "plum kettle orbit lantern"
 
@@ -64,6 +65,7 @@ def deps(hasher: Argon2PasswordHasher, clock: Clock) -> ProfileDeps:
         issuer=issuer,
         reference=default_reference_data(),
         lockout=LockoutPolicy(max_failures=3, window=timedelta(minutes=15)),
+        sealer=SEALER,
         clock=clock,
     )
 
@@ -85,7 +87,7 @@ async def registered(db: SqliteDatabase, deps: ProfileDeps, email: str) -> tuple
     token_event = next(
         e for e in work.committed_events if e.type == "account.verification_requested"
     )
-    return token_event.data["account_id"], token_event.data["token"]
+    return token_event.data["account_id"], token_of(token_event)
 
 
 async def test_registration_queues_registered_and_verification_events_only(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mentor_shared.runtime import ServiceRuntime, Store, open_mongo_store, open_sqlite_store
+from mentor_shared.sealing import Sealer
 from mentor_shared.web.health import CheckResult
 from notifications_service.adapters.notify_sender import NotifyEmailSender
 from notifications_service.adapters.smtp_sender import SmtpEmailSender
@@ -111,7 +112,9 @@ async def bootstrap(
         message_email_window=timedelta(seconds=settings.message_email_window_s),
     )
     runtime.add_consumer(
-        group_id=GROUP_ID, topics=TOPICS, handler=make_event_handler(notify_config)
+        group_id=GROUP_ID,
+        topics=TOPICS,
+        handler=make_event_handler(notify_config, Sealer.from_settings(settings)),
     )
     poster = HttpxWebhookPoster(settings.webhook_timeout_s)
     wakeup = asyncio.Event()

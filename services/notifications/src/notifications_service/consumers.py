@@ -7,6 +7,8 @@ commits.
 
 from __future__ import annotations
 
+import structlog
+
 from mentor_shared.bus.consumer import EventHandler
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.events.schemas import (
@@ -20,6 +22,7 @@ from mentor_shared.events.schemas import (
     ProfileUpserted,
     SessionScheduled,
 )
+from mentor_shared.sealing import Sealer, SealError
 from notifications_service.service import handlers
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import NotificationsUnitOfWork
@@ -40,8 +43,14 @@ MATCH_EVENTS = frozenset(
 )
 
 
-def make_event_handler(config: NotifyConfig) -> EventHandler:
-    """The handler the consumer runner calls for every event."""
+log = structlog.get_logger(__name__)
+
+
+def make_event_handler(config: NotifyConfig, sealer: Sealer) -> EventHandler:
+    """The handler the consumer runner calls for every event.
+
+    ``sealer`` opens the single-use tokens account events carry sealed.
+    """
 
     async def handle_event(event: Envelope, uow: NotificationsUnitOfWork) -> None:
         data = event.payload()
@@ -52,7 +61,14 @@ def make_event_handler(config: NotifyConfig) -> EventHandler:
             data,
             AccountVerificationRequested | AccountPasswordResetRequested | AccountClaimRequested,
         ):
-            await handlers.on_account_token(uow, config, event_id, data)
+            try:
+                token = sealer.open(data.sealed_token)
+            except SealError:
+                # Not ours (another key) or altered: no email can be built from it,
+                # and retrying would not change that. The consumer dead-letters it.
+                log.warning("account_token_unreadable", event_id=event_id, type=event.type)
+                raise
+            await handlers.on_account_token(uow, config, event_id, data, token)
         elif isinstance(data, AccountEmailVerified):
             await uow.contacts.mark_verified(data.account_id)
         elif isinstance(data, ProfileUpserted):

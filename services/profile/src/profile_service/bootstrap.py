@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from mentor_shared.events.schemas import ACCOUNT_TOPIC, PROFILE_TOPIC
 from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
+from mentor_shared.sealing import Sealer
 from profile_service import consumers
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, load_signing_keys
@@ -52,7 +53,7 @@ def build_deps(settings: ProfileSettings, issuer: JwtAccessTokenIssuer) -> Profi
         verification_ttl=timedelta(seconds=settings.verification_token_ttl_s),
         reset_ttl=timedelta(seconds=settings.reset_token_ttl_s),
         claim_ttl=timedelta(seconds=settings.claim_token_ttl_s),
-        public_url=settings.public_url,
+        sealer=Sealer.from_settings(settings),
     )
 
 

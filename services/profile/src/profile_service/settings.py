@@ -41,9 +41,6 @@ class ProfileSettings(ServiceSettings):
     lockout_window_s: int = Field(default=900, ge=1)
     argon2_memory_kib: int = Field(default=19456, description="At least the OWASP 19456")
     argon2_time_cost: int = Field(default=2, description="At least 2")
-    public_url: str = Field(
-        default="http://127.0.0.1:8000", description="The web frontend, for emailed links"
-    )
     demo_data: bool = Field(
         default=False,
         description=(

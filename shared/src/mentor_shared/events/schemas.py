@@ -50,16 +50,19 @@ class AccountRegistered(EventData):
 
 
 class _AccountTokenEvent(EventData):
+    event_version: ClassVar[int] = 2
     topic: ClassVar[str] = ACCOUNT_TOPIC
 
     account_id: str
     email: str
     display_name: str
-    token: str = Field(description="Single-use token for the emailed link")
-    expires_at: datetime
-    link: str | None = Field(
-        default=None, description="The page the email should link to, token included"
+    sealed_token: str = Field(
+        description=(
+            "The single-use token for the emailed link, sealed (Fernet) with the key the"
+            " profile and notifications services share: never on the broker in clear"
+        )
     )
+    expires_at: datetime
 
 
 class AccountVerificationRequested(_AccountTokenEvent):

@@ -40,6 +40,9 @@ PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    # Deleted rows' bytes are zeroed, not left in free pages: an erasure must not
+    # survive in the file (a small write cost, measured in docs/operations.md).
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -212,9 +215,21 @@ class SqliteDatabase:
                 raise
             self._commits_since_checkpoint = 0
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self, mode: str = "PASSIVE") -> None:
         assert self._checkpoint_conn is not None
-        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self._checkpoint_conn.execute(f"PRAGMA wal_checkpoint({mode})")
+
+    async def truncate_wal(self) -> None:
+        """Checkpoint and empty the WAL file, so no old page of a deleted row stays in it.
+
+        Called after an erasure commits. Waits for readers that still use old pages
+        (up to the busy timeout); the WAL is then truncated to zero bytes.
+        """
+        if self._checkpoint_conn is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            await asyncio.to_thread(self._checkpoint, "TRUNCATE")
+            self._commits_since_checkpoint = 0
 
     async def begin(self) -> Connection:
         """Start a write transaction (waits for the writer); pair with :meth:`end`."""

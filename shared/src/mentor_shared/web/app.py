@@ -17,7 +17,7 @@ setting shows up in the start-up line.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -29,6 +29,7 @@ from mentor_shared.logs import configure_logging
 from mentor_shared.settings import ServiceSettings
 from mentor_shared.web.errors import install_error_handlers
 from mentor_shared.web.health import ReadinessRegistry, health_router
+from mentor_shared.web.limits import BodyLimitMiddleware
 from mentor_shared.web.middleware import RequestContextMiddleware
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,7 @@ def create_app(
     lifespan: Lifespan | None,
     routers: Sequence[APIRouter],
     description: str = "",
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """Build a service's FastAPI app with the shared mechanism wired in.
 
@@ -58,6 +60,8 @@ def create_app(
         lifespan: Starts and stops the service's clients (store, bus, model).
         routers: The service's routers, included in order.
         description: OpenAPI description (Markdown).
+        body_limits: Larger body limits for route prefixes (uploads); every other
+            body is limited to ``settings.max_body_bytes``.
     """
     app = FastAPI(
         title=title,
@@ -69,6 +73,8 @@ def create_app(
     app.state.settings = settings
     app.state.readiness = ReadinessRegistry()
     install_error_handlers(app)
+    # Added before the request context, which therefore wraps it: a 413 gets ids and metrics.
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes, per_prefix=body_limits)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router())
     for router in routers:

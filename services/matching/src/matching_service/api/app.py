@@ -35,7 +35,7 @@ def create_matching_app(
         app.state.matching = ctx
         if getattr(app.state, "key_set", None) is None:
             app.state.key_set = JwksKeySet.from_settings(settings)
-        ctx.runtime.register_readiness(app.state.readiness)
+        ctx.runtime.install(app)
 
         async def index_loaded() -> CheckResult:
             totals = ctx.index.matcher.status()

@@ -30,7 +30,7 @@ def create_messaging_app(settings: MessagingSettings | None = None) -> FastAPI:
         app.state.messaging = ctx
         if getattr(app.state, "key_set", None) is None:
             app.state.key_set = JwksKeySet.from_settings(settings)
-        ctx.runtime.register_readiness(app.state.readiness)
+        ctx.runtime.install(app)
         await ctx.runtime.start()
         try:
             yield

@@ -26,7 +26,7 @@ def create_notifications_app(settings: NotificationsSettings | None = None) -> F
         app.state.notifications = context
         if getattr(app.state, "key_set", None) is None:
             app.state.key_set = JwksKeySet.from_settings(settings)
-        context.runtime.register_readiness(app.state.readiness)
+        context.runtime.install(app)
         app.state.readiness.add(context.check_worker)
         await context.start()
         try:

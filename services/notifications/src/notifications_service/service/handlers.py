@@ -192,14 +192,18 @@ async def on_account_token(
     config: NotifyConfig,
     event_id: str,
     data: AccountVerificationRequested | AccountPasswordResetRequested | AccountClaimRequested,
+    token: str,
 ) -> None:
-    """Email a verification, reset or claim link (email only, never switched off)."""
+    """Email a verification, reset or claim link (email only, never switched off).
+
+    ``token`` is the event's sealed token, opened by the consumer.
+    """
     builder = {
         AccountVerificationRequested: messages.verification,
         AccountPasswordResetRequested: messages.password_reset,
         AccountClaimRequested: messages.claim,
     }[type(data)]
-    letter = builder(config.public_url, data.token, data.expires_at)
+    letter = builder(config.public_url, token, data.expires_at)
     # The event carries the address: it may be new (a changed address) or the
     # registration may not have arrived yet.
     address = Contact(data.account_id, data.email, data.display_name)

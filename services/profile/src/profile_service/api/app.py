@@ -64,7 +64,7 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
         app.state.key_set = JwksKeySet.from_jwks(
             context.issuer.jwks(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
-        context.runtime.register_readiness(app.state.readiness)
+        context.runtime.install(app)
         await context.runtime.start()
         try:
             yield

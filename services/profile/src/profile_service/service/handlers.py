@@ -25,6 +25,7 @@ from mentor_shared.events.schemas import (
     AccountVerificationRequested,
     ProfileDeleted,
 )
+from mentor_shared.sealing import Sealer
 from profile_service.domain import commands
 from profile_service.domain.account_tokens import (
     AccountToken,
@@ -80,13 +81,6 @@ log = structlog.get_logger(__name__)
 
 SOURCE = "profile"
 
-# Where each emailed link points on the web frontend.
-_LINK_PATHS: dict[TokenPurpose, str] = {
-    "verify": "/verify",
-    "reset": "/reset-password",
-    "claim": "/claim",
-}
-
 
 def utc_now() -> datetime:
     """The current time in UTC."""
@@ -106,7 +100,8 @@ class ProfileDeps:
     verification_ttl: timedelta = timedelta(hours=24)
     reset_ttl: timedelta = timedelta(hours=1)
     claim_ttl: timedelta = timedelta(days=14)
-    public_url: str = "http://127.0.0.1:8000"
+    sealer: Sealer | None = None
+    """Seals emailed tokens for the broker; None only in tests that send none."""
     clock: Callable[[], datetime] = utc_now
 
     def ttl_for(self, purpose: TokenPurpose) -> timedelta:
@@ -117,9 +112,11 @@ class ProfileDeps:
             "claim": self.claim_ttl,
         }[purpose]
 
-    def link_for(self, purpose: TokenPurpose, secret: str) -> str:
-        """The web page an emailed token opens."""
-        return f"{self.public_url.rstrip('/')}{_LINK_PATHS[purpose]}?token={secret}"
+    def seal(self, secret: str) -> str:
+        """The token as it travels to the notifications service."""
+        if self.sealer is None:
+            raise RuntimeError("ProfileDeps.sealer is needed to send emailed tokens")
+        return self.sealer.seal(secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +186,8 @@ async def _send_token(
         account_id=account.id,
         email=account.email,
         display_name=display_name,
-        token=issued.secret,
+        sealed_token=deps.seal(issued.secret),
         expires_at=issued.record.expires_at,
-        link=deps.link_for(purpose, issued.secret),
     )
     uow.add_event(_event(payload, account.id))
 

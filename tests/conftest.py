@@ -1,6 +1,9 @@
 """The whole system as `make run` starts it: every service its own process, the
 embedded broker and the mail sink, on free ports and a temporary data folder; or the
-same runner on Apache Kafka and MongoDB in Docker, as in production."""
+same runner on Apache Kafka and MongoDB in Docker, as in production.
+
+Here, at the root of the tests, so that the end-to-end, security and privacy tests
+share one running system per test session."""
 
 from __future__ import annotations
 
