@@ -167,6 +167,8 @@ async def test_erasure_leaves_no_byte_of_the_person_and_replays_bring_nothing_ba
     assert await store.rows("SELECT * FROM webhook_deliveries")  # made of the mentee's events
     before = store.file_bytes()
     assert pat.email.encode() in before or pat.name.encode() in before
+    # notification.sent about them, kept for re-publishing after a broker loss.
+    assert await store.rows("SELECT * FROM outbox WHERE key = ?", pat.id)
 
     await store.apply(ev(ProfileDeleted(profile_id=pat.id), pat.id))
 
@@ -182,6 +184,7 @@ async def test_erasure_leaves_no_byte_of_the_person_and_replays_bring_nothing_ba
     ):
         assert await store.rows(f"SELECT * FROM {table} WHERE {column} = ?", pat.id) == [], table
     assert await store.rows("SELECT * FROM webhook_deliveries") == []
+    assert await store.rows("SELECT * FROM outbox WHERE key = ?", pat.id) == []
     # The mentor keeps their notifications, without the mentee's name.
     titles = [r["title"] for r in await store.rows("SELECT title FROM notifications")]
     assert titles

@@ -250,8 +250,9 @@ async def on_profile_deleted(uow: NotificationsUnitOfWork, profile_id: str) -> N
     """Erase everything held about the person, and remember that they were erased.
 
     Removes their notifications, email jobs (and so the delivery log), preferences,
-    address and card, and the webhook deliveries not yet made of events about
-    them; writes "Someone" for their name wherever others' notifications and
+    address and card, the webhook deliveries not yet made of events about them and
+    this service's own retained events keyed by them (``notification.sent``, kept
+    for re-publishing); writes "Someone" for their name wherever others' notifications and
     emails show it; records the id in ``erased_subjects`` (same transaction), so
     that events about them arriving later create nothing. Running it again (a
     replayed event) finds nothing more to remove.
@@ -264,6 +265,7 @@ async def on_profile_deleted(uow: NotificationsUnitOfWork, profile_id: str) -> N
     await uow.preferences.delete(profile_id)
     await uow.contacts.delete(profile_id)
     await uow.cards.delete(profile_id)
+    events = await uow.drop_outbox_for_subject(profile_id)
     names = {n for n in (card and card.display_name, contact and contact.display_name) if n}
     scrubbed = 0
     for written in sorted({w for name in names for w in name_forms(name)}, key=len, reverse=True):
@@ -277,6 +279,7 @@ async def on_profile_deleted(uow: NotificationsUnitOfWork, profile_id: str) -> N
         notifications=removed,
         email_jobs=jobs,
         webhook_deliveries=deliveries,
+        events_dropped=events,
         mentions_replaced=scrubbed,
     )
 
