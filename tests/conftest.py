@@ -8,14 +8,18 @@ share one running system per test session."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -26,6 +30,7 @@ BIN = Path(sys.executable).parent
 SERVICES = ("PROFILE", "MATCHING", "MESSAGING", "NOTIFICATIONS", "WEB")
 ADMIN_EMAIL = "ops.admin@cabinetoffice.gov.uk"
 ADMIN_PASSWORD = "a long operator passphrase 2026"
+T = TypeVar("T")
 
 
 @dataclass
@@ -107,3 +112,45 @@ def running_system_on_kafka_and_mongodb(
     }
     with run_system(tmp_path_factory.mktemp("system-docker"), settings) as system:
         yield system
+
+
+# --- what tests of the running system share -------------------------------------------
+
+
+def eventually(check: Callable[[], T], timeout: float = 90, interval: float = 0.3) -> T:
+    """Poll until ``check`` returns something truthy, and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"condition not met in {timeout} s"
+        time.sleep(interval)
+
+
+def emails_to(system: System, address: str) -> list[EmailMessage]:
+    """The emails the mail sink received for ``address``, oldest first."""
+    paths = sorted((system.data_dir / "mail").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    found = []
+    for path in paths:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        if address.lower() in str(message["To"]).lower():
+            found.append(message)
+    return found
+
+
+def link_tokens(system: System, address: str, page: str) -> list[str]:
+    """Tokens of the ``/{page}?token=`` links emailed to ``address``, oldest first."""
+    tokens = []
+    for message in emails_to(system, address):
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        tokens += re.findall(rf"https?://\S+/{page}\?token=([\w\-.~%]+)", text)
+    return tokens
+
+
+def verification_token(system: System, address: str) -> str | None:
+    """The token of the first verification email to ``address``, once it arrived."""
+    tokens = link_tokens(system, address, "verify")
+    return tokens[0] if tokens else None

@@ -8,11 +8,8 @@ Kafka and a MongoDB replica set (``pytest -m docker`` selects that run alone).
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
-from collections.abc import Callable
-from email import message_from_bytes, policy
 from typing import Any
 
 import httpx
@@ -21,7 +18,7 @@ from icalendar import Calendar
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from tests.conftest import System
+from tests.conftest import System, emails_to, eventually, verification_token
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -49,17 +46,6 @@ def journey_system(request: pytest.FixtureRequest) -> System:
     return docker
 
 
-def eventually(check: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
-    """Poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(interval)
-
-
 class Person:
     """Someone using the service through its public APIs."""
 
@@ -83,12 +69,8 @@ class Person:
             json={"email": self.email, "password": PASSWORD, "display_name": self.name},
         )
         assert created.status_code == 201, created.text
-        link = eventually(lambda: verification_link(self.system, self.email))
-        token = re.search(r"token=([\w\-.~%]+)", link)
-        assert token is not None
-        verified = self.call(
-            "POST", "profile", "/v1/accounts/verify", json={"token": token.group(1)}
-        )
+        token = eventually(lambda: verification_token(self.system, self.email))
+        verified = self.call("POST", "profile", "/v1/accounts/verify", json={"token": token})
         assert verified.status_code in (200, 204), verified.text
         signed_in = self.client.post(
             self.system.url("profile") + "/v1/auth/token",
@@ -97,24 +79,6 @@ class Person:
         assert signed_in.status_code == 200, signed_in.text
         self.token = signed_in.json()["access_token"]
         self.id = self.call("GET", "profile", "/v1/profiles/me").json()["id"]
-
-
-def emails_to(system: System, address: str) -> list[Any]:
-    found = []
-    for path in sorted((system.data_dir / "mail").glob("*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address.lower() in str(message["To"]).lower():
-            found.append(message)
-    return found
-
-
-def verification_link(system: System, address: str) -> str | None:
-    for message in emails_to(system, address):
-        body = message.get_body(preferencelist=("plain",)).get_content()
-        match = re.search(r"https?://\S+/verify\?token=\S+", body)
-        if match:
-            return match.group(0)
-    return None
 
 
 def store_mentions(system: System, service: str, needle: str) -> list[str]:

@@ -24,7 +24,6 @@ import base64
 import json
 import os
 import random
-import re
 import signal
 import sqlite3
 import string
@@ -33,7 +32,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +39,7 @@ import httpx
 import pytest
 
 from mentor_shared.testing.broker import EmbeddedBroker, port_answers
-from tests.conftest import BIN, System
+from tests.conftest import BIN, System, emails_to, eventually, verification_token
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -95,12 +93,8 @@ class Person:
             json={"email": self.email, "password": PASSWORD, "display_name": self.name},
         )
         assert created.status_code == 201, created.text
-        link = eventually(lambda: verification_link(self.system, self.email))
-        token = re.search(r"token=([\w\-.~%]+)", link)
-        assert token is not None, link
-        verified = self.call(
-            "POST", "profile", "/v1/accounts/verify", json={"token": token.group(1)}
-        )
+        token = eventually(lambda: verification_token(self.system, self.email))
+        verified = self.call("POST", "profile", "/v1/accounts/verify", json={"token": token})
         assert verified.status_code in (200, 204), verified.text
         signed_in = self.sign_in()
         assert signed_in.status_code == 200, signed_in.text
@@ -120,17 +114,6 @@ class Person:
         )
 
 
-def eventually(check: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
-    """Poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(interval)
-
-
 def settled(check: Callable[[], list[str]], since: float, timeout: float = SETTLE_S) -> list[str]:
     """Poll ``check`` (a list of problems) until it is empty or ``timeout`` after ``since``."""
     while True:
@@ -138,24 +121,6 @@ def settled(check: Callable[[], list[str]], since: float, timeout: float = SETTL
         if not problems or time.monotonic() > since + timeout:
             return problems
         time.sleep(1.0)
-
-
-def emails_to(system: System, address: str) -> list[Any]:
-    found = []
-    for path in sorted((system.data_dir / MAIL_FOLDER).glob("*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address.lower() in str(message["To"]).lower():
-            found.append(message)
-    return found
-
-
-def verification_link(system: System, address: str) -> str | None:
-    for message in emails_to(system, address):
-        body = message.get_body(preferencelist=("plain",)).get_content()
-        match = re.search(r"https?://\S+/verify\?token=\S+", body)
-        if match:
-            return match.group(0)
-    return None
 
 
 def token_expiry(token: str) -> float:

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import System
-from tests.privacy.test_erasure import Person, eventually
+from tests.conftest import System, eventually
+from tests.privacy.test_erasure import Person
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(600)]
 

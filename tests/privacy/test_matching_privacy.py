@@ -6,44 +6,17 @@ and verify through the public APIs only.
 
 from __future__ import annotations
 
-import re
-import time
 import uuid
-from collections.abc import Callable
-from email import message_from_bytes, policy
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import System
+from tests.conftest import System, eventually, verification_token
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 PASSWORD = "velvet compass orchard seventy lantern"
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
-    """Poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(interval)
-
-
-def verification_link(system: System, address: str) -> str | None:
-    for path in sorted((system.data_dir / "mail").glob("*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address.lower() not in str(message["To"]).lower():
-            continue
-        body = message.get_body(preferencelist=("plain",)).get_content()
-        found = re.search(r"https?://\S+/verify\?token=\S+", body)
-        if found:
-            return found.group(0)
-    return None
 
 
 class Member:
@@ -71,12 +44,8 @@ class Member:
             json={"email": self.email, "password": PASSWORD, "display_name": self.name},
         )
         assert created.status_code == 201, created.text
-        link = eventually(lambda: verification_link(self.system, self.email))
-        token = re.search(r"token=([\w\-.~%]+)", link)
-        assert token is not None
-        verified = self.call(
-            "POST", "profile", "/v1/accounts/verify", json={"token": token.group(1)}
-        )
+        token = eventually(lambda: verification_token(self.system, self.email))
+        verified = self.call("POST", "profile", "/v1/accounts/verify", json={"token": token})
         assert verified.status_code in (200, 204), verified.text
         signed_in = self.client.post(
             self.system.url("profile") + "/v1/auth/token",

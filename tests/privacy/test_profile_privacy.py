@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 import sqlite3
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from typing import Any, TypeVar
 
 import httpx
@@ -25,34 +22,12 @@ from aiokafka import AIOKafkaProducer
 
 from mentor_shared.events.envelope import new_event
 from mentor_shared.events.schemas import MatchAccepted, MatchEnded
-from tests.conftest import BIN, System
+from tests.conftest import BIN, System, eventually, verification_token
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 PASSWORD = "plum kettle orbit lantern privacy"
 T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T], timeout: float = 60, interval: float = 0.3) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, f"not true within {timeout}s"
-            return result
-        time.sleep(interval)
-
-
-def verification_token(system: System, address: str) -> str | None:
-    for path in sorted((system.data_dir / "mail").glob("*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address.lower() not in str(message["To"]).lower():
-            continue
-        body = message.get_body(preferencelist=("plain",))
-        found = re.search(r"/verify\?token=([\w\-.~%]+)", body.get_content() if body else "")
-        if found:
-            return found.group(1)
-    return None
 
 
 @dataclass

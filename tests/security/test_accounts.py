@@ -4,48 +4,18 @@ running system (every service its own process, the real broker, the mail sink)."
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 import uuid
-from collections.abc import Callable
-from email import message_from_bytes, policy
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import System
+from tests.conftest import System, eventually, link_tokens
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 ATTACKER_PASSWORD = "mallory got here first 2026"
 OWNER_PASSWORD = "the real owner's passphrase"
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
-    """Poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(interval)
-
-
-def links_to(system: System, address: str, page: str) -> list[str]:
-    """Tokens of the ``/{page}?token=`` links in the emails to ``address``, oldest first."""
-    paths = sorted(
-        (system.data_dir / "mail").glob("*.eml"), key=lambda path: path.stat().st_mtime_ns
-    )
-    tokens = []
-    for path in paths:
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address.lower() not in str(message["To"]).lower():
-            continue
-        body = message.get_body(preferencelist=("plain",)).get_content()
-        tokens += re.findall(rf"https?://\S+/{page}\?token=([\w\-.~%]+)", body)
-    return tokens
 
 
 def unique_address(name: str) -> str:
@@ -79,7 +49,7 @@ def sign_in(
 
 def verified_account(client: httpx.Client, system: System, email: str, octet: int) -> None:
     assert register(client, system, email, OWNER_PASSWORD, "Val Verified", octet).status_code == 201
-    (token,) = eventually(lambda: links_to(system, email, "verify"))
+    (token,) = eventually(lambda: link_tokens(system, email, "verify"))
     verified = client.post(system.url("profile") + "/v1/accounts/verify", json={"token": token})
     assert verified.status_code == 200, verified.text
 
@@ -91,12 +61,14 @@ def test_a_pre_registered_password_does_not_survive_the_owners_confirmation(
     with httpx.Client(timeout=30) as client:
         first = register(client, running_system, victim, ATTACKER_PASSWORD, "Ivy Intruder", 1)
         assert first.status_code == 201
-        (attackers_link,) = eventually(lambda: links_to(running_system, victim, "verify"))
+        (attackers_link,) = eventually(lambda: link_tokens(running_system, victim, "verify"))
 
         second = register(client, running_system, victim, OWNER_PASSWORD, "Vic Tim", 2)
         assert second.status_code == 201
         links = eventually(
-            lambda: [t for t in links_to(running_system, victim, "verify") if t != attackers_link]
+            lambda: [
+                t for t in link_tokens(running_system, victim, "verify") if t != attackers_link
+            ]
         )
         owners_link = links[-1]
         verified = client.post(
@@ -129,9 +101,9 @@ def test_forty_reset_requests_send_a_bounded_number_of_emails(running_system: Sy
         ]
     # The answer never changes (it would tell whether the address has an account).
     assert answers == [202] * 40
-    eventually(lambda: links_to(running_system, email, "reset-password"))
+    eventually(lambda: link_tokens(running_system, email, "reset-password"))
     time.sleep(10)  # let every email the requests caused reach the sink
-    assert len(links_to(running_system, email, "reset-password")) <= 3
+    assert len(link_tokens(running_system, email, "reset-password")) <= 3
 
 
 def test_forty_concurrent_wrong_passwords_get_at_most_ten_password_checks(

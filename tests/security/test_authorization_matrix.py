@@ -22,14 +22,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, System
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, System, eventually, verification_token
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -97,30 +96,6 @@ def documented_routes(system: System) -> set[Route]:
 
 
 # --- people -----------------------------------------------------------------------
-
-
-def eventually(check: Callable[[], Any], timeout: float = 90, interval: float = 0.3) -> Any:
-    """Poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(interval)
-
-
-def verification_token(system: System, address: str) -> str | None:
-    """The token of the verification email sent to ``address``, once it arrived."""
-    for path in sorted((system.data_dir / "mail").glob("*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if address.lower() not in str(message["To"]).lower():
-            continue
-        body = message.get_body(preferencelist=("plain",))
-        found = re.search(r"/verify\?token=([\w\-.~%]+)", body.get_content() if body else "")
-        if found:
-            return found.group(1)
-    return None
 
 
 class Caller:

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, System
-from tests.e2e.test_journey import Person, eventually
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, System, eventually
+from tests.e2e.test_journey import Person
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
