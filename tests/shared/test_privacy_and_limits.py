@@ -5,6 +5,7 @@ and SQLite's secure deletion."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,15 @@ from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from mentor_shared import limits
 from mentor_shared.auth import CurrentPrincipal, JwksKeySet
 from mentor_shared.erasure import ERASED_SQL, SqliteErasedSubjects, mark_erased_sqlite
 from mentor_shared.limits import LIMITS_SQL, Limit, SqliteRateLimiter, enforce, key_digest
 from mentor_shared.privacy import anonymised, initials, may_match_on
 from mentor_shared.sealing import KEY_FILE, Sealer, SealError
 from mentor_shared.settings import ServiceSettings
-from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.storage import sqlite as sqlite_storage
+from mentor_shared.storage.sqlite import SqliteBusy, SqliteDatabase
 from mentor_shared.web import client_ip
 from mentor_shared.web.app import create_app
 from mentor_shared.web.errors import TooManyRequests
@@ -110,6 +113,22 @@ async def test_enforce_raises_429_with_whole_seconds(db: SqliteDatabase) -> None
     assert 1 <= int(raised.value.headers["Retry-After"]) <= 10
 
 
+async def test_counters_whose_window_passed_are_purged(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "PURGE_EVERY", 3)
+    clock = Clock()
+    limiter = SqliteRateLimiter(db, clock)
+    await limiter.hit(Limit("short", count=5, window_s=60), "old-1")
+    await limiter.hit(Limit("short", count=5, window_s=60), "old-2")
+    clock.now += 120
+
+    await limiter.hit(Limit("long", count=5, window_s=86_400), "new")
+
+    rows = await db.fetchall("SELECT name FROM rate_limits")
+    assert [row["name"] for row in rows] == ["long"]
+
+
 def test_addresses_are_never_keys_in_clear() -> None:
     key = key_digest("Someone@DWP.gov.uk ")
 
@@ -177,6 +196,11 @@ def body_app(**limits: int) -> TestClient:
     async def upload(request: Request) -> dict[str, int]:
         return {"length": len(await request.body())}
 
+    @router.post("/v1/form")
+    async def form(request: Request) -> dict[str, int]:
+        # Reads the form itself, as the upload routes do.
+        return {"fields": len(await request.form())}
+
     settings = ServiceSettings(environment="test", max_body_bytes=1024)
     app = create_app(
         settings,
@@ -216,6 +240,24 @@ def test_a_streamed_body_is_cut_off_at_the_limit() -> None:
 
     assert response.status_code == 413
     assert client.app.state.seen == []  # type: ignore[attr-defined]
+
+
+def test_a_streamed_form_a_route_reads_itself_is_a_413_not_a_500() -> None:
+    client = body_app()
+
+    def chunks() -> Iterator[bytes]:
+        yield b"note="
+        for _ in range(100):
+            yield b"x" * 100
+
+    response = client.post(
+        "/v1/form",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 413
+    assert client.post("/v1/form", data={"note": "short"}).json() == {"fields": 1}
 
 
 def test_a_route_prefix_has_its_own_limit_and_small_bodies_pass() -> None:
@@ -321,6 +363,32 @@ def test_an_anonymous_card_shows_initials_department_and_grade_only() -> None:
 
 
 # --- secure deletion -----------------------------------------------------------------------
+
+
+async def test_a_wal_a_reader_keeps_busy_is_reported_not_left_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_storage, "CHECKPOINT_BUSY_TIMEOUT_S", 0.1)
+    path = tmp_path / "busy.sqlite3"
+    database = await SqliteDatabase(path, ["CREATE TABLE t (v TEXT)"]).open()
+    reader = sqlite3.connect(path, check_same_thread=False)
+    try:
+        async with database.transaction() as conn:
+            await conn.execute("INSERT INTO t VALUES ('before')")
+        reader.execute("BEGIN")
+        reader.execute("SELECT * FROM t").fetchall()  # holds a snapshot of the WAL
+        async with database.transaction() as conn:
+            await conn.execute("DELETE FROM t")
+
+        with pytest.raises(SqliteBusy):
+            await database.truncate_wal()
+
+        reader.execute("COMMIT")
+        await database.truncate_wal()
+        assert Path(f"{path}-wal").stat().st_size == 0
+    finally:
+        reader.close()
+        await database.close()
 
 
 async def test_deleted_rows_leave_no_bytes_in_the_file_or_the_wal(tmp_path: Path) -> None:

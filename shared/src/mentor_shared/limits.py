@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from mentor_shared.storage.sqlite import SqliteDatabase
@@ -28,11 +29,15 @@ CREATE TABLE IF NOT EXISTS rate_limits (
     name TEXT NOT NULL,
     key TEXT NOT NULL,
     window_start REAL NOT NULL,
+    expires_at REAL NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (name, key)
 );
-CREATE INDEX IF NOT EXISTS rate_limits_window ON rate_limits (window_start);
+CREATE INDEX IF NOT EXISTS rate_limits_expiry ON rate_limits (expires_at);
 """
+
+PURGE_EVERY = 500
+"""SQLite: one hit in this many also deletes the counters whose window has passed."""
 
 Clock = Callable[[], float]
 
@@ -84,19 +89,24 @@ class SqliteRateLimiter:
     def __init__(self, db: SqliteDatabase, clock: Clock = time.time) -> None:
         self._db = db
         self._clock = clock
+        self._hits = 0
 
     async def hit(self, limit: Limit, key: str) -> float | None:
         """Count one attempt in its own write transaction."""
         now = self._clock()
         start = _window_start(limit, now)
+        self._hits += 1
         async with self._db.transaction() as conn:
+            if self._hits % PURGE_EVERY == 0:
+                await conn.execute("DELETE FROM rate_limits WHERE expires_at < ?", (now,))
             cursor = await conn.execute(
-                "INSERT INTO rate_limits (name, key, window_start, count) VALUES (?, ?, ?, 1) "
+                "INSERT INTO rate_limits (name, key, window_start, expires_at, count) "
+                "VALUES (?, ?, ?, ?, 1) "
                 "ON CONFLICT (name, key) DO UPDATE SET "
                 "count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END, "
-                "window_start = excluded.window_start "
+                "window_start = excluded.window_start, expires_at = excluded.expires_at "
                 "RETURNING count",
-                (limit.name, key_digest(key), start),
+                (limit.name, key_digest(key), start, start + limit.window_s),
             )
             row = await cursor.fetchone()
         assert row is not None
@@ -110,10 +120,12 @@ class SqliteRateLimiter:
                 (limit.name, key_digest(key)),
             )
 
-    async def purge_before(self, before: float) -> int:
-        """Delete counters whose window started before ``before`` (housekeeping)."""
+    async def purge(self) -> int:
+        """Delete every counter whose window has passed (also done every few hundred hits)."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM rate_limits WHERE window_start < ?", (before,))
+            cursor = await conn.execute(
+                "DELETE FROM rate_limits WHERE expires_at < ?", (self._clock(),)
+            )
             return cursor.rowcount
 
 
@@ -130,7 +142,12 @@ class MongoRateLimiter:
         start = _window_start(limit, now)
         document = await self._collection.find_one_and_update(
             {"_id": f"{limit.name}:{key_digest(key)}:{start}"},
-            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": start + limit.window_s}},
+            # A date, not a number: MongoDB's TTL index removes only documents whose
+            # field is a date.
+            {
+                "$inc": {"count": 1},
+                "$setOnInsert": {"expires_at": datetime.fromtimestamp(start + limit.window_s, UTC)},
+            },
             upsert=True,
             return_document=True,
         )

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
+from mentor_shared.limits import key_digest
 from mentor_shared.testing.broker import EmbeddedBroker
 from mentor_shared.testing.tokens import TokenMaker
 from tests.matching.conftest import (
@@ -276,7 +277,7 @@ async def test_an_erased_person_is_gone_from_store_index_snapshot_and_stays_gone
         assert not [p for p in outbox if gone.encode() in bytes(p)], "no event for them"
         assert database.execute("SELECT count(*) FROM matches").fetchone()[0] == 0
         assert database.execute(
-            "SELECT count(*) FROM rate_limits WHERE key = ?", (gone,)
+            "SELECT count(*) FROM rate_limits WHERE key = ?", (key_digest(gone),)
         ).fetchone() == (0,), "their request counter goes too"
         assert database.execute(
             "SELECT count(*) FROM erased_subjects WHERE subject_id = ?", (gone,)

@@ -46,6 +46,18 @@ PRAGMAS = (
 )
 
 
+CHECKPOINT_BUSY_TIMEOUT_S = 10.0
+"""How long a checkpoint waits for readers still on old pages before it reports busy."""
+
+TRUNCATE_ATTEMPTS = 2
+"""How often :meth:`SqliteDatabase.truncate_wal` tries (each waiting up to the busy
+timeout for readers) before it gives up and says so."""
+
+
+class SqliteBusy(Exception):
+    """A checkpoint that had to complete could not, because readers kept using old pages."""
+
+
 CHECKPOINT_INTERVAL_S = 0.2
 """How often committed writes are checkpointed. Writes wait while a checkpoint runs
 (about 1.5 ms plus 0.03 ms per transaction since the last one, measured), so short
@@ -165,7 +177,9 @@ class SqliteDatabase:
         for pragma in PRAGMAS:
             await self._reader.execute(pragma)
         # Used on worker threads, one at a time (under the write lock).
-        self._checkpoint_conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._checkpoint_conn = sqlite3.connect(
+            self.path, timeout=CHECKPOINT_BUSY_TIMEOUT_S, check_same_thread=False
+        )
         self._checkpointer = asyncio.create_task(self._checkpoint_forever())
         log.info("sqlite_opened", path=str(self.path))
         return self
@@ -215,9 +229,11 @@ class SqliteDatabase:
                 raise
             self._commits_since_checkpoint = 0
 
-    def _checkpoint(self, mode: str = "PASSIVE") -> None:
+    def _checkpoint(self, mode: str = "PASSIVE") -> bool:
+        """One checkpoint; False when a reader kept it from completing."""
         assert self._checkpoint_conn is not None
-        self._checkpoint_conn.execute(f"PRAGMA wal_checkpoint({mode})")
+        busy, _, _ = self._checkpoint_conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return not busy
 
     async def truncate_wal(self) -> None:
         """Checkpoint and empty the WAL file, so no old page of a deleted row stays in it.
@@ -227,9 +243,16 @@ class SqliteDatabase:
         """
         if self._checkpoint_conn is None:
             raise RuntimeError("database is not open")
-        async with self._write_lock:
-            await asyncio.to_thread(self._checkpoint, "TRUNCATE")
-            self._commits_since_checkpoint = 0
+        for attempt in range(TRUNCATE_ATTEMPTS):
+            async with self._write_lock:
+                if await asyncio.to_thread(self._checkpoint, "TRUNCATE"):
+                    self._commits_since_checkpoint = 0
+                    return
+            # A reader still uses old pages: let it finish, then try again.
+            await asyncio.sleep(0.1 * (attempt + 1))
+        raise SqliteBusy(
+            f"the WAL of {self.path.name} could not be truncated: readers kept it busy"
+        )
 
     async def begin(self) -> Connection:
         """Start a write transaction (waits for the writer); pair with :meth:`end`."""

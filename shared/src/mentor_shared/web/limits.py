@@ -94,7 +94,13 @@ class BodyLimitMiddleware:
                 started = True
             await send(message)
 
-        await self.app(scope, counted_receive, watched_send)
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except Exception:
+            # A route that reads the body itself (request.form()) raises on the
+            # disconnect it was handed; that is the 413 below, not a failure.
+            if not exceeded or started:
+                raise
         if exceeded and not started:
             await _too_large(limit)(scope, receive, send)
 

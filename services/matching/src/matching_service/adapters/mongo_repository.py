@@ -10,7 +10,6 @@ same "exactly ``capacity`` accepts" as SQLite's single writer.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -37,6 +36,7 @@ from matching_service.service.ports import (
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from mentor_shared.events.schemas import ProfileUpserted
+from mentor_shared.limits import key_digest
 
 Document = dict[str, Any]
 
@@ -194,9 +194,9 @@ class MongoErasedSubjectsRepository(_Repo):
         return bool(await is_erased_mongo(self.db, subject_id, session=self.session))
 
     async def drop_counters(self, subject_id: str) -> None:
-        """Delete the rate-limit counters keyed by the id (ids ``name:key:window``)."""
+        """Delete the rate-limit counters keyed by the id (ids ``name:digest:window``)."""
         await self.db.rate_limits.delete_many(
-            {"_id": {"$regex": f"^[^:]+:{re.escape(subject_id)}:"}}, session=self.session
+            {"_id": {"$regex": f"^[^:]+:{key_digest(subject_id)}:"}}, session=self.session
         )
 
 

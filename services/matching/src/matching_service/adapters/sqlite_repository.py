@@ -25,6 +25,7 @@ from matching_service.service.ports import (
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.erasure import is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.events.schemas import ProfileUpserted
+from mentor_shared.limits import key_digest
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 
 SQLITE_SCHEMA: list[str] = [
@@ -261,8 +262,8 @@ class SqliteErasedSubjectsRepository(_Repo):
         return bool(await is_erased_sqlite(self.conn, subject_id))
 
     async def drop_counters(self, subject_id: str) -> None:
-        """Delete the rate-limit counters keyed by the id."""
-        await self.conn.execute("DELETE FROM rate_limits WHERE key = ?", (subject_id,))
+        """Delete the rate-limit counters keyed by the id (stored as its digest)."""
+        await self.conn.execute("DELETE FROM rate_limits WHERE key = ?", (key_digest(subject_id),))
 
 
 class SqliteReplyTimesRepository(_Repo):

@@ -81,6 +81,11 @@ def open_webhook_secret(sealer: Sealer | None, stored: str) -> str:
     try:
         return sealer.open(stored)
     except SealError:
+        if stored.startswith("gAAAAA"):
+            # Sealed, but not with this key (EVENT_SEAL_KEY changed): signing with the
+            # ciphertext would make every delivery fail at the receiver, unexplained.
+            log.error("webhook_secret_unreadable")
+            raise
         return stored
 
 
@@ -219,10 +224,11 @@ class DeliveryWorker:
             for delivery in deliveries:
                 subscription = await uow.subscriptions.get(delivery.subscription_id)
                 if subscription is not None:
-                    secrets[delivery.subscription_id] = (
-                        subscription.url,
-                        open_webhook_secret(self._sealer, subscription.secret),
-                    )
+                    try:
+                        secret: str | None = open_webhook_secret(self._sealer, subscription.secret)
+                    except SealError:
+                        secret = None
+                    secrets[delivery.subscription_id] = (subscription.url, secret)
             if not claimed and not deliveries:
                 # Nothing to record; committing would signal the commit listeners,
                 # this worker's own wake-up among them, and the loop would spin.
@@ -290,7 +296,7 @@ class DeliveryWorker:
             log.info("email_sent", job_id=job.id, kind=job.kind, attempts=job.attempts)
 
     async def _post_webhook(
-        self, delivery: WebhookDelivery, target: tuple[str, str] | None
+        self, delivery: WebhookDelivery, target: tuple[str, str | None] | None
     ) -> None:
         if target is None:
             # The subscription was deleted after the row was claimed.
@@ -299,6 +305,10 @@ class DeliveryWorker:
             )
             return
         url, secret = target
+        if secret is None:
+            # Kept for retrying: it goes out once the right EVENT_SEAL_KEY is back.
+            delivery.record_failure(self.clock(), "secret_unreadable", WEBHOOK_RETRY)
+            return
         body = delivery.body.encode()
         # The real time, not the worker's clock: receivers compare it with theirs.
         headers = webhook_headers(secret, delivery.id, utcnow(), body)

@@ -54,22 +54,24 @@ class LiveNotifications:
         """End the streams of these people (they were erased)."""
         for recipient_id in recipient_ids:
             for queue in list(self._subscribers.pop(recipient_id, ())):
-                try:
-                    queue.put_nowait(None)
-                except asyncio.QueueFull:
-                    continue
+                _end(queue)
 
     def close_all(self) -> None:
         """End every stream (shutdown)."""
         for queues in list(self._subscribers.values()):
             for queue in list(queues):
-                try:
-                    queue.put_nowait(None)
-                except asyncio.QueueFull:
-                    continue
+                _end(queue)
         self._subscribers.clear()
 
     @property
     def streams(self) -> int:
         """How many streams are open."""
         return sum(len(q) for q in self._subscribers.values())
+
+
+def _end(queue: asyncio.Queue[Notification | None]) -> None:
+    """Tell a stream to end, even when its queue is full (the end matters more than
+    the oldest notification it has not sent yet)."""
+    if queue.full():
+        queue.get_nowait()
+    queue.put_nowait(None)

@@ -30,6 +30,7 @@ from mentor_shared.events.schemas import (
 )
 from mentor_shared.limits import RateLimiter
 from mentor_shared.sealing import Sealer
+from mentor_shared.storage.sqlite import SqliteBusy
 from profile_service.domain import commands
 from profile_service.domain.account_tokens import (
     AccountToken,
@@ -837,9 +838,15 @@ async def delete_account(
         uow.add_tombstone(PROFILE_TOPIC, account.id)
         uow.add_tombstone(ACCOUNT_TOPIC, account.id)
         await uow.commit()
-    await deps.after_erasure()
-    # Their address's sign-in counter goes too (it is keyed by a hash of it).
+    try:
+        await deps.after_erasure()
+    except SqliteBusy:
+        # The erasure is committed; only the WAL still holds old pages until the next
+        # checkpoint. Said loudly, but the person is told the truth: they are erased.
+        log.exception("erasure_wal_not_truncated", account_id=account.id)
+    # Their address's counters go too (they are keyed by a digest of it).
     await _password_check_succeeded(deps, account.email)
+    await deps.limiter.reset(deps.limits.emails_per_address, address_key(account.email))
     log.info("account_erased", account_id=account.id, grants_removed=grants, events_dropped=dropped)
 
 
