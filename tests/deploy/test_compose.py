@@ -139,6 +139,13 @@ def test_docker_backed_tests_run_the_kafka_and_mongodb_images_compose_runs(
     assert compose["services"]["mongo"]["image"] == MONGO_IMAGE
 
 
+def test_services_believe_the_web_frontends_forwarded_address(compose: dict[str, Any]) -> None:
+    # Otherwise every browser would share the web container's per-IP limits.
+    for name in ("profile", "matching", "messaging", "notifications"):
+        trusted = compose["services"][name]["environment"]["TRUSTED_PROXIES"]
+        assert "172.16.0.0/12" in trusted, name
+
+
 def test_secrets_have_no_defaults_in_compose() -> None:
     text = COMPOSE_FILE.read_text()
     for secret in ("ADMIN_PASSWORD", "UNSUBSCRIBE_SECRET", "ADMIN_EMAIL", "EVENT_SEAL_KEY"):
