@@ -18,15 +18,13 @@ from fastapi import FastAPI
 from mentor_shared.events.envelope import Envelope, EventData, new_event
 from mentor_shared.events.registry import REGISTRY
 from mentor_shared.limits import Limit
-from mentor_shared.sealing import Sealer
 from profile_service.api.app import create_profile_app
 from profile_service.settings import ProfileSettings
+from tests.sealing import SEAL_KEY, SEALER
 
 ADMIN_EMAIL = "admin@cabinetoffice.gov.uk"
 ADMIN_PASSWORD = "correct horse battery staple admin"
 PASSWORD = "plum kettle orbit lantern"
-SEAL_KEY = "WsN0zzrJsLAxPTjfbCiKPRNGhmLnzh_bZWG-6apL22Q="
-SEALER = Sealer(SEAL_KEY.encode())
 
 
 class MemoryRateLimiter:

@@ -179,9 +179,11 @@ async def wait_until_sent(relay: OutboxRelay, timeout: float = 30) -> None:
 
 
 async def test_a_tombstone_is_published_null_after_the_events_and_consumers_skip_it(
-    embedded_broker: EmbeddedBroker, tmp_path: Path, ledger_dbs: LedgerDbs
+    fresh_broker: EmbeddedBroker, tmp_path: Path, ledger_dbs: LedgerDbs
 ) -> None:
-    settings = bus_settings(embedded_broker.bootstrap_servers, tmp_path)
+    # A broker of its own: on the shared one, other tests' events on the topic would
+    # reach this consumer too.
+    settings = bus_settings(fresh_broker.bootstrap_servers, tmp_path)
     producer_db, consumer_db = ledger_dbs
     relay = make_relay(settings, producer_db)
     group = f"tombstones-{time.monotonic_ns()}"
@@ -189,7 +191,7 @@ async def test_a_tombstone_is_published_null_after_the_events_and_consumers_skip
     key = f"erased-{time.monotonic_ns()}"
     raw = AIOKafkaConsumer(
         MESSAGING_TOPIC,
-        bootstrap_servers=embedded_broker.bootstrap_servers,
+        bootstrap_servers=fresh_broker.bootstrap_servers,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,
     )

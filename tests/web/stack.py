@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from aiosmtpd.controller import Controller
-from cryptography.fernet import Fernet
 
 from matching_service.api.app import create_matching_app
 from matching_service.settings import MatchingSettings
@@ -32,6 +31,7 @@ from notifications_service.api.app import create_notifications_app
 from notifications_service.settings import NotificationsSettings
 from profile_service.api.app import create_profile_app
 from profile_service.settings import ProfileSettings
+from tests.sealing import SEAL_KEY
 from web_service.app import create_web_app
 from web_service.settings import WebSettings
 
@@ -147,8 +147,9 @@ def running_stack(bootstrap_servers: str, data_dir: Path) -> Iterator[Stack]:
         "profile_url": profile_url,
         "log_level": "WARNING",
         "broker_recovery_settle_s": 0.5,
-        # Profile seals the emailed tokens on the broker; notifications must open them.
-        "event_seal_key": Fernet.generate_key().decode(),
+        # Profile seals the emailed tokens on the broker; notifications must open them
+        # (and the other tests' events on the same broker).
+        "event_seal_key": SEAL_KEY,
     }
     mailbox = Mailbox()
     with ExitStack() as stack:

@@ -43,7 +43,7 @@ from notifications_service.api.app import create_notifications_app
 from notifications_service.domain.unsubscribe import make_unsubscribe_token
 from notifications_service.settings import NotificationsSettings
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.seal import SEAL_KEY, SEALER
+from tests.sealing import SEAL_KEY, SEALER
 
 pytestmark = [pytest.mark.broker, pytest.mark.asyncio(loop_scope="module")]
 

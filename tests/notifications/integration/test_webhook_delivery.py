@@ -41,7 +41,7 @@ from notifications_service.domain.webhook_urls import IPAddress
 from notifications_service.service import handlers
 from notifications_service.service.delivery import DeliveryConfig, DeliveryWorker
 from notifications_service.service.webhook_guard import WebhookGuard
-from tests.notifications.seal import SEALER
+from tests.sealing import SEALER
 
 
 @dataclass

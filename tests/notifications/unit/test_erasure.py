@@ -39,7 +39,7 @@ from notifications_service.service.delivery import DeliveryConfig, DeliveryWorke
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import DeliveryError
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.seal import SEALER
+from tests.sealing import SEALER
 
 CONFIG = NotifyConfig(
     public_url="http://web.test", api_url="http://api.test", unsubscribe_secret="s" * 32

@@ -41,7 +41,7 @@ from notifications_service.service.delivery import (
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import DeliveryError
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.seal import SEALER
+from tests.sealing import SEALER
 
 SECRET = "unit-test-unsubscribe-secret"
 CONFIG = NotifyConfig(
