@@ -39,8 +39,8 @@ import structlog
 from matching_service.adapters.embedder import OnnxEmbedder, SentenceTransformerEmbedder
 from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.model import PersonProfile, SuggestionQuery
-from matching_service.domain.ranking import RankingWeights, topicality
-from matching_service.domain.texts import SMALL_TALK, offer_phrases, seek_phrases
+from matching_service.domain.ranking import RankingWeights
+from matching_service.domain.texts import offer_phrases, seek_phrases
 from matching_service.service.ports import Embedder
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -232,26 +232,17 @@ def rank_whole_text(
 ) -> dict[str, list[str]]:
     """One vector per whole bio and per whole goals text, ranked by cosine.
 
-    With ``topical_only`` the texts are first stripped of the phrases the matcher
-    treats as small talk (an ablation, to compare like with like).
+    With ``topical_only`` the texts are first cut down to the goal and offer clauses
+    the matcher keeps (an ablation, to compare like with like).
     """
     bios = [bio_text(mentor) for mentor in mentors]
     goals = [goals_text(mentee) for mentee in mentees]
     if topical_only:
-        bios = [_topical(embedder, offer_phrases(mentor)) for mentor in mentors]
-        goals = [_topical(embedder, seek_phrases(mentee)) for mentee in mentees]
+        bios = [". ".join(offer_phrases(mentor)) for mentor in mentors]
+        goals = [". ".join(seek_phrases(mentee)) for mentee in mentees]
     bio_vectors = embedder.embed(bios)
     queries = embedder.embed(goals)
     return _rank_by_scores(queries @ bio_vectors.T, mentors, mentees)
-
-
-def _topical(embedder: Embedder, phrases: Sequence[str]) -> str:
-    if not phrases:
-        return ""
-    vectors = embedder.embed(phrases)
-    weights = topicality(vectors, embedder.embed(SMALL_TALK), RankingWeights())
-    kept = [phrase for phrase, weight in zip(phrases, weights, strict=True) if weight >= 0.5]
-    return ". ".join(kept or phrases)
 
 
 def _tokens(text: str) -> list[str]:

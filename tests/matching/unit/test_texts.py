@@ -91,6 +91,7 @@ def _event(**fields: object) -> ProfileUpserted:
 
 
 def test_offers_come_from_expertise_experience_and_job_title_and_seeks_from_goals() -> None:
+    # Career history ("Ten years in HM Treasury") is self-description, not an offer.
     event = _event(
         expertise=["Finance", "Stakeholder management"],
         expertise_text="I run budgets. I advise boards.",
@@ -103,9 +104,8 @@ def test_offers_come_from_expertise_experience_and_job_title_and_seeks_from_goal
     assert phrases.offers == (
         "Finance",
         "Stakeholder management",
-        "I run budgets",
+        "run budgets",
         "I advise boards",
-        "Ten years in HM Treasury",
         "Head of Finance",
     )
     assert phrases.seeks == (
@@ -141,3 +141,34 @@ def test_profile_from_event_keeps_roles_and_matching_fields() -> None:
     assert (profile.grade, profile.region, profile.capacity) == ("G7", "LONDON", 3)
     assert profile.accepting_requests is False
     assert profile.offers_help
+
+
+def test_seeks_keep_only_goal_clauses_with_their_frames_stripped() -> None:
+    profile = PersonProfile(
+        "p",
+        goals=("Leadership", "Grade 7 in DWP"),
+        goals_text=(
+            "I'm a Grade 7 in DWP, based in Leeds. I'm looking for someone who can help me "
+            "with workforce planning. Ideally someone outside my department. Happy to meet "
+            "online."
+        ),
+    )
+    assert seek_phrases(profile) == ("Leadership", "workforce planning")
+
+
+def test_offers_leave_out_career_history_and_meeting_logistics() -> None:
+    profile = PersonProfile(
+        "p",
+        experience_text=(
+            "I moved here from DVLA in 2019. I've been a G6 for five years. I can help with "
+            "procurement. Happy to meet online."
+        ),
+    )
+    assert offer_phrases(profile) == ("procurement",)
+
+
+def test_a_text_without_goals_falls_back_to_self_description_without_names() -> None:
+    profile = PersonProfile("p", goals_text="I'm a G7 in DWP. I work on pensions policy in Leeds.")
+    assert seek_phrases(profile) == ("I work on pensions policy in",)
+    only_names = PersonProfile("p", goals_text="I'm a G7 in DWP, based in Leeds.")
+    assert seek_phrases(only_names) == ()

@@ -2,9 +2,10 @@
 
 A whole biography embedded as one vector blends every topic it mentions (and the
 small talk) into one point, so a strong match on one expertise is diluted. Matching
-works on phrases instead: what a person offers (their expertise items, the sentences
-of their expertise and experience texts, their job title) and what they seek (their
-goal items and the sentences of their goals text).
+works on phrases instead: what a person offers (their expertise items, the offer
+clauses of their expertise and experience texts, their job title) and what they seek
+(their goal items and the goal clauses of their goals text). Which clause is a goal
+or an offer is decided by :mod:`matching_service.domain.roles`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from matching_service.domain.roles import Side
 
 MAX_PHRASE_WORDS = 24
 """Longer sentences are cut into chunks of about this many words (the model reads
@@ -193,14 +197,6 @@ def split_phrases(
     return phrases
 
 
-def _list_items(items: Iterable[str], max_words: int) -> list[str]:
-    """Items of a list field: each kept even when one word long ("Finance")."""
-    phrases: list[str] = []
-    for item in items:
-        phrases.extend(split_phrases(item, max_words=max_words, min_words=1))
-    return phrases
-
-
 def _unique(phrases: Iterable[str], limit: int) -> tuple[str, ...]:
     seen: set[str] = set()
     kept: list[str] = []
@@ -215,53 +211,84 @@ def _unique(phrases: Iterable[str], limit: int) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def offer_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[str, ...]:
-    """What a person offers: expertise items, expertise and experience sentences, job title.
+def _side_phrases(
+    items: Sequence[str], texts: Sequence[str], side: Side, limit: int
+) -> tuple[str, ...]:
+    """Goal (or offer) clauses of a profile side, request frames stripped.
 
-    An anonymous person's job title is left out: it names their post (and often their
+    List items stay topics unless the rules read them as self-description, a
+    preference or small talk. When neither the items nor the texts hold a goal or
+    offer, the self-description clauses stand in with department, grade and place
+    names taken out ("I work on pensions policy in DWP" keeps "I work on pensions
+    policy in"): they still say what field the person is in, without matching
+    everyone who mentions the same department. Preferences and small talk never
+    count.
+    """
+    from matching_service.domain.roles import (  # roles imports this module
+        MEANING_ROLES,
+        Role,
+        classify,
+        clauses,
+        without_terms,
+    )
+
+    meaning: list[str] = []
+    fallback: list[str] = []
+    pieces = [classify(piece, side) for item in items for piece in _item_pieces(item)]
+    for text in texts:
+        pieces.extend(clauses(text, side))
+    for clause in pieces:
+        if clause.role in MEANING_ROLES:
+            meaning.extend(_chunk(clause.meaning, MAX_PHRASE_WORDS))
+        elif clause.role is Role.SELF_DESCRIPTION:
+            rest = without_terms(clause.text)
+            if rest:
+                fallback.append(rest)
+    return _unique(meaning or fallback, limit)
+
+
+def _item_pieces(item: str) -> list[str]:
+    """Items of a list field: each kept even when one word long ("Finance")."""
+    return split_phrases(item, max_words=MAX_PHRASE_WORDS, min_words=1)
+
+
+def offer_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[str, ...]:
+    """What a person offers: the offer clauses of their expertise items and texts, and
+    their job title.
+
+    Self-description (department, grade, tenure, career moves), meeting preferences and
+    small talk are left out; frames such as "I can help with" are stripped. An
+    anonymous person's job title is left out: it names their post (and often their
     profession), which the anonymity rule keeps from matching any query.
     """
-    phrases = _list_items(profile.expertise, MAX_PHRASE_WORDS)
-    phrases += split_phrases(profile.expertise_text)
-    phrases += split_phrases(profile.experience_text)
+    texts = [profile.expertise_text, profile.experience_text]
+    phrases = list(_side_phrases(profile.expertise, texts, "offer", limit))
     if profile.job_title and not profile.anonymous:
-        phrases += _list_items([profile.job_title], MAX_PHRASE_WORDS)
+        phrases += _item_pieces(profile.job_title)
     return _unique(phrases, limit)
 
 
 def seek_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[str, ...]:
-    """What a person seeks: goal items and the sentences of their goals text."""
-    phrases = _list_items(profile.goals, MAX_PHRASE_WORDS)
-    phrases += split_phrases(profile.goals_text)
-    return _unique(phrases, limit)
+    """What a person seeks: the goal clauses of their goal items and goals text.
+
+    Self-description and restated preferences are left out, and frames such as "I'd
+    like support with" are stripped (see :mod:`matching_service.domain.roles`).
+    """
+    return _side_phrases(profile.goals, [profile.goals_text], "seek", limit)
+
+
+def query_phrases(text: str) -> tuple[str, ...]:
+    """The goal clauses of a free-text search, or the whole text when it states none.
+
+    "Someone in Scotland who knows workforce planning" searches for "workforce
+    planning"; the place is offered as a suggested filter instead.
+    """
+    phrases = _side_phrases([], [text], "seek", MAX_PHRASES)
+    if phrases:
+        return phrases
+    return tuple(split_phrases(text, min_words=1)) or ((text.strip(),) if text.strip() else ())
 
 
 def profile_phrases(profile: PhraseSource) -> ProfilePhrases:
     """Both sides of a profile's phrases."""
     return ProfilePhrases(offers=offer_phrases(profile), seeks=seek_phrases(profile))
-
-
-SMALL_TALK: tuple[str, ...] = (
-    # Meeting logistics.
-    "I am available to meet once a month",
-    "We can meet online or face to face",
-    "Happy to have calls on Teams or in the office",
-    # Looking for, or offering, mentoring in general.
-    "I am looking for a mentor",
-    "I would welcome someone to talk to",
-    "I want to give something back by mentoring others",
-    "Please get in touch",
-    # Tenure and career history.
-    "I have been in the civil service for ten years",
-    "I have worked in this role since 2019",
-    "I started my career in another department",
-    # Private life and location.
-    "Outside work I enjoy running and reading",
-    "I have a family and two dogs",
-    "In my spare time I play football",
-    "I live in Manchester and work from home some days",
-    "I am based in the Leeds office",
-)
-"""Examples of what profiles say besides expertise and goals: logistics, general
-intent, tenure, private life. Phrases close to these count less in matching and are
-never quoted as reasons (see ``ranking.topicality``)."""

@@ -42,9 +42,8 @@ from matching_service.domain.ranking import (
     Suggestion,
     profile_vector,
     rank_candidates,
-    topicality,
 )
-from matching_service.domain.texts import SMALL_TALK, profile_phrases, split_phrases
+from matching_service.domain.texts import profile_phrases, query_phrases
 from matching_service.service.ports import Embedder, PhraseVectorStore, ProfileVectorIndex
 
 log = structlog.get_logger(__name__)
@@ -96,7 +95,6 @@ class Matcher:
         self.seeks = seeks
         self.weights = weights or RankingWeights()
         self._profiles: dict[str, PersonProfile] = {}
-        self._small_talk: npt.NDArray[np.float32] | None = None
         # Hard filters run on columns; each row also knows its vectors' index keys, so a
         # query hands FAISS an int64 selector without mapping strings.
         self._table = CandidateTable()
@@ -127,9 +125,9 @@ class Matcher:
         return PhraseVectors(texts, vectors, self._topicality(vectors))
 
     def _topicality(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        if self._small_talk is None:
-            self._small_talk = self.embedder.embed(SMALL_TALK)
-        return topicality(vectors, self._small_talk, self.weights)
+        # Small talk, self-description and preferences are no longer phrases at all
+        # (matching_service.domain.roles), so every phrase counts fully.
+        return np.ones(vectors.shape[0], dtype=np.float32)
 
     # --- reading ------------------------------------------------------------------
 
@@ -334,14 +332,15 @@ class Matcher:
         """Free-text semantic search among candidates playing ``query.role``.
 
         Args:
-            text: What the person typed; split into phrases like a goals text.
+            text: What the person typed; its goal clauses are searched for
+                (:func:`~matching_service.domain.texts.query_phrases`).
             query: Role wanted, filters and limit.
             history: Their requests and declines, and candidates' load.
             asker_id: The person searching, when known (filters such as "not self"
                 and structured fit use their profile).
             labels: Display names of reference codes, for reasons.
         """
-        texts = tuple(split_phrases(text, min_words=1)) or ((text.strip(),) if text.strip() else ())
+        texts = query_phrases(text)
         if not texts:
             return []
         asker = self._profiles.get(asker_id) if asker_id else None
