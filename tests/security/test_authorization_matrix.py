@@ -376,6 +376,10 @@ REQUESTS: dict[Route, Request] = {
     ("matching", "POST", "/v1/search"): lambda w, c: {
         "json": {"text": "briefing ministers", "role": "mentor"}
     },
+    ("matching", "GET", "/v1/suggestions/filters"): lambda w, c: {"params": {"role": "mentor"}},
+    ("matching", "POST", "/v1/search/filters"): lambda w, c: {
+        "json": {"text": "briefing ministers, ideally someone in Leeds", "role": "mentor"}
+    },
     ("matching", "POST", "/v1/matches"): lambda w, c: {
         "json": {"mentor_id": w.callers["match_partner"].id, "message": "Hello"}
     },

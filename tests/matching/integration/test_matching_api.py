@@ -210,6 +210,67 @@ async def test_suggestions_apply_self_department_grade_and_capacity_filters(
     assert junior in [s["profile_id"] for s in any_grade.json()]
 
 
+async def test_filters_the_goals_ask_for_are_offered_and_never_applied_silently(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    goal = f"writing business cases {uuid.uuid4().hex[:6]}"
+    me, other, colleague = pid("mentee"), pid("mentee"), pid("mentor")
+    await indexed(
+        running,
+        client,
+        mentee(
+            me,
+            department="DWP",
+            grade="SEO",
+            goals_text=(
+                f"I'm an SEO in DWP, based in Leeds. I'd like help with {goal}. Ideally "
+                "someone outside my department, Grade 6 or above. Happy to meet online."
+            ),
+        ),
+        mentee(other, department="DWP", grade="SEO", goals_text=f"I want help with {goal}."),
+        upserted(colleague, department="DWP", grade="G6", expertise_text=goal),
+    )
+    headers = running.tokens.headers(me)
+    offered = await client.get("/v1/suggestions/filters", headers=headers)
+    assert offered.status_code == 200, offered.text
+    found = offered.json()["suggested_filters"]
+    assert [(f["filter"], f["value"], f["applied"]) for f in found] == [
+        ("exclude_own_department", True, False),
+        ("min_grade", "G6", False),
+        ("accept_remote", True, True),  # the default already includes remote mentors
+    ]
+    assert found[0]["label"] == "Only show people from other departments"
+    # Nothing is applied unless asked for: the colleague from DWP is still suggested.
+    plain = await client.get("/v1/suggestions", params={"limit": 50}, headers=headers)
+    assert colleague in [s["profile_id"] for s in plain.json()]
+    applied = await client.get(
+        "/v1/suggestions/filters",
+        params={"exclude_own_department": "true", "min_grade": "SCS1"},
+        headers=headers,
+    )
+    assert [f["applied"] for f in applied.json()["suggested_filters"]] == [True, True, True]
+    # Someone whose goals state no preference is offered none; their own words only.
+    mine_only = await client.get("/v1/suggestions/filters", headers=running.tokens.headers(other))
+    assert mine_only.json() == {"suggested_filters": []}
+    missing = await client.get(
+        "/v1/suggestions/filters", headers=running.tokens.headers(pid("nobody"))
+    )
+    assert missing.status_code == 409
+    assert missing.json()["error"]["code"] == "profile_not_indexed"
+    search = await client.post(
+        "/v1/search/filters",
+        json={"text": f"{goal}, ideally someone in Glasgow", "filters": {"region": "london"}},
+        headers=headers,
+    )
+    assert search.status_code == 200, search.text
+    assert [
+        (f["filter"], f["value"], f["applied"]) for f in search.json()["suggested_filters"]
+    ] == [("region", "scotland", False)]
+    bad = await client.post("/v1/search/filters", json={"text": ""}, headers=headers)
+    assert bad.status_code == 422
+    assert "error" in bad.json()
+
+
 async def test_suggestions_without_an_indexed_profile_answer_409(
     running: RunningServer, client: httpx.AsyncClient
 ) -> None:

@@ -254,13 +254,13 @@ def test_the_terms_agree_with_the_profile_services_reference_lists() -> None:
     reference = default_reference_data()
     terms = reference_terms()
     for kind in ("departments", "grades", "regions"):
-        profile_codes = reference.codes(kind)  # type: ignore[arg-type]
-        ours = list(terms.names[kind])  # type: ignore[index]
+        profile_codes = reference.codes(kind)
+        ours = list(terms.names[kind])
         assert set(ours) <= set(profile_codes), kind
         missing = set(profile_codes) - set(ours) - {"other"}
         assert not missing, (kind, missing)
         for code in ours:
-            assert terms.name(kind, code) == reference.name(kind, code)  # type: ignore[arg-type]
+            assert terms.name(kind, code) == reference.name(kind, code)
 
 
 def test_without_terms_keeps_the_field_and_drops_the_names() -> None:

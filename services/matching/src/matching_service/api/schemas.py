@@ -65,6 +65,10 @@ class SearchFilters(BaseModel):
     exclude_own_department: bool = False
     min_grade: str | None = None
     region: str | None = None
+    accept_remote: bool = Field(
+        default=True,
+        description="With a region: people open to remote mentoring pass it wherever they are.",
+    )
 
 
 class SearchCreate(BaseModel):
@@ -76,6 +80,27 @@ class SearchCreate(BaseModel):
     role: Role = "mentor"
     filters: SearchFilters = Field(default_factory=SearchFilters)
     limit: int = Field(default=10, ge=1, le=50)
+
+
+class SuggestedFilterPublic(BaseModel):
+    """A filter the person's own words ask for; never applied without them choosing it."""
+
+    filter: Literal["exclude_own_department", "min_grade", "region", "accept_remote"] = Field(
+        description="The query parameter of GET /v1/suggestions (or field of the search "
+        "filters) that applies it."
+    )
+    value: str | bool = Field(
+        description="The value to set: true/false, a grade code or a region code."
+    )
+    label: str = Field(description='What it does, in words ("Only show people ...").')
+    applied: bool = Field(description="Whether the request this answers already applies it.")
+    evidence: str = Field(description="The person's own clause it was read from.")
+
+
+class SuggestedFiltersPublic(BaseModel):
+    """``GET /v1/suggestions/filters`` and ``POST /v1/search/filters``."""
+
+    suggested_filters: list[SuggestedFilterPublic]
 
 
 class MatchCreate(BaseModel):

@@ -29,6 +29,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
+from matching_service.domain.model import SuggestionQuery, grade_rank
 from matching_service.domain.texts import split_phrases
 
 Side = Literal["seek", "offer"]
@@ -876,3 +877,18 @@ def _filters_of(text: str, terms: ReferenceTerms) -> list[SuggestedFilter]:
             SuggestedFilter("accept_remote", False, "Only show people who can meet in person", text)
         )
     return result
+
+
+def is_applied(suggestion: SuggestedFilter, query: SuggestionQuery) -> bool:
+    """Whether ``query`` already does what the suggestion offers.
+
+    A stricter minimum grade than the one suggested counts as applied.
+    """
+    if suggestion.filter == "exclude_own_department":
+        return query.exclude_own_department is suggestion.value
+    if suggestion.filter == "min_grade":
+        asked, suggested = grade_rank(query.min_grade), grade_rank(str(suggestion.value))
+        return asked is not None and suggested is not None and asked >= suggested
+    if suggestion.filter == "region":
+        return query.region == suggestion.value
+    return query.accept_remote is suggestion.value

@@ -8,11 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from matching_service.api.deps import ContextDep, CurrentPrincipal
-from matching_service.api.schemas import CardPublic, Role, SearchCreate, SuggestionPublic
+from matching_service.api.schemas import (
+    CardPublic,
+    Role,
+    SearchCreate,
+    SuggestedFilterPublic,
+    SuggestedFiltersPublic,
+    SuggestionPublic,
+)
 from matching_service.bootstrap import MatchingContext
 from matching_service.domain.errors import UnknownProfile
 from matching_service.domain.model import SuggestionQuery
 from matching_service.domain.ranking import Suggestion
+from matching_service.domain.roles import is_applied, suggested_filters
 from mentor_shared.web.errors import Conflict, error_responses
 
 router = APIRouter(prefix="/v1", tags=["suggestions"])
@@ -43,15 +51,20 @@ async def suggestions(
     exclude_own_department: bool = False,
     min_grade: str | None = None,
     region: str | None = None,
+    accept_remote: bool = True,
     any_grade: bool = False,
 ) -> list[SuggestionPublic]:
-    """Ranked, explained suggestions for the caller (their profile must be indexed)."""
+    """Ranked, explained suggestions for the caller (their profile must be indexed).
+
+    Filters the caller's own goals ask for are offered by ``GET /v1/suggestions/filters``.
+    """
     query = SuggestionQuery(
         role=role,
         department=department,
         exclude_own_department=exclude_own_department,
         min_grade=min_grade,
         region=region,
+        accept_remote=accept_remote,
         allow_any_grade=any_grade,
         limit=limit,
     )
@@ -71,13 +84,17 @@ async def suggestions(
 async def search(
     body: SearchCreate, principal: CurrentPrincipal, context: ContextDep
 ) -> list[SuggestionPublic]:
-    """Free-text semantic search among people playing ``role``."""
+    """Free-text semantic search among people playing ``role``.
+
+    Filters the text asks for are offered by ``POST /v1/search/filters``.
+    """
     query = SuggestionQuery(
         role=body.role,
         department=body.filters.department,
         exclude_own_department=body.filters.exclude_own_department,
         min_grade=body.filters.min_grade,
         region=body.filters.region,
+        accept_remote=body.filters.accept_remote,
         limit=body.limit,
     )
     history = await context.pair_history(principal.id, body.role)
@@ -86,3 +103,68 @@ async def search(
         lambda: matcher.search_text(body.text, query, history, asker_id=principal.id)
     )
     return await _cards(context, found)
+
+
+def _offered(texts: list[str], query: SuggestionQuery) -> SuggestedFiltersPublic:
+    found = suggested_filters(texts)
+    return SuggestedFiltersPublic(
+        suggested_filters=[
+            SuggestedFilterPublic(
+                filter=item.filter,
+                value=item.value,
+                label=item.label,
+                applied=is_applied(item, query),
+                evidence=item.evidence,
+            )
+            for item in found
+        ]
+    )
+
+
+@router.get("/suggestions/filters", responses=error_responses(401, 409))
+async def suggestion_filters(
+    principal: CurrentPrincipal,
+    context: ContextDep,
+    role: Role = "mentor",
+    department: str | None = None,
+    exclude_own_department: bool = False,
+    min_grade: str | None = None,
+    region: str | None = None,
+    accept_remote: bool = True,
+) -> SuggestedFiltersPublic:
+    """Filters the caller's own goals ask for ("ideally someone outside my department").
+
+    Takes the filters of ``GET /v1/suggestions``; each suggestion says whether they
+    already apply it. Read from the caller's goals text and goal items; nothing is
+    applied to ``GET /v1/suggestions`` unless the caller sends the filter.
+    """
+    profile = context.index.matcher.profile(principal.id)
+    if profile is None:
+        raise Conflict(
+            "Your profile is not indexed yet; try again in a moment",
+            code="profile_not_indexed",
+        )
+    query = SuggestionQuery(
+        role=role,
+        department=department,
+        exclude_own_department=exclude_own_department,
+        min_grade=min_grade,
+        region=region,
+        accept_remote=accept_remote,
+    )
+    return _offered([profile.goals_text, *profile.goals], query)
+
+
+@router.post("/search/filters", responses=error_responses(401, 422))
+async def search_filters(body: SearchCreate, principal: CurrentPrincipal) -> SuggestedFiltersPublic:
+    """Filters a search text asks for ("someone based in Scotland"), with the body of
+    ``POST /v1/search``; each says whether the body's filters already apply it."""
+    query = SuggestionQuery(
+        role=body.role,
+        department=body.filters.department,
+        exclude_own_department=body.filters.exclude_own_department,
+        min_grade=body.filters.min_grade,
+        region=body.filters.region,
+        accept_remote=body.filters.accept_remote,
+    )
+    return _offered([body.text], query)
