@@ -174,7 +174,10 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     journey.visit("/profile/edit", "profile-edit")
     page.get_by_role("checkbox", name="Mentee", exact=True).check()
     page.get_by_label("Department or agency").select_option(department["code"])
-    page.get_by_label("What you want to develop").fill(GOAL)
+    # The preference becomes an offered filter on the suggestions page (scanned below).
+    page.get_by_label("What you want to develop").fill(
+        f"I want to {GOAL}. Ideally someone outside my department."
+    )
     page.get_by_label("Phone number (optional)").fill("12ab")
     page.get_by_role("button", name="Save profile").click()
     journey.check("profile-edit-errors")
@@ -206,6 +209,7 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     # Suggestions -> the request form -> the request is sent.
     journey.visit("/suggestions", "suggestions")
     journey.reload_until(mentor_name)
+    assert page.get_by_role("link", name="Only show people from other departments?").count() == 1
     page.get_by_role("link", name=f"Ask {mentor_name} for an introduction").click()
     journey.check("request")
     page.get_by_role("button", name="Send request").click()

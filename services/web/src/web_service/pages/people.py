@@ -128,20 +128,33 @@ async def suggestions(
     role: Annotated[str, Query(pattern="^(mentor|coach|mentee)$")] = "mentor",
     region: Filter = None,
     exclude_own_department: bool = False,
+    min_grade: Filter = None,
+    accept_remote: bool = True,
 ) -> Response:
-    """Ranked suggestions from the matching service, each with its reasons."""
-    params: dict[str, Any] = {"role": role, "limit": 10}
+    """Ranked suggestions from the matching service, each with its reasons.
+
+    Filters the person's own goals ask for ("ideally someone outside my department")
+    are offered as links that apply them; none is applied until they follow one.
+    """
+    filters: dict[str, Any] = {"role": role}
     if region:
-        params["region"] = region
+        filters["region"] = region
     if exclude_own_department:
-        params["exclude_own_department"] = "true"
+        filters["exclude_own_department"] = "true"
+    if min_grade:
+        filters["min_grade"] = min_grade
+    if not accept_remote:
+        filters["accept_remote"] = "false"
+    params: dict[str, Any] = {**filters, "limit": 10}
     items: list[dict[str, Any]] = []
+    offers: list[dict[str, Any]] = []
     unavailable = not_ready = False
     try:
         found = await backend.json(
             "matching", "GET", "/v1/suggestions", session=session, params=params
         )
         items = found if isinstance(found, list) else list(found.get("items", []))
+        offers = await _offered_filters(backend, session, filters)
     except ServiceUnavailable:
         unavailable = True
     except ApiError as error:
@@ -158,11 +171,38 @@ async def suggestions(
         role=role,
         region=region or "",
         exclude_own_department=exclude_own_department,
+        min_grade=min_grade or "",
+        accept_remote=accept_remote,
+        offers=offers,
         lists=lists,
         names=names_of(lists),
         unavailable=unavailable,
         not_ready=not_ready,
     )
+
+
+async def _offered_filters(
+    backend: Backend, session: WebSession, filters: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Filters the person's goals ask for and the page does not apply yet, each with
+    the link that applies it (on top of the filters already chosen)."""
+    found = await backend.json(
+        "matching", "GET", "/v1/suggestions/filters", session=session, params=filters
+    )
+    offers: list[dict[str, Any]] = []
+    for item in (found or {}).get("suggested_filters", []):
+        if item.get("applied"):
+            continue
+        value = item["value"]
+        written = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        offers.append(
+            {
+                "label": item["label"],
+                "evidence": item.get("evidence", ""),
+                "href": "/suggestions?" + urlencode({**filters, item["filter"]: written}),
+            }
+        )
+    return offers
 
 
 async def open_requests(backend: Backend, session: WebSession) -> list[dict[str, Any]]:
