@@ -132,6 +132,8 @@ class ReferenceTerms:
                     # "dd" in a sentence are not taken for the Cabinet Office or a grade.
                     if _is_abbreviation(alias):
                         exact.setdefault(alias, code)
+                        if _lower_case_ok(alias):
+                            folded.setdefault(_fold(alias), code)
                     else:
                         folded.setdefault(_fold(alias), code)
             self.names[kind] = names
@@ -174,6 +176,20 @@ def _is_abbreviation(alias: str) -> bool:
     return " " not in alias and sum(char.isupper() for char in letters) >= 2
 
 
+_WORDS_NOT_CODES = frozenset(
+    {"ago", "sta", "des", "bis", "dit", "hca", "seo", "pins", "nda", "gpa"}
+)
+
+
+def _lower_case_ok(alias: str) -> bool:
+    """People type "hmrc", "dwp" or "g7" in lower case; short or word-like codes
+    ("co", "dd", "ago") are matched only as written."""
+    folded = alias.casefold()
+    if folded in _WORDS_NOT_CODES or not folded.isalnum():
+        return False
+    return len(folded) >= 3 or any(char.isdigit() for char in folded)
+
+
 def _fold(text: str) -> str:
     return " ".join(text.casefold().replace("\u2019", "'").split())
 
@@ -203,6 +219,43 @@ _CLAUSE_BREAK = re.compile(
     r"(?=" + _SUBJECT + r"\b)",
     re.IGNORECASE,
 )
+_NO_CHUNKING = 10_000
+_ANY_SENTENCE_END = re.compile(r"(?<=[a-z0-9)][.!?])\s+", re.IGNORECASE)
+_STARTER_BREAK = re.compile(
+    r"\s+(?=(?:i|i'm|im|i've|ive|i'd|before that|now at|now in|ideally|preferably|"
+    r"previously|outside work|currently|hoping to|looking for|happy to|also|apologies|"
+    r"thanks|thank you|sorry|ask me about|online (?:is|would|or|works))\b)",
+    re.IGNORECASE,
+)
+# A starter after these words continues the clause ("what I need", "so I can").
+_JOINERS = frozenset(
+    [
+        "and",
+        "but",
+        "so",
+        "or",
+        "as",
+        "which",
+        "that",
+        "what",
+        "where",
+        "when",
+        "how",
+        "who",
+        "if",
+        "because",
+        "than",
+        "me",
+        "to",
+        "the",
+        "a",
+        "until",
+        "once",
+        "while",
+        "whilst",
+    ]
+)
+_GREETINGS = frozenset({"hello", "hi", "hey", "hell", "hiya", "dear all", "morning"})
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
@@ -211,15 +264,35 @@ def normalise(text: str) -> str:
     return " ".join(text.translate(_APOSTROPHES).casefold().split())
 
 
+def _starter_pieces(text: str) -> list[str]:
+    pieces: list[str] = []
+    for piece in _STARTER_BREAK.split(text):
+        words = pieces[-1].split() if pieces else []
+        single = len(words) == 1 and words[0].casefold().strip("!,.") not in _GREETINGS
+        if words and (words[-1].casefold() in _JOINERS or single):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return pieces
+
+
 def split_clauses(text: str) -> list[str]:
     """Sentences and list items (:func:`~matching_service.domain.texts.split_phrases`),
-    each cut further where a new clause with its own subject starts."""
+    each cut further where a new clause with its own subject starts.
+
+    Text typed without capitals or full stops ("hello! a grade 7 at hmrc i moved here
+    in 2010 hoping to learn more about ...") is also cut before the words that start
+    a clause ("i", "before that", "ideally", "hoping to" ...).
+    """
     clauses: list[str] = []
-    for phrase in split_phrases(text, min_words=1):
-        for part in _CLAUSE_BREAK.split(phrase.translate(_APOSTROPHES)):
-            part = part.strip(" ,;:.-")
-            if part:
-                clauses.append(part)
+    for phrase in split_phrases(text, max_words=_NO_CHUNKING, min_words=1):
+        phrase = phrase.translate(_APOSTROPHES)
+        for sentence in _ANY_SENTENCE_END.split(phrase):
+            for part in _CLAUSE_BREAK.split(sentence):
+                for piece in _starter_pieces(part):
+                    piece = piece.strip(" ,;:.-!?")
+                    if piece and piece.casefold() not in _GREETINGS:
+                        clauses.append(piece)
     return clauses
 
 
@@ -298,7 +371,7 @@ _OFFER_FRAMES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:be\s+)?glad to|(?:be\s+)?able to|(?:be\s+)?willing to|love to|like to|enjoy|"
         r"offer to|keen to)\s+" + _OFFER_VERB + r"(?:ing)?"
         r"(?:\s+(?:advice|support|guidance|my experience|my knowledge|experience|knowledge|"
-        r"insight))?"
+        r"insight|what i know|what i've learned|what i have learned|what i've learnt))?"
         r"(?:\s+(?:people|others|mentees|colleagues|anyone|you|someone|staff|new starters))?"
         r"(?:\s+(?:with|on|in|around|about|through|of|across|over))?(?:\s+(?:my|the))?",
         # "I have ten years' experience in", "I've got a lot of expertise with".
@@ -314,6 +387,9 @@ _OFFER_FRAMES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:my\s+)?(?:main\s+|key\s+)?(?:areas? of expertise|expertise|strengths?|specialisms?|"
         r"skills|areas? i can help with)(?:\s+(?:are|is|include|includes|lie in|lies in))?",
         r"(?:ask me about|talk to me about|come to me for)",
+        r"(?:most\s+of\s+)?(?:my\s+)?(?:mentees|people|colleagues|teams)\s+(?:often\s+|usually\s+)?"
+        r"(?:come to me for|ask me about|ask me for help with)",
+        r"(?:my\s+)?(?:strongest|main|best)\s+areas?\s+(?:is|are)",
         r"(?:i\s+)?(?:know|understand)\s+(?:a lot|lots|a fair bit|plenty)?\s*(?:about)?",
     )
 )
@@ -330,7 +406,9 @@ _SMALL_TALK = re.compile(
     r"my (?:wife|husband|partner|kids|children|family|dog|dogs|cat|cats|son|daughter)|"
     r"get in touch|look(?:ing)? forward|feel free|drop me a (?:line|message|note)|"
     r"reach out|give (?:something )?back|pay it forward|thanks?(?: you)? for reading|"
-    r"many thanks|nice to meet|allotment|marathon|"
+    r"many thanks|nice to meet|allotment|marathon|apologies|sorry for|cats?|dogs?|pets?|"
+    r"food bank|volunteer|choir|coffee|bear with me|new to this scheme|makes? sense|"
+    r"forward to hearing|"
     r"i (?:enjoy|love|like) (?:running|reading|walking|cooking|baking|gardening|football|"
     r"cycling|hiking|music|travel|travelling|swimming|the theatre|films|climbing|yoga))\b"
     r"|^(?:hi|hello|hey|thanks|thank you|cheers|regards|best wishes|kind regards)\b"
@@ -579,16 +657,14 @@ _SELF_MARKERS = re.compile(
     r"|^(?:(?:and|but|so|also)\s+)?(?:my\s+(?:current\s+|day\s+|substantive\s+)?"
     r"(?:role|job|post|team|position|grade|department|background|career|directorate|"
     r"office|manager|line manager))\b"
-    r"|^(?:currently|previously|before that|since|based|originally|after)\b"
+    r"|^(?:currently|previously|prev|before that|since|based|originally|after|now at|now in)\b"
+    r"|\bbased\b|\s@\s*\w|\b(?:19|20)\d\d\b|\bband\s+[a-g1-9]\b|\b(?:on\s+)?loan\b|\bsecond(?:ed|ment)\b"
+    r"|^(?:i\s+)?spent\s+(?:some\s+|a\s+few\s+|\w+\s+)?(?:time|years?|months?)\b|^ex-"
+    r"|\b(?:part[- ]time|full[- ]time|job share|compressed hours|yrs)\b"
     r"|\b(?:since (?:19|20)\d\d|in (?:19|20)\d\d|for (?:the (?:last|past) )?"
     r"(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
     r"twenty|many|several|a few|a couple of|nearly|almost|over)\s*(?:\w+\s+)?"
     r"(?:years?|months?))\b"
-)
-_TENURE = re.compile(
-    r"\b(?:since (?:19|20)\d\d|in (?:19|20)\d\d|(?:19|20)\d\d|for (?:the (?:last|past) )?"
-    r"\S+(?: \S+)? (?:years?|months?)|(?:joined|moved|transferred|started|came|returned|"
-    r"been|spent|promoted))\b"
 )
 _OTHER_PERSON = re.compile(
     r"\b(?:someone|somebody|a mentor|the mentor|my mentor|mentor who|mentors who|a coach|"
@@ -599,13 +675,14 @@ _OWN_DEPARTMENT = re.compile(
     r"(?:department|dept|organisation|organization|org|agency|directorate)\b"
     r"|\bnot\s+(?:someone\s+)?(?:from|in|within|at)\s+(?:my|our)\s+(?:own\s+|current\s+)?"
     r"(?:department|dept|organisation|organization|agency)\b"
-    r"|\b(?:another|a different|different|other|a separate)\s+(?:government\s+)?"
+    r"|\bnot\s+(?:\w+\s+)?(?:my|our)\s+(?:own\s+)?(?:department|dept|organisation|agency)\b"
+    r"|\b(?:another|a different|different|diff|other|a separate)\s+(?:government\s+)?"
     r"(?:department|dept|organisation|organization|agency)s?\b"
     r"|\bfresh (?:perspective|pair of eyes) from outside\b|\bcross-government\b"
 )
 _AT_LEAST = re.compile(
     r"\b(?:at least|minimum(?: of)?|no lower than|no more junior than|not below|at or above)\b"
-    r"|\b(?:or|and)\s+(?:above|higher|more senior|up|upwards|over)\b|\+|\bplus\b"
+    r"|\b(?:or|and)\s+(?:above|higher|more senior|up|upwards|over)\b|\+"
 )
 _SENIORITY = re.compile(r"\b(?:senior to me|more senior|above my grade|a grade above)\b")
 _REMOTE = re.compile(
@@ -623,7 +700,7 @@ _PREFERENCE_WORDS = re.compile(
     r"it'd be (?:good|great|nice)|doesn't matter|does not matter|i don't mind|not fussy|"
     r"no preference)\b"
     r"|\b(?:ideally|preferably|would rather|if possible|i'd prefer|i would prefer|"
-    r"i prefer|doesn't matter|does not matter|don't mind|do not mind)\b"
+    r"i prefer|doesn't matter|does not matter|don't mind|do not mind|if poss|pref)\b"
 )
 _NEGATED = re.compile(r"\b(?:not|n't|never|avoid|except|rather than|instead of)\b")
 
@@ -681,27 +758,31 @@ def _starts_with_me(low: str) -> bool:
     return bool(re.match(r"^(?:(?:and|but|so|also)\s+)?(?:i|i'm|im|i've|ive|i'd|my|me)\b", low))
 
 
+_CAREER = re.compile(
+    r"^(?:(?:and|but|so|also)\s+)?(?:i'm|im|i am)\s+(?:a|an|the|currently|now|based|located)\b"
+    r"|^(?:(?:and|but|so|also)\s+)?my\s+(?:current\s+)?(?:role|job|post|team|position|grade)\b"
+    r"|\b(?:joined|moved|transferred|based|promoted|seconded|secondment|loan|spent)\b"
+    r"|^(?:currently|now at|now in|prev|previously|before that|ex-|was)\b"
+)
+"""Career history even on the mentor side, where other self-description markers
+("I've worked in procurement for ten years") may introduce an offer."""
+
+
 def _is_self_description(low: str, text: str, terms: Sequence[TermMatch], side: Side) -> bool:
     """The person's own department, grade, place, tenure, current job or history."""
     content = _content_words(text, terms)
     if terms and not content:
         # Only names ("DWP, Leeds", "Grade 7 in HMRC"): nothing to match on.
         return True
+    if terms and terms[0].kind == "grades" and terms[0].start <= 3:
+        # "a grade 7 at HMRC, Coventry office", "G7 analyst, prisons and probation".
+        return True
     if not _SELF_MARKERS.search(low):
         return False
-    if (
-        side == "offer"
-        and content
-        and not re.search(
-            r"^(?:(?:and|but|so|also)\s+)?(?:i'm|im|i am)\s+(?:a|an|the|currently|now|based|located)\b"
-            r"|^(?:(?:and|but|so|also)\s+)?my\s+(?:current\s+)?(?:role|job|post|team|position|grade)\b"
-            r"|\b(?:joined|moved|transferred|based|promoted|seconded)\b",
-            low,
-        )
-    ):
-        # A mentor's history that names a skill ("I've worked in procurement for ten
-        # years", "I led the HR shared service") is what they can offer.
-        return bool(terms) and len(content) <= 1
+    if side == "offer" and content and not _CAREER.search(low):
+        # A mentor's history that names a skill and no department, grade or place
+        # ("I've worked in procurement for ten years") is what they can offer.
+        return bool(terms)
     return True
 
 
