@@ -99,6 +99,18 @@ SEEK: list[tuple[str, Role]] = [
     ("Please get in touch", T),
     ("Looking forward to hearing from you", T),
     ("I'd like a mentor", T),
+    # Typed as notes, in lower case, with shorthand.
+    ("NOT my own dept pls", P),
+    ("diff dept", P),
+    ("SCS if poss", P),
+    ("g7+", P),
+    ("currently MOJ - heo", S),
+    ("PM @ MOJ", S),
+    ("Norwich based, Cab Office", S),
+    ("a grade 7 at hmrc, coventry office", S),
+    ("seo and content design", G),
+    ("focus: getting organised and on top of email", G),
+    ("Coffee is always a good idea", T),
 ]
 
 OFFER: list[tuple[str, Role]] = [
@@ -131,6 +143,12 @@ OFFER: list[tuple[str, Role]] = [
     ("I enjoy cycling and baking", T),
     ("Feel free to drop me a message", T),
     ("I want to give something back", T),
+    ("prev dwp (London)", S),
+    ("finance BP @ DVSA", S),
+    ("17 yrs in DWP, Norwich site", S),
+    ("I work at HMRC as band E caseworker", S),
+    ("My strongest area is survey design", OF),
+    ("Most of my mentees come to me for business cases", OF),
 ]
 
 MEANINGS: list[tuple[str, str, str]] = [
@@ -207,6 +225,11 @@ def test_request_frames_are_stripped_and_the_goal_kept(side: str, text: str, mea
         ),
         ("- Budgeting\n- Managing a team\n- Grade 7 in HMRC", [G, G, S]),
         ("Policy; finance; DWP", [G, G, S]),
+        (
+            "hello! a grade 7 at hmrc i moved here from dwp in 2010 hoping to learn more "
+            "about moving up a grade ideally someone outside my department",
+            [S, S, G, P],
+        ),
     ],
 )
 def test_free_text_is_split_into_clauses_each_with_a_role(text: str, roles: list[Role]) -> None:
