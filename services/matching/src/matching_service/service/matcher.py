@@ -42,9 +42,8 @@ from matching_service.domain.ranking import (
     Suggestion,
     profile_vector,
     rank_candidates,
-    topicality,
 )
-from matching_service.domain.texts import SMALL_TALK, profile_phrases, split_phrases
+from matching_service.domain.texts import profile_phrases, split_phrases
 from matching_service.service.ports import Embedder, PhraseVectorStore, ProfileVectorIndex
 
 log = structlog.get_logger(__name__)
@@ -96,7 +95,6 @@ class Matcher:
         self.seeks = seeks
         self.weights = weights or RankingWeights()
         self._profiles: dict[str, PersonProfile] = {}
-        self._small_talk: npt.NDArray[np.float32] | None = None
         # Hard filters run on columns; each row also knows its vectors' index keys, so a
         # query hands FAISS an int64 selector without mapping strings.
         self._table = CandidateTable()
@@ -121,15 +119,9 @@ class Matcher:
             keys[row] = -1 if key is None else key
 
     def _phrase_vectors(self, phrases: Sequence[str]) -> PhraseVectors:
-        """Embed phrases and weigh their topicality."""
+        """Embed phrases."""
         texts = tuple(phrases)
-        vectors = self.embedder.embed(texts)
-        return PhraseVectors(texts, vectors, self._topicality(vectors))
-
-    def _topicality(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        if self._small_talk is None:
-            self._small_talk = self.embedder.embed(SMALL_TALK)
-        return topicality(vectors, self._small_talk, self.weights)
+        return PhraseVectors(texts, self.embedder.embed(texts))
 
     # --- reading ------------------------------------------------------------------
 
@@ -226,8 +218,7 @@ class Matcher:
     def _stack(
         self, phrases: tuple[str, ...], vectors: Mapping[str, npt.NDArray[np.float32]]
     ) -> PhraseVectors:
-        matrix = np.vstack([vectors[text] for text in phrases])
-        return PhraseVectors(phrases, matrix, self._topicality(matrix))
+        return PhraseVectors(phrases, np.vstack([vectors[text] for text in phrases]))
 
     @staticmethod
     def _apply(side: Side, ids: list[str], updates: list[tuple[str, PhraseVectors]]) -> None:
@@ -235,7 +226,7 @@ class Matcher:
         kept_ids: list[str] = []
         kept_vectors: list[npt.NDArray[np.float32]] = []
         for profile_id, phrases in updates:
-            vector = profile_vector(phrases.vectors, phrases.weights)
+            vector = profile_vector(phrases.vectors)
             if vector is None:
                 continue
             side.phrases.put(profile_id, phrases)
@@ -345,7 +336,6 @@ class Matcher:
         if not texts:
             return []
         asker = self._profiles.get(asker_id) if asker_id else None
-        # What someone types into a search box is all intent: no small-talk weighting.
         phrases = PhraseVectors(texts, self.embedder.embed(texts))
         return self._rank(
             asker,
@@ -367,7 +357,7 @@ class Matcher:
     ) -> list[Suggestion]:
         _, candidate_side = self._sides(query.role)
         side_name = "offers" if candidate_side is self.offers else "seeks"
-        centroid = profile_vector(phrases.vectors, phrases.weights)
+        centroid = profile_vector(phrases.vectors)
         if centroid is None:
             return []
         allowed = self._table.allowed_mask(asker or PersonProfile(profile_id=""), query, history)
@@ -375,8 +365,9 @@ class Matcher:
         keys = keys[keys >= 0]
         if keys.size == 0:
             return []
-        topical = phrases.vectors[phrases.phrase_weights >= 0.5][:MAX_PHRASE_QUERIES]
-        queries = np.vstack([centroid, topical])
+        # One search for the profile vector and every goal phrase together: a batch
+        # reads the allowed vectors once.
+        queries = np.vstack([centroid, phrases.vectors[:MAX_PHRASE_QUERIES]])
         hits = candidate_side.index.search(queries, self.weights.candidate_pool, allowed_keys=keys)
         retrieved = {hit.profile_id for row in hits for hit in row}
         profile_vectors = candidate_side.index.vectors_for(retrieved)
@@ -403,4 +394,5 @@ class Matcher:
             voice=voice,
             limit=query.limit,
             labels=labels,
+            profession=query.profession,
         )
