@@ -39,8 +39,7 @@ import structlog
 from matching_service.adapters.embedder import OnnxEmbedder, SentenceTransformerEmbedder
 from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.model import PersonProfile, SuggestionQuery
-from matching_service.domain.ranking import RankingWeights, topicality
-from matching_service.domain.texts import SMALL_TALK, offer_phrases, seek_phrases
+from matching_service.domain.ranking import RankingWeights
 from matching_service.service.ports import Embedder
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -228,30 +227,13 @@ def rank_whole_text(
     embedder: Embedder,
     mentors: Sequence[PersonProfile],
     mentees: Sequence[PersonProfile],
-    topical_only: bool = False,
 ) -> dict[str, list[str]]:
-    """One vector per whole bio and per whole goals text, ranked by cosine.
-
-    With ``topical_only`` the texts are first stripped of the phrases the matcher
-    treats as small talk (an ablation, to compare like with like).
-    """
+    """One vector per whole bio and per whole goals text, ranked by cosine."""
     bios = [bio_text(mentor) for mentor in mentors]
     goals = [goals_text(mentee) for mentee in mentees]
-    if topical_only:
-        bios = [_topical(embedder, offer_phrases(mentor)) for mentor in mentors]
-        goals = [_topical(embedder, seek_phrases(mentee)) for mentee in mentees]
     bio_vectors = embedder.embed(bios)
     queries = embedder.embed(goals)
     return _rank_by_scores(queries @ bio_vectors.T, mentors, mentees)
-
-
-def _topical(embedder: Embedder, phrases: Sequence[str]) -> str:
-    if not phrases:
-        return ""
-    vectors = embedder.embed(phrases)
-    weights = topicality(vectors, embedder.embed(SMALL_TALK), RankingWeights())
-    kept = [phrase for phrase, weight in zip(phrases, weights, strict=True) if weight >= 0.5]
-    return ". ".join(kept or phrases)
 
 
 def _tokens(text: str) -> list[str]:
@@ -317,17 +299,6 @@ def evaluate_embedder(
         rankings, _ = rank_phrase_matcher(embedder, mentors, mentees, RankingWeights())
         results["phrase_matcher_default_weights"] = metrics(rankings, judgements)
     results["whole_text_cosine"] = metrics(rank_whole_text(embedder, mentors, mentees), judgements)
-    if with_default_weights:
-        # Ablations: how much comes from weighting small talk down, and what the whole-text
-        # baseline gains from the same clean-up.
-        no_weighting = replace(SEMANTIC_ONLY, small_talk_from=0.98, small_talk_full=0.99)
-        rankings, _ = rank_phrase_matcher(embedder, mentors, mentees, no_weighting)
-        results["ablation_phrase_matcher_without_small_talk_weighting"] = metrics(
-            rankings, judgements
-        )
-        results["ablation_whole_text_cosine_small_talk_removed"] = metrics(
-            rank_whole_text(embedder, mentors, mentees, topical_only=True), judgements
-        )
     return {name: results}
 
 
