@@ -7,10 +7,10 @@ runs it in a worker thread with a single writer (``index_profiles`` and
 Query flow: hard filters (vectorised over a column table, the same rules as
 :func:`matching_service.domain.filters.allowed_candidate_ids`) give the allowed
 candidates' index keys; the vector index retrieves candidates with that filter
-inside the search, once for the asker's profile vector and once per goal phrase (a
-candidate whose one strong match is diluted in their profile vector is still found);
-the union is re-ranked at phrase level with structured fit and load
-(:mod:`matching_service.domain.ranking`).
+inside the search, in one call whose queries are the asker's profile vector and each
+goal phrase (a candidate whose one strong match is diluted in their profile vector is
+still found); the union is re-ranked at phrase level, meaning first, with structured
+fit as a tie-breaker and load (:mod:`matching_service.domain.ranking`).
 
 Reads (``suggest``, ``search_text``) may run in other threads while the writer
 indexes: they see each profile either before or after its update.
