@@ -4,7 +4,7 @@ Prints one JSON document. Each section is a function returning a dict; ``main``
 collects them. The HTTP sections (``http_suggestions``, ``freshness``) run the real
 service under uvicorn against the embedded broker (skipped with ``--no-service``).
 
-Usage: python bench/matching.py [--quick] [--no-onnx] [--no-service]
+Usage: python bench/matching.py [--quick] [--no-onnx] [--no-service] [--only SECTION ...]
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def profile_texts(count: int) -> list[str]:
 def _pipeline_rate(embedder: Embedder, profiles: Sequence[PersonProfile]) -> float:
     """Profiles/s through ``Matcher.index_profiles`` into an empty index."""
     matcher = _empty_matcher(embedder)
-    matcher.index_profiles(profiles[:4])  # loads the small-talk vectors
+    matcher.index_profiles(profiles[:4])  # warms the model up
     started = time.perf_counter()
     matcher.index_profiles(profiles[4:])
     return (len(profiles) - 4) / (time.perf_counter() - started)
@@ -293,6 +293,33 @@ class _NoEmbedder:
         raise AssertionError("the suggest benchmark must not embed")
 
 
+def raw_filtered_search(
+    matcher: Matcher, query: SuggestionQuery, history: PairHistory, repeats: int
+) -> list[float]:
+    """Seconds for one raw filtered FAISS top-10 search (the asker's seek vector, the
+    same hard filters as ``suggest``): the floor a suggestion is compared with."""
+    asker = matcher.profile("asker")
+    assert asker is not None
+    allowed = matcher._table.allowed_mask(asker, query, history)
+    keys = matcher._keys["offers"][: allowed.size][allowed]
+    keys = keys[keys >= 0]
+    stored = matcher.seeks.phrases.get("asker")
+    assert stored is not None
+    vector = profile_vector(stored.vectors)
+    assert vector is not None
+    index = matcher.offers.index
+    return _timed(partial(index.search, vector[None, :], 10, allowed_keys=keys), repeats)
+
+
+def _ratio(samples: Sequence[float], floor: Sequence[float]) -> dict[str, float]:
+    """p50 and p99 of ``samples`` over the p50 of ``floor``."""
+    base = float(np.percentile(floor, 50))
+    return {
+        "p50": round(float(np.percentile(samples, 50)) / base, 1),
+        "p99": round(float(np.percentile(samples, 99)) / base, 1),
+    }
+
+
 def suggest_section(sizes: Sequence[int], queries: int) -> dict[str, Any]:
     """Hard filters alone (per-candidate Python rules and the column table), and a whole
     suggest call (filters, retrieval with one query per goal phrase, re-ranking)."""
@@ -314,11 +341,14 @@ def suggest_section(sizes: Sequence[int], queries: int) -> dict[str, Any]:
         columns = _timed(partial(table.allowed_mask, asker, query, history), 20)
         matcher.suggest("asker", query, history)
         suggest_samples = _timed(partial(matcher.suggest, "asker", query, history), queries)
+        raw = raw_filtered_search(matcher, query, history, queries)
         results[f"{size // 1000}k"] = {
             "allowed_share": round(len(allowed) / size, 3),
             "filters_python_rules": _percentiles(python_rules),
             "filters_column_table": _percentiles(columns),
             "suggest_top10": _percentiles(suggest_samples),
+            "raw_filtered_faiss_search_top10": _percentiles(raw),
+            "suggest_over_raw_search": _ratio(suggest_samples, raw),
         }
     return results
 
@@ -509,6 +539,8 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
                 samples = client.submit(
                     _time_suggestions, service.base_url, service.headers("asker"), requests
                 ).result()
+            query = SuggestionQuery(role="mentor", region="LONDON", exclude_own_department=True)
+            raw = raw_filtered_search(matcher, query, PairHistory(), requests)
     return {
         "profiles": size,
         "live_matches": size // 10,
@@ -517,6 +549,8 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
         "vectors": "synthetic clustered unit vectors injected into the running index",
         "client": "httpx, sequential, in a separate process",
         **_percentiles(samples),
+        "raw_filtered_faiss_search_top10": _percentiles(raw),
+        "http_over_raw_search": _ratio(samples, raw),
     }
 
 
@@ -618,6 +652,28 @@ def freshness_section(
     }
 
 
+def only_sections(sections: Sequence[str], quick: bool) -> dict[str, Any]:
+    """Some sections alone (the HTTP one without the freshness section)."""
+    report: dict[str, Any] = {}
+    if "embedding" in sections:
+        report["embedding_torch_fp32"] = embedding_section(SentenceTransformerEmbedder(), quick)
+    if "search" in sections:
+        report["search_flat"] = search_section((10_000, 50_000), 100, hnsw=False)
+    if "suggest" in sections:
+        report["suggest"] = suggest_section((10_000,) if quick else (50_000,), 100)
+    if "http" in sections:
+        from mentor_shared.testing.broker import EmbeddedBroker
+
+        broker = EmbeddedBroker().start()
+        try:
+            report["http_suggestions"] = http_suggestions_section(
+                broker.bootstrap_servers, 10_000 if quick else 50_000, 100 if quick else 300
+            )
+        finally:
+            broker.stop()
+    return report
+
+
 def main() -> None:
     """Run every section and print one JSON document."""
     parser = argparse.ArgumentParser(description="Matching performance")
@@ -626,10 +682,21 @@ def main() -> None:
     parser.add_argument(
         "--no-service", action="store_true", help="skip the HTTP and freshness sections"
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("embedding", "search", "suggest", "http"),
+        help="run only these sections",
+    )
     args = parser.parse_args()
     prefer_standard_library()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     report: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
+    if args.only:
+        report.update(only_sections(args.only, args.quick))
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
     report["embedding_torch_fp32"] = embedding_section(SentenceTransformerEmbedder(), args.quick)
     if not args.no_onnx:
         cache = Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models"

@@ -308,17 +308,6 @@ def evaluate_embedder(
         rankings, _ = rank_phrase_matcher(embedder, mentors, mentees, RankingWeights())
         results["phrase_matcher_default_weights"] = metrics(rankings, judgements)
     results["whole_text_cosine"] = metrics(rank_whole_text(embedder, mentors, mentees), judgements)
-    if with_default_weights:
-        # Ablations: how much comes from weighting small talk down, and what the whole-text
-        # baseline gains from the same clean-up.
-        no_weighting = replace(SEMANTIC_ONLY, small_talk_from=0.98, small_talk_full=0.99)
-        rankings, _ = rank_phrase_matcher(embedder, mentors, mentees, no_weighting)
-        results["ablation_phrase_matcher_without_small_talk_weighting"] = metrics(
-            rankings, judgements
-        )
-        results["ablation_whole_text_cosine_small_talk_removed"] = metrics(
-            rank_whole_text(embedder, mentors, mentees, topical_only=True), judgements
-        )
     return {name: results}
 
 

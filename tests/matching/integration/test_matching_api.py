@@ -174,7 +174,7 @@ async def test_suggestions_apply_self_department_grade_and_capacity_filters(
         upserted(same_dept, department="DWP", grade="G7", expertise_text=goal),
         upserted(junior, department="HMRC", grade="HEO", expertise_text=goal),
         upserted(full, department="HMRC", grade="G6", expertise_text=goal, capacity=0),
-        upserted(good, department="HMRC", grade="G6", expertise_text=goal),
+        upserted(good, department="HMRC", grade="G6", expertise_text=goal, profession="policy"),
         upserted(
             anon,
             department="MOJ",
@@ -208,6 +208,20 @@ async def test_suggestions_apply_self_department_grade_and_capacity_filters(
         "/v1/suggestions", params={"any_grade": "true", "limit": 50}, headers=headers
     )
     assert junior in [s["profile_id"] for s in any_grade.json()]
+    # Profession counts (and is named, not coded) only when the caller asks for one.
+    params = {"exclude_own_department": "true", "limit": 50}
+    unasked = next(s for s in response.json() if s["profile_id"] == good)
+    assert not any("profession" in reason for reason in unasked["reasons"])
+    asked = await client.get(
+        "/v1/suggestions", params={**params, "profession": "policy"}, headers=headers
+    )
+    reasons = next(s for s in asked.json() if s["profile_id"] == good)["reasons"]
+    assert "In the profession you asked for: Policy" in reasons
+    too_long = await client.get(
+        "/v1/suggestions", params={**params, "profession": "p" * 101}, headers=headers
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["code"]
 
 
 async def test_filters_the_goals_ask_for_are_offered_and_never_applied_silently(

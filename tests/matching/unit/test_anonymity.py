@@ -7,6 +7,7 @@ from matching_service.adapters.snapshot import build_matcher
 from matching_service.api.schemas import CardPublic
 from matching_service.domain.filters import CandidateTable, allowed_candidate_ids
 from matching_service.domain.model import PairHistory, PersonProfile, SuggestionQuery
+from matching_service.domain.ranking import NEUTRAL_FIT
 from matching_service.domain.texts import offer_phrases
 from matching_service.service.matcher import Matcher
 from tests.matching.builders import person
@@ -90,12 +91,14 @@ def test_anonymous_candidates_get_no_profession_or_region_fit_and_their_words_ar
 ):
     matcher: Matcher = build_matcher(HashingEmbedder(dimension=256))
     matcher.index_profiles(people())
-    found = {s.profile_id: s for s in matcher.suggest("asker", SuggestionQuery(role="mentor"))}
+    # Profession counts only when asked for; a hidden region counts as unknown (neutral).
+    query = SuggestionQuery(role="mentor", profession="FINANCE")
+    found = {s.profile_id: s for s in matcher.suggest("asker", query)}
     shown, hidden = found["open"], found["hidden"]
     assert "Same profession: FINANCE" in shown.reasons
     assert "Based in your region" in shown.reasons
     assert (shown.parts.profession, shown.parts.region) == (1.0, 1.0)
-    assert (hidden.parts.profession, hidden.parts.region) == (0.0, 0.0)
+    assert (hidden.parts.profession, hidden.parts.region) == (0.0, NEUTRAL_FIT)
     assert hidden.score < shown.score
     assert not any("profession" in reason or "region" in reason for reason in hidden.reasons)
     for reason in hidden.reasons:

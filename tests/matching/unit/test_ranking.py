@@ -9,6 +9,7 @@ import pytest
 
 from matching_service.domain.model import CandidateLoad, PersonProfile
 from matching_service.domain.ranking import (
+    NEUTRAL_FIT,
     PhraseVectors,
     RankingCandidate,
     RankingWeights,
@@ -17,7 +18,6 @@ from matching_service.domain.ranking import (
     profile_vector,
     quote,
     rank_candidates,
-    topicality,
 )
 from tests.matching.builders import person
 
@@ -39,11 +39,9 @@ def blend(index: int, other: int, cosine: float) -> np.ndarray:
     return vector.astype(np.float32)
 
 
-def phrases(*pairs: tuple[str, np.ndarray], weights: list[float] | None = None) -> PhraseVectors:
+def phrases(*pairs: tuple[str, np.ndarray]) -> PhraseVectors:
     return PhraseVectors(
-        tuple(text for text, _ in pairs),
-        np.vstack([vector for _, vector in pairs]),
-        None if weights is None else np.array(weights, dtype=np.float32),
+        tuple(text for text, _ in pairs), np.vstack([vector for _, vector in pairs])
     )
 
 
@@ -55,8 +53,8 @@ def candidate(
 ) -> RankingCandidate:
     """A candidate with its profile-vector cosine to the goals, as retrieval gives it."""
     goals = goals or GOALS
-    theirs = profile_vector(offers.vectors, offers.weights)
-    ours = profile_vector(goals.vectors, goals.weights)
+    theirs = profile_vector(offers.vectors)
+    ours = profile_vector(goals.vectors)
     assert theirs is not None
     assert ours is not None
     return RankingCandidate(profile, offers, load or CandidateLoad(), float(theirs @ ours))
@@ -76,6 +74,7 @@ def rank(
     goals: PhraseVectors = GOALS,
     voice: ReasonVoice = ReasonVoice.MENTEE,
     limit: int = 10,
+    profession: str | None = None,
 ) -> list[Suggestion]:
     return rank_candidates(
         asker,
@@ -86,6 +85,7 @@ def rank(
         voice=voice,
         limit=limit,
         labels={"POLICY": "Policy"},
+        profession=profession,
     )
 
 
@@ -110,8 +110,8 @@ def test_reasons_quote_the_matched_phrases_with_strength_from_their_similarity()
 def test_structured_reasons_are_left_out_when_their_weight_is_zero() -> None:
     offers = phrases(("influencing directors", blend(0, 5, 0.8)))
     fit = person("fit", profession="POLICY", grade="G7", region="LONDON")
-    [with_weights] = rank([candidate(fit, offers)], RankingWeights())
-    [without] = rank([candidate(fit, offers)], SEMANTIC_ONLY)
+    [with_weights] = rank([candidate(fit, offers)], RankingWeights(), profession="POLICY")
+    [without] = rank([candidate(fit, offers)], SEMANTIC_ONLY, profession="POLICY")
     assert len(with_weights.reasons) == 4
     assert len(without.reasons) == 1
 
@@ -139,7 +139,9 @@ def test_structured_reasons_and_bonuses() -> None:
     elsewhere = person(
         "elsewhere", profession="DIGITAL", grade="HEO", region="WALES", remote_ok=False
     )
-    suggestions = rank([candidate(elsewhere, offers), candidate(fit, offers)], weights)
+    suggestions = rank(
+        [candidate(elsewhere, offers), candidate(fit, offers)], weights, profession="POLICY"
+    )
     assert [s.profile_id for s in suggestions] == ["fit", "elsewhere"]
     assert suggestions[0].reasons[1:] == (
         "Same profession: Policy",
@@ -192,29 +194,6 @@ def test_a_mentor_sitting_on_a_request_drops_before_it_expires() -> None:
     assert suggestions[0].score - suggestions[1].score == pytest.approx(0.03, abs=1e-4)
 
 
-def test_small_talk_neither_wins_a_goal_nor_is_quoted() -> None:
-    goals = phrases(
-        ("getting senior people on side", axis(0)),
-        ("happy to meet online", axis(2)),
-        weights=[1.0, 0.0],
-    )
-    chatty = phrases(
-        ("I am happy to meet online or in person", axis(2)),
-        ("influencing directors", blend(0, 5, 0.5)),
-        weights=[0.0, 1.0],
-    )
-    expert = phrases(("influencing directors", blend(0, 5, 0.7)))
-    suggestions = rank(
-        [
-            candidate(person("chatty"), chatty, goals=goals),
-            candidate(person("expert"), expert, goals=goals),
-        ],
-        goals=goals,
-    )
-    assert [s.profile_id for s in suggestions] == ["expert", "chatty"]
-    assert all("online" not in reason for s in suggestions for reason in s.reasons)
-
-
 def test_mentor_voice_reads_from_the_mentor_side() -> None:
     mentor_offers = phrases(("stakeholder management", axis(0)))
     mentee_goals = phrases(("getting senior people on side", blend(0, 5, 0.9)))
@@ -262,26 +241,96 @@ def test_scores_stay_between_zero_and_one() -> None:
     assert suggestions[1].score == 0.0
 
 
-def test_topicality_falls_from_one_to_zero_between_the_thresholds() -> None:
-    small_talk = np.vstack([axis(0)])
-    vectors = np.vstack([blend(0, 1, 0.5), blend(0, 1, 0.65), blend(0, 1, 0.8)])
-    weights = RankingWeights(small_talk_from=0.55, small_talk_full=0.75)
-    assert topicality(vectors, small_talk, weights) == pytest.approx([1.0, 0.5, 0.0], abs=1e-4)
-
-
-def test_profile_vector_is_the_renormalised_weighted_mean() -> None:
-    vectors = np.vstack([axis(0), axis(1)])
-
-    def mean(weights: list[float] | None) -> np.ndarray:
-        vector = profile_vector(vectors, None if weights is None else np.array(weights))
-        assert vector is not None
-        return vector
-
-    np.testing.assert_allclose(mean(None), blend(0, 1, math.sqrt(0.5)), atol=1e-6)
-    np.testing.assert_allclose(mean([1.0, 0.0]), axis(0), atol=1e-6)
-    # Only small talk: every phrase counts rather than none.
-    np.testing.assert_allclose(mean([0.0, 0.0]), blend(0, 1, math.sqrt(0.5)), atol=1e-6)
+def test_profile_vector_is_the_renormalised_mean() -> None:
+    vector = profile_vector(np.vstack([axis(0), axis(1)]))
+    assert vector is not None
+    np.testing.assert_allclose(vector, blend(0, 1, math.sqrt(0.5)), atol=1e-6)
     assert profile_vector(np.zeros((0, DIMENSION), dtype=np.float32)) is None
+
+
+def test_profession_counts_only_when_the_asker_asks_for_one() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    same = person("a-same", profession="POLICY")
+    other = person("b-other", profession="DIGITAL")
+    unasked = rank([candidate(same, offers), candidate(other, offers)], RankingWeights())
+    assert [s.parts.profession for s in unasked] == [0.0, 0.0]
+    assert unasked[0].score == unasked[1].score
+    assert not any("profession" in reason for s in unasked for reason in s.reasons)
+    asked = rank(
+        [candidate(same, offers), candidate(other, offers)], RankingWeights(), profession="DIGITAL"
+    )
+    assert [s.profile_id for s in asked] == ["b-other", "a-same"]
+    assert "In the profession you asked for: DIGITAL" in asked[0].reasons
+
+
+def test_meaning_outweighs_every_structured_fit() -> None:
+    # "near" answers both goals a little less well (cosine 0.55 against 0.6) but is
+    # ideal on every structured field; "far" is the worst on each.
+    near = person("near", profession="POLICY", grade="G7", region="LONDON")
+    far = person("far", profession="DIGITAL", grade="HEO", region="WALES", remote_ok=False)
+    near_offers = phrases(("directors", blend(0, 5, 0.55)), ("statistics", blend(1, 6, 0.55)))
+    far_offers = phrases(("directors", blend(0, 5, 0.6)), ("statistics", blend(1, 6, 0.6)))
+    weights = RankingWeights(open_requests=0.0, slow_replies=0.0)
+    suggestions = rank(
+        [candidate(near, near_offers), candidate(far, far_offers)], weights, profession="POLICY"
+    )
+    assert [s.profile_id for s in suggestions] == ["far", "near"]
+    # Between equal meanings the structured fit still decides.
+    tied = rank([candidate(near, far_offers), candidate(far, far_offers)], weights)
+    assert [s.profile_id for s in tied] == ["near", "far"]
+
+
+def test_missing_grade_and_region_are_neutral() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    weights = RankingWeights(open_requests=0.0, slow_replies=0.0)
+    ideal = person("ideal", grade="G7", region="LONDON")
+    unknown = person("unknown", grade=None, region=None, remote_ok=False)
+    poor = person("poor", grade="SCS4", region="WALES", remote_ok=False)
+    suggestions = rank([candidate(p, offers) for p in (poor, unknown, ideal)], weights)
+    assert [s.profile_id for s in suggestions] == ["ideal", "unknown", "poor"]
+    middle = suggestions[1]
+    assert (middle.parts.grade, middle.parts.region) == (NEUTRAL_FIT, NEUTRAL_FIT)
+    assert middle.reasons[1:] == ()
+
+
+def test_goal_score_is_the_mean_of_each_goals_best_offer() -> None:
+    offers = phrases(
+        ("directors", blend(0, 5, 0.9)),
+        ("more directors", blend(0, 5, 0.7)),
+        ("statistics", blend(1, 6, 0.5)),
+    )
+    weights = RankingWeights(
+        semantic=1.0,
+        profession=0.0,
+        grade=0.0,
+        region=0.0,
+        open_requests=0.0,
+        slow_replies=0.0,
+        profile_share=0.0,
+        best_goal_share=0.0,
+        similarity_floor=0.0,
+        similarity_ceiling=1.0,
+    )
+    [suggestion] = rank([candidate(person("m"), offers)], weights)
+    assert suggestion.parts.semantic == pytest.approx((0.9 + 0.5) / 2, abs=1e-3)
+
+
+def test_reasons_name_the_profession_from_the_reference_list() -> None:
+    offers = phrases(("influencing directors", blend(0, 5, 0.8)))
+    asker = person("me", "mentee", profession="operational-delivery", grade="HEO")
+    mentor = person("m", profession="operational-delivery", grade="G7")
+    [suggestion] = rank_candidates(
+        asker,
+        GOALS,
+        [candidate(mentor, offers)],
+        role="mentor",
+        weights=RankingWeights(),
+        voice=ReasonVoice.MENTEE,
+        limit=1,
+        profession="operational-delivery",
+    )
+    assert "Same profession: Operational Delivery" in suggestion.reasons
+    assert not any("operational-delivery" in reason for reason in suggestion.reasons)
 
 
 def test_long_phrases_are_shortened_at_a_word_boundary() -> None:
@@ -299,7 +348,6 @@ def test_long_phrases_are_shortened_at_a_word_boundary() -> None:
         {"best_goal_share": 1.5},
         {"similarity_floor": 0.8, "similarity_ceiling": 0.7},
         {"some_match": 0.7, "good_match": 0.5},
-        {"small_talk_from": 0.8, "small_talk_full": 0.7},
         {"reply_ok_hours": 200.0},
         {"candidate_pool": 0},
     ],

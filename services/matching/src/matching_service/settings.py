@@ -53,10 +53,10 @@ class MatchingSettings(ServiceSettings):
         "counted in the store so every replica shares the limit",
     )
 
-    weight_semantic: float = Field(default=0.85, ge=0)
-    weight_profession: float = Field(default=0.05, ge=0)
-    weight_grade: float = Field(default=0.05, ge=0)
-    weight_region: float = Field(default=0.05, ge=0)
+    weight_semantic: float = Field(default=0.96, ge=0)
+    weight_profession: float = Field(default=0.02, ge=0)
+    weight_grade: float = Field(default=0.02, ge=0)
+    weight_region: float = Field(default=0.02, ge=0)
     weight_open_requests: float = Field(default=0.10, ge=0)
     weight_slow_replies: float = Field(default=0.05, ge=0)
     open_requests_saturation: int = Field(

@@ -33,7 +33,6 @@ class PhraseStore:
         self._lock = threading.Lock()
         self._phrases: dict[str, tuple[str, ...]] = {}
         self._vectors: dict[str, npt.NDArray[np.float16]] = {}
-        self._weights: dict[str, npt.NDArray[np.float16]] = {}
 
     def __len__(self) -> int:
         return len(self._phrases)
@@ -51,18 +50,16 @@ class PhraseStore:
         with self._lock:
             self._phrases[profile_id] = phrases.phrases
             self._vectors[profile_id] = phrases.vectors.astype(np.float16)
-            self._weights[profile_id] = phrases.phrase_weights.astype(np.float16)
 
     def get(self, profile_id: str) -> PhraseVectors | None:
-        """A profile's phrases with their (float16) vectors and weights, or None."""
+        """A profile's phrases with their (float16) vectors, or None."""
         with self._lock:
             phrases = self._phrases.get(profile_id)
             vectors = self._vectors.get(profile_id)
-            weights = self._weights.get(profile_id)
-        if phrases is None or vectors is None or weights is None:
+        if phrases is None or vectors is None:
             return None
         # float16 as stored: ranking converts once, after stacking every candidate.
-        return PhraseVectors(phrases, vectors, weights)
+        return PhraseVectors(phrases, vectors)
 
     def remove(self, profile_ids: Iterable[str]) -> None:
         """Forget these profiles' phrases (unknown ids are ignored)."""
@@ -70,7 +67,6 @@ class PhraseStore:
             for profile_id in profile_ids:
                 self._phrases.pop(profile_id, None)
                 self._vectors.pop(profile_id, None)
-                self._weights.pop(profile_id, None)
 
     def save(self, path: Path) -> None:
         """Write a snapshot atomically."""
@@ -83,11 +79,6 @@ class PhraseStore:
                 if ids
                 else np.zeros((0, self.dimension), dtype=np.float16)
             )
-            weights = (
-                np.concatenate([self._weights[pid] for pid in ids])
-                if ids
-                else np.zeros(0, dtype=np.float16)
-            )
         header = {"format": SNAPSHOT_FORMAT, "dimension": self.dimension}
         write_atomically(
             path,
@@ -99,7 +90,6 @@ class PhraseStore:
                 # phrase to the longest one.
                 "phrases": np.frombuffer(json.dumps(texts).encode(), dtype=np.uint8),
                 "vectors": vectors,
-                "weights": weights,
             },
         )
 
@@ -113,12 +103,10 @@ class PhraseStore:
             store = cls(int(header["dimension"]))
             texts: list[str] = json.loads(bytes(snapshot["phrases"]).decode())
             vectors = snapshot["vectors"]
-            weights = snapshot["weights"]
             start = 0
             for profile_id, count in zip(snapshot["profile_ids"], snapshot["counts"], strict=True):
                 end = start + int(count)
                 store._phrases[str(profile_id)] = tuple(texts[start:end])
                 store._vectors[str(profile_id)] = np.array(vectors[start:end], dtype=np.float16)
-                store._weights[str(profile_id)] = np.array(weights[start:end], dtype=np.float16)
                 start = end
         return store

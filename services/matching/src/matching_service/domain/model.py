@@ -191,6 +191,9 @@ class SuggestionQuery:
         allow_any_grade: Opt out of the rule that a mentor or coach is at or above the
             mentee's grade (or a mentee at or below the mentor's).
         limit: How many suggestions to return.
+        profession: A profession the asker asked for: a preference, not a filter
+            (candidates in it rank higher among equally good matches). Without it,
+            profession does not count in the ranking.
     """
 
     role: TargetRole = "mentor"
@@ -201,6 +204,7 @@ class SuggestionQuery:
     accept_remote: bool = True
     allow_any_grade: bool = False
     limit: int = 10
+    profession: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

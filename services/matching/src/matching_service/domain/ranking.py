@@ -1,10 +1,12 @@
 """Re-ranking of retrieved candidates, with computed reasons.
 
 Retrieval (the vector index) compares one profile vector per person. Re-ranking
-then looks at phrases: for each goal phrase, the best-matching phrase on the other
-side; the semantic score aggregates these per-goal maxima. Structured fit
-(profession, grade gap, region) is added and load (open requests, slow replies)
-subtracted, with the weights of :class:`RankingWeights`.
+then looks at phrases, meaning first: for each goal phrase, the best-matching
+offered phrase on the other side; the semantic score combines these per-goal maxima
+over the goals. Structured fit (grade gap, region, and profession only when the
+asker asked for one) is a tie-breaker below the noise of the semantic score, missing
+fields count as neutral, and load (open requests, slow replies) is subtracted, with
+the weights of :class:`RankingWeights`.
 
 Every reason is computed from the match it describes: the phrases quoted are the
 pair that matched, the strength word comes from their own similarity.
@@ -27,6 +29,7 @@ from matching_service.domain.model import (
     TargetRole,
     grade_rank,
 )
+from matching_service.domain.reference import PROFESSION_NAMES
 
 FloatMatrix = npt.NDArray[np.float32]
 StoredMatrix = npt.NDArray[np.floating[Any]]
@@ -34,6 +37,10 @@ StoredMatrix = npt.NDArray[np.floating[Any]]
 (converted once where they are multiplied)."""
 
 _NUMBER_WORDS = ("", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+
+NEUTRAL_FIT = 0.5
+"""Structured fit of a field that either side left empty: neither a bonus nor a
+penalty against people who filled it in (the middle of the 0..1 scale)."""
 
 GRADE_GAP_FIT: tuple[float, ...] = (0.4, 1.0, 1.0, 0.6, 0.3)
 """Structured grade fit by how many grades the mentor is above the mentee (index =
@@ -48,26 +55,31 @@ MAX_QUOTED_CHARS = 90
 class RankingWeights:
     """How a suggestion's score is made; the service exposes these as settings.
 
-    score = semantic * semantic_fit + profession * same_profession
+    score = semantic * semantic_fit + profession * asked_profession
             + grade * grade_fit + region * region_fit
             - open_requests * request_pressure - slow_replies * reply_slowness,
     clipped to 0..1. With the defaults a perfect match scores about 1.
 
+    Meaning first: the structured weights together stay below the noise of the
+    semantic fit (docs/matching.md gives the dev-split figures), so they only order
+    candidates whose goals are met about equally well.
+
     Attributes:
         semantic: Weight of phrase-level similarity (0..1 after scaling).
-        profession: Bonus for the same profession.
-        grade: Weight of the grade-gap fit (see :data:`GRADE_GAP_FIT`).
+        profession: Bonus for the profession the asker asked for (a query's
+            ``profession``); without such a request profession does not count.
+        grade: Weight of the grade-gap fit (see :data:`GRADE_GAP_FIT`; an unknown
+            grade on either side is :data:`NEUTRAL_FIT`).
         region: Weight of the region fit (same region 1, travels there 0.8,
-            both remote 0.5).
+            both remote 0.5, a region missing on either side :data:`NEUTRAL_FIT`).
         open_requests: Penalty at ``open_requests_saturation`` waiting requests.
         slow_replies: Penalty for an expected reply time of ``slow_reply_hours`` or
             more (see :func:`load_penalty`).
         best_goal_share: Share of the best goal's match in the phrase score; the
-            rest is the (topicality-weighted) mean over goals. 0 by default: on the
-            tuning set any share lowered nDCG once small talk was weighted down.
+            rest is the mean over goals of each goal's best offered phrase.
         profile_share: Share of the profile-vector cosine in the semantic score (it
             rewards a candidate whose whole profile leans the asker's way, not just
-            one phrase); 0.4 was best of 0, 0.2 and 0.4 on the tuning set.
+            one phrase).
         similarity_floor: Cosine that maps to a semantic fit of 0 (unrelated text
             with this model sits around 0 to 0.2).
         similarity_ceiling: Cosine that maps to a semantic fit of 1.
@@ -81,16 +93,13 @@ class RankingWeights:
         open_requests_saturation: Open requests at which the full penalty applies.
         reply_ok_hours: Expected reply times up to this carry no penalty.
         slow_reply_hours: Expected reply time at which the full penalty applies.
-        small_talk_from: Cosine to the nearest small-talk example from which a
-            phrase starts to count less (see :func:`topicality`).
-        small_talk_full: Cosine from which a phrase counts as pure small talk.
         candidate_pool: Candidates retrieved per query vector before re-ranking.
     """
 
-    semantic: float = 0.85
-    profession: float = 0.05
-    grade: float = 0.05
-    region: float = 0.05
+    semantic: float = 0.96
+    profession: float = 0.02
+    grade: float = 0.02
+    region: float = 0.02
     open_requests: float = 0.10
     slow_replies: float = 0.05
     best_goal_share: float = 0.0
@@ -104,8 +113,6 @@ class RankingWeights:
     open_requests_saturation: int = 5
     reply_ok_hours: float = 48.0
     slow_reply_hours: float = 168.0
-    small_talk_from: float = 0.55
-    small_talk_full: float = 0.75
     candidate_pool: int = 50
 
     def __post_init__(self) -> None:
@@ -125,8 +132,6 @@ class RankingWeights:
             raise ValueError("similarity_ceiling must exceed similarity_floor")
         if not self.some_match <= self.good_match <= self.strong_match:
             raise ValueError("need some_match <= good_match <= strong_match")
-        if self.small_talk_full <= self.small_talk_from:
-            raise ValueError("small_talk_full must exceed small_talk_from")
         if self.slow_reply_hours <= self.reply_ok_hours:
             raise ValueError("slow_reply_hours must exceed reply_ok_hours")
         if self.open_requests_saturation < 1 or self.candidate_pool < 1:
@@ -150,75 +155,32 @@ class PhraseVectors:
 
     Attributes:
         phrases: The phrases.
-        vectors: (n, d) float32 unit vectors.
-        weights: (n,) topicality of each phrase in 0..1 (see :func:`topicality`);
-            None means every phrase counts fully.
+        vectors: (n, d) float32 unit vectors (float16 as a store keeps them).
     """
 
     phrases: tuple[str, ...]
     vectors: StoredMatrix
-    weights: StoredMatrix | None = None
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.phrases):
             raise ValueError("need one vector row per phrase")
-        if self.weights is not None and self.weights.shape != (len(self.phrases),):
-            raise ValueError("need one weight per phrase")
 
     def __len__(self) -> int:
         return len(self.phrases)
 
-    @property
-    def phrase_weights(self) -> FloatMatrix:
-        """Each phrase's topicality weight (ones when none were computed)."""
-        if self.weights is None:
-            return np.ones(len(self.phrases), dtype=np.float32)
-        return np.asarray(self.weights, dtype=np.float32)
 
-
-def topicality(
-    vectors: FloatMatrix, small_talk: FloatMatrix, weights: RankingWeights
-) -> FloatMatrix:
-    """How much each phrase is about a topic rather than small talk, 0..1.
-
-    Profiles mix what people can help with and want to learn with logistics, career
-    history and private life ("happy to meet online", "I joined in 2009", "I love
-    gardening"). Such sentences match each other strongly across profiles and would
-    otherwise win matches and be quoted as reasons. A phrase's weight falls linearly
-    from 1 to 0 as its cosine to the nearest small-talk example rises from
-    ``small_talk_from`` to ``small_talk_full``.
+def profile_vector(vectors: StoredMatrix) -> FloatMatrix | None:
+    """A person's vector for one side: the renormalised mean of their phrase vectors.
 
     Args:
         vectors: (n, d) phrase vectors.
-        small_talk: (m, d) vectors of small-talk examples
-            (:data:`matching_service.domain.texts.SMALL_TALK`).
-        weights: Supplies the two thresholds.
-    """
-    if vectors.shape[0] == 0 or small_talk.shape[0] == 0:
-        return np.ones(vectors.shape[0], dtype=np.float32)
-    nearest = (vectors @ small_talk.T).max(axis=1)
-    span = weights.small_talk_full - weights.small_talk_from
-    result: FloatMatrix = np.clip(1.0 - (nearest - weights.small_talk_from) / span, 0.0, 1.0)
-    return result.astype(np.float32)
-
-
-def profile_vector(vectors: FloatMatrix, weights: FloatMatrix | None = None) -> FloatMatrix | None:
-    """A person's vector for one side: the renormalised (weighted) mean of phrase vectors.
-
-    Args:
-        vectors: (n, d) phrase vectors.
-        weights: (n,) topicality weights; when absent or all zero (someone wrote only
-            small talk) every phrase counts equally.
 
     Returns:
         A (d,) float32 unit vector, or None when there are no phrases.
     """
     if vectors.shape[0] == 0:
         return None
-    if weights is not None and float(weights.sum()) > 0:
-        mean = (vectors.astype(np.float32) * weights[:, None]).sum(axis=0)
-    else:
-        mean = vectors.astype(np.float32).mean(axis=0)
+    mean = vectors.astype(np.float32).mean(axis=0)
     norm = float(np.linalg.norm(mean))
     if norm == 0.0:
         return None
@@ -331,8 +293,10 @@ def grade_gap(asker: PersonProfile, candidate: PersonProfile, role: TargetRole) 
 
 
 def grade_fit(gap: int | None) -> float:
-    """Structured grade fit for a gap (see :data:`GRADE_GAP_FIT`)."""
-    if gap is None or gap < 0:
+    """Structured grade fit for a gap (see :data:`GRADE_GAP_FIT`); unknown is neutral."""
+    if gap is None:
+        return NEUTRAL_FIT
+    if gap < 0:
         return 0.0
     return GRADE_GAP_FIT[min(gap, len(GRADE_GAP_FIT) - 1)]
 
@@ -347,13 +311,15 @@ def _grade_reason(gap: int, role: TargetRole) -> str:
 
 
 def region_fit(asker: PersonProfile, candidate: PersonProfile) -> tuple[float, str | None]:
-    """Structured region fit and its reason."""
+    """Structured region fit and its reason; a region missing on either side is neutral."""
     if asker.region is not None and candidate.region == asker.region:
         return 1.0, "Based in your region"
     if asker.region is not None and asker.region in candidate.travel_regions:
         return 0.8, "Willing to travel to your region"
     if asker.remote_ok and candidate.remote_ok:
         return 0.5, "Happy to meet remotely"
+    if asker.region is None or candidate.region is None:
+        return NEUTRAL_FIT, None
     return 0.0, None
 
 
@@ -379,29 +345,21 @@ def _goal_matches(
     goals: PhraseVectors,
     others: PhraseVectors,
     weights: RankingWeights,
-) -> tuple[float, list[PhraseMatch]]:
-    """Phrase score and quotable matches from a (goals x others) similarity matrix.
+) -> list[PhraseMatch]:
+    """Quotable matches from a (goals x others) similarity matrix.
 
-    Small talk on the other side cannot win a goal (its similarity is scaled by its
-    topicality); small-talk goals count less in the mean and are never quoted.
+    Each goal is paired with the offered phrase that matched it best (the pair its
+    part of the score came from), strongest goals first; pairs too weak to quote end
+    the list.
     """
-    goal_weights, other_weights = goals.phrase_weights, others.phrase_weights
-    effective = similarities * other_weights[None, :]
-    best_other = effective.argmax(axis=1)
-    rows = np.arange(len(goals))
-    per_goal = effective[rows, best_other]
-    total = float(goal_weights.sum())
-    mean = float((per_goal * goal_weights).sum() / total) if total > 0 else float(per_goal.mean())
-    best = float((per_goal * goal_weights).max()) if total > 0 else float(per_goal.max())
-    score = (1 - weights.best_goal_share) * mean + weights.best_goal_share * best
+    best_other = similarities.argmax(axis=1)
+    per_goal = similarities[np.arange(len(goals)), best_other]
     matches: list[PhraseMatch] = []
     used_goals: set[str] = set()
     used_others: set[str] = set()
-    for goal_index in np.argsort(-(per_goal * goal_weights), kind="stable"):
+    for goal_index in np.argsort(-per_goal, kind="stable"):
         other_index = int(best_other[goal_index])
-        if goal_weights[goal_index] < 0.5 or other_weights[other_index] < 0.5:
-            continue
-        similarity = float(similarities[goal_index, other_index])
+        similarity = float(per_goal[goal_index])
         strength = strength_word(similarity, weights)
         if strength is None or len(matches) == weights.max_phrase_reasons:
             break
@@ -413,7 +371,7 @@ def _goal_matches(
         used_goals.add(goal.casefold())
         used_others.add(other.casefold())
         matches.append(PhraseMatch(goal, other, round(similarity, 3), strength))
-    return score, matches
+    return matches
 
 
 def rank_candidates(
@@ -426,8 +384,12 @@ def rank_candidates(
     voice: ReasonVoice,
     limit: int,
     labels: Mapping[str, str] | None = None,
+    profession: str | None = None,
 ) -> list[Suggestion]:
     """Score, explain and order retrieved candidates.
+
+    The semantic fit of every candidate is computed at once (numpy over the stacked
+    phrases); structured fit and load are then added per candidate.
 
     Args:
         asker: The person asking; None for an anonymous free-text search (no
@@ -439,43 +401,49 @@ def rank_candidates(
         weights: Score weights and reason thresholds.
         voice: How reasons are worded; also which side holds the goals.
         limit: How many suggestions to return.
-        labels: Display names of reference codes (professions), code to name.
+        labels: Display names of professions, code to name (defaults to
+            :data:`matching_service.domain.reference.PROFESSION_NAMES`).
+        profession: The profession the asker asked for; profession counts only then.
 
     Returns:
         At most ``limit`` suggestions, best first (ties broken by profile id).
     """
     if not candidates or len(asker_phrases) == 0:
         return []
-    labels = labels or {}
+    labels = PROFESSION_NAMES if labels is None else labels
     ranked = [candidate for candidate in candidates if len(candidate.phrases) > 0]
     if not ranked:
         return []
-    phrase_scores = _phrase_scores(asker_phrases, ranked, voice, weights)
-    scored: list[tuple[float, str, int, float, ScoreParts, list[str]]] = []
-    for position, (candidate, phrase_score) in enumerate(zip(ranked, phrase_scores, strict=True)):
-        score, parts, reasons = _score(asker, candidate, role, float(phrase_score), weights, labels)
-        scored.append((-score, candidate.profile.profile_id, position, score, parts, reasons))
+    similarity = (1 - weights.profile_share) * _phrase_scores(
+        asker_phrases, ranked, voice, weights
+    ) + weights.profile_share * np.array(
+        [candidate.profile_similarity for candidate in ranked], dtype=np.float32
+    )
+    span = weights.similarity_ceiling - weights.similarity_floor
+    semantic = np.clip((similarity - weights.similarity_floor) / span, 0.0, 1.0)
+    scored: list[tuple[float, str, int, ScoreParts, list[str]]] = []
+    for position, candidate in enumerate(ranked):
+        score, parts, reasons = _score(
+            asker, candidate, role, float(semantic[position]), weights, labels, profession
+        )
+        scored.append((-score, candidate.profile.profile_id, position, parts, reasons))
     scored.sort()
     suggestions: list[Suggestion] = []
     # Only the suggestions shown are explained: the phrase pairs are worked out for them.
-    for _, profile_id, position, score, parts, structured in scored[:limit]:
+    for negative_score, profile_id, position, parts, structured in scored[:limit]:
         candidate = ranked[position]
+        theirs = _as_float32(candidate.phrases.vectors)
+        ours = _as_float32(asker_phrases.vectors)
         if voice is ReasonVoice.MENTOR:
-            similarities = (
-                _as_float32(candidate.phrases.vectors) @ _as_float32(asker_phrases.vectors).T
-            )
-            _, matches = _goal_matches(similarities, candidate.phrases, asker_phrases, weights)
+            matches = _goal_matches(theirs @ ours.T, candidate.phrases, asker_phrases, weights)
         else:
-            similarities = (
-                _as_float32(asker_phrases.vectors) @ _as_float32(candidate.phrases.vectors).T
-            )
-            _, matches = _goal_matches(similarities, asker_phrases, candidate.phrases, weights)
+            matches = _goal_matches(ours @ theirs.T, asker_phrases, candidate.phrases, weights)
         anonymous = candidate.profile.anonymous
         reasons = [
             _phrase_reason(voice, match, anonymous=anonymous) for match in matches
         ] + structured
         suggestions.append(
-            Suggestion(profile_id, round(score, 4), tuple(reasons), tuple(matches), parts)
+            Suggestion(profile_id, round(-negative_score, 4), tuple(reasons), tuple(matches), parts)
         )
     return suggestions
 
@@ -490,38 +458,26 @@ def _phrase_scores(
     voice: ReasonVoice,
     weights: RankingWeights,
 ) -> FloatMatrix:
-    """Every candidate's phrase score at once (the same arithmetic as :func:`_goal_matches`).
+    """Every candidate's phrase score at once (one product, then segment reductions).
 
-    The candidates' phrases are stacked into one matrix; per-candidate maxima and
-    means are segment reductions over its columns.
+    For each goal, the best phrase on the offering side; then the mean over goals
+    mixed with the best goal (``best_goal_share``). The candidates' phrases are
+    stacked into one matrix; per-candidate maxima and means are segment reductions
+    over its columns.
     """
-    stacked = _as_float32(np.vstack([candidate.phrases.vectors for candidate in candidates]))
-    their_weights = np.concatenate(
-        [candidate.phrases.phrase_weights for candidate in candidates]
-    ).astype(np.float32)
-    starts = np.cumsum([0] + [len(candidate.phrases) for candidate in candidates[:-1]])
-    asker_weights = asker_phrases.phrase_weights.astype(np.float32)
-    similarities = _as_float32(asker_phrases.vectors) @ stacked.T
+    stacked = np.vstack([candidate.phrases.vectors for candidate in candidates])
+    counts = np.array([len(candidate.phrases) for candidate in candidates], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts[:-1])))
+    similarities = _as_float32(asker_phrases.vectors) @ _as_float32(stacked).T
     if voice is ReasonVoice.MENTOR:
         # The candidates' phrases are the goals; the asker's expertise answers them.
-        per_goal = (similarities * asker_weights[:, None]).max(axis=0)
-        weighted = per_goal * their_weights
-        totals = np.add.reduceat(their_weights, starts)
-        sums = np.add.reduceat(weighted, starts)
-        plain = np.add.reduceat(per_goal, starts) / np.diff(np.append(starts, per_goal.size))
-        mean = np.where(totals > 0, sums / np.maximum(totals, 1e-9), plain)
-        best = np.where(
-            totals > 0, np.maximum.reduceat(weighted, starts), np.maximum.reduceat(per_goal, starts)
-        )
+        per_goal = similarities.max(axis=0)
+        mean = np.add.reduceat(per_goal, starts) / counts
+        best = np.maximum.reduceat(per_goal, starts)
     else:
-        per_goal = np.maximum.reduceat(similarities * their_weights[None, :], starts, axis=1)
-        total = float(asker_weights.sum())
-        if total > 0:
-            mean = (asker_weights @ per_goal) / total
-            best = (per_goal * asker_weights[:, None]).max(axis=0)
-        else:
-            mean = per_goal.mean(axis=0)
-            best = per_goal.max(axis=0)
+        per_goal = np.maximum.reduceat(similarities, starts, axis=1)
+        mean = per_goal.mean(axis=0)
+        best = per_goal.max(axis=0)
     scores: FloatMatrix = (
         (1 - weights.best_goal_share) * mean + weights.best_goal_share * best
     ).astype(np.float32)
@@ -532,37 +488,37 @@ def _score(
     asker: PersonProfile | None,
     candidate: RankingCandidate,
     role: TargetRole,
-    phrase_score: float,
+    semantic: float,
     weights: RankingWeights,
     labels: Mapping[str, str],
+    wanted_profession: str | None,
 ) -> tuple[float, ScoreParts, list[str]]:
-    """A candidate's score, its parts, and the structured reasons."""
-    raw = (1 - weights.profile_share) * phrase_score + weights.profile_share * (
-        candidate.profile_similarity
-    )
-    span = weights.similarity_ceiling - weights.similarity_floor
-    semantic = min(1.0, max(0.0, (raw - weights.similarity_floor) / span))
+    """A candidate's score from its semantic fit, its parts, and the structured reasons."""
     reasons: list[str] = []
-    profession = grade = region = 0.0
+    profession = 0.0
+    grade = region = NEUTRAL_FIT
     other = candidate.profile
     # A structured reason is given only when its part counts towards the score. An
     # anonymous candidate's profession and region neither count nor show (the
     # anonymity rule): only their grade does.
+    if (
+        wanted_profession is not None
+        and not other.anonymous
+        and other.profession == wanted_profession
+    ):
+        profession = 1.0
+        if weights.profession > 0:
+            label = labels.get(wanted_profession, wanted_profession)
+            same = asker is not None and asker.profession == wanted_profession
+            reasons.append(
+                f"Same profession: {label}" if same else f"In the profession you asked for: {label}"
+            )
     if asker is not None:
-        if (
-            not other.anonymous
-            and asker.profession is not None
-            and other.profession == asker.profession
-        ):
-            profession = 1.0
-            if weights.profession > 0:
-                label = labels.get(other.profession, other.profession)
-                reasons.append(f"Same profession: {label}")
         gap = grade_gap(asker, other, role)
         grade = grade_fit(gap)
         if gap is not None and gap >= 0 and weights.grade > 0:
             reasons.append(_grade_reason(gap, role))
-        region, region_reason = (0.0, None) if other.anonymous else region_fit(asker, other)
+        region, region_reason = (NEUTRAL_FIT, None) if other.anonymous else region_fit(asker, other)
         if region_reason is not None and weights.region > 0:
             reasons.append(region_reason)
     penalty = load_penalty(candidate.load, weights)

@@ -65,7 +65,7 @@ def plan_cohort(
         phrases = matcher.seeks.phrases.get(mentee_id)
         if mentee is None or phrases is None:
             continue
-        centroid = profile_vector(phrases.vectors, phrases.weights)
+        centroid = profile_vector(phrases.vectors)
         allowed = [
             mentor
             for mentor in mentors

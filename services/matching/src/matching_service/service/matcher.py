@@ -7,10 +7,10 @@ runs it in a worker thread with a single writer (``index_profiles`` and
 Query flow: hard filters (vectorised over a column table, the same rules as
 :func:`matching_service.domain.filters.allowed_candidate_ids`) give the allowed
 candidates' index keys; the vector index retrieves candidates with that filter
-inside the search, once for the asker's profile vector and once per goal phrase (a
-candidate whose one strong match is diluted in their profile vector is still found);
-the union is re-ranked at phrase level with structured fit and load
-(:mod:`matching_service.domain.ranking`).
+inside the search, in one call whose queries are the asker's profile vector and each
+goal phrase (a candidate whose one strong match is diluted in their profile vector is
+still found); the union is re-ranked at phrase level, meaning first, with structured
+fit as a tie-breaker and load (:mod:`matching_service.domain.ranking`).
 
 Reads (``suggest``, ``search_text``) may run in other threads while the writer
 indexes: they see each profile either before or after its update.
@@ -119,15 +119,9 @@ class Matcher:
             keys[row] = -1 if key is None else key
 
     def _phrase_vectors(self, phrases: Sequence[str]) -> PhraseVectors:
-        """Embed phrases and weigh their topicality."""
+        """Embed phrases."""
         texts = tuple(phrases)
-        vectors = self.embedder.embed(texts)
-        return PhraseVectors(texts, vectors, self._topicality(vectors))
-
-    def _topicality(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        # Small talk, self-description and preferences are no longer phrases at all
-        # (matching_service.domain.roles), so every phrase counts fully.
-        return np.ones(vectors.shape[0], dtype=np.float32)
+        return PhraseVectors(texts, self.embedder.embed(texts))
 
     # --- reading ------------------------------------------------------------------
 
@@ -224,8 +218,7 @@ class Matcher:
     def _stack(
         self, phrases: tuple[str, ...], vectors: Mapping[str, npt.NDArray[np.float32]]
     ) -> PhraseVectors:
-        matrix = np.vstack([vectors[text] for text in phrases])
-        return PhraseVectors(phrases, matrix, self._topicality(matrix))
+        return PhraseVectors(phrases, np.vstack([vectors[text] for text in phrases]))
 
     @staticmethod
     def _apply(side: Side, ids: list[str], updates: list[tuple[str, PhraseVectors]]) -> None:
@@ -233,7 +226,7 @@ class Matcher:
         kept_ids: list[str] = []
         kept_vectors: list[npt.NDArray[np.float32]] = []
         for profile_id, phrases in updates:
-            vector = profile_vector(phrases.vectors, phrases.weights)
+            vector = profile_vector(phrases.vectors)
             if vector is None:
                 continue
             side.phrases.put(profile_id, phrases)
@@ -344,7 +337,6 @@ class Matcher:
         if not texts:
             return []
         asker = self._profiles.get(asker_id) if asker_id else None
-        # What someone types into a search box is all intent: no small-talk weighting.
         phrases = PhraseVectors(texts, self.embedder.embed(texts))
         return self._rank(
             asker,
@@ -366,7 +358,7 @@ class Matcher:
     ) -> list[Suggestion]:
         _, candidate_side = self._sides(query.role)
         side_name = "offers" if candidate_side is self.offers else "seeks"
-        centroid = profile_vector(phrases.vectors, phrases.weights)
+        centroid = profile_vector(phrases.vectors)
         if centroid is None:
             return []
         allowed = self._table.allowed_mask(asker or PersonProfile(profile_id=""), query, history)
@@ -374,8 +366,9 @@ class Matcher:
         keys = keys[keys >= 0]
         if keys.size == 0:
             return []
-        topical = phrases.vectors[phrases.phrase_weights >= 0.5][:MAX_PHRASE_QUERIES]
-        queries = np.vstack([centroid, topical])
+        # One search for the profile vector and every goal phrase together: a batch
+        # reads the allowed vectors once.
+        queries = np.vstack([centroid, phrases.vectors[:MAX_PHRASE_QUERIES]])
         hits = candidate_side.index.search(queries, self.weights.candidate_pool, allowed_keys=keys)
         retrieved = {hit.profile_id for row in hits for hit in row}
         profile_vectors = candidate_side.index.vectors_for(retrieved)
@@ -402,4 +395,5 @@ class Matcher:
             voice=voice,
             limit=query.limit,
             labels=labels,
+            profession=query.profession,
         )

@@ -53,6 +53,15 @@ async def suggestions(
     region: str | None = None,
     accept_remote: bool = True,
     any_grade: bool = False,
+    profession: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="A profession code the caller prefers: people in it rank higher "
+            "among equally good matches (not a filter). Without it profession does not "
+            "count.",
+        ),
+    ] = None,
 ) -> list[SuggestionPublic]:
     """Ranked, explained suggestions for the caller (their profile must be indexed).
 
@@ -67,6 +76,7 @@ async def suggestions(
         accept_remote=accept_remote,
         allow_any_grade=any_grade,
         limit=limit,
+        profession=profession,
     )
     history = await context.pair_history(principal.id, role)
     matcher = context.index.matcher
