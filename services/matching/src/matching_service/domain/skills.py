@@ -4,8 +4,8 @@ The vocabulary is a versioned data file (``matching_service/data/skills.v1.json`
 each skill has a stable id, a display name, a group and a few paraphrases in the
 words people write. A profile is tagged with the skills whose name or a paraphrase
 appears in its text, compared after normalising both sides the same way (lower
-case, British and American spellings folded, a few stop words dropped, simple
-suffix stemming). A tag needs the whole phrase, in order, inside one sentence:
+case, British and American spellings folded, "&" read as "and", articles and
+possessives dropped, simple suffix stemming). A tag needs the whole phrase, in order, inside one sentence:
 precision comes first, a wrong tag is worse than a missing one.
 
 Embedding similarity to the paraphrases (which finds wordings not listed) lives in
@@ -35,8 +35,9 @@ one mentor seldom covers all)."""
 
 _TOKEN = re.compile(r"[a-z0-9]+|[.;:!?()\n]")
 _BOUNDARY = "|"
-_STOPWORDS = frozenset({"a", "an", "the", "and", "of", "my", "our", "your", "their", "s"})
-_SUFFIXES = ("ments", "ment", "ings", "ing", "ers", "er", "ed", "es", "s", "e")
+_STOPWORDS = frozenset({"a", "an", "the", "of", "my", "our", "your", "their", "s"})
+# "-ment" stays: "first time managing" must not read as "time management".
+_SUFFIXES = ("ings", "ing", "ers", "er", "ed", "es", "s", "e")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ def _stem(word: str) -> str:
     word = re.sub(r"is(e|es|ed|ing)$", r"iz\1", word)
     if word.endswith("ies"):
         word = word[:-3] + "y"
-    # Twice, so "management" and "managing" meet at "manag".
+    # Twice, so "managers" and "managing" meet at "manag".
     for _ in range(2):
         for suffix in _SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -161,7 +162,7 @@ def normalise(text: str) -> list[str]:
     "managing stakeholders" and "Managing Stakeholders." alike.
     """
     tokens: list[str] = []
-    for raw in _TOKEN.findall(text.casefold().replace("'", "")):
+    for raw in _TOKEN.findall(text.casefold().replace("'", "").replace("&", " and ")):
         if not raw[0].isalnum():
             if tokens and tokens[-1] != _BOUNDARY:
                 tokens.append(_BOUNDARY)
