@@ -44,7 +44,7 @@ LABELLED: list[tuple[str, set[str]]] = [
             "management-accounting",
         },
     ),
-    ("Looking for help preparing for my G7 interviews", set()),
+    ("Looking for help preparing for my G7 interviews", {"interviewing"}),
     ("I want to prepare for promotion to Grade 6", {"career-progression"}),
     ("Data visualisation in Power BI and Tableau", {"data-visualisation"}),
     ("I'm a Python developer; I write SQL daily", {"python-programming", "sql-databases"}),
@@ -119,6 +119,19 @@ LABELLED: list[tuple[str, set[str]]] = [
     ("I can help with work-life balance as a part-time working parent", {"work-life-balance"}),
     ("Writing personal statements and STAR examples for job applications", {"job-applications"}),
     ("Expert in GDPR and data protection impact assessments", {"data-protection"}),
+    ("I can help people get ready for job interviews at the next grade", {
+        "interviewing",
+        "career-progression",
+    }),
+    ("Happy to talk about juggling childcare with a demanding job", {"work-life-balance"}),
+    ("I want to get better at saying no and protecting my time", {"time-management"}),
+    ("I have been leading teams for many years", {"leadership"}),
+    ("Talking to the press and handling journalists' questions", {"media-relations"}),
+    ("Helping people write clearer emails and papers", {"writing-skills"}),
+    ("I understand how money flows through a department", {"financial-management"}),
+    ("Moving from the private sector into government", set()),
+    ("I love hiking and baking at weekends", set()),
+    ("My team builds dashboards for senior leaders", {"data-visualisation"}),
 ]
 
 
