@@ -455,3 +455,55 @@ async def test_an_anonymous_mentee_shows_initials_until_they_send_a_request(
     assert created.status_code == 201
     [listed] = (await client.get("/v1/matches", headers=mentor_headers)).json()
     assert listed["other"]["display_name"] == "Sam Shy"
+
+
+async def test_skills_vocabulary_and_suggestions_over_http(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    headers = running.tokens.headers(pid("member"))
+    vocabulary = await client.get("/v1/skills", headers=headers)
+    assert vocabulary.status_code == 200, vocabulary.text
+    body = vocabulary.json()
+    assert body["version"] == 1
+    assert 150 <= len(body["skills"]) <= 300
+    assert {"id": "budgeting", "name": "Budgeting", "group": "finance"} in body["skills"]
+
+    suggested = await client.post(
+        "/v1/skills/suggest",
+        json={"text": "I manage budgets and difficult stakeholders.", "side": "offered"},
+        headers=headers,
+    )
+    assert suggested.status_code == 200, suggested.text
+    assert {"id": "budgeting", "name": "Budgeting"} in suggested.json()
+    assert "stakeholder-management" in {skill["id"] for skill in suggested.json()}
+
+    assert (await client.get("/v1/skills")).status_code == 401
+    for bad in ({"text": "", "side": "offered"}, {"text": "budgets", "side": "both"}):
+        refused = await client.post("/v1/skills/suggest", json=bad, headers=headers)
+        assert refused.status_code == 422
+        assert set(refused.json()["error"]) == {"code", "message", "details"}
+
+
+async def test_confirmed_skills_count_and_are_named_in_the_reasons(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    goal = f"moving into a new area {uuid.uuid4().hex[:6]}"
+    me, with_skill, without = pid("mentee"), pid("mentor"), pid("mentor")
+    await indexed(
+        running,
+        client,
+        mentee(me, goals_text=goal, skills_sought=["workforce-planning"]),
+        upserted(with_skill, expertise_text=goal, skills_offered=["workforce-planning"]),
+        upserted(without, expertise_text=goal),
+    )
+    response = await client.get(
+        "/v1/suggestions",
+        params={"role": "mentor", "limit": 50},
+        headers=running.tokens.headers(me),
+    )
+    assert response.status_code == 200, response.text
+    found = {s["profile_id"]: s for s in response.json()}
+    reason = "Can help with workforce planning, which you want to develop"
+    assert reason in found[with_skill]["reasons"]
+    assert reason not in found[without]["reasons"]
+    assert found[with_skill]["score"] > found[without]["score"]

@@ -36,6 +36,7 @@ EDITABLE_FIELDS = {
     "display_name", "department", "profession", "grade", "region", "travel_regions",
     "remote_ok", "job_title", "roles", "capacity", "accepting_requests", "expertise",
     "expertise_text", "goals", "goals_text", "experience_text", "anonymous", "contact",
+    "skills_offered", "skills_sought",
 }  # fmt: skip
 
 

@@ -25,11 +25,13 @@ from matching_service.adapters.sqlite_repository import (
 )
 from matching_service.domain.matches import MatchPolicy
 from matching_service.domain.model import CandidateLoad, PairHistory, TargetRole
+from matching_service.domain.skills import load_vocabulary
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.index import IndexKeeper, applied_from_metadata
 from matching_service.service.loads import MentorLoads
 from matching_service.service.ports import Embedder, MatchingReadModel, MatchingUnitOfWork
+from matching_service.service.skills import SkillTagger
 from matching_service.settings import MatchingSettings
 from mentor_shared.bus.consumer import EventConsumer
 from mentor_shared.events.schemas import MATCH_TOPIC
@@ -53,6 +55,7 @@ class MatchingContext:
     limiter: RateLimiter
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     loads: MentorLoads = field(init=False)
+    skills: SkillTagger = field(init=False)
 
     def uow(self) -> MatchingUnitOfWork:
         """A new unit of work."""
@@ -69,6 +72,7 @@ class MatchingContext:
             rerequest_after=self.deps.policy.rerequest_after,
         )
         self.index.after_erasure.append(self.loads.forget)
+        self.skills = SkillTagger(load_vocabulary(), lambda: self.index.matcher.embedder)
 
     async def pair_history(self, person_id: str, role: TargetRole) -> PairHistory:
         """The person's pair history (read now) and the mentors' load (shared briefly)."""

@@ -16,7 +16,8 @@ class MatchingSettings(ServiceSettings):
 
     The ``weight_*`` fields map onto :class:`RankingWeights` (see docs/matching.md):
     score = semantic * semantic_fit + profession * same_profession + grade * grade_fit
-    + region * region_fit - open_requests * request_pressure - slow_replies * slowness.
+    + region * region_fit + skills * skill_overlap - open_requests * request_pressure
+    - slow_replies * slowness.
     """
 
     service_name: str = "matching"
@@ -59,6 +60,12 @@ class MatchingSettings(ServiceSettings):
     weight_region: float = Field(default=0.02, ge=0)
     weight_open_requests: float = Field(default=0.10, ge=0)
     weight_slow_replies: float = Field(default=0.05, ge=0)
+    weight_skills: float = Field(
+        default=0.10,
+        ge=0,
+        description="Weight of the overlap of the mentee's sought and the mentor's offered "
+        "skill tags (docs/matching.md, Skills)",
+    )
     open_requests_saturation: int = Field(
         default=5,
         ge=1,
@@ -83,6 +90,7 @@ class MatchingSettings(ServiceSettings):
             region=self.weight_region,
             open_requests=self.weight_open_requests,
             slow_replies=self.weight_slow_replies,
+            skills=self.weight_skills,
             open_requests_saturation=self.open_requests_saturation,
             reply_ok_hours=self.reply_ok_hours,
             slow_reply_hours=self.slow_reply_hours,

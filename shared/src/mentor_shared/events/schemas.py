@@ -131,6 +131,14 @@ class ProfileUpserted(EventData):
     goals_text: str = ""
     capacity: int = Field(default=0, ge=0)
     accepting_requests: bool = True
+    skills_offered: list[str] = Field(
+        default_factory=list,
+        description="Skill ids the person confirmed they can help with (matching's vocabulary)",
+    )
+    skills_sought: list[str] = Field(
+        default_factory=list,
+        description="Skill ids the person confirmed they want to develop",
+    )
 
 
 class ProfileDeleted(EventData):

@@ -64,6 +64,8 @@ def _profile_from_record(record: Mapping[str, Any]) -> PersonProfile:
             "travel_regions": frozenset(record["travel_regions"]),
             "expertise": tuple(record["expertise"]),
             "goals": tuple(record["goals"]),
+            "offered_skills": tuple(record.get("offered_skills", ())),
+            "sought_skills": tuple(record.get("sought_skills", ())),
         }
     )
 

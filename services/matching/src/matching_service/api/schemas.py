@@ -302,3 +302,44 @@ class MatchingExport(BaseModel):
     reply_hours: list[float] = Field(
         description="Their recent reply times in hours (mentors and coaches; load spreading)"
     )
+
+
+class SkillPublic(BaseModel):
+    """One skill of the vocabulary."""
+
+    id: str = Field(description="Stable id; what profiles store in skills_offered/skills_sought")
+    name: str
+    group: str = Field(description="Id of the skill's group")
+
+
+class SkillGroupPublic(BaseModel):
+    """A group of skills (a profession or an area)."""
+
+    id: str
+    name: str
+
+
+class SkillVocabularyPublic(BaseModel):
+    """``GET /v1/skills``: the whole vocabulary."""
+
+    version: int = Field(description="Version of the vocabulary data file")
+    groups: list[SkillGroupPublic]
+    skills: list[SkillPublic]
+
+
+class SkillSuggestCreate(BaseModel):
+    """``POST /v1/skills/suggest``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=6000, description="What the person wrote")
+    side: Literal["offered", "sought"] = Field(
+        description="offered: expertise and experience text; sought: goals text"
+    )
+
+
+class SkillSuggestionPublic(BaseModel):
+    """A skill suggested for a text."""
+
+    id: str
+    name: str

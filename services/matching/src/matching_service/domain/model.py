@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from matching_service.domain.skills import load_vocabulary
+
 TargetRole = Literal["mentor", "coach", "mentee"]
 """The role a suggestion's candidate must play for the person asking."""
 
@@ -82,6 +84,11 @@ class PersonProfile:
         anonymous: The person appears anonymised: to others they are initials,
             department and grade only, and never match a name, profession or region
             query or filter (``mentor_shared.privacy``, the one anonymity rule).
+        offered_skills: Skill ids (:mod:`matching_service.domain.skills`) the person
+            can help with: the ones they confirmed, else those tagged from their
+            expertise and experience text.
+        sought_skills: Skill ids they want to develop: confirmed, else tagged from
+            their goals.
     """
 
     profile_id: str
@@ -102,10 +109,17 @@ class PersonProfile:
     capacity: int = 0
     accepting_requests: bool = True
     anonymous: bool = False
+    offered_skills: tuple[str, ...] = ()
+    sought_skills: tuple[str, ...] = ()
 
     @classmethod
     def from_fields(cls, profile: ProfileFields) -> PersonProfile:
-        """Build from a ``ProfileUpserted`` event (or anything with its fields)."""
+        """Build from a ``ProfileUpserted`` event (or anything with its fields).
+
+        Skills the person confirmed (``skills_offered``, ``skills_sought``; ids not in
+        the vocabulary are ignored) win over skills tagged from their text; without
+        confirmed ones, the text's tags are used.
+        """
         roles: set[TargetRole] = set()
         if profile.roles.mentor:
             roles.add("mentor")
@@ -132,12 +146,27 @@ class PersonProfile:
             capacity=profile.capacity,
             accepting_requests=profile.accepting_requests,
             anonymous=profile.anonymous,
+            offered_skills=_skills_in_effect(
+                getattr(profile, "skills_offered", ()),
+                (*profile.expertise, profile.expertise_text, profile.experience_text),
+            ),
+            sought_skills=_skills_in_effect(
+                getattr(profile, "skills_sought", ()),
+                (*profile.goals, profile.goals_text),
+            ),
         )
 
     @property
     def offers_help(self) -> bool:
         """True when the person mentors or coaches."""
         return bool(self.roles & OFFERING_ROLES)
+
+
+def _skills_in_effect(confirmed: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
+    """Confirmed skill ids that the vocabulary knows, else the skills tagged from text."""
+    vocabulary = load_vocabulary()
+    chosen = vocabulary.known(confirmed or ())
+    return chosen if chosen else vocabulary.tag_all(texts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from matching_service.domain.model import (
     grade_rank,
 )
 from matching_service.domain.reference import PROFESSION_NAMES
+from matching_service.domain.skills import load_vocabulary, skill_overlap
 
 FloatMatrix = npt.NDArray[np.float32]
 StoredMatrix = npt.NDArray[np.floating[Any]]
@@ -75,6 +76,8 @@ class RankingWeights:
         open_requests: Penalty at ``open_requests_saturation`` waiting requests.
         slow_replies: Penalty for an expected reply time of ``slow_reply_hours`` or
             more (see :func:`load_penalty`).
+        skills: Weight of the skill-tag overlap (:func:`skill_bonus`): the mentee's
+            sought skills that the mentor or coach offers.
         best_goal_share: Share of the best goal's match in the phrase score; the
             rest is the mean over goals of each goal's best offered phrase.
         profile_share: Share of the profile-vector cosine in the semantic score (it
@@ -102,6 +105,7 @@ class RankingWeights:
     region: float = 0.02
     open_requests: float = 0.10
     slow_replies: float = 0.05
+    skills: float = 0.10
     best_goal_share: float = 0.0
     profile_share: float = 0.4
     similarity_floor: float = 0.15
@@ -123,6 +127,7 @@ class RankingWeights:
             self.region,
             self.open_requests,
             self.slow_replies,
+            self.skills,
         )
         if any(weight < 0 for weight in weights):
             raise ValueError("ranking weights must not be negative")
@@ -225,6 +230,7 @@ class ScoreParts:
     grade: float
     region: float
     load_penalty: float
+    skills: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,12 +527,16 @@ def _score(
         region, region_reason = (NEUTRAL_FIT, None) if other.anonymous else region_fit(asker, other)
         if region_reason is not None and weights.region > 0:
             reasons.append(region_reason)
+    skills, skill_reason = skill_bonus(asker, other, role)
+    if skill_reason is not None and weights.skills > 0:
+        reasons.append(skill_reason)
     penalty = load_penalty(candidate.load, weights)
     score = (
         weights.semantic * semantic
         + weights.profession * profession
         + weights.grade * grade
         + weights.region * region
+        + weights.skills * skills
         - penalty
     )
     parts = ScoreParts(
@@ -535,5 +545,38 @@ def _score(
         grade=grade,
         region=region,
         load_penalty=round(penalty, 4),
+        skills=round(skills, 4),
     )
     return min(1.0, max(0.0, score)), parts, reasons
+
+
+def skill_bonus(
+    asker: PersonProfile | None, candidate: PersonProfile, role: TargetRole
+) -> tuple[float, str | None]:
+    """Skill-tag overlap between the mentee's sought and the mentor's offered skills.
+
+    Returns:
+        The overlap (0..1, :func:`matching_service.domain.skills.skill_overlap`) and
+        a reason naming up to two shared skills; 0 and None without an asker or
+        without shared skills.
+    """
+    if asker is None:
+        return 0.0, None
+    offering = role in OFFERING_ROLES
+    mentee, mentor = (asker, candidate) if offering else (candidate, asker)
+    overlap, shared = skill_overlap(mentee.sought_skills, mentor.offered_skills)
+    if not shared:
+        return 0.0, None
+    vocabulary = load_vocabulary()
+    named = " and ".join(_mid_sentence(vocabulary.name_of(skill_id)) for skill_id in shared[:2])
+    if offering:
+        return overlap, f"Can help with {named}, which you want to develop"
+    return overlap, f"Wants to develop {named}, which you can help with"
+
+
+def _mid_sentence(name: str) -> str:
+    """A sentence-case name as it reads inside a sentence ("SQL" and "HR" keep capitals)."""
+    first = name.split(" ", 1)[0]
+    if any(character.isupper() for character in first[1:]):
+        return name
+    return name[:1].lower() + name[1:]

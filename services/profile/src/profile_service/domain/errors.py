@@ -91,6 +91,12 @@ class InvalidReference(InvalidInput):
     code = "invalid_reference"
 
 
+class UnknownSkill(InvalidInput):
+    """A skill id is not in the skills vocabulary."""
+
+    code = "unknown_skill"
+
+
 class InvalidProfile(InvalidInput):
     """Profile fields break a limit (length, count, phone format...)."""
 

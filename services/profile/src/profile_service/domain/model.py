@@ -33,6 +33,7 @@ from profile_service.domain.errors import (
     InvalidReference,
 )
 from profile_service.domain.reference import ReferenceData, ReferenceKind
+from profile_service.domain.skills import check_skill_ids
 
 __all__ = [
     "DISPLAY_NAME_MAX",
@@ -77,6 +78,23 @@ ListItem = Annotated[
 ItemList = Annotated[list[ListItem], Field(max_length=LIST_MAX_ITEMS)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CODE_MAX)]
 Capacity = Annotated[int, Field(ge=0, le=MAX_CAPACITY)]
+SKILLS_MAX_ITEMS = 30
+SkillId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=CODE_MAX,
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+    ),
+]
+SkillList = Annotated[
+    list[SkillId],
+    Field(
+        max_length=SKILLS_MAX_ITEMS,
+        description="Skill ids from GET /v1/skills (matching service), confirmed by the person",
+    ),
+]
 
 _PHONE_CHARS = re.compile(r"[0-9 +().\-]+")
 _UK_TRUNK = re.compile(r"^\+44\s*\(0\)")
@@ -193,8 +211,10 @@ class ProfileFields(BaseModel):
     anonymous: bool = Field(
         default=False, description="Appear as initials, department and grade until requesting"
     )
+    skills_offered: SkillList = Field(default_factory=list)
+    skills_sought: SkillList = Field(default_factory=list)
 
-    @field_validator("expertise", "goals", "travel_regions")
+    @field_validator("expertise", "goals", "travel_regions", "skills_offered", "skills_sought")
     @classmethod
     def _no_repeats(cls, value: list[str]) -> list[str]:
         return _unique_items(value)
@@ -249,8 +269,14 @@ class Profile(ProfileFields):
         Raises:
             InvalidProfile: A field breaks a limit or a non-nullable field was set to null.
             InvalidReference: A department, profession, grade or region is unknown.
+            UnknownSkill: A skill id given is not in the vocabulary.
         """
         changes = update.model_dump(include=update.model_fields_set)
+        # Only ids sent now are checked: ids stored earlier stay valid (ids are never
+        # removed from the vocabulary, see docs/matching.md).
+        for field in ("skills_offered", "skills_sought"):
+            if changes.get(field):
+                check_skill_ids(field, changes[field])
         candidate = _validate_profile({**self.model_dump(), **changes})
         candidate = candidate.with_canonical_references(reference)
         if candidate == self:
@@ -311,9 +337,11 @@ class ProfileUpdate(BaseModel):
     goals_text: FreeText | None = None
     experience_text: FreeText | None = None
     anonymous: bool | None = None
+    skills_offered: SkillList | None = None
+    skills_sought: SkillList | None = None
     contact: Contact | None = None
 
-    @field_validator("expertise", "goals", "travel_regions")
+    @field_validator("expertise", "goals", "travel_regions", "skills_offered", "skills_sought")
     @classmethod
     def _no_repeats(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _unique_items(value)
@@ -409,6 +437,8 @@ def to_profile_upserted(profile: Profile) -> ProfileUpserted:
         goals_text=profile.goals_text,
         capacity=profile.capacity,
         accepting_requests=profile.accepting_requests,
+        skills_offered=list(profile.skills_offered),
+        skills_sought=list(profile.skills_sought),
     )
 
 

@@ -1,0 +1,109 @@
+"""Skill suggestions for a text: lexical tags plus embedding similarity to paraphrases.
+
+Lexical tagging (:meth:`SkillVocabulary.tag`) finds the vocabulary's own wordings.
+Embedding similarity finds other wordings of the same thing: each phrase of the text
+is compared with every skill's name and paraphrases, and a skill is added when one
+phrase is very close to one of its paraphrases (``threshold``) and clearly closer to
+it than to any other skill (``margin``): a wrong tag is worse than a missing one.
+
+The paraphrase vectors are embedded once, on first use, and kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from matching_service.domain.skills import Skill, SkillSide, SkillVocabulary
+from matching_service.domain.texts import split_phrases
+from matching_service.service.ports import Embedder
+
+EMBEDDING_THRESHOLD = 0.72
+"""Cosine (all-MiniLM-L6-v2) from which a phrase tags the skill of its nearest paraphrase."""
+
+EMBEDDING_MARGIN = 0.05
+"""How much closer the phrase must be to that skill than to the next skill."""
+
+MAX_PHRASES = 40
+"""Phrases of one text compared (the first ones; a form field holds far fewer)."""
+
+
+class SkillTagger:
+    """Suggests skills for free text with the vocabulary and the service's embedder."""
+
+    def __init__(
+        self,
+        vocabulary: SkillVocabulary,
+        embedder: Callable[[], Embedder],
+        *,
+        threshold: float = EMBEDDING_THRESHOLD,
+        margin: float = EMBEDDING_MARGIN,
+    ) -> None:
+        """Wire the tagger.
+
+        Args:
+            vocabulary: The skills.
+            embedder: Returns the embedder to use (the live matcher's, read when needed).
+            threshold: See :data:`EMBEDDING_THRESHOLD`.
+            margin: See :data:`EMBEDDING_MARGIN`.
+        """
+        self.vocabulary = vocabulary
+        self._embedder = embedder
+        self.threshold = threshold
+        self.margin = margin
+        self._lock = threading.Lock()
+        self._vectors: npt.NDArray[np.float32] | None = None
+        self._owners: npt.NDArray[np.int64] | None = None
+
+    def _paraphrase_vectors(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Unit vectors of every name and paraphrase, and the skill index of each row."""
+        with self._lock:
+            if self._vectors is None or self._owners is None:
+                texts: list[str] = []
+                owners: list[int] = []
+                for position, skill in enumerate(self.vocabulary.skills):
+                    for phrase in dict.fromkeys((skill.name, *skill.paraphrases)):
+                        texts.append(phrase)
+                        owners.append(position)
+                self._vectors = self._embedder().embed(texts).astype(np.float32)
+                self._owners = np.asarray(owners, dtype=np.int64)
+            return self._vectors, self._owners
+
+    def embedding_tags(self, text: str) -> tuple[str, ...]:
+        """Skills that some phrase of ``text`` is very close to, in vocabulary order."""
+        phrases = split_phrases(text)[:MAX_PHRASES]
+        if not phrases:
+            return ()
+        vectors, owners = self._paraphrase_vectors()
+        similarities = self._embedder().embed(phrases).astype(np.float32) @ vectors.T
+        skill_count = len(self.vocabulary.skills)
+        # Best similarity of each phrase to each skill (over the skill's paraphrases).
+        per_skill = np.full((len(phrases), skill_count), -1.0, dtype=np.float32)
+        np.maximum.at(per_skill, (slice(None), owners), similarities)
+        found: set[int] = set()
+        for row in per_skill:
+            order = np.argsort(-row)
+            best, runner_up = float(row[order[0]]), float(row[order[1]])
+            if best >= self.threshold and best - runner_up >= self.margin:
+                found.add(int(order[0]))
+        return tuple(self.vocabulary.skills[i].id for i in sorted(found))
+
+    def suggest(self, text: str, side: SkillSide) -> list[Skill]:
+        """Skills to suggest for a profile text, lexical tags first.
+
+        Args:
+            text: What the person wrote (expertise and experience for ``offered``,
+                goals for ``sought``).
+            side: Which list the suggestions are for; both sides are tagged the same
+                way today (the text itself says what it is about).
+
+        Returns:
+            The skills, each once, in vocabulary order within lexical then embedding tags.
+        """
+        lexical = self.vocabulary.tag(text)
+        extra = [skill_id for skill_id in self.embedding_tags(text) if skill_id not in lexical]
+        chosen = [self.vocabulary.get(skill_id) for skill_id in (*lexical, *extra)]
+        return [skill for skill in chosen if skill is not None]
