@@ -283,7 +283,7 @@ def test_shared_skills_lift_a_candidate_and_are_named_in_its_reasons() -> None:
     asker = PersonProfile(
         "m", roles=frozenset({"mentee"}), sought_skills=("stakeholder-management",)
     )
-    phrases = PhraseVectors(("x",), goal[None, :], np.ones(1, dtype=np.float32))
+    phrases = PhraseVectors(("x",), goal[None, :])
 
     def candidate(profile_id: str, offered: tuple[str, ...]) -> RankingCandidate:
         profile = PersonProfile(profile_id, roles=frozenset({"mentor"}), offered_skills=offered)
