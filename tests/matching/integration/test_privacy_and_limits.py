@@ -153,6 +153,8 @@ async def test_an_anonymous_person_shows_initials_department_and_grade_and_no_re
         "profession": None,
         "grade": "G6",
         "region": None,
+        "usual_reply_days": None,
+        "last_active": None,
     }
     assert found[shown]["card"]["region"] == "WALES"
     assert not any("region" in reason for reason in found[hidden]["reasons"])

@@ -7,7 +7,7 @@ restricted ``account`` topic, which only the notifications service reads.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -131,6 +131,13 @@ class ProfileUpserted(EventData):
     goals_text: str = ""
     capacity: int = Field(default=0, ge=0)
     accepting_requests: bool = True
+    paused_until: date | None = Field(
+        default=None,
+        description=(
+            "New requests are paused until this date (not included); null when not paused. "
+            "The pause ends by itself on the date: no event marks its end."
+        ),
+    )
 
 
 class ProfileDeleted(EventData):

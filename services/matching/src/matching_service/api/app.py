@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from matching_service.api.routes import admin, index, matches, me, suggestions
+from matching_service.api.routes import admin, index, matches, me, shortlist, suggestions
 from matching_service.bootstrap import bootstrap
 from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
@@ -55,6 +55,13 @@ def create_matching_app(
         title="Mentor Match matching",
         version=VERSION,
         lifespan=lifespan,
-        routers=[suggestions.router, matches.router, index.router, admin.router, me.router],
+        routers=[
+            suggestions.router,
+            matches.router,
+            shortlist.router,
+            index.router,
+            admin.router,
+            me.router,
+        ],
         description="Explainable suggestions, search, match requests and cohort matching.",
     )

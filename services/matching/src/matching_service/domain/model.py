@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 TargetRole = Literal["mentor", "coach", "mentee"]
@@ -67,6 +68,8 @@ class ProfileFields(Protocol):
     def accepting_requests(self) -> bool: ...
     @property
     def anonymous(self) -> bool: ...
+    @property
+    def paused_until(self) -> date | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,8 @@ class PersonProfile:
         version: The profile version this copy reflects.
         roles: The roles the person plays ("mentor", "coach", "mentee").
         capacity: How many mentees or coachees they take at once.
-        accepting_requests: False when they paused new requests.
+        accepting_requests: False when they stopped taking new requests.
+        paused_until: New requests are paused until this date (not included), or None.
         anonymous: The person appears anonymised: to others they are initials,
             department and grade only, and never match a name, profession or region
             query or filter (``mentor_shared.privacy``, the one anonymity rule).
@@ -102,6 +106,7 @@ class PersonProfile:
     capacity: int = 0
     accepting_requests: bool = True
     anonymous: bool = False
+    paused_until: date | None = None
 
     @classmethod
     def from_fields(cls, profile: ProfileFields) -> PersonProfile:
@@ -132,6 +137,7 @@ class PersonProfile:
             capacity=profile.capacity,
             accepting_requests=profile.accepting_requests,
             anonymous=profile.anonymous,
+            paused_until=profile.paused_until,
         )
 
     @property
@@ -191,6 +197,7 @@ class SuggestionQuery:
         allow_any_grade: Opt out of the rule that a mentor or coach is at or above the
             mentee's grade (or a mentee at or below the mentor's).
         limit: How many suggestions to return.
+        today: The date paused mentors are compared with (None: today in UTC).
     """
 
     role: TargetRole = "mentor"
@@ -201,6 +208,11 @@ class SuggestionQuery:
     accept_remote: bool = True
     allow_any_grade: bool = False
     limit: int = 10
+    today: date | None = None
+
+    def on_date(self) -> date:
+        """The date pauses are compared with."""
+        return self.today or datetime.now(UTC).date()
 
 
 @dataclass(frozen=True, slots=True)
