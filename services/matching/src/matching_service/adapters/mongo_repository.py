@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
 from matching_service.domain.replies import ReplyTimes, waiting_hours
+from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
     ActivityRepository,
@@ -521,3 +522,37 @@ class MongoMatchingReadModel:
         if not result:
             return FeedbackFigure(count=0, mean_rating=None)
         return FeedbackFigure(count=int(result[0]["n"]), mean_rating=float(result[0]["mean"]))
+
+    async def request_facts(self) -> list[RequestFact]:
+        """Every request with the mentee's department, profession and grade."""
+        matches = [
+            doc
+            async for doc in self.db.matches.find(
+                {}, {"mentee_id": 1, "created_at": 1, "status": 1, "answered_at": 1}
+            )
+        ]
+        mentees = {doc["mentee_id"] for doc in matches}
+        bodies = {
+            doc["_id"]: doc["body"]
+            async for doc in self.db.profiles.find({"_id": {"$in": list(mentees)}}, {"body": 1})
+        }
+        facts: list[RequestFact] = []
+        for doc in matches:
+            created = _aware(doc["created_at"])
+            assert created is not None
+            answered = _aware(doc.get("answered_at"))
+            body = bodies.get(doc["mentee_id"], {})
+            facts.append(
+                RequestFact(
+                    mentee_id=doc["mentee_id"],
+                    created_at=created,
+                    status=doc["status"],
+                    answered_at=answered,
+                    was_accepted=doc["status"] == "accepted"
+                    or (doc["status"] == "ended" and answered is not None),
+                    department=body.get("department"),
+                    profession=body.get("profession"),
+                    grade=body.get("grade"),
+                )
+            )
+        return facts

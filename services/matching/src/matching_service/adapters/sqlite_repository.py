@@ -12,6 +12,7 @@ from typing import Any
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
 from matching_service.domain.replies import ReplyTimes, waiting_hours
+from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
     ActivityRepository,
@@ -631,3 +632,31 @@ class SqliteMatchingReadModel:
         return FeedbackFigure(
             count=int(row["n"]), mean_rating=None if row["mean"] is None else float(row["mean"])
         )
+
+    async def request_facts(self) -> list[RequestFact]:
+        """Every request with the mentee's department, profession and grade."""
+        rows = await self.db.fetchall(
+            "SELECT m.mentee_id, m.created_at, m.status, m.answered_at, p.department, "
+            "json_extract(p.body, '$.profession') AS profession, "
+            "json_extract(p.body, '$.grade') AS grade FROM matches m "
+            "LEFT JOIN profiles p ON p.profile_id = m.mentee_id"
+        )
+        facts: list[RequestFact] = []
+        for row in rows:
+            created = _dt(row["created_at"])
+            assert created is not None
+            answered = _dt(row["answered_at"])
+            facts.append(
+                RequestFact(
+                    mentee_id=row["mentee_id"],
+                    created_at=created,
+                    status=row["status"],
+                    answered_at=answered,
+                    was_accepted=row["status"] == "accepted"
+                    or (row["status"] == "ended" and answered is not None),
+                    department=row["department"],
+                    profession=row["profession"],
+                    grade=row["grade"],
+                )
+            )
+        return facts

@@ -14,6 +14,7 @@ from matching_service.domain.matches import Match
 from matching_service.domain.model import CandidateLoad, TargetRole
 from matching_service.domain.ranking import PhraseVectors
 from matching_service.domain.replies import ReplyTimes
+from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from mentor_shared.bus.records import UnitOfWork
 from mentor_shared.events.schemas import ProfileUpserted
@@ -387,4 +388,9 @@ class MatchingReadModel(Protocol):
 
     async def feedback(self) -> FeedbackFigure:
         """Feedback aggregates of ended matches."""
+        ...
+
+    async def request_facts(self) -> list[RequestFact]:
+        """Every match request with the mentee's department, profession and grade (for
+        the administrators' report; aggregated and suppressed before anyone sees it)."""
         ...
