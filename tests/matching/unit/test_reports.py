@@ -62,13 +62,14 @@ def test_a_row_of_fewer_than_five_mentees_says_nothing_about_them() -> None:
 def test_rows_are_split_by_month_department_profession_and_grade_band() -> None:
     facts = [fact(n, grade="G7") for n in range(5)] + [fact(n, grade="G6") for n in range(5)]
     facts += [fact(n, created_at=NOV + timedelta(days=30)) for n in range(5)]
+    facts += [fact(n, profession="digital") for n in range(5)]
     rows = report_rows(facts)
     assert [row[:4] for row in rows] == [
-        ["2026-11", "dwp", "policy", "EO-SEO"],
+        ["2026-11", "dwp", "digital", "EO-SEO"],
         ["2026-11", "dwp", "policy", "G7-G6"],
         ["2026-12", "dwp", "policy", "EO-SEO"],
     ]
-    assert rows[1][4] == "10"
+    assert [row[4] for row in rows] == ["5", "10", "5"]
     assert grade_band("scs2") == "SCS"
     assert grade_band(None) == grade_band("nonsense") == ""
 
