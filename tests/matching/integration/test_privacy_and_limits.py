@@ -376,3 +376,26 @@ async def test_a_mentor_declines_every_waiting_request_at_once_and_mentees_canno
     }
     seen = (await client.get("/v1/matches", headers=running.tokens.headers(first))).json()
     assert [m["status"] for m in seen] == ["declined"]
+
+
+async def test_only_administrators_download_the_match_report_as_csv(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    me, mentor = pid("mentee"), pid("mentor")
+    await indexed(running, client, mentee(me), upserted(mentor))
+    assert (await ask(running, client, me, mentor)).status_code == 201
+    path = "/v1/admin/reports/matches.csv"
+    assert (await client.get(path)).status_code == 401
+    for person in (me, mentor):
+        refused = await client.get(path, headers=running.tokens.headers(person))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "admin_required")
+    report = await client.get(path, headers=running.tokens.headers(ADMIN, admin=True))
+    assert report.status_code == 200
+    assert report.headers["content-type"].startswith("text/csv")
+    lines = report.text.splitlines()
+    assert lines[0].startswith("month,department,profession,grade_band,requests,")
+    assert me not in report.text
+    assert mentor not in report.text
+    counts = [cell for line in lines[1:] for cell in line.split(",")[4:9]]
+    assert counts
+    assert all(cell in ("<5", "0") or int(cell) >= 5 for cell in counts), counts
