@@ -184,7 +184,12 @@ def test_subscription_and_report_pages_are_refused_to_members(stack: Stack) -> N
     email = f"web-{uuid.uuid4().hex[:10]}@cabinetoffice.gov.uk"
     register(stack, email, "Mel Member")
     with closing(signed_in_client(stack, email)) as client:
-        for path in ("/admin/reports", "/admin/subscriptions", "/admin/subscriptions/new"):
+        for path in (
+            "/admin/reports",
+            "/admin/subscriptions",
+            "/admin/subscriptions/new",
+            "/admin/usage/matches.csv",
+        ):
             assert client.get(path).status_code == 403, path
         refused = client.post(
             "/admin/subscriptions/new",
@@ -220,6 +225,22 @@ def test_usage_chart_shows_this_weeks_requests_and_matches_from_matching(
     requests, matches = int(mine[0][2]), int(mine[0][3])
     assert requests >= 1
     assert matches >= 1
+    assert 'href="/admin/usage/matches.csv"' in page.text
+    download = admin.get("/admin/usage/matches.csv")
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert "attachment" in download.headers["content-disposition"]
+    lines = download.text.splitlines()
+    assert lines[0] == (
+        "month,department,profession,grade_band,requests,accepted,declined,expired,ended,"
+        "median_hours_to_answer"
+    )
+    month = datetime.now(UTC).strftime("%Y-%m")
+    rows_now = [line.split(",") for line in lines[1:] if line.startswith(f"{month},")]
+    assert rows_now
+    # No count from 1 to 4 is ever shown: they read "<5".
+    counts = [cell for row in rows_now for cell in row[4:9]]
+    assert all(cell in ("<5", "0") or int(cell) >= 5 for cell in counts), counts
 
 
 def test_suggestions_warn_instead_of_failing_when_matching_is_down(

@@ -8,6 +8,7 @@ import time
 import uuid
 import zipfile
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -17,10 +18,13 @@ from tests.web.stack import (
     ADMIN_PASSWORD,
     PASSWORD,
     Stack,
+    become_mentee,
+    become_mentor,
     csrf_of,
     matched_pair,
     register,
     signed_in_client,
+    wait_until_indexed,
 )
 
 pytestmark = pytest.mark.broker
@@ -374,3 +378,110 @@ def test_own_messages_and_unknown_messages_cannot_be_reported(stack: Stack) -> N
     assert unknown.status_code == 404
     assert "Page not found" in unknown.text
     assert_no_stack_trace(unknown.text)
+
+
+# --- saved people, pausing new requests ------------------------------------------------
+
+
+def test_save_for_later_lists_the_person_on_the_saved_page_until_removed(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:8]
+    mentor_email = f"mentor-{tag}@cabinetoffice.gov.uk"
+    register(stack, mentor_email, f"Sol Saved {tag}")
+    with closing(signed_in_client(stack, mentor_email)) as mentor:
+        become_mentor(mentor, f"Sol Saved {tag}")
+    mentor_id = wait_until_indexed(stack, mentor_email)
+    _, client = new_member(stack, f"Kit Keeper {tag}")
+    with closing(client):
+        empty = client.get("/saved")
+        assert empty.status_code == 200
+        assert "You have not saved anyone yet" in empty.text
+        person = client.get(f"/people/{mentor_id}")
+        assert f'action="/people/{mentor_id}/save"' in person.text
+        saved = client.post(
+            f"/people/{mentor_id}/save",
+            data={"csrf_token": csrf_of(person.text), "next": f"/people/{mentor_id}"},
+        )
+        assert saved.status_code == 303
+        assert saved.headers["location"] == f"/people/{mentor_id}"
+        page = client.get("/saved")
+        assert f"Sol Saved {tag}" in page.text
+        assert f"Ask Sol Saved {tag} for an introduction" in page.text
+        elsewhere = client.post(
+            f"/people/{mentor_id}/save",
+            data={"csrf_token": csrf_of(page.text), "next": "https://example.com/"},
+        )
+        assert elsewhere.headers["location"] == "/saved", "never another site"
+        refused = client.post(f"/saved/{mentor_id}/remove", data={})
+        assert refused.status_code == 403
+        removed = client.post(f"/saved/{mentor_id}/remove", data={"csrf_token": csrf_of(page.text)})
+        assert removed.status_code == 303
+        assert f"Sol Saved {tag}" not in client.get("/saved").text
+
+
+def test_declining_with_a_pause_declines_every_waiting_request_and_marks_the_mentor(
+    stack: Stack,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    mentor_email = f"mentor-{tag}@cabinetoffice.gov.uk"
+    register(stack, mentor_email, f"Pax Pause {tag}")
+    mentees = []
+    for n in range(2):
+        email = f"mentee-{n}-{tag}@cabinetoffice.gov.uk"
+        register(stack, email, f"Asker {n} {tag}")
+        mentees.append(email)
+    with closing(signed_in_client(stack, mentor_email)) as mentor:
+        become_mentor(mentor, f"Pax Pause {tag}")
+        mentor_id = wait_until_indexed(stack, mentor_email)
+        for email in mentees:
+            with closing(signed_in_client(stack, email)) as mentee:
+                become_mentee(mentee, f"Asker {tag}")
+                wait_until_indexed(stack, email)
+                form = mentee.get(f"/people/{mentor_id}/request")
+                sent = mentee.post(
+                    f"/people/{mentor_id}/request",
+                    data={"csrf_token": csrf_of(form.text), "message": "Could we talk?"},
+                )
+                assert sent.status_code == 303, sent.text
+        received = mentor.get("/requests")
+        match_ids = re.findall(r'action="/requests/([^/"]+)/accept"', received.text)
+        assert len(match_ids) == 2
+        form = mentor.get(f"/requests/{match_ids[0]}/decline")
+        assert "Decline and pause new requests until" in form.text
+        too_far = mentor.post(
+            f"/requests/{match_ids[0]}/decline",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "reason": "Away for a while",
+                "paused_until-day": "1",
+                "paused_until-month": "1",
+                "paused_until-year": "2099",
+                "decline_all": "yes",
+            },
+        )
+        assert too_far.status_code == 422
+        assert error_summary_links(too_far.text) == ["paused_until"]
+        assert "at most 6 months" in too_far.text
+        assert_no_stack_trace(too_far.text)
+        until = (datetime.now(UTC).date() + timedelta(days=40)).isoformat()
+        year, month, day = until.split("-")
+        declined = mentor.post(
+            f"/requests/{match_ids[0]}/decline",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "reason": "Away for a while, sorry",
+                "paused_until-day": day,
+                "paused_until-month": month,
+                "paused_until-year": year,
+                "decline_all": "yes",
+            },
+        )
+        assert declined.status_code == 303, declined.text
+        after = mentor.get("/requests")
+        assert "New requests are paused until" in after.text
+        assert re.findall(r'action="/requests/([^/"]+)/accept"', after.text) == []
+        edit = mentor.get("/profile/edit")
+        assert f'value="{int(day)}"' in edit.text
+    with closing(signed_in_client(stack, mentees[0])) as mentee:
+        person = mentee.get(f"/people/{mentor_id}")
+        assert "Not until" in person.text
+        assert "Ask for an introduction" not in person.text

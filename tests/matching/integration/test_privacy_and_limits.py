@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,8 @@ async def test_an_anonymous_person_shows_initials_department_and_grade_and_no_re
         "profession": None,
         "grade": "G6",
         "region": None,
+        "usual_reply_days": None,
+        "last_active": None,
     }
     assert found[shown]["card"]["region"] == "WALES"
     assert not any("region" in reason for reason in found[hidden]["reasons"])
@@ -296,3 +299,103 @@ async def test_an_erased_person_is_gone_from_store_index_snapshot_and_stays_gone
             )
             assert status.json()["version"] is None
     assert files_holding(data_dir, name, words, note) == []
+
+
+async def test_the_shortlist_is_the_callers_own_and_refuses_bad_ids_in_the_error_shape(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    me, other, mentor = pid("mentee"), pid("mentee"), pid("mentor")
+    until = (datetime.now(UTC).date() + timedelta(days=20)).isoformat()
+    await indexed(
+        running,
+        client,
+        mentee(me, display_name="Sam Saver"),
+        mentee(other),
+        upserted(mentor, display_name="Pia Paused", paused_until=until),
+    )
+    mine, theirs = running.tokens.headers(me), running.tokens.headers(other)
+    admin = running.tokens.headers(ADMIN, admin=True)
+    saved = await client.put(f"/v1/shortlist/{mentor}", headers=mine)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["card"]["display_name"] == "Pia Paused"
+    assert (saved.json()["taking_requests"], saved.json()["paused_until"]) == (False, until)
+    assert [s["profile_id"] for s in (await client.get("/v1/shortlist", headers=mine)).json()] == [
+        mentor
+    ]
+    # Another member and an administrator see their own (empty) lists, never the member's.
+    assert (await client.get("/v1/shortlist", headers=theirs)).json() == []
+    assert (await client.get("/v1/shortlist", headers=admin)).json() == []
+    gone = await client.delete(f"/v1/shortlist/{mentor}", headers=theirs)
+    assert (gone.status_code, gone.json()["error"]["code"]) == (404, "not_saved")
+    assert (await client.get("/v1/shortlist")).status_code == 401
+    for target, status, code in [
+        (me, 422, "cannot_save_self"),
+        (pid("nobody"), 404, "profile_not_found"),
+    ]:
+        refused = await client.put(f"/v1/shortlist/{target}", headers=mine)
+        assert refused.status_code == status
+        assert refused.json()["error"]["code"] == code
+        assert set(refused.json()["error"]) == {"code", "message", "details"}
+    exported = (await client.get("/v1/me/export", headers=mine)).json()
+    assert [s["profile_id"] for s in exported["shortlist"]] == [mentor]
+    assert exported["last_active"] == datetime.now(UTC).strftime("%Y-%m")
+    asked = await ask(running, client, me, mentor)
+    assert asked.status_code == 409
+    assert asked.json()["error"]["code"] == "mentor_paused"
+    assert asked.json()["error"]["details"] == {"paused_until": until}
+    removed = await client.delete(f"/v1/shortlist/{mentor}", headers=mine)
+    assert removed.status_code == 204
+    assert (await client.get("/v1/shortlist", headers=mine)).json() == []
+
+
+async def test_a_mentor_declines_every_waiting_request_at_once_and_mentees_cannot(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    first, second, mentor = pid("mentee"), pid("mentee"), pid("mentor")
+    await indexed(running, client, mentee(first), mentee(second), upserted(mentor))
+    asked = [(await ask(running, client, m, mentor)).json()["id"] for m in (first, second)]
+    refused = await client.post(
+        "/v1/matches/decline-open", json={}, headers=running.tokens.headers(first)
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "not_a_mentor")
+    bad = await client.post(
+        "/v1/matches/decline-open",
+        json={"message": "x" * 1001},
+        headers=running.tokens.headers(mentor),
+    )
+    assert bad.status_code == 422
+    declined = await client.post(
+        "/v1/matches/decline-open",
+        json={"message": "I am taking a break; please ask someone else"},
+        headers=running.tokens.headers(mentor),
+    )
+    assert declined.status_code == 200, declined.text
+    assert sorted(m["id"] for m in declined.json()) == sorted(asked)
+    assert {m["reason"] for m in declined.json()} == {
+        "I am taking a break; please ask someone else"
+    }
+    seen = (await client.get("/v1/matches", headers=running.tokens.headers(first))).json()
+    assert [m["status"] for m in seen] == ["declined"]
+
+
+async def test_only_administrators_download_the_match_report_as_csv(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    me, mentor = pid("mentee"), pid("mentor")
+    await indexed(running, client, mentee(me), upserted(mentor))
+    assert (await ask(running, client, me, mentor)).status_code == 201
+    path = "/v1/admin/reports/matches.csv"
+    assert (await client.get(path)).status_code == 401
+    for person in (me, mentor):
+        refused = await client.get(path, headers=running.tokens.headers(person))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "admin_required")
+    report = await client.get(path, headers=running.tokens.headers(ADMIN, admin=True))
+    assert report.status_code == 200
+    assert report.headers["content-type"].startswith("text/csv")
+    lines = report.text.splitlines()
+    assert lines[0].startswith("month,department,profession,grade_band,requests,")
+    assert me not in report.text
+    assert mentor not in report.text
+    counts = [cell for line in lines[1:] for cell in line.split(",")[4:9]]
+    assert counts
+    assert all(cell in ("<5", "0") or int(cell) >= 5 for cell in counts), counts

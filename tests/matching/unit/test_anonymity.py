@@ -49,15 +49,19 @@ def test_an_anonymous_card_shows_initials_department_and_grade_only() -> None:
         profession="POLICY",
         region="WALES",
     )
-    assert CardPublic.of(profile).model_dump() == {
+    facts = {"usual_reply_days": 2, "last_active": "2026-11"}
+    assert CardPublic.of(profile, **facts).model_dump() == {
         "display_name": "J. Q. S.",
         "department": "HMRC",
         "profession": None,
         "grade": "G7",
         "region": None,
+        "usual_reply_days": None,
+        "last_active": None,
     }
-    revealed = CardPublic.of(profile, reveal=True)
+    revealed = CardPublic.of(profile, reveal=True, **facts)
     assert (revealed.display_name, revealed.profession) == ("Jane Quinn Smith", "POLICY")
+    assert (revealed.usual_reply_days, revealed.last_active) == (2, "2026-11")
 
 
 def test_an_anonymous_person_never_passes_a_region_filter() -> None:

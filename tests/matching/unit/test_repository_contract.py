@@ -17,6 +17,7 @@ from matching_service.adapters.sqlite_repository import (
 )
 from matching_service.domain.matches import Match
 from matching_service.domain.replies import ReplyTimes
+from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.loads import pair_history
 from matching_service.service.ports import AppliedEvent, MatchingReadModel, MatchingUnitOfWork
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
@@ -226,6 +227,45 @@ class MatchingStoreContract:
             await uow.replies.save(ReplyTimes("m", (4.0, 8.0)))
             await uow.commit()
         assert (await read.reply_times_of("m")) == ReplyTimes("m", (4.0, 8.0))
+
+    async def test_shortlist_entries_round_trip_and_leave_with_either_person(
+        self, stores: Stores
+    ) -> None:
+        new_uow, read = stores
+        async with new_uow() as uow:
+            await uow.shortlist.add(SavedPerson("me", "a", NOW))
+            await uow.shortlist.add(SavedPerson("me", "b", NOW + timedelta(minutes=1)))
+            await uow.shortlist.add(SavedPerson("b", "a", NOW))
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.shortlist.get("me", "a") == SavedPerson("me", "a", NOW)
+            assert await uow.shortlist.get("a", "me") is None
+            assert await uow.shortlist.count("me") == 2
+        assert [s.profile_id for s in await read.shortlist_of("me")] == ["b", "a"]
+        async with new_uow() as uow:
+            assert await uow.shortlist.remove("me", "a")
+            assert not await uow.shortlist.remove("me", "a")
+            assert await uow.shortlist.delete_involving("b") == 2
+            await uow.commit()
+        assert await read.shortlist_of("me") == []
+        assert await read.shortlist_of("b") == []
+
+    async def test_activity_keeps_the_latest_month_and_reply_times_are_read_in_bulk(
+        self, stores: Stores
+    ) -> None:
+        new_uow, read = stores
+        async with new_uow() as uow:
+            await uow.activity.touch("p", "2026-11")
+            await uow.activity.touch("p", "2026-10")
+            await uow.activity.touch("q", "2026-09")
+            await uow.replies.save(ReplyTimes("p", (1.0, 2.0, 3.0)))
+            await uow.commit()
+        assert await read.active_months(["p", "q", "r"]) == {"p": "2026-11", "q": "2026-09"}
+        assert await read.reply_times_among(["p", "q"]) == {"p": ReplyTimes("p", (1.0, 2.0, 3.0))}
+        async with new_uow() as uow:
+            assert await uow.activity.delete("p")
+            await uow.commit()
+        assert await read.active_months(["p"]) == {}
 
 
 async def outbox_keys(stores: Stores) -> list[str]:

@@ -6,12 +6,14 @@ import asyncio
 import base64
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from mentor_shared.events.schemas import MatchAccepted, MatchEnded
 from mentor_shared.testing.broker import EmbeddedBroker
+from profile_service.domain.model import pause_limit
 from tests.profile.helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -93,6 +95,37 @@ async def test_sign_up_to_profile_update_publishes_versioned_event_without_conta
         for e in reader.matching(lambda e: e.type == "profile.upserted" and e.subject == account_id)
     ]
     assert versions == [1, 2]
+
+
+async def test_a_pause_is_set_within_six_months_carried_in_the_event_and_ended_with_null(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    account_id, token = await register_verified(client, reader, unique_email("pa"), "Pat Pause")
+    today = datetime.now(UTC).date()
+    for bad in [(today - timedelta(days=1)).isoformat(), pause_limit(today) + timedelta(days=1)]:
+        refused = await client.put(
+            "/v1/profiles/me", headers=bearer(token), json={"paused_until": str(bad)}
+        )
+        assert refused.status_code == 422, bad
+        assert refused.json()["error"]["code"] == "validation_error"
+        assert "paused_until" in json.dumps(refused.json()["error"]["details"])
+    until = (today + timedelta(days=30)).isoformat()
+    paused = await client.put(
+        "/v1/profiles/me", headers=bearer(token), json={"paused_until": until}
+    )
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["paused_until"] == until
+    event = await reader.wait_for(
+        lambda e: (
+            e.type == "profile.upserted"
+            and e.subject == account_id
+            and e.data["version"] == paused.json()["version"]
+        )
+    )
+    assert event.data["paused_until"] == until
+    ended = await client.put("/v1/profiles/me", headers=bearer(token), json={"paused_until": None})
+    assert ended.json()["paused_until"] is None
+    assert ended.json()["version"] == paused.json()["version"] + 1
 
 
 async def test_unknown_profile_fields_are_refused(

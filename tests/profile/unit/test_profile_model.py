@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from profile_service.domain.model import (
     contact_for,
     initials,
     normalise_phone,
+    pause_limit,
     public_view,
     to_profile_upserted,
 )
@@ -36,7 +37,7 @@ EDITABLE_FIELDS = {
     "display_name", "department", "profession", "grade", "region", "travel_regions",
     "remote_ok", "job_title", "roles", "capacity", "accepting_requests", "expertise",
     "expertise_text", "goals", "goals_text", "experience_text", "anonymous", "contact",
-    "skills_offered", "skills_sought",
+    "skills_offered", "skills_sought", "paused_until",
 }  # fmt: skip
 
 
@@ -344,3 +345,9 @@ def test_imported_account_cannot_sign_in_until_claimed() -> None:
     assert claimed.claimed
     assert claimed.can_sign_in
     assert claimed.email_verified
+
+
+def test_a_pause_ends_at_most_six_calendar_months_ahead() -> None:
+    assert pause_limit(date(2026, 12, 2)) == date(2027, 6, 2)
+    assert pause_limit(date(2026, 8, 31)) == date(2027, 2, 28)
+    assert pause_limit(date(2026, 5, 15)) == date(2026, 11, 15)

@@ -222,6 +222,10 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     journey.check("requests-sent")
     journey.visit(f"/people/{mentor_id}", "person-before-acceptance")
     assert page.get_by_text("+447700900789").count() == 0
+    page.get_by_role("button", name=f"Save {mentor_name} for later").click()
+    assert page.get_by_text("Saved for later").count() >= 1
+    journey.visit("/saved", "saved")
+    assert page.get_by_role("link", name=mentor_name).count() >= 1
 
     # The mentor, in a browser of their own, accepts on the requests page.
     mentor_context = browser.new_context(bypass_csp=True)
@@ -240,6 +244,7 @@ def test_journey_through_every_page_has_no_accessibility_violations(
 
     # The conversation: the mentee writes, the mentor's reply arrives live.
     match_id = _mentor_match_id(stack, email)
+    mentor.visit(f"/requests/{match_id}/decline", "decline-and-pause")
     conversation_id = wait_for_conversation(stack, email, match_id)
     conversation = f"/conversations/{conversation_id}"
     journey.visit("/conversations", "conversations")

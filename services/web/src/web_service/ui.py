@@ -6,6 +6,7 @@ import hmac
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -217,6 +218,68 @@ def next_path(value: str | None, default: str = "/") -> str:
     return default
 
 
+def date_parts(value: str | None) -> dict[str, str]:
+    """``2027-03-31`` -> the day, month and year fields of ``govukDateInput``."""
+    if not value:
+        return {"day": "", "month": "", "year": ""}
+    year, month, day = str(value)[:10].split("-")
+    return {"day": str(int(day)), "month": str(int(month)), "year": year}
+
+
+def date_from_form(form: FormData, prefix: str) -> tuple[str | None, str | None]:
+    """A date from the ``prefix-day``, ``prefix-month`` and ``prefix-year`` fields.
+
+    Returns:
+        (ISO date or None when all three are blank, an error message or None).
+    """
+    return parse_date_parts(
+        {part: text(form, f"{prefix}-{part}") for part in ("day", "month", "year")}
+    )
+
+
+def parse_date_parts(fields: dict[str, str]) -> tuple[str | None, str | None]:
+    """A date from ``{"day", "month", "year"}`` as typed.
+
+    Returns:
+        (ISO date or None when all three are blank, an error message or None).
+    """
+    parts = [fields.get(part, "").strip() for part in ("day", "month", "year")]
+    if not any(parts):
+        return None, None
+    if not all(parts):
+        return None, "Enter a full date, for example 31 3 2027"
+    try:
+        day, month, year = (int(part) for part in parts)
+        return date(year, month, day).isoformat(), None
+    except ValueError:
+        return None, "Enter a real date, for example 31 3 2027"
+
+
+def activity_text(last_active: str | None, today: date | None = None) -> str | None:
+    """ "Active this month" / "Active last month" from a ``YYYY-MM`` month, or None.
+
+    Matching keeps only the month of someone's last activity, so nothing finer (such
+    as "in the last week") can be said truthfully.
+    """
+    if not last_active:
+        return None
+    today = today or datetime.now(UTC).date()
+    this_month = f"{today.year:04d}-{today.month:02d}"
+    previous = today.replace(day=1) - timedelta(days=1)
+    if last_active == this_month:
+        return "Active this month"
+    if last_active == f"{previous.year:04d}-{previous.month:02d}":
+        return "Active last month"
+    return None
+
+
+def reply_text(days: int | None) -> str | None:
+    """ "Usually replies within N days", or None when not known."""
+    if not days:
+        return None
+    return "Usually replies within 1 day" if days == 1 else f"Usually replies within {days} days"
+
+
 def wait_text(seconds: float | None) -> str:
     """``Retry-After`` in words: "1 minute", "15 minutes", "2 hours"."""
     if seconds is None:
@@ -314,3 +377,9 @@ def errors_from_api(error: ApiError, fields: dict[str, str], default_field: str)
     if not errors:
         errors.add(default_field, error.message or "Check what you entered")
     return errors
+
+
+# Helpers defined below the environment's creation, for the cards' facts and date inputs.
+templates.env.globals["activity_text"] = activity_text
+templates.env.globals["reply_text"] = reply_text
+templates.env.globals["date_parts"] = date_parts

@@ -7,7 +7,7 @@ restricted ``account`` topic, which only the notifications service reads.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -138,6 +138,13 @@ class ProfileUpserted(EventData):
     skills_sought: list[str] = Field(
         default_factory=list,
         description="Skill ids the person confirmed they want to develop",
+    )
+    paused_until: date | None = Field(
+        default=None,
+        description=(
+            "New requests are paused until this date (not included); null when not paused. "
+            "The pause ends by itself on the date: no event marks its end."
+        ),
     )
 
 

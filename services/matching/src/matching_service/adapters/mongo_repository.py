@@ -23,7 +23,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
 from matching_service.domain.replies import ReplyTimes, waiting_hours
+from matching_service.domain.reports import RequestFact
+from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
+    ActivityRepository,
     AppliedEvent,
     ErasedSubjectsRepository,
     FeedbackFigure,
@@ -31,6 +34,7 @@ from matching_service.service.ports import (
     MatchRepository,
     ProfileRepository,
     ReplyTimesRepository,
+    ShortlistRepository,
     WeeklyFigure,
 )
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
@@ -51,6 +55,10 @@ async def ensure_matching_indexes(db: AsyncDatabase[Document]) -> None:
     )
     await db.matches.create_index([("created_at", DESCENDING)])
     await db.mentor_replies.create_index([("median_reply_hours", ASCENDING)])
+    await db.shortlist.create_index(
+        [("owner_id", ASCENDING), ("profile_id", ASCENDING)], unique=True
+    )
+    await db.shortlist.create_index([("profile_id", ASCENDING)])
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -137,6 +145,10 @@ class MongoMatchRepository(_Repo):
     async def open_for_mentee(self, mentee_id: str) -> list[Match]:
         """The mentee's waiting requests."""
         return await self._find({"mentee_id": mentee_id, "status": "requested"})
+
+    async def open_for_mentor(self, mentor_id: str) -> list[Match]:
+        """Requests waiting for the mentor's answer."""
+        return await self._find({"mentor_id": mentor_id, "status": "requested"})
 
     async def live_between(self, mentee_id: str, mentor_id: str) -> list[Match]:
         """Requested or accepted matches of the pair."""
@@ -233,6 +245,67 @@ class MongoReplyTimesRepository(_Repo):
         return result.deleted_count == 1
 
 
+def _saved(doc: Document) -> SavedPerson:
+    saved_at = _aware(doc["saved_at"])
+    assert saved_at is not None
+    return SavedPerson(owner_id=doc["owner_id"], profile_id=doc["profile_id"], saved_at=saved_at)
+
+
+class MongoShortlistRepository(_Repo):
+    """Saved people on MongoDB (``shortlist``, one document per entry)."""
+
+    async def get(self, owner_id: str, profile_id: str) -> SavedPerson | None:
+        """The entry, or None."""
+        doc = await self.db.shortlist.find_one(
+            {"owner_id": owner_id, "profile_id": profile_id}, session=self.session
+        )
+        return None if doc is None else _saved(doc)
+
+    async def add(self, saved: SavedPerson) -> None:
+        """Insert an entry."""
+        await self.db.shortlist.insert_one(
+            {
+                "owner_id": saved.owner_id,
+                "profile_id": saved.profile_id,
+                "saved_at": saved.saved_at,
+            },
+            session=self.session,
+        )
+
+    async def remove(self, owner_id: str, profile_id: str) -> bool:
+        """Delete an entry."""
+        result = await self.db.shortlist.delete_one(
+            {"owner_id": owner_id, "profile_id": profile_id}, session=self.session
+        )
+        return result.deleted_count == 1
+
+    async def count(self, owner_id: str) -> int:
+        """How many people the owner saved."""
+        return await self.db.shortlist.count_documents({"owner_id": owner_id}, session=self.session)
+
+    async def delete_involving(self, person_id: str) -> int:
+        """Delete the person's list and every entry saving them."""
+        result = await self.db.shortlist.delete_many(
+            {"$or": [{"owner_id": person_id}, {"profile_id": person_id}]}, session=self.session
+        )
+        return result.deleted_count
+
+
+class MongoActivityRepository(_Repo):
+    """The month each person was last active, on MongoDB (``person_activity``)."""
+
+    async def touch(self, person_id: str, month: str) -> None:
+        """Record activity in the month (``$max``: a later month wins)."""
+        await self.db.person_activity.update_one(
+            {"_id": person_id}, {"$max": {"month": month}}, upsert=True, session=self.session
+        )
+
+    async def delete(self, person_id: str) -> bool:
+        """Forget the person's activity."""
+        result = await self.db.person_activity.delete_one({"_id": person_id}, session=self.session)
+        return result.deleted_count == 1
+
+
 class MongoIndexStateRepository(_Repo):
     """The last applied profile event on MongoDB."""
 
@@ -272,6 +345,8 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
     replies: ReplyTimesRepository
     index_state: IndexStateRepository
     erased: ErasedSubjectsRepository
+    shortlist: ShortlistRepository
+    activity: ActivityRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the open session."""
@@ -280,6 +355,8 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
         self.replies = MongoReplyTimesRepository(self.db, self.session)
         self.index_state = MongoIndexStateRepository(self.db, self.session)
         self.erased = MongoErasedSubjectsRepository(self.db, self.session)
+        self.shortlist = MongoShortlistRepository(self.db, self.session)
+        self.activity = MongoActivityRepository(self.db, self.session)
 
 
 class MongoMatchingReadModel:
@@ -389,6 +466,26 @@ class MongoMatchingReadModel:
             if await is_erased_mongo(self.db, subject_id)
         }
 
+    async def shortlist_of(self, owner_id: str) -> list[SavedPerson]:
+        """The owner's saved people, most recently saved first."""
+        cursor = self.db.shortlist.find({"owner_id": owner_id}).sort(
+            [("saved_at", DESCENDING), ("profile_id", ASCENDING)]
+        )
+        return [_saved(doc) async for doc in cursor]
+
+    async def reply_times_among(self, mentor_ids: Sequence[str]) -> dict[str, ReplyTimes]:
+        """Reply times of these mentors, for cards."""
+        cursor = self.db.mentor_replies.find({"_id": {"$in": list(mentor_ids)}})
+        return {
+            doc["_id"]: ReplyTimes(doc["_id"], tuple(float(h) for h in doc["recent_hours"]))
+            async for doc in cursor
+        }
+
+    async def active_months(self, person_ids: Sequence[str]) -> dict[str, str]:
+        """The month each of these people was last active."""
+        cursor = self.db.person_activity.find({"_id": {"$in": list(person_ids)}})
+        return {doc["_id"]: doc["month"] async for doc in cursor}
+
     async def weekly(self) -> list[WeeklyFigure]:
         """Requests and acceptances per ISO week and mentee department."""
         departments = {
@@ -425,3 +522,37 @@ class MongoMatchingReadModel:
         if not result:
             return FeedbackFigure(count=0, mean_rating=None)
         return FeedbackFigure(count=int(result[0]["n"]), mean_rating=float(result[0]["mean"]))
+
+    async def request_facts(self) -> list[RequestFact]:
+        """Every request with the mentee's department, profession and grade."""
+        matches = [
+            doc
+            async for doc in self.db.matches.find(
+                {}, {"mentee_id": 1, "created_at": 1, "status": 1, "answered_at": 1}
+            )
+        ]
+        mentees = {doc["mentee_id"] for doc in matches}
+        bodies = {
+            doc["_id"]: doc["body"]
+            async for doc in self.db.profiles.find({"_id": {"$in": list(mentees)}}, {"body": 1})
+        }
+        facts: list[RequestFact] = []
+        for doc in matches:
+            created = _aware(doc["created_at"])
+            assert created is not None
+            answered = _aware(doc.get("answered_at"))
+            body = bodies.get(doc["mentee_id"], {})
+            facts.append(
+                RequestFact(
+                    mentee_id=doc["mentee_id"],
+                    created_at=created,
+                    status=doc["status"],
+                    answered_at=answered,
+                    was_accepted=doc["status"] == "accepted"
+                    or (doc["status"] == "ended" and answered is not None),
+                    department=body.get("department"),
+                    profession=body.get("profession"),
+                    grade=body.get("grade"),
+                )
+            )
+        return facts

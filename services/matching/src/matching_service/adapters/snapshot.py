@@ -14,6 +14,7 @@ import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ def _profile_record(profile: PersonProfile) -> dict[str, Any]:
     for key, value in record.items():
         if isinstance(value, frozenset):
             record[key] = sorted(value)
+        elif isinstance(value, date):
+            record[key] = value.isoformat()
     return record
 
 
@@ -66,6 +69,10 @@ def _profile_from_record(record: Mapping[str, Any]) -> PersonProfile:
             "goals": tuple(record["goals"]),
             "offered_skills": tuple(record.get("offered_skills", ())),
             "sought_skills": tuple(record.get("sought_skills", ())),
+            # Snapshots written before pauses existed carry no such field.
+            "paused_until": (
+                date.fromisoformat(record["paused_until"]) if record.get("paused_until") else None
+            ),
         }
     )
 

@@ -12,7 +12,10 @@ from typing import Any
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
 from matching_service.domain.replies import ReplyTimes, waiting_hours
+from matching_service.domain.reports import RequestFact
+from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
+    ActivityRepository,
     AppliedEvent,
     ErasedSubjectsRepository,
     FeedbackFigure,
@@ -20,6 +23,7 @@ from matching_service.service.ports import (
     MatchRepository,
     ProfileRepository,
     ReplyTimesRepository,
+    ShortlistRepository,
     WeeklyFigure,
 )
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
@@ -70,7 +74,20 @@ SQLITE_SCHEMA: list[str] = [
         occurred_at TEXT NOT NULL,
         applied INTEGER NOT NULL DEFAULT 0
     );
+    """,
     """
+    CREATE TABLE IF NOT EXISTS shortlist (
+        owner_id TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (owner_id, profile_id)
+    );
+    CREATE INDEX IF NOT EXISTS shortlist_saved ON shortlist (profile_id);
+    CREATE TABLE IF NOT EXISTS person_activity (
+        person_id TEXT PRIMARY KEY,
+        month TEXT NOT NULL
+    );
+    """,
 ]
 
 _MATCH_COLUMNS = (
@@ -196,6 +213,15 @@ class SqliteMatchRepository(_Repo):
         )
         return [match_from_row(row) for row in rows]
 
+    async def open_for_mentor(self, mentor_id: str) -> list[Match]:
+        """Requests waiting for the mentor's answer."""
+        rows = await self._all(
+            f"SELECT {_MATCH_COLUMNS} FROM matches WHERE mentor_id = ? AND status = 'requested' "  # noqa: S608 - constant column list
+            "ORDER BY created_at",
+            (mentor_id,),
+        )
+        return [match_from_row(row) for row in rows]
+
     async def live_between(self, mentee_id: str, mentor_id: str) -> list[Match]:
         """Requested or accepted matches of the pair."""
         rows = await self._all(
@@ -304,6 +330,73 @@ class SqliteReplyTimesRepository(_Repo):
         return cursor.rowcount == 1
 
 
+def _saved(row: Any) -> SavedPerson:
+    saved_at = _dt(row["saved_at"])
+    assert saved_at is not None
+    return SavedPerson(owner_id=row["owner_id"], profile_id=row["profile_id"], saved_at=saved_at)
+
+
+class SqliteShortlistRepository(_Repo):
+    """Saved people on SQLite (``shortlist``)."""
+
+    async def get(self, owner_id: str, profile_id: str) -> SavedPerson | None:
+        """The entry, or None."""
+        rows = await self._all(
+            "SELECT owner_id, profile_id, saved_at FROM shortlist "
+            "WHERE owner_id = ? AND profile_id = ?",
+            (owner_id, profile_id),
+        )
+        return _saved(rows[0]) if rows else None
+
+    async def add(self, saved: SavedPerson) -> None:
+        """Insert an entry."""
+        await self.conn.execute(
+            "INSERT INTO shortlist (owner_id, profile_id, saved_at) VALUES (?, ?, ?)",
+            (saved.owner_id, saved.profile_id, _ts(saved.saved_at)),
+        )
+
+    async def remove(self, owner_id: str, profile_id: str) -> bool:
+        """Delete an entry."""
+        cursor = await self.conn.execute(
+            "DELETE FROM shortlist WHERE owner_id = ? AND profile_id = ?", (owner_id, profile_id)
+        )
+        return cursor.rowcount == 1
+
+    async def count(self, owner_id: str) -> int:
+        """How many people the owner saved."""
+        rows = await self._all(
+            "SELECT count(*) AS n FROM shortlist WHERE owner_id = ?", (owner_id,)
+        )
+        return int(rows[0]["n"])
+
+    async def delete_involving(self, person_id: str) -> int:
+        """Delete the person's list and every entry saving them."""
+        cursor = await self.conn.execute(
+            "DELETE FROM shortlist WHERE owner_id = ? OR profile_id = ?", (person_id, person_id)
+        )
+        return cursor.rowcount
+
+
+class SqliteActivityRepository(_Repo):
+    """The month each person was last active, on SQLite (``person_activity``)."""
+
+    async def touch(self, person_id: str, month: str) -> None:
+        """Record activity in the month (``YYYY-MM`` text order is time order)."""
+        await self.conn.execute(
+            "INSERT INTO person_activity (person_id, month) VALUES (?, ?) "
+            "ON CONFLICT (person_id) DO UPDATE SET month = excluded.month "
+            "WHERE excluded.month > person_activity.month",
+            (person_id, month),
+        )
+
+    async def delete(self, person_id: str) -> bool:
+        """Forget the person's activity."""
+        cursor = await self.conn.execute(
+            "DELETE FROM person_activity WHERE person_id = ?", (person_id,)
+        )
+        return cursor.rowcount == 1
+
+
 class SqliteIndexStateRepository(_Repo):
     """The last applied profile event on SQLite."""
 
@@ -337,6 +430,8 @@ class SqliteMatchingUnitOfWork(SqliteUnitOfWork):
     replies: ReplyTimesRepository
     index_state: IndexStateRepository
     erased: ErasedSubjectsRepository
+    shortlist: ShortlistRepository
+    activity: ActivityRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""
@@ -345,6 +440,8 @@ class SqliteMatchingUnitOfWork(SqliteUnitOfWork):
         self.replies = SqliteReplyTimesRepository(self.conn)
         self.index_state = SqliteIndexStateRepository(self.conn)
         self.erased = SqliteErasedSubjectsRepository(self.conn)
+        self.shortlist = SqliteShortlistRepository(self.conn)
+        self.activity = SqliteActivityRepository(self.conn)
 
 
 class SqliteMatchingReadModel:
@@ -462,6 +559,45 @@ class SqliteMatchingReadModel:
             if await is_erased_sqlite(self.db, subject_id)
         }
 
+    async def shortlist_of(self, owner_id: str) -> list[SavedPerson]:
+        """The owner's saved people, most recently saved first."""
+        rows = await self.db.fetchall(
+            "SELECT owner_id, profile_id, saved_at FROM shortlist WHERE owner_id = ? "
+            "ORDER BY saved_at DESC, profile_id",
+            (owner_id,),
+        )
+        return [_saved(row) for row in rows]
+
+    async def reply_times_among(self, mentor_ids: Sequence[str]) -> dict[str, ReplyTimes]:
+        """Reply times of these mentors, for cards."""
+        found: dict[str, ReplyTimes] = {}
+        ids = list(dict.fromkeys(mentor_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = await self.db.fetchall(
+                "SELECT mentor_id, recent_hours FROM mentor_replies "  # noqa: S608 - only placeholders
+                f"WHERE mentor_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                hours = tuple(float(h) for h in json.loads(row["recent_hours"]))
+                found[row["mentor_id"]] = ReplyTimes(row["mentor_id"], hours)
+        return found
+
+    async def active_months(self, person_ids: Sequence[str]) -> dict[str, str]:
+        """The month each of these people was last active."""
+        found: dict[str, str] = {}
+        ids = list(dict.fromkeys(person_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = await self.db.fetchall(
+                "SELECT person_id, month FROM person_activity "  # noqa: S608 - only placeholders
+                f"WHERE person_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update({row["person_id"]: row["month"] for row in rows})
+        return found
+
     async def weekly(self) -> list[WeeklyFigure]:
         """Requests and acceptances per ISO week and mentee department."""
         rows = await self.db.fetchall(
@@ -496,3 +632,31 @@ class SqliteMatchingReadModel:
         return FeedbackFigure(
             count=int(row["n"]), mean_rating=None if row["mean"] is None else float(row["mean"])
         )
+
+    async def request_facts(self) -> list[RequestFact]:
+        """Every request with the mentee's department, profession and grade."""
+        rows = await self.db.fetchall(
+            "SELECT m.mentee_id, m.created_at, m.status, m.answered_at, p.department, "
+            "json_extract(p.body, '$.profession') AS profession, "
+            "json_extract(p.body, '$.grade') AS grade FROM matches m "
+            "LEFT JOIN profiles p ON p.profile_id = m.mentee_id"
+        )
+        facts: list[RequestFact] = []
+        for row in rows:
+            created = _dt(row["created_at"])
+            assert created is not None
+            answered = _dt(row["answered_at"])
+            facts.append(
+                RequestFact(
+                    mentee_id=row["mentee_id"],
+                    created_at=created,
+                    status=row["status"],
+                    answered_at=answered,
+                    was_accepted=row["status"] == "accepted"
+                    or (row["status"] == "ended" and answered is not None),
+                    department=row["department"],
+                    profession=row["profession"],
+                    grade=row["grade"],
+                )
+            )
+        return facts

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from matching_service.api.routes import admin, index, matches, me, skills, suggestions
+from matching_service.api.routes import admin, index, matches, me, shortlist, skills, suggestions
 from matching_service.bootstrap import bootstrap
 from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
@@ -58,6 +58,7 @@ def create_matching_app(
         routers=[
             suggestions.router,
             matches.router,
+            shortlist.router,
             index.router,
             admin.router,
             me.router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,9 +22,33 @@ class CardPublic(BaseModel):
     profession: str | None = None
     grade: str | None = None
     region: str | None = None
+    usual_reply_days: int | None = Field(
+        default=None,
+        description=(
+            "Usually replies to requests within this many days: the median of their "
+            "recent reply times, rounded up; null before three replies (and on "
+            "anonymised cards)"
+        ),
+    )
+    last_active: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}$",
+        description=(
+            "The month (YYYY-MM, UTC) they were last active: saved their profile, sent, "
+            "accepted or declined a request. Only the month is ever kept; null when "
+            "unknown (and on anonymised cards)"
+        ),
+    )
 
     @classmethod
-    def of(cls, profile: ProfileUpserted | None, *, reveal: bool = False) -> CardPublic:
+    def of(
+        cls,
+        profile: ProfileUpserted | None,
+        *,
+        reveal: bool = False,
+        usual_reply_days: int | None = None,
+        last_active: str | None = None,
+    ) -> CardPublic:
         """A card; anonymous people show initials, department and grade only, unless
         ``reveal`` (``mentor_shared.privacy.anonymised``, the one anonymity rule).
 
@@ -32,6 +56,8 @@ class CardPublic(BaseModel):
             profile: The stored profile; None when matching no longer holds it.
             reveal: The two people share a match request (a mentee appears anonymised
                 only until they send a request).
+            usual_reply_days: Their usual reply time in days, when known.
+            last_active: The month they were last active, when known.
         """
         if profile is None:
             return cls(display_name="Former member")
@@ -44,7 +70,9 @@ class CardPublic(BaseModel):
         }
         if profile.anonymous and not reveal:
             return cls.model_validate(anonymised(card))
-        return cls.model_validate(card)
+        return cls.model_validate(
+            {**card, "usual_reply_days": usual_reply_days, "last_active": last_active}
+        )
 
 
 class SuggestionPublic(BaseModel):
@@ -128,6 +156,35 @@ class EndBody(BaseModel):
 
     rating: int | None = Field(default=None, ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
+
+
+class DeclineOpenBody(BaseModel):
+    """``POST /v1/matches/decline-open``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="One kind message sent with every decline (the decline's reason)",
+    )
+
+
+class SavedPublic(BaseModel):
+    """One person on the caller's shortlist."""
+
+    profile_id: str
+    saved_at: datetime
+    card: CardPublic
+    taking_requests: bool = Field(
+        description=(
+            "False when they no longer mentor or coach, stopped accepting requests, "
+            "paused them, or have no place left; they stay on the list"
+        )
+    )
+    paused_until: date | None = Field(
+        description="Their pause of new requests ends on this date, while it runs"
+    )
 
 
 class MatchPublic(BaseModel):
@@ -287,6 +344,14 @@ class ExportedMatch(BaseModel):
         )
 
 
+class ExportedSaved(BaseModel):
+    """One person on the caller's shortlist, in their export."""
+
+    profile_id: str
+    saved_at: datetime
+    card: CardPublic
+
+
 class MatchingExport(BaseModel):
     """``GET /v1/me/export``: what the matching service holds about the caller."""
 
@@ -301,6 +366,12 @@ class MatchingExport(BaseModel):
     )
     reply_hours: list[float] = Field(
         description="Their recent reply times in hours (mentors and coaches; load spreading)"
+    )
+    shortlist: list[ExportedSaved] = Field(
+        description="The people they saved for later, as the cards they see"
+    )
+    last_active: str | None = Field(
+        description="The month (YYYY-MM) matching last saw them active, or null"
     )
 
 

@@ -26,3 +26,19 @@ class AnswerMatch:
     reason: str | None = None
     rating: int | None = None
     comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeclineOpenRequests:
+    """A mentor or coach declines every request still waiting, with one message."""
+
+    mentor_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavePerson:
+    """A member puts someone on their shortlist."""
+
+    owner_id: str
+    profile_id: str

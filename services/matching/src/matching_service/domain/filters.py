@@ -22,6 +22,7 @@ from matching_service.domain.model import (
     SuggestionQuery,
     grade_rank,
 )
+from matching_service.domain.shortlist import is_paused
 
 
 class Rule(StrEnum):
@@ -52,7 +53,7 @@ def not_already_paired(candidate: PersonProfile, history: PairHistory) -> bool:
 
 
 def has_capacity(candidate: PersonProfile, query: SuggestionQuery, history: PairHistory) -> bool:
-    """A mentor or coach accepts requests and has a free place.
+    """A mentor or coach accepts requests, has not paused them and has a free place.
 
     Mentees have no capacity limit here (the three-open-requests rule is checked
     when a request is made).
@@ -60,6 +61,8 @@ def has_capacity(candidate: PersonProfile, query: SuggestionQuery, history: Pair
     if query.role not in OFFERING_ROLES:
         return True
     if not candidate.accepting_requests:
+        return False
+    if is_paused(candidate.paused_until, query.on_date()):
         return False
     return candidate.capacity - history.load_of(candidate.profile_id).active_matches > 0
 
@@ -182,6 +185,8 @@ class CandidateTable:
         self.remote_ok = np.zeros(capacity, dtype=bool)
         self.anonymous = np.zeros(capacity, dtype=bool)
         self.capacity = np.zeros(capacity, dtype=np.int32)
+        # Proleptic ordinal of the date a pause ends; 0 when not paused.
+        self.paused_until = np.zeros(capacity, dtype=np.int32)
         self.department = np.full(capacity, -1, dtype=np.int32)
         self.grade = np.full(capacity, -1, dtype=np.int16)
         self.region = np.full(capacity, -1, dtype=np.int32)
@@ -207,6 +212,7 @@ class CandidateTable:
         self.remote_ok = grown(self.remote_ok, False)
         self.anonymous = grown(self.anonymous, False)
         self.capacity = grown(self.capacity, 0)
+        self.paused_until = grown(self.paused_until, 0)
         self.department = grown(self.department, -1)
         self.grade = grown(self.grade, -1)
         self.region = grown(self.region, -1)
@@ -247,6 +253,8 @@ class CandidateTable:
         self.remote_ok[row] = profile.remote_ok
         self.anonymous[row] = profile.anonymous
         self.capacity[row] = profile.capacity
+        paused = profile.paused_until
+        self.paused_until[row] = 0 if paused is None else paused.toordinal()
         self.department[row] = self._code(profile.department)
         rank = grade_rank(profile.grade)
         self.grade[row] = -1 if rank is None else rank
@@ -308,6 +316,7 @@ class CandidateTable:
                 allowed[row] = False
         if query.role in OFFERING_ROLES:
             allowed &= self.accepting[:size] & (self.capacity[:size] - self._active(history) > 0)
+            allowed &= self.paused_until[:size] <= query.on_date().toordinal()
         department = self.department[:size]
         if query.department is not None:
             allowed &= department == self._codes.get(query.department, -2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 from matching_service.domain.skills import load_vocabulary
@@ -69,6 +70,8 @@ class ProfileFields(Protocol):
     def accepting_requests(self) -> bool: ...
     @property
     def anonymous(self) -> bool: ...
+    @property
+    def paused_until(self) -> date | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,8 @@ class PersonProfile:
         version: The profile version this copy reflects.
         roles: The roles the person plays ("mentor", "coach", "mentee").
         capacity: How many mentees or coachees they take at once.
-        accepting_requests: False when they paused new requests.
+        accepting_requests: False when they stopped taking new requests.
+        paused_until: New requests are paused until this date (not included), or None.
         anonymous: The person appears anonymised: to others they are initials,
             department and grade only, and never match a name, profession or region
             query or filter (``mentor_shared.privacy``, the one anonymity rule).
@@ -111,6 +115,7 @@ class PersonProfile:
     anonymous: bool = False
     offered_skills: tuple[str, ...] = ()
     sought_skills: tuple[str, ...] = ()
+    paused_until: date | None = None
 
     @classmethod
     def from_fields(cls, profile: ProfileFields) -> PersonProfile:
@@ -154,6 +159,7 @@ class PersonProfile:
                 getattr(profile, "skills_sought", ()),
                 (*profile.goals, profile.goals_text),
             ),
+            paused_until=profile.paused_until,
         )
 
     @property
@@ -223,6 +229,7 @@ class SuggestionQuery:
         profession: A profession the asker asked for: a preference, not a filter
             (candidates in it rank higher among equally good matches). Without it,
             profession does not count in the ranking.
+        today: The date paused mentors are compared with (None: today in UTC).
     """
 
     role: TargetRole = "mentor"
@@ -234,6 +241,11 @@ class SuggestionQuery:
     allow_any_grade: bool = False
     limit: int = 10
     profession: str | None = None
+    today: date | None = None
+
+    def on_date(self) -> date:
+        """The date pauses are compared with."""
+        return self.today or datetime.now(UTC).date()
 
 
 @dataclass(frozen=True, slots=True)

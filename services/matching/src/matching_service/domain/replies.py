@@ -17,11 +17,15 @@ behaviour after nine answers, so a mentor who became prompt recovers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
 from matching_service.domain.matches import Match
+
+USUAL_REPLY_MIN_REPLIES = 3
+"""A usual reply time is shown on cards only once this many replies are known."""
 
 REPLY_SAMPLE_SIZE = 9
 """Reply times kept per mentor (odd, so the median is one of them). For a mentor taking
@@ -85,3 +89,17 @@ def reply_hours(match: Match, request_expiry: timedelta) -> float | None:
 def waiting_hours(created_at: datetime, now: datetime) -> float:
     """Age in hours of a request still waiting for its answer."""
     return _hours(now - created_at)
+
+
+def usual_reply_days(replies: ReplyTimes | None) -> int | None:
+    """ "Usually replies within N days": the median of the recent reply times in whole
+    days, rounded up (at least 1); None before :data:`USUAL_REPLY_MIN_REPLIES` replies.
+
+    An expired request counts as a reply of the whole expiry period, so a mentor who
+    lets requests lapse shows it here too.
+    """
+    if replies is None or len(replies.recent_hours) < USUAL_REPLY_MIN_REPLIES:
+        return None
+    hours = replies.median_hours
+    assert hours is not None
+    return max(1, math.ceil(hours / 24))

@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 
 import structlog
 
-from matching_service.domain.commands import AnswerMatch, RequestMatch
+from matching_service.domain.commands import (
+    AnswerMatch,
+    DeclineOpenRequests,
+    RequestMatch,
+    SavePerson,
+)
 from matching_service.domain.errors import (
     ErasedPerson,
     InvalidMatchRequest,
@@ -28,6 +33,7 @@ from matching_service.domain.matches import (
     rerequest_allowed_from,
 )
 from matching_service.domain.replies import ReplyTimes, reply_hours
+from matching_service.domain.shortlist import MAX_SAVED, SavedPerson, activity_month, is_paused
 from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
 from mentor_shared.events import Envelope, EventData, new_event
 from mentor_shared.events.schemas import (
@@ -79,15 +85,21 @@ async def project_profile(
     stored = await uow.profiles.save(profile)
     if not stored:
         log.info("stale_profile_ignored", profile_id=profile.profile_id, version=profile.version)
+    else:
+        # Saving one's profile counts as activity (the month of the change).
+        await uow.activity.touch(profile.profile_id, activity_month(applied.occurred_at))
     return stored
 
 
 async def erase_profile(profile_id: str, uow: MatchingUnitOfWork, applied: AppliedEvent) -> int:
     """Forget a deleted person and remember that they were erased, in one transaction.
 
-    Deletes their profile row, their reply times, every match they were in (with its
-    request message and feedback), the retained outbox events of those matches and
-    their request counters (``rate_limits``, keyed by their id), and records the id in ``erased_subjects`` so that nothing is created for it again.
+    Deletes their profile row, their reply times, their activity month, their shortlist
+    and every shortlist entry saving them (they disappear from others' lists), every
+    match they were in (with its request message and feedback), the retained outbox
+    events of those matches and their request counters (``rate_limits``, keyed by their
+    id), and records the id in ``erased_subjects`` so that nothing is created for it
+    again.
     No event is published on their behalf: every other service acts on
     ``profile.deleted`` itself (the profile service revokes the contact grants).
     Idempotent: a second delivery finds nothing left to delete.
@@ -97,6 +109,8 @@ async def erase_profile(profile_id: str, uow: MatchingUnitOfWork, applied: Appli
     """
     await uow.profiles.delete(profile_id)
     await uow.replies.delete(profile_id)
+    await uow.activity.delete(profile_id)
+    await uow.shortlist.delete_involving(profile_id)
     removed = await uow.matches.delete_involving(profile_id)
     await uow.erased.drop_counters(profile_id)
     await uow.erased.add(profile_id)
@@ -154,6 +168,7 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
         if await uow.profiles.get(cmd.mentee_id) is None:
             raise MatchConflict("profile_not_indexed", "Write your profile before asking")
         role = _role_for(mentor, cmd.role)
+        _check_not_paused(mentor, now)
         pair = await uow.matches.between(cmd.mentee_id, cmd.mentor_id)
         if any(match.status in ("requested", "accepted") for match in pair):
             raise MatchConflict("already_requested", "You already asked this person")
@@ -175,6 +190,7 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
             created_at=now,
         )
         await uow.matches.add(match)
+        await uow.activity.touch(match.mentee_id, activity_month(now))
         uow.add_event(
             new_event(
                 MatchRequested(
@@ -206,6 +222,18 @@ def _check_rerequest(pair: list[Match], policy: MatchPolicy, now: datetime) -> N
         f"you can ask them again from {allowed_from.date().isoformat()}",
         {"allowed_from": allowed_from.isoformat()},
     )
+
+
+def _check_not_paused(mentor: ProfileUpserted, now: datetime) -> None:
+    """Refuse a new request while the mentor's pause runs (it ends by itself)."""
+    if is_paused(mentor.paused_until, now.date()):
+        assert mentor.paused_until is not None
+        until = mentor.paused_until.isoformat()
+        raise MatchConflict(
+            "mentor_paused",
+            f"This person has paused new requests until {until}; you can ask them from then",
+            {"paused_until": until},
+        )
 
 
 def _role_for(mentor: ProfileUpserted, wanted: MatchRole | None) -> MatchRole:
@@ -257,6 +285,7 @@ async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDep
         match.accept(now)
         await uow.matches.update(match)
         await _record_reply(uow, match, deps.policy)
+        await uow.activity.touch(match.mentor_id, activity_month(now))
         uow.add_event(_event(MatchAccepted, match))
         if not deps.policy.keep_other_requests_on_accept:
             for other in await uow.matches.open_for_mentee(match.mentee_id):
@@ -272,16 +301,53 @@ async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDep
 
 async def decline_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
     """The mentor declines (optionally with a reason); the answer time joins their reply times."""
+    now = deps.clock()
     async with uow:
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "mentor")
-        match.decline(deps.clock(), cmd.reason)
+        match.decline(now, cmd.reason)
         await uow.matches.update(match)
         await _record_reply(uow, match, deps.policy)
+        await uow.activity.touch(match.mentor_id, activity_month(now))
         uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
         await uow.commit()
     log.info("match_declined", match_id=match.id)
     return match
+
+
+async def decline_open_requests(
+    cmd: DeclineOpenRequests, uow: MatchingUnitOfWork, deps: MatchDeps
+) -> list[Match]:
+    """A mentor or coach declines every request still waiting for them, with one message.
+
+    Used when they pause new requests; each decline is an ordinary one (its answer
+    time joins their reply times, ``match.declined`` carries the message as reason).
+
+    Raises:
+        UnknownProfile: Matching holds no profile for the caller.
+        InvalidMatchRequest: The caller neither mentors nor coaches.
+
+    Returns:
+        The declined matches (none when nothing was waiting).
+    """
+    now = deps.clock()
+    async with uow:
+        mentor = await uow.profiles.get(cmd.mentor_id)
+        if mentor is None:
+            raise UnknownProfile(cmd.mentor_id)
+        if not (mentor.roles.mentor or mentor.roles.coach):
+            raise InvalidMatchRequest("not_a_mentor", "Only mentors and coaches receive requests")
+        declined = await uow.matches.open_for_mentor(cmd.mentor_id)
+        for match in declined:
+            match.decline(now, cmd.reason)
+            await uow.matches.update(match)
+            await _record_reply(uow, match, deps.policy)
+            uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
+        if declined:
+            await uow.activity.touch(cmd.mentor_id, activity_month(now))
+        await uow.commit()
+    log.info("open_requests_declined", mentor_id=cmd.mentor_id, declined=len(declined))
+    return declined
 
 
 async def withdraw_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) -> Match:
@@ -338,3 +404,52 @@ async def expire_requests(uow: MatchingUnitOfWork, deps: MatchDeps) -> tuple[int
     if expired or reminded:
         log.info("requests_expired", expired=expired, reminded=reminded)
     return expired, reminded
+
+
+# --- shortlist -----------------------------------------------------------------------
+
+
+async def save_person(cmd: SavePerson, uow: MatchingUnitOfWork, deps: MatchDeps) -> SavedPerson:
+    """Put someone on the owner's shortlist (saving them again changes nothing).
+
+    Raises:
+        InvalidMatchRequest: Saving oneself.
+        ErasedPerson: The owner deleted their account.
+        UnknownProfile: Matching holds no profile with this id.
+        MatchConflict: ``shortlist_full`` past :data:`MAX_SAVED` people.
+    """
+    if cmd.owner_id == cmd.profile_id:
+        raise InvalidMatchRequest("cannot_save_self", "You cannot save yourself")
+    async with uow:
+        if await uow.erased.contains(cmd.owner_id):
+            raise ErasedPerson(cmd.owner_id)
+        if await uow.profiles.get(cmd.profile_id) is None:
+            raise UnknownProfile(cmd.profile_id)
+        held = await uow.shortlist.get(cmd.owner_id, cmd.profile_id)
+        if held is not None:
+            return held
+        if await uow.shortlist.count(cmd.owner_id) >= MAX_SAVED:
+            raise MatchConflict(
+                "shortlist_full",
+                f"You can save at most {MAX_SAVED} people; remove someone first",
+                {"max": MAX_SAVED},
+            )
+        saved = SavedPerson(cmd.owner_id, cmd.profile_id, deps.clock())
+        await uow.shortlist.add(saved)
+        await uow.commit()
+    log.info("person_saved", owner_id=cmd.owner_id, profile_id=cmd.profile_id)
+    return saved
+
+
+async def unsave_person(cmd: SavePerson, uow: MatchingUnitOfWork) -> None:
+    """Take someone off the owner's shortlist.
+
+    Raises:
+        UnknownProfile: They are not on the owner's list.
+    """
+    async with uow:
+        removed = await uow.shortlist.remove(cmd.owner_id, cmd.profile_id)
+        await uow.commit()
+    if not removed:
+        raise UnknownProfile(cmd.profile_id)
+    log.info("person_unsaved", owner_id=cmd.owner_id, profile_id=cmd.profile_id)

@@ -14,6 +14,8 @@ from matching_service.domain.matches import Match
 from matching_service.domain.model import CandidateLoad, TargetRole
 from matching_service.domain.ranking import PhraseVectors
 from matching_service.domain.replies import ReplyTimes
+from matching_service.domain.reports import RequestFact
+from matching_service.domain.shortlist import SavedPerson
 from mentor_shared.bus.records import UnitOfWork
 from mentor_shared.events.schemas import ProfileUpserted
 
@@ -157,6 +159,10 @@ class MatchRepository(Protocol):
         """The mentee's requests still waiting for an answer."""
         ...
 
+    async def open_for_mentor(self, mentor_id: str) -> list[Match]:
+        """Requests waiting for this mentor's or coach's answer, oldest first."""
+        ...
+
     async def live_between(self, mentee_id: str, mentor_id: str) -> list[Match]:
         """Requested or accepted matches of this pair."""
         ...
@@ -221,6 +227,49 @@ class ReplyTimesRepository(Protocol):
         ...
 
 
+class ShortlistRepository(Protocol):
+    """Members' saved people (``shortlist``)."""
+
+    async def get(self, owner_id: str, profile_id: str) -> SavedPerson | None:
+        """The entry, or None when the owner has not saved this person."""
+        ...
+
+    async def add(self, saved: SavedPerson) -> None:
+        """Store a new entry."""
+        ...
+
+    async def remove(self, owner_id: str, profile_id: str) -> bool:
+        """Take a person off the owner's list; True if they were on it."""
+        ...
+
+    async def count(self, owner_id: str) -> int:
+        """How many people the owner saved."""
+        ...
+
+    async def delete_involving(self, person_id: str) -> int:
+        """Erasure: delete the person's own list and every entry that saved them.
+
+        Returns:
+            How many entries were deleted.
+        """
+        ...
+
+
+class ActivityRepository(Protocol):
+    """The month each person was last active (``person_activity``).
+
+    Only the month is ever stored (``YYYY-MM``), so nothing finer can leak.
+    """
+
+    async def touch(self, person_id: str, month: str) -> None:
+        """Record activity in ``month`` (a later month replaces an earlier one)."""
+        ...
+
+    async def delete(self, person_id: str) -> bool:
+        """Forget the person's activity (erasure); True if there was any."""
+        ...
+
+
 class IndexStateRepository(Protocol):
     """Which profile event the service applied last."""
 
@@ -241,6 +290,8 @@ class MatchingUnitOfWork(UnitOfWork, Protocol):
     replies: ReplyTimesRepository
     index_state: IndexStateRepository
     erased: ErasedSubjectsRepository
+    shortlist: ShortlistRepository
+    activity: ActivityRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,10 +370,27 @@ class MatchingReadModel(Protocol):
         """The mentor's recent reply times (for their data export), or None."""
         ...
 
+    async def shortlist_of(self, owner_id: str) -> list[SavedPerson]:
+        """The owner's saved people, most recently saved first."""
+        ...
+
+    async def reply_times_among(self, mentor_ids: Sequence[str]) -> dict[str, ReplyTimes]:
+        """Reply times of these mentors (those without any left out), for cards."""
+        ...
+
+    async def active_months(self, person_ids: Sequence[str]) -> dict[str, str]:
+        """The month (``YYYY-MM``) each of these people was last active, where known."""
+        ...
+
     async def weekly(self) -> list[WeeklyFigure]:
         """Requests and acceptances per ISO week and mentee department."""
         ...
 
     async def feedback(self) -> FeedbackFigure:
         """Feedback aggregates of ended matches."""
+        ...
+
+    async def request_facts(self) -> list[RequestFact]:
+        """Every match request with the mentee's department, profession and grade (for
+        the administrators' report; aggregated and suppressed before anyone sees it)."""
         ...

@@ -8,10 +8,11 @@ here and reach another person only through an active :class:`ContactGrant`.
 
 from __future__ import annotations
 
+import calendar
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -187,6 +188,19 @@ class Contact(BaseModel):
         return normalise_phone(value) if value else None
 
 
+MAX_PAUSE_MONTHS = 6
+"""A pause of new requests ends at most this many calendar months ahead."""
+
+
+def pause_limit(today: date) -> date:
+    """The latest date a pause set on ``today`` may end: six calendar months ahead
+    (the last day of that month when it is shorter, e.g. 31 August -> 28 February)."""
+    month = today.month - 1 + MAX_PAUSE_MONTHS
+    year, month = today.year + month // 12, month % 12 + 1
+    day = min(today.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
 class ProfileFields(BaseModel):
     """The profile fields anyone signed in may see (everything but contact details)."""
 
@@ -203,6 +217,13 @@ class ProfileFields(BaseModel):
     roles: Roles = Field(default_factory=Roles)
     capacity: Capacity = Field(default=0, description="Mentees or coachees at once")
     accepting_requests: bool = True
+    paused_until: date | None = Field(
+        default=None,
+        description=(
+            "New requests are paused until this date (not included): the person is not "
+            "suggested and cannot be asked. Ends by itself on the date; null when not paused"
+        ),
+    )
     expertise: ItemList = Field(default_factory=list)
     expertise_text: FreeText = ""
     goals: ItemList = Field(default_factory=list)
@@ -331,6 +352,13 @@ class ProfileUpdate(BaseModel):
     roles: Roles | None = None
     capacity: Capacity | None = None
     accepting_requests: bool | None = None
+    paused_until: date | None = Field(
+        default=None,
+        description=(
+            f"Pause new requests until this date (today at the earliest, at most "
+            f"{MAX_PAUSE_MONTHS} months ahead); null ends a pause"
+        ),
+    )
     expertise: ItemList | None = None
     expertise_text: FreeText | None = None
     goals: ItemList | None = None
@@ -345,6 +373,21 @@ class ProfileUpdate(BaseModel):
     @classmethod
     def _no_repeats(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _unique_items(value)
+
+    @field_validator("paused_until")
+    @classmethod
+    def _pause_within_limits(cls, value: date | None) -> date | None:
+        if value is None:
+            return None
+        today = datetime.now(UTC).date()
+        latest = pause_limit(today)
+        if value < today:
+            raise ValueError("The pause must end today or later")
+        if value > latest:
+            raise ValueError(
+                f"A pause can last at most {MAX_PAUSE_MONTHS} months (until {latest.isoformat()})"
+            )
+        return value
 
 
 def _validate_profile(data: dict[str, Any]) -> Profile:
@@ -439,6 +482,7 @@ def to_profile_upserted(profile: Profile) -> ProfileUpserted:
         accepting_requests=profile.accepting_requests,
         skills_offered=list(profile.skills_offered),
         skills_sought=list(profile.skills_sought),
+        paused_until=profile.paused_until,
     )
 
 

@@ -205,6 +205,20 @@ async def usage(request: Request, session: AdminSession, backend: BackendDep) ->
     )
 
 
+@router.get("/usage/matches.csv")
+async def matches_csv(session: AdminSession, backend: BackendDep) -> Response:
+    """The matching service's match report (already aggregated and suppressed), as a download."""
+    answer = await backend.call("matching", "GET", "/v1/admin/reports/matches.csv", session=session)
+    return Response(
+        answer.content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="mentor-match-matches.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 async def _weekly_activity(
     backend: BackendDep, session: AdminSession, names: dict[str, str]
 ) -> tuple[list[dict[str, Any]], bool]:

@@ -11,6 +11,8 @@ from web_service.ui import (
     CheckedForm,
     FormErrors,
     MemberSession,
+    format_date,
+    parse_date_parts,
     redirect,
     render,
     text,
@@ -68,6 +70,107 @@ async def requests_page(request: Request, session: MemberSession, backend: Backe
     )
 
 
+@router.get("/requests/{match_id}/decline")
+async def decline_form(request: Request, match_id: str, session: MemberSession) -> Response:
+    """Decline, with an optional reason the requester sees, and optionally pause."""
+    return render(
+        request, "decline.html", title="Decline this request", match_id=match_id, pause={}
+    )
+
+
+@router.post("/requests/{match_id}/decline")
+async def decline(
+    request: Request,
+    match_id: str,
+    form: CheckedForm,
+    session: MemberSession,
+    backend: BackendDep,
+) -> Response:
+    """Send the decline and its reason; with a date, pause new requests until then
+    (``PUT /v1/profiles/me``) and, when asked, decline every other waiting request
+    with the same message (``POST /v1/matches/decline-open``)."""
+    reason = text(form, "reason")
+    pause = {part: text(form, f"paused_until-{part}") for part in ("day", "month", "year")}
+    decline_all = text(form, "decline_all") == "yes"
+    errors = FormErrors()
+    if len(reason) > 500:
+        errors.add("reason", "The reason must be 500 characters or fewer")
+    paused_until, problem = parse_date_parts(pause)
+    if problem:
+        errors.add("paused_until", problem)
+    elif decline_all and paused_until is None:
+        errors.add("paused_until", "Enter the date to pause new requests until")
+    if not errors and paused_until is not None:
+        try:
+            await backend.call(
+                "profile",
+                "PUT",
+                "/v1/profiles/me",
+                session=session,
+                json={"paused_until": paused_until},
+            )
+        except ApiError as error:
+            if error.status != 422:
+                raise
+            errors.add("paused_until", _pause_problem(error))
+    if errors:
+        return render(
+            request,
+            "decline.html",
+            status_code=422,
+            title="Decline this request",
+            match_id=match_id,
+            reason=reason,
+            pause=pause,
+            decline_all=decline_all,
+            errors=errors,
+        )
+    try:
+        await backend.call(
+            "matching",
+            "POST",
+            f"/v1/matches/{match_id}/decline",
+            session=session,
+            json={"reason": reason or None},
+        )
+        if decline_all:
+            await backend.call(
+                "matching",
+                "POST",
+                "/v1/matches/decline-open",
+                session=session,
+                json={"message": reason or None},
+            )
+    except ApiError as error:
+        if error.status not in (403, 404, 409, 422):
+            raise
+        session.add_flash("That could not be done", error.message, "info")
+        return redirect("/requests")
+    if paused_until is not None:
+        session.add_flash(
+            "The request has been declined",
+            f"New requests are paused until {format_date(paused_until)}.",
+        )
+    else:
+        session.add_flash("The request has been declined", "")
+    return redirect("/requests")
+
+
+def _pause_problem(error: ApiError) -> str:
+    """The profile service's reason for refusing a pause date, in the form's words."""
+    details = error.details if isinstance(error.details, list) else []
+    for detail in details:
+        # Request validation lists ``loc``/``msg``; domain checks ``field``/``message``.
+        if isinstance(detail, dict) and "paused_until" in str(
+            detail.get("loc") or detail.get("field")
+        ):
+            message = str(detail.get("msg") or detail.get("message") or "")
+            return message.removeprefix("Value error, ") or "Enter a valid date"
+    return "Enter a date from today up to 6 months ahead"
+
+
+# Registered after the decline routes: "/requests/{id}/{action}" would otherwise take
+# the decline form's POST (and answer 404, as "decline" is not one of its actions).
 @router.post("/requests/{match_id}/{action}")
 async def act(
     match_id: str,
@@ -94,49 +197,4 @@ async def act(
         session.add_flash("That could not be done", error.message, "info")
         return redirect("/requests")
     session.add_flash(ACTIONS[action], "")
-    return redirect("/requests")
-
-
-@router.get("/requests/{match_id}/decline")
-async def decline_form(request: Request, match_id: str, session: MemberSession) -> Response:
-    """Decline, with an optional reason the requester sees."""
-    return render(request, "decline.html", title="Decline this request", match_id=match_id)
-
-
-@router.post("/requests/{match_id}/decline")
-async def decline(
-    request: Request,
-    match_id: str,
-    form: CheckedForm,
-    session: MemberSession,
-    backend: BackendDep,
-) -> Response:
-    """Send the decline and its reason."""
-    reason = text(form, "reason")
-    if len(reason) > 500:
-        errors = FormErrors()
-        errors.add("reason", "The reason must be 500 characters or fewer")
-        return render(
-            request,
-            "decline.html",
-            status_code=422,
-            title="Decline this request",
-            match_id=match_id,
-            reason=reason,
-            errors=errors,
-        )
-    try:
-        await backend.call(
-            "matching",
-            "POST",
-            f"/v1/matches/{match_id}/decline",
-            session=session,
-            json={"reason": reason or None},
-        )
-    except ApiError as error:
-        if error.status not in (403, 404, 409, 422):
-            raise
-        session.add_flash("That could not be done", error.message, "info")
-        return redirect("/requests")
-    session.add_flash("The request has been declined", "")
     return redirect("/requests")

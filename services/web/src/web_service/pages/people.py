@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -107,7 +108,15 @@ async def person(
         contact=contact,
         names=names_of(lists),
         is_me=profile_id == session.data.account_id,
+        paused_until=running_pause(profile.get("paused_until")),
     )
+
+
+def running_pause(paused_until: str | None) -> str | None:
+    """The pause's end date while it runs (it ends by itself on the date), else None."""
+    if paused_until and paused_until > datetime.now(UTC).date().isoformat():
+        return paused_until
+    return None
 
 
 def _not_found(request: Request) -> Response:

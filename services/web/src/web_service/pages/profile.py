@@ -9,13 +9,16 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from web_service.backend import ApiError
+from web_service.pages.people import running_pause
 from web_service.ui import (
     BackendDep,
     CheckedForm,
     FormErrors,
     MemberSession,
+    date_parts,
     errors_from_api,
     names_of,
+    parse_date_parts,
     redirect,
     reference_lists,
     render,
@@ -38,6 +41,7 @@ FIELDS = {
     "roles": "roles",
     "capacity": "capacity",
     "accepting_requests": "accepting_requests",
+    "paused_until": "paused_until",
     "expertise": "expertise",
     "expertise_text": "expertise_text",
     "goals": "goals",
@@ -130,7 +134,9 @@ async def _render_form(
 def _values_from_profile(me: dict[str, Any]) -> dict[str, Any]:
     contact = me.get("contact") or {}
     return {
-        **{key: me.get(key) for key in FIELDS if key != "contact"},
+        **{key: me.get(key) for key in FIELDS if key not in ("contact", "paused_until")},
+        # A pause that has ended is not offered again (the service refuses past dates).
+        "paused_until": date_parts(running_pause(me.get("paused_until"))),
         "roles": [role for role, on in (me.get("roles") or {}).items() if on],
         "expertise": "\n".join(me.get("expertise") or []),
         "goals": "\n".join(me.get("goals") or []),
@@ -156,6 +162,9 @@ def _values_from_form(form: FormData) -> dict[str, Any]:
         "roles": texts(form, "roles"),
         "capacity": text(form, "capacity"),
         "accepting_requests": text(form, "accepting_requests") or "yes",
+        "paused_until": {
+            part: text(form, f"paused_until-{part}") for part in ("day", "month", "year")
+        },
         "expertise": text(form, "expertise"),
         "expertise_text": text(form, "expertise_text"),
         "goals": text(form, "goals"),
@@ -182,6 +191,9 @@ def _update_from_values(values: dict[str, Any], errors: FormErrors) -> dict[str,
         except ValueError:
             errors.add("capacity", "Capacity must be a whole number, like 2")
     roles = set(values["roles"])
+    paused_until, problem = parse_date_parts(values["paused_until"])
+    if problem:
+        errors.add("paused_until", problem)
     return {
         "display_name": values["display_name"],
         "job_title": values["job_title"] or None,
@@ -194,6 +206,7 @@ def _update_from_values(values: dict[str, Any], errors: FormErrors) -> dict[str,
         "roles": {role: role in roles for role in ROLE_NAMES},
         "capacity": capacity,
         "accepting_requests": values["accepting_requests"] == "yes",
+        "paused_until": paused_until,
         "expertise": _lines(values["expertise"]),
         "expertise_text": values["expertise_text"],
         "goals": _lines(values["goals"]),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from matching_service.api.deps import AdminPrincipal, ContextDep
 from matching_service.api.routes.matches import to_api_error
@@ -20,6 +23,7 @@ from matching_service.api.schemas import (
 from matching_service.domain.commands import RequestMatch
 from matching_service.domain.errors import MatchingError
 from matching_service.domain.model import PairHistory
+from matching_service.domain.reports import COLUMNS, report_rows
 from matching_service.service import handlers
 from matching_service.service.cohorts import plan_cohort
 from mentor_shared.web.errors import error_responses
@@ -108,4 +112,35 @@ async def stats(principal: AdminPrincipal, context: ContextDep) -> StatsPublic:
             for w in weekly
         ],
         feedback=FeedbackPublic(count=feedback.count, mean_rating=feedback.mean_rating),
+    )
+
+
+@router.get(
+    "/reports/matches.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The report as CSV"},
+        **error_responses(401, 403),
+    },
+)
+async def matches_report(principal: AdminPrincipal, context: ContextDep) -> Response:
+    """Requests, acceptances, declines, expiries, endings and the median time to answer,
+    by month x department x profession x grade band (the mentee's), as CSV.
+
+    Counts from 1 to 4 are shown as ``<5``; a row of fewer than five different mentees
+    shows ``<5`` in every count and no median; there are no totals, so nothing
+    suppressed can be worked out from the rest (``matching_service.domain.reports``).
+    """
+    rows = report_rows(await context.read_model.request_facts())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="matches.csv"',
+            "Cache-Control": "no-store",
+        },
     )

@@ -11,8 +11,15 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, status
 
 from matching_service.api.deps import ContextDep, CurrentPrincipal
-from matching_service.api.schemas import CardPublic, DeclineBody, EndBody, MatchCreate, MatchPublic
-from matching_service.domain.commands import AnswerMatch, RequestMatch
+from matching_service.api.schemas import (
+    CardPublic,
+    DeclineBody,
+    DeclineOpenBody,
+    EndBody,
+    MatchCreate,
+    MatchPublic,
+)
+from matching_service.domain.commands import AnswerMatch, DeclineOpenRequests, RequestMatch
 from matching_service.domain.errors import (
     ErasedPerson,
     InvalidMatchRequest,
@@ -79,7 +86,8 @@ async def request_match(
 
     409 ``rerequest_too_soon`` (with ``details.allowed_from``) when the mentee asked
     this person before and was declined, withdrew or let it expire less than
-    ``REREQUEST_AFTER_DAYS`` ago; 429 ``rate_limited`` (``Retry-After``) past
+    ``REREQUEST_AFTER_DAYS`` ago; 409 ``mentor_paused`` (with ``details.paused_until``)
+    while the mentor or coach has paused new requests; 429 ``rate_limited`` (``Retry-After``) past
     ``MATCH_REQUESTS_PER_DAY`` attempts by one account.
     """
     # Counted in the store (every replica shares it), before and outside the write.
@@ -127,6 +135,33 @@ async def decline(
     return await _answer(
         context, handlers.decline_match, AnswerMatch(match_id, principal.id, reason=reason)
     )
+
+
+@router.post("/decline-open", responses=error_responses(401, 403, 409, 422))
+async def decline_open(
+    principal: CurrentPrincipal, context: ContextDep, body: DeclineOpenBody | None = None
+) -> list[MatchPublic]:
+    """The mentor or coach declines every request still waiting for them, with one message.
+
+    Meant for the moment they pause new requests (``paused_until`` on their profile).
+    Returns the declined requests (an empty list when none was waiting); 403
+    ``not_a_mentor`` when the caller neither mentors nor coaches; 409
+    ``profile_not_indexed`` when matching holds no profile for them yet.
+    """
+    command = DeclineOpenRequests(principal.id, reason=body.message if body else None)
+    try:
+        declined = await retry_on_conflict(
+            lambda: handlers.decline_open_requests(command, context.uow(), context.deps)
+        )
+    except UnknownProfile as exc:
+        raise Conflict(
+            "Your profile is not indexed yet; try again in a moment", code="profile_not_indexed"
+        ) from exc
+    except InvalidMatchRequest as exc:
+        raise Forbidden(str(exc), code=exc.code) from exc
+    except MatchingError as exc:
+        raise to_api_error(exc) from exc
+    return [MatchPublic.of(match) for match in declined]
 
 
 @router.post("/{match_id}/withdraw", responses=error_responses(401, 403, 404, 409))

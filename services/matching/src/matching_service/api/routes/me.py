@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from matching_service.api.deps import ContextDep, CurrentPrincipal
-from matching_service.api.schemas import CardPublic, ExportedMatch, MatchingExport
+from matching_service.api.schemas import (
+    CardPublic,
+    ExportedMatch,
+    ExportedSaved,
+    MatchingExport,
+)
 from mentor_shared.web.errors import error_responses
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
@@ -20,7 +25,8 @@ async def export(principal: CurrentPrincipal, context: ContextDep) -> MatchingEx
     Their profile as matching holds it, their match requests as mentee and as mentor
     or coach (the other person only as the card the caller already sees in
     ``GET /v1/matches``; feedback only when the caller gave it), and their recent
-    reply times. Matching keeps no shortlist and no cohort records (cohort plans are
+    reply times, their shortlist (each person as the card the caller sees) and the
+    month they were last active. Matching keeps no cohort records (cohort plans are
     answered, not stored); the vectors derived from the profile are not exported
     (they are numbers computed from the profile text above).
     """
@@ -29,6 +35,9 @@ async def export(principal: CurrentPrincipal, context: ContextDep) -> MatchingEx
     matches = await read.matches_of(principal.id)
     others = await read.profiles_by_id([match.other(principal.id) for match in matches])
     replies = await read.reply_times_of(principal.id)
+    saved = await read.shortlist_of(principal.id)
+    saved_profiles = await read.profiles_by_id([entry.profile_id for entry in saved])
+    months = await read.active_months([principal.id])
     return MatchingExport(
         subject_id=principal.id,
         exported_at=datetime.now(UTC),
@@ -42,4 +51,13 @@ async def export(principal: CurrentPrincipal, context: ContextDep) -> MatchingEx
             for match in matches
         ],
         reply_hours=list(replies.recent_hours) if replies else [],
+        shortlist=[
+            ExportedSaved(
+                profile_id=entry.profile_id,
+                saved_at=entry.saved_at,
+                card=CardPublic.of(saved_profiles.get(entry.profile_id)),
+            )
+            for entry in saved
+        ],
+        last_active=months.get(principal.id),
     )

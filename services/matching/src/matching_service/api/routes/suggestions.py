@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from matching_service.api.cards import cards_for
 from matching_service.api.deps import ContextDep, CurrentPrincipal
 from matching_service.api.schemas import (
-    CardPublic,
     Role,
     SearchCreate,
     SuggestedFilterPublic,
@@ -27,17 +27,19 @@ router = APIRouter(prefix="/v1", tags=["suggestions"])
 
 
 async def _cards(context: MatchingContext, found: list[Suggestion]) -> list[SuggestionPublic]:
-    profiles = await context.read_model.profiles_by_id([s.profile_id for s in found])
+    ids = [s.profile_id for s in found]
+    profiles = await context.read_model.profiles_by_id(ids)
+    cards = await cards_for(context.read_model, profiles, ids)
     return [
         SuggestionPublic(
             profile_id=s.profile_id,
             score=round(s.score, 4),
             reasons=list(s.reasons),
-            card=CardPublic.of(profiles.get(s.profile_id)),
+            card=cards[s.profile_id],
         )
         for s in found
         # A profile deleted between the search and this read is left out.
-        if s.profile_id in profiles
+        if s.profile_id in cards
     ]
 
 

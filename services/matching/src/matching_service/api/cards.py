@@ -1,0 +1,31 @@
+"""Cards with their responsiveness facts, read in one go for a page of people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matching_service.api.schemas import CardPublic
+from matching_service.domain.replies import usual_reply_days
+from matching_service.service.ports import MatchingReadModel
+from mentor_shared.events.schemas import ProfileUpserted
+
+
+async def cards_for(
+    read: MatchingReadModel, profiles: dict[str, ProfileUpserted], ids: Sequence[str]
+) -> dict[str, CardPublic]:
+    """Cards of these people (those matching no longer holds left out).
+
+    Each card carries ``usual_reply_days`` (three replies or more) and ``last_active``
+    (a month), both left out of anonymised cards by :meth:`CardPublic.of`.
+    """
+    known = [pid for pid in dict.fromkeys(ids) if pid in profiles]
+    replies = await read.reply_times_among(known)
+    months = await read.active_months(known)
+    return {
+        pid: CardPublic.of(
+            profiles[pid],
+            usual_reply_days=usual_reply_days(replies.get(pid)),
+            last_active=months.get(pid),
+        )
+        for pid in known
+    }

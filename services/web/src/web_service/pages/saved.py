@@ -1,0 +1,64 @@
+"""The shortlist: "Save for later" on suggestion cards and person pages, and the Saved page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from web_service.backend import ApiError
+from web_service.ui import (
+    BackendDep,
+    CheckedForm,
+    MemberSession,
+    names_of,
+    next_path,
+    redirect,
+    reference_lists,
+    render,
+    text,
+)
+
+router = APIRouter()
+
+
+@router.get("/saved")
+async def saved(request: Request, session: MemberSession, backend: BackendDep) -> Response:
+    """The people the member saved for later; those no longer taking requests say so."""
+    items: list[dict[str, Any]] = await backend.json(
+        "matching", "GET", "/v1/shortlist", session=session
+    )
+    lists = await reference_lists(request)
+    return render(request, "saved.html", title="Saved people", items=items, names=names_of(lists))
+
+
+@router.post("/people/{profile_id}/save")
+async def save(
+    profile_id: str, form: CheckedForm, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Save someone for later, then go back to the page the form was on."""
+    back = next_path(text(form, "next"), "/saved")
+    try:
+        await backend.call("matching", "PUT", f"/v1/shortlist/{profile_id}", session=session)
+    except ApiError as error:
+        if error.status not in (404, 409, 422):
+            raise
+        session.add_flash("That could not be saved", error.message, "info")
+        return redirect(back)
+    session.add_flash("Saved for later", "You can find them on your Saved page.")
+    return redirect(back)
+
+
+@router.post("/saved/{profile_id}/remove")
+async def remove(
+    profile_id: str, form: CheckedForm, session: MemberSession, backend: BackendDep
+) -> Response:
+    """Take someone off the Saved list."""
+    try:
+        await backend.call("matching", "DELETE", f"/v1/shortlist/{profile_id}", session=session)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+    session.add_flash("Removed from your saved people", "")
+    return redirect("/saved")
