@@ -25,7 +25,16 @@ from web_service.backend import (
     SignedOut,
     set_browser_address,
 )
-from web_service.pages import account, admin, conversations, matches, people, profile, settings
+from web_service.pages import (
+    account,
+    admin,
+    conversations,
+    legal,
+    matches,
+    people,
+    profile,
+    settings,
+)
 from web_service.sessions import SessionMiddleware, SessionStore
 from web_service.settings import WebSettings
 from web_service.ui import (
@@ -84,6 +93,7 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         routers=[
             account.router,
+            legal.router,
             profile.router,
             people.router,
             matches.router,
