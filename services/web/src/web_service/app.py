@@ -32,6 +32,7 @@ from web_service.pages import (
     legal,
     matches,
     people,
+    plan,
     profile,
     settings,
 )
@@ -97,6 +98,9 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
             profile.router,
             people.router,
             matches.router,
+            # Before conversations: its POST .../sessions/{session_id}/{action} would
+            # otherwise take .../sessions/{session_id}/notes.
+            plan.router,
             conversations.router,
             settings.router,
             admin.router,
