@@ -14,7 +14,6 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
@@ -404,11 +403,17 @@ class MongoPlanRepository(_Repo):
     async def save(self, plan: Plan, expected_version: int) -> bool:
         """Store the plan if the stored version is still ``expected_version``."""
         if expected_version == 0:
-            try:
-                await self.db.plans.insert_one(_plan_doc(plan), session=self.session)
-            except DuplicateKeyError:
-                return False
-            return True
+            # An upsert that only inserts: a duplicate-key error would abort the
+            # whole transaction, this leaves it usable and says whether it inserted.
+            doc = _plan_doc(plan)
+            del doc["_id"]
+            inserted = await self.db.plans.update_one(
+                {"_id": plan.conversation_id},
+                {"$setOnInsert": doc},
+                upsert=True,
+                session=self.session,
+            )
+            return inserted.upserted_id is not None
         result = await self.db.plans.replace_one(
             {"_id": plan.conversation_id, "version": expected_version},
             _plan_doc(plan),
