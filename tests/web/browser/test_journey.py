@@ -312,12 +312,12 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     page.locator("#action-0-due-month").fill("2")
     page.locator("#action-0-due-year").fill(str(first.year + 1))
     page.get_by_role("button", name="Save plan").click()
-    assert page.get_by_text("Plan saved").count() == 1
+    page.wait_for_selector("text=Plan saved")
     journey.check("plan-saved")
     mentor_page.goto(stack.web_url + conversation + "/plan")
     mentor_page.locator("#action-0-done").check()
     mentor_page.get_by_role("button", name="Save plan").click()
-    assert mentor_page.get_by_text("Plan saved").count() == 1
+    mentor_page.wait_for_selector("text=Plan saved")
     assert mentor_page.get_by_role("cell", name="Done").count() == 1
     mentor.check("mentor-plan-action-done")
 
@@ -327,7 +327,7 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     journey.check("session-notes")
     page.get_by_label("Notes", exact=True).fill("Ask how they ran the last reorganisation.")
     page.get_by_role("button", name="Save notes").click()
-    assert page.get_by_text("Notes saved").count() == 1
+    page.wait_for_selector("text=Notes saved")
     journey.check("session-notes-saved")
     mentor_page.goto(page.url)
     assert mentor_page.locator("#body").input_value() == ""
