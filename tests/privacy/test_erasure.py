@@ -469,11 +469,13 @@ def erased(running_system: System) -> Erased:
             "goal_2": distinctive("florblenwick", sfx),
             "goals_text": distinctive("snorfelgrist", sfx),
             "session_place": distinctive("trundlewhisk", sfx),
+            "session_note": distinctive("marzipantle", sfx),
         },
         said={
             "request_message": distinctive("plumbixity", sfx),
             "message_1": distinctive("wobblecrantz", sfx),
             "message_2": distinctive("grizzlefenn", sfx),
+            "plan_action": distinctive("crumblewort", sfx),
         },
     )
     words, said = needles.words, needles.said
@@ -572,6 +574,28 @@ def erased(running_system: System) -> Erased:
         },
     )
     assert proposed.status_code == 201, proposed.text
+    # The shared plan (goals prefilled from the profile) and private session notes.
+    plan = f"/v1/conversations/{conversation_id}/plan"
+    read_plan = mentee.call("GET", "messaging", plan)
+    assert read_plan.status_code == 200, read_plan.text
+    saved_plan = mentee.call(
+        "PUT",
+        "messaging",
+        plan,
+        json={
+            "version": read_plan.json()["version"],
+            "goals": read_plan.json()["goals"],
+            "actions": [{"text": f"Read up on {said['plan_action']}", "owner": "mentee"}],
+        },
+    )
+    assert saved_plan.status_code == 200, saved_plan.text
+    noted = mentee.call(
+        "PUT",
+        "messaging",
+        f"/v1/conversations/{conversation_id}/sessions/{proposed.json()['id']}/notes",
+        json={"body": f"Remember {words['session_note']}"},
+    )
+    assert noted.status_code == 200, noted.text
     preferences = mentee.call(
         "PUT", "notifications", "/v1/preferences", json={"daily_digest": True}
     )

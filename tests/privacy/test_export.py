@@ -67,6 +67,8 @@ def story(running_system: System) -> Story:
         "mentee_message": word("quillowmere"),
         "mentor_message": word("dandrevelle"),
         "session_place": word("pottlewick"),
+        "plan_action": word("brindlecap"),
+        "session_note": word("tumblefrost"),
         "anon_first": word("Orlavine"),
         "anon_last": word("Thistlecombe"),
         "anon_goal": word("marrowdust"),
@@ -178,6 +180,24 @@ def story(running_system: System) -> Story:
         },
     )
     assert proposed.status_code == 201, proposed.text
+    saved_plan = mentor.call(
+        "PUT",
+        "messaging",
+        f"/v1/conversations/{conversation_id}/plan",
+        json={
+            "version": 0,
+            "goals": [],
+            "actions": [{"text": f"Try {tokens['plan_action']}", "owner": "mentee"}],
+        },
+    )
+    assert saved_plan.status_code == 200, saved_plan.text
+    noted = mentee.call(
+        "PUT",
+        "messaging",
+        f"/v1/conversations/{conversation_id}/sessions/{proposed.json()['id']}/notes",
+        json={"body": f"Ask about {tokens['session_note']}"},
+    )
+    assert noted.status_code == 200, noted.text
     preferences = mentee.call(
         "PUT",
         "notifications",
@@ -251,6 +271,8 @@ def test_the_export_holds_requests_messages_sessions_notifications_and_preferenc
         ("messaging", "their message", tokens["mentee_message"]),
         ("messaging", "the session", story.session_id),
         ("messaging", "the session's place", tokens["session_place"]),
+        ("messaging", "the shared plan", tokens["plan_action"]),
+        ("messaging", "their session notes", tokens["session_note"]),
         *(("notifications", f"notification {n['id']}", n["id"]) for n in notifications),
     ):
         if needle.lower() not in text.get(service, ""):
@@ -299,6 +321,8 @@ def test_the_export_shows_others_only_as_the_caller_could_see_them(story: Story)
     mentor_exports, unavailable = exports_of(mentor, ALL_EXPORTS)
     mentor_text = text_of(mentor_exports)
     leaked += unavailable
+    if tokens["session_note"].lower() in mentor_text:
+        leaked.append("mentor's export: the mentee's private session notes")
     leaked += [
         f"mentor's export: the anonymous mentee's {label}"
         for label, needle in anonymous_private.items()

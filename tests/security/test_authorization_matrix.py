@@ -409,6 +409,14 @@ REQUESTS: dict[Route, Request] = {
     ("messaging", "POST", "/v1/conversations/{conversation_id}/sessions/series"): lambda w, c: {
         "json": {"starts_at": "2032-01-05T10:00:00Z", "location": "Online"}
     },
+    ("messaging", "PUT", "/v1/conversations/{conversation_id}/plan"): lambda w, c: {
+        "json": {"version": 0, "goals": ["Brief with confidence"], "actions": []}
+    },
+    (
+        "messaging",
+        "PUT",
+        "/v1/conversations/{conversation_id}/sessions/{session_id}/notes",
+    ): lambda w, c: {"json": {"body": f"Notes of the {c}."}},
     ("notifications", "PUT", "/v1/preferences"): lambda w, c: {"json": {}},
     ("notifications", "GET", "/v1/unsubscribe"): lambda w, c: {"params": {"token": "forged"}},
     ("notifications", "POST", "/v1/unsubscribe"): lambda w, c: {"params": {"token": "forged"}},

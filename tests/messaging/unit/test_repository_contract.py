@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from messaging_service.adapters.sqlite_repository import (
     SqliteMessagingUnitOfWork,
 )
 from messaging_service.domain.model import Conversation, Person, Report, Session
+from messaging_service.domain.plan import Plan, PlanAction, SessionNote
 from messaging_service.service.ports import MessagingReadModel, MessagingUnitOfWork
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -211,6 +212,48 @@ class MessagingStoreContract:
             await uow.commit()
         assert await read.sessions(cid) == []
         assert await read.people(["x"]) == {}
+
+    async def test_plans_save_only_over_the_version_read_and_notes_stay_per_author(
+        self, stores: Stores
+    ) -> None:
+        new_uow, read = stores
+        cid = await self._conversation(stores, mentee="p", mentor="q")
+        plan = Plan(cid)
+        plan.revise(
+            based_on=0,
+            goals=["Lead"],
+            actions=[PlanAction("a1", "Read", "mentee", date(2027, 1, 5))],
+            editor_id="q",
+            now=NOW,
+        )
+        async with new_uow() as uow:
+            assert await uow.plans.save(plan, 0)
+            assert not await uow.plans.save(plan, 0)
+            await uow.session_notes.save(SessionNote(cid, "s1", "p", "mine", NOW))
+            await uow.session_notes.save(SessionNote(cid, "s1", "q", "theirs", NOW))
+            await uow.session_notes.save(SessionNote(cid, "s1", "p", "mine, edited", NOW))
+            assert await uow.people.upsert(Person("p", "Pat", "P", False, 1, ("Lead", "Speak")))
+            await uow.commit()
+        assert await read.plan(cid) == plan
+        assert (await read.people(["p"]))["p"].goals == ("Lead", "Speak")
+        stale = Plan(cid, goals=["Stale"], version=1)
+        async with new_uow() as uow:
+            assert not await uow.plans.save(stale, 5)
+            assert await uow.plans.save(Plan(cid, goals=["Fresh"], version=2), 1)
+            await uow.commit()
+        assert (await read.plan(cid) or Plan(cid)).goals == ["Fresh"]
+        note = await read.session_note("s1", "p")
+        assert note is not None
+        assert note.body == "mine, edited"
+        assert [n.body for n in await read.session_notes_by("q")] == ["theirs"]
+        async with new_uow() as uow:
+            assert await uow.session_notes.delete_by_author("p") == 1
+            await uow.conversations.delete(cid)
+            await uow.people.delete("p")
+            await uow.commit()
+        assert await read.plan(cid) is None
+        assert await read.session_notes_by("q") == []
+        assert await read.people(["p"]) == {}
 
 
 class TestSqliteStore(MessagingStoreContract):

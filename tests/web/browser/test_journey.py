@@ -5,7 +5,9 @@ Register -> the verification link from the email (real SMTP) -> verify -> sign i
 the profile -> directory -> suggestions -> ask a mentor for an introduction -> the mentor
 accepts on their requests page (a second browser) -> the mentee sees the contact details
 -> they exchange messages (the reply arrives live) -> report a message -> plan a session
-series, the mentor confirms one, its calendar invite downloads -> LinkedIn import ->
+series, the mentor confirms one, its calendar invite downloads -> the shared plan (the
+mentee adds an action, the mentor ticks it done) -> the mentee's private notes on the
+session -> (check-in: not built yet) -> LinkedIn import ->
 change the password -> end the match; then an administrator's pages: usage (with this
 week's request and match from the matching service), reported messages, webhook
 subscriptions. Each page is scanned with axe-core (WCAG 2.0/2.1/2.2 A and AA) and a
@@ -210,6 +212,14 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     journey.visit("/suggestions", "suggestions")
     journey.reload_until(mentor_name)
     assert page.get_by_role("link", name="Only show people from other departments?").count() == 1
+
+    # Saved for later from their page, listed on the Saved page, then asked.
+    journey.visit(f"/people/{mentor_id}", "person-before-request")
+    page.get_by_role("button", name=f"Save {mentor_name} for later").click()
+    assert page.get_by_text("Saved for later").count() >= 1
+    journey.visit("/saved", "saved")
+    assert page.get_by_role("link", name=mentor_name).count() >= 1
+    journey.visit("/suggestions", "suggestions-again")
     page.get_by_role("link", name=f"Ask {mentor_name} for an introduction").click()
     journey.check("request")
     page.get_by_role("button", name="Send request").click()
@@ -222,10 +232,6 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     journey.check("requests-sent")
     journey.visit(f"/people/{mentor_id}", "person-before-acceptance")
     assert page.get_by_text("+447700900789").count() == 0
-    page.get_by_role("button", name=f"Save {mentor_name} for later").click()
-    assert page.get_by_text("Saved for later").count() >= 1
-    journey.visit("/saved", "saved")
-    assert page.get_by_role("link", name=mentor_name).count() >= 1
 
     # The mentor, in a browser of their own, accepts on the requests page.
     mentor_context = browser.new_context(bypass_csp=True)
@@ -304,6 +310,41 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     assert starts == first
     assert events[0].decoded("DTEND") - starts == timedelta(hours=1)
     assert "Room 1.04, 70 Whitehall" in str(events[0].get("LOCATION"))
+
+    # The shared plan: the mentee's goal is there already; the mentee adds an action and
+    # the mentor, in their own browser, ticks it done.
+    journey.visit(conversation, "conversation-before-plan")
+    page.get_by_role("link", name="Plan", exact=True).click()
+    assert page.locator("#goals").input_value().strip().lower() == GOAL
+    journey.check("plan")
+    page.locator("#action-0-text").fill("Read the change playbook")
+    page.locator("#action-0-owner").select_option("mentee")
+    page.locator("#action-0-due-day").fill("8")
+    page.locator("#action-0-due-month").fill("2")
+    page.locator("#action-0-due-year").fill(str(first.year + 1))
+    page.get_by_role("button", name="Save plan").click()
+    page.wait_for_selector("text=Plan saved")
+    journey.check("plan-saved")
+    mentor_page.goto(stack.web_url + conversation + "/plan")
+    mentor_page.locator("#action-0-done").check()
+    mentor_page.get_by_role("button", name="Save plan").click()
+    mentor_page.wait_for_selector("text=Plan saved")
+    assert mentor_page.get_by_role("cell", name="Done").count() == 1
+    mentor.check("mentor-plan-action-done")
+
+    # The mentee's own notes on the confirmed session; the mentor's page stays empty.
+    journey.visit(conversation, "conversation-before-notes")
+    page.get_by_role("link", name=re.compile("^Your notes on the session on")).first.click()
+    journey.check("session-notes")
+    page.get_by_label("Notes", exact=True).fill("Ask how they ran the last reorganisation.")
+    page.get_by_role("button", name="Save notes").click()
+    page.wait_for_selector("text=Notes saved")
+    journey.check("session-notes-saved")
+    mentor_page.goto(page.url)
+    assert mentor_page.locator("#body").input_value() == ""
+
+    # CHECK-IN STEP GOES HERE: after the third and sixth confirmed session both people are
+    # asked "How is it going?" (1 to 5 and a comment) in the app and by email.
     mentor_context.close()
 
     journey.visit("/notifications", "notifications")
@@ -344,6 +385,8 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     assert page.get_by_role("link", name="Enter your password").count() == 1
     journey.check("account-delete-error")
     journey.visit("/privacy", "privacy")
+    journey.visit("/accessibility", "accessibility")
+    journey.visit("/cookies", "cookies")
 
     # End the match on the requests page.
     journey.visit("/requests", "requests-active")

@@ -81,6 +81,7 @@ async def handle_profile_event(event: Envelope, uow: MessagingUnitOfWork) -> Non
                 initials=data.initials,
                 anonymous=data.anonymous,
                 version=data.version,
+                goals=tuple(data.goals),
             ),
             uow,
         )

@@ -29,8 +29,10 @@ from web_service.pages import (
     account,
     admin,
     conversations,
+    legal,
     matches,
     people,
+    plan,
     profile,
     saved,
     settings,
@@ -93,10 +95,14 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         routers=[
             account.router,
+            legal.router,
             profile.router,
             people.router,
             saved.router,
             matches.router,
+            # Before conversations: its POST .../sessions/{session_id}/{action} would
+            # otherwise take .../sessions/{session_id}/notes.
+            plan.router,
             conversations.router,
             settings.router,
             admin.router,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 
@@ -44,6 +46,33 @@ class WebSettings(ServiceSettings):
         default="mentor-match@cabinetoffice.gov.uk",
         description="Where people ask for their email domain to be added",
     )
+    feedback_url: str | None = Field(
+        default=None,
+        description="The phase banner's feedback link (a survey); mailto SUPPORT_EMAIL when unset",
+    )
+    content_dir: Path | None = Field(
+        default=None,
+        description="A folder whose accessibility.html, privacy.html or cookies.html "
+        "replace the packaged ones (Jinja, extending base.html)",
+    )
+    organisation_name: str = Field(
+        default="Cabinet Office", description="The data controller, named in the privacy notice"
+    )
+    dpo_email: str = Field(
+        default="dpo@cabinetoffice.gov.uk", description="The data protection officer's address"
+    )
+    accessibility_compliance: Literal["full", "partial", "not"] = Field(
+        default="partial", description="WCAG 2.2 AA compliance status in the statement"
+    )
+    accessibility_tested_on: date = Field(
+        default=date(2026, 11, 30), description="When the service was last tested"
+    )
+    accessibility_prepared_on: date = Field(
+        default=date(2026, 12, 2), description="When the statement was prepared"
+    )
+    accessibility_reviewed_on: date = Field(
+        default=date(2026, 12, 2), description="When the statement was last reviewed"
+    )
     node_modules_dir: Path = Field(
         default=_NODE_MODULES, description="Where npm installed govuk-frontend"
     )
@@ -52,6 +81,11 @@ class WebSettings(ServiceSettings):
     def govuk_frontend_dir(self) -> Path:
         """The built GOV.UK Frontend files (CSS, JS, fonts, images)."""
         return self.node_modules_dir / "govuk-frontend" / "dist" / "govuk"
+
+    @property
+    def feedback_link(self) -> str:
+        """Where the phase banner's feedback link goes."""
+        return self.feedback_url or f"mailto:{self.support_email}?subject=Mentor%20Match%20feedback"
 
     def service_url(self, service: str) -> str:
         """Base URL of one service's HTTP API."""

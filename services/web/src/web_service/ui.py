@@ -15,7 +15,14 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    Template,
+)
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
@@ -324,9 +331,10 @@ def names_of(lists: dict[str, list[dict[str, str]]]) -> dict[str, dict[str, str]
 
 
 def render(
-    request: Request, template: str, *, status_code: int = 200, **context: Any
+    request: Request, template: str | Template, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A page: the template with the session's CSRF token, banners and navigation."""
+    """A page: the template (a name, or one already loaded) with the session's CSRF
+    token, banners and navigation."""
     session = session_of(request)
     if "csrf_token" not in context:
         # A form needs the token in a session that is saved.
@@ -335,12 +343,13 @@ def render(
         context["csrf_token"] = session.data.csrf_token
     response = templates.TemplateResponse(
         request,
-        template,
+        template,  # type: ignore[arg-type]  # jinja returns a loaded Template unchanged
         {
             "session": session.data,
             "flash": session.pop_flash(),
             "current_path": request.url.path,
             "support_email": request.app.state.settings.support_email,
+            "feedback_url": request.app.state.settings.feedback_link,
             **context,
         },
         status_code=status_code,

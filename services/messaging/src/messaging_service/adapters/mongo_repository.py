@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
+from messaging_service.adapters.sqlite_repository import actions_from
 from messaging_service.domain.model import (
     Conversation,
     ConversationSummary,
@@ -25,15 +26,18 @@ from messaging_service.domain.model import (
     Report,
     Session,
 )
+from messaging_service.domain.plan import Plan, SessionNote
 from messaging_service.service.ports import (
     ConversationRepository,
     ErasedSubjectRepository,
     MessageRepository,
     PersonRepository,
+    PlanRepository,
     ReadStateRepository,
     ReportedMessage,
     ReportRepository,
     RetainedEventRepository,
+    SessionNoteRepository,
     SessionRepository,
     sorted_newest_first,
 )
@@ -56,6 +60,11 @@ async def ensure_messaging_indexes(db: AsyncDatabase[Document]) -> None:
     await db.sessions.create_index([("conversation_id", ASCENDING), ("starts_at", ASCENDING)])
     await db.sessions.create_index("proposer_id")
     await db.sessions.create_index("other_id")
+    await db.session_notes.create_index(
+        [("session_id", ASCENDING), ("author_id", ASCENDING)], unique=True
+    )
+    await db.session_notes.create_index("author_id")
+    await db.session_notes.create_index("conversation_id")
 
 
 def _aware(value: datetime) -> datetime:
@@ -180,6 +189,48 @@ def _person(doc: Document) -> Person:
         initials=doc["initials"],
         anonymous=bool(doc["anonymous"]),
         version=doc["version"],
+        goals=tuple(doc.get("goals", ())),
+    )
+
+
+def _plan_doc(plan: Plan) -> Document:
+    return {
+        "_id": plan.conversation_id,
+        "goals": list(plan.goals),
+        "actions": [
+            {
+                "id": a.id,
+                "text": a.text,
+                "owner": a.owner,
+                "due_on": a.due_on.isoformat() if a.due_on else None,
+                "done": a.done,
+            }
+            for a in plan.actions
+        ],
+        "version": plan.version,
+        "updated_at": plan.updated_at,
+        "updated_by": plan.updated_by,
+    }
+
+
+def _plan(doc: Document) -> Plan:
+    return Plan(
+        conversation_id=doc["_id"],
+        goals=list(doc["goals"]),
+        actions=actions_from(doc["actions"]),
+        version=doc["version"],
+        updated_at=_aware(doc["updated_at"]) if doc.get("updated_at") else None,
+        updated_by=doc.get("updated_by"),
+    )
+
+
+def _note(doc: Document) -> SessionNote:
+    return SessionNote(
+        conversation_id=doc["conversation_id"],
+        session_id=doc["session_id"],
+        author_id=doc["author_id"],
+        body=doc["body"],
+        updated_at=_aware(doc["updated_at"]),
     )
 
 
@@ -222,10 +273,11 @@ class MongoConversationRepository(_Repo):
 
     async def delete(self, conversation_id: str) -> None:
         """Drop the conversation and everything in it."""
-        for collection in ("reports", "read_states", "sessions", "messages"):
+        for collection in ("reports", "read_states", "session_notes", "sessions", "messages"):
             await self.db[collection].delete_many(
                 {"conversation_id": conversation_id}, session=self.session
             )
+        await self.db.plans.delete_one({"_id": conversation_id}, session=self.session)
         await self.db.conversations.delete_one({"_id": conversation_id}, session=self.session)
 
 
@@ -340,6 +392,73 @@ class MongoSessionRepository(_Repo):
         return result.deleted_count
 
 
+class MongoPlanRepository(_Repo):
+    """Shared plans on MongoDB, one document per conversation (``_id``)."""
+
+    async def get(self, conversation_id: str) -> Plan | None:
+        """The saved plan, or None."""
+        doc = await self.db.plans.find_one({"_id": conversation_id}, session=self.session)
+        return _plan(doc) if doc else None
+
+    async def save(self, plan: Plan, expected_version: int) -> bool:
+        """Store the plan if the stored version is still ``expected_version``."""
+        if expected_version == 0:
+            # An upsert that only inserts: a duplicate-key error would abort the
+            # whole transaction, this leaves it usable and says whether it inserted.
+            doc = _plan_doc(plan)
+            del doc["_id"]
+            inserted = await self.db.plans.update_one(
+                {"_id": plan.conversation_id},
+                {"$setOnInsert": doc},
+                upsert=True,
+                session=self.session,
+            )
+            return inserted.upserted_id is not None
+        result = await self.db.plans.replace_one(
+            {"_id": plan.conversation_id, "version": expected_version},
+            _plan_doc(plan),
+            session=self.session,
+        )
+        return result.matched_count == 1
+
+    async def delete(self, conversation_id: str) -> None:
+        """Drop the conversation's plan."""
+        await self.db.plans.delete_one({"_id": conversation_id}, session=self.session)
+
+
+class MongoSessionNoteRepository(_Repo):
+    """Private session notes on MongoDB."""
+
+    async def save(self, note: SessionNote) -> None:
+        """Store or replace the author's notes on the session."""
+        await self.db.session_notes.replace_one(
+            {"session_id": note.session_id, "author_id": note.author_id},
+            {
+                "session_id": note.session_id,
+                "author_id": note.author_id,
+                "conversation_id": note.conversation_id,
+                "body": note.body,
+                "updated_at": note.updated_at,
+            },
+            upsert=True,
+            session=self.session,
+        )
+
+    async def delete_for_conversation(self, conversation_id: str) -> int:
+        """Drop every note of the conversation."""
+        result = await self.db.session_notes.delete_many(
+            {"conversation_id": conversation_id}, session=self.session
+        )
+        return result.deleted_count
+
+    async def delete_by_author(self, person_id: str) -> int:
+        """Drop every note the person wrote."""
+        result = await self.db.session_notes.delete_many(
+            {"author_id": person_id}, session=self.session
+        )
+        return result.deleted_count
+
+
 class MongoPersonRepository(_Repo):
     """The directory of display names on MongoDB."""
 
@@ -361,6 +480,7 @@ class MongoPersonRepository(_Repo):
                 "initials": person.initials,
                 "anonymous": person.anonymous,
                 "version": person.version,
+                "goals": list(person.goals),
             },
             upsert=True,
             session=self.session,
@@ -403,6 +523,8 @@ class MongoMessagingUnitOfWork(MongoUnitOfWork):
     read_states: ReadStateRepository
     reports: ReportRepository
     sessions: SessionRepository
+    plans: PlanRepository
+    session_notes: SessionNoteRepository
     people: PersonRepository
     erased: ErasedSubjectRepository
     retained_events: RetainedEventRepository
@@ -414,6 +536,8 @@ class MongoMessagingUnitOfWork(MongoUnitOfWork):
         self.read_states = MongoReadStateRepository(self.db, self.session)
         self.reports = MongoReportRepository(self.db, self.session)
         self.sessions = MongoSessionRepository(self.db, self.session)
+        self.plans = MongoPlanRepository(self.db, self.session)
+        self.session_notes = MongoSessionNoteRepository(self.db, self.session)
         self.people = MongoPersonRepository(self.db, self.session)
         self.erased = MongoErasedSubjectRepository(self.db, self.session)
         self.retained_events = MongoRetainedEventRepository(self.db, self.session)
@@ -524,3 +648,22 @@ class MongoMessagingReadModel:
             [("created_at", ASCENDING), ("_id", ASCENDING)]
         )
         return [_report(doc) async for doc in cursor]
+
+    async def plan(self, conversation_id: str) -> Plan | None:
+        """The saved plan of the conversation, or None."""
+        doc = await self.db.plans.find_one({"_id": conversation_id})
+        return _plan(doc) if doc else None
+
+    async def session_note(self, session_id: str, author_id: str) -> SessionNote | None:
+        """The author's notes on the session, or None."""
+        doc = await self.db.session_notes.find_one(
+            {"session_id": session_id, "author_id": author_id}
+        )
+        return _note(doc) if doc else None
+
+    async def session_notes_by(self, author_id: str) -> list[SessionNote]:
+        """Every note the author wrote, oldest first."""
+        cursor = self.db.session_notes.find({"author_id": author_id}).sort(
+            [("updated_at", ASCENDING), ("session_id", ASCENDING)]
+        )
+        return [_note(doc) async for doc in cursor]

@@ -5,8 +5,9 @@ Times are stored as UTC epoch seconds (REAL) so they sort and compare as numbers
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
@@ -20,15 +21,18 @@ from messaging_service.domain.model import (
     Report,
     Session,
 )
+from messaging_service.domain.plan import Plan, PlanAction, SessionNote
 from messaging_service.service.ports import (
     ConversationRepository,
     ErasedSubjectRepository,
     MessageRepository,
     PersonRepository,
+    PlanRepository,
     ReadStateRepository,
     ReportedMessage,
     ReportRepository,
     RetainedEventRepository,
+    SessionNoteRepository,
     SessionRepository,
 )
 
@@ -111,6 +115,36 @@ SQLITE_SCHEMA: list[str] = [
         version INTEGER NOT NULL
     );
     """,
+    # A mentee's profile goals, kept beside the people directory: they prefill the
+    # shared plan. Written with the directory entry, erased with it.
+    """
+    CREATE TABLE IF NOT EXISTS person_goals (
+        profile_id TEXT PRIMARY KEY,
+        goals TEXT NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS plans (
+        conversation_id TEXT PRIMARY KEY,
+        goals TEXT NOT NULL,
+        actions TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at REAL,
+        updated_by TEXT
+    );
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS session_notes (
+        session_id TEXT NOT NULL,
+        author_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (session_id, author_id)
+    );
+    CREATE INDEX IF NOT EXISTS session_notes_author ON session_notes (author_id);
+    CREATE INDEX IF NOT EXISTS session_notes_conversation ON session_notes (conversation_id);
+    """,
 ]
 
 
@@ -173,6 +207,63 @@ def _person(row: Any) -> Person:
         initials=row["initials"],
         anonymous=bool(row["anonymous"]),
         version=row["version"],
+        goals=tuple(json.loads(row["goals"])) if row["goals"] else (),
+    )
+
+
+_PEOPLE = (
+    "SELECT p.*, g.goals FROM people p LEFT JOIN person_goals g ON g.profile_id = p.profile_id"
+)
+
+
+def actions_json(actions: Sequence[PlanAction]) -> str:
+    """The plan's actions as JSON (dates as ISO strings)."""
+    return json.dumps(
+        [
+            {
+                "id": a.id,
+                "text": a.text,
+                "owner": a.owner,
+                "due_on": a.due_on.isoformat() if a.due_on else None,
+                "done": a.done,
+            }
+            for a in actions
+        ]
+    )
+
+
+def actions_from(items: Sequence[dict[str, Any]]) -> list[PlanAction]:
+    """Actions back from their stored form."""
+    return [
+        PlanAction(
+            id=item["id"],
+            text=item["text"],
+            owner=item["owner"],
+            due_on=date.fromisoformat(item["due_on"]) if item["due_on"] else None,
+            done=bool(item["done"]),
+        )
+        for item in items
+    ]
+
+
+def _plan(row: Any) -> Plan:
+    return Plan(
+        conversation_id=row["conversation_id"],
+        goals=list(json.loads(row["goals"])),
+        actions=actions_from(json.loads(row["actions"])),
+        version=row["version"],
+        updated_at=_dt(row["updated_at"]) if row["updated_at"] is not None else None,
+        updated_by=row["updated_by"],
+    )
+
+
+def _note(row: Any) -> SessionNote:
+    return SessionNote(
+        conversation_id=row["conversation_id"],
+        session_id=row["session_id"],
+        author_id=row["author_id"],
+        body=row["body"],
+        updated_at=_dt(row["updated_at"]),
     )
 
 
@@ -253,7 +344,7 @@ class SqliteConversationRepository(_Repo):
 
     async def delete(self, conversation_id: str) -> None:
         """Drop the conversation and everything in it."""
-        for table in ("reports", "read_states", "sessions", "messages"):
+        for table in ("reports", "read_states", "session_notes", "plans", "sessions", "messages"):
             await self.conn.execute(
                 f"DELETE FROM {table} WHERE conversation_id = ?",  # noqa: S608 - constant
                 (conversation_id,),
@@ -398,12 +489,82 @@ class SqliteSessionRepository(_Repo):
         return cursor.rowcount
 
 
+class SqlitePlanRepository(_Repo):
+    """Shared plans on SQLite."""
+
+    async def get(self, conversation_id: str) -> Plan | None:
+        """The saved plan, or None."""
+        row = await self._one("SELECT * FROM plans WHERE conversation_id = ?", (conversation_id,))
+        return _plan(row) if row else None
+
+    async def save(self, plan: Plan, expected_version: int) -> bool:
+        """Store the plan if the stored version is still ``expected_version``."""
+        values = (
+            json.dumps(plan.goals),
+            actions_json(plan.actions),
+            plan.version,
+            _ts(plan.updated_at) if plan.updated_at else None,
+            plan.updated_by,
+        )
+        if expected_version == 0:
+            cursor = await self.conn.execute(
+                "INSERT INTO plans (goals, actions, version, updated_at, updated_by, "
+                "conversation_id) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (conversation_id) DO NOTHING",
+                (*values, plan.conversation_id),
+            )
+        else:
+            cursor = await self.conn.execute(
+                "UPDATE plans SET goals = ?, actions = ?, version = ?, updated_at = ?, "
+                "updated_by = ? WHERE conversation_id = ? AND version = ?",
+                (*values, plan.conversation_id, expected_version),
+            )
+        return cursor.rowcount == 1
+
+    async def delete(self, conversation_id: str) -> None:
+        """Drop the conversation's plan."""
+        await self.conn.execute("DELETE FROM plans WHERE conversation_id = ?", (conversation_id,))
+
+
+class SqliteSessionNoteRepository(_Repo):
+    """Private session notes on SQLite."""
+
+    async def save(self, note: SessionNote) -> None:
+        """Store or replace the author's notes on the session."""
+        await self.conn.execute(
+            "INSERT INTO session_notes (session_id, author_id, conversation_id, body, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, author_id) DO UPDATE SET "
+            "body = excluded.body, updated_at = excluded.updated_at",
+            (
+                note.session_id,
+                note.author_id,
+                note.conversation_id,
+                note.body,
+                _ts(note.updated_at),
+            ),
+        )
+
+    async def delete_for_conversation(self, conversation_id: str) -> int:
+        """Drop every note of the conversation."""
+        cursor = await self.conn.execute(
+            "DELETE FROM session_notes WHERE conversation_id = ?", (conversation_id,)
+        )
+        return cursor.rowcount
+
+    async def delete_by_author(self, person_id: str) -> int:
+        """Drop every note the person wrote."""
+        cursor = await self.conn.execute(
+            "DELETE FROM session_notes WHERE author_id = ?", (person_id,)
+        )
+        return cursor.rowcount
+
+
 class SqlitePersonRepository(_Repo):
     """The directory of display names on SQLite."""
 
     async def get(self, profile_id: str) -> Person | None:
         """The person, or None."""
-        row = await self._one("SELECT * FROM people WHERE profile_id = ?", (profile_id,))
+        row = await self._one(f"{_PEOPLE} WHERE p.profile_id = ?", (profile_id,))
         return _person(row) if row else None
 
     async def upsert(self, person: Person) -> bool:
@@ -417,11 +578,19 @@ class SqlitePersonRepository(_Repo):
             "WHERE excluded.version > people.version",
             (p.profile_id, p.display_name, p.initials, int(p.anonymous), p.version),
         )
-        return cursor.rowcount == 1
+        stored = cursor.rowcount == 1
+        if stored:
+            await self.conn.execute(
+                "INSERT INTO person_goals (profile_id, goals) VALUES (?, ?) "
+                "ON CONFLICT (profile_id) DO UPDATE SET goals = excluded.goals",
+                (p.profile_id, json.dumps(list(p.goals))),
+            )
+        return stored
 
     async def delete(self, profile_id: str) -> None:
-        """Forget the person."""
+        """Forget the person and their goals."""
         await self.conn.execute("DELETE FROM people WHERE profile_id = ?", (profile_id,))
+        await self.conn.execute("DELETE FROM person_goals WHERE profile_id = ?", (profile_id,))
 
 
 class SqliteErasedSubjectRepository(_Repo):
@@ -460,6 +629,8 @@ class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
     read_states: ReadStateRepository
     reports: ReportRepository
     sessions: SessionRepository
+    plans: PlanRepository
+    session_notes: SessionNoteRepository
     people: PersonRepository
     erased: ErasedSubjectRepository
     retained_events: RetainedEventRepository
@@ -471,6 +642,8 @@ class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
         self.read_states = SqliteReadStateRepository(self.conn)
         self.reports = SqliteReportRepository(self.conn)
         self.sessions = SqliteSessionRepository(self.conn)
+        self.plans = SqlitePlanRepository(self.conn)
+        self.session_notes = SqliteSessionNoteRepository(self.conn)
         self.people = SqlitePersonRepository(self.conn)
         self.erased = SqliteErasedSubjectRepository(self.conn)
         self.retained_events = SqliteRetainedEventRepository(self.conn)
@@ -581,7 +754,7 @@ class SqliteMessagingReadModel:
         if not ids:
             return {}
         rows = await self.db.fetchall(
-            f"SELECT * FROM people WHERE profile_id IN ({_marks(len(ids))})",  # noqa: S608
+            f"{_PEOPLE} WHERE p.profile_id IN ({_marks(len(ids))})",
             ids,
         )
         return {row["profile_id"]: _person(row) for row in rows}
@@ -611,3 +784,26 @@ class SqliteMessagingReadModel:
             )
             for row in rows
         ]
+
+    async def plan(self, conversation_id: str) -> Plan | None:
+        """The saved plan of the conversation, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM plans WHERE conversation_id = ?", (conversation_id,)
+        )
+        return _plan(row) if row else None
+
+    async def session_note(self, session_id: str, author_id: str) -> SessionNote | None:
+        """The author's notes on the session, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM session_notes WHERE session_id = ? AND author_id = ?",
+            (session_id, author_id),
+        )
+        return _note(row) if row else None
+
+    async def session_notes_by(self, author_id: str) -> list[SessionNote]:
+        """Every note the author wrote, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM session_notes WHERE author_id = ? ORDER BY updated_at, session_id",
+            (author_id,),
+        )
+        return [_note(row) for row in rows]

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
-from messaging_service.api.routes import admin, conversations, export, sessions
+from messaging_service.api.routes import admin, conversations, export, plan, sessions
 from messaging_service.bootstrap import bootstrap
 from messaging_service.settings import MessagingSettings
 
@@ -42,6 +42,12 @@ def create_messaging_app(settings: MessagingSettings | None = None) -> FastAPI:
         title="Mentor Match messaging",
         version=VERSION,
         lifespan=lifespan,
-        routers=[conversations.router, sessions.router, export.router, admin.router],
+        routers=[
+            conversations.router,
+            sessions.router,
+            plan.router,
+            export.router,
+            admin.router,
+        ],
         description="Conversations between matched people, live streams and sessions.",
     )

@@ -7,10 +7,13 @@ from messaging_service.domain.errors import (
     ConversationNotFound,
     ConversationReadOnly,
     InvalidMessage,
+    InvalidPlan,
     InvalidSession,
     MatchNotAccepted,
     MessageNotFound,
     MessagingError,
+    PlanNeedsAcceptedMatch,
+    PlanVersionConflict,
     SessionNotFound,
     SessionTransitionNotAllowed,
 )
@@ -32,6 +35,16 @@ def api_error(exc: MessagingError) -> ApiError:
             code="conversation_read_only",
             details={"reason": exc.reason},
         )
+    if isinstance(exc, PlanNeedsAcceptedMatch):
+        return Conflict("The plan needs an accepted match", code="match_not_accepted")
+    if isinstance(exc, PlanVersionConflict):
+        return Conflict(
+            "Someone else saved the plan since you read it: read it again and redo your change",
+            code="plan_version_conflict",
+            details={"current_version": exc.current_version},
+        )
+    if isinstance(exc, InvalidPlan):
+        return Unprocessable(str(exc), code="invalid_plan")
     if isinstance(exc, MatchNotAccepted):
         return Conflict("Sessions need an accepted match", code="match_not_accepted")
     if isinstance(exc, SessionTransitionNotAllowed):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -14,6 +14,14 @@ from messaging_service.domain.model import (
     ClosedReason,
     ConversationStatus,
     SessionStatus,
+)
+from messaging_service.domain.plan import (
+    MAX_ACTION_LENGTH,
+    MAX_ACTIONS,
+    MAX_GOAL_LENGTH,
+    MAX_GOALS,
+    MAX_NOTE_LENGTH,
+    ActionOwner,
 )
 
 
@@ -184,6 +192,73 @@ class SessionList(BaseModel):
 SessionActionName = Literal["accept", "decline", "held", "cancel"]
 
 
+class PlanActionBody(BaseModel):
+    """One shared action; leave ``id`` out for a new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, max_length=100)
+    text: str = Field(min_length=1, max_length=MAX_ACTION_LENGTH)
+    owner: ActionOwner = Field(description="Whose action it is, by side of the match")
+    due_on: date | None = None
+    done: bool = False
+
+
+class PlanActionPublic(BaseModel):
+    """One shared action."""
+
+    id: str
+    text: str
+    owner: ActionOwner
+    due_on: date | None
+    done: bool
+
+
+class PlanUpdate(BaseModel):
+    """The whole plan as the editor wants it, with the version they read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0, description="The version read; a stale one gets 409")
+    goals: list[str] = Field(max_length=MAX_GOALS)
+    actions: list[PlanActionBody] = Field(max_length=MAX_ACTIONS)
+
+    @model_validator(mode="after")
+    def _goal_lengths(self) -> PlanUpdate:
+        for goal in self.goals:
+            if not goal.strip() or len(goal) > MAX_GOAL_LENGTH:
+                raise ValueError(f"each goal has 1 to {MAX_GOAL_LENGTH} characters")
+        return self
+
+
+class PlanPublic(BaseModel):
+    """The shared plan; ``version`` 0 is the unsaved plan prefilled with the mentee's goals."""
+
+    conversation_id: str
+    version: int
+    goals: list[str]
+    actions: list[PlanActionPublic]
+    updated_at: datetime | None
+    updated_by: str | None = Field(description="Who saved last (one of the two people)")
+    editable: bool = Field(description="False once the match is over")
+
+
+class SessionNoteUpdate(BaseModel):
+    """The caller's private notes on a session (empty clears them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(max_length=MAX_NOTE_LENGTH)
+
+
+class SessionNotePublic(BaseModel):
+    """The caller's own notes on a session; never shown to the other person."""
+
+    session_id: str
+    body: str
+    updated_at: datetime | None
+
+
 class ConversationExport(BaseModel):
     """One of the caller's conversations with everything in it they can see."""
 
@@ -202,6 +277,12 @@ class ConversationExport(BaseModel):
         description="Every message, the caller's and the other person's, oldest first"
     )
     sessions: list[SessionPublic]
+    plan: PlanPublic | None = Field(
+        default=None, description="The shared plan, if either person saved one"
+    )
+    session_notes: list[SessionNotePublic] = Field(
+        default_factory=list, description="The caller's own notes (never the other person's)"
+    )
 
 
 class ReportExport(BaseModel):

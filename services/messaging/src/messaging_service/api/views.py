@@ -7,8 +7,16 @@ from collections.abc import Mapping
 from mentor_shared.auth import Principal
 from mentor_shared.web.errors import NotFound
 from messaging_service.api.errors import CONVERSATION_NOT_FOUND
-from messaging_service.api.schemas import MessagePublic, ParticipantPublic, SessionPublic
+from messaging_service.api.schemas import (
+    MessagePublic,
+    ParticipantPublic,
+    PlanActionPublic,
+    PlanPublic,
+    SessionNotePublic,
+    SessionPublic,
+)
 from messaging_service.domain.model import Conversation, Message, Person, Session, visible_name
+from messaging_service.domain.plan import Plan, SessionNote
 from messaging_service.service.ports import MessagingReadModel
 
 DELETED_MESSAGE_PLACEHOLDER = "Message from a deleted account"
@@ -73,4 +81,29 @@ def session_public(session: Session) -> SessionPublic:
             if session.has_invite
             else None
         ),
+    )
+
+
+def plan_public(plan: Plan, conversation: Conversation) -> PlanPublic:
+    """A plan as clients see it."""
+    return PlanPublic(
+        conversation_id=plan.conversation_id,
+        version=plan.version,
+        goals=list(plan.goals),
+        actions=[
+            PlanActionPublic(id=a.id, text=a.text, owner=a.owner, due_on=a.due_on, done=a.done)
+            for a in plan.actions
+        ],
+        updated_at=plan.updated_at,
+        updated_by=plan.updated_by,
+        editable=conversation.status == "active",
+    )
+
+
+def note_public(session_id: str, note: SessionNote | None) -> SessionNotePublic:
+    """The caller's notes on a session (empty when they wrote none)."""
+    return SessionNotePublic(
+        session_id=session_id,
+        body=note.body if note else "",
+        updated_at=note.updated_at if note else None,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from messaging_service.domain.model import ClosedReason, SessionAction
+from messaging_service.domain.plan import PlanAction
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class RecordPerson:
     initials: str
     anonymous: bool
     version: int
+    goals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,3 +116,24 @@ class ErasePerson:
     """Erase someone's messages, sessions and presence (from ``profile.deleted``)."""
 
     profile_id: str
+
+
+@dataclass(frozen=True)
+class RevisePlan:
+    """Save the shared plan, based on the version the editor read."""
+
+    conversation_id: str
+    editor_id: str
+    based_on: int
+    goals: list[str]
+    actions: list[PlanAction]
+
+
+@dataclass(frozen=True)
+class WriteSessionNote:
+    """Replace the author's private notes on one session."""
+
+    conversation_id: str
+    session_id: str
+    author_id: str
+    body: str

@@ -50,3 +50,19 @@ class SessionTransitionNotAllowed(MessagingError):
         super().__init__(f"cannot {action} a session that is {status}")
         self.status = status
         self.action = action
+
+
+class InvalidPlan(MessagingError):
+    """The plan or the notes break a rule (too many goals or actions, blank or long text)."""
+
+
+class PlanVersionConflict(MessagingError):
+    """The plan was saved by someone else since the caller read it."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the plan is at version {current_version}")
+        self.current_version = current_version
+
+
+class PlanNeedsAcceptedMatch(MatchNotAccepted):
+    """The shared plan exists only once the match is accepted."""

@@ -15,6 +15,7 @@ from messaging_service.domain.errors import (
     InvalidMessage,
     InvalidSession,
     MatchNotAccepted,
+    PlanNeedsAcceptedMatch,
     SessionTransitionNotAllowed,
 )
 
@@ -141,6 +142,18 @@ class Conversation:
             body=body,
             sent_at=now,
         )
+
+    def require_plan_writable(self) -> None:
+        """Raise unless the match is accepted and still active (the plan can change).
+
+        Raises:
+            MatchNotAccepted: The match is only requested.
+            ConversationReadOnly: The match is over.
+        """
+        if self.status == "requested":
+            raise PlanNeedsAcceptedMatch("a plan needs an accepted match")
+        if self.status == "closed":
+            raise ConversationReadOnly(self.closed_reason)
 
     def require_accepted(self) -> None:
         """Raise :class:`MatchNotAccepted` unless the match is accepted and active."""
@@ -331,6 +344,8 @@ class Person:
     initials: str
     anonymous: bool
     version: int
+    goals: tuple[str, ...] = ()
+    """A mentee's goals from their profile; they prefill the shared plan's goals."""
 
 
 def visible_name(person: Person | None, *, shares_conversation: bool, erased: bool = False) -> str:

@@ -28,15 +28,19 @@ from messaging_service.domain.commands import (
     ProposeSession,
     RecordPerson,
     ReportMessage,
+    RevisePlan,
     SendMessage,
+    WriteSessionNote,
 )
 from messaging_service.domain.errors import (
     ConversationNotFound,
     InvalidMessage,
     MessageNotFound,
+    PlanVersionConflict,
     SessionNotFound,
 )
 from messaging_service.domain.model import Conversation, Message, Person, Report, Session
+from messaging_service.domain.plan import Plan, SessionNote, write_note
 from messaging_service.service.ports import MessagingUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -189,6 +193,7 @@ async def record_person(cmd: RecordPerson, uow: MessagingUnitOfWork) -> bool:
             initials=cmd.initials,
             anonymous=cmd.anonymous,
             version=cmd.version,
+            goals=cmd.goals,
         )
     )
     if not stored:
@@ -215,6 +220,12 @@ async def erase_person(cmd: ErasePerson, uow: MessagingUnitOfWork) -> None:
     await uow.reports.delete_by_reporter(person)
     await uow.read_states.delete_reader(person)
     sessions = await uow.sessions.delete_for_participant(person)
+    # The plan holds the mentee's goals and both people's actions, and the notes
+    # belong to sessions that are now gone: neither outlives the match's end here.
+    notes = await uow.session_notes.delete_by_author(person)
+    for conversation in conversations:
+        notes += await uow.session_notes.delete_for_conversation(conversation.id)
+        await uow.plans.delete(conversation.id)
     for conversation in conversations:
         conversation.remove_participant(person, await uow.messages.last_sent_at(conversation.id))
         if conversation.participants:
@@ -229,6 +240,7 @@ async def erase_person(cmd: ErasePerson, uow: MessagingUnitOfWork) -> None:
         profile_id=person,
         messages=len(message_ids),
         sessions=sessions,
+        session_notes=notes,
         conversations=len(conversations),
         outbox_events=events,
     )
@@ -380,3 +392,57 @@ async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: d
         await uow.commit()
     log.info("session_changed", session_id=session.id, status=session.status)
     return session
+
+
+async def revise_plan(cmd: RevisePlan, uow: MessagingUnitOfWork, *, now: datetime) -> Plan:
+    """Save the shared plan of an active match, if nobody saved it since ``cmd.based_on``.
+
+    The first save starts from version 0 (the prefilled plan nobody saved yet).
+
+    Raises:
+        ConversationNotFound: No such conversation, or the editor is not in it.
+        MatchNotAccepted: The match is not accepted.
+        ConversationReadOnly: The match is over.
+        PlanVersionConflict: The plan was saved by someone else in between.
+        InvalidPlan: Too many goals or actions, or a text breaks a rule.
+    """
+    async with uow:
+        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.editor_id)
+        conversation.require_plan_writable()
+        plan = await uow.plans.get(conversation.id) or Plan(conversation_id=conversation.id)
+        held = plan.version
+        plan.revise(
+            based_on=cmd.based_on,
+            goals=cmd.goals,
+            actions=cmd.actions,
+            editor_id=cmd.editor_id,
+            now=now,
+        )
+        if not await uow.plans.save(plan, held):
+            current = await uow.plans.get(conversation.id)
+            raise PlanVersionConflict(current.version if current else 0)
+        await uow.commit()
+    log.info("plan_revised", conversation_id=conversation.id, version=plan.version)
+    return plan
+
+
+async def write_session_note(
+    cmd: WriteSessionNote, uow: MessagingUnitOfWork, *, now: datetime
+) -> SessionNote:
+    """Replace the author's private notes on a session of their conversation.
+
+    Raises:
+        ConversationNotFound: No such conversation, or the author is not in it.
+        SessionNotFound: The session is not in this conversation.
+        InvalidPlan: The notes are too long.
+    """
+    async with uow:
+        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.author_id)
+        session = await uow.sessions.get(conversation.id, cmd.session_id)
+        if session is None:
+            raise SessionNotFound(cmd.session_id)
+        note = write_note(conversation.id, session.id, cmd.author_id, cmd.body, now)
+        await uow.session_notes.save(note)
+        await uow.commit()
+    log.info("session_note_written", session_id=session.id, length=len(note.body))
+    return note

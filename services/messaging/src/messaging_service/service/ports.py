@@ -16,6 +16,7 @@ from messaging_service.domain.model import (
     Report,
     Session,
 )
+from messaging_service.domain.plan import Plan, SessionNote
 
 
 class ConversationRepository(Protocol):
@@ -114,6 +115,41 @@ class SessionRepository(Protocol):
         ...
 
 
+class PlanRepository(Protocol):
+    """Shared plans, inside a unit of work."""
+
+    async def get(self, conversation_id: str) -> Plan | None:
+        """The saved plan of the conversation, or None."""
+        ...
+
+    async def save(self, plan: Plan, expected_version: int) -> bool:
+        """Store ``plan`` if the stored version is still ``expected_version`` (0: none).
+
+        Returns False, storing nothing, when someone saved in between.
+        """
+        ...
+
+    async def delete(self, conversation_id: str) -> None:
+        """Drop the conversation's plan."""
+        ...
+
+
+class SessionNoteRepository(Protocol):
+    """Private session notes, inside a unit of work."""
+
+    async def save(self, note: SessionNote) -> None:
+        """Store or replace the author's notes on the session."""
+        ...
+
+    async def delete_for_conversation(self, conversation_id: str) -> int:
+        """Drop every note of the conversation, whoever wrote it; returns how many."""
+        ...
+
+    async def delete_by_author(self, person_id: str) -> int:
+        """Drop every note ``person_id`` wrote; returns how many."""
+        ...
+
+
 class PersonRepository(Protocol):
     """The small directory of display names, inside a unit of work."""
 
@@ -158,6 +194,8 @@ class MessagingUnitOfWork(UnitOfWork, Protocol):
     read_states: ReadStateRepository
     reports: ReportRepository
     sessions: SessionRepository
+    plans: PlanRepository
+    session_notes: SessionNoteRepository
     people: PersonRepository
     erased: ErasedSubjectRepository
     retained_events: RetainedEventRepository
@@ -220,6 +258,18 @@ class MessagingReadModel(Protocol):
 
     async def reports_by(self, reporter_id: str) -> list[Report]:
         """The reports ``reporter_id`` made, oldest first."""
+        ...
+
+    async def plan(self, conversation_id: str) -> Plan | None:
+        """The saved plan of the conversation, or None."""
+        ...
+
+    async def session_note(self, session_id: str, author_id: str) -> SessionNote | None:
+        """``author_id``'s notes on the session, or None."""
+        ...
+
+    async def session_notes_by(self, author_id: str) -> list[SessionNote]:
+        """Every note ``author_id`` wrote, oldest first."""
         ...
 
 

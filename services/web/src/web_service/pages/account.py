@@ -35,18 +35,6 @@ async def home(request: Request, session: SessionDep) -> Response:
     return render(request, "home.html", title="Mentor Match")
 
 
-@router.get("/accessibility")
-async def accessibility(request: Request) -> Response:
-    """Accessibility statement."""
-    return render(request, "accessibility.html", title="Accessibility statement")
-
-
-@router.get("/privacy")
-async def privacy(request: Request) -> Response:
-    """The privacy notice."""
-    return render(request, "privacy.html", title="Privacy notice")
-
-
 # --- sign up and verify -------------------------------------------------------------
 
 

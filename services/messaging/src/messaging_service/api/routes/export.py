@@ -13,7 +13,9 @@ from messaging_service.api.schemas import (
 )
 from messaging_service.api.views import (
     message_public,
+    note_public,
     other_participant_public,
+    plan_public,
     session_public,
 )
 from messaging_service.domain.model import Message
@@ -39,7 +41,8 @@ async def _all_messages(read_model: MessagingReadModel, conversation_id: str) ->
 
 @router.get("/export", response_model=MessagingExport, responses=error_responses(401))
 async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingExport:
-    """The caller's conversations with every message and session in them, and their reports.
+    """The caller's conversations with every message and session, the shared plan and the
+    caller's own session notes, and the reports they made.
 
     Other people appear only as the caller already sees them: the other
     participant's id and the name the conversation list shows, and the
@@ -50,9 +53,11 @@ async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingEx
     others = {s.conversation.other_participant(me) for s in summaries}
     people = await ctx.read_model.people(o for o in others if o is not None)
     marks = await ctx.read_model.read_marks_of(me)
+    notes = await ctx.read_model.session_notes_by(me)
     conversations = []
     for summary in summaries:
         c = summary.conversation
+        plan = await ctx.read_model.plan(c.id)
         conversations.append(
             ConversationExport(
                 id=c.id,
@@ -66,6 +71,10 @@ async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingEx
                 last_read_seq=marks.get(c.id, 0),
                 messages=[message_public(m) for m in await _all_messages(ctx.read_model, c.id)],
                 sessions=[session_public(s) for s in await ctx.read_model.sessions(c.id)],
+                plan=plan_public(plan, c) if plan else None,
+                session_notes=[
+                    note_public(n.session_id, n) for n in notes if n.conversation_id == c.id
+                ],
             )
         )
     reports = [
