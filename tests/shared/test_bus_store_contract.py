@@ -92,6 +92,23 @@ class OutboxInboxContract:
         counts = await outbox.counts()
         assert (counts.unsent, counts.retained) == (1, 2)
 
+    async def test_counts_say_when_the_oldest_unsent_event_was_written(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        assert (await outbox.counts()).oldest_unsent_at is None
+        before = time.time()
+        async with uow_factory() as uow:
+            uow.add_event(ledger_event("key-a", 0))
+            uow.add_event(ledger_event("key-a", 1))
+            await uow.commit()
+        oldest = (await outbox.counts()).oldest_unsent_at
+        assert oldest is not None
+        assert before - 1 <= oldest <= time.time() + 1
+        records = await outbox.unsent(10)
+        await outbox.mark_sent([r.seq for r in records], {})
+        assert (await outbox.counts()).oldest_unsent_at is None
+
     async def test_requeue_after_loss_makes_retained_records_unsent_again(
         self, store: StoreUnderTest
     ) -> None:

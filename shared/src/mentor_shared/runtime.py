@@ -17,6 +17,7 @@ import structlog
 from fastapi import FastAPI
 
 from mentor_shared.bus.consumer import AfterCommit, EventConsumer, EventHandler
+from mentor_shared.bus.metrics import refresh_bus_metrics
 from mentor_shared.bus.mongo_store import MongoOutboxStore, ensure_bus_indexes
 from mentor_shared.bus.records import OutboxStore, UnitOfWork
 from mentor_shared.bus.relay import OutboxRelay
@@ -152,9 +153,18 @@ class ServiceRuntime:
         self._started = False
 
     def install(self, app: FastAPI) -> None:
-        """Give the app its readiness checks and the erased ids its token check reads."""
+        """Give the app its readiness checks, metrics and the erased ids its token check reads."""
         self.register_readiness(app.state.readiness)
         app.state.erased_subjects = self.store.erased
+        refreshers = getattr(app.state, "metrics_refreshers", None)
+        if refreshers is None:
+            refreshers = app.state.metrics_refreshers = []
+        refreshers.append(self.refresh_metrics)
+
+    async def refresh_metrics(self) -> None:
+        """Set the bus gauges (outbox backlog and age, consumer lag) for a scrape."""
+        counts = await self.store.outbox.counts()
+        refresh_bus_metrics(counts, self.relay.progress.published, self.consumers)
 
     def register_readiness(self, registry: ReadinessRegistry) -> None:
         """Add store, broker and consumer checks to a service's /readyz."""

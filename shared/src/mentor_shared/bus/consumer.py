@@ -29,6 +29,7 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from pydantic import ValidationError
 
 from mentor_shared.bus.kafka import dead_letter_topic, ensure_topics, make_producer
+from mentor_shared.bus.metrics import record_dead_letter
 from mentor_shared.bus.records import UnitOfWork
 from mentor_shared.context import set_correlation_id
 from mentor_shared.events.envelope import Envelope
@@ -310,6 +311,7 @@ class EventConsumer:
             timeout=self.settings.kafka_request_timeout_s,
         )
         self.progress.dead_lettered += 1
+        record_dead_letter(self.group_id, record.topic)
         log.error(
             "event_dead_lettered",
             group=self.group_id,

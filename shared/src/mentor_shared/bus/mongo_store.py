@@ -92,10 +92,18 @@ class MongoOutboxStore:
         return result.deleted_count
 
     async def counts(self) -> OutboxCounts:
-        """Unsent and retained totals."""
+        """Unsent and retained totals, and when the oldest unsent event was written."""
         unsent = await self._db.outbox.count_documents({"sent_at": None})
         retained = await self._db.outbox.count_documents({"sent_at": {"$ne": None}})
-        return OutboxCounts(unsent=unsent, retained=retained)
+        oldest = await self._db.outbox.find_one(
+            {"sent_at": None}, sort=[("_id", ASCENDING)], projection={"created_at": 1}
+        )
+        created = oldest.get("created_at") if oldest else None
+        return OutboxCounts(
+            unsent=unsent,
+            retained=retained,
+            oldest_unsent_at=float(created) if created is not None else None,
+        )
 
 
 class MongoUnitOfWork:

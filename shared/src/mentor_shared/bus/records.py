@@ -79,6 +79,8 @@ class OutboxCounts:
 
     unsent: int
     retained: int
+    oldest_unsent_at: float | None = None
+    """Unix time the oldest unsent event was written, or None when all are sent."""
 
 
 class OutboxStore(Protocol):

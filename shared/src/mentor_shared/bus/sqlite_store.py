@@ -110,13 +110,15 @@ class SqliteOutboxStore:
             return cursor.rowcount
 
     async def counts(self) -> OutboxCounts:
-        """Unsent and retained totals."""
+        """Unsent and retained totals, and when the oldest unsent event was written."""
         row = await self._db.fetchone(
-            "SELECT sum(sent_at IS NULL) AS unsent, sum(sent_at IS NOT NULL) AS retained "
-            "FROM outbox"
+            "SELECT sum(sent_at IS NULL) AS unsent, sum(sent_at IS NOT NULL) AS retained, "
+            "min(CASE WHEN sent_at IS NULL THEN created_at END) AS oldest FROM outbox"
         )
         assert row is not None
-        return OutboxCounts(unsent=row["unsent"] or 0, retained=row["retained"] or 0)
+        return OutboxCounts(
+            unsent=row["unsent"] or 0, retained=row["retained"] or 0, oldest_unsent_at=row["oldest"]
+        )
 
 
 class SqliteUnitOfWork:

@@ -2,7 +2,8 @@
 
 A service's ``api/app.py`` supplies its lifespan and routers; everything else an
 HTTP service needs (error shape, request ids and metrics, health endpoints,
-OpenAPI at ``/openapi.json``) is wired here, identically for all four.
+OpenAPI at ``/openapi.json`` listing the errors every route can answer) is wired
+here, identically for all four.
 
 Threads: FAISS and torch size their OpenMP pools when they load, from
 ``OMP_NUM_THREADS``. Under a web server one thread per search serves about 2.4x
@@ -31,6 +32,7 @@ from mentor_shared.web.errors import install_error_handlers
 from mentor_shared.web.health import ReadinessRegistry, health_router
 from mentor_shared.web.limits import BodyLimitMiddleware
 from mentor_shared.web.middleware import RequestContextMiddleware
+from mentor_shared.web.openapi import install_openapi
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +81,7 @@ def create_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
     return app
 
 

@@ -8,6 +8,7 @@ Nothing returns a stack trace; unexpected exceptions are logged instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -24,6 +25,7 @@ from mentor_shared.storage.conflicts import is_transient
 log = structlog.get_logger(__name__)
 
 INTERNAL_ERROR_MESSAGE = "Something went wrong on our side"
+_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"}
 
 
 class ErrorBody(BaseModel):
@@ -239,11 +241,42 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
     status = exc.status_code
     message = exc.detail if isinstance(exc.detail, str) and exc.detail else _phrase(status)
     details = None if isinstance(exc.detail, str) else exc.detail
+    headers = dict(exc.headers or {})
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        methods = allowed_methods(request)
+        if methods is not None:
+            headers["Allow"] = ", ".join(methods)
     return JSONResponse(
         error_body(_code_for_status(status), message, details),
         status_code=status,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def allowed_methods(request: Request) -> list[str] | None:
+    """The methods the app's OpenAPI document lists for the request's path.
+
+    Starlette's 405 names only the methods of the first route whose path matched;
+    a path served by two routes (``GET`` and ``POST /v1/matches``) needs both, and
+    clients compare ``Allow`` with the document. ``None`` for a path the document
+    does not list (the interactive docs), which keeps Starlette's own header.
+    """
+    app = request.app
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = []
+        for template, item in app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            documented = sorted(method.upper() for method in item if method.upper() in _METHODS)
+            table.append((re.compile(f"^{regex}$"), documented))
+        app.state.allowed_methods = table
+    path = request.url.path
+    for pattern, methods in table:
+        if pattern.match(path):
+            return methods
+    return None
 
 
 def unexpected_error_response(exc: BaseException, *, method: str, path: str) -> JSONResponse:

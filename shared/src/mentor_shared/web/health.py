@@ -153,7 +153,14 @@ def health_router(
         )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # Gauges read at scrape time (outbox backlog, consumer lag) are set first.
+        for refresh in getattr(request.app.state, "metrics_refreshers", ()):
+            try:
+                await refresh()
+            # A store that is down must not hide the other figures; the failure is logged.
+            except Exception as exc:  # noqa: BLE001
+                log.warning("metrics_refresh_failed", error_type=type(exc).__name__)
         return Response(generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return router

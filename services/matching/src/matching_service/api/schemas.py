@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from matching_service.domain.matches import Match, MatchRole, MatchStatus
 from mentor_shared.events.schemas import ProfileUpserted
@@ -90,7 +90,7 @@ class SearchFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     department: str | None = None
-    exclude_own_department: bool = False
+    exclude_own_department: StrictBool = False
     min_grade: str | None = None
     region: str | None = None
     accept_remote: bool = Field(
@@ -263,7 +263,7 @@ class CohortCreate(BaseModel):
 
     mentee_ids: list[str] = Field(min_length=1, max_length=2000)
     mentor_ids: list[str] = Field(min_length=1, max_length=2000)
-    create_requests: bool = False
+    create_requests: StrictBool = False
 
 
 class AssignmentPublic(BaseModel):

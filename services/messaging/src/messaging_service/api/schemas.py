@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from messaging_service.domain.model import (
     MAX_MESSAGE_LENGTH,
@@ -141,8 +142,20 @@ class AdminReportList(BaseModel):
     items: list[AdminReportPublic]
 
 
+_PLACE_REQUIRED: JsonDict = {
+    # The rule of ``_needs_a_place`` in the schema, for client generators.
+    "anyOf": [
+        {
+            "required": ["location"],
+            "properties": {"location": {"type": "string", "pattern": r"\S"}},
+        },
+        {"required": ["online_link"], "properties": {"online_link": {"type": "string"}}},
+    ]
+}
+
+
 class _Place(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_PLACE_REQUIRED)
 
     location: str | None = Field(default=None, max_length=300)
     online_link: AnyHttpUrl | None = None

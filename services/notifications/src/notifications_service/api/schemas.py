@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool
 
 from notifications_service.domain.model import Channel, Kind
 
@@ -49,7 +49,7 @@ class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channels: dict[ConfigurableKind, Channel] = Field(default_factory=dict)
-    daily_digest: bool | None = None
+    daily_digest: StrictBool | None = None
 
 
 class SubscriptionCreate(BaseModel):

@@ -37,6 +37,7 @@ from notifications_service.domain.model import (
     WebhookDelivery,
     utcnow,
 )
+from notifications_service.metrics import record_delivery
 from notifications_service.service.digest import send_daily_digests
 from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.ports import (
@@ -283,6 +284,7 @@ class DeliveryWorker:
                 job.record_failure(
                     self.clock(), str(exc), permanent=exc.permanent, policy=self.config.email_retry
                 )
+                record_delivery("email", str(job.state))
                 log.warning(
                     "email_send_failed",
                     job_id=job.id,
@@ -293,6 +295,7 @@ class DeliveryWorker:
                 )
                 return
             job.record_success(self.clock())
+            record_delivery("email", "delivered")
             log.info("email_sent", job_id=job.id, kind=job.kind, attempts=job.attempts)
 
     async def _post_webhook(
@@ -320,10 +323,12 @@ class DeliveryWorker:
             else:
                 if 200 <= status < 300:
                     delivery.record_success(self.clock())
+                    record_delivery("webhook", "delivered")
                     log.info("webhook_delivered", delivery_id=delivery.id)
                     return
                 error = f"status {status}"
         delivery.record_failure(self.clock(), error, self.config.webhook_retry)
+        record_delivery("webhook", str(delivery.state))
         log.warning(
             "webhook_failed",
             delivery_id=delivery.id,

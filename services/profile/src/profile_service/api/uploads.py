@@ -64,10 +64,16 @@ async def read_files(
         await form.close()
 
 
-def multipart_body(field: str, *, many: bool, description: str) -> dict[str, Any]:
+def multipart_body(
+    field: str, *, many: bool, description: str, max_files: int = 10
+) -> dict[str, Any]:
     """OpenAPI ``requestBody`` of a route that reads its files with :func:`read_files`."""
     file_schema: dict[str, Any] = {"type": "string", "format": "binary"}
-    schema = {"type": "array", "items": file_schema} if many else file_schema
+    schema = (
+        {"type": "array", "items": file_schema, "minItems": 1, "maxItems": max_files}
+        if many
+        else file_schema
+    )
     return {
         "requestBody": {
             "required": True,

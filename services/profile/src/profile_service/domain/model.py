@@ -336,10 +336,45 @@ class Profile(ProfileFields):
         return self.model_copy(update=canonical)
 
 
+_NOT_NULLABLE = (
+    "display_name",
+    "travel_regions",
+    "remote_ok",
+    "roles",
+    "capacity",
+    "accepting_requests",
+    "expertise",
+    "expertise_text",
+    "goals",
+    "goals_text",
+    "experience_text",
+    "anonymous",
+    "contact",
+)
+"""Fields a profile always has: they may be left out of an update, never set to null."""
+
+
+def _not_nullable_in_schema(schema: dict[str, Any]) -> None:
+    # Left out means "unchanged"; null is refused (InvalidProfile), so the schema says so.
+    for name in _NOT_NULLABLE:
+        field = schema.get("properties", {}).get(name, {})
+        options = field.pop("anyOf", None)
+        if options is None:
+            continue
+        kept = [option for option in options if option.get("type") != "null"]
+        field.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+        field.pop("default", None)
+
+
 class ProfileUpdate(BaseModel):
     """A change to a profile: only the fields given are changed (unknown fields refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        json_schema_extra=_not_nullable_in_schema,
+    )
 
     display_name: DisplayName | None = None
     department: Code | None = None

@@ -31,11 +31,11 @@ def _token_response(pair: TokenPair) -> TokenResponse:
     dependencies=[per_ip("sign_in_per_ip")],
 )
 async def sign_in(
-    username: Annotated[str, Form(max_length=320, description="Email address")],
-    password: Annotated[str, Form(max_length=1024)],
+    username: Annotated[str, Form(min_length=1, max_length=320, description="Email address")],
+    password: Annotated[str, Form(min_length=1, max_length=1024)],
     uow: UowDep,
     deps: DepsDep,
-    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> TokenResponse:
     """OAuth2 password grant: email and password for an access and a refresh token.
 
