@@ -74,6 +74,29 @@ def run() -> None:
     raise typer.Exit(runner.run())
 
 
+@app.command("export-model")
+def export_model(
+    target: Path | None = typer.Argument(  # noqa: B008 - typer declares options this way
+        None,
+        envvar="MATCHING_MODEL_DIR",
+        help="The model folder (default: inside this Python environment)",
+    ),
+) -> None:
+    """Export the matching model to int8 ONNX (build time: needs the matching [export] extra)."""
+    try:
+        from matching_service.adapters.model_export import export_model as export
+    except ImportError as exc:
+        console.print(
+            f"[red]Cannot export the model: {exc.name or exc} is not installed "
+            "(install mentor-match-matching[export]).[/]"
+        )
+        raise typer.Exit(1) from None
+    started = time.perf_counter()
+    with console.status("Exporting all-MiniLM-L6-v2 to int8 ONNX..."):
+        path = export(target)
+    console.print(f"Model exported to {path} in {time.perf_counter() - started:.0f} s")
+
+
 @app.command()
 def mail(
     data_dir: Path = DataDir,
