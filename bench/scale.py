@@ -186,6 +186,23 @@ def _token(client: httpx.Client, profile: str, email: str, password: str) -> str
     return token
 
 
+class Admin:
+    """The administrator's bearer header, signed in again before the token expires
+    (access tokens last 15 minutes; a 50,000-row import on a busy machine takes longer)."""
+
+    def __init__(self, client: httpx.Client, profile: str, email: str, password: str) -> None:
+        self.client, self.profile, self.email, self.password = client, profile, email, password
+        self.signed_in = 0.0
+        self.token = ""
+
+    def headers(self) -> dict[str, str]:
+        """A header with a token at most ten minutes old."""
+        if not self.token or time.monotonic() - self.signed_in > 600:
+            self.token = _token(self.client, self.profile, self.email, self.password)
+            self.signed_in = time.monotonic()
+        return {"Authorization": f"Bearer {self.token}"}
+
+
 def _wait_for_email(folder: Path, address: str, timeout_s: float) -> float | None:
     """Seconds until an email to ``address`` is in the sink's folder (None: timed out)."""
     started = time.perf_counter()
@@ -206,25 +223,26 @@ def _wait_for_email(folder: Path, address: str, timeout_s: float) -> float | Non
 
 
 def measure(
-    settings: runner.RunnerSettings, services: list[runner.ServiceProcess], args: argparse.Namespace
-) -> dict[str, Any]:
-    """Run the measurements against the running system."""
+    settings: runner.RunnerSettings,
+    services: list[runner.ServiceProcess],
+    args: argparse.Namespace,
+    report: dict[str, Any],
+) -> None:
+    """Run the measurements against the running system, filling ``report`` as it goes."""
     from profile_service.demo import demo_people
     from profile_service.settings import DEMO_DEFAULT_PASSWORD
 
     urls = {s.name: s.url for s in services}
     names = {s.pid: s.name for s in services if s.pid is not None}
-    report: dict[str, Any] = {"coaches": args.coaches}
+    report["coaches"] = args.coaches
     report["rss_mib_at_start"] = _mib(rss_by_process(names))
     sampler = RssSampler(names)
     sampler.start()
     admin_email, admin_password, _ = runner.admin_credentials(settings)
     client = httpx.Client(timeout=600)
-    admin = {
-        "Authorization": f"Bearer {_token(client, urls['profile'], admin_email, admin_password)}"
-    }
+    admin = Admin(client, urls["profile"], admin_email, admin_password)
     status_url = f"{urls['matching']}/v1/index/status"
-    before = client.get(status_url, headers=admin).json()["profiles"]
+    before = client.get(status_url, headers=admin.headers()).json()["profiles"]
 
     rows = list(coach_rows(args.coaches))
     started = time.perf_counter()
@@ -237,7 +255,7 @@ def measure(
             files={
                 "file": ("coaches.csv", csv_chunk(rows[start : start + CHUNK_ROWS]), "text/csv")
             },
-            headers=admin,
+            headers=admin.headers(),
         )
         if response.status_code != 200:
             raise RuntimeError(f"import refused: {response.status_code} {response.text[:500]}")
@@ -272,8 +290,16 @@ def measure(
 
     target = before + args.coaches
     status: dict[str, Any] = {}
+    progress: list[tuple[float, int]] = []
     while time.perf_counter() - started < args.index_timeout:
-        status = client.get(status_url, headers=admin).json()
+        answer = client.get(status_url, headers=admin.headers())
+        if answer.status_code != 200:
+            raise RuntimeError(f"index status: {answer.status_code} {answer.text[:300]}")
+        status = answer.json()
+        elapsed = round(time.perf_counter() - started, 1)
+        if not progress or elapsed - progress[-1][0] >= 60:
+            progress.append((elapsed, int(status["profiles"])))
+            report["indexing_progress"] = progress
         if status["profiles"] >= target and status["lag"] == 0:
             break
         time.sleep(1.0)
@@ -329,7 +355,6 @@ def measure(
         "indexed_target_s": TARGET_INDEXED_S,
         "indexed_met": report["indexing"]["complete"] and indexed_s < TARGET_INDEXED_S,
     }
-    return report
 
 
 def main() -> int:
@@ -363,7 +388,7 @@ def main() -> int:
 
     def on_ready(services: list[runner.ServiceProcess]) -> None:
         try:
-            report.update(measure(settings, services, args))
+            measure(settings, services, args, report)
         except Exception as problem:  # noqa: BLE001 - reported in the JSON, then stop
             report["error"] = f"{type(problem).__name__}: {problem}"
         raise runner.Stop("measured")
