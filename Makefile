@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip -q --disable-pip-version-check
 CONSTRAINTS := requirements/constraints.txt
-PACKAGES := -e shared -e ops -e services/profile -e services/matching -e services/messaging -e services/notifications -e services/web
+PACKAGES := -e shared -e ops -e services/profile -e 'services/matching[export]' -e services/messaging -e services/notifications -e services/web
 STAMP := $(VENV)/.installed
 SOURCES := ops/src shared/src services/profile/src services/matching/src services/messaging/src services/notifications/src services/web/src
 
@@ -22,6 +22,9 @@ $(STAMP): $(CONSTRAINTS) requirements/dev.txt shared/pyproject.toml ops/pyprojec
 	$(PIP) install --progress-bar on -c $(CONSTRAINTS) torch==2.13.0
 	$(PIP) install --progress-bar on -c $(CONSTRAINTS) -r requirements/dev.txt $(PACKAGES)
 	npm ci --prefix services/web --no-audit --no-fund
+	@# The matching model, exported once to int8 ONNX inside .venv (the serving
+	@# process loads it without torch).
+	$(BIN)/mentor-match export-model
 	touch $(STAMP)
 
 .PHONY: install

@@ -699,8 +699,7 @@ def main() -> None:
         return
     report["embedding_torch_fp32"] = embedding_section(SentenceTransformerEmbedder(), args.quick)
     if not args.no_onnx:
-        cache = Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models"
-        report["embedding_onnx_int8"] = embedding_section(OnnxEmbedder(cache), args.quick)
+        report["embedding_onnx_int8"] = embedding_section(OnnxEmbedder(), args.quick)
     sizes = (10_000, 100_000) if args.quick else (10_000, 50_000, 100_000)
     queries = 100 if args.quick else 300
     report["search_flat"] = search_section(sizes, queries, hnsw=False)
@@ -716,9 +715,8 @@ def main() -> None:
             report["http_suggestions"] = http_suggestions_section(
                 broker.bootstrap_servers, http_size, 100 if args.quick else 300
             )
-            cache = Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models"
             fresh_embedder: Embedder = (
-                SentenceTransformerEmbedder() if args.no_onnx else OnnxEmbedder(cache)
+                SentenceTransformerEmbedder() if args.no_onnx else OnnxEmbedder()
             )
             report["freshness"] = freshness_section(
                 broker.bootstrap_servers, fresh_embedder, 20.0, 5.0 if args.quick else 30.0

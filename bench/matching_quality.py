@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import sys
 import time
@@ -362,8 +361,7 @@ def main() -> None:
     if args.sweep:
         report["sweep_torch_fp32"] = sweep(torch_embedder, mentors, mentees, judgements)
     if not args.no_onnx:
-        cache = Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models"
-        onnx_embedder = OnnxEmbedder(cache)
+        onnx_embedder = OnnxEmbedder()
         report.update(
             evaluate_embedder("onnx_int8", onnx_embedder, mentors, mentees, judgements, False)
         )

@@ -60,15 +60,21 @@ def test_service_image_sets_one_omp_thread_before_torch_or_faiss_load(spec: Serv
     assert "OMP_NUM_THREADS=1" in env
 
 
-def test_matching_image_takes_cpu_torch_and_loads_the_model_offline() -> None:
+def test_matching_image_exports_the_model_with_cpu_torch_and_ships_no_torch() -> None:
     spec = next(s for s in IMAGES if s.name == "matching")
     instructions = _instructions(spec)
-    torch = "RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
-    assert torch in instructions
-    service_install = next(i for i in instructions if i.startswith("RUN pip install -c"))
-    assert instructions.index(torch) < instructions.index(service_install)
-    env = " ".join(i for i in instructions if i.startswith("ENV "))
-    assert "HF_HUB_OFFLINE=1" in env
+    runtime = instructions[instructions.index("FROM ${PYTHON_IMAGE} AS runtime") :]
+    build = instructions[: len(instructions) - len(runtime)]
+    export = next(i for i in build if "/opt/export/bin/pip install torch" in i)
+    # torch from the CPU index, into the build-only virtualenv, then the export.
+    assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in export
+    assert '"./services/matching[export]"' in export
+    assert "python -m matching_service.adapters.model_export /opt/model" in export
+    assert not any("torch" in i for i in runtime)
+    assert "COPY --from=build /opt/model /opt/model" in runtime
+    assert "COPY --from=build /opt/export" not in " ".join(runtime)
+    env = " ".join(i for i in runtime if i.startswith("ENV "))
+    assert "MATCHING_MODEL_DIR=/opt/model" in env
 
 
 def test_torch_pin_in_the_image_matches_the_project_constraints() -> None:

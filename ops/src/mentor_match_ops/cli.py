@@ -9,15 +9,27 @@ own store, which only that service's operators can reach.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from mentor_match_ops import runner
@@ -25,6 +37,11 @@ from mentor_match_ops.mail_sink import read_mail
 
 app = typer.Typer(help="Run and operate Mentor Match.", no_args_is_help=True)
 console = Console()
+
+IMPORT_ROWS_PER_FILE = 10_000
+"""``POST /v1/admin/import`` takes at most 10,000 rows per file (and 5 MB)."""
+IMPORT_BYTES_PER_FILE = 4 * 2**20
+"""Files are cut below the endpoint's 5 MB so a chunk of long rows still fits."""
 
 DataDir = typer.Option(Path(".data"), envvar="DATA_DIR", help="The data folder")
 ServicesOption = typer.Option(None, help="Service URLs as name=url (default: local ports)")
@@ -48,7 +65,8 @@ def admin_token(data_dir: Path, profile_url: str) -> str:
         email, password = stored.read_text().split("\n")[:2]
     if not (email and password):
         raise typer.BadParameter("set ADMIN_EMAIL and ADMIN_PASSWORD")
-    response = httpx.post(
+    response = call(
+        "POST",
         f"{profile_url}/v1/auth/token",
         data={"username": email, "password": password},
         timeout=10,
@@ -58,6 +76,29 @@ def admin_token(data_dir: Path, profile_url: str) -> str:
         raise typer.Exit(1)
     token: str = response.json()["access_token"]
     return token
+
+
+def progress_bar() -> Progress:
+    """A progress bar with the count, the elapsed time and an ETA."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One HTTP request; a service that does not answer ends the command with exit code 1."""
+    try:
+        return httpx.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        console.print(f"[red]No answer from {url}: {type(exc).__name__} {exc}[/]")
+        raise typer.Exit(1) from None
 
 
 def show_error(response: httpx.Response) -> None:
@@ -72,6 +113,29 @@ def show_error(response: httpx.Response) -> None:
 def run() -> None:
     """Run the whole system here: embedded broker, mail sink and every service."""
     raise typer.Exit(runner.run())
+
+
+@app.command("export-model")
+def export_model(
+    target: Path | None = typer.Argument(  # noqa: B008 - typer declares options this way
+        None,
+        envvar="MATCHING_MODEL_DIR",
+        help="The model folder (default: inside this Python environment)",
+    ),
+) -> None:
+    """Export the matching model to int8 ONNX (build time: needs the matching [export] extra)."""
+    try:
+        from matching_service.adapters.model_export import export_model as export
+    except ImportError as exc:
+        console.print(
+            f"[red]Cannot export the model: {exc.name or exc} is not installed "
+            "(install mentor-match-matching[export]).[/]"
+        )
+        raise typer.Exit(1) from None
+    started = time.perf_counter()
+    with console.status("Exporting all-MiniLM-L6-v2 to int8 ONNX..."):
+        path = export(target)
+    console.print(f"Model exported to {path} in {time.perf_counter() - started:.0f} s")
 
 
 @app.command()
@@ -123,6 +187,57 @@ def status(services: list[str] = ServicesOption) -> None:
     raise typer.Exit(0 if healthy else 1)
 
 
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise typer.BadParameter("the file is neither UTF-8 nor Windows-1252 text")
+
+
+def import_files(content: bytes) -> Iterator[tuple[int, bytes]]:
+    """The import file as it is, or cut into files the endpoint takes: (rows, file).
+
+    A file over the endpoint's limits is re-written as UTF-8, comma-separated, with
+    the header repeated in each part; the rows stay in their order.
+    """
+    text = _decode(content)
+    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    delimiter = max((",", ";", "\t"), key=first.count)
+    try:
+        rows = [
+            row
+            for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            if any(row)
+        ]
+    except csv.Error as exc:
+        raise typer.BadParameter(f"the file is not valid CSV: {exc}") from None
+    if not rows:
+        raise typer.BadParameter("the file is empty")
+    header, body = rows[0], rows[1:]
+    if len(body) <= IMPORT_ROWS_PER_FILE and len(content) <= IMPORT_BYTES_PER_FILE:
+        yield len(body), content
+        return
+    part: list[list[str]] = []
+    size = 0
+    for row in body:
+        line = sum(len(cell) + 3 for cell in row)
+        if part and (len(part) == IMPORT_ROWS_PER_FILE or size + line > IMPORT_BYTES_PER_FILE):
+            yield len(part), _csv([header, *part])
+            part, size = [], 0
+        part.append(row)
+        size += line * 4  # UTF-8 worst case
+    if part:
+        yield len(part), _csv([header, *part])
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
+
+
 @app.command("import-coaches")
 def import_coaches(
     csv_file: Path = typer.Argument(..., exists=True, dir_okay=False),  # noqa: B008 - typer's idiom
@@ -130,20 +245,50 @@ def import_coaches(
     data_dir: Path = DataDir,
     services: list[str] = ServicesOption,
 ) -> None:
-    """Import the legacy coach spreadsheet (CSV); a dry run by default."""
+    """Import the legacy coach spreadsheet (CSV); a dry run by default.
+
+    A file over the endpoint's 10,000 rows or 5 MB goes in parts, with a progress
+    bar; importing is idempotent by email, so after a failed part run it again.
+    """
     urls = service_urls(services)
+    files = list(import_files(csv_file.read_bytes()))
     token = admin_token(data_dir, urls["profile"])
-    response = httpx.post(
-        f"{urls['profile']}/v1/admin/import",
-        params={"dry_run": str(dry_run).lower()},
-        files={"file": (csv_file.name, csv_file.read_bytes(), "text/csv")},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=120,
-    )
-    if response.status_code != 200:
-        show_error(response)
-        raise typer.Exit(1)
-    console.print_json(response.text)
+    totals: dict[str, int] = {}
+    rows_before = 0
+    with progress_bar() as progress:
+        task = progress.add_task(
+            "Checking rows" if dry_run else "Importing rows", total=sum(n for n, _ in files)
+        )
+        for number, (rows, content) in enumerate(files, start=1):
+            response = call(
+                "POST",
+                f"{urls['profile']}/v1/admin/import",
+                params={"dry_run": str(dry_run).lower()},
+                files={"file": (csv_file.name, content, "text/csv")},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=600,
+            )
+            if response.status_code != 200:
+                progress.stop()
+                if len(files) > 1:
+                    console.print(
+                        f"[red]Part {number} of {len(files)} (rows {rows_before + 1} to "
+                        f"{rows_before + rows}; line numbers below count within it) "
+                        "was refused; earlier parts were "
+                        + ("checked." if dry_run else "imported (run again once fixed).")
+                        + "[/]"
+                    )
+                show_error(response)
+                raise typer.Exit(1)
+            for key, value in response.json().items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    totals[key] = totals.get(key, 0) + value
+            rows_before += rows
+            progress.advance(task, rows)
+    if len(files) == 1:
+        console.print_json(response.text)
+    else:
+        console.print_json(json.dumps({"parts": len(files), **totals}))
 
 
 @app.command("erase-user")
@@ -175,14 +320,24 @@ def erase_user(
 
 @app.command("rebuild-index")
 def rebuild_index(data_dir: Path = DataDir, services: list[str] = ServicesOption) -> None:
-    """Rebuild the matching index from the profiles it holds."""
+    """Rebuild the matching index from the profiles it holds.
+
+    The rebuild is one request; the bar's total is the number of profiles the index
+    held before, and it completes when the service answers.
+    """
     urls = service_urls(services)
     token = admin_token(data_dir, urls["profile"])
-    response = httpx.post(
-        f"{urls['matching']}/v1/admin/index/rebuild",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=600,
-    )
+    headers = {"Authorization": f"Bearer {token}"}
+    before = call("GET", f"{urls['matching']}/v1/index/status", headers=headers, timeout=10)
+    total = before.json().get("profiles") if before.status_code == 200 else None
+    with progress_bar() as progress:
+        task = progress.add_task("Rebuilding the index", total=total)
+        response = call(
+            "POST", f"{urls['matching']}/v1/admin/index/rebuild", headers=headers, timeout=3600
+        )
+        if response.status_code == 200:
+            done = response.json().get("profiles", total)
+            progress.update(task, total=done, completed=done)
     if response.status_code != 200:
         show_error(response)
         raise typer.Exit(1)
@@ -209,17 +364,50 @@ def index_status(data_dir: Path = DataDir, services: list[str] = ServicesOption)
 def replay_outbox(
     service: str = typer.Argument(..., help="profile, matching, messaging or notifications"),
     hours: float = typer.Option(24.0, help="Re-publish events sent in the last HOURS"),
+    wait: bool = typer.Option(True, help="Follow the relay until the queued events are sent"),
+    timeout: float = typer.Option(600.0, help="Seconds to follow the relay before giving up"),
     data_dir: Path = DataDir,
+    services: list[str] = ServicesOption,
 ) -> None:
     """Re-publish a service's retained events (consumers drop what they already applied).
 
     Works on the service's store: its SQLite file under DATA_DIR, or MongoDB when
-    MONGODB_URI is set. The service's running relay publishes them.
+    MONGODB_URI is set. The service's running relay publishes them; the progress bar
+    follows its outbox backlog (``/readyz``) down to zero.
     """
-    if service not in runner.SERVICES:
+    if service not in runner.SERVICES or service == "web":
         raise typer.BadParameter(f"unknown service {service}")
     requeued = asyncio.run(_requeue(service, data_dir, time.time() - hours * 3600))
     console.print(f"{requeued} events of {service} queued for re-publishing.")
+    if not wait or requeued == 0:
+        return
+    url = f"{service_urls(services)[service]}/readyz"
+    started = time.monotonic()
+    with progress_bar() as progress:
+        task = progress.add_task(f"Re-publishing ({service})", total=requeued)
+        while True:
+            try:
+                checks = httpx.get(url, timeout=5).json().get("checks", {})
+            except (httpx.HTTPError, ValueError) as exc:
+                progress.stop()
+                console.print(
+                    f"[red]{service} does not answer at {url} ({type(exc).__name__}): the "
+                    "events stay queued and go out when it runs.[/]"
+                )
+                raise typer.Exit(1) from None
+            unsent = int(checks.get("broker", {}).get("outbox_unsent", 0))
+            progress.update(task, completed=max(0, requeued - unsent))
+            if unsent == 0:
+                break
+            if time.monotonic() - started > timeout:
+                progress.stop()
+                console.print(
+                    f"[red]{unsent} events still unsent after {timeout:.0f} s: is the "
+                    f"broker reachable from {service}? (mentor-match status)[/]"
+                )
+                raise typer.Exit(1)
+            time.sleep(0.5)
+    console.print(f"All {requeued} events of {service} re-published.")
 
 
 async def _requeue(service: str, data_dir: Path, since: float) -> int:

@@ -30,6 +30,11 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    cors_origins: str | None = Field(
+        default=None,
+        description="Browser origins allowed to call the API cross-site, comma separated "
+        "(https://app.department.gov.uk); off when unset",
+    )
 
     data_dir: Path = Path(".data")
     mongodb_uri: str | None = None
@@ -122,3 +127,7 @@ class ServiceSettings(BaseSettings):
     def secret_fields(self) -> dict[str, str | None]:
         """Secrets that must not keep a placeholder value in production (override)."""
         return {}
+
+    def cors_origin_list(self) -> list[str]:
+        """The origins ``CORS_ORIGINS`` lists (empty: CORS off)."""
+        return [o.strip().rstrip("/") for o in (self.cors_origins or "").split(",") if o.strip()]

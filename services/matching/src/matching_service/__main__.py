@@ -15,6 +15,14 @@ def main() -> None:
     from mentor_shared.web.app import serve
 
     settings = MatchingSettings()
+    if settings.embedder == "onnx":
+        from matching_service.adapters.embedder import ModelNotExportedError, exported_model
+
+        # Fail before serving, with the fix in one line, rather than in the startup hook.
+        try:
+            exported_model(settings.model_dir)
+        except ModelNotExportedError as exc:
+            raise SystemExit(f"matching: {exc}") from None
     serve(create_matching_app(settings), settings)
 
 

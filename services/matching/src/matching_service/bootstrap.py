@@ -111,7 +111,7 @@ class MatchingContext:
 
 
 def build_embedder(settings: MatchingSettings) -> Embedder:
-    """The embedder the settings name (imported lazily: torch and onnx are heavy)."""
+    """The embedder the settings name (imported lazily: only ``torch`` imports torch)."""
     started = time.perf_counter()
     embedder: Embedder
     if settings.embedder == "hashing":
@@ -125,8 +125,7 @@ def build_embedder(settings: MatchingSettings) -> Embedder:
     else:
         from matching_service.adapters.embedder import OnnxEmbedder
 
-        log.info("embedder_loading", kind="onnx", note="first start exports the model (~11 s)")
-        embedder = OnnxEmbedder(settings.model_cache_dir())
+        embedder = OnnxEmbedder(settings.model_dir)
     log.info(
         "embedder_ready",
         kind=settings.embedder,

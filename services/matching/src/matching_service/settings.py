@@ -27,6 +27,12 @@ class MatchingSettings(ServiceSettings):
         default="onnx",
         description="onnx (int8, default), torch (sentence-transformers) or hashing (tests only)",
     )
+    model_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MATCHING_MODEL_DIR", "MODEL_DIR", "model_dir"),
+        description="The int8 model folder `mentor-match export-model` wrote "
+        "(default: <python environment>/share/mentor-match/models/all-minilm-l6-v2-int8)",
+    )
     consumer_group: str = Field(
         default="matching-index",
         validation_alias=AliasChoices("MATCHING_CONSUMER_GROUP", "consumer_group"),
@@ -100,7 +106,3 @@ class MatchingSettings(ServiceSettings):
     def index_dir(self) -> Path:
         """Where index snapshots live."""
         return self.data_dir / "matching" / "index"
-
-    def model_cache_dir(self) -> Path:
-        """Where the exported ONNX model is cached."""
-        return self.data_dir / "matching" / "models"

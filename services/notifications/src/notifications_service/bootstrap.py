@@ -149,6 +149,7 @@ async def bootstrap(
             lease=timedelta(seconds=settings.delivery_lease_s),
             poll_interval_s=settings.delivery_poll_interval_s,
             digest_hour_utc=settings.digest_hour_utc,
+            bulk_per_minute=settings.bulk_emails_per_minute,
         ),
         wakeup=wakeup,
         notify_config=notify_config,

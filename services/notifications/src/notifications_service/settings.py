@@ -58,6 +58,12 @@ class NotificationsSettings(ServiceSettings):
     )
     delivery_poll_interval_s: float = 1.0
     delivery_batch: int = 50
+    bulk_emails_per_minute: float = Field(
+        default=600.0,
+        gt=0,
+        description="Claim invitations of a coach import sent per minute at most; "
+        "every other email goes before them",
+    )
     delivery_lease_s: float = 120.0
     digest_hour_utc: int = Field(
         default=7, ge=0, le=23, description="Hour (UTC) the daily digests are made and sent"

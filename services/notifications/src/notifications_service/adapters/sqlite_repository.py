@@ -12,6 +12,7 @@ from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from notifications_service.domain.model import (
+    BULK_KINDS,
     Attachment,
     Contact,
     EmailJob,
@@ -481,14 +482,26 @@ class SqliteEmailJobRepository:
         )
         return cursor.rowcount
 
-    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:
-        """Due pending jobs, leased until ``lease_until``."""
+    async def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime, *, bulk_limit: int | None = None
+    ) -> list[EmailJob]:
+        """Due pending jobs, other kinds before bulk mail, leased until ``lease_until``."""
+        bulk = sorted(BULK_KINDS)
+        marks = ", ".join("?" for _ in bulk)
         async with self.conn.execute(
-            "SELECT * FROM email_jobs WHERE state = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY next_attempt_at LIMIT ?",
-            (now.timestamp(), limit),
+            "SELECT * FROM email_jobs WHERE state = 'pending' AND next_attempt_at <= ? "  # noqa: S608 - placeholders only
+            f"AND kind NOT IN ({marks}) ORDER BY next_attempt_at LIMIT ?",
+            (now.timestamp(), *bulk, limit),
         ) as cursor:
             jobs = [_email_job(row) for row in await cursor.fetchall()]
+        room = limit - len(jobs) if bulk_limit is None else min(limit - len(jobs), bulk_limit)
+        if room > 0:
+            async with self.conn.execute(
+                "SELECT * FROM email_jobs WHERE state = 'pending' AND next_attempt_at <= ? "  # noqa: S608 - placeholders only
+                f"AND kind IN ({marks}) ORDER BY next_attempt_at LIMIT ?",
+                (now.timestamp(), *bulk, room),
+            ) as cursor:
+                jobs += [_email_job(row) for row in await cursor.fetchall()]
         await self.conn.executemany(
             "UPDATE email_jobs SET next_attempt_at = ? WHERE id = ?",
             [(lease_until.timestamp(), job.id) for job in jobs],

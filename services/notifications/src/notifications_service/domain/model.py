@@ -36,6 +36,11 @@ DIGEST_KINDS: frozenset[Kind] = frozenset(
     {"request_answered", "reminder", "message", "session", "match_ended"}
 )
 
+BULK_KINDS: frozenset[Kind] = frozenset({"claim"})
+"""Bulk mail: the claim invitations of a coach import (thousands at once). They go
+out after every other due email and at a bounded rate (``BULK_EMAILS_PER_MINUTE``),
+so a sign-up's verification or a new request never waits behind them."""
+
 EmailKind = Literal[Kind, "digest"]
 """What an email is about: one notification kind, or the daily digest."""
 EMAIL_KINDS: tuple[EmailKind, ...] = (*KINDS, "digest")

@@ -32,6 +32,7 @@ from mentor_shared.events.schemas import NotificationSent
 from mentor_shared.sealing import Sealer, SealError
 from notifications_service.domain.model import (
     ADDRESS_WAIT,
+    BULK_KINDS,
     EmailJob,
     RetryPolicy,
     WebhookDelivery,
@@ -107,6 +108,8 @@ class DeliveryConfig:
     poll_interval_s: float = 1.0
     address_wait: timedelta = ADDRESS_WAIT
     digest_hour_utc: int = 7
+    bulk_per_minute: float | None = 600.0
+    """Bulk mail (claim invitations) sent per minute at most; None: no bound."""
 
 
 class DeliveryWorker:
@@ -139,6 +142,8 @@ class DeliveryWorker:
         self._notify_config = notify_config
         self.clock = clock
         self._digest_day: date | None = None
+        self._bulk_tokens = float(config.bulk_per_minute or 0.0)
+        self._bulk_checked: datetime | None = None
         self._sender = sender
         self._poster = poster
         self.config = config
@@ -202,6 +207,22 @@ class DeliveryWorker:
         self.totals["digests"] += summary.digests
         return summary.digests
 
+    def _bulk_allowance(self, now: datetime) -> int | None:
+        """Bulk emails this batch may take: a token bucket refilled at
+        ``bulk_per_minute``, holding at most one minute's worth."""
+        rate = self.config.bulk_per_minute
+        if rate is None:
+            return None
+        if self._bulk_checked is not None:
+            elapsed = max(0.0, (now - self._bulk_checked).total_seconds())
+            self._bulk_tokens = min(rate, self._bulk_tokens + elapsed * rate / 60.0)
+        self._bulk_checked = now
+        return int(self._bulk_tokens)
+
+    def _bulk_spent(self, count: int) -> None:
+        if self.config.bulk_per_minute is not None:
+            self._bulk_tokens = max(0.0, self._bulk_tokens - count)
+
     async def run_once(self, now: datetime | None = None) -> SentSummary:
         """Make the day's digests when due, then claim, send and record one batch
         of emails and one of webhooks."""
@@ -209,7 +230,10 @@ class DeliveryWorker:
         await self.digest_if_due(now)
         lease_until = now + self.config.lease
         async with self._uow_factory() as uow:
-            claimed = await uow.email_jobs.claim_due(now, self.config.batch, lease_until)
+            claimed = await uow.email_jobs.claim_due(
+                now, self.config.batch, lease_until, bulk_limit=self._bulk_allowance(now)
+            )
+            self._bulk_spent(sum(1 for job in claimed if job.kind in BULK_KINDS))
             jobs: list[EmailJob] = []
             waiting: list[EmailJob] = []
             for job in claimed:

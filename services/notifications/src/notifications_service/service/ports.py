@@ -144,9 +144,14 @@ class EmailJobRepository(Protocol):
         """Make someone's held emails pending and due at ``now``; how many."""
         ...
 
-    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[EmailJob]:
+    async def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime, *, bulk_limit: int | None = None
+    ) -> list[EmailJob]:
         """Pending jobs due by ``now``; their next attempt moves to ``lease_until`` so
-        another worker leaves them alone while this one sends."""
+        another worker leaves them alone while this one sends.
+
+        Every other kind comes before bulk mail (:data:`BULK_KINDS`), of which at most
+        ``bulk_limit`` are taken (no limit when None), filling what ``limit`` leaves."""
         ...
 
     async def save(self, job: EmailJob) -> None:
