@@ -5,7 +5,8 @@
 
 Sets: "form" (eval_form.py) and "sheet" (eval_sheet.py), each with a dev split (may be
 read while tuning) and a test split (only scored). The hand-written hard cases
-(bench/data/eval_hard.json) are not generated.
+are written by hand in eval_hard_cases.py; this script derives their judgements and
+writes bench/data/eval_hard.json.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import eval_form
+import eval_hard_cases
 import eval_sheet
 from eval_common import DATA, write
 
@@ -33,24 +35,33 @@ def path_of(name: str, split: str) -> Path:
     return DATA / f"eval_{name}_{split}.json"
 
 
+def jobs() -> list[tuple[Path, Callable[[], dict[str, Any]]]]:
+    """Every file this script writes, with the function that makes its content."""
+    out: list[tuple[Path, Callable[[], dict[str, Any]]]] = [
+        (path_of(name, split), lambda generate=generate, split=split: generate(split))
+        for name, generate in GENERATORS.items()
+        for split in SPLITS
+    ]
+    out.append((DATA / "eval_hard.json", eval_hard_cases.generate))
+    return out
+
+
 def main() -> int:
     """Write (or check) every generated set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
     args = parser.parse_args()
     stale = []
-    for name, generate in GENERATORS.items():
-        for split in SPLITS:
-            target = path_of(name, split)
-            if args.check:
-                with tempfile.TemporaryDirectory() as folder:
-                    fresh = Path(folder) / target.name
-                    write(generate(split), fresh)
-                    if fresh.read_bytes() != target.read_bytes():
-                        stale.append(target.name)
-            else:
-                write(generate(split), target)
-                print(f"wrote {target} ({target.stat().st_size // 1024} KiB)")
+    for target, make in jobs():
+        if args.check:
+            with tempfile.TemporaryDirectory() as folder:
+                fresh = Path(folder) / target.name
+                write(make(), fresh)
+                if not target.is_file() or fresh.read_bytes() != target.read_bytes():
+                    stale.append(target.name)
+        else:
+            write(make(), target)
+            print(f"wrote {target} ({target.stat().st_size // 1024} KiB)")
     if stale:
         print("out of date: " + ", ".join(stale), file=sys.stderr)
         return 1
