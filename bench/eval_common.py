@@ -89,20 +89,23 @@ def eligible(mentor: dict[str, Any], mentee: dict[str, Any], filters: dict[str, 
     """Whether a mentor passes a request's hard filters (mirrors the service's rules)."""
     if not mentor["roles"].get("mentor"):
         return False
-    if filters.get("exclude_own_department") and mentee.get("department") is not None:
-        if mentor.get("department") == mentee["department"]:
-            return False
+    own = mentee.get("department")
+    if (
+        filters.get("exclude_own_department")
+        and own is not None
+        and mentor.get("department") == own
+    ):
+        return False
     minimum = filters.get("min_grade")
-    if minimum is not None:
-        grade = mentor.get("grade")
-        if grade not in GRADES or GRADES.index(grade) < GRADES.index(minimum):
-            return False
+    rank = GRADES.index(mentor["grade"]) if mentor.get("grade") in GRADES else -1
+    if minimum is not None and rank < GRADES.index(minimum):
+        return False
     region = filters.get("region")
-    if region is not None:
-        if mentor.get("region") != region and region not in mentor.get("travel_regions", []):
-            if not (filters.get("accept_remote", True) and mentor.get("remote_ok", True)):
-                return False
-    return True
+    if region is None or mentor.get("region") == region:
+        return True
+    if region in mentor.get("travel_regions", []):
+        return True
+    return bool(filters.get("accept_remote", True) and mentor.get("remote_ok", True))
 
 
 def grade(

@@ -21,85 +21,285 @@ BASE_SEED = 41_000
 # group -> skill -> paraphrases (noun phrases; templates put them in sentences)
 FORM_SKILLS: dict[str, dict[str, list[str]]] = {
     "delivery": {
-        "agile-delivery": ["agile delivery", "running work in sprints with scrum", "kanban and agile ways of working"],
-        "project-planning": ["project planning", "building a realistic project plan and schedule", "milestone planning and critical path"],
-        "risk-management": ["risk and issue management", "keeping a RAID log that people actually use", "spotting delivery risks early"],
-        "benefits": ["benefits realisation", "measuring whether a programme delivered its benefits", "benefits mapping"],
-        "governance": ["programme governance", "setting up programme boards", "assurance and gateway reviews"],
+        "agile-delivery": [
+            "agile delivery",
+            "running work in sprints with scrum",
+            "kanban and agile ways of working",
+        ],
+        "project-planning": [
+            "project planning",
+            "building a realistic project plan and schedule",
+            "milestone planning and critical path",
+        ],
+        "risk-management": [
+            "risk and issue management",
+            "keeping a RAID log that people actually use",
+            "spotting delivery risks early",
+        ],
+        "benefits": [
+            "benefits realisation",
+            "measuring whether a programme delivered its benefits",
+            "benefits mapping",
+        ],
+        "governance": [
+            "programme governance",
+            "setting up programme boards",
+            "assurance and gateway reviews",
+        ],
     },
     "data": {
-        "python-analysis": ["data analysis in Python", "pandas and Jupyter notebooks", "automating analysis with code"],
-        "statistics": ["statistical modelling", "regression and significance testing", "designing statistical analyses"],
-        "dashboards": ["data visualisation", "building dashboards in Power BI or Tableau", "presenting numbers as clear charts"],
-        "sql": ["SQL and relational databases", "writing database queries", "data modelling and warehousing"],
+        "python-analysis": [
+            "data analysis in Python",
+            "pandas and Jupyter notebooks",
+            "automating analysis with code",
+        ],
+        "statistics": [
+            "statistical modelling",
+            "regression and significance testing",
+            "designing statistical analyses",
+        ],
+        "dashboards": [
+            "data visualisation",
+            "building dashboards in Power BI or Tableau",
+            "presenting numbers as clear charts",
+        ],
+        "sql": [
+            "SQL and relational databases",
+            "writing database queries",
+            "data modelling and warehousing",
+        ],
         "surveys": ["survey design", "writing questionnaires", "sampling and survey methods"],
     },
     "people": {
-        "line-management": ["line management", "managing a team for the first time", "being a good line manager"],
-        "performance": ["difficult performance conversations", "managing underperformance", "giving honest feedback"],
-        "recruitment": ["recruitment and interviewing", "sifting and running interview panels", "hiring good people"],
-        "team-culture": ["building team culture", "creating a team where people feel safe to speak up", "team morale and trust"],
-        "hybrid-teams": ["managing hybrid and remote teams", "leading a team spread across offices", "keeping a distributed team connected"],
+        "line-management": [
+            "line management",
+            "managing a team for the first time",
+            "being a good line manager",
+        ],
+        "performance": [
+            "difficult performance conversations",
+            "managing underperformance",
+            "giving honest feedback",
+        ],
+        "recruitment": [
+            "recruitment and interviewing",
+            "sifting and running interview panels",
+            "hiring good people",
+        ],
+        "team-culture": [
+            "building team culture",
+            "creating a team where people feel safe to speak up",
+            "team morale and trust",
+        ],
+        "hybrid-teams": [
+            "managing hybrid and remote teams",
+            "leading a team spread across offices",
+            "keeping a distributed team connected",
+        ],
     },
     "policy": {
-        "policy-making": ["policy development", "turning evidence into policy options", "the policy cycle from idea to implementation"],
-        "submissions": ["writing ministerial submissions", "drafting advice for ministers", "briefing writing"],
-        "legislation": ["bill teams and legislation", "taking a bill through Parliament", "secondary legislation and statutory instruments"],
-        "consultation": ["public consultation", "running a consultation and analysing responses", "engaging the public on policy"],
-        "private-office": ["private office work", "working in a minister's private office", "handling the red box and diary"],
+        "policy-making": [
+            "policy development",
+            "turning evidence into policy options",
+            "the policy cycle from idea to implementation",
+        ],
+        "submissions": [
+            "writing ministerial submissions",
+            "drafting advice for ministers",
+            "briefing writing",
+        ],
+        "legislation": [
+            "bill teams and legislation",
+            "taking a bill through Parliament",
+            "secondary legislation and statutory instruments",
+        ],
+        "consultation": [
+            "public consultation",
+            "running a consultation and analysing responses",
+            "engaging the public on policy",
+        ],
+        "private-office": [
+            "private office work",
+            "working in a minister's private office",
+            "handling the red box and diary",
+        ],
     },
     "finance": {
-        "budgets": ["budget management", "managing a delegated budget", "month-end forecasts and budget monitoring"],
-        "business-cases": ["business cases", "the five case model", "writing an outline business case"],
-        "spending-review": ["spending review bids", "negotiating with the Treasury", "making the case for funding"],
-        "procurement": ["procurement and contract management", "running a tender", "managing suppliers and contracts"],
-        "audit": ["internal audit and controls", "audit recommendations and assurance", "financial controls"],
+        "budgets": [
+            "budget management",
+            "managing a delegated budget",
+            "month-end forecasts and budget monitoring",
+        ],
+        "business-cases": [
+            "business cases",
+            "the five case model",
+            "writing an outline business case",
+        ],
+        "spending-review": [
+            "spending review bids",
+            "negotiating with the Treasury",
+            "making the case for funding",
+        ],
+        "procurement": [
+            "procurement and contract management",
+            "running a tender",
+            "managing suppliers and contracts",
+        ],
+        "audit": [
+            "internal audit and controls",
+            "audit recommendations and assurance",
+            "financial controls",
+        ],
     },
     "comms": {
-        "presenting": ["public speaking", "presenting to large audiences", "giving talks without nerves"],
-        "plain-english": ["writing in plain English", "clear and concise writing", "cutting jargon from documents"],
+        "presenting": [
+            "public speaking",
+            "presenting to large audiences",
+            "giving talks without nerves",
+        ],
+        "plain-english": [
+            "writing in plain English",
+            "clear and concise writing",
+            "cutting jargon from documents",
+        ],
         "media": ["media handling", "press office work", "dealing with journalists"],
-        "stakeholders": ["stakeholder engagement", "building relationships with partners", "managing difficult stakeholders"],
-        "internal-comms": ["internal communications", "staff engagement campaigns", "intranet and all-staff messaging"],
+        "stakeholders": [
+            "stakeholder engagement",
+            "building relationships with partners",
+            "managing difficult stakeholders",
+        ],
+        "internal-comms": [
+            "internal communications",
+            "staff engagement campaigns",
+            "intranet and all-staff messaging",
+        ],
     },
     "digital": {
-        "user-research": ["user research", "interviewing users and usability testing", "understanding user needs"],
-        "service-design": ["service design", "mapping end-to-end services", "designing services around users"],
-        "product-management": ["product management", "owning a product roadmap", "prioritising a product backlog"],
+        "user-research": [
+            "user research",
+            "interviewing users and usability testing",
+            "understanding user needs",
+        ],
+        "service-design": [
+            "service design",
+            "mapping end-to-end services",
+            "designing services around users",
+        ],
+        "product-management": [
+            "product management",
+            "owning a product roadmap",
+            "prioritising a product backlog",
+        ],
         "software": ["software development", "writing production code", "web development and APIs"],
-        "cyber": ["cyber security", "information security and threat modelling", "keeping systems secure"],
+        "cyber": [
+            "cyber security",
+            "information security and threat modelling",
+            "keeping systems secure",
+        ],
     },
     "career": {
-        "promotion": ["preparing for promotion", "getting ready for a promotion board", "moving up a grade"],
-        "interviews": ["Success Profiles interviews", "writing behaviour examples with STAR", "competency interviews"],
-        "career-change": ["changing profession", "moving into a different career path", "switching from operations to policy"],
-        "scs": ["applying for the Senior Civil Service", "the SCS assessment centre", "the step up to deputy director"],
-        "returning": ["returning to work after a long break", "coming back from maternity leave", "settling back in after a career break"],
+        "promotion": [
+            "preparing for promotion",
+            "getting ready for a promotion board",
+            "moving up a grade",
+        ],
+        "interviews": [
+            "Success Profiles interviews",
+            "writing behaviour examples with STAR",
+            "competency interviews",
+        ],
+        "career-change": [
+            "changing profession",
+            "moving into a different career path",
+            "switching from operations to policy",
+        ],
+        "scs": [
+            "applying for the Senior Civil Service",
+            "the SCS assessment centre",
+            "the step up to deputy director",
+        ],
+        "returning": [
+            "returning to work after a long break",
+            "coming back from maternity leave",
+            "settling back in after a career break",
+        ],
     },
     "wellbeing": {
-        "resilience": ["resilience under pressure", "managing stress and workload", "avoiding burnout"],
+        "resilience": [
+            "resilience under pressure",
+            "managing stress and workload",
+            "avoiding burnout",
+        ],
         "confidence": ["confidence", "imposter syndrome", "speaking up in meetings"],
-        "caring": ["balancing work with caring responsibilities", "working part time with young children", "flexible working as a carer"],
-        "neurodiversity": ["neurodiversity at work", "working with ADHD or dyslexia", "reasonable adjustments"],
+        "caring": [
+            "balancing work with caring responsibilities",
+            "working part time with young children",
+            "flexible working as a carer",
+        ],
+        "neurodiversity": [
+            "neurodiversity at work",
+            "working with ADHD or dyslexia",
+            "reasonable adjustments",
+        ],
     },
     "leadership": {
         "change": ["leading change", "taking a team through a restructure", "change management"],
-        "strategy": ["strategic thinking", "setting a strategy and seeing the bigger picture", "long-term planning"],
-        "influencing": ["influencing senior leaders", "managing upwards", "getting buy-in from directors"],
-        "negotiation": ["negotiation", "negotiating with other departments", "reaching agreement when interests conflict"],
-        "decisions": ["decision making with incomplete information", "making decisions under uncertainty", "judgement calls"],
+        "strategy": [
+            "strategic thinking",
+            "setting a strategy and seeing the bigger picture",
+            "long-term planning",
+        ],
+        "influencing": [
+            "influencing senior leaders",
+            "managing upwards",
+            "getting buy-in from directors",
+        ],
+        "negotiation": [
+            "negotiation",
+            "negotiating with other departments",
+            "reaching agreement when interests conflict",
+        ],
+        "decisions": [
+            "decision making with incomplete information",
+            "making decisions under uncertainty",
+            "judgement calls",
+        ],
     },
     "operations": {
-        "contact-centre": ["contact centre operations", "running a call centre", "telephony and customer service operations"],
+        "contact-centre": [
+            "contact centre operations",
+            "running a call centre",
+            "telephony and customer service operations",
+        ],
         "casework": ["casework quality", "complex casework", "case management processes"],
-        "lean": ["continuous improvement", "lean and process improvement", "fixing broken processes"],
-        "workforce": ["workforce planning", "resource planning for large operations", "capacity and demand modelling"],
-        "health-safety": ["health and safety", "estates and facilities", "building safety compliance"],
+        "lean": [
+            "continuous improvement",
+            "lean and process improvement",
+            "fixing broken processes",
+        ],
+        "workforce": [
+            "workforce planning",
+            "resource planning for large operations",
+            "capacity and demand modelling",
+        ],
+        "health-safety": [
+            "health and safety",
+            "estates and facilities",
+            "building safety compliance",
+        ],
     },
     "international": {
         "trade": ["trade policy", "trade agreements", "market access negotiations"],
-        "diplomacy": ["diplomatic work", "working at an embassy overseas", "international relations"],
-        "devolution": ["working with the devolved governments", "devolution and the union", "intergovernmental relations"],
+        "diplomacy": [
+            "diplomatic work",
+            "working at an embassy overseas",
+            "international relations",
+        ],
+        "devolution": [
+            "working with the devolved governments",
+            "devolution and the union",
+            "intergovernmental relations",
+        ],
         "eu": ["EU relations", "the UK-EU relationship", "European policy"],
     },
 }
@@ -145,8 +345,18 @@ GRADE_WORDS = {
     "SCS2": ["a director", "SCS2"],
 }
 JOBS = [
-    "team leader", "caseworker", "analyst", "adviser", "operations manager", "business partner",
-    "senior officer", "officer", "manager", "team manager", "lead", "head of team",
+    "team leader",
+    "caseworker",
+    "analyst",
+    "adviser",
+    "operations manager",
+    "business partner",
+    "senior officer",
+    "officer",
+    "manager",
+    "team manager",
+    "lead",
+    "head of team",
 ]
 OFFER_TEMPLATES = [
     "I can help with {p}.",
@@ -283,12 +493,36 @@ def _roughen(rng: random.Random, sentences: list[str]) -> str:
 def _preferences(rng: random.Random, filters: dict[str, Any], region: str) -> list[str]:
     lines = []
     if filters.get("exclude_own_department") or rng.random() < 0.25:
-        lines.append(rng.choice(["Ideally someone outside my department.", "Would prefer a mentor from a different department.", "Not someone from my own department please."]))
+        lines.append(
+            rng.choice(
+                [
+                    "Ideally someone outside my department.",
+                    "Would prefer a mentor from a different department.",
+                    "Not someone from my own department please.",
+                ]
+            )
+        )
     if filters.get("min_grade") or rng.random() < 0.2:
         word = _grade_word(rng, filters.get("min_grade") or "G7")
-        lines.append(rng.choice([f"{word} or above.", f"Looking for someone at least {word}.", f"Preferably {word} or more senior."]))
+        lines.append(
+            rng.choice(
+                [
+                    f"{word} or above.",
+                    f"Looking for someone at least {word}.",
+                    f"Preferably {word} or more senior.",
+                ]
+            )
+        )
     if filters.get("region") or rng.random() < 0.2:
-        lines.append(rng.choice([f"Someone near {_place(rng, region)} would be great.", f"Happy to meet online, or in person in {_place(rng, region)}.", "Online is fine."]))
+        lines.append(
+            rng.choice(
+                [
+                    f"Someone near {_place(rng, region)} would be great.",
+                    f"Happy to meet online, or in person in {_place(rng, region)}.",
+                    "Online is fine.",
+                ]
+            )
+        )
     return lines
 
 
@@ -300,9 +534,15 @@ def make_mentor(rng: random.Random) -> Person:
     skills = rng.sample(SKILLS, rng.choice([1, 2, 2, 3, 3, 4]))
     offers = [_fill(rng.choice(OFFER_TEMPLATES), _phrase(rng, s)) for s in skills]
     person = Person(
-        profile_id=new_id(rng), role="mentor", department=dept, grade=grade, region=region,
+        profile_id=new_id(rng),
+        role="mentor",
+        department=dept,
+        grade=grade,
+        region=region,
         travel_regions=rng.sample(list(PLACES), rng.choice([0, 0, 1])),
-        remote_ok=rng.random() < 0.7, job_title=f"{rng.choice(JOBS).title()}", skills=skills,
+        remote_ok=rng.random() < 0.7,
+        job_title=f"{rng.choice(JOBS).title()}",
+        skills=skills,
     )
     if rng.random() < 0.4:
         person.expertise = [_phrase(rng, s) for s in skills]
@@ -343,7 +583,17 @@ def make_request(rng: random.Random) -> Request:
     goal_lines = [_fill(rng.choice(SEEK_TEMPLATES), _phrase(rng, primary))]
     if secondary:
         goal_lines.append(
-            _fill(rng.choice(["Also {p}.", "A bit of {p} too.", "Secondly, {p}.", "And maybe {p} if there's time."]), _phrase(rng, secondary))
+            _fill(
+                rng.choice(
+                    [
+                        "Also {p}.",
+                        "A bit of {p} too.",
+                        "Secondly, {p}.",
+                        "And maybe {p} if there's time.",
+                    ]
+                ),
+                _phrase(rng, secondary),
+            )
         )
     shape = rng.random()
     if shape < 0.1:  # very short

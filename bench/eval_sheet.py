@@ -22,65 +22,197 @@ BASE_SEED = 73_000
 # family -> competency -> ways people wrote it in the sheet
 SHEET_SKILLS: dict[str, dict[str, list[str]]] = {
     "managing-people": {
-        "first-time-manager": ["becoming a manager for the first time", "new line managers", "first management role"],
-        "coaching-style": ["coaching style of management", "coaching your own staff", "asking not telling"],
-        "absence": ["attendance and sickness absence cases", "absence management", "handling long term sick"],
-        "conflict": ["conflict in teams", "mediation between colleagues", "resolving disputes at work"],
+        "first-time-manager": [
+            "becoming a manager for the first time",
+            "new line managers",
+            "first management role",
+        ],
+        "coaching-style": [
+            "coaching style of management",
+            "coaching your own staff",
+            "asking not telling",
+        ],
+        "absence": [
+            "attendance and sickness absence cases",
+            "absence management",
+            "handling long term sick",
+        ],
+        "conflict": [
+            "conflict in teams",
+            "mediation between colleagues",
+            "resolving disputes at work",
+        ],
     },
     "getting-on": {
-        "applications": ["job applications", "CV and personal statement", "application forms and sifts"],
-        "assessment-centres": ["assessment centres", "role plays & in-tray exercises", "fast stream style assessments"],
-        "networking": ["networking", "building your network across government", "getting known by senior people"],
-        "lateral-moves": ["lateral moves", "moving departments on level transfer", "finding the next role at the same grade"],
+        "applications": [
+            "job applications",
+            "CV and personal statement",
+            "application forms and sifts",
+        ],
+        "assessment-centres": [
+            "assessment centres",
+            "role plays & in-tray exercises",
+            "fast stream style assessments",
+        ],
+        "networking": [
+            "networking",
+            "building your network across government",
+            "getting known by senior people",
+        ],
+        "lateral-moves": [
+            "lateral moves",
+            "moving departments on level transfer",
+            "finding the next role at the same grade",
+        ],
     },
     "numbers": {
         "excel": ["Excel", "advanced spreadsheets, pivot tables and VLOOKUP", "excel modelling"],
-        "economics": ["economic appraisal", "cost benefit analysis and the Green Book", "economics for non-economists"],
-        "forecasting": ["forecasting and modelling", "demand forecasting", "building models to predict volumes"],
-        "evaluation": ["evaluation of programmes", "impact evaluation", "theory of change and evaluation plans"],
+        "economics": [
+            "economic appraisal",
+            "cost benefit analysis and the Green Book",
+            "economics for non-economists",
+        ],
+        "forecasting": [
+            "forecasting and modelling",
+            "demand forecasting",
+            "building models to predict volumes",
+        ],
+        "evaluation": [
+            "evaluation of programmes",
+            "impact evaluation",
+            "theory of change and evaluation plans",
+        ],
         "machine-learning": ["machine learning", "AI and data science", "predictive models and ML"],
     },
     "words": {
         "briefing": ["briefing senior leaders", "one page briefs", "writing briefing packs"],
-        "correspondence": ["ministerial correspondence", "answering MPs letters", "PQs and correspondence"],
-        "storytelling": ["storytelling", "telling a story with evidence", "narrative and persuasive writing"],
-        "social-media": ["social media", "digital campaigns & social channels", "running the department's twitter"],
+        "correspondence": [
+            "ministerial correspondence",
+            "answering MPs letters",
+            "PQs and correspondence",
+        ],
+        "storytelling": [
+            "storytelling",
+            "telling a story with evidence",
+            "narrative and persuasive writing",
+        ],
+        "social-media": [
+            "social media",
+            "digital campaigns & social channels",
+            "running the department's twitter",
+        ],
     },
     "running-things": {
-        "programme-mgmt": ["programme management", "running big programmes", "portfolio & programme mgmt"],
+        "programme-mgmt": [
+            "programme management",
+            "running big programmes",
+            "portfolio & programme mgmt",
+        ],
         "prince2": ["PRINCE2", "waterfall project methods", "stage gates and PIDs"],
-        "it-transformation": ["IT transformation", "moving systems to the cloud", "legacy IT replacement"],
-        "estates": ["estates and office moves", "hub moves & workplace change", "property and facilities"],
+        "it-transformation": [
+            "IT transformation",
+            "moving systems to the cloud",
+            "legacy IT replacement",
+        ],
+        "estates": [
+            "estates and office moves",
+            "hub moves & workplace change",
+            "property and facilities",
+        ],
     },
     "wellbeing-and-self": {
-        "mental-health": ["mental health at work", "being a mental health first aider", "looking after your wellbeing"],
+        "mental-health": [
+            "mental health at work",
+            "being a mental health first aider",
+            "looking after your wellbeing",
+        ],
         "assertiveness": ["assertiveness", "saying no", "pushing back on unreasonable asks"],
-        "time-management": ["time management", "prioritising competing demands", "getting organised and on top of email"],
+        "time-management": [
+            "time management",
+            "prioritising competing demands",
+            "getting organised and on top of email",
+        ],
         "menopause": ["menopause at work", "menopause support", "working through the menopause"],
     },
     "senior-leadership": {
-        "board-level": ["board level working", "non exec boards & committees", "working with a board"],
-        "vision": ["setting a vision", "leading with purpose", "inspiring people behind a direction"],
-        "org-design": ["organisation design", "designing structures & reorganising teams", "org design and operating models"],
-        "crisis": ["crisis management", "running a COVID style emergency response", "incident and crisis response"],
+        "board-level": [
+            "board level working",
+            "non exec boards & committees",
+            "working with a board",
+        ],
+        "vision": [
+            "setting a vision",
+            "leading with purpose",
+            "inspiring people behind a direction",
+        ],
+        "org-design": [
+            "organisation design",
+            "designing structures & reorganising teams",
+            "org design and operating models",
+        ],
+        "crisis": [
+            "crisis management",
+            "running a COVID style emergency response",
+            "incident and crisis response",
+        ],
     },
     "law-and-rules": {
         "legal-advice": ["working with lawyers", "commissioning legal advice", "legal risk"],
-        "regulation": ["regulation and regulators", "designing regulatory regimes", "better regulation"],
-        "data-protection": ["data protection and GDPR", "information rights and FOI", "handling personal data lawfully"],
-        "parliament": ["parliamentary select committees", "preparing a minister for committee", "Parliament and scrutiny"],
+        "regulation": [
+            "regulation and regulators",
+            "designing regulatory regimes",
+            "better regulation",
+        ],
+        "data-protection": [
+            "data protection and GDPR",
+            "information rights and FOI",
+            "handling personal data lawfully",
+        ],
+        "parliament": [
+            "parliamentary select committees",
+            "preparing a minister for committee",
+            "Parliament and scrutiny",
+        ],
     },
     "inclusion": {
-        "race-equality": ["race equality", "being from an ethnic minority background in the CS", "anti racism work"],
-        "disability": ["disability inclusion", "being a disabled leader", "workplace adjustments passports"],
+        "race-equality": [
+            "race equality",
+            "being from an ethnic minority background in the CS",
+            "anti racism work",
+        ],
+        "disability": [
+            "disability inclusion",
+            "being a disabled leader",
+            "workplace adjustments passports",
+        ],
         "lgbt": ["LGBT+ networks", "being out at work", "LGBT inclusion"],
-        "social-mobility": ["social mobility", "coming from a non-graduate background", "first generation professionals"],
+        "social-mobility": [
+            "social mobility",
+            "coming from a non-graduate background",
+            "first generation professionals",
+        ],
     },
     "customers": {
-        "complaints": ["complaints handling", "the ombudsman & complaints", "turning complaints into improvements"],
-        "frontline": ["frontline delivery", "working on the front line with the public", "face to face services"],
-        "digital-channels": ["moving customers online", "channel shift to digital", "web chat & online forms"],
-        "vulnerable-customers": ["vulnerable customers", "safeguarding", "supporting people in crisis"],
+        "complaints": [
+            "complaints handling",
+            "the ombudsman & complaints",
+            "turning complaints into improvements",
+        ],
+        "frontline": [
+            "frontline delivery",
+            "working on the front line with the public",
+            "face to face services",
+        ],
+        "digital-channels": [
+            "moving customers online",
+            "channel shift to digital",
+            "web chat & online forms",
+        ],
+        "vulnerable-customers": [
+            "vulnerable customers",
+            "safeguarding",
+            "supporting people in crisis",
+        ],
     },
 }
 GROUP_OF = {skill: family for family, skills in SHEET_SKILLS.items() for skill in skills}
@@ -113,19 +245,53 @@ TOWNS = {
     "east": ["Norwich", "Ipswich", "Peterborough"],
 }
 GRADE_SHORT = {
-    "AA": ["AA"], "AO": ["AO", "AO grade"], "EO": ["EO", "EO/band C"], "HEO": ["HEO", "heo"],
-    "SEO": ["SEO", "seo", "SEO (band 6)"], "G7": ["G7", "g7", "grade 7"], "G6": ["G6", "g6", "grade6"],
-    "SCS1": ["SCS1", "SCS PB1", "DD"], "SCS2": ["SCS2", "Dir"],
+    "AA": ["AA"],
+    "AO": ["AO", "AO grade"],
+    "EO": ["EO", "EO/band C"],
+    "HEO": ["HEO", "heo"],
+    "SEO": ["SEO", "seo", "SEO (band 6)"],
+    "G7": ["G7", "g7", "grade 7"],
+    "G6": ["G6", "g6", "grade6"],
+    "SCS1": ["SCS1", "SCS PB1", "DD"],
+    "SCS2": ["SCS2", "Dir"],
 }
-ROLES = ["TL", "ops lead", "case mgr", "policy lead", "analyst", "PM", "HRBP", "finance BP", "SRO", "delivery mgr"]
+ROLES = [
+    "TL",
+    "ops lead",
+    "case mgr",
+    "policy lead",
+    "analyst",
+    "PM",
+    "HRBP",
+    "finance BP",
+    "SRO",
+    "delivery mgr",
+]
 ABBREVIATIONS = [
-    (" management", " mgmt"), (" with ", " w/ "), (" and ", " & "), (" people", " ppl"),
-    (" because ", " bc "), (" department", " dept"), (" government", " govt"), (" experience", " exp"),
+    (" management", " mgmt"),
+    (" with ", " w/ "),
+    (" and ", " & "),
+    (" people", " ppl"),
+    (" because ", " bc "),
+    (" department", " dept"),
+    (" government", " govt"),
+    (" experience", " exp"),
 ]
 CHIT_CHAT = [
-    "n/a", "tbc", "see previous yr", "(copied from last cohort)", "flexible on times",
-    "pref Tues/Weds", "mostly wfh", "tea drinker!!", "new to the scheme", "was on the pilot",
-    "ex-military", "fluent welsh speaker", "part time (3 days)", "any questions pls ask",
+    "n/a",
+    "tbc",
+    "see previous yr",
+    "(copied from last cohort)",
+    "flexible on times",
+    "pref Tues/Weds",
+    "mostly wfh",
+    "tea drinker!!",
+    "new to the scheme",
+    "was on the pilot",
+    "ex-military",
+    "fluent welsh speaker",
+    "part time (3 days)",
+    "any questions pls ask",
 ]
 
 
@@ -200,8 +366,15 @@ def make_coach(rng: random.Random) -> Person:
     region = rng.choice(list(TOWNS))
     skills = rng.sample(SKILLS, rng.choice([1, 2, 3, 3, 4, 5]))
     person = Person(
-        profile_id=new_id(rng), role="mentor", department=dept, grade=grade, region=region,
-        travel_regions=[], remote_ok=rng.random() < 0.8, job_title=rng.choice(ROLES), skills=skills,
+        profile_id=new_id(rng),
+        role="mentor",
+        department=dept,
+        grade=grade,
+        region=region,
+        travel_regions=[],
+        remote_ok=rng.random() < 0.8,
+        job_title=rng.choice(ROLES),
+        skills=skills,
     )
     areas = [_cell(rng, skill) for skill in skills]
     separator = rng.choice(["; ", ", ", " / ", "\n"])
@@ -212,7 +385,11 @@ def make_coach(rng: random.Random) -> Person:
         person.expertise_text = _noise(rng, separator.join(areas))
     else:
         person.expertise_text = _noise(
-            rng, "can coach on " + ", ".join(areas[:-1]) + (" and " if len(areas) > 1 else "") + areas[-1]
+            rng,
+            "can coach on "
+            + ", ".join(areas[:-1])
+            + (" and " if len(areas) > 1 else "")
+            + areas[-1],
         )
     notes = _background(rng, dept, grade, region)
     if rng.random() < 0.5:
@@ -236,9 +413,24 @@ def make_coachee(rng: random.Random) -> Request:
     prefs = []
     if rng.random() < 0.3:
         filters["exclude_own_department"] = True
-        prefs.append(rng.choice(["NOT my own dept pls", "outside " + _short(rng, DEPTS, dept) + " ideally", "diff dept"]))
+        prefs.append(
+            rng.choice(
+                [
+                    "NOT my own dept pls",
+                    "outside " + _short(rng, DEPTS, dept) + " ideally",
+                    "diff dept",
+                ]
+            )
+        )
     elif rng.random() < 0.2:
-        prefs.append(rng.choice(["ideally someone who knows " + _short(rng, DEPTS, dept), "anyone from any dept fine"]))
+        prefs.append(
+            rng.choice(
+                [
+                    "ideally someone who knows " + _short(rng, DEPTS, dept),
+                    "anyone from any dept fine",
+                ]
+            )
+        )
     if rng.random() < 0.2:
         filters["min_grade"] = rng.choice(["G7", "G6", "SCS1"])
         prefs.append(f"{_short(rng, GRADE_SHORT, filters['min_grade'])}+")
@@ -250,11 +442,15 @@ def make_coachee(rng: random.Random) -> Request:
         prefs.append(f"f2f in {_short(rng, TOWNS, region)} if poss")
     elif rng.random() < 0.2:
         prefs.append(rng.choice(["teams is fine", "virtual ok", "in person pref"]))
-    person = Person(profile_id=new_id(rng), role="mentee", department=dept, grade=grade, region=region)
+    person = Person(
+        profile_id=new_id(rng), role="mentee", department=dept, grade=grade, region=region
+    )
     asks = [_cell(rng, primary)]
     if secondary:
         asks.append(_cell(rng, secondary))
-    lead = rng.choice(["", "want help w/ ", "need ", "would like coaching on ", "looking at ", "focus: "])
+    lead = rng.choice(
+        ["", "want help w/ ", "need ", "would like coaching on ", "looking at ", "focus: "]
+    )
     shape = rng.random()
     if shape < 0.12:  # the bare minimum
         person.goals_text = _noise(rng, asks[0])

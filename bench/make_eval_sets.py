@@ -12,6 +12,7 @@ writes bench/data/eval_hard.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 from collections.abc import Callable
@@ -38,7 +39,7 @@ def path_of(name: str, split: str) -> Path:
 def jobs() -> list[tuple[Path, Callable[[], dict[str, Any]]]]:
     """Every file this script writes, with the function that makes its content."""
     out: list[tuple[Path, Callable[[], dict[str, Any]]]] = [
-        (path_of(name, split), lambda generate=generate, split=split: generate(split))
+        (path_of(name, split), functools.partial(generate, split))
         for name, generate in GENERATORS.items()
         for split in SPLITS
     ]
