@@ -15,7 +15,14 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SKIP = {"run_all.py", "make_matching_eval.py", "matching_eval_topics.py"}
+SKIP = {
+    "run_all.py",
+    "make_eval_sets.py",
+    "eval_common.py",
+    "eval_form.py",
+    "eval_sheet.py",
+    "eval_hard_cases.py",
+}
 
 
 def machine() -> dict[str, object]:
