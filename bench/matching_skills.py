@@ -10,7 +10,7 @@ tags): the figures are what automatic tagging alone is worth.
 Prints one JSON document, with tagging coverage (share of mentors and requests with
 at least one tag, mean tags) per set. Use dev splits only to choose the weight.
 
-Usage: python bench/matching_skills.py [SET.json ...]   (default: bench/data/matching_eval_dev.json)
+Usage: python bench/matching_skills.py [SET.json ...]   (default: the form and sheet dev splits)
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def evaluate(path: Path, embedder: OnnxEmbedder) -> dict[str, Any]:
 def main() -> None:
     """Evaluate every set given and print one JSON document."""
     parser = argparse.ArgumentParser(description="Skills term ablation")
-    parser.add_argument("sets", nargs="*", type=Path, default=[DATA / "matching_eval_dev.json"])
+    parser.add_argument("sets", nargs="*", type=Path, default=[DATA / "eval_form_dev.json", DATA / "eval_sheet_dev.json"])
     args = parser.parse_args()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     embedder = OnnxEmbedder(Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models")

@@ -41,7 +41,7 @@ from mentor_match_ops import runner
 
 CHUNK_ROWS = 10_000
 """``POST /v1/admin/import`` takes at most 10,000 rows (and 5 MB) per file."""
-EVAL_SET = Path(__file__).parent / "data" / "matching_eval.json"
+EVAL_SET = Path(__file__).parent / "data" / "eval_form_dev.json"
 GIB = 2**30
 TARGET_RSS_BYTES = int(1.5 * GIB)
 TARGET_INDEXED_S = 300.0
