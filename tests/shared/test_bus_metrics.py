@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from mentor_shared.bus.metrics import record_dead_letter, refresh_bus_metrics
-from mentor_shared.bus.records import OutboxCounts
+from mentor_shared.bus.metrics import record_dead_letter, record_published, refresh_bus_metrics
+from mentor_shared.bus.records import OutboxCounts, OutboxRecord
 
 
 def sample(name: str, **labels: str) -> float | None:
@@ -28,3 +28,11 @@ def test_dead_letters_are_counted_by_group_and_topic() -> None:
     record_dead_letter("g-test", "t-test")
     after = sample("mentor_consumer_dead_lettered_total", group="g-test", topic="t-test")
     assert after == before + 1
+
+
+def test_published_events_are_counted_by_type_and_tombstones_are_not() -> None:
+    before = sample("mentor_events_published_total", type="match.accepted") or 0
+    accepted = OutboxRecord(1, "e1", "matches", "m1", b"{}", (("event_type", b"match.accepted"),))
+    tombstone = OutboxRecord(2, "e2", "matches", "m1", None, ())
+    record_published([accepted, accepted, tombstone])
+    assert sample("mentor_events_published_total", type="match.accepted") == before + 2

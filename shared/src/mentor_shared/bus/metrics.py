@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge
 
-from mentor_shared.bus.records import OutboxCounts
+from mentor_shared.bus.records import OutboxCounts, OutboxRecord
 
 if TYPE_CHECKING:
     from mentor_shared.bus.consumer import EventConsumer
@@ -43,6 +43,23 @@ DEAD_LETTERED = Counter(
     "Events a consumer group gave up on and sent to the dead-letter topic",
     ["group", "topic"],
 )
+
+
+EVENTS_PUBLISHED = Counter(
+    "mentor_events_published",
+    "Events the relay put on the broker, by event type (the match funnel is "
+    "match.requested, match.accepted, match.declined, match.expired)",
+    ["type"],
+)
+
+
+def record_published(records: Sequence[OutboxRecord]) -> None:
+    """Count published events by their ``event_type`` header (tombstones have none)."""
+    for record in records:
+        for name, value in record.headers:
+            if name == "event_type":
+                EVENTS_PUBLISHED.labels(type=value.decode(errors="replace")).inc()
+                break
 
 
 def record_dead_letter(group: str, topic: str) -> None:

@@ -28,6 +28,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from mentor_shared.bus.kafka import OffsetProbe, ensure_topics, make_producer
+from mentor_shared.bus.metrics import record_published
 from mentor_shared.bus.records import OutboxRecord, OutboxStore
 from mentor_shared.settings import ServiceSettings
 
@@ -273,6 +274,7 @@ class OutboxRelay:
             if outcome.first_offset is None:
                 outcome.first_offset = metadata.offset
             outcome.sent.extend(record.seq for record in records[:taken])
+            record_published(records[:taken])
             records = records[taken:]
         return outcome
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from matching_service.api.routes import admin, index, matches, me, shortlist, skills, suggestions
 from matching_service.bootstrap import bootstrap
+from matching_service.metrics import refresh_index_metrics
 from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
 from mentor_shared.auth import JwksKeySet
@@ -42,6 +43,11 @@ def create_matching_app(
             return CheckResult("index_loaded", ctx.index.loaded, {"profiles": totals.profiles})
 
         app.state.readiness.add(index_loaded)
+
+        async def index_metrics() -> None:
+            refresh_index_metrics(ctx.index.matcher.status())
+
+        app.state.metrics_refreshers.append(index_metrics)
         await ctx.runtime.start()
         await ctx.start_background()
         try:
