@@ -6,7 +6,9 @@ is compared with every skill's name and paraphrases, and a skill is added when o
 phrase is very close to one of its paraphrases (``threshold``) and clearly closer to
 it than to any other skill (``margin``): a wrong tag is worse than a missing one.
 
-The paraphrase vectors are embedded once, on first use, and kept.
+The paraphrase vectors (about 1,000 phrases) are embedded once, in a background
+thread started by the first request, and kept; until they are ready, suggestions are
+the lexical tags alone, so no request waits for that work.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class SkillTagger:
         self.threshold = threshold
         self.margin = margin
         self._lock = threading.Lock()
+        self._warming: threading.Thread | None = None
         self._vectors: npt.NDArray[np.float32] | None = None
         self._starts: npt.NDArray[np.int64] | None = None
 
@@ -72,8 +75,32 @@ class SkillTagger:
                 self._starts = np.asarray(starts, dtype=np.int64)
             return self._vectors, self._starts
 
+    def warm(self) -> None:
+        """Embed the paraphrases now (blocking); later calls return at once."""
+        self._paraphrase_vectors()
+
+    @property
+    def ready(self) -> bool:
+        """True once the paraphrase vectors are embedded."""
+        return self._vectors is not None
+
+    def _warm_in_background(self) -> None:
+        with self._lock:
+            if self._warming is not None:
+                return
+            self._warming = threading.Thread(
+                target=self.warm, name="skill-paraphrases", daemon=True
+            )
+        self._warming.start()
+
     def embedding_tags(self, text: str) -> tuple[str, ...]:
-        """Skills that some phrase of ``text`` is very close to, in vocabulary order."""
+        """Skills that some phrase of ``text`` is very close to, in vocabulary order.
+
+        Empty while the paraphrase vectors are not ready (their embedding starts then).
+        """
+        if not self.ready:
+            self._warm_in_background()
+            return ()
         phrases = split_phrases(text)[:MAX_PHRASES]
         if not phrases:
             return ()
