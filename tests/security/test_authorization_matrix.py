@@ -380,6 +380,9 @@ REQUESTS: dict[Route, Request] = {
     ("matching", "POST", "/v1/search/filters"): lambda w, c: {
         "json": {"text": "briefing ministers, ideally someone in Leeds", "role": "mentor"}
     },
+    ("matching", "POST", "/v1/skills/suggest"): lambda w, c: {
+        "json": {"text": "I manage budgets", "side": "offered"}
+    },
     ("matching", "POST", "/v1/matches"): lambda w, c: {
         "json": {"mentor_id": w.callers["match_partner"].id, "message": "Hello"}
     },

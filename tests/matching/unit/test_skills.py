@@ -119,10 +119,13 @@ LABELLED: list[tuple[str, set[str]]] = [
     ("I can help with work-life balance as a part-time working parent", {"work-life-balance"}),
     ("Writing personal statements and STAR examples for job applications", {"job-applications"}),
     ("Expert in GDPR and data protection impact assessments", {"data-protection"}),
-    ("I can help people get ready for job interviews at the next grade", {
-        "interviewing",
-        "career-progression",
-    }),
+    (
+        "I can help people get ready for job interviews at the next grade",
+        {
+            "interviewing",
+            "career-progression",
+        },
+    ),
     ("Happy to talk about juggling childcare with a demanding job", {"work-life-balance"}),
     ("I want to get better at saying no and protecting my time", {"time-management"}),
     ("I have been leading teams for many years", {"leadership"}),
@@ -314,3 +317,38 @@ def test_a_vocabulary_can_be_built_in_code() -> None:
     assert vocabulary.tag("I enjoy setting budgets.") == ("s",)
     assert vocabulary.name_of("s") == "Budgeting"
     assert vocabulary.name_of("t") == "t"
+
+
+def test_suggestions_add_embedding_tags_once_the_paraphrases_are_embedded() -> None:
+    from matching_service.adapters.embedder import HashingEmbedder
+    from matching_service.domain.skills import Skill
+    from matching_service.service.skills import SkillTagger
+
+    vocabulary = SkillVocabulary(
+        1,
+        [SkillGroup("g", "G")],
+        [
+            Skill("budgets", "Money matters", "g", ("setting a budget",)),
+            Skill("press", "Media relations", "g", ("press office",)),
+        ],
+    )
+    embedder = HashingEmbedder()
+    tagger = SkillTagger(vocabulary, lambda: embedder, threshold=0.45, margin=0.05)
+    text = "Budget setting for teams"  # words reordered: not a lexical tag
+    assert vocabulary.tag(text) == ()
+    tagger.warm()
+    assert tagger.ready
+    assert [skill.id for skill in tagger.suggest(text, "offered")] == ["budgets"]
+    strict = SkillTagger(vocabulary, lambda: embedder, threshold=0.9, margin=0.05)
+    strict.warm()
+    assert strict.suggest(text, "offered") == []
+
+
+def test_suggestions_are_lexical_until_the_paraphrases_are_ready() -> None:
+    from matching_service.adapters.embedder import HashingEmbedder
+    from matching_service.service.skills import SkillTagger
+
+    embedder = HashingEmbedder()
+    tagger = SkillTagger(load_vocabulary(), lambda: embedder)
+    found = tagger.suggest("I manage budgets.", "offered")
+    assert [skill.id for skill in found] == ["budgeting"]

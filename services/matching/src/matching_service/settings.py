@@ -67,7 +67,7 @@ class MatchingSettings(ServiceSettings):
     weight_open_requests: float = Field(default=0.10, ge=0)
     weight_slow_replies: float = Field(default=0.05, ge=0)
     weight_skills: float = Field(
-        default=0.10,
+        default=0.30,
         ge=0,
         description="Weight of the overlap of the mentee's sought and the mentor's offered "
         "skill tags (docs/matching.md, Skills)",

@@ -105,7 +105,7 @@ class RankingWeights:
     region: float = 0.02
     open_requests: float = 0.10
     slow_replies: float = 0.05
-    skills: float = 0.10
+    skills: float = 0.30
     best_goal_share: float = 0.0
     profile_share: float = 0.4
     similarity_floor: float = 0.15

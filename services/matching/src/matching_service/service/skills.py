@@ -6,7 +6,9 @@ is compared with every skill's name and paraphrases, and a skill is added when o
 phrase is very close to one of its paraphrases (``threshold``) and clearly closer to
 it than to any other skill (``margin``): a wrong tag is worse than a missing one.
 
-The paraphrase vectors are embedded once, on first use, and kept.
+The paraphrase vectors (about 1,000 phrases) are embedded once, in a background
+thread started by the first request, and kept; until they are ready, suggestions are
+the lexical tags alone, so no request waits for that work.
 """
 
 from __future__ import annotations
@@ -55,34 +57,57 @@ class SkillTagger:
         self.threshold = threshold
         self.margin = margin
         self._lock = threading.Lock()
+        self._warming: threading.Thread | None = None
         self._vectors: npt.NDArray[np.float32] | None = None
-        self._owners: npt.NDArray[np.int64] | None = None
+        self._starts: npt.NDArray[np.int64] | None = None
 
     def _paraphrase_vectors(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Unit vectors of every name and paraphrase, and the skill index of each row."""
+        """Unit vectors of every name and paraphrase, skill by skill, and where each
+        skill's rows start."""
         with self._lock:
-            if self._vectors is None or self._owners is None:
+            if self._vectors is None or self._starts is None:
                 texts: list[str] = []
-                owners: list[int] = []
-                for position, skill in enumerate(self.vocabulary.skills):
-                    for phrase in dict.fromkeys((skill.name, *skill.paraphrases)):
-                        texts.append(phrase)
-                        owners.append(position)
+                starts: list[int] = []
+                for skill in self.vocabulary.skills:
+                    starts.append(len(texts))
+                    texts.extend(dict.fromkeys((skill.name, *skill.paraphrases)))
                 self._vectors = self._embedder().embed(texts).astype(np.float32)
-                self._owners = np.asarray(owners, dtype=np.int64)
-            return self._vectors, self._owners
+                self._starts = np.asarray(starts, dtype=np.int64)
+            return self._vectors, self._starts
+
+    def warm(self) -> None:
+        """Embed the paraphrases now (blocking); later calls return at once."""
+        self._paraphrase_vectors()
+
+    @property
+    def ready(self) -> bool:
+        """True once the paraphrase vectors are embedded."""
+        return self._vectors is not None
+
+    def _warm_in_background(self) -> None:
+        with self._lock:
+            if self._warming is not None:
+                return
+            self._warming = threading.Thread(
+                target=self.warm, name="skill-paraphrases", daemon=True
+            )
+        self._warming.start()
 
     def embedding_tags(self, text: str) -> tuple[str, ...]:
-        """Skills that some phrase of ``text`` is very close to, in vocabulary order."""
+        """Skills that some phrase of ``text`` is very close to, in vocabulary order.
+
+        Empty while the paraphrase vectors are not ready (their embedding starts then).
+        """
+        if not self.ready:
+            self._warm_in_background()
+            return ()
         phrases = split_phrases(text)[:MAX_PHRASES]
         if not phrases:
             return ()
-        vectors, owners = self._paraphrase_vectors()
+        vectors, starts = self._paraphrase_vectors()
         similarities = self._embedder().embed(phrases).astype(np.float32) @ vectors.T
-        skill_count = len(self.vocabulary.skills)
         # Best similarity of each phrase to each skill (over the skill's paraphrases).
-        per_skill = np.full((len(phrases), skill_count), -1.0, dtype=np.float32)
-        np.maximum.at(per_skill, (slice(None), owners), similarities)
+        per_skill = np.maximum.reduceat(similarities, starts, axis=1)
         found: set[int] = set()
         for row in per_skill:
             order = np.argsort(-row)
