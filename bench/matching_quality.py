@@ -361,8 +361,7 @@ def build_embedder(name: str) -> Embedder:
     if name == "onnx":
         from matching_service.adapters.embedder import OnnxEmbedder
 
-        cache = Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models"
-        return OnnxEmbedder(cache)
+        return OnnxEmbedder()
     from matching_service.adapters.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()

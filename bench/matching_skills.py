@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -127,10 +126,15 @@ def evaluate(path: Path, embedder: OnnxEmbedder) -> dict[str, Any]:
 def main() -> None:
     """Evaluate every set given and print one JSON document."""
     parser = argparse.ArgumentParser(description="Skills term ablation")
-    parser.add_argument("sets", nargs="*", type=Path, default=[DATA / "eval_form_dev.json", DATA / "eval_sheet_dev.json"])
+    parser.add_argument(
+        "sets",
+        nargs="*",
+        type=Path,
+        default=[DATA / "eval_form_dev.json", DATA / "eval_sheet_dev.json"],
+    )
     args = parser.parse_args()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    embedder = OnnxEmbedder(Path(os.environ.get("DATA_DIR", ".data")) / "matching" / "models")
+    embedder = OnnxEmbedder()
     report = {path.name: evaluate(path, embedder) for path in args.sets}
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

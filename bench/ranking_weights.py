@@ -125,7 +125,10 @@ def main() -> None:
     """Print one JSON document with every dev split's figures."""
     prefer_standard_library()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    paths = [Path(arg) for arg in sys.argv[1:]] or [DATA / "eval_form_dev.json", DATA / "eval_sheet_dev.json"]
+    paths = [Path(arg) for arg in sys.argv[1:]] or [
+        DATA / "eval_form_dev.json",
+        DATA / "eval_sheet_dev.json",
+    ]
     if any("test" in path.name for path in paths):
         raise SystemExit("dev splits only")
     embedder = SentenceTransformerEmbedder()
