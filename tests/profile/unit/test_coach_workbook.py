@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -14,6 +15,7 @@ from profile_service.domain.allowlist import AllowedDomains, default_allowed_dom
 from profile_service.domain.coach_import import COACH_IMPORT_COLUMNS, parse_coach_csv
 from profile_service.domain.coach_workbook import (
     MAX_SHEET_COLUMNS,
+    MAX_SHEET_ROWS,
     OLE_MAGIC,
     parse_coach_file,
 )
@@ -140,3 +142,33 @@ def test_too_many_columns_or_rows_are_refused(
     long = workbook([header, [*ADA, "x", 1]], extra={(200_000, 1): "far down"})
     with pytest.raises(ImportFileInvalid, match="rows"):
         check(long, reference, allowed)
+
+
+def without_dimension(content: bytes) -> bytes:
+    """The workbook with its sheet's declared size removed, as some exporters write it."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with source, zipfile.ZipFile(buffer, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<dimension [^>]*/>", b"", data)
+                assert b"<dimension" not in data
+            target.writestr(member, data)
+    return buffer.getvalue()
+
+
+def test_cells_past_the_bounds_are_refused_even_when_the_size_is_not_declared(
+    reference: ReferenceData, allowed: AllowedDomains
+) -> None:
+    header = list(COACH_IMPORT_COLUMNS)
+    wide = without_dimension(workbook([header, [*ADA, "x", 1]], extra={(2, 200): "far right"}))
+    with pytest.raises(ImportFileInvalid, match=f"beyond column {MAX_SHEET_COLUMNS}"):
+        check(wide, reference, allowed)
+    far_down = {(MAX_SHEET_ROWS + 5, 1): "far down"}
+    long = without_dimension(workbook([header, [*ADA, "x", 1]], extra=far_down))
+    with pytest.raises(ImportFileInvalid, match=f"below row {MAX_SHEET_ROWS}"):
+        check(long, reference, allowed)
+    # Without the stray cells the same sheet is fine.
+    plain = without_dimension(workbook([header, [*ADA, "x", 1]]))
+    assert len(check(plain, reference, allowed).rows) == 1

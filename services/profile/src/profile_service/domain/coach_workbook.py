@@ -6,9 +6,9 @@ openpyxl opens it the zip directory is checked: at most :data:`MAX_XLSX_MEMBERS`
 members, none encrypted, and at most :data:`MAX_XLSX_UNCOMPRESSED_BYTES` once
 unpacked (a zip bomb of a few kilobytes can otherwise unpack to gigabytes). The
 declared sizes are binding: Python's zip reader stops at a member's declared size
-and fails its checksum if there is more. The sheet is read up to row
-:data:`MAX_SHEET_ROWS` and column :data:`MAX_SHEET_COLUMNS`; line numbers are the
-sheet's row numbers, as Excel shows them.
+and fails its checksum if there is more. A sheet with anything past row
+:data:`MAX_SHEET_ROWS` or column :data:`MAX_SHEET_COLUMNS` is refused; line numbers
+are the sheet's row numbers, as Excel shows them.
 """
 
 from __future__ import annotations
@@ -98,27 +98,25 @@ def _text(value: Any) -> str:
 
 
 def _records(sheet: Any) -> Iterator[tuple[int, list[str]]]:
-    for line, values in enumerate(
-        sheet.iter_rows(
-            max_row=MAX_SHEET_ROWS + 1, max_col=MAX_SHEET_COLUMNS + 1, values_only=True
-        ),
-        start=1,
-    ):
-        cells = [_text(value) for value in values]
+    """The sheet's rows from row 1, each as wide as its last cell.
+
+    No row or column bound is passed to openpyxl: it would pad every row to it. The
+    work stays bounded because the first row past :data:`MAX_SHEET_ROWS` (or gap
+    before it) stops the read, and a row's cells are as many as its XML holds.
+    """
+    for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         if line > MAX_SHEET_ROWS:
-            if any(cell.strip() for cell in cells):
-                raise ImportFileInvalid(
-                    f"The sheet has rows below row {MAX_SHEET_ROWS}; split it into smaller files.",
-                    details={"limit_rows": MAX_SHEET_ROWS},
-                )
-            return
-        if len(cells) > MAX_SHEET_COLUMNS and cells[MAX_SHEET_COLUMNS].strip():
             raise ImportFileInvalid(
-                f"Line {line}: the sheet has more than {MAX_SHEET_COLUMNS} columns; "
+                f"The sheet has rows below row {MAX_SHEET_ROWS}; split it into smaller files.",
+                details={"limit_rows": MAX_SHEET_ROWS},
+            )
+        if any(value not in (None, "") for value in values[MAX_SHEET_COLUMNS:]):
+            raise ImportFileInvalid(
+                f"Line {line}: the sheet has cells beyond column {MAX_SHEET_COLUMNS}; "
                 "remove the columns that are not needed.",
                 details={"limit_columns": MAX_SHEET_COLUMNS, "line": line},
             )
-        yield line, cells[:MAX_SHEET_COLUMNS]
+        yield line, [_text(value) for value in values[:MAX_SHEET_COLUMNS]]
 
 
 def parse_coach_xlsx(
