@@ -172,3 +172,20 @@ def test_cells_past_the_bounds_are_refused_even_when_the_size_is_not_declared(
     # Without the stray cells the same sheet is fine.
     plain = without_dimension(workbook([header, [*ADA, "x", 1]]))
     assert len(check(plain, reference, allowed).rows) == 1
+
+
+def test_formatted_empty_cells_count_towards_the_cell_bound(
+    reference: ReferenceData, allowed: AllowedDomains, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(coach_workbook, "MAX_SHEET_CELLS", 1_000)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(COACH_IMPORT_COLUMNS))
+    for row in range(2, 40):
+        # An empty but formatted cell far to the right widens every row read.
+        sheet.cell(row=row, column=16_000).number_format = "0.00"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(ImportFileInvalid, match="more than 1000 cells"):
+        check(without_dimension(buffer.getvalue()), reference, allowed)

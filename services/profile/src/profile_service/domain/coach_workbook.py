@@ -38,6 +38,7 @@ MAX_XLSX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_XLSX_MEMBERS = 1_000
 MAX_SHEET_ROWS = 100_000
 MAX_SHEET_COLUMNS = 50
+MAX_SHEET_CELLS = 2_000_000
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SAVE_AS = "save it from Excel as 'Excel Workbook (.xlsx)' or as CSV"
@@ -102,9 +103,18 @@ def _records(sheet: Any) -> Iterator[tuple[int, list[str]]]:
 
     No row or column bound is passed to openpyxl: it would pad every row to it. The
     work stays bounded because the first row past :data:`MAX_SHEET_ROWS` (or gap
-    before it) stops the read, and a row's cells are as many as its XML holds.
+    before it) stops the read, and so do more than :data:`MAX_SHEET_CELLS` cells in
+    all (a row is as wide as its last cell, empty formatted cells included).
     """
+    cells_read = 0
     for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells_read += len(values)
+        if cells_read > MAX_SHEET_CELLS:
+            raise ImportFileInvalid(
+                f"Line {line}: the sheet has more than {MAX_SHEET_CELLS} cells; clear unused "
+                "rows and columns, or save it as CSV.",
+                details={"limit_cells": MAX_SHEET_CELLS, "line": line},
+            )
         if line > MAX_SHEET_ROWS:
             raise ImportFileInvalid(
                 f"The sheet has rows below row {MAX_SHEET_ROWS}; split it into smaller files.",
