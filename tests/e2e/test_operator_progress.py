@@ -7,6 +7,7 @@ import io
 import uuid
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -44,6 +45,26 @@ def test_a_file_over_the_limit_is_cut_into_parts_with_the_header_each_time(
     # A file within the limits goes as it is, byte for byte.
     small = _sheet(3, "y").encode()
     assert list(cli.import_files(small)) == [(3, small)]
+
+
+def test_an_excel_workbook_goes_as_it_is_or_in_csv_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in csv.reader(io.StringIO(_sheet(25, "w"))):
+        sheet.append([int(cell) if cell.isdigit() else cell for cell in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    workbook = buffer.getvalue()
+    assert list(cli.import_files(workbook)) == [(25, workbook)]
+    assert cli._import_part("coaches.xlsx", workbook)[0] == "coaches.xlsx"
+    monkeypatch.setattr(cli, "IMPORT_ROWS_PER_FILE", 10)
+    parts = list(cli.import_files(workbook))
+    assert [rows for rows, _ in parts] == [10, 10, 5]
+    tables = [list(csv.reader(io.StringIO(part.decode()))) for _, part in parts]
+    assert all(table[0] == HEADER.split(",") for table in tables)
+    assert tables[2][-1][8] == "2"
+    assert cli._import_part("coaches.xlsx", parts[0][1])[:1] == ("coaches.csv",)
 
 
 @pytest.mark.broker

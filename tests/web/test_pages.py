@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
 from contextlib import closing
 
 import httpx
+import openpyxl
 import pytest
 from markupsafe import escape
 
@@ -252,6 +254,39 @@ def test_coach_import_dry_run_lists_every_bad_row(stack: Stack) -> None:
     assert page.status_code == 200, page.text
     assert "Rows with problems" in page.text
     assert '<td class="govuk-table__cell">3</td>' in page.text
+
+
+def test_coach_import_page_takes_an_excel_workbook(stack: Stack) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "email", "department", "profession", "grade", "region",
+                  "expertise", "approach", "capacity"])  # fmt: skip
+    sheet.append(["Xavi Good", "xavi.good@cabinetoffice.gov.uk", "", "", "", "", "coaching", "", 2])
+    sheet.append(["No Email", "", "", "", "", "", "", "", 2])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    client = signed_in_client(stack, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with closing(client):
+        form = client.get("/admin/import")
+        assert "CSV or Excel (.xlsx)" in form.text
+        assert 'accept=".csv,text/csv,.xlsx,' in form.text
+        page = client.post(
+            "/admin/import",
+            data={"csrf_token": csrf_of(form.text), "mode": "check"},
+            files={"file": ("coaches.xlsx", buffer.getvalue(), xlsx)},
+        )
+        broken = client.post(
+            "/admin/import",
+            data={"csrf_token": csrf_of(form.text), "mode": "check"},
+            files={"file": ("coaches.xlsx", buffer.getvalue()[:100], xlsx)},
+        )
+    assert page.status_code == 200, page.text
+    assert "Rows with problems" in page.text
+    assert '<td class="govuk-table__cell">3</td>' in page.text
+    assert broken.status_code == 422
+    assert "not a valid Excel workbook" in broken.text
 
 
 def test_sign_out_revokes_the_refresh_token(stack: Stack) -> None:

@@ -42,6 +42,8 @@ IMPORT_ROWS_PER_FILE = 10_000
 """``POST /v1/admin/import`` takes at most 10,000 rows per file (and 5 MB)."""
 IMPORT_BYTES_PER_FILE = 4 * 2**20
 """Files are cut below the endpoint's 5 MB so a chunk of long rows still fits."""
+XLSX_MAGIC = b"PK\x03\x04"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 DataDir = typer.Option(Path(".data"), envvar="DATA_DIR", help="The data folder")
 ServicesOption = typer.Option(None, help="Service URLs as name=url (default: local ports)")
@@ -196,23 +198,50 @@ def _decode(content: bytes) -> str:
     raise typer.BadParameter("the file is neither UTF-8 nor Windows-1252 text")
 
 
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _workbook_rows(content: bytes) -> list[list[str]]:
+    """The non-blank rows of an Excel workbook's first sheet, as text."""
+    import openpyxl  # Only needed for .xlsx files.
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook.
+        raise typer.BadParameter(f"the file is not a readable .xlsx workbook: {exc}") from exc
+    try:
+        rows = [[_cell_text(value) for value in row] for row in book.worksheets[0].values]
+    finally:
+        book.close()
+    return [row for row in rows if any(cell.strip() for cell in row)]
+
+
 def import_files(content: bytes) -> Iterator[tuple[int, bytes]]:
     """The import file as it is, or cut into files the endpoint takes: (rows, file).
 
-    A file over the endpoint's limits is re-written as UTF-8, comma-separated, with
-    the header repeated in each part; the rows stay in their order.
+    A CSV or Excel workbook (.xlsx, first sheet) over the endpoint's limits is
+    re-written as UTF-8, comma-separated CSV parts, with the header repeated in each
+    part; the rows stay in their order.
     """
-    text = _decode(content)
-    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
-    delimiter = max((",", ";", "\t"), key=first.count)
-    try:
-        rows = [
-            row
-            for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            if any(row)
-        ]
-    except csv.Error as exc:
-        raise typer.BadParameter(f"the file is not valid CSV: {exc}") from None
+    if content.startswith(XLSX_MAGIC):
+        rows = _workbook_rows(content)
+    else:
+        text = _decode(content)
+        first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+        delimiter = max((",", ";", "\t"), key=first.count)
+        try:
+            rows = [
+                row
+                for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+                if any(row)
+            ]
+        except csv.Error as exc:
+            raise typer.BadParameter(f"the file is not valid CSV: {exc}") from None
     if not rows:
         raise typer.BadParameter("the file is empty")
     header, body = rows[0], rows[1:]
@@ -238,6 +267,13 @@ def _csv(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode()
 
 
+def _import_part(name: str, content: bytes) -> tuple[str, bytes, str]:
+    """The multipart file of one part: a workbook as it is, CSV parts named ``.csv``."""
+    if content.startswith(XLSX_MAGIC):
+        return name, content, XLSX_CONTENT_TYPE
+    return str(Path(name).with_suffix(".csv")), content, "text/csv"
+
+
 @app.command("import-coaches")
 def import_coaches(
     csv_file: Path = typer.Argument(..., exists=True, dir_okay=False),  # noqa: B008 - typer's idiom
@@ -245,7 +281,7 @@ def import_coaches(
     data_dir: Path = DataDir,
     services: list[str] = ServicesOption,
 ) -> None:
-    """Import the legacy coach spreadsheet (CSV); a dry run by default.
+    """Import the legacy coach spreadsheet (CSV or Excel .xlsx); a dry run by default.
 
     A file over the endpoint's 10,000 rows or 5 MB goes in parts, with a progress
     bar; importing is idempotent by email, so after a failed part run it again.
@@ -264,7 +300,7 @@ def import_coaches(
                 "POST",
                 f"{urls['profile']}/v1/admin/import",
                 params={"dry_run": str(dry_run).lower()},
-                files={"file": (csv_file.name, content, "text/csv")},
+                files={"file": _import_part(csv_file.name, content)},
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=600,
             )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import openpyxl
 import pytest
 
 from mentor_shared.events.schemas import MatchAccepted, MatchEnded
@@ -343,6 +345,68 @@ async def test_coach_import_dry_run_reports_lines_and_real_run_is_idempotent(
     assert signed_in.status_code == 200
     me = await client.get("/v1/profiles/me", headers=bearer(signed_in.json()["access_token"]))
     assert me.json()["roles"]["coach"] is True
+
+
+def coach_workbook(*rows: list[object]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Name", "Email", "Department", "Profession", "Grade", "Region",
+                  "Expertise", "Approach", "Capacity"])  # fmt: skip
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+async def test_coach_import_reads_an_excel_workbook_and_refuses_a_broken_one(
+    client: httpx.AsyncClient, reader: EventReader
+) -> None:
+    admin = (await sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)).json()["access_token"]
+    coach = unique_email("xlsxcoach")
+    good_row: list[object] = [
+        "Xena Coach",
+        coach,
+        "co",
+        "policy",
+        "G6",
+        "london",
+        "Leadership",
+        "Listening",
+        2,
+    ]
+    bad_row: list[object] = ["Bad Row", "someone@gmail.com", "co", "policy", "G6", "", "", "", 2]
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    mixed = {"file": ("coaches.xlsx", coach_workbook(good_row, bad_row), xlsx)}
+    dry = await client.post(
+        "/v1/admin/import", params={"dry_run": "true"}, files=mixed, headers=bearer(admin)
+    )
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["valid"], [e["line"] for e in dry.json()["errors"]]) == (1, [3])
+    refused = await client.post("/v1/admin/import", files=mixed, headers=bearer(admin))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["invalid"] == 1
+
+    good = {"file": ("coaches.xlsx", coach_workbook(good_row), xlsx)}
+    first = await client.post("/v1/admin/import", files=good, headers=bearer(admin))
+    assert first.status_code == 200, first.text
+    assert first.json()["created"] == 1
+    second = await client.post("/v1/admin/import", files=good, headers=bearer(admin))
+    assert (second.json()["created"], second.json()["unchanged"]) == (0, 1)
+    await reader.wait_for(
+        lambda e: e.type == "account.claim_requested" and e.data["email"] == coach
+    )
+
+    broken = {"file": ("coaches.xlsx", coach_workbook(good_row)[:-200], xlsx)}
+    bad = await client.post(
+        "/v1/admin/import", params={"dry_run": "true"}, files=broken, headers=bearer(admin)
+    )
+    assert bad.status_code == 422
+    error = bad.json()["error"]
+    assert error["code"] == "import_file_invalid"
+    assert "workbook" in error["message"]
+    assert "Traceback" not in bad.text
 
 
 async def test_directory_pages_by_cursor_and_hides_anonymous_people_from_name_search(

@@ -65,26 +65,31 @@ async def read_files(
 
 
 def multipart_body(
-    field: str, *, many: bool, description: str, max_files: int = 10
+    field: str,
+    *,
+    many: bool,
+    description: str,
+    max_files: int = 10,
+    content_types: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """OpenAPI ``requestBody`` of a route that reads its files with :func:`read_files`."""
+    """OpenAPI ``requestBody`` of a route that reads its files with :func:`read_files`.
+
+    ``content_types`` lists the media types the file part may have (the OpenAPI
+    ``encoding`` of the field); none means any.
+    """
     file_schema: dict[str, Any] = {"type": "string", "format": "binary"}
     schema = (
         {"type": "array", "items": file_schema, "minItems": 1, "maxItems": max_files}
         if many
         else file_schema
     )
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": [field],
-                        "properties": {field: {**schema, "description": description}},
-                    }
-                }
-            },
+    media: dict[str, Any] = {
+        "schema": {
+            "type": "object",
+            "required": [field],
+            "properties": {field: {**schema, "description": description}},
         }
     }
+    if content_types:
+        media["encoding"] = {field: {"contentType": ", ".join(content_types)}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": media}}}

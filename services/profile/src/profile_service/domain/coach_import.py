@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,70 +215,93 @@ def parse_coach_csv(
     )
     result = CoachImportResult(encoding=encoding)
     try:
-        header = next((values for values in reader if any(v.strip() for v in values)), None)
-        if header is None:
-            raise ImportFileInvalid("The file has no header row.")
-        header_line = reader.line_num
-        columns = [" ".join(name.split()).casefold() for name in header]
-        missing = [name for name in COACH_IMPORT_COLUMNS if name not in columns]
-        if missing:
-            raise ImportFileInvalid(
-                f"Line {header_line}: the header is missing the column(s) {', '.join(missing)}. "
-                f"Expected: {', '.join(COACH_IMPORT_COLUMNS)}.",
-                details={"missing_columns": missing, "line": header_line},
-            )
-        repeated = sorted({name for name in columns if name and columns.count(name) > 1})
-        if repeated:
-            raise ImportFileInvalid(
-                f"Line {header_line}: the column(s) {', '.join(repeated)} appear more than once.",
-                details={"repeated_columns": repeated, "line": header_line},
-            )
-        result.ignored_columns = [
-            name
-            for name in header
-            if name.strip() and name.strip().casefold() not in COACH_IMPORT_COLUMNS
-        ]
-        index = {name: columns.index(name) for name in COACH_IMPORT_COLUMNS}
-        first_line_of: dict[str, int] = {}
-        line = reader.line_num + 1
-        for values in reader:
-            start, line = line, reader.line_num + 1
-            if not any(value.strip() for value in values):
-                continue
-            result.rows_read += 1
-            if result.rows_read > MAX_IMPORT_ROWS:
-                raise ImportFileInvalid(
-                    f"The file has more than {MAX_IMPORT_ROWS} rows; split it into smaller files.",
-                    details={"limit_rows": MAX_IMPORT_ROWS},
-                )
-            cells = {
-                name: values[i].strip() if i < len(values) else "" for name, i in index.items()
-            }
-            extra = len(values) - len(header)
-            row, errors = _check_row(start, cells, reference, allowed)
-            if extra > 0 and any(value.strip() for value in values[len(header) :]):
-                errors.append(
-                    ImportRowError(start, None, f"{extra} more cell(s) than the header has columns")
-                )
-            key = email_key(cells["email"])
-            if key:
-                earlier = first_line_of.setdefault(key, start)
-                if earlier != start:
-                    errors.append(
-                        ImportRowError(
-                            start, "email", f"the same email is already on line {earlier}"
-                        )
-                    )
-            if errors:
-                result.errors.extend(errors)
-            elif row is not None:
-                result.rows.append(row)
+        check_coach_table(_csv_records(reader), result, reference=reference, allowed=allowed)
     except csv.Error as error:
         raise ImportFileInvalid(
             f"Line {reader.line_num}: the file is not well-formed CSV ({error}).",
             details={"line": reader.line_num},
         ) from error
     return result
+
+
+def _csv_records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the physical line it starts on."""
+    line = reader.line_num + 1
+    for values in reader:
+        start, line = line, reader.line_num + 1
+        yield start, values
+
+
+def check_coach_table(
+    records: Iterable[tuple[int, list[str]]],
+    result: CoachImportResult,
+    *,
+    reference: ReferenceData,
+    allowed: AllowedDomains,
+) -> None:
+    """Check a spreadsheet given as ``(line, cells)`` records, header first, into ``result``.
+
+    Shared by the CSV and the Excel (.xlsx) readers so that both apply the same
+    header and row checks. Blank records are skipped; the first non-blank one is the
+    header.
+
+    Raises:
+        ImportFileInvalid: No header, required columns missing or repeated, or more
+            than :data:`MAX_IMPORT_ROWS` rows.
+    """
+    rows = iter(records)
+    first = next(((line, values) for line, values in rows if any(v.strip() for v in values)), None)
+    if first is None:
+        raise ImportFileInvalid("The file has no header row.")
+    header_line, header = first
+    columns = [" ".join(name.split()).casefold() for name in header]
+    missing = [name for name in COACH_IMPORT_COLUMNS if name not in columns]
+    if missing:
+        raise ImportFileInvalid(
+            f"Line {header_line}: the header is missing the column(s) {', '.join(missing)}. "
+            f"Expected: {', '.join(COACH_IMPORT_COLUMNS)}.",
+            details={"missing_columns": missing, "line": header_line},
+        )
+    repeated = sorted({name for name in columns if name and columns.count(name) > 1})
+    if repeated:
+        raise ImportFileInvalid(
+            f"Line {header_line}: the column(s) {', '.join(repeated)} appear more than once.",
+            details={"repeated_columns": repeated, "line": header_line},
+        )
+    result.ignored_columns = [
+        name
+        for name in header
+        if name.strip() and name.strip().casefold() not in COACH_IMPORT_COLUMNS
+    ]
+    index = {name: columns.index(name) for name in COACH_IMPORT_COLUMNS}
+    first_line_of: dict[str, int] = {}
+    for start, values in rows:
+        if not any(value.strip() for value in values):
+            continue
+        result.rows_read += 1
+        if result.rows_read > MAX_IMPORT_ROWS:
+            raise ImportFileInvalid(
+                f"The file has more than {MAX_IMPORT_ROWS} rows; split it into smaller files.",
+                details={"limit_rows": MAX_IMPORT_ROWS},
+            )
+        cells = {name: values[i].strip() if i < len(values) else "" for name, i in index.items()}
+        extra = len(values) - len(header)
+        row, errors = _check_row(start, cells, reference, allowed)
+        if extra > 0 and any(value.strip() for value in values[len(header) :]):
+            errors.append(
+                ImportRowError(start, None, f"{extra} more cell(s) than the header has columns")
+            )
+        key = email_key(cells["email"])
+        if key:
+            earlier = first_line_of.setdefault(key, start)
+            if earlier != start:
+                errors.append(
+                    ImportRowError(start, "email", f"the same email is already on line {earlier}")
+                )
+        if errors:
+            result.errors.extend(errors)
+        elif row is not None:
+            result.rows.append(row)
 
 
 def _check_row(

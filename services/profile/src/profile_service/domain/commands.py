@@ -109,10 +109,11 @@ class ReplaceAllowedDomains:
 
 @dataclass(frozen=True, slots=True)
 class ImportCoaches:
-    """An administrator imports the coach spreadsheet (CSV)."""
+    """An administrator imports the coach spreadsheet (CSV or Excel .xlsx)."""
 
     content: bytes
     dry_run: bool
+    filename: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,8 @@ from profile_service.domain.allowlist import (
     default_allowed_domains,
     parse_email,
 )
-from profile_service.domain.coach_import import CoachImportResult, parse_coach_csv
+from profile_service.domain.coach_import import CoachImportResult
+from profile_service.domain.coach_workbook import parse_coach_file
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery, ProfileStats
 from profile_service.domain.errors import (
     AccountNotFound,
@@ -973,7 +974,11 @@ async def import_coaches(
     async with uow:
         allowed = await _allowed_domains(uow)
     check = await asyncio.to_thread(
-        parse_coach_csv, cmd.content, reference=deps.reference, allowed=allowed
+        parse_coach_file,
+        cmd.content,
+        filename=cmd.filename,
+        reference=deps.reference,
+        allowed=allowed,
     )
     if cmd.dry_run:
         return CoachImportReport(check=check, dry_run=True)

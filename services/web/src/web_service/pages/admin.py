@@ -111,7 +111,7 @@ def _domain_errors(error: ApiError) -> str:
 
 @router.get("/import")
 async def import_form(request: Request, session: AdminSession) -> Response:
-    """Upload the coach spreadsheet (CSV); check it first."""
+    """Upload the coach spreadsheet (CSV or Excel .xlsx); check it first."""
     return render(request, "admin/import.html", title="Import coaches", report=None)
 
 
@@ -125,7 +125,7 @@ async def import_coaches(
     errors = FormErrors()
     content = b""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors.add("file", "Select a CSV file")
+        errors.add("file", "Select a CSV or Excel (.xlsx) file")
     else:
         content = await upload.read(MAX_CSV_BYTES + 1)
         if len(content) > MAX_CSV_BYTES:
@@ -135,6 +135,8 @@ async def import_coaches(
     report: dict[str, Any] | None = None
     if not errors:
         filename = upload.filename if isinstance(upload, UploadFile) else "coaches.csv"
+        # The profile service tells CSV from .xlsx by the content; the type is passed on.
+        media_type = (upload.content_type if isinstance(upload, UploadFile) else None) or "text/csv"
         try:
             report = await backend.json(
                 "profile",
@@ -142,7 +144,7 @@ async def import_coaches(
                 "/v1/admin/import",
                 session=session,
                 params={"dry_run": "true" if dry_run else "false"},
-                files={"file": (filename or "coaches.csv", content, "text/csv")},
+                files={"file": (filename or "coaches.csv", content, media_type)},
             )
         except ApiError as error:
             if error.status != 422:

@@ -12,6 +12,7 @@ from profile_service.api.schemas import DomainsOut, DomainsUpdate, StatsOut
 from profile_service.api.uploads import multipart_body, read_files
 from profile_service.domain import commands
 from profile_service.domain.coach_import import MAX_IMPORT_BYTES
+from profile_service.domain.coach_workbook import XLSX_CONTENT_TYPE
 from profile_service.domain.errors import ImportFileInvalid
 from profile_service.service import handlers
 
@@ -52,7 +53,13 @@ async def stats(admin: AdminPrincipal, uow: UowDep) -> StatsOut:
     "/import",
     responses=error_responses(401, 403, 413, 422),
     openapi_extra=multipart_body(
-        "file", many=False, description="The coach spreadsheet saved as CSV"
+        "file",
+        many=False,
+        description=(
+            "The coach spreadsheet as CSV (UTF-8 or Windows-1252) or as an Excel "
+            "workbook (.xlsx, first sheet read); the format is told from the content"
+        ),
+        content_types=("text/csv", XLSX_CONTENT_TYPE),
     ),
 )
 async def import_coaches(
@@ -62,15 +69,15 @@ async def import_coaches(
     deps: DepsDep,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Check (``dry_run=true``) or import the coach CSV; importing twice changes nothing.
+    """Check (``dry_run=true``) or import the coach CSV or .xlsx; importing twice changes nothing.
 
     The file is read only after the caller is known to be an administrator.
     """
-    ((_, content),) = await read_files(
+    ((filename, content),) = await read_files(
         request, "file", max_files=1, max_bytes=MAX_IMPORT_BYTES, error=ImportFileInvalid
     )
     report = await handlers.import_coaches(
-        commands.ImportCoaches(content=content, dry_run=dry_run), uow, deps
+        commands.ImportCoaches(content=content, dry_run=dry_run, filename=filename), uow, deps
     )
     return report.to_dict()
 
