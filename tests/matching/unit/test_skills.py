@@ -234,6 +234,7 @@ def _event(**fields: object) -> SimpleNamespace:
         "travel_regions": [],
         "remote_ok": True,
         "job_title": None,
+        "paused_until": None,
         "expertise": [],
         "expertise_text": "I have years of stakeholder management behind me.",
         "experience_text": "",

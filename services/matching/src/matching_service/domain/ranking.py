@@ -56,10 +56,12 @@ MAX_QUOTED_CHARS = 90
 class RankingWeights:
     """How a suggestion's score is made; the service exposes these as settings.
 
-    score = semantic * semantic_fit + profession * asked_profession
-            + grade * grade_fit + region * region_fit
+    score = (semantic * semantic_fit + profession * asked_profession
+             + grade * grade_fit + region * region_fit + skills * skill_overlap)
+            / (the sum of those weights; profession only when asked for, skills
+               only when the asker has skills)
             - open_requests * request_pressure - slow_replies * reply_slowness,
-    clipped to 0..1. With the defaults a perfect match scores about 1.
+    clipped to 0..1: a perfect match without load scores 1.
 
     Meaning first: the structured weights together stay below the noise of the
     semantic fit (docs/matching.md gives the dev-split figures), so they only order
@@ -531,14 +533,23 @@ def _score(
     if skill_reason is not None and weights.skills > 0:
         reasons.append(skill_reason)
     penalty = load_penalty(candidate.load, weights)
-    score = (
+    fit = (
         weights.semantic * semantic
         + weights.profession * profession
         + weights.grade * grade
         + weights.region * region
         + weights.skills * skills
-        - penalty
     )
+    # A weighted mean rather than a clipped sum: with the skills term a strong match
+    # would otherwise pass 1 and tie with every other strong match at the cap. Terms
+    # the asker gave nothing for (no profession asked, no skills of their own) are left
+    # out, so they lower no one's score.
+    total = weights.semantic + weights.grade + weights.region
+    if wanted_profession is not None:
+        total += weights.profession
+    if asker is not None and _asker_skills(asker, role):
+        total += weights.skills
+    score = (fit / total if total > 0 else 0.0) - penalty
     parts = ScoreParts(
         semantic=round(semantic, 4),
         profession=profession,
@@ -572,6 +583,11 @@ def skill_bonus(
     if offering:
         return overlap, f"Can help with {named}, which you want to develop"
     return overlap, f"Wants to develop {named}, which you can help with"
+
+
+def _asker_skills(asker: PersonProfile, role: TargetRole) -> tuple[str, ...]:
+    """The asker's own skills that the skills term compares (sought by a mentee)."""
+    return asker.sought_skills if role in OFFERING_ROLES else asker.offered_skills
 
 
 def _mid_sentence(name: str) -> str:
