@@ -425,7 +425,8 @@ def test_declining_with_a_pause_declines_every_waiting_request_and_marks_the_men
     mentor_email = f"mentor-{tag}@cabinetoffice.gov.uk"
     register(stack, mentor_email, f"Pax Pause {tag}")
     mentees = []
-    for n in range(2):
+    # Three answered requests: enough for the usual reply time to show.
+    for n in range(3):
         email = f"mentee-{n}-{tag}@cabinetoffice.gov.uk"
         register(stack, email, f"Asker {n} {tag}")
         mentees.append(email)
@@ -444,7 +445,7 @@ def test_declining_with_a_pause_declines_every_waiting_request_and_marks_the_men
                 assert sent.status_code == 303, sent.text
         received = mentor.get("/requests")
         match_ids = re.findall(r'action="/requests/([^/"]+)/accept"', received.text)
-        assert len(match_ids) == 2
+        assert len(match_ids) == 3
         form = mentor.get(f"/requests/{match_ids[0]}/decline")
         assert "Decline and pause new requests until" in form.text
         too_far = mentor.post(
@@ -485,3 +486,5 @@ def test_declining_with_a_pause_declines_every_waiting_request_and_marks_the_men
         person = mentee.get(f"/people/{mentor_id}")
         assert "Not until" in person.text
         assert "Ask for an introduction" not in person.text
+        assert "Usually replies within 1 day" in person.text
+        assert "Active this month" in person.text

@@ -399,3 +399,59 @@ async def test_only_administrators_download_the_match_report_as_csv(
     counts = [cell for line in lines[1:] for cell in line.split(",")[4:9]]
     assert counts
     assert all(cell in ("<5", "0") or int(cell) >= 5 for cell in counts), counts
+
+
+async def test_one_persons_card_carries_responsiveness_under_the_anonymity_rule(
+    running: RunningServer, client: httpx.AsyncClient
+) -> None:
+    mentor, hidden, viewer = pid("mentor"), pid("hidden"), pid("mentee")
+    askers = [pid("mentee") for _ in range(3)]
+    await indexed(
+        running,
+        client,
+        upserted(mentor, display_name="Rhian Replies", region="WALES"),
+        upserted(hidden, display_name="Morwenna Tregarthen", anonymous=True, region="WALES"),
+        mentee(viewer),
+        *(mentee(asker) for asker in askers),
+    )
+    for asker in askers:
+        asked = await ask(running, client, asker, mentor)
+        declined = await client.post(
+            f"/v1/matches/{asked.json()['id']}/decline", headers=running.tokens.headers(mentor)
+        )
+        assert declined.status_code == 200
+    month = datetime.now(UTC).strftime("%Y-%m")
+    admin = running.tokens.headers(ADMIN, admin=True)
+    for headers in (running.tokens.headers(viewer), running.tokens.headers(mentor), admin):
+        card = await client.get(f"/v1/cards/{mentor}", headers=headers)
+        assert card.status_code == 200, card.text
+        assert card.json()["display_name"] == "Rhian Replies"
+        assert (card.json()["usual_reply_days"], card.json()["last_active"]) == (1, month)
+    # Others see an anonymous person's card as suggestions do: no responsiveness.
+    for headers in (running.tokens.headers(viewer), admin):
+        assert (await client.get(f"/v1/cards/{hidden}", headers=headers)).json() == {
+            "display_name": "M. T.",
+            "department": "HMRC",
+            "profession": None,
+            "grade": "G7",
+            "region": None,
+            "usual_reply_days": None,
+            "last_active": None,
+        }
+    own = (await client.get(f"/v1/cards/{hidden}", headers=running.tokens.headers(hidden))).json()
+    assert (own["display_name"], own["region"], own["last_active"]) == (
+        "Morwenna Tregarthen",
+        "WALES",
+        month,
+    )
+    assert (await client.get(f"/v1/cards/{mentor}")).status_code == 401
+    unknown = await client.get(f"/v1/cards/{pid('nobody')}", headers=admin)
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "profile_not_found")
+    # An erased person's card is gone like an unknown id.
+    await publish(running.settings.kafka_bootstrap_servers, ProfileDeleted(profile_id=mentor))
+
+    async def erased() -> bool:
+        response = await client.get(f"/v1/cards/{mentor}", headers=admin)
+        return response.status_code == 404
+
+    await wait_for(erased)

@@ -7,7 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from matching_service.api.routes import admin, index, matches, me, shortlist, skills, suggestions
+from matching_service.api.routes import (
+    admin,
+    cards,
+    index,
+    matches,
+    me,
+    shortlist,
+    skills,
+    suggestions,
+)
 from matching_service.bootstrap import bootstrap
 from matching_service.metrics import refresh_index_metrics
 from matching_service.service.ports import Embedder
@@ -65,6 +74,7 @@ def create_matching_app(
             suggestions.router,
             matches.router,
             shortlist.router,
+            cards.router,
             index.router,
             admin.router,
             me.router,

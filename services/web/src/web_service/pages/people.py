@@ -99,6 +99,7 @@ async def person(
     except ApiError as error:
         if error.status not in (403, 404):
             raise
+    card = await _card(backend, session, profile_id)
     lists = await reference_lists(request)
     return render(
         request,
@@ -109,7 +110,27 @@ async def person(
         names=names_of(lists),
         is_me=profile_id == session.data.account_id,
         paused_until=running_pause(profile.get("paused_until")),
+        card=card,
     )
+
+
+async def _card(backend: Backend, session: WebSession, profile_id: str) -> dict[str, Any] | None:
+    """Matching's card of the person (their responsiveness), or None when it has none.
+
+    Matching follows profile events, so it may not hold someone the profile service
+    already shows (404), and the page still works while it is down.
+    """
+    try:
+        card: dict[str, Any] = await backend.json(
+            "matching", "GET", f"/v1/cards/{profile_id}", session=session
+        )
+    except ServiceUnavailable:
+        return None
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return None
+    return card
 
 
 def running_pause(paused_until: str | None) -> str | None:
