@@ -16,6 +16,8 @@ from tests.web.stack import (
     ADMIN_PASSWORD,
     SUPPORT_EMAIL,
     Stack,
+    api_token,
+    bearer,
     csrf_of,
     register,
     signed_in_client,
@@ -194,6 +196,89 @@ def test_profile_errors_from_the_service_link_to_the_field(stack: Stack) -> None
         shown = client.get("/profile").text
         assert "Your profile has been saved" in shown
         assert "lead a team through change" in shown
+
+
+def ticked_skills(html: str, field: str) -> dict[str, bool]:
+    """The skill checkboxes named ``field`` on the page: id -> ticked."""
+    boxes = re.findall(rf'<input class="govuk-checkboxes__input"[^>]*name="{field}"[^>]*>', html)
+    values = [re.findall(r'value="([^"]+)"', box) for box in boxes]
+    return {value[0]: " checked" in box for value, box in zip(values, boxes, strict=True)}
+
+
+def test_profile_form_suggests_skills_and_saves_the_ticked_ones(stack: Stack) -> None:
+    email = new_email()
+    register(stack, email, "Bud Getter")
+    client = signed_in_client(stack, email)
+    token = api_token(stack, email)
+    typed = {
+        "display_name": "Bud Getter",
+        "roles": ["mentor"],
+        "capacity": "2",
+        "expertise_text": "I manage budgets and lead procurement",
+        "goals": "get better at public speaking",
+    }
+    with closing(client):
+        form = client.get("/profile/edit")
+        assert "We think you can help with:" in form.text
+        assert ticked_skills(form.text, "skills_offered") == {}
+        # Without JavaScript: suggestions for the typed text, nothing saved yet.
+        page = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "skills_section": "yes",
+                "action": "suggest",
+                **typed,
+            },
+        )
+        assert page.status_code == 200
+        assert ticked_skills(page.text, "skills_offered") == {
+            "budgeting": True,
+            "procurement": True,
+        }
+        assert ticked_skills(page.text, "skills_sought") == {"public-speaking": True}
+        assert "I manage budgets and lead procurement</textarea>" in page.text
+        me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+        assert not me["expertise_text"]
+        # Untick one offered skill and save.
+        saved = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "skills_section": "yes",
+                "action": "save",
+                "skills_offered": ["budgeting"],
+                "skills_offered_shown": ["budgeting", "procurement"],
+                "skills_sought": ["public-speaking"],
+                "skills_sought_shown": ["public-speaking"],
+                **typed,
+            },
+        )
+        assert saved.status_code == 303, saved.text
+        me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+        assert me["skills_offered"] == ["budgeting"]
+        assert me["skills_sought"] == ["public-speaking"]
+        # Shown again: the confirmed skills are ticked, the unticked suggestion is not.
+        again = client.get("/profile/edit")
+        assert ticked_skills(again.text, "skills_offered") == {
+            "budgeting": True,
+            "procurement": False,
+        }
+        # Unticking everything clears the confirmed skills.
+        cleared = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(again.text),
+                "skills_section": "yes",
+                "skills_offered_shown": ["budgeting", "procurement"],
+                "skills_sought_shown": ["public-speaking"],
+                **typed,
+            },
+        )
+        assert cleared.status_code == 303, cleared.text
+        me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+        assert me["skills_offered"] == []
+        assert me["skills_sought"] == []
 
 
 def test_pages_for_signed_in_people_send_visitors_to_sign_in(stack: Stack) -> None:
