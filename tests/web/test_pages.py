@@ -6,14 +6,18 @@ import json
 import re
 import uuid
 from contextlib import closing
+from pathlib import Path
 
 import httpx
 import pytest
 from markupsafe import escape
 
+from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.server import serve_in_thread
 from tests.web.stack import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    PASSWORD,
     SUPPORT_EMAIL,
     Stack,
     api_token,
@@ -22,6 +26,7 @@ from tests.web.stack import (
     register,
     signed_in_client,
 )
+from web_service.app import create_web_app
 
 pytestmark = pytest.mark.broker
 
@@ -279,6 +284,49 @@ def test_profile_form_suggests_skills_and_saves_the_ticked_ones(stack: Stack) ->
         me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
         assert me["skills_offered"] == []
         assert me["skills_sought"] == []
+
+
+def test_profile_form_saves_without_skills_when_matching_is_down(
+    stack: Stack, tmp_path: Path
+) -> None:
+    email = new_email()
+    register(stack, email, "Nora Network")
+    token = api_token(stack, email)
+    confirmed = httpx.put(
+        f"{stack.profile_url}/v1/profiles/me",
+        headers=bearer(token),
+        json={"skills_offered": ["budgeting"]},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    port = free_port()
+    settings = stack.web_settings.model_copy(
+        update={
+            "port": port,
+            "data_dir": tmp_path,
+            "matching_url": f"http://127.0.0.1:{free_port()}",
+        }
+    )
+    with (
+        serve_in_thread(create_web_app(settings), port, name="web-without-matching"),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client,
+    ):
+        sign_in = client.get("/sign-in")
+        client.post(
+            "/sign-in",
+            data={"csrf_token": csrf_of(sign_in.text), "email": email, "password": PASSWORD},
+        )
+        form = client.get("/profile/edit")
+        assert form.status_code == 200
+        assert "Skill suggestions are not available just now" in form.text
+        assert 'name="skills_offered"' not in form.text
+        saved = client.post(
+            "/profile/edit",
+            data={"csrf_token": csrf_of(form.text), "display_name": "Nora Renamed"},
+        )
+        assert saved.status_code == 303, saved.text
+    me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+    assert me["display_name"] == "Nora Renamed"
+    assert me["skills_offered"] == ["budgeting"]
 
 
 def test_pages_for_signed_in_people_send_visitors_to_sign_in(stack: Stack) -> None:
