@@ -245,6 +245,23 @@ def test_profile_form_suggests_skills_and_saves_the_ticked_ones(stack: Stack) ->
         assert "I manage budgets and lead procurement</textarea>" in page.text
         me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
         assert not me["expertise_text"]
+        # A refused save shows the ticks as they were sent.
+        refused = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "skills_section": "yes",
+                "skills_offered": ["budgeting"],
+                "skills_offered_shown": ["budgeting", "procurement"],
+                **typed,
+                "contact_phone": "12ab",
+            },
+        )
+        assert refused.status_code == 422
+        assert ticked_skills(refused.text, "skills_offered") == {
+            "budgeting": True,
+            "procurement": False,
+        }
         # Untick one offered skill and save.
         saved = client.post(
             "/profile/edit",
