@@ -7,21 +7,28 @@ import json
 import re
 import uuid
 from contextlib import closing
+from pathlib import Path
 
 import httpx
 import openpyxl
 import pytest
 from markupsafe import escape
 
+from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.server import serve_in_thread
 from tests.web.stack import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    PASSWORD,
     SUPPORT_EMAIL,
     Stack,
+    api_token,
+    bearer,
     csrf_of,
     register,
     signed_in_client,
 )
+from web_service.app import create_web_app
 
 pytestmark = pytest.mark.broker
 
@@ -196,6 +203,149 @@ def test_profile_errors_from_the_service_link_to_the_field(stack: Stack) -> None
         shown = client.get("/profile").text
         assert "Your profile has been saved" in shown
         assert "lead a team through change" in shown
+
+
+def ticked_skills(html: str, field: str) -> dict[str, bool]:
+    """The skill checkboxes named ``field`` on the page: id -> ticked."""
+    boxes = re.findall(rf'<input class="govuk-checkboxes__input"[^>]*name="{field}"[^>]*>', html)
+    values = [re.findall(r'value="([^"]+)"', box) for box in boxes]
+    return {value[0]: " checked" in box for value, box in zip(values, boxes, strict=True)}
+
+
+def test_profile_form_suggests_skills_and_saves_the_ticked_ones(stack: Stack) -> None:
+    email = new_email()
+    register(stack, email, "Bud Getter")
+    client = signed_in_client(stack, email)
+    token = api_token(stack, email)
+    typed = {
+        "display_name": "Bud Getter",
+        "roles": ["mentor"],
+        "capacity": "2",
+        "expertise_text": "I manage budgets and lead procurement",
+        "goals": "get better at public speaking",
+    }
+    with closing(client):
+        form = client.get("/profile/edit")
+        assert "We think you can help with:" in form.text
+        assert ticked_skills(form.text, "skills_offered") == {}
+        # Without JavaScript: suggestions for the typed text, nothing saved yet.
+        page = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "skills_section": "yes",
+                "action": "suggest",
+                **typed,
+            },
+        )
+        assert page.status_code == 200
+        assert ticked_skills(page.text, "skills_offered") == {
+            "budgeting": True,
+            "procurement": True,
+        }
+        assert ticked_skills(page.text, "skills_sought") == {"public-speaking": True}
+        assert "I manage budgets and lead procurement</textarea>" in page.text
+        me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+        assert not me["expertise_text"]
+        # A refused save shows the ticks as they were sent.
+        refused = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "skills_section": "yes",
+                "skills_offered": ["budgeting"],
+                "skills_offered_shown": ["budgeting", "procurement"],
+                **typed,
+                "contact_phone": "12ab",
+            },
+        )
+        assert refused.status_code == 422
+        assert ticked_skills(refused.text, "skills_offered") == {
+            "budgeting": True,
+            "procurement": False,
+        }
+        # Untick one offered skill and save.
+        saved = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "skills_section": "yes",
+                "action": "save",
+                "skills_offered": ["budgeting"],
+                "skills_offered_shown": ["budgeting", "procurement"],
+                "skills_sought": ["public-speaking"],
+                "skills_sought_shown": ["public-speaking"],
+                **typed,
+            },
+        )
+        assert saved.status_code == 303, saved.text
+        me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+        assert me["skills_offered"] == ["budgeting"]
+        assert me["skills_sought"] == ["public-speaking"]
+        # Shown again: the confirmed skills are ticked, the unticked suggestion is not.
+        again = client.get("/profile/edit")
+        assert ticked_skills(again.text, "skills_offered") == {
+            "budgeting": True,
+            "procurement": False,
+        }
+        # Unticking everything clears the confirmed skills.
+        cleared = client.post(
+            "/profile/edit",
+            data={
+                "csrf_token": csrf_of(again.text),
+                "skills_section": "yes",
+                "skills_offered_shown": ["budgeting", "procurement"],
+                "skills_sought_shown": ["public-speaking"],
+                **typed,
+            },
+        )
+        assert cleared.status_code == 303, cleared.text
+        me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+        assert me["skills_offered"] == []
+        assert me["skills_sought"] == []
+
+
+def test_profile_form_saves_without_skills_when_matching_is_down(
+    stack: Stack, tmp_path: Path
+) -> None:
+    email = new_email()
+    register(stack, email, "Nora Network")
+    token = api_token(stack, email)
+    confirmed = httpx.put(
+        f"{stack.profile_url}/v1/profiles/me",
+        headers=bearer(token),
+        json={"skills_offered": ["budgeting"]},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    port = free_port()
+    settings = stack.web_settings.model_copy(
+        update={
+            "port": port,
+            "data_dir": tmp_path,
+            "matching_url": f"http://127.0.0.1:{free_port()}",
+        }
+    )
+    with (
+        serve_in_thread(create_web_app(settings), port, name="web-without-matching"),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client,
+    ):
+        sign_in = client.get("/sign-in")
+        client.post(
+            "/sign-in",
+            data={"csrf_token": csrf_of(sign_in.text), "email": email, "password": PASSWORD},
+        )
+        form = client.get("/profile/edit")
+        assert form.status_code == 200
+        assert "Skill suggestions are not available just now" in form.text
+        assert 'name="skills_offered"' not in form.text
+        saved = client.post(
+            "/profile/edit",
+            data={"csrf_token": csrf_of(form.text), "display_name": "Nora Renamed"},
+        )
+        assert saved.status_code == 303, saved.text
+    me = httpx.get(f"{stack.profile_url}/v1/profiles/me", headers=bearer(token)).json()
+    assert me["display_name"] == "Nora Renamed"
+    assert me["skills_offered"] == ["budgeting"]
 
 
 def test_pages_for_signed_in_people_send_visitors_to_sign_in(stack: Stack) -> None:

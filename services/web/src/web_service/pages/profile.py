@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
-from web_service.backend import ApiError
+from web_service.backend import ApiError, Backend, ServiceUnavailable
 from web_service.pages.people import running_pause
+from web_service.sessions import WebSession
 from web_service.ui import (
     BackendDep,
     CheckedForm,
@@ -26,6 +29,7 @@ from web_service.ui import (
     texts,
 )
 
+log = structlog.get_logger(__name__)
 router = APIRouter()
 
 # Service field -> form field id (for the error summary's links).
@@ -51,7 +55,15 @@ FIELDS = {
     "contact": "contact_email",
     "contact.email": "contact_email",
     "contact.phone": "contact_phone",
+    "skills_offered": "skills_offered",
+    "skills_sought": "skills_sought",
 }
+# The two sides of the skill tags: the matching service's side name for each.
+SKILL_SIDES = {"skills_offered": "offered", "skills_sought": "sought"}
+# Matching's limit on the text sent for suggestions.
+SUGGEST_MAX_CHARS = 6000
+# How long the skills vocabulary (names for the ids) is kept.
+VOCABULARY_TTL_S = 600.0
 ROLE_NAMES = {"mentor": "Mentor", "mentee": "Mentee", "coach": "Coach"}
 
 # The profile service's own limits for a LinkedIn upload (the ZIP or its three CSV files).
@@ -85,17 +97,33 @@ async def view_profile(request: Request, session: MemberSession, backend: Backen
 async def edit_profile_form(
     request: Request, session: MemberSession, backend: BackendDep
 ) -> Response:
-    """The profile form, filled in with what is stored."""
+    """The profile form, filled in with what is stored, and the skills we think it names."""
     me = await backend.json("profile", "GET", "/v1/profiles/me", session=session)
-    return await _render_form(request, _values_from_profile(me))
+    values = _values_from_profile(me)
+    skills = await _skill_choices(request, backend, session, values, suggest=True)
+    return await _render_form(request, values, skills=skills)
 
 
 @router.post("/profile/edit")
 async def edit_profile(
     request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
-    """Save the profile; the service's validation errors come back as an error summary."""
+    """Save the profile; the service's validation errors come back as an error summary.
+
+    The "Suggest skills from my text" button (``action=suggest``) saves nothing: it shows
+    the form again as typed, with fresh skill suggestions for the typed text.
+    """
     values = _values_from_form(form)
+    if text(form, "action") == "suggest":
+        if not values["skills_section"]:
+            # The form was shown without skills: start from the confirmed ones.
+            me = await backend.json("profile", "GET", "/v1/profiles/me", session=session)
+            stored = _values_from_profile(me)
+            for field in SKILL_SIDES:
+                values[field] = stored[field]
+                values[f"{field}_shown"] = None
+        skills = await _skill_choices(request, backend, session, values, suggest=True)
+        return await _render_form(request, values, skills=skills)
     errors = FormErrors()
     update = _update_from_values(values, errors)
     if not errors:
@@ -108,7 +136,10 @@ async def edit_profile(
         else:
             session.add_flash("Your profile has been saved", "")
             return redirect("/profile")
-    return await _render_form(request, values, errors, status_code=422)
+    skills = None
+    if values["skills_section"]:
+        skills = await _skill_choices(request, backend, session, values, suggest=False)
+    return await _render_form(request, values, errors, skills=skills, status_code=422)
 
 
 async def _render_form(
@@ -116,6 +147,7 @@ async def _render_form(
     values: dict[str, Any],
     errors: FormErrors | None = None,
     *,
+    skills: dict[str, list[dict[str, Any]]] | None,
     status_code: int = 200,
 ) -> Response:
     lists = await reference_lists(request)
@@ -128,7 +160,81 @@ async def _render_form(
         errors=errors,
         lists=lists,
         role_names=ROLE_NAMES,
+        skills=skills,
     )
+
+
+def _skill_text(values: dict[str, Any], field: str) -> str:
+    """The person's own words for one side: what matching tags that side from."""
+    if field == "skills_offered":
+        parts = [values["expertise"], values["expertise_text"], values["experience_text"]]
+    else:
+        parts = [values["goals"], values["goals_text"]]
+    return "\n".join(str(part) for part in parts if part)[:SUGGEST_MAX_CHARS].strip()
+
+
+async def _skill_names(request: Request, backend: Backend, session: WebSession) -> dict[str, str]:
+    """Skill id -> name from matching's vocabulary (cached for ten minutes)."""
+    state = request.app.state
+    cached: tuple[float, dict[str, str]] | None = getattr(state, "skills_cache", None)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    vocabulary = await backend.json("matching", "GET", "/v1/skills", session=session)
+    names = {str(skill["id"]): str(skill["name"]) for skill in vocabulary["skills"]}
+    state.skills_cache = (time.monotonic() + VOCABULARY_TTL_S, names)
+    return names
+
+
+async def _skill_choices(
+    request: Request,
+    backend: Backend,
+    session: WebSession,
+    values: dict[str, Any],
+    *,
+    suggest: bool,
+) -> dict[str, list[dict[str, Any]]] | None:
+    """The skill checkboxes of both sides, or None when matching cannot be reached.
+
+    With ``suggest``, matching suggests skills for the text. When the form was not shown
+    before (stored profile), the person's confirmed skills are ticked, or the suggestions
+    if they confirmed none. When it was, what they ticked stays ticked, what they unticked
+    stays unticked, and only skills suggested for the first time are ticked.
+    """
+    try:
+        names = await _skill_names(request, backend, session)
+        choices: dict[str, list[dict[str, Any]]] = {}
+        for field, side in SKILL_SIDES.items():
+            ticked = [skill for skill in values[field] if skill in names]
+            shown: list[str] | None = values[f"{field}_shown"]
+            fresh: list[str] = []
+            words = _skill_text(values, field)
+            if suggest and words:
+                found = await backend.json(
+                    "matching",
+                    "POST",
+                    "/v1/skills/suggest",
+                    session=session,
+                    json={"text": words, "side": side},
+                )
+                fresh = [str(skill["id"]) for skill in found if str(skill["id"]) in names]
+            if shown is None:
+                checked = set(ticked or fresh)
+                ids = ticked + fresh
+            elif suggest:
+                checked = set(ticked) | (set(fresh) - set(shown))
+                ids = ticked + fresh
+            else:
+                checked = set(ticked)
+                ids = ticked + shown
+            choices[field] = [
+                {"id": skill, "name": names[skill], "checked": skill in checked}
+                for skill in dict.fromkeys(ids)
+                if skill in names
+            ]
+    except ServiceUnavailable:
+        log.warning("skill_suggestions_unavailable")
+        return None
+    return choices
 
 
 def _values_from_profile(me: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +252,12 @@ def _values_from_profile(me: dict[str, Any]) -> dict[str, Any]:
         "anonymous": bool(me.get("anonymous")),
         "contact_email": contact.get("email") or "",
         "contact_phone": contact.get("phone") or "",
+        "skills_offered": [str(skill) for skill in me.get("skills_offered") or []],
+        "skills_sought": [str(skill) for skill in me.get("skills_sought") or []],
+        # None: the skill checkboxes have not been shown yet.
+        "skills_offered_shown": None,
+        "skills_sought_shown": None,
+        "skills_section": True,
     }
 
 
@@ -173,6 +285,12 @@ def _values_from_form(form: FormData) -> dict[str, Any]:
         "anonymous": text(form, "anonymous") == "yes",
         "contact_email": text(form, "contact_email"),
         "contact_phone": text(form, "contact_phone"),
+        "skills_offered": texts(form, "skills_offered"),
+        "skills_sought": texts(form, "skills_sought"),
+        "skills_offered_shown": texts(form, "skills_offered_shown"),
+        "skills_sought_shown": texts(form, "skills_sought_shown"),
+        # The form held the skill checkboxes (matching answered when it was shown).
+        "skills_section": text(form, "skills_section") == "yes",
     }
 
 
@@ -194,7 +312,7 @@ def _update_from_values(values: dict[str, Any], errors: FormErrors) -> dict[str,
     paused_until, problem = parse_date_parts(values["paused_until"])
     if problem:
         errors.add("paused_until", problem)
-    return {
+    update: dict[str, Any] = {
         "display_name": values["display_name"],
         "job_title": values["job_title"] or None,
         "department": values["department"] or None,
@@ -218,6 +336,11 @@ def _update_from_values(values: dict[str, Any], errors: FormErrors) -> dict[str,
             "phone": values["contact_phone"] or None,
         },
     }
+    if values["skills_section"]:
+        # Without the checkboxes (matching was unavailable) the confirmed skills stay.
+        update["skills_offered"] = values["skills_offered"]
+        update["skills_sought"] = values["skills_sought"]
+    return update
 
 
 @router.get("/profile/import-linkedin")
