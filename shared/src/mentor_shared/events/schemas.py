@@ -251,6 +251,9 @@ class SessionScheduled(EventData):
     starts_at: datetime
     duration_minutes: int = Field(ge=1)
     location: str | None = None
+    confirmed_sessions: int | None = Field(default=None, ge=0)
+    """How many sessions of the conversation are confirmed or held, this one
+    included; set when ``status`` is ``confirmed`` (drives the check-ins)."""
 
 
 # --- notifications ------------------------------------------------------------
