@@ -61,6 +61,8 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.webhook_deliveries.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
     await db.webhook_deliveries.create_index("subscription_id")
     await db.webhook_deliveries.create_index("subject_id", sparse=True)
+    await db.checkins.create_index([("recipient_id", ASCENDING), ("created_at", DESCENDING)])
+    await db.checkins.create_index("round")
 
 
 class _Repo:
