@@ -34,7 +34,7 @@ from matching_service.domain.skills import load_vocabulary
 
 DATA = Path(__file__).resolve().parent / "data"
 CUTOFF = 10
-SKILL_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+SKILL_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.8)
 SEMANTIC_ONLY = RankingWeights(
     semantic=1.0, profession=0.0, grade=0.0, region=0.0, open_requests=0.0, slow_replies=0.0
 )

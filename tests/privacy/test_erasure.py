@@ -470,6 +470,7 @@ def erased(running_system: System) -> Erased:
             "goals_text": distinctive("snorfelgrist", sfx),
             "session_place": distinctive("trundlewhisk", sfx),
             "session_note": distinctive("marzipantle", sfx),
+            "checkin_comment": distinctive("gobbledyquill", sfx),
         },
         said={
             "request_message": distinctive("plumbixity", sfx),
@@ -596,6 +597,26 @@ def erased(running_system: System) -> Erased:
         json={"body": f"Remember {words['session_note']}"},
     )
     assert noted.status_code == 200, noted.text
+    # Three confirmed sessions: both are asked how it is going; the mentee answers.
+    sessions = f"/v1/conversations/{conversation_id}/sessions"
+    series = mentee.call(
+        "POST",
+        "messaging",
+        f"{sessions}/series",
+        json={"starts_at": "2031-04-01T10:00:00Z", "location": "Online"},
+    )
+    assert series.status_code == 201, series.text
+    for planned in series.json()["items"][:3]:
+        confirmed = mentor.call("POST", "messaging", f"{sessions}/{planned['id']}/accept")
+        assert confirmed.status_code == 200, confirmed.text
+    checkin = eventually(lambda: mentee.call("GET", "notifications", "/v1/checkins").json())[0]
+    answered = mentee.call(
+        "POST",
+        "notifications",
+        f"/v1/checkins/{checkin['id']}",
+        json={"rating": 3, "comment": f"Fine, {words['checkin_comment']}"},
+    )
+    assert answered.status_code == 200, answered.text
     preferences = mentee.call(
         "PUT", "notifications", "/v1/preferences", json={"daily_digest": True}
     )

@@ -5,7 +5,7 @@ The callers are someone not signed in, a member (a mentee), another member who h
 nothing to do with the member, the member's match partner (the mentor who accepted
 their request) and the administrator. Path parameters are filled with real ids
 owned by the member (their profile, match, conversation, message, session,
-notification) or, for the administrators' routes, by the administrator. Each cell
+notification, check-in) or, for the administrators' routes, by the administrator. Each cell
 of the table is the status that caller should get, or a few acceptable ones
 (``2xx|409``: allowed through, then answered by the state of things); ``-`` is a
 call not made (the row says why).
@@ -265,6 +265,24 @@ def build_world(system: System) -> World:
     notification = eventually(
         lambda: member.call("GET", "notifications", "/v1/notifications").json()["items"]
     )[0]["id"]
+    # Two more confirmed sessions make three: both people are sent a check-in.
+    series = member.call(
+        "POST",
+        "messaging",
+        f"/v1/conversations/{conversation}/sessions/series",
+        json={"starts_at": "2031-06-02T10:00:00Z", "location": "Online"},
+    )
+    assert series.status_code == 201, series.text
+    for planned in series.json()["items"][:2]:
+        accepted_session = partner.call(
+            "POST",
+            "messaging",
+            f"/v1/conversations/{conversation}/sessions/{planned['id']}/accept",
+        )
+        assert accepted_session.status_code == 200, accepted_session.text
+    checkin = eventually(lambda: member.call("GET", "notifications", "/v1/checkins").json())[0][
+        "id"
+    ]
 
     webhook = subscription_body(system)
     subscription = admin.call("POST", "notifications", "/v1/subscriptions", json=webhook)
@@ -288,6 +306,7 @@ def build_world(system: System) -> World:
             # participants get that refusal, everyone else does not get that far.
             "action": "held",
             "notification_id": notification,
+            "checkin_id": checkin,
             # Where the receiver's name does not resolve to a public address (no
             # network), webhook address checks refuse it: then an id that does not
             # exist still shows who gets past the administrators' door.
@@ -424,6 +443,9 @@ REQUESTS: dict[Route, Request] = {
     ("notifications", "GET", "/v1/unsubscribe"): lambda w, c: {"params": {"token": "forged"}},
     ("notifications", "POST", "/v1/unsubscribe"): lambda w, c: {"params": {"token": "forged"}},
     ("notifications", "POST", "/v1/subscriptions"): lambda w, c: {"json": w.webhook},
+    ("notifications", "POST", "/v1/checkins/{checkin_id}"): lambda w, c: {
+        "json": {"rating": 4, "comment": f"From the {c}."}
+    },
 }
 """A valid-enough request per route; routes not listed are called without a body."""
 

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import re
+import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
-from tests.web.stack import Pair, Stack, csrf_of, matched_pair, signed_in_client
+from tests.web.stack import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    Pair,
+    Stack,
+    api_token,
+    bearer,
+    csrf_of,
+    matched_pair,
+    signed_in_client,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -122,3 +134,53 @@ def test_session_notes_are_seen_only_by_their_author(stack: Stack, pair: Pair) -
         assert 'href="#body"' in too_long.text
         outsider_page = mentor.get(f"/conversations/{cid}/sessions/no-such-session/notes")
         assert outsider_page.status_code == 404
+
+
+def test_the_check_in_after_the_third_session_is_answered_on_its_page(
+    stack: Stack, pair: Pair
+) -> None:
+    cid = pair.conversation_id
+    messaging = f"{stack.messaging_url}/v1/conversations/{cid}/sessions"
+    mentee_auth = bearer(api_token(stack, pair.mentee_email))
+    mentor_auth = bearer(api_token(stack, pair.mentor_email))
+    starts = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
+    series = httpx.post(
+        f"{messaging}/series",
+        json={"starts_at": starts, "location": "Room 2"},
+        headers=mentee_auth,
+    )
+    assert series.status_code == 201, series.text
+    for session in series.json()["items"][:3]:
+        accepted = httpx.post(f"{messaging}/{session['id']}/accept", headers=mentor_auth)
+        assert accepted.status_code == 200, accepted.text
+    deadline = time.monotonic() + 20
+    while not (
+        pending := httpx.get(f"{stack.notifications_url}/v1/checkins", headers=mentee_auth).json()
+    ):
+        assert time.monotonic() < deadline, "no check-in arrived"
+        time.sleep(0.2)
+    page = f"/checkins/{pending[0]['id']}"
+    with (
+        closing(signed_in_client(stack, pair.mentee_email)) as mentee,
+        closing(signed_in_client(stack, pair.mentor_email)) as mentor,
+        closing(signed_in_client(stack, ADMIN_EMAIL, ADMIN_PASSWORD)) as admin,
+    ):
+        assert mentor.get(page).status_code == 404
+        form = mentee.get(page)
+        assert form.status_code == 200
+        assert form.text.count('type="radio"') == 5
+        empty = mentee.post(page, data={"csrf_token": csrf_of(form.text), "comment": "Hi"})
+        assert empty.status_code == 400
+        assert 'href="#rating"' in empty.text
+        sent = mentee.post(
+            page, data={"csrf_token": csrf_of(form.text), "rating": "4", "comment": "Good"}
+        )
+        assert sent.status_code == 303, sent.text
+        answered = mentee.get(page)
+        assert "You answered this check-in" in answered.text
+        assert 'type="radio"' not in answered.text
+        usage = admin.get("/admin/usage")
+        assert usage.status_code == 200
+        assert "Check-in answers by round" in usage.text
+        assert "&lt;5" in usage.text
+        assert "Good" not in usage.text

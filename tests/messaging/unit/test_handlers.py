@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +20,10 @@ from messaging_service.adapters.sqlite_repository import (
 )
 from messaging_service.domain.commands import (
     ActivateConversation,
+    ChangeSession,
     ErasePerson,
     OpenConversation,
+    PlanSeries,
     ProposeSession,
     RecordPerson,
     SendMessage,
@@ -242,3 +245,32 @@ async def test_an_older_profile_version_does_not_overwrite_a_newer_name(
     )
     people = await SqliteMessagingReadModel(db).people(["p"])
     assert people["p"].display_name == "New Name"
+
+
+async def test_each_confirmation_carries_how_many_sessions_are_confirmed(
+    db: SqliteDatabase,
+) -> None:
+    cid = await active_with_session(db)
+    series = await handlers.plan_series(
+        PlanSeries(cid, "mentor", NOW + timedelta(days=7), "Room", None),
+        SqliteMessagingUnitOfWork(db),
+        now=NOW,
+    )
+    for session in series[:3]:
+        await handlers.change_session(
+            ChangeSession(cid, session.id, "mentee", "accept"),
+            SqliteMessagingUnitOfWork(db),
+            now=NOW,
+        )
+    rows = await db.fetchall("SELECT payload FROM outbox WHERE topic = 'messaging' ORDER BY seq")
+    sessions = [
+        json.loads(bytes(r["payload"]))["data"]
+        for r in rows
+        if b"session.scheduled" in bytes(r["payload"])
+    ]
+    assert [(s["status"], s["confirmed_sessions"]) for s in sessions[-3:]] == [
+        ("confirmed", 1),
+        ("confirmed", 2),
+        ("confirmed", 3),
+    ]
+    assert {s["confirmed_sessions"] for s in sessions if s["status"] == "proposed"} == {None}

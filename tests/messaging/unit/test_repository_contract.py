@@ -191,8 +191,11 @@ class MessagingStoreContract:
         )
         async with new_uow() as uow:
             await uow.sessions.add(session)
+            assert await uow.sessions.count_confirmed(cid) == 0
             session.apply("accept", "y", NOW)
             await uow.sessions.update(session)
+            assert await uow.sessions.count_confirmed(cid) == 1
+            assert await uow.sessions.count_confirmed("another") == 0
             message = (await read.messages_before(cid, None, 1))[0]
             await uow.reports.add(Report(str(uuid.uuid4()), message.id, cid, "x", "spam", NOW))
             assert await uow.people.upsert(Person("x", "Xena", "X", True, 2))

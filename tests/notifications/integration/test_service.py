@@ -35,6 +35,7 @@ from mentor_shared.events.schemas import (
     ProfileDeleted,
     ProfileUpserted,
     Roles,
+    SessionScheduled,
 )
 from mentor_shared.testing.broker import EmbeddedBroker, free_port
 from mentor_shared.testing.tokens import TokenMaker
@@ -590,3 +591,72 @@ async def test_the_live_stream_ends_when_the_person_is_erased(service: Service) 
         new_event(ProfileDeleted(profile_id=person), subject=person, source="profile")
     )
     await asyncio.wait_for(listener, timeout=20)
+
+
+async def test_a_check_in_is_answered_once_by_the_person_asked_and_summarised_for_admins(
+    service: Service,
+) -> None:
+    mentee, mentor, match_id = uid("mentee"), uid("mentor"), uid("match")
+    await service.publish(
+        new_event(
+            SessionScheduled(session_id=uid("s"), conversation_id=uid("c"), match_id=match_id,
+                             proposer_id=mentee, other_id=mentor, status="confirmed",
+                             starts_at=datetime(2031, 1, 6, 10, tzinfo=UTC), duration_minutes=60,
+                             confirmed_sessions=3),
+            subject=match_id, source="messaging",
+        )
+    )  # fmt: skip
+    owner = service.tokens.headers(mentee)
+    async with service.client() as client:
+
+        async def pending(headers: dict[str, str]) -> list[dict[str, Any]]:
+            response = await client.get("/v1/checkins", headers=headers)
+            assert response.status_code == 200
+            items: list[dict[str, Any]] = response.json()
+            return items
+
+        async def asked() -> bool:
+            return bool(await pending(owner)) and bool(
+                await pending(service.tokens.headers(mentor))
+            )
+
+        await eventually(asked)
+        (mine,) = await pending(owner)
+        assert (mine["round"], mine["match_id"], mine["answered"]) == (3, match_id, False)
+        path = f"/v1/checkins/{mine['id']}"
+        answer = {"rating": 4, "comment": "Useful so far"}
+        assert (await client.post(path, json=answer)).status_code == 401
+        for someone in (service.tokens.headers(mentor), service.tokens.headers(uid("x")),
+                        service.tokens.headers("admin-1", admin=True)):  # fmt: skip
+            refused = await client.post(path, json=answer, headers=someone)
+            assert refused.status_code == 404
+            assert refused.json()["error"]["code"] == "checkin_not_found"
+            assert (await client.get(path, headers=someone)).status_code == 404
+        for bad in ({"rating": 0}, {"rating": 6}, {"rating": "4"}, {},
+                    {"rating": 3, "comment": "x" * 1001}):  # fmt: skip
+            invalid = await client.post(path, json=bad, headers=owner)
+            assert invalid.status_code == 422, bad
+            assert set(invalid.json()["error"]) == {"code", "message", "details"}
+        taken = await client.post(path, json=answer, headers=owner)
+        assert taken.status_code == 200
+        assert (taken.json()["rating"], taken.json()["comment"]) == (4, "Useful so far")
+        again = await client.post(path, json={"rating": 1}, headers=owner)
+        assert again.status_code == 409
+        assert again.json()["error"]["code"] == "checkin_already_answered"
+        assert await pending(owner) == []
+        export = (await client.get("/v1/me/export", headers=owner)).json()
+        assert [(c["id"], c["rating"]) for c in export["checkins"]] == [(mine["id"], 4)]
+        summary_path = "/v1/admin/checkins/summary"
+        assert (await client.get(summary_path, headers=owner)).status_code == 403
+        summary = await client.get(summary_path, headers=service.tokens.headers("a", admin=True))
+    assert summary.status_code == 200
+    third = next(r for r in summary.json()["rounds"] if r["round"] == 3)
+    # Fewer than five answers in this module: nothing but the number sent is shown.
+    assert third["sent"] >= 2
+    assert (third["answered"], third["answered_display"], third["mean_rating"]) == (
+        None,
+        "<5",
+        None,
+    )
+    assert third["distribution"] is None
+    assert "Useful so far" not in summary.text

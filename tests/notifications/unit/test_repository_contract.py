@@ -16,6 +16,7 @@ from notifications_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,
     SqliteNotificationsUnitOfWork,
 )
+from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import (
     Attachment,
     Contact,
@@ -97,6 +98,37 @@ class NotificationsStoreContract:
             await uow.commit()
         async with new_uow() as uow:
             assert await uow.contacts.get("a") is None
+
+    async def test_check_ins_add_once_answer_once_and_aggregate_by_round(
+        self, new_uow: NewUow
+    ) -> None:
+        def item(cid: str, recipient: str, round_: int, minutes: int = 0) -> CheckIn:
+            return CheckIn(cid, recipient, "m", "c", round_, NOW + timedelta(minutes=minutes))
+
+        async with new_uow() as uow:
+            assert await uow.checkins.add(item("k1", "a", 3))
+            assert await uow.checkins.add(item("k2", "a", 6, minutes=5))
+            assert await uow.checkins.add(item("k3", "b", 3))
+            assert not await uow.checkins.add(item("k1", "a", 6))
+            await uow.commit()
+        answered = item("k1", "a", 3)
+        answered.rating, answered.comment = 4, "Fine"
+        answered.answered_at = NOW + timedelta(hours=1)
+        async with new_uow() as uow:
+            assert await uow.checkins.answer(answered)
+            assert not await uow.checkins.answer(answered)
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.checkins.get("k1") == answered
+            assert await uow.checkins.get("nope") is None
+            assert [c.id for c in await uow.checkins.for_recipient("a")] == ["k2", "k1"]
+            assert await uow.checkins.round_figures(3) == (2, [4])
+            assert await uow.checkins.round_figures(6) == (1, [])
+            assert await uow.checkins.delete_for("a") == 2
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.checkins.for_recipient("a") == []
+            assert await uow.checkins.round_figures(3) == (1, [])
 
     async def test_cards_keep_the_newest_version(self, new_uow: NewUow) -> None:
         card = ProfileCard("p", 2, "Pat", "HMRC", "Policy", "HEO", "Wales")

@@ -7,7 +7,7 @@ accepts on their requests page (a second browser) -> the mentee sees the contact
 -> they exchange messages (the reply arrives live) -> report a message -> plan a session
 series, the mentor confirms one, its calendar invite downloads -> the shared plan (the
 mentee adds an action, the mentor ticks it done) -> the mentee's private notes on the
-session -> (check-in: not built yet) -> LinkedIn import ->
+session -> two more sessions confirmed, the check-in answered -> LinkedIn import ->
 change the password -> end the match; then an administrator's pages: usage (with this
 week's request and match from the matching service), reported messages, webhook
 subscriptions. Each page is scanned with axe-core (WCAG 2.0/2.1/2.2 A and AA) and a
@@ -343,8 +343,22 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     mentor_page.goto(page.url)
     assert mentor_page.locator("#body").input_value() == ""
 
-    # CHECK-IN STEP GOES HERE: after the third and sixth confirmed session both people are
-    # asked "How is it going?" (1 to 5 and a comment) in the app and by email.
+    # The mentor confirms two more sessions: after the third both are asked "How is it
+    # going?"; the mentee answers from the notification, errors first.
+    for _ in range(2):
+        mentor_page.goto(stack.web_url + conversation)
+        mentor_page.get_by_role("button", name=re.compile("^Confirm session on")).first.click()
+        assert mentor_page.get_by_text("The session is confirmed").count() == 1
+    journey.visit("/notifications", "notifications-checkin")
+    journey.reload_until("How is your mentoring going?")
+    page.get_by_role("link", name="How is your mentoring going?").first.click()
+    journey.check("checkin")
+    page.get_by_role("button", name="Send answer").click()
+    journey.check("checkin-errors")
+    page.get_by_label("4 - Well").check()
+    page.get_by_label("Anything you would like to add (optional)").fill("Useful so far.")
+    page.get_by_role("button", name="Send answer").click()
+    page.wait_for_selector("text=Thank you for your answer")
     mentor_context.close()
 
     journey.visit("/notifications", "notifications")

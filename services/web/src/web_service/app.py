@@ -28,6 +28,7 @@ from web_service.backend import (
 from web_service.pages import (
     account,
     admin,
+    checkins,
     conversations,
     legal,
     matches,
@@ -103,6 +104,7 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
             # Before conversations: its POST .../sessions/{session_id}/{action} would
             # otherwise take .../sessions/{session_id}/notes.
             plan.router,
+            checkins.router,
             conversations.router,
             settings.router,
             admin.router,

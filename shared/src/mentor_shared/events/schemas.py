@@ -109,6 +109,7 @@ class ProfileUpserted(EventData):
     """A profile changed: what others need to match and to show a card, no contact."""
 
     event_type: ClassVar[str] = "profile.upserted"
+    event_version: ClassVar[int] = 2
     topic: ClassVar[str] = PROFILE_TOPIC
 
     profile_id: str
@@ -240,6 +241,7 @@ class SessionScheduled(EventData):
     """A session was proposed, confirmed or cancelled."""
 
     event_type: ClassVar[str] = "session.scheduled"
+    event_version: ClassVar[int] = 2
     topic: ClassVar[str] = MESSAGING_TOPIC
 
     session_id: str
@@ -251,6 +253,9 @@ class SessionScheduled(EventData):
     starts_at: datetime
     duration_minutes: int = Field(ge=1)
     location: str | None = None
+    confirmed_sessions: int | None = Field(default=None, ge=0)
+    """How many sessions of the conversation are confirmed or held, this one
+    included; set when ``status`` is ``confirmed`` (drives the check-ins)."""
 
 
 # --- notifications ------------------------------------------------------------

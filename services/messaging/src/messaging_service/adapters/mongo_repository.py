@@ -384,6 +384,15 @@ class MongoSessionRepository(_Repo):
             session=self.session,
         )
 
+    async def count_confirmed(self, conversation_id: str) -> int:
+        """How many sessions of the conversation are confirmed or held."""
+        return int(
+            await self.db.sessions.count_documents(
+                {"conversation_id": conversation_id, "status": {"$in": ["confirmed", "held"]}},
+                session=self.session,
+            )
+        )
+
     async def delete_for_participant(self, person_id: str) -> int:
         """Drop every session the person is part of."""
         result = await self.db.sessions.delete_many(

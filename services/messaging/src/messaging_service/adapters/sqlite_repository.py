@@ -481,6 +481,15 @@ class SqliteSessionRepository(_Repo):
             (session.status, session.sequence, _ts(session.updated_at), session.id),
         )
 
+    async def count_confirmed(self, conversation_id: str) -> int:
+        """How many sessions of the conversation are confirmed or held."""
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM sessions WHERE conversation_id = ? "
+            "AND status IN ('confirmed', 'held')",
+            (conversation_id,),
+        )
+        return int(row["n"]) if row else 0
+
     async def delete_for_participant(self, person_id: str) -> int:
         """Drop every session the person is part of."""
         cursor = await self.conn.execute(

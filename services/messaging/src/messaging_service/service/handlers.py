@@ -83,8 +83,11 @@ def _queue_message_sent(
     )
 
 
-def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -> None:
+async def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -> None:
     # The online link stays out of the event: it can be a personal meeting room.
+    confirmed = None
+    if session.status == "confirmed":
+        confirmed = await uow.sessions.count_confirmed(session.conversation_id)
     uow.add_event(
         new_event(
             SessionScheduled(
@@ -97,6 +100,7 @@ def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -> None
                 starts_at=session.starts_at,
                 duration_minutes=session.duration_minutes,
                 location=session.location,
+                confirmed_sessions=confirmed,
             ),
             subject=session.match_id,
             source=SOURCE,
@@ -338,7 +342,7 @@ async def propose_session(
             now=now,
         )
         await uow.sessions.add(session)
-        _queue_session_scheduled(uow, session)
+        await _queue_session_scheduled(uow, session)
         await uow.commit()
     log.info("session_proposed", session_id=session.id, conversation_id=conversation.id)
     return session
@@ -364,7 +368,7 @@ async def plan_series(cmd: PlanSeries, uow: MessagingUnitOfWork, *, now: datetim
         )
         for session in sessions:
             await uow.sessions.add(session)
-            _queue_session_scheduled(uow, session)
+            await _queue_session_scheduled(uow, session)
         await uow.commit()
     log.info("session_series_planned", conversation_id=conversation.id, sessions=len(sessions))
     return sessions
@@ -388,7 +392,7 @@ async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: d
             conversation.require_accepted()
         session.apply(cmd.action, cmd.actor_id, now)
         await uow.sessions.update(session)
-        _queue_session_scheduled(uow, session)
+        await _queue_session_scheduled(uow, session)
         await uow.commit()
     log.info("session_changed", session_id=session.id, status=session.status)
     return session

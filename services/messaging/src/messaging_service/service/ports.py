@@ -110,6 +110,10 @@ class SessionRepository(Protocol):
         """Save status, sequence and update time."""
         ...
 
+    async def count_confirmed(self, conversation_id: str) -> int:
+        """How many sessions of the conversation are confirmed or held."""
+        ...
+
     async def delete_for_participant(self, person_id: str) -> int:
         """Drop every session ``person_id`` proposed or was invited to; returns how many."""
         ...

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
+from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import (
     BULK_KINDS,
     Attachment,
@@ -30,6 +31,7 @@ from notifications_service.domain.model import (
     WebhookDelivery,
 )
 from notifications_service.service.ports import (
+    CheckInRepository,
     CommitListener,
     ContactRepository,
     EmailJobRepository,
@@ -59,6 +61,8 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.webhook_deliveries.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
     await db.webhook_deliveries.create_index("subscription_id")
     await db.webhook_deliveries.create_index("subject_id", sparse=True)
+    await db.checkins.create_index([("recipient_id", ASCENDING), ("created_at", DESCENDING)])
+    await db.checkins.create_index("round")
 
 
 class _Repo:
@@ -651,6 +655,85 @@ class MongoErasedRepository(_Repo):
         await mark_erased_mongo(self.db, subject_id, session=self.session)
 
 
+def _checkin_doc(checkin: CheckIn) -> Document:
+    return {
+        "_id": checkin.id,
+        "recipient_id": checkin.recipient_id,
+        "match_id": checkin.match_id,
+        "conversation_id": checkin.conversation_id,
+        "round": checkin.round,
+        "created_at": checkin.created_at,
+        "rating": checkin.rating,
+        "comment": checkin.comment,
+        "answered_at": checkin.answered_at,
+    }
+
+
+def _checkin(doc: Document) -> CheckIn:
+    return CheckIn(
+        id=doc["_id"],
+        recipient_id=doc["recipient_id"],
+        match_id=doc["match_id"],
+        conversation_id=doc["conversation_id"],
+        round=doc["round"],
+        created_at=doc["created_at"],
+        rating=doc.get("rating"),
+        comment=doc.get("comment"),
+        answered_at=doc.get("answered_at"),
+    )
+
+
+class MongoCheckInRepository(_Repo):
+    """Check-ins in ``checkins``."""
+
+    async def add(self, checkin: CheckIn) -> bool:
+        """Store; False if the id exists (checked first: a duplicate key aborts the transaction)."""
+        if await self.db.checkins.find_one({"_id": checkin.id}, session=self.session):
+            return False
+        await self.db.checkins.insert_one(_checkin_doc(checkin), session=self.session)
+        return True
+
+    async def get(self, checkin_id: str) -> CheckIn | None:
+        """By id, or None."""
+        doc = await self.db.checkins.find_one({"_id": checkin_id}, session=self.session)
+        return _checkin(doc) if doc else None
+
+    async def answer(self, checkin: CheckIn) -> bool:
+        """Save the answer if it was still unanswered; False otherwise."""
+        result = await self.db.checkins.update_one(
+            {"_id": checkin.id, "answered_at": None},
+            {
+                "$set": {
+                    "rating": checkin.rating,
+                    "comment": checkin.comment,
+                    "answered_at": checkin.answered_at,
+                }
+            },
+            session=self.session,
+        )
+        return result.modified_count == 1
+
+    async def for_recipient(self, recipient_id: str) -> list[CheckIn]:
+        """Someone's check-ins, newest first."""
+        cursor = self.db.checkins.find({"recipient_id": recipient_id}, session=self.session).sort(
+            [("created_at", -1), ("_id", 1)]
+        )
+        return [_checkin(doc) async for doc in cursor]
+
+    async def round_figures(self, round_: int) -> tuple[int, list[int]]:
+        """How many were sent in a round, and the ratings given."""
+        cursor = self.db.checkins.find({"round": round_}, {"rating": 1}, session=self.session)
+        ratings = [doc.get("rating") async for doc in cursor]
+        return len(ratings), [int(r) for r in ratings if r is not None]
+
+    async def delete_for(self, recipient_id: str) -> int:
+        """Remove someone's check-ins; returns how many."""
+        result = await self.db.checkins.delete_many(
+            {"recipient_id": recipient_id}, session=self.session
+        )
+        return result.deleted_count
+
+
 class MongoNotificationsUnitOfWork(MongoUnitOfWork):
     """One MongoDB transaction over every notifications repository, outbox and inbox."""
 
@@ -662,6 +745,7 @@ class MongoNotificationsUnitOfWork(MongoUnitOfWork):
     subscriptions: SubscriptionRepository
     webhook_deliveries: WebhookDeliveryRepository
     erased: ErasedRepository
+    checkins: CheckInRepository
 
     def __init__(
         self,
@@ -682,6 +766,7 @@ class MongoNotificationsUnitOfWork(MongoUnitOfWork):
         self.contacts = MongoContactRepository(db, session)
         self.cards = MongoProfileCardRepository(db, session)
         self.notifications = MongoNotificationRepository(db, session)
+        self.checkins = MongoCheckInRepository(db, session)
         self.preferences = MongoPreferenceRepository(db, session)
         self.email_jobs = MongoEmailJobRepository(db, session)
         self.subscriptions = MongoSubscriptionRepository(db, session)

@@ -11,6 +11,7 @@ from typing import Any
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
+from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import (
     BULK_KINDS,
     Attachment,
@@ -23,6 +24,7 @@ from notifications_service.domain.model import (
     WebhookDelivery,
 )
 from notifications_service.service.ports import (
+    CheckInRepository,
     CommitListener,
     ContactRepository,
     EmailJobRepository,
@@ -130,6 +132,21 @@ SQLITE_SCHEMA: list[str] = [
     """,
     # Also made by the shared store; here too so a bare database has it.
     ERASED_SQL,
+    # "How is it going?" after the 3rd and 6th confirmed session of a match.
+    """
+    CREATE TABLE IF NOT EXISTS checkins (
+        id TEXT PRIMARY KEY,
+        recipient_id TEXT NOT NULL,
+        match_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        rating INTEGER,
+        comment TEXT,
+        answered_at REAL
+    );
+    CREATE INDEX IF NOT EXISTS checkins_by_recipient ON checkins (recipient_id, created_at);
+    """,
 ]
 
 
@@ -769,6 +786,84 @@ class SqliteErasedRepository:
         await mark_erased_sqlite(self.conn, subject_id)
 
 
+def _checkin(row: Any) -> CheckIn:
+    created_at = _dt(row["created_at"])
+    assert created_at is not None
+    return CheckIn(
+        id=row["id"],
+        recipient_id=row["recipient_id"],
+        match_id=row["match_id"],
+        conversation_id=row["conversation_id"],
+        round=row["round"],
+        created_at=created_at,
+        rating=row["rating"],
+        comment=row["comment"],
+        answered_at=_dt(row["answered_at"]),
+    )
+
+
+class SqliteCheckInRepository:
+    """Check-ins in ``checkins``."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def add(self, checkin: CheckIn) -> bool:
+        """Store; False if the id exists."""
+        cursor = await self.conn.execute(
+            "INSERT OR IGNORE INTO checkins (id, recipient_id, match_id, conversation_id, "
+            "round, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                checkin.id,
+                checkin.recipient_id,
+                checkin.match_id,
+                checkin.conversation_id,
+                checkin.round,
+                _ts(checkin.created_at),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def get(self, checkin_id: str) -> CheckIn | None:
+        """By id, or None."""
+        async with self.conn.execute("SELECT * FROM checkins WHERE id = ?", (checkin_id,)) as cur:
+            row = await cur.fetchone()
+        return _checkin(row) if row else None
+
+    async def answer(self, checkin: CheckIn) -> bool:
+        """Save the answer if it was still unanswered; False otherwise."""
+        cursor = await self.conn.execute(
+            "UPDATE checkins SET rating = ?, comment = ?, answered_at = ? "
+            "WHERE id = ? AND answered_at IS NULL",
+            (checkin.rating, checkin.comment, _ts(checkin.answered_at), checkin.id),
+        )
+        return cursor.rowcount == 1
+
+    async def for_recipient(self, recipient_id: str) -> list[CheckIn]:
+        """Someone's check-ins, newest first."""
+        async with self.conn.execute(
+            "SELECT * FROM checkins WHERE recipient_id = ? ORDER BY created_at DESC, id",
+            (recipient_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_checkin(row) for row in rows]
+
+    async def round_figures(self, round_: int) -> tuple[int, list[int]]:
+        """How many were sent in a round, and the ratings given."""
+        async with self.conn.execute(
+            "SELECT rating FROM checkins WHERE round = ?", (round_,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return len(rows), [int(row["rating"]) for row in rows if row["rating"] is not None]
+
+    async def delete_for(self, recipient_id: str) -> int:
+        """Remove someone's check-ins; returns how many."""
+        cursor = await self.conn.execute(
+            "DELETE FROM checkins WHERE recipient_id = ?", (recipient_id,)
+        )
+        return cursor.rowcount
+
+
 class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
     """One SQLite transaction over every notifications repository, outbox and inbox."""
 
@@ -780,6 +875,7 @@ class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
     subscriptions: SubscriptionRepository
     webhook_deliveries: WebhookDeliveryRepository
     erased: ErasedRepository
+    checkins: CheckInRepository
 
     def __init__(
         self,
@@ -804,6 +900,7 @@ class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
         self.subscriptions = SqliteSubscriptionRepository(conn)
         self.webhook_deliveries = SqliteWebhookDeliveryRepository(conn)
         self.erased = SqliteErasedRepository(conn)
+        self.checkins = SqliteCheckInRepository(conn)
         self.created_notifications = []
         self.erased_now = []
 

@@ -9,7 +9,13 @@ from fastapi import FastAPI
 
 from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
-from notifications_service.api.routes import me, notifications, preferences, subscriptions
+from notifications_service.api.routes import (
+    checkins,
+    me,
+    notifications,
+    preferences,
+    subscriptions,
+)
 from notifications_service.bootstrap import bootstrap
 from notifications_service.settings import NotificationsSettings
 
@@ -39,6 +45,12 @@ def create_notifications_app(settings: NotificationsSettings | None = None) -> F
         title="Mentor Match notifications",
         version=VERSION,
         lifespan=lifespan,
-        routers=[notifications.router, preferences.router, subscriptions.router, me.router],
+        routers=[
+            notifications.router,
+            preferences.router,
+            subscriptions.router,
+            me.router,
+            checkins.router,
+        ],
         description="In-app notifications, email, preferences and department webhooks.",
     )

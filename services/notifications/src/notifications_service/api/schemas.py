@@ -116,6 +116,47 @@ class EmailLogEntry(BaseModel):
     last_error: str | None
 
 
+class CheckInPublic(BaseModel):
+    """A "How is it going?" check-in sent to the caller, and their answer if given."""
+
+    id: str
+    match_id: str
+    conversation_id: str
+    round: int = Field(description="After which confirmed session it was sent (3 or 6)")
+    created_at: datetime
+    answered: bool
+    rating: int | None
+    comment: str | None
+    answered_at: datetime | None
+
+
+class CheckInAnswer(BaseModel):
+    """The caller's answer: a rating from 1 (badly) to 5 (very well), a comment if they like."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(ge=1, le=5, strict=True)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class CheckInRound(BaseModel):
+    """Aggregates of one round; null where fewer than five people answered."""
+
+    round: int
+    sent: int
+    answered: int | None
+    answered_display: str = Field(description='The count, or "<5" when suppressed')
+    mean_rating: float | None
+    distribution: dict[str, int] | None = Field(description="Answers per rating 1-5")
+
+
+class CheckInSummary(BaseModel):
+    """Check-in figures for administrators: aggregates only, never an answer."""
+
+    rounds: list[CheckInRound]
+    suppressed_below: int
+
+
 class NotificationsExport(BaseModel):
     """Everything the notifications service holds about the caller."""
 
@@ -127,3 +168,4 @@ class NotificationsExport(BaseModel):
     preferences: PreferencesPublic
     notifications: list[NotificationPublic] = Field(description="Newest first")
     email_log: list[EmailLogEntry] = Field(description="Oldest first; no bodies or addresses")
+    checkins: list[CheckInPublic] = Field(default_factory=list, description="Newest first")

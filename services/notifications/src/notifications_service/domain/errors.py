@@ -33,3 +33,11 @@ class ExpiredUnsubscribeToken(NotificationsError):
 
 class PersonErased(NotificationsError):
     """The person asked to be forgotten: nothing is stored for them again."""
+
+
+class CheckInNotFound(NotificationsError):
+    """No such check-in for this person."""
+
+
+class CheckInAnswered(NotificationsError):
+    """The check-in was answered already."""

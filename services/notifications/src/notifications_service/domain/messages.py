@@ -241,3 +241,19 @@ def match_ended(public_url: str, match_id: str, other_name: str, *, by_you: bool
         action_url=f"{public_url}/matches/{match_id}",
         summary=first,
     )
+
+
+def checkin(public_url: str, checkin_id: str, round_: int) -> Letter:
+    """How is it going? Asked after the 3rd and 6th confirmed session."""
+    return Letter(
+        kind="session",
+        subject="How is your mentoring going?",
+        paragraphs=(
+            f"You have had {round_} sessions confirmed. How is it going?",
+            "Tell us on a scale of 1 to 5. It takes a minute. "
+            "Only totals are shared, never your answer on its own.",
+        ),
+        action_label="Answer the check-in",
+        action_url=f"{public_url}/checkins/{checkin_id}",
+        summary="How is your mentoring going? Answer the check-in.",
+    )

@@ -33,7 +33,16 @@ from mentor_shared.sealing import Sealer
 from notifications_service.calendar_invite import session_invite
 from notifications_service.domain import messages
 from notifications_service.domain.anonymise import coarse_time, grade_band
+from notifications_service.domain.checkins import (
+    ROUNDS,
+    CheckIn,
+    RoundSummary,
+    summarise,
+)
+from notifications_service.domain.checkins import checkin_id as make_checkin_id
 from notifications_service.domain.errors import (
+    CheckInAnswered,
+    CheckInNotFound,
     NotificationNotFound,
     PersonErased,
     SubscriptionNotFound,
@@ -260,6 +269,7 @@ async def on_profile_deleted(uow: NotificationsUnitOfWork, profile_id: str) -> N
     card = await uow.cards.get(profile_id)
     contact = await uow.contacts.get(profile_id)
     removed = await uow.notifications.delete_for(profile_id)
+    checkins = await uow.checkins.delete_for(profile_id)
     jobs = await uow.email_jobs.delete_for(profile_id)
     deliveries = await uow.webhook_deliveries.delete_for_subject(profile_id)
     await uow.preferences.delete(profile_id)
@@ -277,6 +287,7 @@ async def on_profile_deleted(uow: NotificationsUnitOfWork, profile_id: str) -> N
         "person_erased",
         profile_id=profile_id,
         notifications=removed,
+        checkins=checkins,
         email_jobs=jobs,
         webhook_deliveries=deliveries,
         events_dropped=events,
@@ -479,6 +490,41 @@ async def on_session_scheduled(
         now=utcnow(),
         attachments=attachments,
     )
+    if data.status == "confirmed" and data.confirmed_sessions in ROUNDS:
+        await send_checkins(uow, config, event_id, data)
+
+
+async def send_checkins(
+    uow: NotificationsUnitOfWork, config: NotifyConfig, event_id: str, data: SessionScheduled
+) -> None:
+    """Ask both people "How is it going?" after the 3rd or 6th confirmed session.
+
+    One check-in per person, match and round: a round reached again (a session
+    cancelled, another confirmed) or a replayed event adds nothing.
+    """
+    assert data.confirmed_sessions is not None
+    round_ = data.confirmed_sessions
+    now = utcnow()
+    for person_id in (data.proposer_id, data.other_id):
+        item = CheckIn(
+            id=make_checkin_id(data.match_id, person_id, round_),
+            recipient_id=person_id,
+            match_id=data.match_id,
+            conversation_id=data.conversation_id,
+            round=round_,
+            created_at=now,
+        )
+        if not await uow.checkins.add(item):
+            continue
+        await notify(
+            uow,
+            config,
+            event_id=f"{event_id}:checkin",
+            recipient_id=person_id,
+            letter=messages.checkin(config.public_url, item.id, round_),
+            now=now,
+        )
+        log.info("checkin_sent", checkin_id=item.id, round=round_)
 
 
 # --- commands from the HTTP API ----------------------------------------------
@@ -493,6 +539,7 @@ class PersonalData:
     preferences: Preferences
     notifications: list[Notification]
     email_log: list[EmailJob]
+    checkins: list[CheckIn]
 
 
 async def export_personal_data(uow: NotificationsUnitOfWork, account_id: str) -> PersonalData:
@@ -513,6 +560,7 @@ async def export_personal_data(uow: NotificationsUnitOfWork, account_id: str) ->
             preferences=await uow.preferences.get(account_id),
             notifications=notifications,
             email_log=await uow.email_jobs.for_recipient(account_id),
+            checkins=await uow.checkins.for_recipient(account_id),
         )
 
 
@@ -670,3 +718,66 @@ async def delete_subscription(uow: NotificationsUnitOfWork, subscription_id: str
             raise SubscriptionNotFound(subscription_id)
         await uow.commit()
     log.info("subscription_deleted", subscription_id=subscription_id)
+
+
+# --- check-ins -----------------------------------------------------------------
+
+
+async def pending_checkins(uow: NotificationsUnitOfWork, recipient_id: str) -> list[CheckIn]:
+    """The caller's unanswered check-ins, newest first."""
+    async with uow:
+        return [c for c in await uow.checkins.for_recipient(recipient_id) if not c.answered]
+
+
+async def get_checkin(uow: NotificationsUnitOfWork, recipient_id: str, checkin_id: str) -> CheckIn:
+    """One of the caller's check-ins.
+
+    Raises:
+        CheckInNotFound: No such check-in, or it was sent to someone else.
+    """
+    async with uow:
+        item = await uow.checkins.get(checkin_id)
+    if item is None or item.recipient_id != recipient_id:
+        raise CheckInNotFound(checkin_id)
+    return item
+
+
+async def answer_checkin(
+    uow: NotificationsUnitOfWork,
+    recipient_id: str,
+    checkin_id: str,
+    *,
+    rating: int,
+    comment: str | None,
+) -> CheckIn:
+    """Record the caller's answer, once.
+
+    Raises:
+        CheckInNotFound: No such check-in, or it was sent to someone else.
+        CheckInAnswered: It was answered already.
+    """
+    async with uow:
+        item = await uow.checkins.get(checkin_id)
+        if item is None or item.recipient_id != recipient_id:
+            raise CheckInNotFound(checkin_id)
+        if item.answered:
+            raise CheckInAnswered(checkin_id)
+        item.rating = rating
+        item.comment = (comment or "").strip() or None
+        item.answered_at = utcnow()
+        if not await uow.checkins.answer(item):
+            raise CheckInAnswered(checkin_id)
+        await uow.commit()
+    log.info("checkin_answered", checkin_id=checkin_id, round=item.round)
+    return item
+
+
+async def checkin_summary(uow: NotificationsUnitOfWork) -> list[RoundSummary]:
+    """Per round: how many were sent, and (from five answers up) count, mean and
+    distribution of the ratings. Comments are never included."""
+    async with uow:
+        summaries = []
+        for round_ in ROUNDS:
+            sent, ratings = await uow.checkins.round_figures(round_)
+            summaries.append(summarise(round_, sent, ratings))
+        return summaries

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from mentor_shared.bus.records import UnitOfWork
+from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import (
     Contact,
     EmailJob,
@@ -235,6 +236,34 @@ class ErasedRepository(Protocol):
         ...
 
 
+class CheckInRepository(Protocol):
+    """Check-ins sent after the 3rd and 6th confirmed session."""
+
+    async def add(self, checkin: CheckIn) -> bool:
+        """Store; False if the id exists."""
+        ...
+
+    async def get(self, checkin_id: str) -> CheckIn | None:
+        """By id, or None."""
+        ...
+
+    async def answer(self, checkin: CheckIn) -> bool:
+        """Save the answer if it was still unanswered; False otherwise."""
+        ...
+
+    async def for_recipient(self, recipient_id: str) -> list[CheckIn]:
+        """Someone's check-ins, newest first."""
+        ...
+
+    async def round_figures(self, round_: int) -> tuple[int, list[int]]:
+        """How many were sent in a round, and the ratings given."""
+        ...
+
+    async def delete_for(self, recipient_id: str) -> int:
+        """Remove someone's check-ins; returns how many."""
+        ...
+
+
 class NotificationsUnitOfWork(UnitOfWork, Protocol):
     """The service's transaction with its repositories."""
 
@@ -246,6 +275,7 @@ class NotificationsUnitOfWork(UnitOfWork, Protocol):
     subscriptions: SubscriptionRepository
     webhook_deliveries: WebhookDeliveryRepository
     erased: ErasedRepository
+    checkins: CheckInRepository
     created_notifications: list[Notification]
     """Notifications added in this transaction, for the live stream after commit."""
     erased_now: list[str]

@@ -181,6 +181,7 @@ async def usage(request: Request, session: AdminSession, backend: BackendDep) ->
         chart_id="people-chart",
     )
     weekly, weekly_unavailable = await _weekly_activity(backend, session, names)
+    checkins = await _checkin_summary(backend, session)
     weekly_chart = None
     if weekly:
         labels = [f"{row['week']} {row['department']}" for row in weekly]
@@ -204,7 +205,20 @@ async def usage(request: Request, session: AdminSession, backend: BackendDep) ->
         weekly=weekly,
         weekly_chart=Markup(weekly_chart) if weekly_chart else None,  # noqa: S704 - as above
         weekly_unavailable=weekly_unavailable,
+        checkins=checkins,
     )
+
+
+async def _checkin_summary(backend: BackendDep, session: AdminSession) -> dict[str, Any] | None:
+    """Check-in aggregates per round from the notifications service (small groups
+    already suppressed there), or None when it cannot be reached."""
+    try:
+        found = await backend.json(
+            "notifications", "GET", "/v1/admin/checkins/summary", session=session
+        )
+    except (ServiceUnavailable, ApiError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 @router.get("/usage/matches.csv")

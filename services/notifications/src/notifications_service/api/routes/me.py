@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from mentor_shared.web.errors import error_responses
 from notifications_service.api.deps import CurrentPrincipal, UowDep
+from notifications_service.api.routes.checkins import to_public as checkin_public
 from notifications_service.api.routes.notifications import to_public as notification_public
 from notifications_service.api.routes.preferences import to_public as preferences_public
 from notifications_service.api.schemas import (
@@ -62,4 +63,5 @@ async def export(
             )
             for job in data.email_log
         ],
+        checkins=[checkin_public(c) for c in data.checkins],
     )

@@ -1,0 +1,130 @@
+"""Check-ins: "How is it going?" after the 3rd and 6th confirmed session.
+
+A plain form (radios 1 to 5 and an optional comment), so it works with JavaScript off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from web_service.backend import ApiError
+from web_service.ui import (
+    BackendDep,
+    CheckedForm,
+    FormErrors,
+    MemberSession,
+    redirect,
+    render,
+    text,
+)
+
+router = APIRouter()
+
+COMMENT_MAX = 1000
+RATINGS = {
+    "5": "Very well",
+    "4": "Well",
+    "3": "Neither well nor badly",
+    "2": "Badly",
+    "1": "Very badly",
+}
+
+
+def _not_found(request: Request) -> Response:
+    return render(
+        request,
+        "error.html",
+        status_code=404,
+        title="Page not found",
+        message="This check-in does not exist or was not sent to you.",
+    )
+
+
+async def _checkin(
+    backend: BackendDep, session: MemberSession, checkin_id: str
+) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = await backend.json(
+            "notifications", "GET", f"/v1/checkins/{checkin_id}", session=session
+        )
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return None
+    return found
+
+
+def _render(
+    request: Request,
+    checkin: dict[str, Any],
+    *,
+    rating: str = "",
+    comment: str = "",
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "checkin.html",
+        status_code=status_code,
+        title="How is your mentoring going?",
+        checkin=checkin,
+        ratings=RATINGS,
+        rating=rating,
+        comment=comment,
+        comment_max=COMMENT_MAX,
+        errors=errors,
+    )
+
+
+@router.get("/checkins/{checkin_id}")
+async def checkin_page(
+    request: Request, checkin_id: str, session: MemberSession, backend: BackendDep
+) -> Response:
+    """The check-in form, or the answer already given."""
+    checkin = await _checkin(backend, session, checkin_id)
+    if checkin is None:
+        return _not_found(request)
+    return _render(request, checkin)
+
+
+@router.post("/checkins/{checkin_id}")
+async def answer_checkin(
+    request: Request,
+    checkin_id: str,
+    form: CheckedForm,
+    session: MemberSession,
+    backend: BackendDep,
+) -> Response:
+    """Send the answer; errors are shown on the form."""
+    checkin = await _checkin(backend, session, checkin_id)
+    if checkin is None:
+        return _not_found(request)
+    rating, comment = text(form, "rating"), text(form, "comment").strip()
+    errors = FormErrors()
+    if rating not in RATINGS:
+        errors.add("rating", "Select how your mentoring is going")
+    if len(comment) > COMMENT_MAX:
+        errors.add("comment", f"Your comment must be {COMMENT_MAX} characters or fewer")
+    if errors:
+        return _render(
+            request, checkin, rating=rating, comment=comment, errors=errors, status_code=400
+        )
+    try:
+        await backend.call(
+            "notifications",
+            "POST",
+            f"/v1/checkins/{checkin_id}",
+            session=session,
+            json={"rating": int(rating), "comment": comment or None},
+        )
+    except ApiError as error:
+        if error.status != 409:
+            raise
+        session.add_flash("You have already answered this check-in", "")
+        return redirect(f"/checkins/{checkin_id}")
+    session.add_flash("Thank you for your answer", "Only totals are shared, never your answer.")
+    return redirect(f"/conversations/{checkin['conversation_id']}")
