@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import structlog
 
+from matching_quality import to_profile
 from matching_service.adapters.embedder import OnnxEmbedder
 from matching_service.adapters.snapshot import build_matcher
-from matching_service.domain.model import PersonProfile, SuggestionQuery
+from matching_service.domain.model import SuggestionQuery
 from matching_service.domain.ranking import RankingWeights
-from matching_service.domain.skills import load_vocabulary
 
 DATA = Path(__file__).resolve().parent / "data"
 CUTOFF = 10
@@ -38,35 +38,6 @@ SKILL_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.8)
 SEMANTIC_ONLY = RankingWeights(
     semantic=1.0, profession=0.0, grade=0.0, region=0.0, open_requests=0.0, slow_replies=0.0
 )
-
-
-def to_profile(record: dict[str, Any]) -> PersonProfile:
-    """A set's record as a domain profile, tagged from its text as the service does."""
-    vocabulary = load_vocabulary()
-    roles = frozenset(role for role, on in record["roles"].items() if on)
-    expertise = tuple(record.get("expertise", []))
-    goals = tuple(record.get("goals", []))
-    return PersonProfile(
-        profile_id=record["profile_id"],
-        roles=roles,  # type: ignore[arg-type]
-        department=record.get("department"),
-        profession=record.get("profession"),
-        grade=record.get("grade"),
-        region=record.get("region"),
-        travel_regions=frozenset(record.get("travel_regions", [])),
-        remote_ok=record.get("remote_ok", True),
-        job_title=record.get("job_title"),
-        expertise=expertise,
-        expertise_text=record.get("expertise_text", ""),
-        experience_text=record.get("experience_text", ""),
-        goals=goals,
-        goals_text=record.get("goals_text", ""),
-        capacity=record.get("capacity", 0),
-        offered_skills=vocabulary.tag_all(
-            (*expertise, record.get("expertise_text", ""), record.get("experience_text", ""))
-        ),
-        sought_skills=vocabulary.tag_all((*goals, record.get("goals_text", ""))),
-    )
 
 
 def ndcg(rankings: dict[str, list[str]], judgements: dict[str, dict[str, int]]) -> float:
