@@ -93,7 +93,7 @@ class SearchFilters(BaseModel):
     exclude_own_department: StrictBool = False
     min_grade: str | None = None
     region: str | None = None
-    accept_remote: bool = Field(
+    accept_remote: StrictBool = Field(
         default=True,
         description="With a region: people open to remote mentoring pass it wherever they are.",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from fastapi import APIRouter, Response, status
 
 from mentor_shared.web.errors import Conflict, NotFound, error_responses
@@ -113,30 +115,48 @@ async def session_ics(
     )
 
 
-@router.post(
-    "/{session_id}/{action}",
-    response_model=SessionPublic,
-    responses=error_responses(401, 404, 409),
-)
-async def change_session(
-    conversation_id: str,
-    session_id: str,
-    action: SessionActionName,
-    principal: CurrentPrincipal,
-    ctx: ContextDep,
-) -> SessionPublic:
-    """``accept`` or ``decline`` (the other person), ``cancel``, or ``held`` once started."""
-    try:
-        session = await handlers.change_session(
-            ChangeSession(
-                conversation_id=conversation_id,
-                session_id=session_id,
-                actor_id=principal.id,
-                action=action,
-            ),
-            ctx.uow(),
-            now=handlers.utcnow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
-    return session_public(session)
+_ACTION_SUMMARIES: dict[SessionActionName, str] = {
+    "accept": "Accept a proposed session (the other person)",
+    "decline": "Decline a proposed session (the other person)",
+    "held": "Mark a confirmed session as held, once it has started",
+    "cancel": "Cancel a proposed or confirmed session",
+}
+
+
+def _add_session_action(action: SessionActionName) -> None:
+    """One route per action, so other paths under a session (``/notes``) answer 405."""
+
+    async def change_session(
+        conversation_id: str,
+        session_id: str,
+        principal: CurrentPrincipal,
+        ctx: ContextDep,
+    ) -> SessionPublic:
+        try:
+            session = await handlers.change_session(
+                ChangeSession(
+                    conversation_id=conversation_id,
+                    session_id=session_id,
+                    actor_id=principal.id,
+                    action=action,
+                ),
+                ctx.uow(),
+                now=handlers.utcnow(),
+            )
+        except MessagingError as exc:
+            raise api_error(exc) from exc
+        return session_public(session)
+
+    router.add_api_route(
+        f"/{{session_id}}/{action}",
+        change_session,
+        methods=["POST"],
+        response_model=SessionPublic,
+        responses=error_responses(401, 404, 409),
+        summary=_ACTION_SUMMARIES[action],
+        name=f"{action}_session",
+    )
+
+
+for _action in get_args(SessionActionName):
+    _add_session_action(_action)
