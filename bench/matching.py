@@ -380,7 +380,7 @@ def imported_coaches(seed: int) -> list[PersonProfile]:
     ]
     approaches = [r["expertise_text"] for r in records if r["expertise_text"].strip()]
     skills = sorted({s.replace("-", " ") for r in records for s in r.get("eval_skills", [])})
-    coaches = []
+    coaches: list[PersonProfile] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for approach in approaches * 40:
         chosen = tuple(rng.sample(skills, 3))
