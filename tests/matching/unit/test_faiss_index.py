@@ -73,6 +73,22 @@ def test_many_filtered_queries_at_once_give_the_single_query_results() -> None:
         )
 
 
+def test_many_queries_with_most_ids_allowed_match_the_exact_filtered_top_k() -> None:
+    # Most rows allowed: the batch multiplies by every stored vector and masks the rest
+    # out. Removals first, so storage rows and keys no longer line up.
+    index, names, vectors = _filled(300)
+    index.remove(names[:20])
+    live_names, live_vectors = names[20:], vectors[20:]
+    allowed = set(live_names) - set(live_names[::5])
+    queries = unit_vectors(6, DIMENSION, seed=8)
+    together = index.search(queries, 10, allowed)
+    for query, hits in zip(queries, together, strict=True):
+        expected = brute_force(live_vectors, live_names, query, 10, allowed)
+        assert [hit.profile_id for hit in hits] == expected
+    every = index.search(queries, len(allowed) + 5, allowed)
+    assert all({hit.profile_id for hit in hits} == allowed for hits in every)
+
+
 def test_fewer_allowed_than_k_returns_only_the_allowed() -> None:
     index, names, _ = _filled(50)
     query = unit_vectors(1, DIMENSION, seed=6)[0]

@@ -62,6 +62,8 @@ recall@10 against exact: factor 1 gave 0.79-0.94 for shares 0.5-0.1, factor 2 ga
 _SUBSET_MIN_QUERIES = 4
 """From this many queries at once, a filtered search gathers the allowed vectors and
 multiplies (one pass for all queries) instead of one FAISS selector scan per query."""
+_FULL_PRODUCT_SHARE_INVERSE = 2
+"""A subset search multiplies by every stored vector when at least 1/this of them are allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,13 +324,25 @@ class VectorIndex:
                 np.zeros((queries.shape[0], 0), dtype=np.float32),
                 np.zeros((queries.shape[0], 0), dtype=np.int64),
             )
-        matrix = self._stored_vectors()[rows]
-        scores = queries @ matrix.T
+        stored = self._stored_vectors()
+        if rows.size * _FULL_PRODUCT_SHARE_INVERSE >= stored.shape[0]:
+            # Most rows are allowed: a product over the stored matrix in place (no
+            # copy) with the others masked out is cheaper than gathering the allowed
+            # rows first (a 50k x 384 gather copies 77 MB on every query).
+            scores = queries @ stored.T
+            allowed = np.zeros(stored.shape[0], dtype=bool)
+            allowed[rows] = True
+            scores[:, ~allowed] = -np.inf
+            key_at = np.full(stored.shape[0], -1, dtype=np.int64)
+            key_at[rows] = keys
+        else:
+            scores = queries @ stored[rows].T
+            key_at = keys
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         top_scores = np.take_along_axis(scores, top, axis=1)
         order = np.argsort(-top_scores, axis=1, kind="stable")
         best = np.take_along_axis(top, order, axis=1)
-        return np.take_along_axis(top_scores, order, axis=1), keys[best]
+        return np.take_along_axis(top_scores, order, axis=1), key_at[best]
 
     # --- writing ------------------------------------------------------------------
 
