@@ -90,7 +90,11 @@ def run_system(data_dir: Path, settings: dict[str, str]) -> Iterator[System]:
 @pytest.fixture(scope="session")
 def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """The embedded defaults: Tansu broker, SQLite files, the mail sink."""
-    with run_system(tmp_path_factory.mktemp("system"), {}) as system:
+    # Many tests act as the same administrator on this one system (the OpenAPI run
+    # asks for matches dozens of times); the daily request limit itself is tested on
+    # its own server (tests/matching/integration/test_privacy_and_limits.py).
+    settings = {"MATCH_REQUESTS_PER_DAY": "10000"}
+    with run_system(tmp_path_factory.mktemp("system"), settings) as system:
         yield system
 
 
