@@ -8,7 +8,6 @@ Nothing returns a stack trace; unexpected exceptions are logged instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -19,13 +18,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from mentor_shared.storage.conflicts import is_transient
 
 log = structlog.get_logger(__name__)
 
 INTERNAL_ERROR_MESSAGE = "Something went wrong on our side"
-_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"}
+_DOCUMENTED_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+"""The methods an OpenAPI path item can list, in the order ``Allow`` gives them."""
 
 
 class ErrorBody(BaseModel):
@@ -254,29 +255,25 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
 
 
 def allowed_methods(request: Request) -> list[str] | None:
-    """The methods the app's OpenAPI document lists for the request's path.
+    """The methods the app's documented routes serve at the request's path.
 
     Starlette's 405 names only the methods of the first route whose path matched;
     a path served by two routes (``GET`` and ``POST /v1/matches``) needs both, and
-    clients compare ``Allow`` with the document. ``None`` for a path the document
-    does not list (the interactive docs), which keeps Starlette's own header.
+    clients compare ``Allow`` with the document. The routes' own patterns decide
+    (path convertors included, so ``.../sessions/{id}/notes`` is not taken for
+    ``.../sessions/{id}/{action:session_action}``). ``None`` for a path no documented
+    route serves (the interactive docs), which keeps Starlette's own header.
     """
-    app = request.app
-    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
-        app.state, "allowed_methods", None
-    )
-    if table is None:
-        table = []
-        for template, item in app.openapi().get("paths", {}).items():
-            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-            documented = sorted(method.upper() for method in item if method.upper() in _METHODS)
-            table.append((re.compile(f"^{regex}$"), documented))
-        app.state.allowed_methods = table
-    path = request.url.path
-    for pattern, methods in table:
-        if pattern.match(path):
-            return methods
-    return None
+    methods = []
+    for method in _DOCUMENTED_METHODS:
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            if getattr(route, "include_in_schema", True) is False:
+                continue
+            if route.matches(scope)[0] is Match.FULL:
+                methods.append(method)
+                break
+    return methods or None
 
 
 def unexpected_error_response(exc: BaseException, *, method: str, path: str) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import get_args
 
 from fastapi import APIRouter, Response, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from mentor_shared.web.errors import Conflict, NotFound, error_responses
 from messaging_service.adapters.ics import session_invite
@@ -115,48 +116,40 @@ async def session_ics(
     )
 
 
-_ACTION_SUMMARIES: dict[SessionActionName, str] = {
-    "accept": "Accept a proposed session (the other person)",
-    "decline": "Decline a proposed session (the other person)",
-    "held": "Mark a confirmed session as held, once it has started",
-    "cancel": "Cancel a proposed or confirmed session",
-}
+class _SessionActionConvertor(StringConvertor):
+    """Matches only the action names, so other paths under a session (``/notes``)
+    reach their own routes and answer 405 for a method they do not have."""
+
+    regex = "|".join(get_args(SessionActionName))
 
 
-def _add_session_action(action: SessionActionName) -> None:
-    """One route per action, so other paths under a session (``/notes``) answer 405."""
-
-    async def change_session(
-        conversation_id: str,
-        session_id: str,
-        principal: CurrentPrincipal,
-        ctx: ContextDep,
-    ) -> SessionPublic:
-        try:
-            session = await handlers.change_session(
-                ChangeSession(
-                    conversation_id=conversation_id,
-                    session_id=session_id,
-                    actor_id=principal.id,
-                    action=action,
-                ),
-                ctx.uow(),
-                now=handlers.utcnow(),
-            )
-        except MessagingError as exc:
-            raise api_error(exc) from exc
-        return session_public(session)
-
-    router.add_api_route(
-        f"/{{session_id}}/{action}",
-        change_session,
-        methods=["POST"],
-        response_model=SessionPublic,
-        responses=error_responses(401, 404, 409),
-        summary=_ACTION_SUMMARIES[action],
-        name=f"{action}_session",
-    )
+register_url_convertor("session_action", _SessionActionConvertor())
 
 
-for _action in get_args(SessionActionName):
-    _add_session_action(_action)
+@router.post(
+    "/{session_id}/{action:session_action}",
+    response_model=SessionPublic,
+    responses=error_responses(401, 404, 409),
+)
+async def change_session(
+    conversation_id: str,
+    session_id: str,
+    action: SessionActionName,
+    principal: CurrentPrincipal,
+    ctx: ContextDep,
+) -> SessionPublic:
+    """``accept`` or ``decline`` (the other person), ``cancel``, or ``held`` once started."""
+    try:
+        session = await handlers.change_session(
+            ChangeSession(
+                conversation_id=conversation_id,
+                session_id=session_id,
+                actor_id=principal.id,
+                action=action,
+            ),
+            ctx.uow(),
+            now=handlers.utcnow(),
+        )
+    except MessagingError as exc:
+        raise api_error(exc) from exc
+    return session_public(session)
