@@ -206,6 +206,30 @@ def test_hnsw_filtered_search_is_exact_for_small_allowed_sets() -> None:
         assert _top(index, query, 5, allowed) == brute_force(vectors, names, query, 5, allowed)
 
 
+def test_hnsw_batch_search_with_a_wide_filter_walks_the_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A suggestion's batch (profile vector and goal phrases) must not read every stored
+    vector in HNSW mode: at 50k one exact pass costs more than the whole graph walk."""
+    index, names, vectors = _filled(2_000, hnsw_threshold=100, exact_subset_ratio=0.1)
+    assert kind(index) == "hnsw"
+
+    def exact_pass(*args: object) -> None:
+        raise AssertionError("a wide filter in HNSW mode took the exact pass")
+
+    monkeypatch.setattr(index, "_subset_search", exact_pass)
+    allowed = set(names[: int(len(names) * 0.8)])
+    queries = unit_vectors(13, DIMENSION, seed=15)
+    rows = index.search(queries, 10, allowed)
+    found = recall = 0
+    for query, row in zip(queries, rows, strict=True):
+        exact = brute_force(vectors, names, query, 10, allowed)
+        assert {hit.profile_id for hit in row} <= allowed
+        found += len({hit.profile_id for hit in row} & set(exact))
+        recall += len(exact)
+    assert found / recall >= 0.9
+
+
 def test_hnsw_snapshot_round_trip_keeps_tombstones(tmp_path: Path) -> None:
     index, names, vectors = _filled(200, hnsw_threshold=100, max_tombstone_ratio=0.5)
     index.remove(["p-1"])

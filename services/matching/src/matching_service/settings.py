@@ -39,7 +39,7 @@ class MatchingSettings(ServiceSettings):
         description="Profile consumer group; each replica needs its own (it holds its own index)",
     )
     hnsw_threshold: int = Field(
-        default=200_000, ge=1, description="Vectors from which the index switches to HNSW"
+        default=20_000, ge=1, description="Vectors from which the index switches to HNSW"
     )
     snapshot_interval_s: float = Field(default=30.0, gt=0)
     expiry_check_interval_s: float = Field(default=3600.0, gt=0)

@@ -1,8 +1,11 @@
 """A FAISS vector index of profile vectors, keyed by profile id, with snapshots.
 
 Up to ``hnsw_threshold`` live vectors the index is exact (``IndexIDMap2`` over
-``IndexFlatIP``): a filtered top-10 over 100k vectors takes a few milliseconds, and
-removal works in place (O(n): about 3 ms at 50k, so batch upserts). Above it, HNSW (M=32, efConstruction 80, efSearch 64).
+``IndexFlatIP``): a filtered top-10 over 20k vectors takes about a millisecond, and
+removal works in place (O(n), so batch upserts). Above it, HNSW (M=32, efConstruction
+80, efSearch 64): a suggestion searches the profile vector and every goal phrase, and
+at 50k an exact pass per query costs 3-8 ms where the graph walk costs 0.2-1 ms with
+the same top ten (docs/matching.md has the measurement).
 
 HNSW cannot remove vectors, so in HNSW mode a removed or replaced vector is
 tombstoned: its internal id leaves the id mapping and is excluded from every search
@@ -17,9 +20,11 @@ set of ``IDSelectorBatch``, same semantics). HNSW loses recall when the allowed 
 index (the graph walk meets few allowed nodes), so when the allowed ids are below
 ``exact_subset_ratio`` of the live vectors the search is exact over the allowed
 vectors instead (gathered from the HNSW's flat storage and multiplied); above that
-ratio efSearch is raised in inverse proportion to the share to keep recall. Several queries at once with
-a filter (the matcher sends one per goal phrase) take the same gather-and-multiply
-path in both modes: one BLAS product instead of one selector scan per query.
+ratio efSearch is raised in inverse proportion to the share to keep recall. In flat mode,
+several queries at once with a filter (the matcher sends one per goal phrase) take the
+gather-and-multiply path: one BLAS product instead of one selector scan per query. In
+HNSW mode they walk the graph (about 0.2 ms each at 50k, where one exact pass reads
+every stored vector: 77 MB at 50k).
 
 Thread safety: one writer at a time (callers serialise ``upsert``/``remove``, e.g.
 one indexing worker); the index also holds a writer lock so a second writer waits
@@ -59,6 +64,8 @@ _FILTERED_EF_FACTOR = 4
 the walk meets allowed nodes at that share only. Measured on 50k clustered vectors,
 recall@10 against exact: factor 1 gave 0.79-0.94 for shares 0.5-0.1, factor 2 gave
 0.93-0.98."""
+DEFAULT_HNSW_THRESHOLD = 20_000
+"""Live vectors from which the index is HNSW (the ``HNSW_THRESHOLD`` setting's default)."""
 _SUBSET_MIN_QUERIES = 4
 """From this many queries at once, a filtered search gathers the allowed vectors and
 multiplies (one pass for all queries) instead of one FAISS selector scan per query."""
@@ -94,7 +101,7 @@ class VectorIndex:
         self,
         dimension: int,
         *,
-        hnsw_threshold: int = 200_000,
+        hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD,
         hnsw_m: int = 32,
         ef_search: int = 64,
         ef_construction: int = 80,
@@ -194,9 +201,8 @@ class VectorIndex:
                 return {}
             keys = np.array([key for _, key in found], dtype=np.int64)
             matrix = self._index.reconstruct_batch(keys)
-        return {
-            pid: np.asarray(matrix[row], dtype=np.float32) for row, (pid, _) in enumerate(found)
-        }
+        rows = np.asarray(matrix, dtype=np.float32)
+        return {pid: rows[row] for row, (pid, _) in enumerate(found)}
 
     def key_of(self, profile_id: str) -> int | None:
         """The internal int64 key of a profile's current vector, or None.
@@ -264,8 +270,10 @@ class VectorIndex:
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         if keys is not None:
             share = keys.size / max(1, len(self._ids))
-            several = queries.shape[0] >= _SUBSET_MIN_QUERIES
-            if several or (self._kind == "hnsw" and share < self.exact_subset_ratio):
+            if self._kind == "hnsw":
+                if share < self.exact_subset_ratio:
+                    return self._subset_search(queries, k, keys)
+            elif queries.shape[0] >= _SUBSET_MIN_QUERIES:
                 return self._subset_search(queries, k, keys)
         if self._kind == "hnsw" and keys is None and self._tombstones:
             keys = np.flatnonzero(self._live)

@@ -61,6 +61,16 @@ class PhraseStore:
         # float16 as stored: ranking converts once, after stacking every candidate.
         return PhraseVectors(phrases, vectors)
 
+    def get_many(self, profile_ids: Iterable[str]) -> dict[str, PhraseVectors]:
+        """The phrases of these profiles (unknown ids left out), under one lock."""
+        with self._lock:
+            held = [
+                (pid, self._phrases[pid], self._vectors[pid])
+                for pid in profile_ids
+                if pid in self._phrases
+            ]
+        return {pid: PhraseVectors(phrases, vectors) for pid, phrases, vectors in held}
+
     def remove(self, profile_ids: Iterable[str]) -> None:
         """Forget these profiles' phrases (unknown ids are ignored)."""
         with self._lock:

@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from matching_service.adapters.faiss_index import VectorIndex
+from matching_service.adapters.faiss_index import DEFAULT_HNSW_THRESHOLD, VectorIndex
 from matching_service.adapters.phrase_store import PhraseStore
 from matching_service.domain.model import PersonProfile
 from matching_service.domain.ranking import RankingWeights
@@ -37,7 +37,7 @@ def build_matcher(
     embedder: Embedder,
     *,
     weights: RankingWeights | None = None,
-    hnsw_threshold: int = 200_000,
+    hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD,
 ) -> Matcher:
     """An empty matcher over FAISS indexes and in-memory phrase stores."""
     dimension = embedder.dimension

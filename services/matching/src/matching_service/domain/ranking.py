@@ -429,16 +429,17 @@ def rank_candidates(
     )
     span = weights.similarity_ceiling - weights.similarity_floor
     semantic = np.clip((similarity - weights.similarity_floor) / span, 0.0, 1.0)
-    scored: list[tuple[float, str, int, ScoreParts, list[str]]] = []
+    # Every candidate gets numbers only; words are written for the suggestions shown.
+    total = _weight_total(asker, role, weights, profession)
+    scored: list[tuple[float, str, int, ScoreParts]] = []
     for position, candidate in enumerate(ranked):
-        score, parts, reasons = _score(
-            asker, candidate, role, float(semantic[position]), weights, labels, profession
+        parts = _parts(asker, candidate, role, float(semantic[position]), weights, profession)
+        scored.append(
+            (-_combine(parts, weights, total), candidate.profile.profile_id, position, parts)
         )
-        scored.append((-score, candidate.profile.profile_id, position, parts, reasons))
     scored.sort()
     suggestions: list[Suggestion] = []
-    # Only the suggestions shown are explained: the phrase pairs are worked out for them.
-    for negative_score, profile_id, position, parts, structured in scored[:limit]:
+    for negative_score, profile_id, position, parts in scored[:limit]:
         candidate = ranked[position]
         theirs = _as_float32(candidate.phrases.vectors)
         ours = _as_float32(asker_phrases.vectors)
@@ -449,9 +450,15 @@ def rank_candidates(
         anonymous = candidate.profile.anonymous
         reasons = [
             _phrase_reason(voice, match, anonymous=anonymous) for match in matches
-        ] + structured
+        ] + _structured_reasons(asker, candidate.profile, role, parts, weights, labels, profession)
         suggestions.append(
-            Suggestion(profile_id, round(-negative_score, 4), tuple(reasons), tuple(matches), parts)
+            Suggestion(
+                profile_id,
+                round(-negative_score, 4),
+                tuple(reasons),
+                tuple(matches),
+                _rounded(parts),
+            )
         )
     return suggestions
 
@@ -492,73 +499,118 @@ def _phrase_scores(
     return scores
 
 
-def _score(
+def _weight_total(
     asker: PersonProfile | None,
-    candidate: RankingCandidate,
     role: TargetRole,
-    semantic: float,
     weights: RankingWeights,
-    labels: Mapping[str, str],
     wanted_profession: str | None,
-) -> tuple[float, ScoreParts, list[str]]:
-    """A candidate's score from its semantic fit, its parts, and the structured reasons."""
-    reasons: list[str] = []
-    profession = 0.0
-    grade = region = NEUTRAL_FIT
-    other = candidate.profile
-    # A structured reason is given only when its part counts towards the score. An
-    # anonymous candidate's profession and region neither count nor show (the
-    # anonymity rule): only their grade does.
-    if (
-        wanted_profession is not None
-        and not other.anonymous
-        and other.profession == wanted_profession
-    ):
-        profession = 1.0
-        if weights.profession > 0:
-            label = labels.get(wanted_profession, wanted_profession)
-            same = asker is not None and asker.profession == wanted_profession
-            reasons.append(
-                f"Same profession: {label}" if same else f"In the profession you asked for: {label}"
-            )
-    if asker is not None:
-        gap = grade_gap(asker, other, role)
-        grade = grade_fit(gap)
-        if gap is not None and gap >= 0 and weights.grade > 0:
-            reasons.append(_grade_reason(gap, role))
-        region, region_reason = (NEUTRAL_FIT, None) if other.anonymous else region_fit(asker, other)
-        if region_reason is not None and weights.region > 0:
-            reasons.append(region_reason)
-    skills, skill_reason = skill_bonus(asker, other, role)
-    if skill_reason is not None and weights.skills > 0:
-        reasons.append(skill_reason)
-    penalty = load_penalty(candidate.load, weights)
-    fit = (
-        weights.semantic * semantic
-        + weights.profession * profession
-        + weights.grade * grade
-        + weights.region * region
-        + weights.skills * skills
-    )
-    # A weighted mean rather than a clipped sum: with the skills term a strong match
-    # would otherwise pass 1 and tie with every other strong match at the cap. Terms
-    # the asker gave nothing for (no profession asked, no skills of their own) are left
-    # out, so they lower no one's score.
+) -> float:
+    """The weights a score is divided by: terms the asker gave nothing for are left out.
+
+    A weighted mean rather than a clipped sum: with the skills term a strong match would
+    otherwise pass 1 and tie with every other strong match at the cap. Without a
+    profession asked for, or skills of the asker's own, those terms lower no one's score.
+    """
     total = weights.semantic + weights.grade + weights.region
     if wanted_profession is not None:
         total += weights.profession
     if asker is not None and _asker_skills(asker, role):
         total += weights.skills
-    score = (fit / total if total > 0 else 0.0) - penalty
-    parts = ScoreParts(
-        semantic=round(semantic, 4),
+    return total
+
+
+def _parts(
+    asker: PersonProfile | None,
+    candidate: RankingCandidate,
+    role: TargetRole,
+    semantic: float,
+    weights: RankingWeights,
+    wanted_profession: str | None,
+) -> ScoreParts:
+    """A candidate's score parts (numbers only; :func:`_structured_reasons` words them).
+
+    An anonymous candidate's profession and region do not count (the anonymity rule):
+    only their grade does.
+    """
+    other = candidate.profile
+    profession = (
+        1.0
+        if wanted_profession is not None
+        and not other.anonymous
+        and other.profession == wanted_profession
+        else 0.0
+    )
+    grade = region = NEUTRAL_FIT
+    skills = 0.0
+    if asker is not None:
+        grade = grade_fit(grade_gap(asker, other, role))
+        if not other.anonymous:
+            region = region_fit(asker, other)[0]
+        mentee, mentor = (asker, other) if role in OFFERING_ROLES else (other, asker)
+        if mentee.sought_skills and mentor.offered_skills:
+            skills = skill_overlap(mentee.sought_skills, mentor.offered_skills)[0]
+    return ScoreParts(
+        semantic=semantic,
         profession=profession,
         grade=grade,
         region=region,
-        load_penalty=round(penalty, 4),
-        skills=round(skills, 4),
+        load_penalty=load_penalty(candidate.load, weights),
+        skills=skills,
     )
-    return min(1.0, max(0.0, score)), parts, reasons
+
+
+def _combine(parts: ScoreParts, weights: RankingWeights, total: float) -> float:
+    """The score of some parts: their weighted mean less the load penalty, in 0..1."""
+    fit = (
+        weights.semantic * parts.semantic
+        + weights.profession * parts.profession
+        + weights.grade * parts.grade
+        + weights.region * parts.region
+        + weights.skills * parts.skills
+    )
+    score = (fit / total if total > 0 else 0.0) - parts.load_penalty
+    return min(1.0, max(0.0, score))
+
+
+def _rounded(parts: ScoreParts) -> ScoreParts:
+    return ScoreParts(
+        semantic=round(parts.semantic, 4),
+        profession=parts.profession,
+        grade=parts.grade,
+        region=parts.region,
+        load_penalty=round(parts.load_penalty, 4),
+        skills=round(parts.skills, 4),
+    )
+
+
+def _structured_reasons(
+    asker: PersonProfile | None,
+    other: PersonProfile,
+    role: TargetRole,
+    parts: ScoreParts,
+    weights: RankingWeights,
+    labels: Mapping[str, str],
+    wanted_profession: str | None,
+) -> list[str]:
+    """The structured reasons of a shown suggestion: one for each part that counted."""
+    reasons: list[str] = []
+    if parts.profession and wanted_profession is not None and weights.profession > 0:
+        label = labels.get(wanted_profession, wanted_profession)
+        same = asker is not None and asker.profession == wanted_profession
+        reasons.append(
+            f"Same profession: {label}" if same else f"In the profession you asked for: {label}"
+        )
+    if asker is not None:
+        gap = grade_gap(asker, other, role)
+        if gap is not None and gap >= 0 and weights.grade > 0:
+            reasons.append(_grade_reason(gap, role))
+        region_reason = None if other.anonymous else region_fit(asker, other)[1]
+        if region_reason is not None and weights.region > 0:
+            reasons.append(region_reason)
+    skill_reason = skill_bonus(asker, other, role)[1]
+    if skill_reason is not None and weights.skills > 0:
+        reasons.append(skill_reason)
+    return reasons
 
 
 def skill_bonus(

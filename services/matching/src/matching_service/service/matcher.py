@@ -370,22 +370,28 @@ class Matcher:
         # reads the allowed vectors once.
         queries = np.vstack([centroid, phrases.vectors[:MAX_PHRASE_QUERIES]])
         hits = candidate_side.index.search(queries, self.weights.candidate_pool, allowed_keys=keys)
-        retrieved = {hit.profile_id for row in hits for hit in row}
+        retrieved = sorted({hit.profile_id for row in hits for hit in row})
         profile_vectors = candidate_side.index.vectors_for(retrieved)
-        candidates: list[RankingCandidate] = []
-        for profile_id in sorted(retrieved):
-            candidate_phrases = candidate_side.phrases.get(profile_id)
-            profile = self._profiles.get(profile_id)
-            if candidate_phrases is None or profile is None or profile_id not in profile_vectors:
-                continue
-            candidates.append(
-                RankingCandidate(
-                    profile=profile,
-                    phrases=candidate_phrases,
-                    load=history.load_of(profile_id),
-                    profile_similarity=float(profile_vectors[profile_id] @ centroid),
-                )
+        candidate_phrases = candidate_side.phrases.get_many(retrieved)
+        found = [
+            profile_id
+            for profile_id in retrieved
+            if profile_id in profile_vectors
+            and profile_id in candidate_phrases
+            and profile_id in self._profiles
+        ]
+        if not found:
+            return []
+        similarities = np.vstack([profile_vectors[profile_id] for profile_id in found]) @ centroid
+        candidates = [
+            RankingCandidate(
+                profile=self._profiles[profile_id],
+                phrases=candidate_phrases[profile_id],
+                load=history.load_of(profile_id),
+                profile_similarity=float(similarity),
             )
+            for profile_id, similarity in zip(found, similarities, strict=True)
+        ]
         return rank_candidates(
             asker,
             phrases,

@@ -107,6 +107,10 @@ class PhraseVectorStore(Protocol):
         """A profile's phrases, or None."""
         ...
 
+    def get_many(self, profile_ids: Iterable[str]) -> dict[str, PhraseVectors]:
+        """The phrases of these profiles (unknown ids left out), read at once."""
+        ...
+
     def remove(self, profile_ids: Iterable[str]) -> None:
         """Forget these profiles' phrases."""
         ...
