@@ -127,7 +127,8 @@ def _plan(ladder: Ladder, store: str, location: str, current: int, *, has_tables
     )
 
 
-def _refuse_if_ahead(plan: Plan) -> None:
+def refuse_if_ahead(plan: Plan) -> None:
+    """Raise :class:`MigrationError` when the store is newer than the code."""
     if plan.ahead:
         raise MigrationError(
             f"the {plan.service} {plan.store} store is at schema version {plan.current}, "
@@ -228,7 +229,7 @@ def migrate_sqlite(
         before = _plan(
             ladder, "sqlite", str(path), _sqlite_version(conn), has_tables=_sqlite_has_tables(conn)
         )
-        _refuse_if_ahead(before)
+        refuse_if_ahead(before)
         ran: list[tuple[int, str]] = []
         for version, step in ladder.numbered():
             if version > upto:
@@ -366,7 +367,7 @@ async def migrate_mongo(
     """
     upto = ladder.target if target is None else target
     before = await plan_mongo(db, ladder)
-    _refuse_if_ahead(before)
+    refuse_if_ahead(before)
     if before.current >= upto:
         return replace(before, target=upto, pending=[])
     lock = MongoSchemaLock(db, ladder.service, ttl_s=lock_ttl_s, wait_s=lock_wait_s)
@@ -406,13 +407,3 @@ async def migrate_mongo(
     finally:
         await lock.release()
     return replace(before, target=upto, pending=ran)
-
-
-def describe(plan: Plan) -> str:
-    """One line for logs and the command: ``profile sqlite 1 -> 2: 2 drop ...``."""
-    if plan.ahead:
-        return f"{plan.service}: version {plan.current} is newer than this code's {plan.target}"
-    if not plan.pending:
-        return f"{plan.service}: at version {plan.current}, nothing to run"
-    steps = ", ".join(f"{v} {name}" for v, name in plan.pending)
-    return f"{plan.service}: {plan.current} -> {plan.target}: {steps}"

@@ -1,0 +1,146 @@
+"""Each service's ladder on SQLite: old files upgrade with every row kept, steps re-run safely."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mentor_shared.schema import BASELINE
+from mentor_shared.storage.migrations import migrate_sqlite, plan_sqlite
+from tests.migrations.sqlite_files import (
+    PROFILE_SIGN_IN_FAILURES,
+    SERVICES,
+    connect,
+    contents,
+    fill,
+    frozen_v0,
+    ladder_of,
+    shape,
+    user_version,
+)
+
+LATER_LADDERS = [service for service in SERVICES if ladder_of(service).target > 1]
+
+
+def test_every_ladder_starts_with_the_baseline_and_names_its_steps() -> None:
+    for service in SERVICES:
+        ladder = ladder_of(service)
+        assert ladder.service == service
+        assert ladder.steps[0].name == BASELINE
+        names = [step.name for step in ladder.steps]
+        assert len(set(names)) == len(names), f"{service}: two steps share a name"
+        assert all(step.sqlite and step.mongo for step in ladder.steps[:1])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_file_from_before_versions_is_adopted_with_all_its_rows(
+    tmp_path: Path, service: str
+) -> None:
+    path = tmp_path / f"{service}.sqlite3"
+    frozen_v0(path, service)
+    if service == "profile":
+        with connect(path) as conn:
+            conn.executescript(PROFILE_SIGN_IN_FAILURES)
+    before = fill(path)
+    ladder = ladder_of(service)
+
+    plan = migrate_sqlite(path, ladder)
+
+    assert plan.adopted
+    assert plan.current == 0
+    assert [version for version, _ in plan.pending] == list(range(1, ladder.target + 1))
+    assert user_version(path) == ladder.target
+    after = contents(path)
+    if service == "profile":
+        # Step 2: the table of addresses in clear is gone, with its rows.
+        assert "sign_in_failures" not in after
+        del before["sign_in_failures"]
+    assert after == before
+
+
+@pytest.mark.parametrize("service", LATER_LADDERS)
+def test_a_file_at_the_previous_version_gets_the_new_step_and_keeps_its_rows(
+    tmp_path: Path, service: str
+) -> None:
+    path = tmp_path / f"{service}.sqlite3"
+    ladder = ladder_of(service)
+    previous = ladder.target - 1
+    migrate_sqlite(path, ladder, target=previous)
+    assert user_version(path) == previous
+    if service == "profile":
+        with connect(path) as conn:
+            conn.executescript(PROFILE_SIGN_IN_FAILURES)
+    before = fill(path)
+
+    plan = migrate_sqlite(path, ladder)
+
+    assert plan.pending == [(ladder.target, ladder.steps[-1].name)]
+    assert user_version(path) == ladder.target
+    after = contents(path)
+    if service == "profile":
+        assert "sign_in_failures" not in after
+        del before["sign_in_failures"]
+    assert after == before
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_upgraded_file_has_the_shape_of_a_fresh_one(tmp_path: Path, service: str) -> None:
+    """Guards the rule that a change is a new step: editing the baseline's DDL alone
+    would give new files a shape that old ones never reach."""
+    ladder = ladder_of(service)
+    fresh, old = tmp_path / "fresh.sqlite3", tmp_path / "old.sqlite3"
+    migrate_sqlite(fresh, ladder)
+    frozen_v0(old, service)
+    migrate_sqlite(old, ladder)
+    assert shape(old) == shape(fresh), (
+        f"{service}: a file from before versions does not reach the schema of a new one; "
+        "put the change in a new step at the end of the ladder"
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_step_can_run_again_without_harm(tmp_path: Path, service: str) -> None:
+    """As after a crash between a step and its version bump (possible on MongoDB)."""
+    path = tmp_path / f"{service}.sqlite3"
+    ladder = ladder_of(service)
+    migrate_sqlite(path, ladder)
+    before, schema = fill(path), shape(path)
+    for version in range(1, ladder.target + 1):
+        with connect(path) as conn:
+            conn.execute(f"PRAGMA user_version = {version - 1}")
+        plan = migrate_sqlite(path, ladder)
+        assert [v for v, _ in plan.pending] == list(range(version, ladder.target + 1))
+        assert contents(path) == before
+        assert shape(path) == schema
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_running_the_ladder_again_is_a_no_op(tmp_path: Path, service: str) -> None:
+    path = tmp_path / f"{service}.sqlite3"
+    ladder = ladder_of(service)
+    assert len(migrate_sqlite(path, ladder).pending) == ladder.target
+    before = fill(path)
+    again = migrate_sqlite(path, ladder)
+    assert again.pending == []
+    assert again.current == ladder.target
+    assert plan_sqlite(path, ladder).pending == []
+    assert contents(path) == before
+
+
+def test_a_failing_step_leaves_neither_its_changes_nor_its_version(tmp_path: Path) -> None:
+    from mentor_shared.storage.migrations import Ladder, Step
+
+    path = tmp_path / "s.sqlite3"
+    ladder = Ladder(
+        "test",
+        [
+            Step("one", sqlite=["CREATE TABLE a (x INTEGER);"]),
+            Step("two", sqlite=["CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"]),
+        ],
+    )
+    with pytest.raises(sqlite3.OperationalError, match="nowhere"):
+        migrate_sqlite(path, ladder)
+    assert user_version(path) == 1
+    assert "b" not in contents(path)
