@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,17 @@ def connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None)
 
 
+def opened(path: Path) -> closing[sqlite3.Connection]:
+    """A plain connection closed at the end of the ``with`` block (the last one to close
+    checkpoints the WAL into the file)."""
+    return closing(connect(path))
+
+
 def frozen_v0(path: Path, service: str) -> None:
     """A file as the code before versions made it (user_version 0, tables there)."""
-    with connect(path) as conn:
+    with opened(path) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript((FROZEN / f"{service}.sql").read_text())
-    conn.close()
 
 
 def tables(conn: sqlite3.Connection) -> list[str]:

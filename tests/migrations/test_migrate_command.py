@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 from mentor_match_ops import cli
 from tests.migrations.sqlite_files import (
     SERVICES,
-    connect,
     contents,
     fill,
     frozen_v0,
     ladder_of,
+    opened,
     user_version,
 )
 
@@ -91,7 +91,7 @@ def test_an_unknown_service_is_a_bad_argument(tmp_path: Path) -> None:
 
 
 def test_a_file_newer_than_the_code_fails_with_one_line(old_files: Path) -> None:
-    with connect(old_files / "messaging.sqlite3") as conn:
+    with opened(old_files / "messaging.sqlite3") as conn:
         conn.execute("PRAGMA user_version = 99")
     for args in (("--check",), ()):
         code, output = _invoke(*args, "--service", "messaging", data_dir=old_files)

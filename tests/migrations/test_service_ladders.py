@@ -12,11 +12,11 @@ from mentor_shared.storage.migrations import migrate_sqlite, plan_sqlite
 from tests.migrations.sqlite_files import (
     PROFILE_SIGN_IN_FAILURES,
     SERVICES,
-    connect,
     contents,
     fill,
     frozen_v0,
     ladder_of,
+    opened,
     shape,
     user_version,
 )
@@ -41,7 +41,7 @@ def test_a_file_from_before_versions_is_adopted_with_all_its_rows(
     path = tmp_path / f"{service}.sqlite3"
     frozen_v0(path, service)
     if service == "profile":
-        with connect(path) as conn:
+        with opened(path) as conn:
             conn.executescript(PROFILE_SIGN_IN_FAILURES)
     before = fill(path)
     ladder = ladder_of(service)
@@ -70,7 +70,7 @@ def test_a_file_at_the_previous_version_gets_the_new_step_and_keeps_its_rows(
     migrate_sqlite(path, ladder, target=previous)
     assert user_version(path) == previous
     if service == "profile":
-        with connect(path) as conn:
+        with opened(path) as conn:
             conn.executescript(PROFILE_SIGN_IN_FAILURES)
     before = fill(path)
 
@@ -108,7 +108,7 @@ def test_every_step_can_run_again_without_harm(tmp_path: Path, service: str) -> 
     migrate_sqlite(path, ladder)
     before, schema = fill(path), shape(path)
     for version in range(1, ladder.target + 1):
-        with connect(path) as conn:
+        with opened(path) as conn:
             conn.execute(f"PRAGMA user_version = {version - 1}")
         plan = migrate_sqlite(path, ladder)
         assert [v for v, _ in plan.pending] == list(range(version, ladder.target + 1))
@@ -144,3 +144,18 @@ def test_a_failing_step_leaves_neither_its_changes_nor_its_version(tmp_path: Pat
         migrate_sqlite(path, ladder)
     assert user_version(path) == 1
     assert "b" not in contents(path)
+
+
+def test_profile_step_2_leaves_no_address_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "profile.sqlite3"
+    frozen_v0(path, "profile")
+    with opened(path) as conn:
+        conn.executescript(PROFILE_SIGN_IN_FAILURES)
+        conn.executemany(
+            "INSERT INTO sign_in_failures (email_key, at) VALUES (?, 1.0)",
+            [(f"failed.sign.in.{i}@cabinetoffice.gov.uk",) for i in range(500)],
+        )
+    assert b"failed.sign.in.7@" in path.read_bytes()
+    migrate_sqlite(path, ladder_of("profile"))
+    leftovers = [p.name for p in tmp_path.iterdir() if p.read_bytes().find(b"failed.sign.in.") >= 0]
+    assert leftovers == []

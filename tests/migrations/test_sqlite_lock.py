@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mentor_shared.storage.migrations import Ladder, MigrationError, Plan, Step, migrate_sqlite
-from tests.migrations.sqlite_files import connect, user_version
+from tests.migrations.sqlite_files import opened, user_version
 
 
 def _record_run(conn: sqlite3.Connection) -> None:
@@ -35,7 +35,7 @@ LADDER = Ladder(
 
 def test_two_migrators_at_once_run_a_step_only_once(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    with connect(path) as conn:
+    with opened(path) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
     start = threading.Barrier(2)
     plans: dict[str, Plan] = {}
@@ -50,7 +50,7 @@ def test_two_migrators_at_once_run_a_step_only_once(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(timeout=30)
 
-    with connect(path) as conn:
+    with opened(path) as conn:
         runs = [row[0] for row in conn.execute("SELECT thread FROM step_runs")]
     assert len(runs) == 1
     assert user_version(path) == 2
@@ -62,7 +62,7 @@ def test_two_migrators_at_once_run_a_step_only_once(tmp_path: Path) -> None:
 def test_a_file_newer_than_the_code_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     migrate_sqlite(path, LADDER)
-    with connect(path) as conn:
+    with opened(path) as conn:
         conn.execute("PRAGMA user_version = 3")
     with pytest.raises(MigrationError, match="version 3, newer than this code's 2"):
         migrate_sqlite(path, LADDER)
