@@ -159,3 +159,23 @@ def test_profile_step_2_leaves_no_address_in_the_file(tmp_path: Path) -> None:
     migrate_sqlite(path, ladder_of("profile"))
     leftovers = [p.name for p in tmp_path.iterdir() if p.read_bytes().find(b"failed.sign.in.") >= 0]
     assert leftovers == []
+
+
+async def test_a_service_refuses_to_open_a_store_newer_than_its_code(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    from mentor_shared.runtime import open_sqlite_store
+    from mentor_shared.storage.migrations import MigrationError
+    from tests.messaging.conftest import messaging_settings
+
+    settings = messaging_settings("127.0.0.1:1", tmp_path)
+    ladder = ladder_of("messaging")
+    migrate_sqlite(settings.sqlite_path(), ladder)
+    with opened(settings.sqlite_path()) as conn:
+        conn.execute(f"PRAGMA user_version = {ladder.target + 1}")
+    with capture_logs() as logs, pytest.raises(MigrationError, match="newer than this code"):
+        await open_sqlite_store(settings, ladder)
+    assert [entry["event"] for entry in logs if entry["log_level"] == "error"] == [
+        "schema_migration_failed"
+    ]
+    assert user_version(settings.sqlite_path()) == ladder.target + 1

@@ -11,12 +11,14 @@ stops it and registers its readiness checks.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from pymongo.errors import PyMongoError
 
 from mentor_shared.bus.consumer import AfterCommit, EventConsumer, EventHandler
 from mentor_shared.bus.metrics import refresh_bus_metrics
@@ -31,7 +33,7 @@ from mentor_shared.erasure import (
 )
 from mentor_shared.limits import MongoRateLimiter, RateLimiter, SqliteRateLimiter
 from mentor_shared.settings import ServiceSettings
-from mentor_shared.storage.migrations import Ladder, migrate_mongo, migrate_sqlite
+from mentor_shared.storage.migrations import Ladder, MigrationError, migrate_mongo, migrate_sqlite
 from mentor_shared.storage.mongo import mongo_client, mongo_ping
 from mentor_shared.storage.sqlite import SqliteDatabase
 from mentor_shared.web.health import CheckResult, ReadinessRegistry
@@ -63,8 +65,12 @@ async def open_sqlite_store(settings: ServiceSettings, ladder: Ladder) -> Store:
         MigrationError: the file was migrated by newer code.
     """
     path = settings.sqlite_path()
-    # Migrating waits for the file's write lock (another replica may be migrating).
-    await asyncio.to_thread(migrate_sqlite, path, ladder)
+    try:
+        # Waits for the file's write lock while another process migrates it.
+        await asyncio.to_thread(migrate_sqlite, path, ladder)
+    except (MigrationError, sqlite3.Error) as exc:
+        log.error("schema_migration_failed", store="sqlite", service=ladder.service, error=str(exc))
+        raise
     db = await SqliteDatabase(path).open()
     return Store(
         kind="sqlite",
@@ -92,7 +98,11 @@ async def open_mongo_store(settings: ServiceSettings, database: str, ladder: Lad
     db = client[database]
     try:
         await migrate_mongo(db, ladder)
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, MigrationError | PyMongoError):
+            log.error(
+                "schema_migration_failed", store="mongodb", service=ladder.service, error=str(exc)
+            )
         await client.close()
         raise
 
