@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pymongo
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -393,8 +394,12 @@ async def migrate_mongo(
             if current >= version:
                 continue
             started = time.perf_counter()
-            for change in step.mongo:
-                await change(db)
+            # The client's per-operation timeout (10 s) would cut an index build on a
+            # large collection short; a step may take as long as the lock lasts, and
+            # fails rather than run on once the lock could have passed to another.
+            with pymongo.timeout(lock_ttl_s):
+                for change in step.mongo:
+                    await change(db)
             await db[VERSION_COLLECTION].update_one(
                 {"_id": ladder.service},
                 {"$max": {"version": version}, "$set": {"step": step.name, "at": time.time()}},
