@@ -67,3 +67,27 @@ def test_a_file_newer_than_the_code_is_refused_and_left_alone(tmp_path: Path) ->
     with pytest.raises(MigrationError, match="version 3, newer than this code's 2"):
         migrate_sqlite(path, LADDER)
     assert user_version(path) == 3
+
+
+def test_add_column_adds_once_and_keeps_the_rows(tmp_path: Path) -> None:
+    from mentor_shared.storage.migrations import add_column, sqlite_columns
+
+    path = tmp_path / "s.sqlite3"
+    column = add_column("outbox", "traceparent", "TEXT")
+    ladder = Ladder(
+        "test",
+        [
+            Step("outbox", sqlite=["CREATE TABLE outbox (seq INTEGER PRIMARY KEY);"]),
+            Step("trace context", sqlite=[column]),
+        ],
+    )
+    migrate_sqlite(path, ladder, target=1)
+    with opened(path) as conn:
+        conn.execute("INSERT INTO outbox (seq) VALUES (1)")
+    migrate_sqlite(path, ladder)
+    with opened(path) as conn:
+        conn.execute("PRAGMA user_version = 1")
+    migrate_sqlite(path, ladder)  # the step again, as after a crash: no duplicate column
+    with opened(path) as conn:
+        assert sqlite_columns(conn, "outbox") == ["seq", "traceparent"]
+        assert conn.execute("SELECT seq, traceparent FROM outbox").fetchall() == [(1, None)]

@@ -156,7 +156,7 @@ def sql_statements(script: str) -> list[str]:
 
 def sqlite_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     """The column names of ``table`` (none if it does not exist)."""
-    return [row[1] for row in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
+    return [row[0] for row in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
 
 
 def add_column(table: str, column: str, declaration: str) -> SqliteChange:
