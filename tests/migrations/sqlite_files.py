@@ -61,7 +61,7 @@ def tables(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def fill(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+def fill(path: Path) -> Rows:
     """Put rows in every table (typed by column affinity); returns every table's rows."""
     conn = connect(path)
     try:
@@ -93,16 +93,41 @@ def _value(table: str, column: str, kind: str, i: int) -> Any:
     return f"{table}.{column}.{i}"
 
 
-def contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows, in a stable order."""
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def contents(path: Path) -> Rows:
+    """Every table's rows as column -> value, in a stable order."""
     conn = connect(path)
+    conn.row_factory = sqlite3.Row
     try:
         return {
-            table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+            table: sorted(
+                (dict(row) for row in conn.execute(f'SELECT * FROM "{table}"')),
+                key=repr,
+            )
             for table in tables(conn)
         }
     finally:
         conn.close()
+
+
+def lost(before: Rows, after: Rows) -> dict[str, int]:
+    """Per table, how many rows of ``before`` are not in ``after``, compared on the
+    columns they had (a step may add columns)."""
+    losses: dict[str, int] = {}
+    for table, rows in before.items():
+        columns = list(rows[0]) if rows else []
+        remaining = [tuple(row.get(c) for c in columns) for row in after.get(table, [])]
+        for row in rows:
+            values = tuple(row[c] for c in columns)
+            if values in remaining:
+                remaining.remove(values)
+            else:
+                losses[table] = losses.get(table, 0) + 1
+        if table not in after:
+            losses.setdefault(table, 0)
+    return losses
 
 
 def shape(path: Path) -> dict[str, Any]:

@@ -4,6 +4,11 @@ Outbox, inbox and partition marks (:mod:`mentor_shared.bus`), abuse-limit counte
 (:mod:`mentor_shared.limits`) and erased ids (:mod:`mentor_shared.erasure`) live in
 each service's own database beside its tables. Step 1 of every ladder makes them
 together with the service's own schema, as it stood before versions existed.
+
+A later change to these tables is one :class:`~mentor_shared.storage.migrations.Step`
+defined here (or beside its table) and appended to each service's ladder
+(``services/*/src/*_service/adapters/schema.py``); a test checks that the shared
+tables come out the same in all four.
 """
 
 from __future__ import annotations
