@@ -467,3 +467,99 @@ async def _requeue(service: str, data_dir: Path, since: float) -> int:
         return await SqliteOutboxStore(db).requeue_retained(since)
     finally:
         await db.close()
+
+
+STORE_SERVICES = ("profile", "matching", "messaging", "notifications")
+"""The services with a store, hence a schema ladder (the web frontend has none)."""
+
+
+@app.command()
+def migrate(
+    check: bool = typer.Option(False, "--check", help="Only say what would run; change nothing"),
+    service: list[str] = typer.Option(  # noqa: B008 - typer declares options this way
+        None, "--service", help="Only this service (repeat for several; default: all)"
+    ),
+    data_dir: Path = DataDir,
+) -> None:
+    """Bring each service's schema to the version its code expects (services also do at start).
+
+    Works on the stores themselves: the SQLite files under DATA_DIR, or MongoDB when
+    MONGODB_URI is set. With --check, says per service the current and target version
+    and the steps that would run, and changes nothing.
+    """
+    installed = [s for s in runner.available_services() if s in STORE_SERVICES]
+    chosen = list(dict.fromkeys(service)) if service else installed
+    unknown = [s for s in chosen if s not in installed]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown service {', '.join(unknown)} (one of {', '.join(installed)})",
+            param_hint="--service",
+        )
+    table = Table("service", "store", "version", "steps that would run" if check else "steps run")
+    for column in table.columns:
+        column.overflow = "fold"
+    import sqlite3
+
+    from pymongo.errors import PyMongoError
+
+    from mentor_shared.storage.migrations import MigrationError
+
+    try:
+        asyncio.run(_migrate(chosen, data_dir, check=check, table=table))
+    except (MigrationError, sqlite3.Error, PyMongoError, OSError) as exc:
+        if table.row_count:
+            console.print(table)
+        console.print(f"[red]Migration failed: {exc}[/]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(table)
+
+
+async def _migrate(services: list[str], data_dir: Path, *, check: bool, table: Table) -> None:
+    import importlib
+
+    from mentor_shared.storage.migrations import (
+        Ladder,
+        Plan,
+        migrate_mongo,
+        migrate_sqlite,
+        plan_mongo,
+        plan_sqlite,
+        refuse_if_ahead,
+    )
+    from mentor_shared.storage.mongo import mongo_client
+
+    def row(plan: Plan) -> None:
+        refuse_if_ahead(plan)
+        shown = plan.current if check else plan.current + len(plan.pending)
+        version = f"{shown} of {plan.target}"
+        if check and plan.pending:
+            version = f"{plan.current} -> {plan.target}"
+        steps = [f"{number} {name}" for number, name in plan.pending]
+        if plan.adopted and plan.pending:
+            steps[0] += " (adopts the tables made before versions)"
+        table.add_row(plan.service, plan.store, version, "\n".join(steps) or "none")
+
+    def ladder_of(service: str) -> Ladder:
+        ladder: Ladder = importlib.import_module(f"{service}_service.adapters.schema").LADDER
+        return ladder
+
+    uri = os.environ.get("MONGODB_URI")
+    if uri:
+        client: Any = mongo_client(uri)
+        try:
+            for service in services:
+                db, ladder = client[service], ladder_of(service)
+                row(await plan_mongo(db, ladder) if check else await migrate_mongo(db, ladder))
+        finally:
+            await client.close()
+        return
+    for service in services:
+        path = data_dir / f"{service}.sqlite3"
+        if not path.exists():
+            table.add_row(service, "sqlite", "-", "none: no file yet (made at first start)")
+            continue
+        ladder = ladder_of(service)
+        if check:
+            row(plan_sqlite(path, ladder))
+        else:
+            row(await asyncio.to_thread(migrate_sqlite, path, ladder))

@@ -1,7 +1,9 @@
 """What a service process runs besides its routes: its store, outbox relay and consumers.
 
 Each service's ``bootstrap`` opens its store with :func:`open_sqlite_store` or
-:func:`open_mongo_store`, builds a :class:`ServiceRuntime`, registers its
+:func:`open_mongo_store` (both first bring its schema to the version of the
+service's ladder, :mod:`mentor_shared.storage.migrations`), builds a
+:class:`ServiceRuntime`, registers its
 consumers, and hands the runtime to the FastAPI lifespan, which starts and
 stops it and registers its readiness checks.
 """
@@ -9,27 +11,29 @@ stops it and registers its readiness checks.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from pymongo.errors import PyMongoError
 
 from mentor_shared.bus.consumer import AfterCommit, EventConsumer, EventHandler
 from mentor_shared.bus.metrics import refresh_bus_metrics
-from mentor_shared.bus.mongo_store import MongoOutboxStore, ensure_bus_indexes
+from mentor_shared.bus.mongo_store import MongoOutboxStore
 from mentor_shared.bus.records import OutboxStore, UnitOfWork
 from mentor_shared.bus.relay import OutboxRelay
-from mentor_shared.bus.sqlite_store import BUS_SCHEMA, SqliteOutboxStore
+from mentor_shared.bus.sqlite_store import SqliteOutboxStore
 from mentor_shared.erasure import (
-    ERASED_SQL,
     ErasedSubjects,
     MongoErasedSubjects,
     SqliteErasedSubjects,
 )
-from mentor_shared.limits import LIMITS_SQL, MongoRateLimiter, RateLimiter, SqliteRateLimiter
+from mentor_shared.limits import MongoRateLimiter, RateLimiter, SqliteRateLimiter
 from mentor_shared.settings import ServiceSettings
+from mentor_shared.storage.migrations import Ladder, MigrationError, migrate_mongo, migrate_sqlite
 from mentor_shared.storage.mongo import mongo_client, mongo_ping
 from mentor_shared.storage.sqlite import SqliteDatabase
 from mentor_shared.web.health import CheckResult, ReadinessRegistry
@@ -54,11 +58,20 @@ class Store:
     """The SqliteDatabase or the MongoDB database, for the service's repositories."""
 
 
-async def open_sqlite_store(settings: ServiceSettings, schema: Sequence[str]) -> Store:
-    """The service's SQLite file with the bus tables and its own schema."""
-    db = await SqliteDatabase(
-        settings.sqlite_path(), [BUS_SCHEMA, LIMITS_SQL, ERASED_SQL, *schema]
-    ).open()
+async def open_sqlite_store(settings: ServiceSettings, ladder: Ladder) -> Store:
+    """The service's SQLite file, its schema brought to the ladder's version first.
+
+    Raises:
+        MigrationError: the file was migrated by newer code.
+    """
+    path = settings.sqlite_path()
+    try:
+        # Waits for the file's write lock while another process migrates it.
+        await asyncio.to_thread(migrate_sqlite, path, ladder)
+    except (MigrationError, sqlite3.Error) as exc:
+        log.error("schema_migration_failed", store="sqlite", service=ladder.service, error=str(exc))
+        raise
+    db = await SqliteDatabase(path).open()
     return Store(
         kind="sqlite",
         outbox=SqliteOutboxStore(db),
@@ -71,14 +84,27 @@ async def open_sqlite_store(settings: ServiceSettings, schema: Sequence[str]) ->
     )
 
 
-async def open_mongo_store(settings: ServiceSettings, database: str) -> Store:
-    """The service's MongoDB database (needs a replica set for transactions)."""
+async def open_mongo_store(settings: ServiceSettings, database: str, ladder: Ladder) -> Store:
+    """The service's MongoDB database (needs a replica set for transactions).
+
+    Its schema (indexes, collections) is brought to the ladder's version first.
+
+    Raises:
+        MigrationError: the database was migrated by newer code, or another
+            migrator kept the lock.
+    """
     assert settings.mongodb_uri is not None
     client: Any = mongo_client(settings.mongodb_uri)
     db = client[database]
-    await ensure_bus_indexes(db)
-    # Counters clean themselves up once their window has passed.
-    await db["rate_limits"].create_index("expires_at", expireAfterSeconds=0)
+    try:
+        await migrate_mongo(db, ladder)
+    except BaseException as exc:
+        if isinstance(exc, MigrationError | PyMongoError):
+            log.error(
+                "schema_migration_failed", store="mongodb", service=ladder.service, error=str(exc)
+            )
+        await client.close()
+        raise
 
     async def close() -> None:
         await client.close()

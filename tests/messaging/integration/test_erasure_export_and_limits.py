@@ -26,8 +26,8 @@ from mentor_shared.events.schemas import (
 from mentor_shared.runtime import open_sqlite_store
 from mentor_shared.testing.broker import EmbeddedBroker
 from mentor_shared.testing.tokens import TokenMaker
+from messaging_service.adapters.schema import LADDER
 from messaging_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
     SqliteMessagingReadModel,
     SqliteMessagingUnitOfWork,
 )
@@ -175,7 +175,7 @@ async def test_two_instances_on_one_store_hold_one_message_limit(
         for _ in range(2)
     )
     mentee, mentor = person_id(), person_id()
-    store = await open_sqlite_store(first_settings, SQLITE_SCHEMA)
+    store = await open_sqlite_store(first_settings, LADDER)
     uow = SqliteMessagingUnitOfWork(store.handle)
     async with uow:
         await handlers.open_conversation(

@@ -15,11 +15,10 @@ from matching_service import consumers
 from matching_service.adapters.mongo_repository import (
     MongoMatchingReadModel,
     MongoMatchingUnitOfWork,
-    ensure_matching_indexes,
 )
+from matching_service.adapters.schema import LADDER
 from matching_service.adapters.snapshot import build_matcher, load_matcher, save_matcher
 from matching_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
     SqliteMatchingReadModel,
     SqliteMatchingUnitOfWork,
 )
@@ -158,9 +157,8 @@ async def bootstrap(
     uow_factory: Callable[[], MatchingUnitOfWork]
     after_erasure: Callable[[Sequence[str]], Awaitable[None]] | None = None
     if settings.mongodb_uri:
-        store = await open_mongo_store(settings, "matching")
+        store = await open_mongo_store(settings, "matching", LADDER)
         database: Any = store.handle
-        await ensure_matching_indexes(database)
         client: Any = database.client
         read_model = MongoMatchingReadModel(database)
 
@@ -168,7 +166,7 @@ async def bootstrap(
             return MongoMatchingUnitOfWork(client, "matching")
 
     else:
-        store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+        store = await open_sqlite_store(settings, LADDER)
         db = store.handle
         read_model = SqliteMatchingReadModel(db)
 

@@ -21,10 +21,9 @@ from messaging_service import consumers
 from messaging_service.adapters.mongo_repository import (
     MongoMessagingReadModel,
     MongoMessagingUnitOfWork,
-    ensure_messaging_indexes,
 )
+from messaging_service.adapters.schema import LADDER
 from messaging_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
     SqliteMessagingReadModel,
     SqliteMessagingUnitOfWork,
 )
@@ -56,9 +55,8 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
     read_model: MessagingReadModel
     after_erasure: Callable[[], Awaitable[Any]] | None = None
     if settings.mongodb_uri:
-        store = await open_mongo_store(settings, "messaging")
+        store = await open_mongo_store(settings, "messaging", LADDER)
         database: Any = store.handle
-        await ensure_messaging_indexes(database)
         client: Any = database.client
         read_model = MongoMessagingReadModel(database)
 
@@ -66,7 +64,7 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
             return MongoMessagingUnitOfWork(client, "messaging")
 
     else:
-        store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+        store = await open_sqlite_store(settings, LADDER)
         sqlite_db = store.handle
         read_model = SqliteMessagingReadModel(sqlite_db)
         after_erasure = sqlite_db.truncate_wal

@@ -11,9 +11,9 @@ from mentor_shared.runtime import ServiceRuntime, Store, open_mongo_store, open_
 from mentor_shared.sealing import Sealer
 from mentor_shared.web.health import CheckResult
 from notifications_service.adapters.notify_sender import NotifyEmailSender
+from notifications_service.adapters.schema import LADDER
 from notifications_service.adapters.smtp_sender import SmtpEmailSender
 from notifications_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
     SqliteNotificationsUnitOfWork,
 )
 from notifications_service.adapters.webhook_poster import HttpxWebhookPoster
@@ -92,11 +92,9 @@ async def bootstrap(
     if settings.mongodb_uri:
         from notifications_service.adapters.mongo_repository import (
             MongoNotificationsUnitOfWork,
-            ensure_indexes,
         )
 
-        store = await open_mongo_store(settings, "notifications")
-        await ensure_indexes(store.handle)
+        store = await open_mongo_store(settings, "notifications", LADDER)
         client = store.handle.client
 
         def uow_factory() -> NotificationsUnitOfWork:
@@ -104,7 +102,7 @@ async def bootstrap(
                 client, "notifications", on_commit=live.publish, on_erased=live.close_for
             )
     else:
-        store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+        store = await open_sqlite_store(settings, LADDER)
 
         def uow_factory() -> NotificationsUnitOfWork:
             return SqliteNotificationsUnitOfWork(

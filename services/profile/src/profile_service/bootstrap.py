@@ -15,7 +15,8 @@ from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, load_signing_keys
 from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
-from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.adapters.schema import LADDER
+from profile_service.adapters.sqlite_repository import SqliteProfileUnitOfWork
 from profile_service.demo import seed_demo_people
 from profile_service.domain.allowlist import initial_allowed_domains
 from profile_service.domain.passwords import PasswordPolicy
@@ -115,15 +116,14 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
     uow_factory: Callable[[], ProfileUnitOfWork]
     after_erasure: Callable[[], Awaitable[None]] | None = None
     if settings.mongodb_uri:
-        store = await open_mongo_store(settings, "profile")
+        store = await open_mongo_store(settings, "profile", LADDER)
         client = store.handle.client
 
         def uow_factory() -> ProfileUnitOfWork:
             return MongoProfileUnitOfWork(client, "profile")
 
-        await MongoProfileUnitOfWork.ensure_indexes(store.handle)
     else:
-        store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+        store = await open_sqlite_store(settings, LADDER)
         db = store.handle
 
         def uow_factory() -> ProfileUnitOfWork:

@@ -149,7 +149,12 @@ class Connection:
 
 
 class SqliteDatabase:
-    """A service's SQLite file: schema migrations, write transactions, reads."""
+    """A service's SQLite file: write transactions, reads.
+
+    Services bring the file's schema to their ladder's version before opening it
+    (:mod:`mentor_shared.storage.migrations`); ``schema`` is idempotent DDL run at
+    open, for tests and tools that need tables without a ladder.
+    """
 
     def __init__(self, path: Path | str, schema: Iterable[str] = ()) -> None:
         self.path = Path(path)
@@ -163,7 +168,7 @@ class SqliteDatabase:
         self.commit_listeners: list[asyncio.Event] = []
 
     async def open(self) -> SqliteDatabase:
-        """Open both connections and apply the schema (idempotent DDL)."""
+        """Open both connections and run ``schema`` (idempotent DDL), if any."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         writer = sqlite3.connect(self.path, isolation_level=None)
         writer.row_factory = sqlite3.Row

@@ -33,6 +33,7 @@ from mentor_shared.limits import key_digest
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 
 SQLITE_SCHEMA: list[str] = [
+    # Step 1 of the ladder (adapters/schema.py): a change goes in a new step there.
     """
     CREATE TABLE IF NOT EXISTS profiles (
         profile_id TEXT PRIMARY KEY,

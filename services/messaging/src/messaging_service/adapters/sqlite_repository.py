@@ -37,6 +37,7 @@ from messaging_service.service.ports import (
 )
 
 SQLITE_SCHEMA: list[str] = [
+    # Step 1 of the ladder (adapters/schema.py): a change goes in a new step there.
     """
     CREATE TABLE IF NOT EXISTS conversations (
         id TEXT PRIMARY KEY,

@@ -39,6 +39,7 @@ from notifications_service.service.ports import (
 )
 
 SQLITE_SCHEMA: list[str] = [
+    # Step 1 of the ladder (adapters/schema.py): a change goes in a new step there.
     """
     CREATE TABLE IF NOT EXISTS contacts (
         account_id TEXT PRIMARY KEY,

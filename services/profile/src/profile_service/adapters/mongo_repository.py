@@ -405,7 +405,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
 
     @staticmethod
     async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
-        """Unique and lookup indexes (idempotent); run once at start."""
+        """Unique and lookup indexes (idempotent): step 1 of the ladder (adapters/schema.py)."""
         await db.accounts.create_index("email_key", unique=True)
         await db.profiles.create_index([("name_key", ASCENDING), ("_id", ASCENDING)])
         await db.profiles.create_index([("department", ASCENDING), ("name_key", ASCENDING)])
@@ -419,6 +419,3 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         await db.pending_credentials.create_index(
             [("account_id", ASCENDING), ("created_at", ASCENDING)]
         )
-        # Sign-in failures are counted by the shared rate limiter now; the old
-        # collection held addresses in clear.
-        await db.drop_collection("sign_in_failures")

@@ -29,6 +29,7 @@ from profile_service.service.ports import (
 )
 
 SQLITE_SCHEMA: list[str] = [
+    # Step 1 of the ladder (adapters/schema.py): a change goes in a new step there.
     """
     CREATE TABLE IF NOT EXISTS accounts (
         id TEXT PRIMARY KEY,
@@ -112,11 +113,6 @@ SQLITE_SCHEMA: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS pending_credentials_by_account
         ON pending_credentials (account_id, created_at);
-    """,
-    # Sign-in failures are counted by the shared rate limiter now; this table held
-    # addresses in clear, so it goes rather than lingering.
-    """
-    DROP TABLE IF EXISTS sign_in_failures;
     """,
 ]
 
