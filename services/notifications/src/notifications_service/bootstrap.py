@@ -15,6 +15,7 @@ from notifications_service.adapters.smtp_sender import SmtpEmailSender
 from notifications_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,
     SqliteNotificationsUnitOfWork,
+    upgrade_sqlite,
 )
 from notifications_service.adapters.webhook_poster import HttpxWebhookPoster
 from notifications_service.consumers import GROUP_ID, TOPICS, make_event_handler
@@ -105,6 +106,7 @@ async def bootstrap(
             )
     else:
         store = await open_sqlite_store(settings, SQLITE_SCHEMA)
+        await upgrade_sqlite(store.handle)
 
         def uow_factory() -> NotificationsUnitOfWork:
             return SqliteNotificationsUnitOfWork(

@@ -281,6 +281,21 @@ class SqliteDatabase:
         # otherwise keep every other task (HTTP requests too) waiting.
         await asyncio.sleep(0)
 
+    async def add_column(self, table: str, column: str, declaration: str) -> bool:
+        """Add ``column`` to ``table`` unless it has it; True if it was added.
+
+        For a file made before the column existed: ``CREATE TABLE IF NOT EXISTS``
+        leaves an existing table as it is. Names come from the code, never from input.
+        """
+        async with self.transaction() as conn:
+            async with conn.execute(f"PRAGMA table_info({table})") as cursor:
+                present = {row[1] for row in await cursor.fetchall()}
+            if column in present:
+                return False
+            await conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        log.info("sqlite_column_added", table=table, column=column)
+        return True
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """One write transaction; commits on success, rolls back on any error."""
