@@ -62,3 +62,17 @@ async def test_with_tracing_off_no_span_exporter_or_trace_header_exists(
     headers: dict[str, Any] = json.loads(row["headers"])
     assert "traceparent" not in headers
     assert headers["event_type"]
+
+
+def test_an_exporter_this_build_cannot_use_stops_the_start_and_leaves_tracing_off() -> None:
+    with pytest.raises(ValueError, match="OTEL_TRACES_EXPORTER=zipkin is not supported"):
+        tracing.configure_tracing("profile", environ={"OTEL_TRACES_EXPORTER": "zipkin"})
+    with pytest.raises(ValueError, match="use http/protobuf"):
+        tracing.configure_tracing(
+            "profile",
+            environ={
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            },
+        )
+    assert not tracing.tracing_enabled()
