@@ -18,9 +18,10 @@ opens its span under it with :func:`span_under`.
 Privacy: nothing the instrumentations record leaves the process unchecked. Every
 span goes through :class:`RedactingSpanProcessor` before the exporter: query
 strings are dropped from URLs (verification, reset and unsubscribe links carry
-tokens there), captured secret headers (Authorization, cookies) are removed, and
-every other string (attributes, event attributes, the status text) is scrubbed
-by the log redaction rules of :mod:`mentor_shared.logs`. Request and message
+tokens there), outgoing calls keep only the origin of theirs, captured secret
+headers (Authorization, cookies) are removed, and every other string
+(attributes, event attributes, the status text) is scrubbed by the log
+redaction rules of :mod:`mentor_shared.logs`. Request and message
 bodies are never recorded: no instrumentation here captures them, and the spans
 this project opens carry ids and types only.
 
@@ -39,6 +40,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, cast
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -367,6 +369,16 @@ def _without_query(url: str) -> str:
     return url.split("?", 1)[0].split("#", 1)[0]
 
 
+def _origin(url: str) -> str:
+    # Outgoing calls keep scheme, host and port only: a department's webhook address
+    # can hold a secret in its path. The called service's own span has the route.
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
 _DROP, _URL, _WITHHOLD, _SCRUB = range(4)
 
 
@@ -384,8 +396,13 @@ def _attribute_rule(key: str) -> int:
     return _SCRUB
 
 
-def redact_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Span attributes with secrets, contact details and query strings removed."""
+def redact_attributes(
+    attributes: Mapping[str, Any] | None, *, outgoing: bool = False
+) -> dict[str, Any]:
+    """Span attributes with secrets, contact details and query strings removed.
+
+    ``outgoing``: the attributes of a client span, whose URLs keep their origin only.
+    """
     cleaned: dict[str, Any] = {}
     for key, value in (attributes or {}).items():
         rule = _attribute_rule(key)
@@ -393,8 +410,10 @@ def redact_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
             continue
         if rule == _WITHHOLD:
             cleaned[key] = REDACTED
+        elif isinstance(value, str) and rule == _URL:
+            cleaned[key] = scrub_text(_origin(value) if outgoing else _without_query(value))
         elif isinstance(value, str):
-            cleaned[key] = scrub_text(_without_query(value) if rule == _URL else value)
+            cleaned[key] = scrub_text(value)
         elif isinstance(value, tuple | list):
             cleaned[key] = tuple(scrub_text(v) if isinstance(v, str) else v for v in value)
         else:
@@ -424,7 +443,7 @@ class RedactingSpanProcessor:
 
     def on_end(self, span: ReadableSpan) -> None:
         from opentelemetry.sdk.trace import Event, ReadableSpan
-        from opentelemetry.trace import Status
+        from opentelemetry.trace import SpanKind, Status
 
         events = [
             Event(event.name, redact_attributes(event.attributes), event.timestamp)
@@ -438,7 +457,7 @@ class RedactingSpanProcessor:
             context=span.context,
             parent=span.parent,
             resource=span.resource,
-            attributes=redact_attributes(span.attributes),
+            attributes=redact_attributes(span.attributes, outgoing=span.kind is SpanKind.CLIENT),
             events=events,
             links=span.links,
             kind=span.kind,
