@@ -187,6 +187,7 @@ async def test_spans_of_a_request_with_an_email_and_a_token_in_its_query_hold_ne
     assert server, "the service traced the request"
     assert client, "the caller traced the request"
     assert [s.name for s in server] == ["GET /v1/profiles"]
+    assert "net.peer.ip" not in (server[0].attributes or {}), "the caller's address is not kept"
     assert [(s.attributes or {}).get("http.url") for s in client] == [traced.profile_url]
     for span in spans:
         text = _span_text(span)

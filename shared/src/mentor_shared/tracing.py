@@ -63,6 +63,11 @@ UNTRACED_PATHS: Final = ("/healthz", "/readyz", "/metrics")
 _URL_ATTRIBUTES: Final = frozenset({"url.full", "http.url", "http.target", "url.original"})
 _QUERY_ATTRIBUTES: Final = frozenset({"url.query", "http.query"})
 _HEADER_PREFIXES: Final = ("http.request.header.", "http.response.header.")
+# The caller's address and port: the logs do not keep them, nor do spans.
+_PEER_ATTRIBUTES: Final = frozenset(
+    {"net.peer.ip", "net.peer.port", "client.address", "client.port", "http.client_ip"}
+    | {"net.sock.peer.addr", "net.sock.peer.port", "network.peer.address", "network.peer.port"}
+)
 
 
 @dataclass
@@ -385,7 +390,7 @@ _DROP, _URL, _WITHHOLD, _SCRUB = range(4)
 @lru_cache(maxsize=512)
 def _attribute_rule(key: str) -> int:
     """What happens to an attribute's value, decided once per attribute name."""
-    if key in _QUERY_ATTRIBUTES:
+    if key in _QUERY_ATTRIBUTES or key in _PEER_ATTRIBUTES:
         return _DROP
     if key in _URL_ATTRIBUTES:
         return _URL
