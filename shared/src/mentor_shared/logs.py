@@ -94,6 +94,11 @@ def _is_redacted_key(key: str) -> bool:
     return any(part in name for part in _SECRET_KEY_PARTS)
 
 
+def is_redacted_key(key: str) -> bool:
+    """Whether a value stored under ``key`` is withheld whole (a secret or free text)."""
+    return _is_redacted_key(key)
+
+
 def scrub_text(text: str) -> str:
     """Replace email addresses, UK phone numbers, JWTs and inline secrets in ``text``.
 

@@ -12,6 +12,8 @@ import pytest
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.storage.sqlite import SqliteDatabase
+from mentor_shared.storage.migrations import migrate_sqlite
+from notifications_service.adapters.schema import LADDER
 from notifications_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,
     SqliteNotificationsUnitOfWork,
@@ -216,6 +218,7 @@ class NotificationsStoreContract:
             notification_id="n1",
             personalisation={"name": "Pat", "action_url": "http://web.test/x"},
             attachments=[Attachment("invite.ics", "text/calendar", b"BEGIN:VCALENDAR\r\n")],
+            trace_context='{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}',
         )
         async with new_uow() as uow:
             assert await uow.email_jobs.add(job)
@@ -509,3 +512,41 @@ class TestMongoStore(NotificationsStoreContract):
         yield lambda: MongoNotificationsUnitOfWork(client, name)
         await client.drop_database(name)
         await client.close()
+
+
+async def test_a_file_made_before_trace_contexts_keeps_its_jobs_and_stores_new_contexts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    before = [
+        BUS_SCHEMA,
+        *(s.replace(",\n        trace_context TEXT\n", "\n") for s in SQLITE_SCHEMA),
+    ]
+    assert before[1] != SQLITE_SCHEMA[0], "the earlier email_jobs table has no trace_context"
+    old = await SqliteDatabase(path, before).open()
+    async with SqliteNotificationsUnitOfWork(old) as uow:
+        await uow.conn.execute(
+            "INSERT INTO email_jobs (id, recipient_id, kind, to_address, subject, text, html, "
+            "unsubscribe_url, created_at, state) VALUES ('old', 'r', 'message', 'r@example.gov.uk', "
+            "'New message', 'text', '<p>html</p>', 'http://api.test/u', ?, 'pending')",
+            (NOW.timestamp(),),
+        )
+        await uow.commit()
+    await old.close()
+
+    migrate_sqlite(path, LADDER)
+    migrate_sqlite(path, LADDER)  # a second start changes nothing
+    db = await SqliteDatabase(path).open()
+    try:
+        traced = _job("new", trace_context='{"traceparent":"00-ab-cd-01"}')
+        async with SqliteNotificationsUnitOfWork(db) as uow:
+            assert await uow.email_jobs.add(traced)
+            await uow.commit()
+        async with SqliteNotificationsUnitOfWork(db) as uow:
+            kept = await uow.email_jobs.get("old")
+            assert await uow.email_jobs.get("new") == traced
+    finally:
+        await db.close()
+    assert kept is not None
+    assert kept.subject == "New message"
+    assert kept.trace_context is None

@@ -11,6 +11,7 @@ import structlog
 import uvicorn
 
 from mentor_shared.logs import configure_logging
+from mentor_shared.tracing import shutdown_tracing
 from mentor_shared.web.app import build_server, serve
 from web_service.app import create_internal_app, create_web_app
 from web_service.settings import WebSettings
@@ -68,8 +69,11 @@ def main() -> None:
     internal = _SharedSignalsServer(
         build_server(create_internal_app(app), internal_settings).config
     )
-    with asyncio.Runner(loop_factory=public.config.get_loop_factory()) as runner:
-        runner.run(_serve_both(public, internal))
+    try:
+        with asyncio.Runner(loop_factory=public.config.get_loop_factory()) as runner:
+            runner.run(_serve_both(public, internal))
+    finally:
+        shutdown_tracing()  # sends the spans still buffered
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ between the transaction and the offset commit, a rebalance, or a re-publish
 after broker loss) is recognised and skipped. If the batch fails, its events
 are retried one at a time with backoff; an event that keeps failing, or that is
 malformed or of an unknown type, goes to ``<topic>.dlq`` and the partition moves
-on. Offsets are committed only after the transaction commits.
+on. Offsets are committed only after the transaction commits. With tracing on, each
+event's handling is a span whose parent is the ``traceparent`` its record carries.
 
 A record with a null value is a tombstone (written after an erasure so that a
 compacted topic forgets the key): it carries no event, so it is skipped, never
@@ -35,6 +36,7 @@ from mentor_shared.context import set_correlation_id
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.events.registry import UnknownEventError
 from mentor_shared.settings import ServiceSettings
+from mentor_shared.tracing import processing_span
 
 log = structlog.get_logger(__name__)
 
@@ -218,7 +220,7 @@ class EventConsumer:
         if not parsed:
             return
         try:
-            await self._apply([envelope for envelope, _ in parsed])
+            await self._apply(parsed)
         except Exception as exc:  # noqa: BLE001 - any handler failure: retry one by one
             log.warning(
                 "batch_failed_retrying_singly",
@@ -240,11 +242,11 @@ class EventConsumer:
             await self._dead_letter(record, f"rejected: {type(exc).__name__}: {exc}"[:500])
             return None
 
-    async def _apply(self, events: Sequence[Envelope]) -> None:
+    async def _apply(self, events: Sequence[tuple[Envelope, ConsumerRecord[Any, Any]]]) -> None:
         applied: list[Envelope] = []
         async with self._uow_factory() as uow:
-            new = await uow.record_inbox_many(self.group_id, [str(e.id) for e in events])
-            for envelope in events:
+            new = await uow.record_inbox_many(self.group_id, [str(e.id) for e, _ in events])
+            for envelope, record in events:
                 if str(envelope.id) not in new:
                     self.progress.duplicates += 1
                     log.debug(
@@ -253,7 +255,14 @@ class EventConsumer:
                     continue
                 new.discard(str(envelope.id))  # the same event twice in one batch
                 set_correlation_id(envelope.correlation_id)
-                await self._handler(envelope, uow)
+                with processing_span(
+                    group=self.group_id,
+                    topic=record.topic,
+                    event_id=str(envelope.id),
+                    event_type=envelope.type,
+                    record_headers=record.headers,
+                ):
+                    await self._handler(envelope, uow)
                 applied.append(envelope)
             await uow.commit()
         self.progress.applied += len(applied)
@@ -277,7 +286,7 @@ class EventConsumer:
         attempts = self.settings.consumer_max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                await self._apply([envelope])
+                await self._apply([(envelope, record)])
                 return
             except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the partition
                 self.progress.retries += 1

@@ -43,7 +43,12 @@ class OutboxRecord:
 
 
 def outbox_fields(envelope: Envelope) -> tuple[str, str, str, bytes, str]:
-    """(event_id, topic, key, payload, headers JSON) for an envelope about to be stored."""
+    """(event_id, topic, key, payload, headers JSON) for an envelope about to be stored.
+
+    The headers are the Kafka record headers the relay publishes: the event's type
+    and version, the correlation and request ids, and the W3C trace context
+    (``traceparent``, ``tracestate``) when tracing is on.
+    """
     spec = REGISTRY.spec(envelope.type, envelope.version)
     headers = {"event_type": envelope.type, "event_version": str(envelope.version)}
     if envelope.correlation_id:
@@ -53,6 +58,11 @@ def outbox_fields(envelope: Envelope) -> tuple[str, str, str, bytes, str]:
     request_id = current_request_id()
     if request_id:
         headers["request_id"] = request_id
+    from mentor_shared.tracing import trace_headers
+
+    # The span writing the event (the request's, or a consumer's): the relay publishes
+    # it as ``traceparent``, and the consumer's processing span becomes its child.
+    headers.update(trace_headers())
     return str(envelope.id), spec.topic, envelope.subject, envelope.to_bytes(), json.dumps(headers)
 
 

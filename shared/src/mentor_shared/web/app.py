@@ -29,6 +29,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from mentor_shared.logs import configure_logging
 from mentor_shared.settings import ServiceSettings
+from mentor_shared.tracing import configure_tracing, instrument_app, shutdown_tracing
 from mentor_shared.web.errors import install_error_handlers
 from mentor_shared.web.health import ReadinessRegistry, health_router
 from mentor_shared.web.limits import BodyLimitMiddleware
@@ -96,6 +97,9 @@ def create_app(
     for router in routers:
         app.include_router(router)
     install_openapi(app)
+    # Tracing is off unless the OTEL_* variables turn it on (docs/operations.md).
+    configure_tracing(settings.service_name)
+    instrument_app(app)
     return app
 
 
@@ -136,4 +140,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         environment=settings.environment,
         omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
     )
-    build_server(app, settings).run()
+    try:
+        build_server(app, settings).run()
+    finally:
+        shutdown_tracing()  # sends the spans still buffered

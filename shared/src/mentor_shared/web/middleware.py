@@ -25,6 +25,7 @@ from mentor_shared.context import (
     set_correlation_id,
     set_request_id,
 )
+from mentor_shared.tracing import name_server_span
 from mentor_shared.web.errors import log_unhandled_error, unexpected_error_response
 
 log = structlog.get_logger(__name__)
@@ -99,6 +100,7 @@ class RequestContextMiddleware:
 
         status = 500
         response_started = False
+        method = str(scope.get("method", ""))
 
         async def send_with_ids(message: Message) -> None:
             nonlocal status, response_started
@@ -108,9 +110,10 @@ class RequestContextMiddleware:
                 response_headers = MutableHeaders(scope=message)
                 response_headers[REQUEST_HEADER] = request_id
                 response_headers[CORRELATION_HEADER] = correlation_id
+                # Before the body: the request's span ends with the last of it.
+                name_server_span(method, _route_template(scope))
             await send(message)
 
-        method = str(scope.get("method", ""))
         path = str(scope.get("path", ""))
         started_at = time.perf_counter()
         try:

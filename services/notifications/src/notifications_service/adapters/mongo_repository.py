@@ -324,6 +324,7 @@ def _job_doc(job: EmailJob) -> Document:
             }
             for a in job.attachments
         ],
+        "trace_context": job.trace_context,
     }
 
 
@@ -350,6 +351,7 @@ def _job(doc: Document) -> EmailJob:
             Attachment(a["filename"], a["content_type"], base64.b64decode(a["content"]))
             for a in doc.get("attachments") or []
         ],
+        trace_context=doc.get("trace_context"),
     )
 
 

@@ -91,7 +91,8 @@ SQLITE_SCHEMA: list[str] = [
         throttle_key TEXT,
         notification_id TEXT,
         personalisation TEXT NOT NULL DEFAULT '{}',
-        attachments TEXT NOT NULL DEFAULT '[]'
+        attachments TEXT NOT NULL DEFAULT '[]',
+        trace_context TEXT
     );
     CREATE INDEX IF NOT EXISTS email_jobs_due ON email_jobs (next_attempt_at)
         WHERE state = 'pending';
@@ -419,6 +420,7 @@ def _email_job(row: sqlite3.Row) -> EmailJob:
         notification_id=row["notification_id"],
         personalisation=json.loads(row["personalisation"]),
         attachments=attachments_from(json.loads(row["attachments"])),
+        trace_context=row["trace_context"],
     )
 
 
@@ -433,8 +435,8 @@ class SqliteEmailJobRepository:
         cursor = await self.conn.execute(
             "INSERT OR IGNORE INTO email_jobs (id, recipient_id, kind, to_address, subject, "
             "text, html, unsubscribe_url, created_at, state, attempts, next_attempt_at, "
-            "last_error, sent_at, throttle_key, notification_id, personalisation, attachments) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "last_error, sent_at, throttle_key, notification_id, personalisation, attachments, "
+            "trace_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.id,
                 job.recipient_id,
@@ -454,6 +456,7 @@ class SqliteEmailJobRepository:
                 job.notification_id,
                 json.dumps(job.personalisation),
                 _attachments_json(job.attachments),
+                job.trace_context,
             ),
         )
         return cursor.rowcount == 1

@@ -149,6 +149,9 @@ class EmailJob:
     notification_id: str | None = None
     personalisation: dict[str, str] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
+    trace_context: str | None = None
+    """The W3C trace context the email was queued under (opaque here): its sending
+    is traced as part of the same trace. None when tracing was off."""
 
     def forget_content(self) -> None:
         """Drop what was rendered for the recipient (address, text, HTML, links,

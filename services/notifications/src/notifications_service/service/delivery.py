@@ -30,6 +30,7 @@ from standardwebhooks import Webhook
 from mentor_shared.events.envelope import new_event
 from mentor_shared.events.schemas import NotificationSent
 from mentor_shared.sealing import Sealer, SealError
+from mentor_shared.tracing import span_under
 from notifications_service.domain.model import (
     ADDRESS_WAIT,
     BULK_KINDS,
@@ -301,9 +302,13 @@ class DeliveryWorker:
         return summary
 
     async def _send_email(self, job: EmailJob) -> None:
+        # Traced under the event that queued it: one trace from the request that
+        # caused the email to its delivery. Ids and kinds only, never the address.
+        attributes = {"mentor.email.job_id": job.id, "mentor.email.kind": job.kind}
         async with self._limit:
             try:
-                await self._sender.send(job, mail_from=self.config.mail_from)
+                with span_under("send email", job.trace_context, attributes):
+                    await self._sender.send(job, mail_from=self.config.mail_from)
             except DeliveryError as exc:
                 job.record_failure(
                     self.clock(), str(exc), permanent=exc.permanent, policy=self.config.email_retry

@@ -30,6 +30,7 @@ from mentor_shared.events.schemas import (
     SessionScheduled,
 )
 from mentor_shared.sealing import Sealer
+from mentor_shared.tracing import current_trace_context
 from notifications_service.calendar_invite import session_invite
 from notifications_service.domain import messages
 from notifications_service.domain.anonymise import coarse_time, grade_band
@@ -180,6 +181,7 @@ async def notify(
             "action_url": letter.action_url,
         },
         attachments=list(attachments),
+        trace_context=current_trace_context(),
     )
     if preferences.holds_for_digest(kind):
         # The address is looked up again when the digest is built.
