@@ -21,7 +21,7 @@ from mentor_shared.bus.metrics import refresh_bus_metrics
 from mentor_shared.bus.mongo_store import MongoOutboxStore, ensure_bus_indexes
 from mentor_shared.bus.records import OutboxStore, UnitOfWork
 from mentor_shared.bus.relay import OutboxRelay
-from mentor_shared.bus.sqlite_store import BUS_SCHEMA, SqliteOutboxStore
+from mentor_shared.bus.sqlite_store import BUS_SCHEMA, SqliteOutboxStore, upgrade_bus_schema
 from mentor_shared.erasure import (
     ERASED_SQL,
     ErasedSubjects,
@@ -59,6 +59,7 @@ async def open_sqlite_store(settings: ServiceSettings, schema: Sequence[str]) ->
     db = await SqliteDatabase(
         settings.sqlite_path(), [BUS_SCHEMA, LIMITS_SQL, ERASED_SQL, *schema]
     ).open()
+    await upgrade_bus_schema(db)
     return Store(
         kind="sqlite",
         outbox=SqliteOutboxStore(db),
