@@ -975,8 +975,10 @@ async def import_coaches(
     """Check (dry run) or apply the coach spreadsheet; idempotent by email.
 
     A real run with any bad row writes nothing and reports every problem. New
-    addresses get an unclaimed account, a coach profile and a claim email; existing
-    people get the coach role and the spreadsheet's fields.
+    addresses get an unclaimed account, a coach profile and a pending claim
+    invitation (sent once an administrator asks: :func:`send_import_invitations`);
+    existing people get the coach role and the spreadsheet's fields. Profile events
+    go in the outbox's bulk lane, so they never hold up anyone's transactional email.
 
     Raises:
         ImportFileInvalid: The file is unusable, or (real run) some rows are bad.
