@@ -546,6 +546,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         await db.coach_imports.create_index("created_at")
         await db.claim_invitations.create_index([("import_id", ASCENDING), ("state", ASCENDING)])
         await db.claim_invitations.create_index([("state", ASCENDING), ("position", ASCENDING)])
+        await db.claim_invitations.create_index("position")
         # Sign-in failures are counted by the shared rate limiter now; the old
         # collection held addresses in clear.
         await db.drop_collection("sign_in_failures")
