@@ -99,7 +99,9 @@ async def list_imports(admin: AdminPrincipal, uow: UowDep) -> ImportListOut:
 
 
 @router.get(
-    "/imports/{import_id}", response_model=ImportOut, responses=error_responses(401, 403, 404)
+    "/imports/{import_id}",
+    response_model=ImportOut,
+    responses=error_responses(401, 403, 404, 422),
 )
 async def get_import(import_id: ImportId, admin: AdminPrincipal, uow: UowDep) -> ImportOut:
     """One import and how far its claim invitations have gone (poll it for progress)."""
@@ -111,7 +113,7 @@ async def get_import(import_id: ImportId, admin: AdminPrincipal, uow: UowDep) ->
     "/imports/{import_id}/invitations",
     status_code=202,
     response_model=ImportOut,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def send_invitations(
     import_id: ImportId, admin: AdminPrincipal, uow: UowDep, deps: DepsDep
