@@ -289,6 +289,9 @@ def measure(
     mail_result: dict[str, Any] = {}
 
     def signup_email() -> None:
+        # Later than at once: the import's profile events are then flowing through
+        # the relay and the notifications consumer.
+        time.sleep(args.signup_delay)
         response = httpx.post(
             f"{urls['profile']}/v1/accounts",
             json={"email": signup, "password": "plum kettle orbit lantern", "display_name": "New"},
@@ -391,6 +394,9 @@ def main() -> int:
     parser.add_argument("--port-base", type=int, default=18_000)
     parser.add_argument("--index-timeout", type=float, default=1800.0)
     parser.add_argument("--email-timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--signup-delay", type=float, default=0.0, help="seconds after the import to sign up"
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp folder")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="mentor-match-scale-"))
