@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mentor_match_ops import cli
 from mentor_shared.testing.broker import free_port
-from tests.conftest import System
+from tests.conftest import System, emails_to, eventually
 
 HEADER = "name,email,department,profession,grade,region,expertise,approach,capacity"
 
@@ -73,14 +73,25 @@ def test_import_coaches_sends_the_parts_with_a_progress_bar(
 ) -> None:
     monkeypatch.setattr(cli, "IMPORT_ROWS_PER_FILE", 2)
     sheet = tmp_path / "coaches.csv"
-    sheet.write_text(_sheet(5, uuid.uuid4().hex[:8]))
+    tag = uuid.uuid4().hex[:8]
+    sheet.write_text(_sheet(5, tag))
     env = {**running_system.env, "COLUMNS": "200"}
-    result = CliRunner().invoke(cli.app, ["import-coaches", str(sheet), "--no-dry-run"], env=env)
+    result = CliRunner().invoke(
+        cli.app, ["import-coaches", str(sheet), "--no-dry-run", "--send-invitations"], env=env
+    )
     assert result.exit_code == 0, result.output
     assert "Importing rows" in result.output
     assert "5/5" in result.output
     assert '"parts": 3' in result.output
     assert '"created": 5' in result.output
+    assert "Nobody was emailed" not in result.output
+    # Each of the three parts' invitations was sent: every coach gets one claim email.
+    eventually(
+        lambda: all(
+            emails_to(running_system, f"part.{tag}.{i}@cabinetoffice.gov.uk") for i in range(5)
+        ),
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize(

@@ -286,6 +286,18 @@ def build_world(system: System) -> World:
 
     webhook = subscription_body(system)
     subscription = admin.call("POST", "notifications", "/v1/subscriptions", json=webhook)
+    coach_import = admin.call(
+        "POST",
+        "profile",
+        "/v1/admin/import",
+        **csv_upload(
+            "coaches.csv",
+            "name,email,department,profession,grade,region,expertise,approach,capacity\n"
+            f"Matrix Coach,matrix.coach.{suffix}@dwp.gov.uk,dwp,policy,G7,london,"
+            "Leadership,Listening,2\n",
+        ),
+    )
+    assert coach_import.status_code == 200, coach_import.text
     domains = admin.call("GET", "profile", "/v1/admin/domains")
     assert domains.status_code == 200, domains.text
     return World(
@@ -307,6 +319,7 @@ def build_world(system: System) -> World:
             "action": "held",
             "notification_id": notification,
             "checkin_id": checkin,
+            "import_id": coach_import.json()["import_id"],
             # Where the receiver's name does not resolve to a public address (no
             # network), webhook address checks refuse it: then an id that does not
             # exist still shows who gets past the administrators' door.

@@ -16,7 +16,12 @@ from typing import Any
 
 from mentor_shared.bus.consumer import EventConsumer
 from mentor_shared.bus.relay import OutboxRelay
-from mentor_shared.bus.sqlite_store import BUS_SCHEMA, SqliteOutboxStore, SqliteUnitOfWork
+from mentor_shared.bus.sqlite_store import (
+    BUS_SCHEMA,
+    URGENT_INDEX_SQL,
+    SqliteOutboxStore,
+    SqliteUnitOfWork,
+)
 from mentor_shared.events.envelope import Envelope, new_event
 from mentor_shared.events.schemas import MESSAGING_TOPIC, MessageSent
 from mentor_shared.settings import ServiceSettings
@@ -84,7 +89,7 @@ LedgerDbs = tuple[SqliteDatabase, SqliteDatabase]
 
 async def open_db(path: Path, *extra_schema: str) -> SqliteDatabase:
     """An open SQLite file with the bus tables (and any extra schema)."""
-    return await SqliteDatabase(path, [BUS_SCHEMA, *extra_schema]).open()
+    return await SqliteDatabase(path, [BUS_SCHEMA, URGENT_INDEX_SQL, *extra_schema]).open()
 
 
 async def apply_to_ledger(event: Envelope, uow: SqliteUnitOfWork) -> None:

@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from mentor_shared.bus.mongo_store import MongoOutboxStore, MongoUnitOfWork, ensure_bus_indexes
+from mentor_shared.bus.mongo_store import (
+    MongoOutboxStore,
+    MongoUnitOfWork,
+    ensure_bus_indexes,
+    ensure_lane_index,
+)
 from mentor_shared.bus.records import OutboxStore, UnitOfWork
 from mentor_shared.bus.sqlite_store import SqliteOutboxStore, SqliteUnitOfWork
 from mentor_shared.storage.mongo import mongo_client
@@ -188,6 +193,48 @@ class OutboxInboxContract:
             await uow.drop_outbox_for_subject("person-1")
         assert [r.key for r in await outbox.unsent(10)] == ["person-1"]
 
+    async def test_transactional_records_go_before_earlier_bulk_ones_of_other_keys(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        async with uow_factory() as uow:
+            for n in range(20):
+                uow.add_event(ledger_event(f"imported-{n}", 0), bulk=True)
+            await uow.commit()
+        signup = [ledger_event("signup", n) for n in range(2)]
+        async with uow_factory() as uow:
+            for event in signup:
+                uow.add_event(event)
+            await uow.commit()
+        first = await outbox.unsent(3)
+        assert [r.key for r in first] == ["signup", "signup", "imported-0"]
+        assert [r.event_id for r in first[:2]] == [str(e.id) for e in signup]
+        everything = await outbox.unsent(100)
+        assert [r.key for r in everything[2:]] == [f"imported-{n}" for n in range(20)]
+
+    async def test_a_transactional_record_waits_for_an_earlier_bulk_record_of_its_key(
+        self, store: StoreUnderTest
+    ) -> None:
+        outbox, uow_factory = store
+        bulk = [ledger_event(f"coach-{n}", 0) for n in range(3)]
+        async with uow_factory() as uow:
+            for event in bulk:
+                uow.add_event(event, bulk=True)
+            await uow.commit()
+        later = ledger_event("coach-2", 1)
+        other = ledger_event("someone", 0)
+        async with uow_factory() as uow:
+            uow.add_event(later)
+            uow.add_event(other)
+            await uow.commit()
+        order = [r.event_id for r in await outbox.unsent(10)]
+        assert order[0] == str(other.id)
+        assert order.index(str(bulk[2].id)) < order.index(str(later.id))
+        # Once the bulk record is sent, the key's later record is transactional again.
+        sent = [r.seq for r in await outbox.unsent(10) if r.event_id == str(bulk[2].id)]
+        await outbox.mark_sent(sent, {})
+        assert [r.event_id for r in await outbox.unsent(2)] == [str(later.id), str(other.id)]
+
 
 class TestSqliteStore(OutboxInboxContract):
     @pytest.fixture
@@ -197,12 +244,45 @@ class TestSqliteStore(OutboxInboxContract):
         await db.close()
 
 
+async def test_an_outbox_made_before_lanes_gets_the_column_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+    from mentor_shared.schema import OUTBOX_LANES
+    from mentor_shared.storage.migrations import Ladder, Step, migrate_sqlite
+    from mentor_shared.storage.sqlite import SqliteDatabase
+
+    old_schema = BUS_SCHEMA.replace(",\n    lane INTEGER NOT NULL DEFAULT 0", "")
+    assert "lane" not in old_schema
+    path = tmp_path / "old.sqlite3"
+    ladder = Ladder("bus", [Step("baseline", sqlite=[old_schema]), OUTBOX_LANES])
+    migrate_sqlite(path, ladder, target=1)
+    db = await SqliteDatabase(path).open()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO outbox (event_id, topic, key, payload, headers, created_at) "
+            "VALUES ('e1', 'messaging', 'k', x'7b7d', '{}', 1.0)"
+        )
+    await db.close()
+    migrate_sqlite(path, ladder)
+    migrate_sqlite(path, ladder)  # a second start changes nothing
+    db = await SqliteDatabase(path).open()
+    unsent = await SqliteOutboxStore(db).unsent(10)
+    assert [r.event_id for r in unsent] == ["e1"]
+    async with SqliteUnitOfWork(db) as uow:
+        uow.add_event(ledger_event("k2", 0), bulk=True)
+        await uow.commit()
+    assert len(await SqliteOutboxStore(db).unsent(10)) == 2
+    await db.close()
+
+
 class TestMongoStore(OutboxInboxContract):
     @pytest.fixture
     async def store(self, mongodb_uri: str) -> AsyncIterator[StoreUnderTest]:
         client: Any = mongo_client(mongodb_uri)
         name = f"contract_{uuid.uuid4().hex[:8]}"
         await ensure_bus_indexes(client[name])
+        await ensure_lane_index(client[name])
         yield MongoOutboxStore(client[name]), lambda: MongoUnitOfWork(client, name)
         await client.drop_database(name)
         await client.close()

@@ -406,6 +406,50 @@ def test_coach_import_dry_run_lists_every_bad_row(stack: Stack) -> None:
     assert '<td class="govuk-table__cell">3</td>' in page.text
 
 
+def test_an_import_emails_nobody_until_the_administrator_sends_its_invitations(
+    stack: Stack,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    coaches = [f"invited.{tag}.{n}@cabinetoffice.gov.uk" for n in range(2)]
+    csv_text = "name,email,department,profession,grade,region,expertise,approach,capacity\n" + (
+        "".join(f"Coach {n},{email},,,,,coaching,,2\n" for n, email in enumerate(coaches))
+    )
+    client = signed_in_client(stack, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with closing(client):
+        form = client.get("/admin/import")
+        report = client.post(
+            "/admin/import",
+            data={"csrf_token": csrf_of(form.text), "mode": "import"},
+            files={"file": ("coaches.csv", csv_text.encode(), "text/csv")},
+        )
+        assert report.status_code == 200, report.text
+        assert "2 new coaches are waiting for an invitation" in report.text
+        action = re.search(r'action="(/admin/imports/[^/"]+/invitations)"', report.text)
+        assert action, report.text
+        status_path = action.group(1).removesuffix("/invitations")
+        listed = client.get("/admin/import")
+        assert "Not sent yet: 2 invitations are waiting for you to send them." in listed.text
+        assert f'href="{status_path}"' in listed.text
+        assert not [m for m in stack.mailbox.messages if str(m["To"]) in coaches]
+
+        sent = client.post(
+            action.group(1), data={"csrf_token": csrf_of(report.text)}, follow_redirects=False
+        )
+        assert sent.status_code == 303
+        assert sent.headers["location"] == status_path
+        status = client.get(status_path)
+        assert status.status_code == 200
+        assert "The invitations are being sent" in status.text
+        assert re.search(r"(Sending|Finished): \d of 2 invitations sent", status.text)
+        for email in coaches:
+            assert "/claim?token=" in stack.mailbox.link(email, "/claim")
+        line = client.get(status_path + "/progress").json()
+        assert line["progress"] == "Finished: 2 of 2 invitations sent."
+        assert line["sending"] is False
+        missing = client.get("/admin/imports/no-such-import")
+        assert missing.status_code == 404
+
+
 def test_coach_import_page_takes_an_excel_workbook(stack: Stack) -> None:
     book = openpyxl.Workbook()
     sheet = book.active

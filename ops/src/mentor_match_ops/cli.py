@@ -278,6 +278,11 @@ def _import_part(name: str, content: bytes) -> tuple[str, bytes, str]:
 def import_coaches(
     csv_file: Path = typer.Argument(..., exists=True, dir_okay=False),  # noqa: B008 - typer's idiom
     dry_run: bool = typer.Option(True, help="Report bad rows and write nothing"),
+    send_invitations: bool = typer.Option(
+        False,
+        "--send-invitations",
+        help="Also send the new coaches their claim invitations (at CLAIM_INVITATIONS_PER_MINUTE)",
+    ),
     data_dir: Path = DataDir,
     services: list[str] = ServicesOption,
 ) -> None:
@@ -285,11 +290,14 @@ def import_coaches(
 
     A file over the endpoint's 10,000 rows or 5 MB goes in parts, with a progress
     bar; importing is idempotent by email, so after a failed part run it again.
+    Nobody is emailed unless ``--send-invitations`` is given (or an administrator
+    sends them from the web import page).
     """
     urls = service_urls(services)
     files = list(import_files(csv_file.read_bytes()))
     token = admin_token(data_dir, urls["profile"])
     totals: dict[str, int] = {}
+    import_ids: list[str] = []
     rows_before = 0
     with progress_bar() as progress:
         task = progress.add_task(
@@ -319,8 +327,24 @@ def import_coaches(
             for key, value in response.json().items():
                 if isinstance(value, int) and not isinstance(value, bool):
                     totals[key] = totals.get(key, 0) + value
+            if response.json().get("import_id"):
+                import_ids.append(response.json()["import_id"])
             rows_before += rows
             progress.advance(task, rows)
+    for import_id in import_ids if send_invitations and not dry_run else []:
+        sent = call(
+            "POST",
+            f"{urls['profile']}/v1/admin/imports/{import_id}/invitations",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if sent.status_code != 202:
+            show_error(sent)
+            raise typer.Exit(1)
+    if import_ids and not send_invitations:
+        console.print(
+            "Nobody was emailed: send the invitations from the web import page, or run "
+            "again with --send-invitations."
+        )
     if len(files) == 1:
         console.print_json(response.text)
     else:

@@ -18,11 +18,11 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from mentor_shared.bus.mongo_store import ensure_bus_indexes
-from mentor_shared.bus.sqlite_store import BUS_SCHEMA
+from mentor_shared.bus.mongo_store import ensure_bus_indexes, ensure_lane_index
+from mentor_shared.bus.sqlite_store import BUS_SCHEMA, URGENT_INDEX_SQL
 from mentor_shared.erasure import ERASED_SQL
 from mentor_shared.limits import LIMITS_SQL
-from mentor_shared.storage.migrations import MongoChange, Step
+from mentor_shared.storage.migrations import MongoChange, Step, add_column
 
 SHARED_SQLITE: tuple[str, ...] = (BUS_SCHEMA, LIMITS_SQL, ERASED_SQL)
 """DDL of the shared tables (idempotent)."""
@@ -45,3 +45,11 @@ def baseline_step(sqlite: Sequence[str], mongo: MongoChange) -> Step:
         mongo: The service's index set-up (``create_index`` calls).
     """
     return Step(BASELINE, sqlite=(*SHARED_SQLITE, *sqlite), mongo=(ensure_shared_indexes, mongo))
+
+
+OUTBOX_LANES = Step(
+    "outbox lanes: transactional events before bulk ones",
+    sqlite=[add_column("outbox", "lane", "INTEGER NOT NULL DEFAULT 0"), URGENT_INDEX_SQL],
+    mongo=[ensure_lane_index],
+)
+"""Appended to every ladder: the outbox's ``lane`` (rows already there are transactional)."""

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
-from mentor_shared.storage.sqlite import SqliteDatabase
 from mentor_shared.storage.migrations import migrate_sqlite
+from mentor_shared.storage.sqlite import SqliteDatabase
 from notifications_service.adapters.schema import LADDER
 from notifications_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,

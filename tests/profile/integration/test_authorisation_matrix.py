@@ -108,6 +108,9 @@ def cases() -> list[Case]:
             "/v1/admin/accounts?email=nobody-here@cabinetoffice.gov.uk",
             ADMIN_ONLY | {"admin": 404},
         ),
+        Case("GET", "/v1/admin/imports", ADMIN_ONLY),
+        Case("GET", "/v1/admin/imports/no-such-import", ADMIN_ONLY | {"admin": 404}),
+        Case("POST", "/v1/admin/imports/no-such-import/invitations", ADMIN_ONLY | {"admin": 404}),
     ]
 
 

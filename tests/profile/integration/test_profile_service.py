@@ -327,10 +327,16 @@ async def test_coach_import_dry_run_reports_lines_and_real_run_is_idempotent(
     good = {"file": ("coaches.csv", "\n".join(csv.splitlines()[:2]).encode(), "text/csv")}
     first = await client.post("/v1/admin/import", files=good, headers=bearer(admin))
     assert first.status_code == 200, first.text
-    assert first.json()["created"] == 1
+    assert (first.json()["created"], first.json()["invitations"]) == (1, 1)
     second = await client.post("/v1/admin/import", files=good, headers=bearer(admin))
     assert (second.json()["created"], second.json()["unchanged"]) == (0, 1)
+    assert second.json()["invitations"] == 0
 
+    # The import emails nobody; the administrator sends its invitations.
+    sent = await client.post(
+        f"/v1/admin/imports/{first.json()['import_id']}/invitations", headers=bearer(admin)
+    )
+    assert sent.status_code == 202, sent.text
     claim = await reader.wait_for(
         lambda e: e.type == "account.claim_requested" and e.data["email"] == coach
     )
@@ -395,7 +401,7 @@ async def test_coach_import_reads_an_excel_workbook_and_refuses_a_broken_one(
     second = await client.post("/v1/admin/import", files=good, headers=bearer(admin))
     assert (second.json()["created"], second.json()["unchanged"]) == (0, 1)
     await reader.wait_for(
-        lambda e: e.type == "account.claim_requested" and e.data["email"] == coach
+        lambda e: e.type == "profile.upserted" and e.data["display_name"] == "Xena Coach"
     )
 
     broken = {"file": ("coaches.xlsx", coach_workbook(good_row)[:-200], xlsx)}

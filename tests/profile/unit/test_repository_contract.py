@@ -15,6 +15,7 @@ from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProf
 from profile_service.domain.account_tokens import AccountToken, PendingCredential
 from profile_service.domain.allowlist import AllowedDomains, parse_email
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery
+from profile_service.domain.invitations import CoachImportRecord
 from profile_service.domain.model import Account, ContactGrant, Profile
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import ProfileUnitOfWork
@@ -169,6 +170,48 @@ class RepositoryContract:
             assert await uow.pending_credentials.for_token("t2") is None
             assert await uow.pending_credentials.latest_for_account("a1") is None
             assert await uow.pending_credentials.latest_for_account("a2") == other
+
+    async def test_invitations_wait_then_queue_in_import_order_and_settle_once(
+        self, work: Any
+    ) -> None:
+        first = CoachImportRecord(id="i1", created_at=NOW, created=3, updated=0, unchanged=0)
+        second = CoachImportRecord(
+            id="i2", created_at=NOW + timedelta(minutes=1), created=2, updated=1, unchanged=0
+        )
+        async with work() as uow:
+            await uow.invitations.add_import(first, ["a1", "a2", "a3"])
+            await uow.invitations.add_import(second, ["b1", "b2"])
+            await uow.commit()
+        async with work() as uow:
+            assert await uow.invitations.next_queued(10) == []
+            assert await uow.invitations.queue("i2", NOW) == 2
+            assert await uow.invitations.queue("i1", NOW + timedelta(seconds=5)) == 3
+            assert await uow.invitations.queue("i1", NOW + timedelta(seconds=9)) == 0
+            await uow.commit()
+        async with work() as uow:
+            # The older import's invitations go first, each import's in row order.
+            assert await uow.invitations.next_queued(4) == ["a1", "a2", "a3", "b1"]
+            assert await uow.invitations.settle(["a1", "a2"], "sent") == 2
+            assert await uow.invitations.settle(["a3"], "skipped") == 1
+            assert await uow.invitations.settle(["a1"], "sent") == 0
+            await uow.invitations.delete_for_account("b2")
+            await uow.commit()
+        async with work() as uow:
+            progress = await uow.invitations.progress("i1")
+            assert progress is not None
+            assert (progress.pending, progress.queued, progress.sent, progress.skipped) == (
+                0,
+                0,
+                2,
+                1,
+            )
+            assert progress.done
+            assert progress.send_requested_at == NOW + timedelta(seconds=5)  # the first ask
+            assert await uow.invitations.next_queued(10) == ["b1"]
+            assert [p.record.id for p in await uow.invitations.recent(10)] == ["i2", "i1"]
+            newest = (await uow.invitations.recent(1))[0]
+            assert (newest.invitations, newest.queued, newest.record.updated) == (1, 1, 1)
+            assert await uow.invitations.progress("nope") is None
 
     async def test_leaving_without_commit_rolls_back(self, work: Any) -> None:
         async with work() as uow:

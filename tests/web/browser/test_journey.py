@@ -449,6 +449,25 @@ def test_journey_through_every_page_has_no_accessibility_violations(
     )
     page.get_by_role("button", name="Continue").click()
     journey.check("admin-import-report")
+    # A real import: nobody is emailed until the administrator sends the invitations,
+    # and the import's page shows how far they have gone.
+    page.set_input_files(
+        "#file",
+        files=[
+            {
+                "name": "coaches.csv",
+                "mimeType": "text/csv",
+                "buffer": b"name,email,department,profession,grade,region,expertise,approach,capacity\n"
+                + f"Ivy Invited,ivy.{tag}@cabinetoffice.gov.uk,,,,,coaching,,2\n".encode(),
+            }
+        ],
+    )
+    page.get_by_label("Import the coaches", exact=False).check()
+    page.get_by_role("button", name="Continue").click()
+    journey.check("admin-import-done")
+    page.get_by_role("button", name="Send invitations").click()
+    assert page.get_by_text("of 1 invitations sent").count() == 1
+    journey.check("admin-import-status")
 
     # This week's request and match, counted by the matching service for the mentee's department.
     journey.visit("/admin/usage", "admin-usage")

@@ -23,6 +23,7 @@ from profile_service.domain.passwords import PasswordPolicy
 from profile_service.domain.reference import default_reference_data
 from profile_service.service import handlers
 from profile_service.service.handlers import ProfileDeps
+from profile_service.service.invitation_sender import InvitationSender
 from profile_service.service.limits import AccountLimits
 from profile_service.service.ports import ProfileUnitOfWork
 from profile_service.settings import ProfileSettings
@@ -37,6 +38,7 @@ class ProfileContext:
     deps: ProfileDeps
     issuer: JwtAccessTokenIssuer
     uow_factory: Callable[[], ProfileUnitOfWork]
+    invitations: InvitationSender
 
 
 def account_limits(settings: ProfileSettings) -> AccountLimits:
@@ -153,6 +155,14 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
             count=settings.demo_count,
             password=settings.resolved_demo_password(),
         )
+    invitations = InvitationSender(
+        uow_factory, deps, per_minute=settings.claim_invitations_per_minute
+    )
     return ProfileContext(
-        settings=settings, runtime=runtime, deps=deps, issuer=issuer, uow_factory=uow_factory
+        settings=settings,
+        runtime=runtime,
+        deps=deps,
+        issuer=issuer,
+        uow_factory=uow_factory,
+        invitations=invitations,
     )

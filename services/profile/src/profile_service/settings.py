@@ -57,6 +57,15 @@ class ProfileSettings(ServiceSettings):
         default=3, ge=1, description="Verification, reset and claim emails per address"
     )
     account_emails_window_s: int = Field(default=3600, ge=1)
+    claim_invitations_per_minute: int = Field(
+        default=600,
+        ge=1,
+        le=60_000,
+        description=(
+            "Claim invitations of coach imports released per minute at most, once an "
+            "administrator sends them (per profile process)"
+        ),
+    )
     import_max_body_bytes: int = Field(
         default=6 * 2**20, ge=1024, description="Whole request of POST /v1/admin/import"
     )

@@ -17,6 +17,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.records import (
+    BULK_LANE,
+    TRANSACTIONAL_LANE,
     OutboxCounts,
     OutboxRecord,
     PartitionMarks,
@@ -36,6 +38,22 @@ async def ensure_bus_indexes(db: AsyncDatabase[Document]) -> None:
     await db.outbox.create_index("key")
 
 
+async def ensure_lane_index(db: AsyncDatabase[Document]) -> None:
+    """The index of unsent records by lane (idempotent; a later ladder step)."""
+    await db.outbox.create_index([("sent_at", ASCENDING), ("lane", ASCENDING), ("_id", ASCENDING)])
+
+
+def _record(doc: Document) -> OutboxRecord:
+    return OutboxRecord(
+        seq=doc["_id"],
+        event_id=doc["event_id"],
+        topic=doc["topic"],
+        key=doc["key"],
+        payload=None if doc["payload"] is None else bytes(doc["payload"]),
+        headers=OutboxRecord.headers_from_json(doc["headers"]),
+    )
+
+
 class MongoOutboxStore:
     """The relay's view of a service's MongoDB outbox."""
 
@@ -43,19 +61,27 @@ class MongoOutboxStore:
         self._db = db
 
     async def unsent(self, limit: int) -> list[OutboxRecord]:
-        """Unsent records in write order."""
-        cursor = self._db.outbox.find({"sent_at": None}).sort("_id", ASCENDING).limit(limit)
-        return [
-            OutboxRecord(
-                seq=doc["_id"],
-                event_id=doc["event_id"],
-                topic=doc["topic"],
-                key=doc["key"],
-                payload=None if doc["payload"] is None else bytes(doc["payload"]),
-                headers=OutboxRecord.headers_from_json(doc["headers"]),
+        """Unsent records: transactional ones first, then the rest in write order.
+
+        A transactional record whose key has an earlier unsent bulk record waits
+        for it, as on SQLite. Documents written before lanes existed have no
+        ``lane`` and are transactional.
+        """
+        outbox = self._db.outbox
+        records: list[OutboxRecord] = []
+        urgent = outbox.find({"sent_at": None, "lane": {"$ne": BULK_LANE}}).sort("_id", ASCENDING)
+        async for doc in urgent.limit(limit):
+            earlier_bulk = await outbox.find_one(
+                {"key": doc["key"], "sent_at": None, "lane": BULK_LANE, "_id": {"$lt": doc["_id"]}},
+                {"_id": 1},
             )
-            async for doc in cursor
-        ]
+            if earlier_bulk is None:
+                records.append(_record(doc))
+        if len(records) < limit:
+            taken = {record.seq for record in records}
+            rest = outbox.find({"sent_at": None}).sort("_id", ASCENDING).limit(limit)
+            records += [_record(doc) async for doc in rest if doc["_id"] not in taken]
+        return records[:limit]
 
     async def mark_sent(self, seqs: Sequence[int], marks: Mapping[tuple[str, int], int]) -> None:
         """Mark records sent and raise the partition marks."""
@@ -118,6 +144,7 @@ class MongoUnitOfWork:
         self.db: AsyncDatabase[Document] = client[database]
         self._session: AsyncClientSession | None = None
         self._events: list[Envelope] = []
+        self._bulk: set[int] = set()
         self._tombstones: list[Tombstone] = []
         self.committed_events: list[Envelope] = []
 
@@ -135,6 +162,7 @@ class MongoUnitOfWork:
         self._session = self.client.start_session()
         await self._session.start_transaction()
         self._events = []
+        self._bulk = set()
         self._tombstones = []
         self.committed_events = []
         self.open_repositories()
@@ -149,8 +177,10 @@ class MongoUnitOfWork:
             finally:
                 await session.end_session()
 
-    def add_event(self, event: Envelope) -> None:
-        """Queue an event for the outbox."""
+    def add_event(self, event: Envelope, *, bulk: bool = False) -> None:
+        """Queue an event for the outbox (``bulk``: in the bulk lane)."""
+        if bulk:
+            self._bulk.add(len(self._events))
         self._events.append(event)
 
     def add_tombstone(self, topic: str, key: str) -> None:
@@ -193,13 +223,14 @@ class MongoUnitOfWork:
         """Write queued events, then tombstones, to the outbox and commit the transaction."""
         session = self.session
         now = time.time()
-        rows: list[tuple[str, str, str, bytes | None, str]] = [
-            outbox_fields(event) for event in self._events
+        rows: list[tuple[str, str, str, bytes | None, str, int]] = [
+            (*outbox_fields(event), BULK_LANE if index in self._bulk else TRANSACTIONAL_LANE)
+            for index, event in enumerate(self._events)
         ]
         for tombstone in self._tombstones:
             event_id, topic, key, headers = tombstone_fields(tombstone)
-            rows.append((event_id, topic, key, None, headers))
-        for event_id, topic, key, payload, headers in rows:
+            rows.append((event_id, topic, key, None, headers, TRANSACTIONAL_LANE))
+        for event_id, topic, key, payload, headers, lane in rows:
             counter = await self.db.counters.find_one_and_update(
                 {"_id": "outbox"},
                 {"$inc": {"seq": 1}},
@@ -218,9 +249,11 @@ class MongoUnitOfWork:
                     "headers": headers,
                     "created_at": now,
                     "sent_at": None,
+                    "lane": lane,
                 },
                 session=session,
             )
         await session.commit_transaction()
         self.committed_events, self._events, self._tombstones = self._events, [], []
+        self._bulk = set()
         await self.__aexit__(None, None, None)

@@ -15,6 +15,13 @@ from mentor_shared.events.registry import REGISTRY
 # the broker must hold at least that much, or it lost data.
 PartitionMarks = dict[tuple[str, int], int]
 
+TRANSACTIONAL_LANE = 0
+"""Outbox lane of everything a person is waiting for (the default)."""
+BULK_LANE = 1
+"""Outbox lane of bulk work (an import's thousands of events): the relay publishes
+these only when no transactional record is waiting, so a sign-up's verification
+email never queues behind an import. Per key, write order still holds."""
+
 
 @dataclass(frozen=True)
 class OutboxRecord:
@@ -97,7 +104,11 @@ class OutboxStore(Protocol):
     """What the relay needs from a service's outbox."""
 
     async def unsent(self, limit: int) -> list[OutboxRecord]:
-        """Unsent records in the order they were written."""
+        """Unsent records, transactional ones first, each key's in write order.
+
+        The transactional records come first in write order, except one whose key
+        has an earlier unsent bulk record; then the rest, in write order.
+        """
         ...
 
     async def mark_sent(self, seqs: Sequence[int], marks: Mapping[tuple[str, int], int]) -> None:
@@ -132,8 +143,12 @@ class UnitOfWork(Protocol):
 
     async def __aexit__(self, *exc_info: object) -> None: ...
 
-    def add_event(self, event: Envelope) -> None:
-        """Queue an event; it is written to the outbox by :meth:`commit`."""
+    def add_event(self, event: Envelope, *, bulk: bool = False) -> None:
+        """Queue an event; it is written to the outbox by :meth:`commit`.
+
+        ``bulk``: the event belongs to bulk work and goes in the bulk lane, which
+        the relay publishes after every transactional record waiting.
+        """
         ...
 
     def add_tombstone(self, topic: str, key: str) -> None:

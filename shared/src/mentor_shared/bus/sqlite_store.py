@@ -2,15 +2,22 @@
 
 A tombstone is stored with an empty payload (the column is NOT NULL in files made
 before tombstones existed) and read back as None; no event is ever empty.
+
+Rows have a lane (``lane`` 0: transactional, 1: bulk, see
+:data:`mentor_shared.bus.records.BULK_LANE`); files made before lanes existed get
+the column and :data:`URGENT_INDEX_SQL` from the ladder step
+:data:`mentor_shared.schema.OUTBOX_LANES` (every old row is transactional).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Self
+from typing import Any, Self
 
 from mentor_shared.bus.records import (
+    BULK_LANE,
+    TRANSACTIONAL_LANE,
     OutboxCounts,
     OutboxRecord,
     PartitionMarks,
@@ -30,7 +37,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload BLOB NOT NULL,
     headers TEXT NOT NULL,
     created_at REAL NOT NULL,
-    sent_at REAL
+    sent_at REAL,
+    lane INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_sent_at ON outbox (sent_at);
@@ -50,6 +58,24 @@ CREATE TABLE IF NOT EXISTS inbox (
 """
 
 
+URGENT_INDEX_SQL = (
+    # Not in BUS_SCHEMA: a file made before lanes has no ``lane`` to index yet.
+    "CREATE INDEX IF NOT EXISTS outbox_unsent_urgent ON outbox (seq) "
+    "WHERE sent_at IS NULL AND lane = 0"
+)
+
+
+def _record(row: Any) -> OutboxRecord:
+    return OutboxRecord(
+        seq=row["seq"],
+        event_id=row["event_id"],
+        topic=row["topic"],
+        key=row["key"],
+        payload=bytes(row["payload"]) or None,
+        headers=OutboxRecord.headers_from_json(row["headers"]),
+    )
+
+
 class SqliteOutboxStore:
     """The relay's view of a service's SQLite outbox."""
 
@@ -57,23 +83,33 @@ class SqliteOutboxStore:
         self._db = db
 
     async def unsent(self, limit: int) -> list[OutboxRecord]:
-        """Unsent records in write order."""
-        rows = await self._db.fetchall(
-            "SELECT seq, event_id, topic, key, payload, headers FROM outbox "
-            "WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
+        """Unsent records: transactional ones first, then the rest in write order.
+
+        A transactional record whose key has an earlier unsent bulk record waits
+        for it (it comes in write order with the rest), so a key's records are
+        always published in the order they were written.
+        """
+        # Left to itself the planner walks every unsent row by ``sent_at`` (19 ms
+        # with 50,000 bulk rows waiting); the partial index holds only the few
+        # transactional ones (0.3 ms).
+        urgent = await self._db.fetchall(
+            "SELECT seq, event_id, topic, key, payload, headers FROM outbox AS o "
+            "INDEXED BY outbox_unsent_urgent "
+            "WHERE sent_at IS NULL AND lane = 0 AND NOT EXISTS ("
+            "SELECT 1 FROM outbox AS b WHERE b.key = o.key AND b.sent_at IS NULL "
+            "AND b.lane = 1 AND b.seq < o.seq) ORDER BY seq LIMIT ?",
             (limit,),
         )
-        return [
-            OutboxRecord(
-                seq=row["seq"],
-                event_id=row["event_id"],
-                topic=row["topic"],
-                key=row["key"],
-                payload=bytes(row["payload"]) or None,
-                headers=OutboxRecord.headers_from_json(row["headers"]),
+        records = [_record(row) for row in urgent]
+        if len(records) < limit:
+            taken = {record.seq for record in records}
+            rest = await self._db.fetchall(
+                "SELECT seq, event_id, topic, key, payload, headers FROM outbox "
+                "WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
+                (limit,),
             )
-            for row in rows
-        ]
+            records += [_record(row) for row in rest if row["seq"] not in taken]
+        return records[:limit]
 
     async def mark_sent(self, seqs: Sequence[int], marks: Mapping[tuple[str, int], int]) -> None:
         """Mark records sent and raise the partition marks."""
@@ -132,6 +168,7 @@ class SqliteUnitOfWork:
         self.db = db
         self._conn: Connection | None = None
         self._events: list[Envelope] = []
+        self._bulk: set[int] = set()
         self._tombstones: list[Tombstone] = []
         self.committed_events: list[Envelope] = []
 
@@ -148,6 +185,7 @@ class SqliteUnitOfWork:
     async def __aenter__(self) -> Self:
         self._conn = await self.db.begin()
         self._events = []
+        self._bulk = set()
         self._tombstones = []
         self.committed_events = []
         self.open_repositories()
@@ -158,8 +196,10 @@ class SqliteUnitOfWork:
             self._conn = None
             await self.db.end(commit=False)
 
-    def add_event(self, event: Envelope) -> None:
-        """Queue an event for the outbox."""
+    def add_event(self, event: Envelope, *, bulk: bool = False) -> None:
+        """Queue an event for the outbox (``bulk``: in the bulk lane)."""
+        if bulk:
+            self._bulk.add(len(self._events))
         self._events.append(event)
 
     def add_tombstone(self, topic: str, key: str) -> None:
@@ -205,9 +245,16 @@ class SqliteUnitOfWork:
         conn = self.conn
         now = time.time()
         await conn.executemany(
-            "INSERT INTO outbox (event_id, topic, key, payload, headers, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(*outbox_fields(event), now) for event in self._events],
+            "INSERT INTO outbox (event_id, topic, key, payload, headers, created_at, lane) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    *outbox_fields(event),
+                    now,
+                    BULK_LANE if index in self._bulk else TRANSACTIONAL_LANE,
+                )
+                for index, event in enumerate(self._events)
+            ],
         )
         await conn.executemany(
             "INSERT INTO outbox (event_id, topic, key, payload, headers, created_at) "

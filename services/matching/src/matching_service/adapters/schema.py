@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from matching_service.adapters.mongo_repository import ensure_matching_indexes
 from matching_service.adapters.sqlite_repository import SQLITE_SCHEMA
-from mentor_shared.schema import baseline_step
+from mentor_shared.schema import OUTBOX_LANES, baseline_step
 from mentor_shared.storage.migrations import Ladder
 
 LADDER = Ladder(
     "matching",
     [
         baseline_step(SQLITE_SCHEMA, ensure_matching_indexes),
+        OUTBOX_LANES,
     ],
 )

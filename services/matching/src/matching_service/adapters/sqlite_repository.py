@@ -33,7 +33,8 @@ from mentor_shared.limits import key_digest
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 
 SQLITE_SCHEMA: list[str] = [
-    # Step 1 of the ladder (adapters/schema.py): a change goes in a new step there.
+    # The current shape, step 1 of the ladder for a new file; a change here also needs
+    # a step in adapters/schema.py that brings older files to it.
     """
     CREATE TABLE IF NOT EXISTS profiles (
         profile_id TEXT PRIMARY KEY,

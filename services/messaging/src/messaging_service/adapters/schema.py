@@ -6,7 +6,7 @@ A schema change is a new step at the end of ``LADDER`` (docs/operations.md,
 
 from __future__ import annotations
 
-from mentor_shared.schema import baseline_step
+from mentor_shared.schema import OUTBOX_LANES, baseline_step
 from mentor_shared.storage.migrations import Ladder
 from messaging_service.adapters.mongo_repository import ensure_messaging_indexes
 from messaging_service.adapters.sqlite_repository import SQLITE_SCHEMA
@@ -15,5 +15,6 @@ LADDER = Ladder(
     "messaging",
     [
         baseline_step(SQLITE_SCHEMA, ensure_messaging_indexes),
+        OUTBOX_LANES,
     ],
 )

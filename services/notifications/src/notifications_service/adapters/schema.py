@@ -6,7 +6,7 @@ A schema change is a new step at the end of ``LADDER`` (docs/operations.md,
 
 from __future__ import annotations
 
-from mentor_shared.schema import baseline_step
+from mentor_shared.schema import OUTBOX_LANES, baseline_step
 from mentor_shared.storage.migrations import Ladder, Step, add_column
 from notifications_service.adapters.mongo_repository import ensure_indexes
 from notifications_service.adapters.sqlite_repository import SQLITE_SCHEMA
@@ -21,5 +21,6 @@ LADDER = Ladder(
             "email_jobs.trace_context",
             sqlite=[add_column("email_jobs", "trace_context", "TEXT")],
         ),
+        OUTBOX_LANES,
     ],
 )

@@ -8,7 +8,8 @@ the search fields beside the document, as in SQLite.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -20,6 +21,7 @@ from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
+from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.model import Account, ContactGrant, Profile, email_key
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import (
@@ -28,12 +30,18 @@ from profile_service.service.ports import (
     AllowedDomainRepository,
     ContactGrantRepository,
     ErasedSubjectRepository,
+    InvitationRepository,
     PendingCredentialRepository,
     ProfileRepository,
     RefreshTokenRepository,
 )
 
 Document = dict[str, Any]
+
+
+def _aware(moment: datetime) -> datetime:
+    """MongoDB returns naive UTC datetimes."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class _MongoRepository:
@@ -379,6 +387,120 @@ class MongoErasedSubjectRepository(_MongoRepository):
         return await is_erased_mongo(self.db, subject_id, session=self.session)
 
 
+class MongoInvitationRepository(_MongoRepository):
+    """Coach imports (``coach_imports``) and claim invitations (``claim_invitations``,
+    ``_id`` = account id, ``position`` orders them across imports), as on SQLite."""
+
+    async def add_import(self, record: CoachImportRecord, invited: Sequence[str]) -> None:
+        """Store an import and a pending invitation per account."""
+        await self.db.coach_imports.insert_one(
+            {
+                "_id": record.id,
+                "created_at": record.created_at,
+                "created": record.created,
+                "updated": record.updated,
+                "unchanged": record.unchanged,
+                "send_requested_at": None,
+            },
+            session=self.session,
+        )
+        last = await self.db.claim_invitations.find_one(
+            {}, sort=[("position", DESCENDING)], session=self.session
+        )
+        start = (last["position"] if last else 0) + 1
+        existing = {
+            doc["_id"]
+            async for doc in self.db.claim_invitations.find(
+                {"_id": {"$in": list(invited)}}, {"_id": 1}, session=self.session
+            )
+        }
+        docs = [
+            {"_id": account_id, "import_id": record.id, "state": "pending", "position": start + n}
+            for n, account_id in enumerate(invited)
+            if account_id not in existing
+        ]
+        if docs:
+            await self.db.claim_invitations.insert_many(docs, session=self.session)
+
+    async def _progress(self, doc: Document) -> ImportProgress:
+        counts = {
+            row["_id"]: row["n"]
+            async for row in await self.db.claim_invitations.aggregate(
+                [
+                    {"$match": {"import_id": doc["_id"]}},
+                    {"$group": {"_id": "$state", "n": {"$sum": 1}}},
+                ],
+                session=self.session,
+            )
+        }
+        return ImportProgress(
+            record=CoachImportRecord(
+                id=doc["_id"],
+                created_at=_aware(doc["created_at"]),
+                created=doc["created"],
+                updated=doc["updated"],
+                unchanged=doc["unchanged"],
+            ),
+            send_requested_at=(
+                _aware(doc["send_requested_at"]) if doc.get("send_requested_at") else None
+            ),
+            pending=counts.get("pending", 0),
+            queued=counts.get("queued", 0),
+            sent=counts.get("sent", 0),
+            skipped=counts.get("skipped", 0),
+        )
+
+    async def progress(self, import_id: str) -> ImportProgress | None:
+        """An import and its invitation counts, or None."""
+        doc = await self.db.coach_imports.find_one({"_id": import_id}, session=self.session)
+        return await self._progress(doc) if doc else None
+
+    async def recent(self, limit: int) -> list[ImportProgress]:
+        """The latest imports, newest first."""
+        cursor = (
+            self.db.coach_imports.find({}, session=self.session)
+            .sort("created_at", DESCENDING)
+            .limit(limit)
+        )
+        return [await self._progress(doc) async for doc in cursor]
+
+    async def queue(self, import_id: str, at: datetime) -> int:
+        """Pending invitations of the import become queued."""
+        await self.db.coach_imports.update_one(
+            {"_id": import_id, "send_requested_at": None},
+            {"$set": {"send_requested_at": at}},
+            session=self.session,
+        )
+        result = await self.db.claim_invitations.update_many(
+            {"import_id": import_id, "state": "pending"},
+            {"$set": {"state": "queued"}},
+            session=self.session,
+        )
+        return result.modified_count
+
+    async def next_queued(self, limit: int) -> list[str]:
+        """Queued invitations, oldest first."""
+        cursor = (
+            self.db.claim_invitations.find({"state": "queued"}, {"_id": 1}, session=self.session)
+            .sort("position", ASCENDING)
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor]
+
+    async def settle(self, account_ids: Sequence[str], state: InvitationState) -> int:
+        """Queued invitations become sent or skipped."""
+        result = await self.db.claim_invitations.update_many(
+            {"_id": {"$in": list(account_ids)}, "state": "queued"},
+            {"$set": {"state": state}},
+            session=self.session,
+        )
+        return result.modified_count
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Forget a person's invitation."""
+        await self.db.claim_invitations.delete_one({"_id": account_id}, session=self.session)
+
+
 class MongoProfileUnitOfWork(MongoUnitOfWork):
     """A MongoDB transaction with the profile service's repositories."""
 
@@ -390,6 +512,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
     domains: AllowedDomainRepository
     erased: ErasedSubjectRepository
     pending_credentials: PendingCredentialRepository
+    invitations: InvitationRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""
@@ -402,6 +525,7 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         self.domains = MongoAllowedDomainRepository(db, session)
         self.erased = MongoErasedSubjectRepository(db, session)
         self.pending_credentials = MongoPendingCredentialRepository(db, session)
+        self.invitations = MongoInvitationRepository(db, session)
 
     @staticmethod
     async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
@@ -419,3 +543,11 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         await db.pending_credentials.create_index(
             [("account_id", ASCENDING), ("created_at", ASCENDING)]
         )
+
+    @staticmethod
+    async def ensure_invitation_indexes(db: AsyncDatabase[Document]) -> None:
+        """Indexes of coach imports and claim invitations: step 3 of the ladder."""
+        await db.coach_imports.create_index("created_at")
+        await db.claim_invitations.create_index([("import_id", ASCENDING), ("state", ASCENDING)])
+        await db.claim_invitations.create_index([("state", ASCENDING), ("position", ASCENDING)])
+        await db.claim_invitations.create_index("position")

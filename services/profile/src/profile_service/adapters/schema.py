@@ -10,10 +10,10 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from mentor_shared.schema import baseline_step
+from mentor_shared.schema import OUTBOX_LANES, baseline_step
 from mentor_shared.storage.migrations import Ladder, Step
 from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
-from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA
+from profile_service.adapters.sqlite_repository import INVITATIONS_SQL, SQLITE_SCHEMA
 
 
 async def _drop_sign_in_failures(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -30,6 +30,12 @@ LADDER = Ladder(
             "drop sign_in_failures (addresses in clear)",
             sqlite=["DROP TABLE IF EXISTS sign_in_failures;"],
             mongo=[_drop_sign_in_failures],
+        ),
+        OUTBOX_LANES,
+        Step(
+            "coach imports and claim invitations",
+            sqlite=[INVITATIONS_SQL],
+            mongo=[MongoProfileUnitOfWork.ensure_invitation_indexes],
         ),
     ],
 )

@@ -6,6 +6,7 @@ and sorts on; everything else is plain columns. Times are ISO 8601 text in UTC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
+from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.model import Account, ContactGrant, Profile, email_key
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import (
@@ -23,13 +25,38 @@ from profile_service.service.ports import (
     AllowedDomainRepository,
     ContactGrantRepository,
     ErasedSubjectRepository,
+    InvitationRepository,
     PendingCredentialRepository,
     ProfileRepository,
     RefreshTokenRepository,
 )
 
+INVITATIONS_SQL = """
+CREATE TABLE IF NOT EXISTS coach_imports (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    unchanged INTEGER NOT NULL,
+    send_requested_at TEXT
+);
+CREATE TABLE IF NOT EXISTS claim_invitations (
+    account_id TEXT PRIMARY KEY,
+    import_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    position INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claim_invitations_by_import
+    ON claim_invitations (import_id, state);
+CREATE INDEX IF NOT EXISTS claim_invitations_queued
+    ON claim_invitations (position) WHERE state = 'queued';
+"""
+"""Coach imports and their claim invitations (step 3 of the ladder for older files)."""
+
 SQLITE_SCHEMA: list[str] = [
-    # Step 1 of the ladder (adapters/schema.py): a change goes in a new step there.
+    # The current shape, step 1 of the ladder for a new file; a change here also needs
+    # a step in adapters/schema.py that brings older files to it.
+    INVITATIONS_SQL,
     """
     CREATE TABLE IF NOT EXISTS accounts (
         id TEXT PRIMARY KEY,
@@ -499,6 +526,114 @@ class SqliteErasedSubjectRepository:
         return await is_erased_sqlite(self.conn, subject_id)
 
 
+class SqliteInvitationRepository:
+    """Coach imports and claim invitations on SQLite.
+
+    ``position`` orders invitations across imports (the order they were made),
+    so the sender releases the oldest import's first.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def add_import(self, record: CoachImportRecord, invited: Sequence[str]) -> None:
+        """Store an import and a pending invitation per account."""
+        await self.conn.execute(
+            "INSERT INTO coach_imports (id, created_at, created, updated, unchanged) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (record.id, _iso(record.created_at), record.created, record.updated, record.unchanged),
+        )
+        row = await _one(self.conn, "SELECT max(position) AS last FROM claim_invitations", ())
+        start = (row["last"] if row and row["last"] is not None else 0) + 1
+        await self.conn.executemany(
+            "INSERT OR IGNORE INTO claim_invitations (account_id, import_id, state, position) "
+            "VALUES (?, ?, 'pending', ?)",
+            [(account_id, record.id, start + n) for n, account_id in enumerate(invited)],
+        )
+
+    async def _progress(self, row: Any) -> ImportProgress:
+        counts = {
+            r["state"]: r["n"]
+            for r in await _all(
+                self.conn,
+                "SELECT state, count(*) AS n FROM claim_invitations WHERE import_id = ? "
+                "GROUP BY state",
+                (row["id"],),
+            )
+        }
+        return ImportProgress(
+            record=CoachImportRecord(
+                id=row["id"],
+                created_at=datetime.fromisoformat(row["created_at"]),
+                created=row["created"],
+                updated=row["updated"],
+                unchanged=row["unchanged"],
+            ),
+            send_requested_at=(
+                datetime.fromisoformat(row["send_requested_at"])
+                if row["send_requested_at"]
+                else None
+            ),
+            pending=counts.get("pending", 0),
+            queued=counts.get("queued", 0),
+            sent=counts.get("sent", 0),
+            skipped=counts.get("skipped", 0),
+        )
+
+    async def progress(self, import_id: str) -> ImportProgress | None:
+        """An import and its invitation counts, or None."""
+        row = await _one(self.conn, "SELECT * FROM coach_imports WHERE id = ?", (import_id,))
+        return await self._progress(row) if row else None
+
+    async def recent(self, limit: int) -> list[ImportProgress]:
+        """The latest imports, newest first."""
+        rows = await _all(
+            self.conn,
+            "SELECT * FROM coach_imports ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [await self._progress(row) for row in rows]
+
+    async def queue(self, import_id: str, at: datetime) -> int:
+        """Pending invitations of the import become queued."""
+        await self.conn.execute(
+            "UPDATE coach_imports SET send_requested_at = coalesce(send_requested_at, ?) "
+            "WHERE id = ?",
+            (_iso(at), import_id),
+        )
+        cursor = await self.conn.execute(
+            "UPDATE claim_invitations SET state = 'queued' "
+            "WHERE import_id = ? AND state = 'pending'",
+            (import_id,),
+        )
+        return cursor.rowcount
+
+    async def next_queued(self, limit: int) -> list[str]:
+        """Queued invitations, oldest first."""
+        rows = await _all(
+            self.conn,
+            "SELECT account_id FROM claim_invitations WHERE state = 'queued' "
+            "ORDER BY position LIMIT ?",
+            (limit,),
+        )
+        return [row["account_id"] for row in rows]
+
+    async def settle(self, account_ids: Sequence[str], state: InvitationState) -> int:
+        """Queued invitations become sent or skipped."""
+        moved = 0
+        for account_id in account_ids:
+            cursor = await self.conn.execute(
+                "UPDATE claim_invitations SET state = ? WHERE account_id = ? AND state = 'queued'",
+                (state, account_id),
+            )
+            moved += cursor.rowcount
+        return moved
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Forget a person's invitation."""
+        await self.conn.execute("DELETE FROM claim_invitations WHERE account_id = ?", (account_id,))
+
+
 class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     """A write transaction on the profile service's SQLite file."""
 
@@ -510,6 +645,7 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     domains: AllowedDomainRepository
     erased: ErasedSubjectRepository
     pending_credentials: PendingCredentialRepository
+    invitations: InvitationRepository
 
     def __init__(self, db: SqliteDatabase) -> None:
         super().__init__(db)
@@ -525,3 +661,4 @@ class SqliteProfileUnitOfWork(SqliteUnitOfWork):
         self.domains = SqliteAllowedDomainRepository(conn)
         self.erased = SqliteErasedSubjectRepository(conn)
         self.pending_credentials = SqlitePendingCredentialRepository(conn)
+        self.invitations = SqliteInvitationRepository(conn)

@@ -66,9 +66,11 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
         )
         context.runtime.install(app)
         await context.runtime.start()
+        await context.invitations.start()
         try:
             yield
         finally:
+            await context.invitations.stop()
             await context.runtime.stop()
 
     app = create_app(

@@ -22,6 +22,8 @@ __all__ = [
     "DirectoryPageOut",
     "DomainsOut",
     "DomainsUpdate",
+    "ImportListOut",
+    "ImportOut",
     "LinkedInImportOut",
     "PasswordChange",
     "PasswordResetConfirm",
@@ -164,3 +166,32 @@ class StatsOut(BaseModel):
     mentees: int
     coaches: int
     by_department: dict[str, int]
+
+
+class InvitationProgressOut(BaseModel):
+    """Where an import's claim invitations stand."""
+
+    total: int = Field(description="One per coach the import created (less any erased since)")
+    pending: int = Field(description="Not sent yet: waiting for an administrator")
+    queued: int = Field(description="Being sent, at CLAIM_INVITATIONS_PER_MINUTE at most")
+    sent: int
+    skipped: int = Field(description="Not sent: the coach had claimed or confirmed meanwhile")
+    send_requested_at: str | None = Field(description="When an administrator sent them")
+    done: bool = Field(description="Nothing pending or queued")
+
+
+class ImportOut(BaseModel):
+    """One coach import (a real run) and its invitations."""
+
+    id: str
+    created_at: str
+    created: int
+    updated: int
+    unchanged: int
+    invitations: InvitationProgressOut
+
+
+class ImportListOut(BaseModel):
+    """The latest coach imports, newest first."""
+
+    items: list[ImportOut]

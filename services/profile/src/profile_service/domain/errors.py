@@ -189,6 +189,12 @@ class AccountNotFound(NotFound):
     code = "account_not_found"
 
 
+class ImportNotFound(NotFound):
+    """No coach import has that id."""
+
+    code = "import_not_found"
+
+
 class ProfileNotFound(NotFound):
     """No profile has this id."""
 

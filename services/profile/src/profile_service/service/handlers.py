@@ -53,6 +53,7 @@ from profile_service.domain.errors import (
     DomainError,
     EmailNotVerified,
     ImportFileInvalid,
+    ImportNotFound,
     InvalidAllowedDomain,
     InvalidCredentials,
     InvalidInput,
@@ -62,6 +63,7 @@ from profile_service.domain.errors import (
     RefreshTokenReused,
     WrongCurrentPassword,
 )
+from profile_service.domain.invitations import CoachImportRecord, ImportProgress
 from profile_service.domain.lockout import SignInLocked
 from profile_service.domain.model import (
     Account,
@@ -164,6 +166,10 @@ class CoachImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    import_id: str | None = None
+    """The import's id (real runs): its invitations are sent from it."""
+    invitations: int = 0
+    """Claim invitations made (one per new coach), waiting to be sent."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready report."""
@@ -173,6 +179,8 @@ class CoachImportReport:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "import_id": self.import_id,
+            "invitations": self.invitations,
         }
 
 
@@ -198,8 +206,9 @@ async def _send_token(
     purpose: TokenPurpose,
     *,
     pending: tuple[str, str] | None = None,
+    bulk: bool = False,
 ) -> None:
-    """Issue a token and queue its email.
+    """Issue a token and queue its email (``bulk``: in the outbox's bulk lane).
 
     Earlier links of the purpose keep working until one of them is used (using one
     spends the rest), so a stranger asking again cannot cancel the person's link.
@@ -229,7 +238,7 @@ async def _send_token(
         sealed_token=deps.seal(issued.secret),
         expires_at=issued.record.expires_at,
     )
-    uow.add_event(_event(payload, account.id))
+    uow.add_event(_event(payload, account.id), bulk=bulk)
 
 
 async def _display_name(uow: ProfileUnitOfWork, account_id: str) -> str:
@@ -832,6 +841,7 @@ async def delete_account(
         await uow.refresh_tokens.delete_for_account(account.id)
         await uow.account_tokens.delete_for_account(account.id)
         await uow.pending_credentials.delete_for_account(account.id)
+        await uow.invitations.delete_for_account(account.id)
         await uow.accounts.delete(account.id)
         await uow.erased.mark(account.id)
         dropped = await uow.drop_outbox_for_subject(account.id)
@@ -965,8 +975,10 @@ async def import_coaches(
     """Check (dry run) or apply the coach spreadsheet; idempotent by email.
 
     A real run with any bad row writes nothing and reports every problem. New
-    addresses get an unclaimed account, a coach profile and a claim email; existing
-    people get the coach role and the spreadsheet's fields.
+    addresses get an unclaimed account, a coach profile and a pending claim
+    invitation (sent once an administrator asks: :func:`send_import_invitations`);
+    existing people get the coach role and the spreadsheet's fields. Profile events
+    go in the outbox's bulk lane, so they never hold up anyone's transactional email.
 
     Raises:
         ImportFileInvalid: The file is unusable, or (real run) some rows are bad.
@@ -989,6 +1001,8 @@ async def import_coaches(
             details=check.to_dict(),
         )
     created = updated = unchanged = 0
+    invited: list[str] = []
+    import_id = new_id()
     async with uow:
         now = deps.clock()
         for row in check.rows:
@@ -1002,16 +1016,10 @@ async def import_coaches(
                 )
                 await uow.accounts.save(account)
                 await uow.profiles.save(profile)
-                uow.add_event(
-                    _event(
-                        AccountRegistered(
-                            account_id=account.id, email=account.email, display_name=row.name
-                        ),
-                        account.id,
-                    )
-                )
-                await _send_token(uow, deps, account, row.name, "claim")
-                uow.add_event(_event(to_profile_upserted(profile), profile.id))
+                # No email yet: the claim invitation waits for the administrator
+                # (domain.invitations); the address travels with it.
+                invited.append(account.id)
+                uow.add_event(_event(to_profile_upserted(profile), profile.id), bulk=True)
                 created += 1
                 continue
             current = await uow.profiles.get(account.id) or Profile.new(account.id, row.name)
@@ -1020,13 +1028,111 @@ async def import_coaches(
                 unchanged += 1
                 continue
             await uow.profiles.save(changed)
-            uow.add_event(_event(to_profile_upserted(changed), changed.id))
+            uow.add_event(_event(to_profile_upserted(changed), changed.id), bulk=True)
             updated += 1
+        await uow.invitations.add_import(
+            CoachImportRecord(
+                id=import_id, created_at=now, created=created, updated=updated, unchanged=unchanged
+            ),
+            invited,
+        )
         await uow.commit()
-    log.info("coaches_imported", created=created, updated=updated, unchanged=unchanged)
-    return CoachImportReport(
-        check=check, dry_run=False, created=created, updated=updated, unchanged=unchanged
+    log.info(
+        "coaches_imported",
+        import_id=import_id,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
     )
+    return CoachImportReport(
+        check=check,
+        dry_run=False,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        import_id=import_id,
+        invitations=len(invited),
+    )
+
+
+async def import_progress(import_id: str, uow: ProfileUnitOfWork) -> ImportProgress:
+    """An import and where its claim invitations stand.
+
+    Raises:
+        ImportNotFound: No import has that id.
+    """
+    async with uow:
+        progress = await uow.invitations.progress(import_id)
+    if progress is None:
+        raise ImportNotFound("No import has that id.")
+    return progress
+
+
+async def recent_imports(uow: ProfileUnitOfWork, limit: int = 20) -> list[ImportProgress]:
+    """The latest imports with their invitation progress, newest first."""
+    async with uow:
+        return await uow.invitations.recent(limit)
+
+
+async def send_import_invitations(
+    import_id: str, uow: ProfileUnitOfWork, deps: ProfileDeps
+) -> ImportProgress:
+    """An administrator sends an import's claim invitations: they are queued for the
+    invitation sender, which releases them at its bounded rate. Asking again queues
+    nothing more.
+
+    Raises:
+        ImportNotFound: No import has that id.
+    """
+    async with uow:
+        if await uow.invitations.progress(import_id) is None:
+            raise ImportNotFound("No import has that id.")
+        queued = await uow.invitations.queue(import_id, deps.clock())
+        progress = await uow.invitations.progress(import_id)
+        await uow.commit()
+    assert progress is not None
+    log.info("import_invitations_queued", import_id=import_id, queued=queued)
+    return progress
+
+
+async def release_invitations(uow: ProfileUnitOfWork, deps: ProfileDeps, limit: int) -> int:
+    """Release up to ``limit`` queued invitations; returns how many were handled.
+
+    Each invitation's ``account.registered`` and ``account.claim_requested`` events
+    are written in the transaction that marks it sent (bulk lane), so a crash or a
+    restart never loses one and never sends one twice. A coach who has claimed the
+    account or confirmed the address meanwhile is skipped.
+    """
+    if limit <= 0:
+        return 0
+    async with uow:
+        account_ids = await uow.invitations.next_queued(limit)
+        if not account_ids:
+            return 0
+        sent: list[str] = []
+        skipped: list[str] = []
+        for account_id in account_ids:
+            account = await uow.accounts.get(account_id)
+            if account is None or account.claimed or account.email_verified:
+                skipped.append(account_id)
+                continue
+            name = await _display_name(uow, account.id)
+            uow.add_event(
+                _event(
+                    AccountRegistered(
+                        account_id=account.id, email=account.email, display_name=name
+                    ),
+                    account.id,
+                ),
+                bulk=True,
+            )
+            await _send_token(uow, deps, account, name, "claim", bulk=True)
+            sent.append(account_id)
+        await uow.invitations.settle(sent, "sent")
+        await uow.invitations.settle(skipped, "skipped")
+        await uow.commit()
+    log.info("claim_invitations_released", sent=len(sent), skipped=len(skipped))
+    return len(account_ids)
 
 
 # --- contact grants (applied inside the consumer's open unit of work) -----------

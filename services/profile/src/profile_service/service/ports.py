@@ -6,6 +6,7 @@ real adapters where they are cheap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,6 +15,7 @@ from mentor_shared.bus.records import UnitOfWork
 from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery, ProfileStats
+from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.model import Account, ContactGrant, Profile
 from profile_service.domain.tokens import RefreshToken
 
@@ -265,6 +267,38 @@ class ErasedSubjectRepository(Protocol):
         ...
 
 
+class InvitationRepository(Protocol):
+    """Coach imports and their claim invitations (``domain.invitations``)."""
+
+    async def add_import(self, record: CoachImportRecord, invited: Sequence[str]) -> None:
+        """Store an import and a ``pending`` invitation for each account in ``invited``."""
+        ...
+
+    async def progress(self, import_id: str) -> ImportProgress | None:
+        """An import and its invitation counts, or None."""
+        ...
+
+    async def recent(self, limit: int) -> list[ImportProgress]:
+        """The latest imports, newest first."""
+        ...
+
+    async def queue(self, import_id: str, at: datetime) -> int:
+        """Move the import's ``pending`` invitations to ``queued``; returns how many."""
+        ...
+
+    async def next_queued(self, limit: int) -> list[str]:
+        """Account ids of ``queued`` invitations, oldest import first."""
+        ...
+
+    async def settle(self, account_ids: Sequence[str], state: InvitationState) -> int:
+        """Move ``queued`` invitations to ``sent`` or ``skipped``; returns how many moved."""
+        ...
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Forget a person's invitation (erasure)."""
+        ...
+
+
 class ProfileUnitOfWork(UnitOfWork, Protocol):
     """The profile service's transaction with its repositories."""
 
@@ -276,3 +310,4 @@ class ProfileUnitOfWork(UnitOfWork, Protocol):
     domains: AllowedDomainRepository
     erased: ErasedSubjectRepository
     pending_credentials: PendingCredentialRepository
+    invitations: InvitationRepository

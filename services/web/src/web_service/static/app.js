@@ -52,3 +52,23 @@ if (thread && "EventSource" in window) {
     if (status) status.textContent = "New message from " + who.textContent + ".";
   });
 }
+
+// Coach import: the invitations' progress line refreshes itself while sending.
+const progress = document.querySelector("[data-import-progress]");
+if (progress) {
+  const refresh = async () => {
+    try {
+      const answer = await fetch(progress.dataset.importProgress, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!answer.ok) return;
+      const found = await answer.json();
+      if (found.progress !== progress.textContent) progress.textContent = found.progress;
+      if (found.sending) setTimeout(refresh, 5000);
+    } catch {
+      setTimeout(refresh, 15000);
+    }
+  };
+  setTimeout(refresh, 5000);
+}

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from mentor_shared.web.errors import error_responses
 from profile_service.api.deps import AdminPrincipal, DepsDep, UowDep
-from profile_service.api.schemas import DomainsOut, DomainsUpdate, StatsOut
+from profile_service.api.schemas import (
+    DomainsOut,
+    DomainsUpdate,
+    ImportListOut,
+    ImportOut,
+    StatsOut,
+)
 from profile_service.api.uploads import multipart_body, read_files
 from profile_service.domain import commands
 from profile_service.domain.coach_import import MAX_IMPORT_BYTES
@@ -80,6 +86,42 @@ async def import_coaches(
         commands.ImportCoaches(content=content, dry_run=dry_run, filename=filename), uow, deps
     )
     return report.to_dict()
+
+
+ImportId = Annotated[str, Path(min_length=1, max_length=64, description="The import's id")]
+
+
+@router.get("/imports", response_model=ImportListOut, responses=error_responses(401, 403))
+async def list_imports(admin: AdminPrincipal, uow: UowDep) -> ImportListOut:
+    """The latest 20 coach imports with their claim invitations' progress, newest first."""
+    imports = await handlers.recent_imports(uow)
+    return ImportListOut(items=[ImportOut.model_validate(i.to_dict()) for i in imports])
+
+
+@router.get(
+    "/imports/{import_id}",
+    response_model=ImportOut,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_import(import_id: ImportId, admin: AdminPrincipal, uow: UowDep) -> ImportOut:
+    """One import and how far its claim invitations have gone (poll it for progress)."""
+    progress = await handlers.import_progress(import_id, uow)
+    return ImportOut.model_validate(progress.to_dict())
+
+
+@router.post(
+    "/imports/{import_id}/invitations",
+    status_code=202,
+    response_model=ImportOut,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def send_invitations(
+    import_id: ImportId, admin: AdminPrincipal, uow: UowDep, deps: DepsDep
+) -> ImportOut:
+    """Send the import's claim invitations: they go out in the background at
+    ``CLAIM_INVITATIONS_PER_MINUTE`` at most; asking again sends nothing twice."""
+    progress = await handlers.send_import_invitations(import_id, uow, deps)
+    return ImportOut.model_validate(progress.to_dict())
 
 
 @router.delete("/accounts", responses=error_responses(401, 403, 404, 422))

@@ -1,0 +1,95 @@
+"""Releases queued claim invitations at a bounded rate (a background task).
+
+Transactional email (verification, password reset, requests) must never wait
+behind an import's invitations. The invitations are written to the outbox in the
+bulk lane, and only as fast as ``CLAIM_INVITATIONS_PER_MINUTE`` allows, so neither
+the relay, nor the broker, nor the notifications consumer ever holds thousands of
+them in front of anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+import structlog
+
+from profile_service.service import handlers
+from profile_service.service.handlers import ProfileDeps
+from profile_service.service.ports import ProfileUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+class InvitationSender:
+    """A token bucket refilled at ``per_minute``, holding at most one second's worth
+    (at least one); each tick releases as many invitations as it holds."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], ProfileUnitOfWork],
+        deps: ProfileDeps,
+        *,
+        per_minute: int,
+        tick_s: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._deps = deps
+        self._rate_per_s = per_minute / 60.0
+        self._capacity = max(1.0, self._rate_per_s)
+        self._tick_s = tick_s
+        self._monotonic = monotonic
+        self._tokens = 0.0
+        self._last: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.released = 0
+
+    def allowance(self) -> int:
+        """Invitations the bucket allows now."""
+        now = self._monotonic()
+        if self._last is not None:
+            self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate_per_s)
+        self._last = now
+        return int(self._tokens)
+
+    async def run_once(self) -> int:
+        """Release what the bucket allows; returns how many invitations were handled."""
+        allowed = self.allowance()
+        if allowed < 1:
+            return 0
+        handled = await handlers.release_invitations(self._uow_factory(), self._deps, allowed)
+        self._tokens = max(0.0, self._tokens - handled)
+        self.released += handled
+        return handled
+
+    async def start(self) -> None:
+        """Start the background loop."""
+        self._task = asyncio.create_task(self._run(), name="claim-invitations")
+
+    async def stop(self) -> None:
+        """Stop the loop (queued invitations stay queued for the next start)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop is alive."""
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception as exc:  # noqa: BLE001 - the store may be briefly busy; keep going
+                log.error(
+                    "claim_invitations_release_failed",
+                    error=type(exc).__name__,
+                    detail=str(exc)[:200],
+                )
+            await asyncio.sleep(self._tick_s)
