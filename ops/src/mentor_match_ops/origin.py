@@ -111,7 +111,7 @@ def render_caddyfile(table: OriginTable) -> str:
         "\tauto_https off",
         "}",
         "",
-        "{$ORIGIN_ADDRESS::8080} {",
+        "http://{$ORIGIN_ADDRESS::8080} {",
     ]
     for service in table.services():
         paths = []
