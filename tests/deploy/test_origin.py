@@ -244,6 +244,17 @@ def test_ingress_serves_the_origin_over_tls_and_takes_the_largest_upload() -> No
     assert int(size.rstrip("m")) >= 21
 
 
+@pytest.mark.parametrize("config", ["base/configmap.yaml", "overlays/production/config.yaml"])
+def test_emailed_unsubscribe_links_reach_notifications_through_the_ingress(
+    config: str, table: OriginTable
+) -> None:
+    data = yaml.safe_load((K8S_DIR / config).read_text())["data"]
+    # The notifications service builds them as API_URL + /v1/unsubscribe?token=...
+    assert data["API_URL"] == f"https://{table.host}"
+    assert ingress()["spec"]["rules"][0]["host"] == table.host
+    assert ingress_routes("/v1/unsubscribe")[0] == "notifications"
+
+
 def test_compose_runs_caddy_with_the_generated_caddyfile() -> None:
     compose = yaml.safe_load((K8S_DIR.parents[1] / "docker-compose.yml").read_text())
     origin = compose["services"]["origin"]
