@@ -300,6 +300,23 @@ def test_combined_document_has_every_service_path_once_at_the_single_origin(
     )
 
 
+def test_a_client_tool_loads_every_operation_of_the_combined_document(
+    documents: dict[str, dict[str, Any]],
+) -> None:
+    import schemathesis
+
+    loaded = schemathesis.openapi.from_path(str(DOCUMENT_FILE))
+    operations = [result.ok().label for result in loaded.get_all_operations()]
+    expected = [
+        f"{method.upper()} {path}"
+        for document in documents.values()
+        for path, item in document["paths"].items()
+        if path not in OPERATIONAL_PATHS
+        for method in item
+    ]
+    assert sorted(operations) == sorted(expected)
+
+
 def _document(schemas: dict[str, Any], path: str) -> dict[str, Any]:
     body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stats"}}}}
     return {
