@@ -39,6 +39,9 @@ test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
 	@# The browser tests drive Debian's chromium (never a downloaded browser).
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
 		|| echo "chromium could not be installed: the browser tests will be skipped"
+	@# The single API origin's tests run Debian's Caddy in front of the services.
+	command -v caddy >/dev/null || (apt-get update -qq && apt-get install -y -qq caddy) \
+		|| echo "caddy could not be installed: the real-proxy tests will be skipped"
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 .PHONY: test-docker
@@ -58,8 +61,10 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format ops shared services tests bench
 
 .PHONY: docs
-docs: $(STAMP) ## Generate docs/asyncapi.yaml and the OpenAPI documents
+docs: $(STAMP) ## Generate docs/asyncapi.yaml, docs/openapi.json and the origin's proxy configs
 	$(BIN)/python -m mentor_shared.events.asyncapi docs/asyncapi.yaml --snapshots tests/contracts/snapshots
+	$(BIN)/python -m mentor_match_ops.origin
+	$(BIN)/python -m mentor_match_ops.openapi_docs docs/openapi.json
 
 .PHONY: bench
 bench: $(STAMP) ## Run every benchmark and write bench/results/summary.json

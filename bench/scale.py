@@ -175,6 +175,16 @@ def _mib(sizes: dict[str, int]) -> dict[str, float]:
     return {name: round(size / 2**20, 1) for name, size in sorted(sizes.items())}
 
 
+def index_lag_figures(exposition: str) -> dict[str, float]:
+    """The index lag gauges from matching's ``/metrics`` text (absent ones as -1)."""
+    wanted = {"mentor_index_lag_seconds": -1.0, "mentor_index_pending_events": -1.0}
+    for line in exposition.splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            wanted[name] = float(value)
+    return wanted
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -311,6 +321,7 @@ def measure(
     target = before + args.coaches
     status: dict[str, Any] = {}
     progress: list[tuple[float, int]] = []
+    lag_samples: list[tuple[float, float, float]] = []
     while time.perf_counter() - started < args.index_timeout:
         answer = client.get(status_url, headers=admin.headers())
         if answer.status_code != 200:
@@ -320,6 +331,10 @@ def measure(
         if not progress or elapsed - progress[-1][0] >= 60:
             progress.append((elapsed, int(status["profiles"])))
             report["indexing_progress"] = progress
+        figures = index_lag_figures(client.get(f"{urls['matching']}/metrics").text)
+        lag_samples.append(
+            (elapsed, figures["mentor_index_lag_seconds"], figures["mentor_index_pending_events"])
+        )
         if status["profiles"] >= target and status["lag"] == 0:
             break
         time.sleep(1.0)
@@ -329,6 +344,13 @@ def measure(
         "expected": target,
         "seconds_from_first_row": round(indexed_s, 1),
         "complete": status.get("profiles", 0) >= target,
+    }
+    # What an operator's dashboard showed meanwhile (matching's /metrics, every second).
+    report["index_lag_metrics"] = {
+        "peak_lag_seconds": max((sample[1] for sample in lag_samples), default=None),
+        "peak_pending_events": max((sample[2] for sample in lag_samples), default=None),
+        "lag_seconds_when_indexed": lag_samples[-1][1] if lag_samples else None,
+        "samples": len(lag_samples),
     }
     report["rss_mib_when_indexed"] = _mib(rss_by_process(names))
 

@@ -13,7 +13,7 @@ from mentor_shared.testing.kafka import KAFKA_IMAGE
 from mentor_shared.testing.mongo import MONGO_IMAGE
 from tests.deploy.conftest import COMPOSE_FILE, IMAGES, ROOT, SERVICES, WEB
 
-INFRASTRUCTURE = ("kafka", "mongo", "mailpit")
+INFRASTRUCTURE = ("kafka", "mongo", "mailpit", "origin")
 
 
 def _check_against_compose_spec(path: str) -> subprocess.CompletedProcess[str]:

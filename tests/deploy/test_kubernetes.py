@@ -18,6 +18,7 @@ KNOWN_KINDS = {
     "ConfigMap",
     "Deployment",
     "HorizontalPodAutoscaler",
+    "Ingress",
     "Job",
     "Namespace",
     "NetworkPolicy",

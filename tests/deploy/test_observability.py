@@ -55,9 +55,13 @@ def test_alert_rules_have_the_shape_prometheus_loads() -> None:
     alerts = {rule["alert"] for rule in rules()}
     # What operators asked to be woken for: a stuck outbox, growing lag, failing
     # email, anything in a dead-letter topic.
-    assert {"OutboxStuck", "ConsumerLagGrowing", "EmailsFailing", "DeadLetterQueueNotEmpty"} <= (
-        alerts
-    )
+    assert {
+        "OutboxStuck",
+        "ConsumerLagGrowing",
+        "EmailsFailing",
+        "DeadLetterQueueNotEmpty",
+        "SearchIndexLagging",
+    } <= alerts
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
@@ -108,3 +112,23 @@ def test_every_metric_named_in_the_rules_and_dashboard_is_exposed(
     assert named
     missing = sorted(name for name in named if not is_exposed(name, exposed))
     assert not missing, f"named in deploy/observability but on no /metrics: {missing}"
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_matching_metrics_show_index_lag_and_the_whole_match_funnel(
+    running_system: System,
+) -> None:
+    response = httpx.get(running_system.url("matching") + "/metrics", timeout=30)
+    assert response.status_code == 200
+    exposed = exposed_names(response.text)
+    for name in (
+        "mentor_index_profiles",
+        "mentor_index_pending_events",
+        "mentor_index_lag_seconds",
+        "mentor_index_last_event_timestamp_seconds",
+    ):
+        assert name in exposed, name
+    # Countable from the first scrape, before any request has expired.
+    for event_type in ("match.requested", "match.accepted", "match.declined", "match.expired"):
+        assert f'mentor_events_published_total{{type="{event_type}"}}' in response.text

@@ -668,14 +668,14 @@ def old_token_reads(erased: Erased) -> list[tuple[str, str, str, dict[str, Any]]
         ("matching", "GET", "/v1/suggestions", {"params": {"role": "mentor"}}),
         ("matching", "POST", "/v1/search", {"json": {"text": "programmes", "role": "mentor"}}),
         ("matching", "GET", "/v1/index/status", {"params": {"profile_id": erased.mentee.id}}),
-        ("matching", "GET", "/v1/me/export", {}),
+        ("matching", "GET", "/v1/me/export/matching", {}),
         ("messaging", "GET", "/v1/conversations", {}),
         ("messaging", "GET", f"{conversation}/messages", {}),
         ("messaging", "GET", f"{conversation}/sessions", {}),
-        ("messaging", "GET", "/v1/me/export", {}),
+        ("messaging", "GET", "/v1/me/export/messaging", {}),
         ("notifications", "GET", "/v1/notifications", {}),
         ("notifications", "GET", "/v1/preferences", {}),
-        ("notifications", "GET", "/v1/me/export", {}),
+        ("notifications", "GET", "/v1/me/export/notifications", {}),
     ]
 
 
@@ -736,9 +736,9 @@ def export_mentions(erased: Erased) -> list[str]:
     for service, path in (
         ("profile", "/v1/profiles/me/export"),
         ("profile", "/v1/me/export"),
-        ("matching", "/v1/me/export"),
-        ("messaging", "/v1/me/export"),
-        ("notifications", "/v1/me/export"),
+        ("matching", "/v1/me/export/matching"),
+        ("messaging", "/v1/me/export/messaging"),
+        ("notifications", "/v1/me/export/notifications"),
     ):
         response = mentor.call("GET", service, path)
         if response.status_code != 200:

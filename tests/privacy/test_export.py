@@ -4,7 +4,7 @@ A mentee asks a mentor, who accepts; they write to each other, plan a session, a
 told in the app, and the mentee changes their notification preferences. A second,
 anonymous mentee asks the same mentor. Then:
 
-- the mentee's ``GET /v1/me/export`` of the four services holds their request,
+- the mentee's export (``GET /v1/me/export[/<service>]``) of the four services holds their request,
   their messages, their session, each of their notifications and their preferences;
 - nobody else appears in anyone's export beyond what the caller could already see
   through the services' own pages: the mentee's export holds nothing of the other
@@ -30,9 +30,9 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(600)]
 
 EXPORTS = (
     ("profile", "/v1/me/export"),
-    ("matching", "/v1/me/export"),
-    ("messaging", "/v1/me/export"),
-    ("notifications", "/v1/me/export"),
+    ("matching", "/v1/me/export/matching"),
+    ("messaging", "/v1/me/export/messaging"),
+    ("notifications", "/v1/me/export/notifications"),
 )
 # Every export a person can ask for, for what must not be in any of them.
 ALL_EXPORTS = (*EXPORTS, ("profile", "/v1/profiles/me/export"))
@@ -226,7 +226,7 @@ def story(running_system: System) -> Story:
 def exports_of(
     person: Person, which: tuple[tuple[str, str], ...] = EXPORTS
 ) -> tuple[dict[str, Any], list[str]]:
-    """Each export for ``person`` by service (and path when not ``/v1/me/export``), and
+    """Each export for ``person`` by service (and path when not in ``EXPORTS``), and
     those that did not answer 200 with JSON."""
     found, unavailable = {}, []
     for service, path in which:
@@ -234,7 +234,7 @@ def exports_of(
         try:
             if response.status_code != 200:
                 raise ValueError(response.status_code)
-            found[service if path == "/v1/me/export" else f"{service} {path}"] = response.json()
+            found[service if (service, path) in EXPORTS else f"{service} {path}"] = response.json()
         except ValueError:
             unavailable.append(f"{service} {path} -> {response.status_code}")
     return found, unavailable

@@ -95,15 +95,15 @@ def stand_in_app(seen: list[Seen]) -> FastAPI:
             "profile": {"display_name": "Pat"},
         }
 
-    @app.get("/matching/v1/me/export")
+    @app.get("/matching/v1/me/export/matching")
     async def matching_export() -> dict[str, Any]:
         return {"requests": [{"id": "m-1", "status": "accepted", "message": "Hello <b>you</b>"}]}
 
-    @app.get("/messaging/v1/me/export")
+    @app.get("/messaging/v1/me/export/messaging")
     async def messaging_export() -> JSONResponse:
         return _error(500, "internal_error", "Something went wrong")
 
-    # notifications has no /v1/me/export: an older version of the service.
+    # notifications has no /v1/me/export/notifications: an older version of the service.
 
     @app.get("/notifications/v1/notifications")
     async def notifications() -> list[str]:

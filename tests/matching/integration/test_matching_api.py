@@ -397,10 +397,12 @@ async def test_accept_withdraws_other_requests_and_events_reach_the_broker(
         await consumer.stop()
     assert wanted <= seen
 
-    stats = await client.get("/v1/admin/stats", headers=running.tokens.headers(ADMIN, admin=True))
+    stats = await client.get(
+        "/v1/admin/stats/matching", headers=running.tokens.headers(ADMIN, admin=True)
+    )
     assert stats.status_code == 200
     assert stats.json()["feedback"]["count"] >= 1
-    forbidden = await client.get("/v1/admin/stats", headers=headers)
+    forbidden = await client.get("/v1/admin/stats/matching", headers=headers)
     assert forbidden.status_code == 403
 
 

@@ -193,7 +193,7 @@ async def test_the_export_holds_the_callers_profile_and_requests_with_the_other_
         upserted(mentor, display_name="Bea Mentor"),
     )
     match = (await ask(running, client, me, mentor)).json()
-    mine = await client.get("/v1/me/export", headers=running.tokens.headers(me))
+    mine = await client.get("/v1/me/export/matching", headers=running.tokens.headers(me))
     assert mine.status_code == 200
     body = mine.json()
     assert body["subject_id"] == me
@@ -203,11 +203,13 @@ async def test_the_export_holds_the_callers_profile_and_requests_with_the_other_
     ]
     assert body["matches"][0]["other"]["display_name"] == "Bea Mentor"
     assert "contact" not in str(body["matches"][0]["other"])
-    theirs = (await client.get("/v1/me/export", headers=running.tokens.headers(mentor))).json()
+    theirs = (
+        await client.get("/v1/me/export/matching", headers=running.tokens.headers(mentor))
+    ).json()
     assert [(m["id"], m["side"]) for m in theirs["matches"]] == [(match["id"], "mentor")]
-    assert (await client.get("/v1/me/export")).status_code == 401
+    assert (await client.get("/v1/me/export/matching")).status_code == 401
     openapi = (await client.get("/openapi.json")).json()
-    assert "/v1/me/export" in openapi["paths"]
+    assert "/v1/me/export/matching" in openapi["paths"]
     assert "429" in openapi["paths"]["/v1/matches"]["post"]["responses"]
 
 
@@ -336,7 +338,7 @@ async def test_the_shortlist_is_the_callers_own_and_refuses_bad_ids_in_the_error
         assert refused.status_code == status
         assert refused.json()["error"]["code"] == code
         assert set(refused.json()["error"]) == {"code", "message", "details"}
-    exported = (await client.get("/v1/me/export", headers=mine)).json()
+    exported = (await client.get("/v1/me/export/matching", headers=mine)).json()
     assert [s["profile_id"] for s in exported["shortlist"]] == [mentor]
     assert exported["last_active"] == datetime.now(UTC).strftime("%Y-%m")
     asked = await ask(running, client, me, mentor)

@@ -319,7 +319,7 @@ async def test_the_export_holds_the_callers_conversations_messages_sessions_and_
     elsewhere = await open_conversation(running, client, stranger, mentor)
     await post(client, running, stranger, elsewhere["id"], "Not for the mentee's eyes")
 
-    response = await client.get("/v1/me/export", headers=running.tokens.headers(mentee))
+    response = await client.get("/v1/me/export/messaging", headers=running.tokens.headers(mentee))
 
     assert response.status_code == 200
     export = response.json()
@@ -341,7 +341,7 @@ async def test_the_export_holds_the_callers_conversations_messages_sessions_and_
     assert stranger not in response.text
     assert "Not for the mentee's eyes" not in response.text
     # The mentor's export does not show what the mentee reported.
-    theirs = await client.get("/v1/me/export", headers=running.tokens.headers(mentor))
+    theirs = await client.get("/v1/me/export/messaging", headers=running.tokens.headers(mentor))
     assert theirs.json()["reports"] == []
     assert {c["id"] for c in theirs.json()["conversations"]} == {cid, elsewhere["id"]}
 
@@ -349,9 +349,9 @@ async def test_the_export_holds_the_callers_conversations_messages_sessions_and_
 async def test_the_export_needs_a_token_and_is_in_the_openapi_document(
     client: httpx.AsyncClient,
 ) -> None:
-    assert (await client.get("/v1/me/export")).status_code == 401
+    assert (await client.get("/v1/me/export/messaging")).status_code == 401
     spec = (await client.get("/openapi.json")).json()
-    operation = spec["paths"]["/v1/me/export"]["get"]
+    operation = spec["paths"]["/v1/me/export/messaging"]["get"]
     assert {"200", "401"} <= set(operation["responses"])
 
 

@@ -221,10 +221,14 @@ async def test_session_notes_are_private_to_their_author(
     theirs = (await client.get(notes, headers=headers(running, mentor))).json()
     assert (theirs["body"], theirs["updated_at"]) == ("", None)
 
-    exported = (await client.get("/v1/me/export", headers=headers(running, mentee))).json()
+    exported = (
+        await client.get("/v1/me/export/messaging", headers=headers(running, mentee))
+    ).json()
     [conversation] = [c for c in exported["conversations"] if c["id"] == cid]
     assert [n["body"] for n in conversation["session_notes"]] == ["Ask about the spending review"]
-    other_export = (await client.get("/v1/me/export", headers=headers(running, mentor))).json()
+    other_export = (
+        await client.get("/v1/me/export/messaging", headers=headers(running, mentor))
+    ).json()
     assert "spending review" not in str(other_export)
 
     unknown = await client.get(

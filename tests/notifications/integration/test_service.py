@@ -457,7 +457,7 @@ async def test_profile_deleted_erases_the_persons_notifications(service: Service
         )
         assert again.status_code == 401
         assert again.json()["error"]["code"] == "token_revoked"
-        assert (await client.get("/v1/me/export", headers=headers)).status_code == 401
+        assert (await client.get("/v1/me/export/notifications", headers=headers)).status_code == 401
 
 
 async def test_the_export_holds_the_callers_notifications_preferences_and_email_log(
@@ -486,12 +486,12 @@ async def test_the_export_holds_the_callers_notifications_preferences_and_email_
         assert changed.status_code == 200
 
         async def all_sent() -> bool:
-            export = (await client.get("/v1/me/export", headers=headers)).json()
+            export = (await client.get("/v1/me/export/notifications", headers=headers)).json()
             return [e["state"] for e in export["email_log"]] == ["sent", "sent"]
 
         await eventually(all_sent)
-        response = await client.get("/v1/me/export", headers=headers)
-        assert (await client.get("/v1/me/export")).status_code == 401
+        response = await client.get("/v1/me/export/notifications", headers=headers)
+        assert (await client.get("/v1/me/export/notifications")).status_code == 401
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     export = response.json()
@@ -644,7 +644,7 @@ async def test_a_check_in_is_answered_once_by_the_person_asked_and_summarised_fo
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "checkin_already_answered"
         assert await pending(owner) == []
-        export = (await client.get("/v1/me/export", headers=owner)).json()
+        export = (await client.get("/v1/me/export/notifications", headers=owner)).json()
         assert [(c["id"], c["rating"]) for c in export["checkins"]] == [(mine["id"], 4)]
         summary_path = "/v1/admin/checkins/summary"
         assert (await client.get(summary_path, headers=owner)).status_code == 403

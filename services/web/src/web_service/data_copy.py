@@ -1,4 +1,5 @@
-""" "Download your data": each service's ``GET /v1/me/export`` gathered into one ZIP.
+""" "Download your data": each service's export (``GET /v1/me/export`` on profile,
+``GET /v1/me/export/<service>`` on the others) gathered into one ZIP.
 
 The web app asks the four services itself, with the person's token, so no service
 calls another. A service that fails, or does not serve the export, is named in the
@@ -23,6 +24,13 @@ from web_service.sessions import WebSession
 log = structlog.get_logger(__name__)
 
 EXPORT_PATH = "/v1/me/export"
+"""Profile's export; every other service's is ``EXPORT_PATH/<service>``, so that each
+path belongs to one service at the single API origin (docs/operations.md)."""
+
+
+def export_path(service: Service) -> str:
+    """The path of ``service``'s export of the caller's data."""
+    return EXPORT_PATH if service == "profile" else f"{EXPORT_PATH}/{service}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,9 @@ async def fetch_all(backend: Backend, session: WebSession) -> list[Fetched]:
 
     async def one(part: Part) -> Fetched:
         try:
-            data = await backend.json(part.service, "GET", EXPORT_PATH, session=session)
+            data = await backend.json(
+                part.service, "GET", export_path(part.service), session=session
+            )
         except ServiceUnavailable:
             return Fetched(part, problem="The service did not answer. Try again later.")
         except ApiError as error:

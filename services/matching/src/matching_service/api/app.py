@@ -18,7 +18,7 @@ from matching_service.api.routes import (
     suggestions,
 )
 from matching_service.bootstrap import bootstrap
-from matching_service.metrics import refresh_index_metrics
+from matching_service.metrics import expose_match_funnel, refresh_index_metrics
 from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
 from mentor_shared.auth import JwksKeySet
@@ -54,9 +54,15 @@ def create_matching_app(
         app.state.readiness.add(index_loaded)
 
         async def index_metrics() -> None:
-            refresh_index_metrics(ctx.index.matcher.status())
+            refresh_index_metrics(
+                ctx.index.matcher.status(),
+                pending=ctx.consumer.progress.lag,
+                last_event=ctx.index.last_event,
+                waiting_since=ctx.consumer.progress.started_at,
+            )
 
         app.state.metrics_refreshers.append(index_metrics)
+        expose_match_funnel()
         await ctx.runtime.start()
         await ctx.start_background()
         try:

@@ -300,7 +300,7 @@ class FeedbackPublic(BaseModel):
 
 
 class StatsPublic(BaseModel):
-    """``GET /v1/admin/stats``: aggregates only."""
+    """``GET /v1/admin/stats/matching``: aggregates only."""
 
     weekly: list[WeekPublic]
     feedback: FeedbackPublic
@@ -353,7 +353,7 @@ class ExportedSaved(BaseModel):
 
 
 class MatchingExport(BaseModel):
-    """``GET /v1/me/export``: what the matching service holds about the caller."""
+    """``GET /v1/me/export/matching``: what the matching service holds about the caller."""
 
     service: Literal["matching"] = "matching"
     subject_id: str

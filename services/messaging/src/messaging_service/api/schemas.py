@@ -314,7 +314,7 @@ class ReportExport(BaseModel):
 
 
 class MessagingExport(BaseModel):
-    """What the messaging service holds about the caller (``GET /v1/me/export``)."""
+    """What the messaging service holds about the caller (``GET /v1/me/export/messaging``)."""
 
     service: Literal["messaging"] = "messaging"
     person_id: str

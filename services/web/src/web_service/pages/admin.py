@@ -353,7 +353,7 @@ async def _weekly_activity(
     Returns the rows and whether the figures were unavailable.
     """
     try:
-        found = await backend.json("matching", "GET", "/v1/admin/stats", session=session)
+        found = await backend.json("matching", "GET", "/v1/admin/stats/matching", session=session)
     except (ServiceUnavailable, ApiError):
         return [], True
     rows = found.get("weekly", []) if isinstance(found, dict) else []

@@ -99,7 +99,7 @@ async def cohorts(
     return CohortPublic(assignments=assignments, unassigned=result.unassigned)
 
 
-@router.get("/stats", responses=error_responses(401, 403))
+@router.get("/stats/matching", responses=error_responses(401, 403))
 async def stats(principal: AdminPrincipal, context: ContextDep) -> StatsPublic:
     """Weekly requests and acceptances by the mentee's department, and feedback."""
     weekly = await context.read_model.weekly()

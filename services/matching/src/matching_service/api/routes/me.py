@@ -18,7 +18,7 @@ from mentor_shared.web.errors import error_responses
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
 
-@router.get("/export", responses=error_responses(401))
+@router.get("/export/matching", responses=error_responses(401))
 async def export(principal: CurrentPrincipal, context: ContextDep) -> MatchingExport:
     """Everything the matching service holds about the caller, as JSON.
 

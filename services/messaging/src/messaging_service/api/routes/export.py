@@ -39,7 +39,7 @@ async def _all_messages(read_model: MessagingReadModel, conversation_id: str) ->
         after = page[-1].seq
 
 
-@router.get("/export", response_model=MessagingExport, responses=error_responses(401))
+@router.get("/export/messaging", response_model=MessagingExport, responses=error_responses(401))
 async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingExport:
     """The caller's conversations with every message and session, the shared plan and the
     caller's own session notes, and the reports they made.

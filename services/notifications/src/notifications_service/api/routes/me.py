@@ -21,7 +21,9 @@ from notifications_service.service import handlers
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
 
-@router.get("/export", response_model=NotificationsExport, responses=error_responses(401))
+@router.get(
+    "/export/notifications", response_model=NotificationsExport, responses=error_responses(401)
+)
 async def export(
     principal: CurrentPrincipal, uow: UowDep, response: Response
 ) -> NotificationsExport:
