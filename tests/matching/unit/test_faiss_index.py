@@ -230,6 +230,21 @@ def test_hnsw_batch_search_with_a_wide_filter_walks_the_graph(
     assert found / recall >= 0.9
 
 
+def test_hnsw_single_query_with_a_narrow_filter_scans_the_allowed_rows_exactly() -> None:
+    """Below ``exact_subset_ratio`` one filtered query is scored exactly, without the
+    widened graph walk, and keys still map to the right people after replacements."""
+    index, names, vectors = _filled(2_000, hnsw_threshold=100, max_tombstone_ratio=0.5)
+    assert kind(index) == "hnsw"
+    moved = unit_vectors(50, DIMENSION, seed=16)
+    index.upsert(names[:50], moved)  # tombstones: rows and keys no longer line up
+    vectors = np.vstack([moved, vectors[50:]])
+    index.ef_search = 1  # a graph walk this narrow misses most of the exact top ten
+    allowed = set(names[::5])
+    for query in unit_vectors(8, DIMENSION, seed=17):
+        exact = brute_force(vectors, names, query, 10, allowed)
+        assert [hit.profile_id for hit in index.search(query, 10, allowed)[0]] == exact
+
+
 def test_hnsw_snapshot_round_trip_keeps_tombstones(tmp_path: Path) -> None:
     index, names, vectors = _filled(200, hnsw_threshold=100, max_tombstone_ratio=0.5)
     index.remove(["p-1"])
