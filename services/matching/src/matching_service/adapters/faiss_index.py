@@ -75,6 +75,8 @@ _SUBSET_MIN_QUERIES = 4
 multiplies (one pass for all queries) instead of one FAISS selector scan per query."""
 _FULL_PRODUCT_SHARE_INVERSE = 2
 """A subset search multiplies by every stored vector when at least 1/this of them are allowed."""
+_GATHER_BLOCK_ROWS = 256
+"""Allowed rows gathered per block of a subset search (384 KB at 384-d: stays in cache)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +370,7 @@ class VectorIndex:
             key_at = np.full(stored.shape[0], -1, dtype=np.int64)
             key_at[rows] = keys
         else:
-            scores = queries @ stored[rows].T
+            scores = _gathered_product(queries, stored, rows)
             key_at = keys
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         top_scores = np.take_along_axis(scores, top, axis=1)
@@ -556,6 +558,23 @@ class VectorIndex:
             index._set_rows(faiss.vector_to_array(index._index.id_map).astype(np.int64))
         log.info("vector_index_loaded", vectors=len(index), kind=index.kind)
         return index, dict(header["metadata"])
+
+
+def _gathered_product(
+    queries: npt.NDArray[np.float32], stored: npt.NDArray[np.float32], rows: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """``queries @ stored[rows].T``, gathering a cache-sized block of rows at a time.
+
+    Gathering every allowed row first writes them all to memory for the product to read
+    back; block by block they stay in cache between the two. Five queries over 13,800 of
+    50,000 rows: 10.3 ms gathered at once, 6.4 ms by blocks (docs/matching.md).
+    """
+    products = np.empty((rows.size, queries.shape[0]), dtype=np.float32)
+    transposed = np.ascontiguousarray(queries.T)
+    for start in range(0, rows.size, _GATHER_BLOCK_ROWS):
+        block = rows[start : start + _GATHER_BLOCK_ROWS]
+        np.matmul(stored[block], transposed, out=products[start : start + block.size])
+    return products.T
 
 
 def _bitmap(keys: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.uint8]:

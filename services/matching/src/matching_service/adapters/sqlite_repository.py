@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections import defaultdict
@@ -107,6 +108,24 @@ def _ts(value: datetime | None) -> str | None:
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _loads_from_rows(
+    live: Sequence[Any], slow: Sequence[Any], now: datetime
+) -> dict[str, CandidateLoad]:
+    medians = {row["mentor_id"]: float(row["median_reply_hours"]) for row in slow}
+    loads: dict[str, CandidateLoad] = {}
+    for row in live:
+        oldest = _dt(row["oldest_waiting"])
+        loads[row["mentor_id"]] = CandidateLoad(
+            active_matches=int(row["active"]),
+            open_requests=int(row["waiting"]),
+            median_reply_hours=medians.pop(row["mentor_id"], None),
+            oldest_wait_hours=None if oldest is None else waiting_hours(oldest, now),
+        )
+    for mentor_id, median in medians.items():
+        loads[mentor_id] = CandidateLoad(median_reply_hours=median)
+    return loads
 
 
 def _match_row(match: Match) -> tuple[Any, ...]:
@@ -516,19 +535,8 @@ class SqliteMatchingReadModel:
             "SELECT mentor_id, median_reply_hours FROM mentor_replies WHERE median_reply_hours > ?",
             (reply_ok_hours,),
         )
-        medians = {row["mentor_id"]: float(row["median_reply_hours"]) for row in slow}
-        loads: dict[str, CandidateLoad] = {}
-        for row in live:
-            oldest = _dt(row["oldest_waiting"])
-            loads[row["mentor_id"]] = CandidateLoad(
-                active_matches=int(row["active"]),
-                open_requests=int(row["waiting"]),
-                median_reply_hours=medians.pop(row["mentor_id"], None),
-                oldest_wait_hours=None if oldest is None else waiting_hours(oldest, now),
-            )
-        for mentor_id, median in medians.items():
-            loads[mentor_id] = CandidateLoad(median_reply_hours=median)
-        return loads
+        # Thousands of rows: assembled off the event loop, which keeps answering.
+        return await asyncio.to_thread(_loads_from_rows, live, slow, now)
 
     async def matches_of(self, person_id: str) -> list[Match]:
         """The person's matches, newest first."""
