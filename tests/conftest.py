@@ -32,6 +32,11 @@ ADMIN_EMAIL = "ops.admin@cabinetoffice.gov.uk"
 ADMIN_PASSWORD = "a long operator passphrase 2026"
 T = TypeVar("T")
 
+# The embedded broker forms a consumer group only after half the session timeout:
+# 5 s at the default, on every service start. Tests against Apache Kafka set 10 s,
+# which it requires (at least 6 s).
+os.environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", "2000")
+
 
 @dataclass
 class System:
@@ -112,6 +117,7 @@ def running_system_on_kafka_and_mongodb(
         "KAFKA_BOOTSTRAP_SERVERS": apache_kafka.bootstrap_servers,
         "KAFKA_IDEMPOTENCE": "true",
         "KAFKA_FETCH_MAX_WAIT_MS": "500",
+        "KAFKA_SESSION_TIMEOUT_MS": "10000",
         "MONGODB_URI": docker_mongodb_uri,
     }
     with run_system(tmp_path_factory.mktemp("system-docker"), settings) as system:

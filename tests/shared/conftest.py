@@ -23,7 +23,9 @@ def bus_broker(request: pytest.FixtureRequest) -> BusBroker:
         tansu = request.getfixturevalue("fresh_broker")
         return BusBroker("tansu", tansu.bootstrap_servers, idempotence=False)
     kafka = request.getfixturevalue("fresh_apache_kafka")
-    return BusBroker("apache-kafka", kafka.bootstrap_servers, idempotence=True)
+    return BusBroker(
+        "apache-kafka", kafka.bootstrap_servers, idempotence=True, session_timeout_ms=10_000
+    )
 
 
 @pytest.fixture

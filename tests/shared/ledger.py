@@ -60,12 +60,17 @@ class BusBroker:
     name: str
     bootstrap_servers: str
     idempotence: bool
+    session_timeout_ms: int = 2_000
+    """Apache Kafka refuses sessions under 6 s; the embedded broker joins in half of it."""
 
     def settings(self, data_dir: Path, **overrides: Any) -> ServiceSettings:
         """Settings for a test service on this broker (idempotent where it can be)."""
-        return bus_settings(
-            self.bootstrap_servers, data_dir, kafka_idempotence=self.idempotence, **overrides
-        )
+        values: dict[str, Any] = {
+            "kafka_idempotence": self.idempotence,
+            "kafka_session_timeout_ms": self.session_timeout_ms,
+            **overrides,
+        }
+        return bus_settings(self.bootstrap_servers, data_dir, **values)
 
 
 def ledger_event(key: str, n: int) -> Envelope:

@@ -163,10 +163,9 @@ class ServiceRuntime:
         return consumer
 
     async def start(self) -> None:
-        """Start the relay, then the consumers."""
+        """Start the relay, then the consumers (together: each waits to join its group)."""
         await self.relay.start()
-        for consumer in self.consumers:
-            await consumer.start()
+        await asyncio.gather(*(consumer.start() for consumer in self.consumers))
         self._started = True
         log.info("runtime_started", store=self.store.kind, consumers=len(self.consumers))
 

@@ -64,6 +64,15 @@ class ServiceSettings(BaseSettings):
             " recovering producer recreated are found within seconds"
         ),
     )
+    kafka_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=500,
+        description=(
+            "Consumer group session timeout (heartbeats every third of it). The"
+            " development broker forms a group only after about half of it (5 s at"
+            " the default, 1 s at 2000); Apache Kafka accepts 6000 and more by default"
+        ),
+    )
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2
     outbox_retention_days: float = 7.0

@@ -140,6 +140,8 @@ class EventConsumer:
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             metadata_max_age_ms=self.settings.kafka_metadata_max_age_ms,
             max_poll_interval_ms=300_000,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_session_timeout_ms // 3,
             request_timeout_ms=int(self.settings.kafka_request_timeout_s * 1000) + 30_000,
         )
         self._consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
