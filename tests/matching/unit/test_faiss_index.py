@@ -73,6 +73,22 @@ def test_many_filtered_queries_at_once_give_the_single_query_results() -> None:
         )
 
 
+def test_many_queries_over_more_allowed_rows_than_one_gather_block_are_exact() -> None:
+    # A third of 2,000 allowed: the allowed rows are gathered in several blocks, and the
+    # best of every block must reach the results (after removals, so rows and keys
+    # no longer line up).
+    index, names, vectors = _filled(2_000)
+    index.remove(names[:7])
+    live_names, live_vectors = names[7:], vectors[7:]
+    allowed = set(live_names[::3])
+    queries = unit_vectors(6, DIMENSION, seed=9)
+    together = index.search(queries, 10, allowed)
+    for query, hits in zip(queries, together, strict=True):
+        assert [hit.profile_id for hit in hits] == brute_force(
+            live_vectors, live_names, query, 10, allowed
+        )
+
+
 def test_many_queries_with_most_ids_allowed_match_the_exact_filtered_top_k() -> None:
     # Most rows allowed: the batch multiplies by every stored vector and masks the rest
     # out. Removals first, so storage rows and keys no longer line up.
