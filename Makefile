@@ -42,7 +42,7 @@ test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
 	@# The single API origin's tests run Debian's Caddy in front of the services.
 	command -v caddy >/dev/null || (apt-get update -qq && apt-get install -y -qq caddy) \
 		|| echo "caddy could not be installed: the real-proxy tests will be skipped"
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 
 .PHONY: test-docker
 test-docker: $(STAMP) ## Run only the tests that need Docker (Apache Kafka, MongoDB, compose)
