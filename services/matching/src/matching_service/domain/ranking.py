@@ -34,8 +34,8 @@ from matching_service.domain.skills import load_vocabulary, skill_overlap
 
 FloatMatrix = npt.NDArray[np.float32]
 StoredMatrix = npt.NDArray[np.floating[Any]]
-"""Phrase vectors and weights as stored: float32, or float16 copies from a store
-(converted once where they are multiplied)."""
+"""Phrase vectors: float32 as the phrase store gives them; another float type is
+converted where it is multiplied."""
 
 _NUMBER_WORDS = ("", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 
@@ -162,7 +162,7 @@ class PhraseVectors:
 
     Attributes:
         phrases: The phrases.
-        vectors: (n, d) float32 unit vectors (float16 as a store keeps them).
+        vectors: (n, d) unit vectors, float32.
     """
 
     phrases: tuple[str, ...]
@@ -480,7 +480,7 @@ def _phrase_scores(
     stacked into one matrix; per-candidate maxima and means are segment reductions
     over its columns.
     """
-    stacked = np.vstack([candidate.phrases.vectors for candidate in candidates])
+    stacked = np.concatenate([candidate.phrases.vectors for candidate in candidates])
     counts = np.array([len(candidate.phrases) for candidate in candidates], dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(counts[:-1])))
     similarities = _as_float32(asker_phrases.vectors) @ _as_float32(stacked).T

@@ -186,7 +186,7 @@ class Matcher:
         )
         # Rounded as the phrase store keeps them, so a reused vector equals a fresh one
         # and the index does not depend on the order updates came in.
-        embedded = self.embedder.embed(new_texts).astype(np.float16).astype(np.float32)
+        embedded = self.offers.phrases.stored_form(self.embedder.embed(new_texts))
         known.update(zip(new_texts, embedded, strict=True))
         offer_updates: list[tuple[str, PhraseVectors]] = []
         seek_updates: list[tuple[str, PhraseVectors]] = []
@@ -212,7 +212,7 @@ class Matcher:
             for side in (self.offers, self.seeks):
                 stored = side.phrases.get(profile.profile_id)
                 if stored is not None:
-                    held.update(zip(stored.phrases, stored.vectors.astype(np.float32), strict=True))
+                    held.update(zip(stored.phrases, stored.vectors, strict=True))
         return held
 
     def _stack(

@@ -99,6 +99,10 @@ class PhraseVectorStore(Protocol):
 
     def __len__(self) -> int: ...
 
+    def stored_form(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """The vectors as :meth:`get` gives them back after :meth:`put` (its precision)."""
+        ...
+
     def put(self, profile_id: str, phrases: PhraseVectors) -> None:
         """Store or replace a profile's phrases (empty removes them)."""
         ...
