@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import pytest
 
 from matching_service.domain.roles import (
@@ -266,6 +269,25 @@ def test_reference_terms_know_abbreviations_old_names_synonyms_and_cities(
 ) -> None:
     found = reference_terms().find(f"I work with {written} a lot")
     assert [(term.kind, term.code) for term in found] == [(kind, code)]
+
+
+def test_every_name_and_alias_in_the_lists_is_found_inside_a_sentence() -> None:
+    # find() skips a list when none of its words is in the text: no name may be lost
+    # that way, whatever its case, punctuation or spacing.
+    raw = json.loads(
+        resources.files("matching_service.domain.data").joinpath("terms.json").read_text()
+    )
+    terms = reference_terms()
+    for kind in ("departments", "grades", "regions"):
+        for entry in raw[kind]:
+            for name in [entry["name"], *entry.get("aliases", [])]:
+                for written in {name, name.upper(), name.replace(" ", "  ")}:
+                    text = f"Before that, ({written}), and then"
+                    start = text.index(written)
+                    # Found where written (an alias two entries share finds one of them).
+                    assert [(term.start, term.end) for term in terms.find(text, [kind])] == [
+                        (start, start + len(written))
+                    ], (kind, written)
 
 
 def test_short_codes_in_lower_case_are_ordinary_words() -> None:

@@ -116,6 +116,7 @@ class ReferenceTerms:
         self._lookup: dict[TermKind, dict[str, str]] = {}
         self._exact: dict[TermKind, dict[str, str]] = {}
         self._patterns: dict[TermKind, re.Pattern[str]] = {}
+        self._anchors: dict[TermKind, frozenset[str] | None] = {}
         for kind in TERM_KINDS:
             entries = raw.get(kind)
             if not isinstance(entries, list) or not entries:
@@ -148,12 +149,17 @@ class ReferenceTerms:
             self._patterns[kind] = re.compile(
                 r"(?<![\w&])(" + "|".join(alternatives) + r")(?![\w&])", re.IGNORECASE
             )
+            self._anchors[kind] = _anchors([*folded, *exact])
 
     def find(self, text: str, kinds: Iterable[TermKind] = TERM_KINDS) -> list[TermMatch]:
         """Every reference term in ``text``, longest names first, without overlaps."""
         found: list[TermMatch] = []
         taken: list[tuple[int, int]] = []
+        words = set(_WORD.findall(text.casefold()))
         for kind in kinds:
+            anchors = self._anchors[kind]
+            if anchors is not None and anchors.isdisjoint(words):
+                continue
             for match in self._patterns[kind].finditer(text):
                 written = match.group(1)
                 code = self._exact[kind].get(written) or self._lookup[kind].get(_fold(written))
@@ -169,6 +175,27 @@ class ReferenceTerms:
     def name(self, kind: TermKind, code: str) -> str:
         """The display name of a code."""
         return self.names[kind].get(code, code)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _anchors(names: Iterable[str]) -> frozenset[str] | None:
+    """One word of each name that any text holding the name holds as a whole word.
+
+    Each name matches only between non-word characters, and its words are separated
+    by non-word characters, so a text without any of these words cannot hold a name:
+    :meth:`ReferenceTerms.find` skips the (much slower) pattern then. Its longest word
+    is taken, so that "the" in "The Treasury" does not send every sentence to the
+    pattern. None when some name has no word characters (the pattern always runs).
+    """
+    anchors: set[str] = set()
+    for name in names:
+        words = _WORD.findall(name.casefold())
+        if not words:
+            return None
+        anchors.add(max(words, key=len))
+    return frozenset(anchors)
 
 
 def _is_abbreviation(alias: str) -> bool:
