@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from matching_service.adapters.embedder import HashingEmbedder
 from matching_service.adapters.snapshot import build_matcher, load_matcher, save_matcher
 from matching_service.domain.model import CandidateLoad, PairHistory, SuggestionQuery
 from matching_service.service.cohorts import plan_cohort
-from matching_service.service.index import IndexKeeper
+from matching_service.service.index import IndexKeeper, snapshot_delay
 from matching_service.service.matcher import Matcher
 from mentor_shared.events import new_event
 from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
@@ -129,3 +130,25 @@ async def test_cohort_respects_capacity_left_and_reports_the_unplaced(tmp_path: 
     plan = plan_cohort(index.matcher, ["m0", "m1", "m2"], ["x"], history, {"x": 1})
     assert len(plan.assignments) == 1
     assert len(plan.unassigned) == 2
+
+
+async def test_slow_snapshots_stretch_the_periodic_interval(tmp_path: Path) -> None:
+    # A snapshot holds the index writer: during a bulk import at 50,000 profiles one
+    # takes seconds, and every thirty seconds would stall indexing a fifth of the time.
+    def slow_save(matcher: Matcher, directory: Path, metadata: dict[str, object]) -> Path:
+        time.sleep(0.05)
+        return save_matcher(matcher, directory, metadata)
+
+    index = IndexKeeper(
+        build_matcher(EMBEDDER),
+        new_matcher=lambda: build_matcher(EMBEDDER),
+        snapshot_dir=tmp_path / "index",
+        save=slow_save,
+    )
+    assert snapshot_delay(30.0, index.last_snapshot_s) == 30.0
+    await index.apply_events(events(*people()))
+    assert await index.snapshot()
+    assert index.last_snapshot_s >= 0.05
+    assert snapshot_delay(0.1, index.last_snapshot_s) >= 20 * 0.05
+    assert snapshot_delay(30.0, 6.0) == 120.0
+    assert snapshot_delay(30.0, 1.0) == 30.0

@@ -26,6 +26,11 @@ from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
 
 log = structlog.get_logger(__name__)
 
+SNAPSHOT_SHARE = 0.05
+"""Periodic snapshots take at most this share of the index writer's time: a snapshot
+holds the writer, and at 50,000 profiles one takes seconds, so during a bulk import
+the interval stretches to twenty times the last snapshot's duration."""
+
 MatcherFactory = Callable[[], Matcher]
 SaveSnapshot = Callable[[Matcher, Path, dict[str, Any]], Path]
 ErasedAmong = Callable[[Sequence[str]], Awaitable[set[str]]]
@@ -77,6 +82,7 @@ class IndexKeeper:
         self._snapshot_dir = snapshot_dir
         self._save = save
         self._dirty = False
+        self.last_snapshot_s = 0.0
         self._erased_among = erased_among
         self.after_erasure: list[AfterErasure] = [after_erasure] if after_erasure else []
 
@@ -208,20 +214,31 @@ class IndexKeeper:
                     "occurred_at": last.occurred_at.isoformat(),
                 },
             }
+            started = time.perf_counter()
             await asyncio.to_thread(self._save, self.matcher, self._snapshot_dir, metadata)
+            self.last_snapshot_s = time.perf_counter() - started
             self.snapshot_at = now
             self._dirty = False
         return True
 
     async def run_snapshots(self, interval_s: float) -> None:
-        """Snapshot every ``interval_s`` while changed (a background task)."""
+        """Snapshot while changed, every ``interval_s`` or longer (a background task).
+
+        See :func:`snapshot_delay`.
+        """
         while True:
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(snapshot_delay(interval_s, self.last_snapshot_s))
             try:
                 await self.snapshot()
             except OSError as exc:
                 # A full disk must not stop the service; the next round retries.
                 log.error("index_snapshot_failed", error=str(exc))
+
+
+def snapshot_delay(interval_s: float, last_snapshot_s: float) -> float:
+    """Seconds until the next periodic snapshot: the interval, or longer when the last
+    snapshot took more than :data:`SNAPSHOT_SHARE` of it."""
+    return max(interval_s, last_snapshot_s / SNAPSHOT_SHARE)
 
 
 def _aware(moment: datetime) -> datetime:
