@@ -287,3 +287,21 @@ def test_stale_keys_alone_find_nothing_even_for_many_queries() -> None:
     index.remove(names[:1])
     queries = unit_vectors(6, DIMENSION, seed=16)
     assert index.search(queries, 5, allowed_keys=np.array([stale], dtype=np.int64)) == [[]] * 6
+
+
+@pytest.mark.parametrize("hnsw_threshold", [10_000, 1_000])
+def test_found_ids_are_the_distinct_ids_of_every_querys_filtered_top_k(
+    hnsw_threshold: int,
+) -> None:
+    # Flat, then HNSW (its exact subset path for many queries).
+    index, names, _ = _filled(3_000, hnsw_threshold=hnsw_threshold)
+    assert kind(index) == ("flat" if hnsw_threshold > 3_000 else "hnsw")
+    index.remove(names[:5])
+    allowed = set(names[5::4])
+    keys = np.array([index.key_of(name) for name in allowed], dtype=np.int64)
+    queries = unit_vectors(6, DIMENSION, seed=17)
+    expected = sorted({hit.profile_id for row in index.search(queries, 10, allowed) for hit in row})
+    assert index.found_ids(queries, 10, allowed_keys=keys) == expected
+    assert len(expected) > 10
+    assert index.found_ids(queries, 0, allowed_keys=keys) == []
+    assert index.found_ids(queries, 10, allowed_keys=keys[:0]) == []

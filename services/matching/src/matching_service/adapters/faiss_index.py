@@ -240,27 +240,11 @@ class VectorIndex:
             One list per query, best first; shorter than k when fewer are allowed.
         """
         queries = _as_matrix(query_vectors, self.dimension)
-        empty: list[list[SearchHit]] = [[] for _ in range(queries.shape[0])]
-        if k < 1 or queries.shape[0] == 0:
-            return empty
         with self._lock:
-            if not self._ids:
-                return empty
-            if allowed_keys is not None:
-                keys: npt.NDArray[np.int64] | None = np.asarray(allowed_keys, dtype=np.int64)
-                assert keys is not None
-                in_range = keys[(keys >= 0) & (keys < self._live.size)]
-                keys = in_range[self._live[in_range]]
-            elif allowed_ids is not None:
-                keys = np.fromiter(
-                    (self._ids[pid] for pid in allowed_ids if pid in self._ids), dtype=np.int64
-                )
-            else:
-                keys = None
-            if keys is not None and keys.size == 0:
-                return empty
-            k = min(k, len(self._ids) if keys is None else int(keys.size))
-            scores, labels = self._search_locked(queries, k, keys)
+            found = self._top_locked(queries, k, allowed_ids, allowed_keys)
+            if found is None:
+                return [[] for _ in range(queries.shape[0])]
+            scores, labels = found
             names = self._names
             return [
                 [
@@ -270,6 +254,54 @@ class VectorIndex:
                 ]
                 for score_row, label_row in zip(scores, labels, strict=True)
             ]
+
+    def found_ids(
+        self,
+        query_vectors: npt.ArrayLike,
+        k: int,
+        *,
+        allowed_keys: npt.NDArray[np.int64] | None = None,
+    ) -> list[str]:
+        """The distinct profiles among any query's top k (as :meth:`search`), sorted.
+
+        For callers that re-score what was found: no hit objects are made (a suggestion's
+        13 queries of 50 make 650).
+        """
+        queries = _as_matrix(query_vectors, self.dimension)
+        with self._lock:
+            found = self._top_locked(queries, k, None, allowed_keys)
+            if found is None:
+                return []
+            labels = np.unique(found[1])
+            names = self._names
+            return sorted(names[key] for key in labels[labels >= 0].tolist() if key in names)
+
+    def _top_locked(
+        self,
+        queries: npt.NDArray[np.float32],
+        k: int,
+        allowed_ids: set[str] | frozenset[str] | None,
+        allowed_keys: npt.NDArray[np.int64] | None,
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]] | None:
+        """Scores and keys of each query's top k among the allowed; None when nothing
+        can be found."""
+        if k < 1 or queries.shape[0] == 0 or not self._ids:
+            return None
+        if allowed_keys is not None:
+            keys: npt.NDArray[np.int64] | None = np.asarray(allowed_keys, dtype=np.int64)
+            assert keys is not None
+            in_range = keys[(keys >= 0) & (keys < self._live.size)]
+            keys = in_range[self._live[in_range]]
+        elif allowed_ids is not None:
+            keys = np.fromiter(
+                (self._ids[pid] for pid in allowed_ids if pid in self._ids), dtype=np.int64
+            )
+        else:
+            keys = None
+        if keys is not None and keys.size == 0:
+            return None
+        k = min(k, len(self._ids) if keys is None else int(keys.size))
+        return self._search_locked(queries, k, keys)
 
     def _search_locked(
         self, queries: npt.NDArray[np.float32], k: int, keys: npt.NDArray[np.int64] | None

@@ -369,8 +369,9 @@ class Matcher:
         # One search for the profile vector and every goal phrase together: a batch
         # reads the allowed vectors once.
         queries = np.vstack([centroid, phrases.vectors[:MAX_PHRASE_QUERIES]])
-        hits = candidate_side.index.search(queries, self.weights.candidate_pool, allowed_keys=keys)
-        retrieved = sorted({hit.profile_id for row in hits for hit in row})
+        retrieved = candidate_side.index.found_ids(
+            queries, self.weights.candidate_pool, allowed_keys=keys
+        )
         profile_vectors = candidate_side.index.vectors_for(retrieved)
         candidate_phrases = candidate_side.phrases.get_many(retrieved)
         found = [

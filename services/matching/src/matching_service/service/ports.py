@@ -89,6 +89,16 @@ class ProfileVectorIndex(Protocol):
         """Top-k per query among the allowed profiles (ids or keys), best first."""
         ...
 
+    def found_ids(
+        self,
+        query_vectors: npt.NDArray[np.float32],
+        k: int,
+        *,
+        allowed_keys: npt.NDArray[np.int64] | None = None,
+    ) -> list[str]:
+        """The distinct profiles among any query's top k (as ``search``), sorted."""
+        ...
+
     def vectors_for(self, profile_ids: Iterable[str]) -> Mapping[str, npt.NDArray[np.float32]]:
         """Stored vectors of these profiles (unknown ids left out)."""
         ...
