@@ -204,12 +204,10 @@ class CandidateLoad:
         mentor sitting on requests drops before those requests expire and enter the
         median. Only the oldest waiting request counts (it bounds the others).
         """
-        known = [
-            hours
-            for hours in (self.median_reply_hours, self.oldest_wait_hours)
-            if hours is not None
-        ]
-        return max(known) if known else None
+        usual, waiting = self.median_reply_hours, self.oldest_wait_hours
+        if usual is None or waiting is None:
+            return waiting if usual is None else usual
+        return max(usual, waiting)
 
 
 @dataclass(frozen=True, slots=True)
