@@ -267,8 +267,10 @@ def measure(
     chunk_seconds = []
     import_ids: list[str] = []
     for start in range(0, args.coaches, CHUNK_ROWS):
-        chunk_started = time.perf_counter()
         chunk = csv_chunk(list(itertools.islice(rows, CHUNK_ROWS)))
+        chunk_started = time.perf_counter()
+        if start == 0:
+            started = chunk_started  # the first row's upload: indexing is timed from here
         response = client.post(
             f"{urls['profile']}/v1/admin/import",
             files={"file": ("coaches.csv", chunk, "text/csv")},
@@ -279,14 +281,15 @@ def measure(
         created += int(response.json()["created"])
         if response.json().get("import_id"):
             import_ids.append(response.json()["import_id"])
-        chunk_seconds.append(round(time.perf_counter() - chunk_started, 1))
+        chunk_seconds.append(time.perf_counter() - chunk_started)
         print(f"imported {start + CHUNK_ROWS} rows", file=sys.stderr)
-    imported_s = time.perf_counter() - started
+    # The uploads only: generating the rows is the bench's work, not the import's.
+    imported_s = sum(chunk_seconds)
     report["import"] = {
         "created": created,
         "seconds": round(imported_s, 1),
         "rows_per_s": round(args.coaches / imported_s, 1),
-        "chunk_seconds": chunk_seconds,
+        "chunk_seconds": [round(seconds, 1) for seconds in chunk_seconds],
     }
 
     # The administrator sends the invitations; a person signs up just after, while

@@ -1,4 +1,4 @@
-"""The phrase store: int8 rows with power-of-two scales, compaction and snapshots."""
+"""The phrase store: int8 rows with a scale per row, compaction and snapshots."""
 
 from __future__ import annotations
 

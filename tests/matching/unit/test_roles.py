@@ -290,6 +290,15 @@ def test_every_name_and_alias_in_the_lists_is_found_inside_a_sentence() -> None:
                     ], (kind, written)
 
 
+def test_a_name_next_to_a_character_that_folds_into_a_letter_is_found() -> None:
+    # U+0345 is not a word character but case-folds to one (U+03B9, a letter).
+    found = reference_terms().find("I work at DWP\u0345 in Leeds")
+    assert [(term.kind, term.code) for term in found] == [
+        ("departments", "dwp"),
+        ("regions", "yorkshire-humber"),
+    ]
+
+
 def test_short_codes_in_lower_case_are_ordinary_words() -> None:
     # "co" (Cabinet Office), "dd" (Deputy Director) and "so" (Scotland Office).
     assert reference_terms().find("so I co-ordinate a dd review") == []

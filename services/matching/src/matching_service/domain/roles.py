@@ -155,7 +155,10 @@ class ReferenceTerms:
         """Every reference term in ``text``, longest names first, without overlaps."""
         found: list[TermMatch] = []
         taken: list[tuple[int, int]] = []
-        words = set(_WORD.findall(text.casefold()))
+        # Words split from the text as written, then folded: the pattern's word
+        # boundaries are those of the text as written (folding can join a word to the
+        # next character, e.g. U+0345 folds to a letter).
+        words = {word.casefold() for word in _WORD.findall(text)}
         for kind in kinds:
             anchors = self._anchors[kind]
             if anchors is not None and anchors.isdisjoint(words):
@@ -191,7 +194,7 @@ def _anchors(names: Iterable[str]) -> frozenset[str] | None:
     """
     anchors: set[str] = set()
     for name in names:
-        words = _WORD.findall(name.casefold())
+        words = [word.casefold() for word in _WORD.findall(name)]
         if not words:
             return None
         anchors.add(max(words, key=len))
