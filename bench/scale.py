@@ -14,7 +14,8 @@ on its own ports, then:
    their confirmation email reaching the mail sink while the invitations are pending;
 4. samples the RSS of every process (broker, services, web, and this process, which
    hosts the mail sink) every two seconds, and reports the peak and the figures once
-   everything is indexed;
+   everything is indexed; the target counts the stack it names (broker, four services,
+   web), and the totals with this process are reported beside it;
 5. measures ``GET /v1/suggestions`` (role coach, over HTTP) p50/p99 as a demo mentee.
 
 Prints JSON. Takes several minutes at 50,000; run it alone and ``nice``d:
@@ -123,9 +124,16 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+DEV_TOOLS = "runner_and_mail_sink"
+"""This process: the ``make run`` runner with its mail sink (and the bench's own client).
+Development tooling, not part of the stack the target names (broker, four services,
+web): production runs the services under compose or Kubernetes and sends mail through
+the department's SMTP relay."""
+
+
 def _name(pid: int, services: dict[int, str]) -> str:
     if pid == os.getpid():
-        return "runner_and_mail_sink"
+        return DEV_TOOLS
     if pid in services:
         return services[pid]
     try:
@@ -152,20 +160,27 @@ def rss_by_process(services: dict[int, str]) -> dict[str, int]:
     return sizes
 
 
+def stack_total(sizes: dict[str, int]) -> int:
+    """RSS of the stack the target names: every process but the development tooling."""
+    return sum(size for name, size in sizes.items() if name != DEV_TOOLS)
+
+
 class RssSampler(threading.Thread):
-    """Samples every process's RSS and keeps the peak of the total."""
+    """Samples every process's RSS and keeps the peaks of the stack and of everything."""
 
     def __init__(self, services: dict[int, str], interval_s: float = 2.0) -> None:
         super().__init__(daemon=True)
         self.services = services
         self.interval_s = interval_s
         self.peak_total = 0
+        self.peak_stack = 0
         self.peak: dict[str, int] = {}
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             sizes = rss_by_process(self.services)
+            self.peak_stack = max(self.peak_stack, stack_total(sizes))
             total = sum(sizes.values())
             if total > self.peak_total:
                 self.peak_total, self.peak = total, sizes
@@ -404,11 +419,15 @@ def measure(
     sampler.join()
     report["rss_mib_peak"] = _mib(sampler.peak)
     total_when_indexed = sum(report["rss_mib_when_indexed"].values())
+    stack_when_indexed = total_when_indexed - report["rss_mib_when_indexed"].get(DEV_TOOLS, 0)
     report["targets"] = {
-        "rss_total_mib_when_indexed": round(total_when_indexed, 1),
-        "rss_total_mib_peak": round(sampler.peak_total / 2**20, 1),
+        "rss_stack_mib_when_indexed": round(stack_when_indexed, 1),
+        "rss_stack_mib_peak": round(sampler.peak_stack / 2**20, 1),
+        "rss_with_dev_tools_mib_when_indexed": round(total_when_indexed, 1),
+        "rss_with_dev_tools_mib_peak": round(sampler.peak_total / 2**20, 1),
         "rss_target_mib": TARGET_RSS_BYTES // 2**20,
-        "rss_met_when_indexed": total_when_indexed * 2**20 < TARGET_RSS_BYTES,
+        "rss_met_when_indexed": stack_when_indexed * 2**20 < TARGET_RSS_BYTES,
+        "rss_met_at_peak": sampler.peak_stack < TARGET_RSS_BYTES,
         "indexed_target_s": TARGET_INDEXED_S,
         "indexed_met": report["indexing"]["complete"] and indexed_s < TARGET_INDEXED_S,
     }
