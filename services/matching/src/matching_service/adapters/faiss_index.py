@@ -17,14 +17,22 @@ Filters are applied inside the search with an id selector: the search only score
 allowed ids. Internal keys are handed out in sequence, so the selector is an
 ``IDSelectorBitmap`` (one bit per key; cheaper to build and to test than the hash
 set of ``IDSelectorBatch``, same semantics). Under a filter HNSW must widen its walk
-(efSearch is raised in inverse proportion to the allowed share to keep recall), so
-when the allowed ids are below ``exact_subset_ratio`` of the live vectors (0.35: the
-break-even measured at 50k, docs/matching.md) the search is exact instead, as in flat
-mode: one query scans the flat storage with the selector, several queries at once
-(the matcher sends one per goal phrase) gather the allowed vectors and multiply, one
-BLAS product instead of one selector scan per query. Above the ratio, and without a
-filter, HNSW mode walks the graph (about 0.2 ms a query at 50k, where one exact pass
-reads every stored vector: 77 MB at 50k).
+(efSearch is raised in inverse proportion to the allowed share to keep recall), so a
+filtered search is often exact instead, as in flat mode:
+
+- several queries at once (the matcher sends the profile vector and one per goal
+  phrase) gather the allowed vectors and multiply, one BLAS product instead of one
+  selector scan per query. In HNSW mode this holds under any filter: the allowed rows'
+  int8 codes (:class:`~matching_service.adapters.int8_codes.RowCodes`, a quarter of
+  the bytes) pick each query's best ``2k`` first, and only those are multiplied
+  exactly; at 50k, ten queries take 7-11 ms this way against 47-73 ms for the widened
+  walks at allowed shares of 0.37-0.63 (docs/matching.md);
+- one query scans the flat storage with the selector when the allowed ids are below
+  ``exact_subset_ratio`` of the live vectors (0.35: the break-even measured at 50k),
+  and walks the graph above it.
+
+Without a filter HNSW mode walks the graph (about 0.2 ms a query at 50k, where one
+exact pass reads every stored vector: 77 MB at 50k).
 
 Thread safety: one writer at a time (callers serialise ``upsert``/``remove``, e.g.
 one indexing worker); the index also holds a writer lock so a second writer waits
@@ -50,6 +58,8 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from matching_service.adapters.int8_codes import RowCodes
+
 log = structlog.get_logger(__name__)
 
 # FAISS's SWIG bindings ship type hints that miss most of the API (SearchParametersHNSW,
@@ -67,8 +77,8 @@ recall@10 against exact: factor 1 gave 0.79-0.94 for shares 0.5-0.1, factor 2 ga
 DEFAULT_HNSW_THRESHOLD = 20_000
 """Live vectors from which the index is HNSW (the ``HNSW_THRESHOLD`` setting's default)."""
 DEFAULT_EXACT_SUBSET_RATIO = 0.35
-"""In HNSW mode, filters allowing less than this share of the live vectors search
-exactly: at 50k, one query at a 30% share takes 5.5 ms either way, at 10% the exact
+"""In HNSW mode, a single query under a filter allowing less than this share of the
+live vectors searches exactly: at 50k, one query at a 30% share takes 5.5 ms either way, at 10% the exact
 scan 1.8 ms against the widened walk's 6.0 ms, at 50% 7.5 against 3.7 ms."""
 _SUBSET_MIN_QUERIES = 4
 """From this many queries at once, a filtered search gathers the allowed vectors and
@@ -77,6 +87,13 @@ _FULL_PRODUCT_SHARE_INVERSE = 2
 """A subset search multiplies by every stored vector when at least 1/this of them are allowed."""
 _GATHER_BLOCK_ROWS = 256
 """Allowed rows gathered per block of a subset search (384 KB at 384-d: stays in cache)."""
+_FIRST_PASS_MIN_ROWS = 2048
+"""From this many allowed rows, an HNSW-mode subset search first scores the rows' int8
+codes and computes exact products only for each query's best ``_SHORTLIST_FACTOR * k``
+(below it the float32 product costs about a millisecond anyway)."""
+_SHORTLIST_FACTOR = 2
+"""The int8 products are within ~0.003 of the exact ones: a row of the exact top k
+falls outside the best 2k by the codes only when k others score within that of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +174,9 @@ class VectorIndex:
         self._flat_rows_stale = True
         self._kind: IndexKind = "flat"
         self._index: Any = self._new_index("flat")
+        # HNSW mode: int8 codes of the graph's storage rows, same order (a first pass
+        # for wide subset searches). Empty in flat mode, whose rows move on removal.
+        self._codes = RowCodes(dimension)
 
     # --- construction -------------------------------------------------------------
 
@@ -308,11 +328,14 @@ class VectorIndex:
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         if keys is not None:
             share = keys.size / max(1, len(self._ids))
-            if self._kind == "flat" or share < self.exact_subset_ratio:
-                if queries.shape[0] >= _SUBSET_MIN_QUERIES:
-                    return self._subset_search(queries, k, keys)
-                if self._kind == "hnsw":
-                    return self._storage_scan(queries, k, keys)
+            narrow = self._kind == "flat" or share < self.exact_subset_ratio
+            if queries.shape[0] >= _SUBSET_MIN_QUERIES and (narrow or self._kind == "hnsw"):
+                # Many queries under any filter: in HNSW mode the int8 first pass over
+                # the allowed rows costs less than walks widened for the filter (ten
+                # queries at 50k: 7-11 ms against 47-73 ms at shares 0.37-0.63).
+                return self._subset_search(queries, k, keys)
+            if self._kind == "hnsw" and narrow:
+                return self._storage_scan(queries, k, keys)
         if self._kind == "hnsw" and keys is None and self._tombstones:
             keys = np.flatnonzero(self._live)
         # Keys are dense (handed out in sequence), so a bitmap selector is both the
@@ -391,7 +414,19 @@ class VectorIndex:
                 np.zeros((queries.shape[0], 0), dtype=np.int64),
             )
         stored = self._stored_vectors()
-        if rows.size * _FULL_PRODUCT_SHARE_INVERSE >= stored.shape[0]:
+        shortlist = _SHORTLIST_FACTOR * k
+        if (
+            self._kind == "hnsw"
+            and rows.size >= _FIRST_PASS_MIN_ROWS
+            and rows.size > shortlist
+            and len(self._codes) == stored.shape[0]
+        ):
+            # Exact products for each query's best rows by the int8 codes only.
+            picked = self._codes.shortlist(queries, rows, shortlist)
+            rows, keys = rows[picked], keys[picked]
+            scores = _gathered_product(queries, stored, rows)
+            key_at = keys
+        elif rows.size * _FULL_PRODUCT_SHARE_INVERSE >= stored.shape[0]:
             # Most rows are allowed: a product over the stored matrix in place (no
             # copy) with the others masked out is cheaper than gathering the allowed
             # rows first (a 50k x 384 gather copies 77 MB on every query).
@@ -438,6 +473,8 @@ class VectorIndex:
                     self._key_rows[keys] = np.arange(first_row, first_row + keys.size)
                     self._row_ids = np.concatenate([self._row_ids, keys])
                 self._index.add_with_ids(matrix, keys)
+                if self._kind == "hnsw":
+                    self._codes.append(matrix)
                 self._flat_rows_stale = True
                 for profile_id, key in zip(profile_ids, keys, strict=True):
                     self._ids[profile_id] = int(key)
@@ -495,10 +532,14 @@ class VectorIndex:
         kind: IndexKind = "hnsw" if keys.size > self.hnsw_threshold else "flat"
         log.info("vector_index_rebuild_started", kind=kind, vectors=int(keys.size))
         index = self._new_index(kind)
+        codes = RowCodes(self.dimension)
         if keys.size:
             index.add_with_ids(np.ascontiguousarray(matrix, dtype=np.float32), keys)
+            if kind == "hnsw":
+                codes.reset(matrix)
         with self._lock:
             self._index = index
+            self._codes = codes
             self._kind = kind
             self._tombstones = set()
             self._set_rows(keys if kind == "hnsw" else np.zeros(0, dtype=np.int64))
@@ -588,6 +629,7 @@ class VectorIndex:
         if index._kind == "hnsw":
             index._hnsw().hnsw.efSearch = index.ef_search
             index._set_rows(faiss.vector_to_array(index._index.id_map).astype(np.int64))
+            index._codes.reset(index._stored_vectors())
         log.info("vector_index_loaded", vectors=len(index), kind=index.kind)
         return index, dict(header["metadata"])
 

@@ -5,7 +5,9 @@ once per installation (``mentor-match export-model``, run by ``make install``) o
 image build (the matching Dockerfile's build stage); the serving process then loads
 the folder with ONNX Runtime and tokenizers alone (:class:`OnnxEmbedder`).
 
-Run it as ``python -m matching_service.adapters.model_export [TARGET]``.
+Run it as ``python -m matching_service.adapters.model_export [TARGET]``; with
+``--subset-product`` it rewrites the small int8 product model shipped as package data
+(:func:`subset_product_model`).
 """
 
 from __future__ import annotations
@@ -149,9 +151,51 @@ def export_model(target: Path | None = None, *, source: Path | None = None) -> P
     return target
 
 
+def subset_product_model() -> bytes:
+    """The ONNX model behind :class:`~matching_service.adapters.int8_codes.RowCodes`.
+
+    ``Gather`` picks the allowed rows' uint8 codes (the int8 code plus 128), then
+    ``MatMulInteger`` multiplies them by the queries' int8 codes with a zero point of
+    128, giving exact int32 products. Shipped as package data
+    (``matching_service/data/subset_product.onnx``) so the runtime needs no ``onnx``;
+    ``python -m matching_service.adapters.model_export --subset-product`` rewrites it,
+    and a test checks the shipped graph is this one.
+    """
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gather", ["codes", "rows"], ["allowed"], axis=0),
+            helper.make_node("MatMulInteger", ["allowed", "queries", "zero"], ["products"]),
+        ],
+        "subset_product",
+        [
+            helper.make_tensor_value_info("codes", TensorProto.UINT8, ["stored", "dimension"]),
+            helper.make_tensor_value_info("rows", TensorProto.INT64, ["allowed_rows"]),
+            helper.make_tensor_value_info("queries", TensorProto.INT8, ["dimension", "queries"]),
+        ],
+        [helper.make_tensor_value_info("products", TensorProto.INT32, ["allowed_rows", "queries"])],
+        initializer=[helper.make_tensor("zero", TensorProto.UINT8, [], [128])],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="mentor-match"
+    )
+    model.ir_version = 8
+    return bytes(model.SerializeToString())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Export to the folder named on the command line (or the default one)."""
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--subset-product"]:
+        from importlib import resources
+
+        from matching_service.adapters.int8_codes import SUBSET_PRODUCT_MODEL
+
+        target = Path(str(resources.files("matching_service") / "data" / SUBSET_PRODUCT_MODEL))
+        target.write_bytes(subset_product_model())
+        print(target)
+        return 0
     path = export_model(Path(args[0]) if args else None)
     print(path)
     return 0

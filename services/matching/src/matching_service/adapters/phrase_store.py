@@ -1,7 +1,7 @@
 """In-memory phrase vectors per profile, for re-ranking, with snapshots.
 
 Every phrase vector of a side is one row of a single int8 matrix with a float32 scale
-per row: a quarter of float32's memory (50k people with four phrases each: 307 MB as
+per row (:mod:`matching_service.adapters.int8_codes`): a quarter of float32's memory (50k people with four phrases each: 307 MB as
 float32, 154 MB as float16, 78 MB here) and cosines within a few thousandths of
 float32's, below the gaps that decide a ranking (docs/matching.md). Reading is one
 gather and one conversion for all the candidates of a suggestion, instead of one
@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching_service.adapters.faiss_index import write_atomically
+from matching_service.adapters.int8_codes import dequantise, quantise, stored_form
 from matching_service.domain.ranking import FloatMatrix, PhraseVectors
 
 _Stored = TypeVar("_Stored", np.int8, np.float32)
@@ -33,37 +34,6 @@ SNAPSHOT_FORMAT = 2
 _MIN_ROWS = 1024
 _COMPACT_SHARE = 0.5
 """Dead rows are dropped once they are this share of the rows in use."""
-_LEVELS = 127
-_SCALE_STEPS = 1 << 16
-
-
-def quantise(vectors: npt.ArrayLike) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
-    """Int8 codes and a scale per row: row i is ``codes[i] * scales[i]``.
-
-    The scale is the row's largest component over 127, rounded up to 16 significant
-    bits: a code (7 bits) times it is exact in float32, and the largest code is always
-    127, so quantising a dequantised row gives the same codes and scale back.
-    """
-    matrix = np.asarray(vectors, dtype=np.float32)
-    peak = np.abs(matrix).max(axis=1) if matrix.size else np.zeros(matrix.shape[0], np.float32)
-    mantissa, exponent = np.frexp(np.maximum(peak, np.finfo(np.float32).tiny) / _LEVELS)
-    scales = np.ldexp(np.ceil(mantissa * _SCALE_STEPS) / _SCALE_STEPS, exponent)
-    scales = scales.astype(np.float32)
-    codes = np.clip(np.rint(matrix / scales[:, None]), -_LEVELS, _LEVELS)
-    return codes.astype(np.int8), scales
-
-
-def dequantise(codes: npt.NDArray[np.int8], scales: npt.NDArray[np.float32]) -> FloatMatrix:
-    """The float32 rows of :func:`quantise`'s output."""
-    # One pass: the codes are cast in cache-sized chunks inside the multiply, instead of
-    # a float32 copy written out and read back (0.82 -> 0.50 ms for 1,600 rows).
-    rows: FloatMatrix = np.multiply(codes, scales[:, None], dtype=np.float32)
-    return rows
-
-
-def stored_form(vectors: npt.ArrayLike) -> FloatMatrix:
-    """Vectors as the store gives them back."""
-    return dequantise(*quantise(vectors))
 
 
 class PhraseStore:

@@ -1,0 +1,56 @@
+"""Int8 row codes: the shipped product model, products, shortlists."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import onnx
+
+from matching_service.adapters.int8_codes import SUBSET_PRODUCT_MODEL, RowCodes
+from matching_service.adapters.model_export import subset_product_model
+from tests.matching.builders import unit_vectors
+
+DIMENSION = 384
+
+
+def test_the_shipped_subset_product_model_is_the_one_the_exporter_builds() -> None:
+    shipped = (resources.files("matching_service") / "data" / SUBSET_PRODUCT_MODEL).read_bytes()
+    assert (
+        onnx.load_from_string(shipped).graph == onnx.load_from_string(subset_product_model()).graph
+    )
+
+
+def test_code_products_are_within_a_few_thousandths_of_float32() -> None:
+    vectors = unit_vectors(3_000, DIMENSION, seed=31)
+    queries = unit_vectors(7, DIMENSION, seed=32)
+    codes = RowCodes(DIMENSION)
+    codes.reset(vectors)
+    rows = np.arange(5, 3_000, 3, dtype=np.int64)
+    approximate = codes.products(queries, rows)
+    assert approximate.shape == (7, rows.size)
+    assert np.abs(approximate - queries @ vectors[rows].T).max() < 0.005
+
+
+def test_rows_appended_in_pieces_have_the_codes_of_one_reset() -> None:
+    vectors = unit_vectors(5_000, DIMENSION, seed=33)
+    whole, pieces = RowCodes(DIMENSION), RowCodes(DIMENSION)
+    whole.reset(vectors)
+    for start in range(0, 5_000, 700):
+        pieces.append(vectors[start : start + 700])
+    assert len(whole) == len(pieces) == 5_000
+    queries = unit_vectors(3, DIMENSION, seed=34)
+    rows = np.arange(5_000, dtype=np.int64)
+    np.testing.assert_array_equal(whole.products(queries, rows), pieces.products(queries, rows))
+
+
+def test_a_shortlist_holds_every_querys_exact_best_rows() -> None:
+    vectors = unit_vectors(6_000, DIMENSION, seed=35)
+    queries = unit_vectors(5, DIMENSION, seed=36)
+    codes = RowCodes(DIMENSION)
+    codes.reset(vectors)
+    rows = np.arange(0, 6_000, 2, dtype=np.int64)
+    picked = codes.shortlist(queries, rows, 40)
+    assert picked.size < rows.size
+    exact = np.argsort(-(queries @ vectors[rows].T), axis=1)[:, :20]
+    assert set(exact.ravel()) <= set(picked.tolist())
