@@ -22,10 +22,13 @@ import numpy.typing as npt
 _LEVELS = 127
 _SCALE_STEPS = 1 << 16
 SUBSET_PRODUCT_MODEL = "subset_product.onnx"
-"""Package data (``matching_service/data``): Gather then MatMulInteger, built by
+"""Package data (``matching_service/data``): one MatMulInteger, built by
 :func:`matching_service.adapters.model_export.subset_product_model`."""
 _MIN_CAPACITY = 1024
 _QUANTISE_BLOCK_ROWS = 4096
+_WHOLE_PRODUCT_SHARE_INVERSE = 2.5
+"""From 1/2.5 of the rows, the product runs over every row and the wanted ones are
+picked after: gathering 40% of the rows costs as much as reading them all."""
 
 
 def quantise(vectors: npt.ArrayLike) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
@@ -127,24 +130,27 @@ class RowCodes:
     def products(
         self, queries: npt.NDArray[np.float32], rows: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float32]:
-        """Approximate ``queries @ matrix[rows].T``, shape (len(queries), len(rows)).
+        """Approximate ``matrix[rows] @ queries.T``, shape (len(rows), len(queries)).
 
         Rows and queries are both int8 here: on unit vectors the products are within
         about 0.003 of float32's (max over 14k rows and 5 queries: 0.0022).
         """
         query_codes, query_scales = quantise(queries)
-        session = _subset_product()
-        (products,) = session.run(
-            None,
-            {
-                "codes": self._codes[: self._count],
-                "rows": np.asarray(rows, dtype=np.int64),
-                "queries": np.ascontiguousarray(query_codes.T),
-            },
+        held = self._codes[: self._count]
+        if rows.size * _WHOLE_PRODUCT_SHARE_INVERSE >= self._count:
+            # Many rows: multiplying every row in place reads less than gathering
+            # these first (at 50k: 4.5 ms for all rows; a gather of 14k costs 1.8 ms
+            # and its product 0.8 ms).
+            codes, picked = held, np.asarray(rows, dtype=np.int64)
+        else:
+            codes, picked = np.take(held, rows, axis=0), None
+        (products,) = _subset_product().run(
+            None, {"codes": codes, "queries": np.ascontiguousarray(query_codes.T)}
         )
-        scaled: npt.NDArray[np.float32] = (
-            np.multiply(products, self._scales[rows, None], dtype=np.float32) * query_scales
-        ).T
+        if picked is not None:
+            products = products[picked]
+        scales = self._scales[rows, None] * query_scales
+        scaled: npt.NDArray[np.float32] = np.multiply(products, scales, dtype=np.float32)
         return scaled
 
     def shortlist(
@@ -158,5 +164,5 @@ class RowCodes:
         if per_query >= rows.size:
             return np.arange(rows.size, dtype=np.int64)
         approximate = self.products(queries, rows)
-        best = np.argpartition(-approximate, per_query - 1, axis=1)[:, :per_query]
+        best = np.argpartition(-approximate, per_query - 1, axis=0)[:per_query]
         return np.unique(best).astype(np.int64)

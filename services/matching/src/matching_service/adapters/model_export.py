@@ -154,27 +154,22 @@ def export_model(target: Path | None = None, *, source: Path | None = None) -> P
 def subset_product_model() -> bytes:
     """The ONNX model behind :class:`~matching_service.adapters.int8_codes.RowCodes`.
 
-    ``Gather`` picks the allowed rows' uint8 codes (the int8 code plus 128), then
-    ``MatMulInteger`` multiplies them by the queries' int8 codes with a zero point of
-    128, giving exact int32 products. Shipped as package data
-    (``matching_service/data/subset_product.onnx``) so the runtime needs no ``onnx``;
-    ``python -m matching_service.adapters.model_export --subset-product`` rewrites it,
-    and a test checks the shipped graph is this one.
+    ``MatMulInteger`` multiplies rows of uint8 codes (the int8 code plus 128, zero
+    point 128) by the queries' int8 codes, giving exact int32 products. Shipped as
+    package data (``matching_service/data/subset_product.onnx``) so the runtime needs
+    no ``onnx``; ``python -m matching_service.adapters.model_export --subset-product``
+    rewrites it, and a test checks the shipped graph is this one.
     """
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [
-            helper.make_node("Gather", ["codes", "rows"], ["allowed"], axis=0),
-            helper.make_node("MatMulInteger", ["allowed", "queries", "zero"], ["products"]),
-        ],
+        [helper.make_node("MatMulInteger", ["codes", "queries", "zero"], ["products"])],
         "subset_product",
         [
-            helper.make_tensor_value_info("codes", TensorProto.UINT8, ["stored", "dimension"]),
-            helper.make_tensor_value_info("rows", TensorProto.INT64, ["allowed_rows"]),
+            helper.make_tensor_value_info("codes", TensorProto.UINT8, ["rows", "dimension"]),
             helper.make_tensor_value_info("queries", TensorProto.INT8, ["dimension", "queries"]),
         ],
-        [helper.make_tensor_value_info("products", TensorProto.INT32, ["allowed_rows", "queries"])],
+        [helper.make_tensor_value_info("products", TensorProto.INT32, ["rows", "queries"])],
         initializer=[helper.make_tensor("zero", TensorProto.UINT8, [], [128])],
     )
     model = helper.make_model(
