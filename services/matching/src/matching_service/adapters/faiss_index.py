@@ -78,8 +78,9 @@ DEFAULT_HNSW_THRESHOLD = 20_000
 """Live vectors from which the index is HNSW (the ``HNSW_THRESHOLD`` setting's default)."""
 DEFAULT_EXACT_SUBSET_RATIO = 0.35
 """In HNSW mode, a single query under a filter allowing less than this share of the
-live vectors searches exactly: at 50k, one query at a 30% share takes 5.5 ms either way, at 10% the exact
-scan 1.8 ms against the widened walk's 6.0 ms, at 50% 7.5 against 3.7 ms."""
+live vectors searches exactly: at 50k, one query at a 30% share takes 5.5 ms either
+way, at 10% the exact scan 1.8 ms against the widened walk's 6.0 ms, at 50% 7.5
+against 3.7 ms."""
 _SUBSET_MIN_QUERIES = 4
 """From this many queries at once, a filtered search gathers the allowed vectors and
 multiplies (one pass for all queries) instead of one FAISS selector scan per query."""

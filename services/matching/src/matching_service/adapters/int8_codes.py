@@ -93,11 +93,6 @@ class RowCodes:
     def __len__(self) -> int:
         return self._count
 
-    @property
-    def nbytes(self) -> int:
-        """Memory held (capacity, not only the rows in use)."""
-        return int(self._codes.nbytes + self._scales.nbytes)
-
     def reset(self, matrix: npt.ArrayLike) -> None:
         """Replace every row with the codes of ``matrix``'s rows (no room to spare)."""
         rows = np.asarray(matrix, dtype=np.float32).reshape(-1, self.dimension)
