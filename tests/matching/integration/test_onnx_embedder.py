@@ -76,6 +76,12 @@ def test_the_serving_process_loads_the_model_without_torch(model_dir: Path) -> N
         "from matching_service.settings import MatchingSettings\n"
         "embedder = build_embedder(MatchingSettings())\n"
         "vectors = embedder.embed(['stakeholder management', 'budgets'])\n"
+        # The index's int8 first pass runs on the shipped product model, without onnx.
+        "from matching_service.adapters.int8_codes import RowCodes\n"
+        "import numpy as np\n"
+        "codes = RowCodes(384)\n"
+        "codes.reset(np.vstack([vectors] * 4))\n"
+        "assert codes.products(vectors, np.arange(8)).shape == (8, 2)\n"
         f"heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
         "print(json.dumps({'shape': list(vectors.shape), 'heavy': heavy,"
         " 'kind': type(embedder).__name__}))\n"
