@@ -338,6 +338,10 @@ def test_a_wide_subset_search_in_hnsw_mode_scores_int8_codes_first_and_stays_exa
     vectors = np.vstack([moved, vectors[100:]])
     allowed = set(names[::3])  # a third: below exact_subset_ratio, above 2,048 rows
     assert_exact(index, allowed)
+    # Replaced rows have codes of their new vectors: each finds itself first.
+    own = list(range(0, 100, 3))
+    found = index.search(moved[own], 1, allowed)
+    assert [row[0].profile_id for row in found] == [names[i] for i in own]
     assert shortlists
     assert max(shortlists) < len(allowed)
     index.remove(names[200:800])  # past 5% tombstones: rebuilt, codes made afresh
@@ -351,3 +355,13 @@ def test_a_wide_subset_search_in_hnsw_mode_scores_int8_codes_first_and_stays_exa
     calls = len(shortlists)
     assert_exact(loaded, allowed)
     assert len(shortlists) > calls
+
+
+def test_allowed_keys_given_twice_are_found_once() -> None:
+    index, names, vectors = _filled(2_000, hnsw_threshold=100)
+    assert kind(index) == "hnsw"
+    allowed = set(names[::8])  # few enough that the allowed rows are gathered
+    keys = np.array([index.key_of(name) for name in allowed] * 2, dtype=np.int64)
+    queries = unit_vectors(4, DIMENSION, seed=24)
+    for query, row in zip(queries, index.search(queries, 10, allowed_keys=keys), strict=True):
+        assert [hit.profile_id for hit in row] == brute_force(vectors, names, query, 10, allowed)

@@ -7,7 +7,12 @@ from importlib import resources
 import numpy as np
 import onnx
 
-from matching_service.adapters.int8_codes import SUBSET_PRODUCT_MODEL, RowCodes
+from matching_service.adapters.int8_codes import (
+    SUBSET_PRODUCT_MODEL,
+    RowCodes,
+    _query_codes,
+    quantise,
+)
 from matching_service.adapters.model_export import subset_product_model
 from tests.matching.builders import unit_vectors
 
@@ -57,3 +62,18 @@ def test_a_shortlist_holds_every_querys_exact_best_rows() -> None:
     assert picked.size < rows.size
     exact = np.argsort(-(vectors[rows] @ queries.T), axis=0)[:20]
     assert set(exact.ravel()) <= set(picked.tolist())
+
+
+def test_no_pair_of_byte_products_passes_int16_as_cpus_without_vnni_add_them() -> None:
+    """Without VNNI, ONNX Runtime's uint8 x int8 kernel (vpmaddubsw) adds neighbouring
+    byte products into a saturating int16; the codes must keep every pair below it."""
+    vectors = unit_vectors(2_000, DIMENSION, seed=37)
+    spiky = np.zeros((2, DIMENSION), dtype=np.float32)
+    spiky[:, :2] = np.sqrt(0.5)  # two large neighbouring components: the worst case
+    rows = np.vstack([vectors, spiky])
+    row_codes = (quantise(rows)[0].view(np.uint8) ^ np.uint8(0x80)).astype(np.int32)
+    query_codes = _query_codes(rows)[0].astype(np.int32)
+    for query in query_codes:
+        pairs = row_codes[:, 0::2] * query[0::2] + row_codes[:, 1::2] * query[1::2]
+        assert pairs.max() <= np.iinfo(np.int16).max
+        assert pairs.min() >= np.iinfo(np.int16).min
