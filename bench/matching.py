@@ -677,6 +677,7 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
     import tempfile
 
     from mentor_shared.events.schemas import ProfileUpserted, Roles
+    from mentor_shared.heap import settle_long_lived
     from mentor_shared.storage.sqlite import SqliteDatabase
 
     with tempfile.TemporaryDirectory() as folder:
@@ -742,6 +743,8 @@ def http_suggestions_section(bootstrap: str, size: int, requests: int) -> dict[s
 
             asyncio.run(load())
             context.index.matcher = matcher
+            # What the service does after loading or rebuilding its index.
+            settle_long_lived()
 
             # The client runs in a process of its own: in this one it would share the
             # interpreter lock with the server.

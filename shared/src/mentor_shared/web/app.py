@@ -18,8 +18,8 @@ setting shows up in the start-up line.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import structlog
@@ -27,6 +27,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from mentor_shared.heap import settle_long_lived
 from mentor_shared.logs import configure_logging
 from mentor_shared.settings import ServiceSettings
 from mentor_shared.tracing import configure_tracing, instrument_app, shutdown_tracing
@@ -71,7 +72,7 @@ def create_app(
         title=title,
         version=version,
         description=description,
-        lifespan=lifespan,
+        lifespan=_settled(lifespan) if lifespan is not None else None,
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
@@ -101,6 +102,20 @@ def create_app(
     configure_tracing(settings.service_name)
     instrument_app(app)
     return app
+
+
+def _settled(lifespan: Lifespan) -> Lifespan:
+    """``lifespan``, with the objects made by start-up settled once it has started
+    (:mod:`mentor_shared.heap`): the framework's and the service's long-lived objects are
+    not walked again by the collector's full passes while requests are answered."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            settle_long_lived()
+            yield state
+
+    return run
 
 
 def build_server(app: FastAPI, settings: ServiceSettings) -> uvicorn.Server:

@@ -23,6 +23,7 @@ from matching_service.service.matcher import Matcher
 from matching_service.service.ports import AppliedEvent
 from mentor_shared.events import Envelope
 from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
+from mentor_shared.heap import HeapSettler
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +86,9 @@ class IndexKeeper:
         self.last_snapshot_s = 0.0
         self._erased_among = erased_among
         self.after_erasure: list[AfterErasure] = [after_erasure] if after_erasure else []
+        # Indexed profiles live as long as the index: settled, no full collection walks
+        # them again (mentor_shared.heap).
+        self._heap = HeapSettler()
 
     async def apply_events(self, events: Sequence[Envelope]) -> None:
         """Apply committed profile events: upserts embedded in one batch, deletions removed.
@@ -123,6 +127,7 @@ class IndexKeeper:
                 await asyncio.to_thread(matcher.index_profiles, upserts)
             self.last_event = AppliedEvent(str(last.id), last.type, _aware(last.occurred_at))
             self._dirty = True
+        self._heap.changed(len(upserts))
         if erasures or known:
             # A redelivered deletion or a replayed upsert of someone no longer indexed
             # rewrites nothing: no saved generation can hold them.
@@ -169,6 +174,7 @@ class IndexKeeper:
                 await asyncio.to_thread(matcher.index_profiles, changed)
             self._dirty = self._dirty or bool(gone or changed)
             self.loaded = True
+        self._heap.settle()
         report = ReconcileReport(
             len(changed), len(gone), time.perf_counter() - started, tuple(gone)
         )
@@ -193,6 +199,7 @@ class IndexKeeper:
 
             self.matcher = await asyncio.to_thread(build)
             self._dirty = True
+        self._heap.settle()
         report = ReconcileReport(len(profiles), 0, time.perf_counter() - started)
         log.info("index_rebuilt", profiles=report.indexed, seconds=round(report.seconds, 3))
         return report
