@@ -12,6 +12,7 @@ from matching_service.adapters.int8_codes import (
     RowCodes,
     _query_codes,
     quantise,
+    sorted_distinct,
 )
 from matching_service.adapters.model_export import subset_product_model
 from tests.matching.builders import unit_vectors
@@ -77,3 +78,14 @@ def test_no_pair_of_byte_products_passes_int16_as_cpus_without_vnni_add_them() -
         pairs = row_codes[:, 0::2] * query[0::2] + row_codes[:, 1::2] * query[1::2]
         assert pairs.max() <= np.iinfo(np.int16).max
         assert pairs.min() >= np.iinfo(np.int16).min
+
+
+def test_sorted_distinct_gives_what_numpy_unique_gives() -> None:
+    rng = np.random.default_rng(5)
+    for values in (
+        rng.integers(0, 40, 300),
+        rng.integers(-3, 3, 7),
+        np.array([9]),
+        np.zeros(0, dtype=np.int64),
+    ):
+        assert np.array_equal(sorted_distinct(values), np.unique(values))

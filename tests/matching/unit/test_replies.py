@@ -11,6 +11,7 @@ from matching_service.domain.model import CandidateLoad
 from matching_service.domain.replies import (
     REPLY_SAMPLE_SIZE,
     ReplyTimes,
+    candidate_loads,
     reply_hours,
     waiting_hours,
 )
@@ -95,3 +96,30 @@ def test_a_request_waiting_longer_than_usual_raises_the_expected_reply_time(
 ) -> None:
     load = CandidateLoad(median_reply_hours=median, oldest_wait_hours=waiting)
     assert load.expected_reply_hours == expected
+
+
+def test_loads_are_made_from_live_counts_waiting_ages_and_slow_medians() -> None:
+    loads = candidate_loads(
+        [
+            ("busy", 2, 1, NOW - timedelta(hours=30)),
+            ("slow-and-busy", 1, 0, None),
+            ("full", 3, 0, None),
+        ],
+        {"slow-and-busy": 70.0, "slow-only": 90.0},
+        NOW,
+    )
+    assert loads == {
+        "busy": CandidateLoad(2, 1, None, 30.0),
+        "slow-and-busy": CandidateLoad(1, 0, 70.0, None),
+        "full": CandidateLoad(3, 0),
+        "slow-only": CandidateLoad(median_reply_hours=90.0),
+    }
+
+
+def test_mentors_with_the_same_counts_and_nothing_else_share_one_load() -> None:
+    """A reading covers thousands of mentors every few seconds: objects are its cost."""
+    live = [(f"mentor-{i}", i % 2, 0, None) for i in range(1000)]
+    loads = candidate_loads(live, {}, NOW)
+    assert len({id(load) for load in loads.values()}) == 2
+    assert loads["mentor-3"] == CandidateLoad(active_matches=1)
+    assert loads["mentor-4"] == CandidateLoad()

@@ -22,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
-from matching_service.domain.replies import ReplyTimes, waiting_hours
+from matching_service.domain.replies import ReplyTimes, candidate_loads
 from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
@@ -426,18 +426,11 @@ class MongoMatchingReadModel:
                 {"median_reply_hours": {"$gt": reply_ok_hours}}, {"median_reply_hours": 1}
             )
         }
-        loads: dict[str, CandidateLoad] = {}
-        for mentor, n in counts.items():
-            since = oldest.get(mentor)
-            loads[mentor] = CandidateLoad(
-                active_matches=n[0],
-                open_requests=n[1],
-                median_reply_hours=medians.pop(mentor, None),
-                oldest_wait_hours=None if since is None else waiting_hours(since, now),
-            )
-        for mentor, median in medians.items():
-            loads[mentor] = CandidateLoad(median_reply_hours=median)
-        return loads
+        return candidate_loads(
+            ((mentor, n[0], n[1], oldest.get(mentor)) for mentor, n in counts.items()),
+            medians,
+            now,
+        )
 
     async def matches_of(self, person_id: str) -> list[Match]:
         """The person's matches, newest first."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from matching_service.domain.matches import PAIRED_STATUSES, Match
 from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
-from matching_service.domain.replies import ReplyTimes, waiting_hours
+from matching_service.domain.replies import ReplyTimes, candidate_loads
 from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
@@ -113,19 +113,11 @@ def _dt(value: str | None) -> datetime | None:
 def _loads_from_rows(
     live: Sequence[Any], slow: Sequence[Any], now: datetime
 ) -> dict[str, CandidateLoad]:
-    medians = {row["mentor_id"]: float(row["median_reply_hours"]) for row in slow}
-    loads: dict[str, CandidateLoad] = {}
-    for row in live:
-        oldest = _dt(row["oldest_waiting"])
-        loads[row["mentor_id"]] = CandidateLoad(
-            active_matches=int(row["active"]),
-            open_requests=int(row["waiting"]),
-            median_reply_hours=medians.pop(row["mentor_id"], None),
-            oldest_wait_hours=None if oldest is None else waiting_hours(oldest, now),
-        )
-    for mentor_id, median in medians.items():
-        loads[mentor_id] = CandidateLoad(median_reply_hours=median)
-    return loads
+    return candidate_loads(
+        ((row[0], row[1], row[2], _dt(row[3])) for row in live),
+        {row[0]: float(row[1]) for row in slow},
+        now,
+    )
 
 
 def _match_row(match: Match) -> tuple[Any, ...]:
