@@ -735,11 +735,24 @@ _PREFERENCE_WORDS = re.compile(
 _NEGATED = re.compile(r"\b(?:not|n't|never|avoid|except|rather than|instead of)\b")
 
 
+# Compiled once: parsing runs them for every clause of every profile indexed.
+_TERM_WORDS = re.compile(r"[a-z][a-z'&-]*")
+_PLAIN_WORDS = re.compile(r"[a-z][a-z']*")
+_OWNER_START = re.compile(r"^(?:my|our|the way i)\s+", re.IGNORECASE)
+_HAPPY_TO_MEET = re.compile(r"^(?:(?:i'm|im|i am|i'd be|i would be)\s+)?happy to meet\b")
+_STARTS_WITH_ME = re.compile(r"^(?:(?:and|but|so|also)\s+)?(?:i|i'm|im|i've|ive|i'd|my|me)\b")
+_SEEKER_ABOUT_SELF = re.compile(
+    r"^(?:(?:and|but|so|also)\s+)?(?:i|i'm|im|i am)\s+(?:have|had|was|enjoy|love|like)\b"
+)
+_ALNUM = re.compile(r"[a-z0-9]")
+_NOT_NEEDED = re.compile(r"\b(?:not|n't)\s+(?:need|mind|matter)")
+
+
 def _content_words(text: str, terms: Sequence[TermMatch]) -> list[str]:
     """Words of ``text`` that are not stop words, numbers, tenure or reference terms."""
     for term in sorted(terms, key=lambda t: t.start, reverse=True):
         text = text[: term.start] + " " + text[term.end :]
-    words = re.findall(r"[a-z][a-z'&-]*", text.casefold())
+    words = _TERM_WORDS.findall(text.casefold())
     return [
         word
         for word in words
@@ -759,12 +772,12 @@ def _strip_frame(low: str, frames: Sequence[re.Pattern[str]]) -> tuple[bool, int
 
 def _meaning(text: str, start: int) -> str:
     rest = text[start:].strip(" ,;:.-")
-    rest = re.sub(r"^(?:my|our|the way i)\s+", "", rest, flags=re.IGNORECASE)
+    rest = _OWNER_START.sub("", rest)
     return rest
 
 
 def _is_empty(rest: str) -> bool:
-    words = re.findall(r"[a-z][a-z']*", rest.casefold())
+    words = _PLAIN_WORDS.findall(rest.casefold())
     return all(word in _EMPTY_WORDS for word in words)
 
 
@@ -778,14 +791,14 @@ def _is_preference(low: str, terms: Sequence[TermMatch], *, about_other: bool) -
         _MEETING.search(low) or len(low.split()) <= 6 or "happy" in low
     ):
         return True
-    if re.match(r"^(?:(?:i'm|im|i am|i'd be|i would be)\s+)?happy to meet\b", low):
+    if _HAPPY_TO_MEET.match(low):
         return True
     mentions_other = about_other or bool(_OTHER_PERSON.search(low))
     return mentions_other and bool(terms) and not _starts_with_me(low)
 
 
 def _starts_with_me(low: str) -> bool:
-    return bool(re.match(r"^(?:(?:and|but|so|also)\s+)?(?:i|i'm|im|i've|ive|i'd|my|me)\b", low))
+    return bool(_STARTS_WITH_ME.match(low))
 
 
 _CAREER = re.compile(
@@ -825,7 +838,7 @@ def classify(text: str, side: Side) -> Clause:
     """
     low = normalise(text)
     aligned = " ".join(text.translate(_APOSTROPHES).split())
-    if not re.search(r"[a-z0-9]", low):
+    if not _ALNUM.search(low):
         return Clause(text, Role.SMALL_TALK)
     if _SMALL_TALK.search(low) and not _strip_frame(low, _SEEK_FRAMES + _OFFER_FRAMES)[0]:
         return Clause(text, Role.SMALL_TALK)
@@ -858,9 +871,7 @@ def classify(text: str, side: Side) -> Clause:
             return Clause(text, Role.OFFER, _meaning(aligned, done.end()))
     if _is_self_description(low, aligned, terms, side):
         return Clause(text, Role.SELF_DESCRIPTION)
-    if side == "seek" and re.match(
-        r"^(?:(?:and|but|so|also)\s+)?(?:i|i'm|im|i am)\s+(?:have|had|was|enjoy|love|like)\b", low
-    ):
+    if side == "seek" and _SEEKER_ABOUT_SELF.match(low):
         return Clause(text, Role.SELF_DESCRIPTION)
     if _is_empty(low):
         return Clause(text, Role.SMALL_TALK)
@@ -941,7 +952,7 @@ def _filters_of(text: str, terms: ReferenceTerms) -> list[SuggestedFilter]:
     found = terms.find(aligned)
     result: list[SuggestedFilter] = []
     own = _OWN_DEPARTMENT.search(low)
-    if own and not re.search(r"\b(?:not|n't)\s+(?:need|mind|matter)", low[: own.start()]):
+    if own and not _NOT_NEEDED.search(low[: own.start()]):
         result.append(
             SuggestedFilter(
                 "exclude_own_department", True, "Only show people from other departments", text

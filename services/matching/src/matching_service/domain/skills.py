@@ -137,12 +137,14 @@ class SkillVocabulary:
         return tuple(skill.id for skill in self.skills if skill.id in found)
 
 
+_ISE_ENDING = re.compile(r"is(e|es|ed|ing)$")
+
+
 def _stem(word: str) -> str:
     if word.isdigit() or len(word) <= 3:
         return word
     # British and American spellings tag alike (organisation / organization).
-    word = re.sub(r"isation", "ization", word)
-    word = re.sub(r"is(e|es|ed|ing)$", r"iz\1", word)
+    word = _ISE_ENDING.sub(r"iz\1", word.replace("isation", "ization"))
     if word.endswith("ies"):
         word = word[:-3] + "y"
     # Twice, so "managers" and "managing" meet at "manag".
