@@ -285,6 +285,22 @@ class TestSqliteStore(MatchingStoreContract):
         yield (lambda: SqliteMatchingUnitOfWork(db)), SqliteMatchingReadModel(db)
         await db.close()
 
+    async def test_loads_read_in_pages_equal_one_reading(self, stores: Stores) -> None:
+        new_uow, read = stores
+        assert isinstance(read, SqliteMatchingReadModel)
+        async with new_uow() as uow:
+            for number in range(7):
+                mentor = f"mentor-{number}"
+                await uow.matches.add(match("x", mentor, created_at=NOW - timedelta(hours=number)))
+                if number % 2:
+                    await uow.matches.add(match("y", mentor, "accepted"))
+            await uow.commit()
+        whole = await read.mentor_loads(now=NOW)
+        assert len(whole) == 7
+        for page in (1, 2, 3, 7):
+            paged = SqliteMatchingReadModel(read.db, loads_page=page)
+            assert await paged.mentor_loads(now=NOW) == whole
+
 
 class TestMongoStore(MatchingStoreContract):
     @pytest.fixture

@@ -457,11 +457,16 @@ class SqliteMatchingUnitOfWork(SqliteUnitOfWork):
         self.activity = SqliteActivityRepository(self.conn)
 
 
+LOADS_PAGE = 1_000
+"""Mentors per page of :meth:`SqliteMatchingReadModel.mentor_loads` (about 3 ms each)."""
+
+
 class SqliteMatchingReadModel:
     """Read-only queries on the reader connection."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: SqliteDatabase, *, loads_page: int = LOADS_PAGE) -> None:
         self.db = db
+        self.loads_page = loads_page
 
     async def all_profiles(self) -> list[ProfileUpserted]:
         """Every stored profile."""
@@ -511,18 +516,33 @@ class SqliteMatchingReadModel:
     async def mentor_loads(
         self, *, now: datetime, reply_ok_hours: float = 0.0
     ) -> dict[str, CandidateLoad]:
-        """Every mentor's live load and the slow mentors' reply medians."""
-        # Timestamps are stored as UTC ISO strings, so min() of the text is the oldest.
-        # The partial index holds only live matches, in mentor order, so it is read
-        # alone and needs no sort (named, because without statistics the planner
-        # picks matches_status; 3x faster at 6k live of 100k).
-        live = await self.db.fetchall(
-            "SELECT mentor_id, sum(status = 'accepted') AS active, "
-            "sum(status = 'requested') AS waiting, "
-            "min(CASE WHEN status = 'requested' THEN created_at END) AS oldest_waiting "
-            "FROM matches INDEXED BY matches_live "
-            "WHERE status IN ('accepted', 'requested') GROUP BY mentor_id"
-        )
+        """Every mentor's live load and the slow mentors' reply medians.
+
+        Read in pages of :data:`LOADS_PAGE` mentors: the reader connection answers one
+        query at a time, and a suggestion's own reads (whom the asker asked, the cards)
+        wait behind the page in progress, not behind the whole reading (17 ms for
+        4,745 mentors with 5,000 live matches).
+        """
+        live: list[Any] = []
+        after = ""
+        while True:
+            # Timestamps are stored as UTC ISO strings, so min() of the text is the
+            # oldest. The partial index holds only live matches, in mentor order, so it
+            # is read alone and needs no sort (named, because without statistics the
+            # planner picks matches_status; 3x faster at 6k live of 100k).
+            page = await self.db.fetchall(
+                "SELECT mentor_id, sum(status = 'accepted') AS active, "
+                "sum(status = 'requested') AS waiting, "
+                "min(CASE WHEN status = 'requested' THEN created_at END) AS oldest_waiting "
+                "FROM matches INDEXED BY matches_live "
+                "WHERE status IN ('accepted', 'requested') AND mentor_id > ? "
+                "GROUP BY mentor_id ORDER BY mentor_id LIMIT ?",
+                (after, self.loads_page),
+            )
+            live.extend(page)
+            if len(page) < self.loads_page:
+                break
+            after = page[-1]["mentor_id"]
         slow = await self.db.fetchall(
             "SELECT mentor_id, median_reply_hours FROM mentor_replies WHERE median_reply_hours > ?",
             (reply_ok_hours,),
