@@ -7,6 +7,7 @@ share one running system per test session."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
@@ -36,6 +37,15 @@ T = TypeVar("T")
 # 5 s at the default, on every service start. Tests against Apache Kafka set 10 s,
 # which it requires (at least 6 s).
 os.environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", "2000")
+
+
+@pytest.fixture(autouse=True)
+def _unsettled_heap() -> Iterator[None]:
+    """Services and indexes started in this process settle its heap
+    (mentor_shared.heap); each test starts from ordinary collection again, so what one
+    test settled is collected normally once the next no longer needs it."""
+    yield
+    gc.unfreeze()
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from mentor_shared.heap import HeapSettler, settle_long_lived
+from mentor_shared.heap import HeapSettler, settle_long_lived, settle_new
 from mentor_shared.settings import ServiceSettings
 from mentor_shared.web.app import create_app
 
@@ -39,20 +40,10 @@ def test_a_settled_object_is_no_longer_walked_by_full_collections() -> None:
 def test_settling_first_collects_garbage_so_none_is_kept_for_good() -> None:
     cycle = Held()
     cycle.itself = cycle  # type: ignore[attr-defined]
-    collected: list[str] = []
-
-    def note(phase: str, info: dict[str, int]) -> None:
-        if phase == "stop":
-            collected.append(str(info["collected"]))
-
+    gone = weakref.ref(cycle)
     del cycle
-    gc.callbacks.append(note)
-    try:
-        settle_long_lived()
-    finally:
-        gc.callbacks.remove(note)
-    assert any(count != "0" for count in collected)
-    assert not [o for o in gc.get_objects() if isinstance(o, Held)]
+    settle_new()
+    assert gone() is None
 
 
 def test_the_settler_waits_for_enough_changes_then_settles_what_was_made() -> None:
@@ -68,15 +59,30 @@ def test_the_settler_waits_for_enough_changes_then_settles_what_was_made() -> No
     assert walked_by_the_collector(second)
 
 
-def test_a_settled_object_that_becomes_garbage_is_freed_by_the_next_settling() -> None:
+def test_a_settled_object_that_becomes_garbage_is_freed_by_the_next_full_settling() -> None:
     """An old matcher after a rebuild: settled while in use, garbage in a cycle after."""
     held = Held()
     held.itself = held  # type: ignore[attr-defined]
-    settle_long_lived()
+    gone = weakref.ref(held)
+    settle_new()
     del held
+    settle_new()
+    assert gone() is not None, "a settling of new objects leaves settled ones alone"
     settle_long_lived()
-    gc.unfreeze()
-    assert not [o for o in gc.get_objects() if isinstance(o, Held)]
+    assert gone() is None
+
+
+def test_every_tenth_settling_is_a_full_one() -> None:
+    settler = HeapSettler(every=1, full_every=3)
+    held = Held()
+    held.itself = held  # type: ignore[attr-defined]
+    gone = weakref.ref(held)
+    assert settler.changed(1)
+    del held
+    assert settler.changed(1)
+    assert gone() is not None
+    assert settler.changed(1)
+    assert gone() is None
 
 
 def test_a_service_settles_what_its_start_up_made() -> None:

@@ -86,6 +86,7 @@ def test_sorted_distinct_gives_what_numpy_unique_gives() -> None:
         rng.integers(0, 40, 300),
         rng.integers(-3, 3, 7),
         np.array([9]),
+        rng.integers(0, 9, (4, 6)),
         np.zeros(0, dtype=np.int64),
     ):
         assert np.array_equal(sorted_distinct(values), np.unique(values))

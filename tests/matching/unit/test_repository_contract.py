@@ -289,8 +289,9 @@ class TestSqliteStore(MatchingStoreContract):
         new_uow, read = stores
         assert isinstance(read, SqliteMatchingReadModel)
         async with new_uow() as uow:
+            # "" sorts first: no page may start after it.
             for number in range(7):
-                mentor = f"mentor-{number}"
+                mentor = f"mentor-{number}" if number else ""
                 await uow.matches.add(match("x", mentor, created_at=NOW - timedelta(hours=number)))
                 if number % 2:
                     await uow.matches.add(match("y", mentor, "accepted"))

@@ -37,6 +37,13 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
     ]
 
 
+def test_abbreviations_written_together_are_protected_together() -> None:
+    assert split_phrases("Mentors I admire, e.g.Dr. Smith, taught me. Next sentence.") == [
+        "Mentors I admire, e.g.Dr. Smith, taught me",
+        "Next sentence",
+    ]
+
+
 def test_words_ending_like_abbreviations_still_end_sentences() -> None:
     assert split_phrases("I lead teams. Next sentence here.") == [
         "I lead teams",

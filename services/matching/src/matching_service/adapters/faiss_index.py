@@ -293,7 +293,7 @@ class VectorIndex:
             found = self._top_locked(queries, k, None, allowed_keys)
             if found is None:
                 return []
-            labels = sorted_distinct(found[1].ravel())
+            labels = sorted_distinct(found[1])
             names = self._names
             return sorted(names[key] for key in labels[labels >= 0].tolist() if key in names)
 

@@ -114,8 +114,11 @@ def _loads_from_rows(
     live: Sequence[Any], slow: Sequence[Any], now: datetime
 ) -> dict[str, CandidateLoad]:
     return candidate_loads(
-        ((row[0], row[1], row[2], _dt(row[3])) for row in live),
-        {row[0]: float(row[1]) for row in slow},
+        (
+            (row["mentor_id"], row["active"], row["waiting"], _dt(row["oldest_waiting"]))
+            for row in live
+        ),
+        {row["mentor_id"]: float(row["median_reply_hours"]) for row in slow},
         now,
     )
 
@@ -465,6 +468,8 @@ class SqliteMatchingReadModel:
     """Read-only queries on the reader connection."""
 
     def __init__(self, db: SqliteDatabase, *, loads_page: int = LOADS_PAGE) -> None:
+        if loads_page < 1:
+            raise ValueError("loads_page must be at least 1")
         self.db = db
         self.loads_page = loads_page
 
@@ -521,10 +526,12 @@ class SqliteMatchingReadModel:
         Read in pages of :data:`LOADS_PAGE` mentors: the reader connection answers one
         query at a time, and a suggestion's own reads (whom the asker asked, the cards)
         wait behind the page in progress, not behind the whole reading (17 ms for
-        4,745 mentors with 5,000 live matches).
+        4,745 mentors with 5,000 live matches). Each page is its own read, so a match
+        committed meanwhile may be counted or not, as with a reading a moment older or
+        newer; each mentor's counts come from one page.
         """
         live: list[Any] = []
-        after = ""
+        after: str | None = None
         while True:
             # Timestamps are stored as UTC ISO strings, so min() of the text is the
             # oldest. The partial index holds only live matches, in mentor order, so it
@@ -535,9 +542,10 @@ class SqliteMatchingReadModel:
                 "sum(status = 'requested') AS waiting, "
                 "min(CASE WHEN status = 'requested' THEN created_at END) AS oldest_waiting "
                 "FROM matches INDEXED BY matches_live "
-                "WHERE status IN ('accepted', 'requested') AND mentor_id > ? "
-                "GROUP BY mentor_id ORDER BY mentor_id LIMIT ?",
-                (after, self.loads_page),
+                "WHERE status IN ('accepted', 'requested') "
+                + ("" if after is None else "AND mentor_id > ? ")
+                + "GROUP BY mentor_id ORDER BY mentor_id LIMIT ?",
+                (self.loads_page,) if after is None else (after, self.loads_page),
             )
             live.extend(page)
             if len(page) < self.loads_page:

@@ -57,11 +57,12 @@ _ABBREVIATIONS = (
 )
 _PLACEHOLDER = "\u0000"
 # One pass over the text for every abbreviation (one substitution per abbreviation
-# was a sixth of parsing a coach's profile).
+# was a sixth of parsing a coach's profile). A run written without spaces
+# ("e.g.Dr. Smith") is protected whole.
 _ABBREVIATION = re.compile(
     r"(?<![\w.])(?:"
     + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True))
-    + ")"
+    + ")+"
 )
 _SPACES = re.compile(r"\s+")
 _COMMA_BREAK = re.compile(r"(?<=,)\s+")
