@@ -95,6 +95,15 @@ def test_the_serving_process_loads_the_model_without_torch(model_dir: Path) -> N
     assert report == {"shape": [2, 384], "heavy": [], "kind": "OnnxEmbedder"}
 
 
+def test_idle_model_threads_sleep_instead_of_spinning(model_dir: Path) -> None:
+    # Spinning threads held the cores the broker and the other services needed:
+    # indexing beside one busy process ran a third slower (docs/operations.md).
+    for spin_wait, expected in ((False, "0"), (True, "1")):
+        options = OnnxEmbedder(model_dir, spin_wait=spin_wait)._session.get_session_options()
+        for pool in ("intra_op", "inter_op"):
+            assert options.get_session_config_entry(f"session.{pool}.allow_spinning") == expected
+
+
 def test_a_missing_export_names_the_command_that_makes_it(tmp_path: Path) -> None:
     with pytest.raises(ModelNotExportedError, match="mentor-match export-model"):
         OnnxEmbedder(tmp_path)
