@@ -355,3 +355,48 @@ def test_long_phrases_are_shortened_at_a_word_boundary() -> None:
 def test_inconsistent_weights_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011
         RankingWeights(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_top_of_a_ranking_is_the_same_as_scoring_everyone(seed: int) -> None:
+    # Candidates are scored in the order of their best possible score and scoring
+    # stops early; whatever the structured fits, skills and loads, the first ``limit``
+    # must be those of the full ranking.
+    rng = np.random.default_rng(seed)
+    skills = [f"skill-{index}" for index in range(6)]
+    grades = ["AO", "EO", "HEO", "SEO", "G7", "G6", None]
+    regions = ["LONDON", "SCOTLAND", "WALES", None]
+    asker = person(
+        "asker",
+        "mentee",
+        grade="HEO",
+        region="LONDON",
+        sought_skills=tuple(skills[:4]),
+    )
+    goals = PhraseVectors(("a", "b"), unit_rows(rng, 2))
+    shared = unit_rows(rng, 3)  # some candidates share phrases: equal meaning, ties
+    population = []
+    for index in range(120):
+        offers = shared if index % 4 == 0 else unit_rows(rng, int(rng.integers(1, 5)))
+        profile = person(
+            f"c{index:03d}",
+            grade=grades[int(rng.integers(len(grades)))],
+            region=regions[int(rng.integers(len(regions)))],
+            remote_ok=bool(rng.integers(2)),
+            anonymous=bool(rng.integers(4) == 0),
+            offered_skills=tuple(rng.choice(skills, int(rng.integers(0, 4)), replace=False)),
+        )
+        load = CandidateLoad(open_requests=int(rng.integers(0, 4)))
+        population.append(
+            candidate(profile, PhraseVectors(tuple("xyzw"[: len(offers)]), offers), load, goals)
+        )
+    weights = RankingWeights(profession=0.05, grade=0.1, region=0.1, skills=0.3)
+    everyone = rank(population, weights, asker, goals, limit=len(population), profession="POLICY")
+    for limit in (1, 3, 10, 40):
+        top = rank(population, weights, asker, goals, limit=limit, profession="POLICY")
+        assert top == everyone[:limit]
+
+
+def unit_rows(rng: np.random.Generator, count: int) -> np.ndarray:
+    rows = rng.standard_normal((count, DIMENSION)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)

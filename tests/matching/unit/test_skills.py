@@ -215,6 +215,8 @@ def test_overlap_counts_sought_skills_the_other_offers() -> None:
     assert skill_overlap({"a", "b", "c", "d"}, {"a", "x"}) == (0.5, ["a"])
     assert skill_overlap({"a", "b", "c"}, {"c", "b"}) == (1.0, ["b", "c"])
     assert skill_overlap({"a"}, {"a"}) == (1.0, ["a"])
+    # Covering more than the saturation of many sought skills is complete, not more.
+    assert skill_overlap({"a", "b", "c", "d", "e"}, {"a", "b", "c"}) == (1.0, ["a", "b", "c"])
 
 
 def test_missing_tags_are_neutral() -> None:

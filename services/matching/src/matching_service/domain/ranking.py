@@ -14,6 +14,7 @@ pair that matched, the strength word comes from their own similarity.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,6 +38,8 @@ StoredMatrix = npt.NDArray[np.floating[Any]]
 """Phrase vectors: float32 as the phrase store gives them; another float type is
 converted where it is multiplied."""
 
+_CEILING_MARGIN = 1e-9
+"""Added to score ceilings so float rounding never prunes a candidate that ties."""
 _NUMBER_WORDS = ("", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 
 NEUTRAL_FIT = 0.5
@@ -431,15 +434,10 @@ def rank_candidates(
     semantic = np.clip((similarity - weights.similarity_floor) / span, 0.0, 1.0)
     # Every candidate gets numbers only; words are written for the suggestions shown.
     total = _weight_total(asker, role, weights, profession)
-    scored: list[tuple[float, str, int, ScoreParts]] = []
-    for position, candidate in enumerate(ranked):
-        parts = _parts(asker, candidate, role, float(semantic[position]), weights, profession)
-        scored.append(
-            (-_combine(parts, weights, total), candidate.profile.profile_id, position, parts)
-        )
-    scored.sort()
     suggestions: list[Suggestion] = []
-    for negative_score, profile_id, position, parts in scored[:limit]:
+    for negative_score, profile_id, position, parts in _best_scored(
+        asker, ranked, role, semantic, weights, profession, total, limit
+    ):
         candidate = ranked[position]
         theirs = _as_float32(candidate.phrases.vectors)
         ours = _as_float32(asker_phrases.vectors)
@@ -461,6 +459,51 @@ def rank_candidates(
             )
         )
     return suggestions
+
+
+def _best_scored(
+    asker: PersonProfile | None,
+    candidates: Sequence[RankingCandidate],
+    role: TargetRole,
+    semantic: FloatMatrix,
+    weights: RankingWeights,
+    profession: str | None,
+    total: float,
+    limit: int,
+) -> list[tuple[float, str, int, ScoreParts]]:
+    """The ``limit`` best (negated score, profile id, position, parts), best first.
+
+    The terms besides meaning are each at most 1, so a candidate scores at most its
+    semantic part plus the rest of ``total``. Candidates are scored in the order of
+    that ceiling, and scoring stops once the next ceiling is below the ``limit``-th
+    score found: no one left could enter. The same list as scoring everyone, for a
+    fraction of the structured fits (a Python call each).
+    """
+    if total <= 0:
+        ceilings = np.zeros(len(candidates))
+    else:
+        # float64 and a margin: rounding must never put a ceiling under its score.
+        rest = total - weights.semantic
+        ceilings = np.clip(
+            (weights.semantic * semantic.astype(np.float64) + rest) / total + _CEILING_MARGIN,
+            0.0,
+            1.0 + _CEILING_MARGIN,
+        )
+    best: list[tuple[float, str, int, ScoreParts]] = []
+    kept: list[float] = []  # a min-heap of the best scores, the ``limit``-th on top
+    for position in np.argsort(-ceilings, kind="stable").tolist():
+        if len(kept) == limit and ceilings[position] < kept[0]:
+            break
+        candidate = candidates[position]
+        parts = _parts(asker, candidate, role, float(semantic[position]), weights, profession)
+        score = _combine(parts, weights, total)
+        best.append((-score, candidate.profile.profile_id, position, parts))
+        if len(kept) < limit:
+            heapq.heappush(kept, score)
+        elif score > kept[0]:
+            heapq.heapreplace(kept, score)
+    best.sort()
+    return best[:limit]
 
 
 def _as_float32(matrix: npt.NDArray[Any]) -> FloatMatrix:

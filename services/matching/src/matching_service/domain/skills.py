@@ -189,7 +189,7 @@ def skill_overlap(sought: Iterable[str], offered: Iterable[str]) -> tuple[float,
     shared = sorted(wanted & set(offered))
     if not shared:
         return 0.0, []
-    return len(shared) / min(len(wanted), OVERLAP_SATURATION), shared
+    return min(1.0, len(shared) / min(len(wanted), OVERLAP_SATURATION)), shared
 
 
 def vocabulary_from_document(document: Mapping[str, Any]) -> SkillVocabulary:
