@@ -465,7 +465,7 @@ def _best_scored(
     asker: PersonProfile | None,
     candidates: Sequence[RankingCandidate],
     role: TargetRole,
-    semantic: FloatMatrix,
+    semantic: npt.NDArray[np.floating[Any]],
     weights: RankingWeights,
     profession: str | None,
     total: float,
