@@ -301,8 +301,9 @@ class SqliteDatabase:
         """Rows of a read-only query on the reader connection."""
         if self._reader is None:
             raise RuntimeError("database is not open")
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to the reader's thread (execute, fetch and close together), not three:
+        # each trip is a thread hand-off that a busy interpreter can delay.
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         """The first row of a read-only query, or None."""
