@@ -5,7 +5,8 @@ collects them. The HTTP sections (``http_suggestions``, ``freshness``) run the r
 service under uvicorn against the embedded broker (skipped with ``--no-service``).
 
 Usage: python bench/matching.py [--quick] [--no-onnx] [--no-service] [--only SECTION ...]
-(``--only real`` times suggest over coaches with really embedded imported text.)
+(``--only real`` times suggest over coaches with really embedded imported text; ``--only
+busy`` times indexing with the model's threads spinning or sleeping beside a busy process.)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import multiprocessing
 import os
 import random
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -96,6 +98,41 @@ def _distinct_share(profiles: Sequence[PersonProfile]) -> float:
         for phrase in (*offer_phrases(profile), *seek_phrases(profile))
     ]
     return round(len(set(phrases)) / max(len(phrases), 1), 3)
+
+
+_BUSY_LOOP = "while True: pass"
+
+
+def busy_neighbour_section(quick: bool) -> dict[str, Any]:
+    """Indexing with ONNX Runtime's threads spinning or sleeping, alone and beside a
+    process that keeps one core busy (as the broker and the other services do).
+
+    Profiles/s through ``Matcher.index_profiles`` on the demo population; the ratios
+    compare figures of this one run.
+    """
+    profiles = [
+        PersonProfile.from_fields(to_profile_upserted(person.profile))
+        for person in demo_people(200 if quick else 800, seed=23)
+    ]
+    rates: dict[str, dict[str, float]] = {"alone": {}, "beside_a_busy_process": {}}
+    for spin_wait in (True, False):
+        embedder = OnnxEmbedder(spin_wait=spin_wait)
+        name = "spin_wait" if spin_wait else "sleep"
+        rates["alone"][name] = round(_pipeline_rate(embedder, profiles), 1)
+        neighbour = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP])
+        try:
+            rates["beside_a_busy_process"][name] = round(_pipeline_rate(embedder, profiles), 1)
+        finally:
+            neighbour.kill()
+            neighbour.wait()
+    return {
+        "profiles_per_s": rates,
+        "sleep_over_spin_wait": {
+            where: round(figures["sleep"] / figures["spin_wait"], 2)
+            for where, figures in rates.items()
+        },
+        "profiles": len(profiles),
+    }
 
 
 def embedding_section(embedder: Embedder, quick: bool) -> dict[str, Any]:
@@ -878,6 +915,8 @@ def only_sections(sections: Sequence[str], quick: bool) -> dict[str, Any]:
     if "embedding" in sections:
         # The serving backend; full runs also time torch.
         report["embedding_onnx_int8"] = embedding_section(OnnxEmbedder(), quick)
+    if "busy" in sections:
+        report["indexing_beside_a_busy_process"] = busy_neighbour_section(quick)
     if "search" in sections:
         report["search_flat"] = search_section((10_000, 50_000), 100, hnsw=False)
     if "suggest" in sections:
@@ -910,7 +949,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("embedding", "search", "suggest", "real", "http"),
+        choices=("embedding", "busy", "search", "suggest", "real", "http"),
         help="run only these sections",
     )
     args = parser.parse_args()
@@ -925,6 +964,7 @@ def main() -> None:
     report["embedding_torch_fp32"] = embedding_section(SentenceTransformerEmbedder(), args.quick)
     if not args.no_onnx:
         report["embedding_onnx_int8"] = embedding_section(OnnxEmbedder(), args.quick)
+        report["indexing_beside_a_busy_process"] = busy_neighbour_section(args.quick)
     sizes = (10_000, 100_000) if args.quick else (10_000, 50_000, 100_000)
     queries = 100 if args.quick else 300
     report["search_flat"] = search_section(sizes, queries, hnsw=False)

@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -53,8 +54,17 @@ TARGET_INDEXED_S = 300.0
 EMAIL_DOMAIN = "cabinetoffice.gov.uk"
 
 
-def coach_rows(count: int, seed: int = 7) -> Iterator[list[str]]:
-    """Coach rows: texts mixed from the evaluation set's 300 mentors, codes from the lists."""
+_SENTENCE_END = re.compile(r"(?<=[a-z])\.(?=\s|$)")
+
+
+def coach_rows(count: int, seed: int = 7, *, distinct: bool = False) -> Iterator[list[str]]:
+    """Coach rows: texts mixed from the evaluation set's 300 mentors, codes from the lists.
+
+    The approach texts repeat those mentors' sentences, so a batch of rows shares many
+    phrases and the model sees each once. With ``distinct`` every sentence of a row
+    gets that row's own detail (a team number and a year), as real coaches' texts have
+    no sentence in common.
+    """
     from profile_service.domain.reference import default_reference_data
 
     reference = default_reference_data()
@@ -69,6 +79,9 @@ def coach_rows(count: int, seed: int = 7) -> Iterator[list[str]]:
         other = rng.choice(mentors)
         expertise = rng.sample(phrases, 3)
         approach = f"{base['expertise_text']} {other['experience_text']}"[:900]
+        if distinct:
+            detail = f" with team {index} since {1990 + index % 35}."
+            approach = _SENTENCE_END.sub(detail, approach)
         yield [
             f"Scale Coach {index:05d}",
             f"scale.coach.{index:05d}@{EMAIL_DOMAIN}",
@@ -276,7 +289,7 @@ def measure(
     # One file's rows at a time: the runner shares this process, and its RSS is
     # reported ("runner_and_mail_sink"), so 50,000 rows held here (~80 MiB) would be
     # counted as the system's memory.
-    rows = coach_rows(args.coaches)
+    rows = coach_rows(args.coaches, distinct=args.distinct_texts)
     started = time.perf_counter()
     created = 0
     chunk_seconds = []
@@ -445,6 +458,11 @@ def main() -> int:
         "--signup-delay", type=float, default=0.0, help="seconds after the import to sign up"
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp folder")
+    parser.add_argument(
+        "--distinct-texts",
+        action="store_true",
+        help="no approach sentence shared between coaches (as in a real import)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="mentor-match-scale-"))
     base = args.port_base
