@@ -392,7 +392,7 @@ def test_the_top_of_a_ranking_is_the_same_as_scoring_everyone(seed: int) -> None
         )
     weights = RankingWeights(profession=0.05, grade=0.1, region=0.1, skills=0.3)
     everyone = rank(population, weights, asker, goals, limit=len(population), profession="POLICY")
-    for limit in (1, 3, 10, 40):
+    for limit in (0, 1, 3, 10, 40):
         top = rank(population, weights, asker, goals, limit=limit, profession="POLICY")
         assert top == everyone[:limit]
 

@@ -301,8 +301,8 @@ class SqliteDatabase:
         """Rows of a read-only query on the reader connection."""
         if self._reader is None:
             raise RuntimeError("database is not open")
-        # One trip to the reader's thread (execute, fetch and close together), not three:
-        # each trip is a thread hand-off that a busy interpreter can delay.
+        # One trip to the reader's thread (execute and fetch together, no cursor left to
+        # close), not three: each trip is a thread hand-off a busy interpreter can delay.
         return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:

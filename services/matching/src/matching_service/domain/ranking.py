@@ -342,7 +342,7 @@ def load_penalty(load: CandidateLoad, weights: RankingWeights) -> float:
     ``slow_reply_hours`` of expected reply time (:attr:`CandidateLoad.expected_reply_hours`:
     the usual reply time, or longer while a request already waits longer).
     """
-    pressure = min(1.0, load.open_requests / weights.open_requests_saturation)
+    pressure = min(1.0, max(0.0, load.open_requests / weights.open_requests_saturation))
     slowness = 0.0
     expected = load.expected_reply_hours
     if expected is not None:
@@ -479,6 +479,8 @@ def _best_scored(
     score found: no one left could enter. The same list as scoring everyone, for a
     fraction of the structured fits (a Python call each).
     """
+    if limit <= 0:
+        return []
     if total <= 0:
         ceilings = np.zeros(len(candidates))
     else:
