@@ -54,7 +54,8 @@ TARGET_INDEXED_S = 300.0
 EMAIL_DOMAIN = "cabinetoffice.gov.uk"
 
 
-_SENTENCE_END = re.compile(r"(?<=[a-z])\.(?=\s|$)")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+_CLOSING_MARKS = re.compile(r"[.!?]*$")
 
 
 def coach_rows(count: int, seed: int = 7, *, distinct: bool = False) -> Iterator[list[str]]:
@@ -80,8 +81,13 @@ def coach_rows(count: int, seed: int = 7, *, distinct: bool = False) -> Iterator
         expertise = rng.sample(phrases, 3)
         approach = f"{base['expertise_text']} {other['experience_text']}"[:900]
         if distinct:
-            detail = f" with team {index} since {1990 + index % 35}."
-            approach = _SENTENCE_END.sub(detail, approach)
+            # Before every sentence's end (whatever its punctuation, or none where the
+            # text was cut), so no sentence is shared with another row.
+            detail = f" with team {index} since {1990 + index % 35}"
+            approach = " ".join(
+                _CLOSING_MARKS.sub(lambda marks, detail=detail: detail + marks[0], sentence, 1)
+                for sentence in _SENTENCE_BREAK.split(approach)
+            )
         yield [
             f"Scale Coach {index:05d}",
             f"scale.coach.{index:05d}@{EMAIL_DOMAIN}",
