@@ -97,7 +97,7 @@ def test_the_serving_process_loads_the_model_without_torch(model_dir: Path) -> N
 
 def test_idle_model_threads_sleep_instead_of_spinning(model_dir: Path) -> None:
     # Spinning threads held the cores the broker and the other services needed:
-    # indexing beside one busy process ran a third slower (docs/operations.md).
+    # indexing beside one busy process ran at 0.6x the rate (bench/matching.py --only busy).
     for spin_wait, expected in ((False, "0"), (True, "1")):
         options = OnnxEmbedder(model_dir, spin_wait=spin_wait)._session.get_session_options()
         for pool in ("intra_op", "inter_op"):

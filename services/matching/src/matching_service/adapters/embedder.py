@@ -158,9 +158,9 @@ class OnnxEmbedder:
             spin_wait: Let idle ONNX Runtime threads spin for work (its default). Off
                 here: beside other busy processes (the broker, the other services) a
                 spinning thread holds a core the rest need and a run waits for any
-                thread the system has paused. Indexing beside one busy process ran at
-                137 profiles/s without spinning against 92 with it; alone, 169 against
-                176 (docs/operations.md).
+                thread the system has paused. Indexing coach rows beside one busy
+                process: 142-147/s without spinning, 81-89 with it; alone, 148-157
+                against 166-176 (``bench/matching.py --only busy``).
 
         Raises:
             ModelNotExportedError: The folder lacks the model or its tokenizer.
