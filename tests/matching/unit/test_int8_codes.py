@@ -6,6 +6,7 @@ from importlib import resources
 
 import numpy as np
 import onnx
+import pytest
 
 from matching_service.adapters.int8_codes import (
     SUBSET_PRODUCT_MODEL,
@@ -63,6 +64,36 @@ def test_a_shortlist_holds_every_querys_exact_best_rows() -> None:
     assert picked.size < rows.size
     exact = np.argsort(-(vectors[rows] @ queries.T), axis=0)[:20]
     assert set(exact.ravel()) <= set(picked.tolist())
+
+
+@pytest.mark.parametrize("share", [0.3, 0.45, 0.9])
+def test_a_shortlist_is_each_querys_best_allowed_rows_by_their_code_products(
+    share: float,
+) -> None:
+    """Below 40% of the rows the codes are gathered first; from it every row is scored
+    and the rows outside the filter are sent last. Each query's best rows overall are
+    left out of the filter, so a shortlist that let them in would differ."""
+    vectors = unit_vectors(4_000, DIMENSION, seed=38)
+    queries = unit_vectors(6, DIMENSION, seed=39)
+    codes = RowCodes(DIMENSION)
+    codes.reset(vectors)
+    best_overall = np.argsort(-(vectors @ queries.T), axis=0)[:30].ravel()
+    generator = np.random.default_rng(40)
+    candidates = np.setdiff1d(np.arange(4_000), best_overall)
+    rows = generator.choice(candidates, size=int(share * 4_000), replace=False)
+    generator.shuffle(rows)  # a filter's rows need not come in storage order
+    approximate = codes.products(queries, rows)
+    # The largest reaches rows that score below 0, where the others (0) would be.
+    for per_query in (1, 25, 200, rows.size * 4 // 5):
+        picked = codes.shortlist(queries, rows, per_query)
+        assert picked.tolist() == sorted(set(picked.tolist()))
+        assert picked.size <= per_query * queries.shape[0]
+        assert picked.min() >= 0
+        assert picked.max() < rows.size
+        for column in approximate.T:
+            # Equal scores may be cut either way at the boundary: compare by score.
+            cut = np.sort(column)[::-1][per_query - 1]
+            assert set(np.flatnonzero(column > cut).tolist()) <= set(picked.tolist())
 
 
 def test_no_pair_of_byte_products_passes_int16_as_cpus_without_vnni_add_them() -> None:
