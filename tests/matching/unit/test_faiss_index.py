@@ -243,6 +243,46 @@ def test_hnsw_batch_search_with_a_wide_filter_is_exact_without_the_graph_walk(
         assert [hit.profile_id for hit in row] == brute_force(vectors, names, query, 10, allowed)
 
 
+@pytest.mark.parametrize(("queries", "share"), [(2, 0.5), (3, 0.95)])
+def test_hnsw_few_queries_take_one_exact_pass_where_their_walks_would_cost_more(
+    monkeypatch: pytest.MonkeyPatch, queries: int, share: float
+) -> None:
+    """The int8 pass costs about the same for one query or twelve; a walk is paid per
+    query: two walks lose from a 0.7 share down, three always (docs/matching.md)."""
+    index, names, vectors = _filled(2_000, hnsw_threshold=100)
+    assert kind(index) == "hnsw"
+
+    def graph_walk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the queries walked the graph")
+
+    monkeypatch.setattr(index._index, "search", graph_walk)
+    allowed = set(names[: int(len(names) * share)])
+    batch = unit_vectors(queries, DIMENSION, seed=18)
+    rows = index.search(batch, 10, allowed)
+    for query, row in zip(batch, rows, strict=True):
+        assert [hit.profile_id for hit in row] == brute_force(vectors, names, query, 10, allowed)
+
+
+@pytest.mark.parametrize(("queries", "share"), [(1, 0.5), (2, 0.95)])
+def test_hnsw_one_or_two_queries_under_an_open_filter_walk_the_graph(
+    monkeypatch: pytest.MonkeyPatch, queries: int, share: float
+) -> None:
+    index, names, _ = _filled(2_000, hnsw_threshold=100)
+    walks: list[int] = []
+    search = index._index.search
+
+    def counted(batch: np.ndarray, *args: object, **kwargs: object) -> object:
+        walks.append(batch.shape[0])
+        return search(batch, *args, **kwargs)
+
+    monkeypatch.setattr(index._index, "search", counted)
+    allowed = set(names[: int(len(names) * share)])
+    assert all(
+        len(row) == 10 for row in index.search(unit_vectors(queries, DIMENSION), 10, allowed)
+    )
+    assert walks == [queries]
+
+
 def test_hnsw_single_query_with_a_narrow_filter_scans_the_allowed_rows_exactly() -> None:
     """Below ``exact_subset_ratio`` one filtered query is scored exactly, without the
     widened graph walk, and keys still map to the right people after replacements."""

@@ -20,16 +20,18 @@ set of ``IDSelectorBatch``, same semantics). Under a filter HNSW must widen its 
 (efSearch is raised in inverse proportion to the allowed share to keep recall), so a
 filtered search is often exact instead, as in flat mode:
 
-- several queries at once (the matcher sends the profile vector and one per goal
-  phrase) gather the allowed vectors and multiply, one BLAS product instead of one
-  selector scan per query. In HNSW mode this holds under any filter: the allowed rows'
-  int8 codes (:class:`~matching_service.adapters.int8_codes.RowCodes`, a quarter of
-  the bytes) pick each query's best ``2k`` first, and only those are multiplied
-  exactly; at 50k, ten queries take 7-11 ms this way against 47-73 ms for the widened
-  walks at allowed shares of 0.37-0.63 (docs/matching.md);
-- one query scans the flat storage with the selector when the allowed ids are below
-  ``exact_subset_ratio`` of the live vectors (0.35: the break-even measured at 50k),
-  and walks the graph above it.
+- in flat mode, several queries at once (the matcher sends the profile vector and one
+  per goal phrase) gather the allowed vectors and multiply, one BLAS product instead
+  of one selector scan per query;
+- in HNSW mode, the allowed rows' int8 codes
+  (:class:`~matching_service.adapters.int8_codes.RowCodes`, a quarter of the bytes)
+  pick each query's best ``2k`` in one pass for all the queries, and only those are
+  multiplied exactly. The graph is walked instead only where that is cheaper: the
+  pass costs about the same for one query or twelve, a walk is paid per query and
+  widens as the allowed share falls. So the walks are taken when the queries times
+  ``exact_subset_ratio`` stay below the allowed share: one query above 0.35 of the
+  live vectors (the break-even measured at 50k), two above 0.7, never three
+  (docs/matching.md).
 
 Without a filter HNSW mode walks the graph (about 0.2 ms a query at 50k, where one
 exact pass reads every stored vector: 77 MB at 50k).
@@ -77,13 +79,15 @@ recall@10 against exact: factor 1 gave 0.79-0.94 for shares 0.5-0.1, factor 2 ga
 DEFAULT_HNSW_THRESHOLD = 20_000
 """Live vectors from which the index is HNSW (the ``HNSW_THRESHOLD`` setting's default)."""
 DEFAULT_EXACT_SUBSET_RATIO = 0.35
-"""In HNSW mode, a single query under a filter allowing less than this share of the
-live vectors searches exactly: at 50k, one query at a 30% share takes 5.5 ms either
-way, at 10% the exact scan 1.8 ms against the widened walk's 6.0 ms, at 50% 7.5
-against 3.7 ms."""
+"""In HNSW mode, n queries under a filter allowing less than n times this share of the
+live vectors search exactly. At 50k imported coaches, the int8 pass took 0.7-7 ms for
+one to four queries (shares 0.05-0.99); one widened walk 1.6 ms at a 0.99 share, 3.8
+at 0.63 and 5.1 at 0.4; two walks 4.0 ms at 0.99 and 7.0 at 0.63 against 6.4 and 5.9
+for the pass; three walks 7.2-14.6 ms against 5.1-6.8."""
 _SUBSET_MIN_QUERIES = 4
-"""From this many queries at once, a filtered search gathers the allowed vectors and
-multiplies (one pass for all queries) instead of one FAISS selector scan per query."""
+"""In flat mode, from this many queries at once a filtered search gathers the allowed
+vectors and multiplies (one pass for all queries) instead of one FAISS selector scan
+per query."""
 _FULL_PRODUCT_SHARE_INVERSE = 2
 """A subset search multiplies by every stored vector when at least 1/this of them are allowed."""
 _GATHER_BLOCK_ROWS = 256
@@ -142,8 +146,9 @@ class VectorIndex:
             ef_search: HNSW search breadth for unfiltered searches.
             ef_construction: HNSW build breadth.
             max_tombstone_ratio: Share of tombstoned vectors that triggers a rebuild.
-            exact_subset_ratio: In HNSW mode, filters allowing less than this share
-                of the live vectors are searched exactly (as in flat mode).
+            exact_subset_ratio: In HNSW mode, a filtered search of n queries is exact
+                (one pass over the allowed rows) when the filter allows less than n
+                times this share of the live vectors, and walks the graph above it.
             search_threads: OpenMP threads per search (in the calling thread only);
                 None leaves FAISS's default. One suits a server answering many small
                 queries; batch jobs may want more.
@@ -333,14 +338,12 @@ class VectorIndex:
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         if keys is not None:
             share = keys.size / max(1, len(self._ids))
-            narrow = self._kind == "flat" or share < self.exact_subset_ratio
-            if queries.shape[0] >= _SUBSET_MIN_QUERIES and (narrow or self._kind == "hnsw"):
-                # Many queries under any filter: in HNSW mode the int8 first pass over
-                # the allowed rows costs less than walks widened for the filter (ten
-                # queries at 50k: 7-11 ms against 47-73 ms at shares 0.37-0.63).
+            if self._kind == "hnsw":
+                # One pass for every query, or a walk widened for the filter per query.
+                if queries.shape[0] * self.exact_subset_ratio >= share:
+                    return self._subset_search(queries, k, keys)
+            elif queries.shape[0] >= _SUBSET_MIN_QUERIES:
                 return self._subset_search(queries, k, keys)
-            if self._kind == "hnsw" and narrow:
-                return self._storage_scan(queries, k, keys)
         if self._kind == "hnsw" and keys is None and self._tombstones:
             keys = np.flatnonzero(self._live)
         # Keys are dense (handed out in sequence), so a bitmap selector is both the
@@ -379,26 +382,6 @@ class VectorIndex:
             self._row_ids = row_ids
             self._flat_rows_stale = False
         return self._key_rows[keys]
-
-    def _storage_scan(
-        self, queries: npt.NDArray[np.float32], k: int, keys: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Exact search of the HNSW's flat storage, scoring only the allowed rows.
-
-        What flat mode does for one query: a selector scan, no gather. Under a filter
-        HNSW must widen its walk in inverse proportion to the allowed share, which
-        costs more than scoring the allowed rows once (docs/matching.md).
-        """
-        rows = self._rows_of(keys)
-        rows = rows[rows >= 0]
-        storage = faiss.downcast_index(self._hnsw().storage)
-        bitmap = _bitmap(rows, int(storage.ntotal))
-        params = faiss.SearchParameters(sel=_bitmap_selector(bitmap))
-        with _omp_threads(self.search_threads):
-            scores, found = storage.search(queries, k, params=params)
-        row_keys = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-        labels = np.where(found >= 0, row_keys[np.maximum(found, 0)], -1)
-        return np.asarray(scores, dtype=np.float32), labels.astype(np.int64)
 
     def _subset_search(
         self, queries: npt.NDArray[np.float32], k: int, keys: npt.NDArray[np.int64]
