@@ -13,6 +13,7 @@ from matching_service.adapters.int8_codes import (
     RowCodes,
     _query_codes,
     quantise,
+    smallest_in_each_row,
     sorted_distinct,
 )
 from matching_service.adapters.model_export import subset_product_model
@@ -94,6 +95,19 @@ def test_a_shortlist_is_each_querys_best_allowed_rows_by_their_code_products(
             # Equal scores may be cut either way at the boundary: compare by score.
             cut = np.sort(column)[::-1][per_query - 1]
             assert set(np.flatnonzero(column > cut).tolist()) <= set(picked.tolist())
+
+
+@pytest.mark.parametrize("count", [1, 7, 100, 700])
+def test_the_smallest_in_each_row_are_those_of_a_whole_partition(count: int) -> None:
+    """The cut estimated on a sample, including rows whose sample holds their best
+    values (row 0 here: every eighth column is its smallest), where it is too low."""
+    generator = np.random.default_rng(41)
+    scores = generator.standard_normal((5, 6_000)).astype(np.float32)
+    scores[0, ::8] -= 10.0
+    scores[1, :] = np.finfo(np.float32).max  # a row allowing nothing, as outside a filter
+    scores[1, 3_000:] = generator.standard_normal(3_000)
+    expected = sorted_distinct(np.argpartition(scores, count - 1, axis=1)[:, :count])
+    np.testing.assert_array_equal(smallest_in_each_row(scores, count), expected)
 
 
 def test_no_pair_of_byte_products_passes_int16_as_cpus_without_vnni_add_them() -> None:

@@ -13,6 +13,7 @@ smaller read saves (docs/matching.md, Measured).
 from __future__ import annotations
 
 import functools
+import math
 from importlib import resources
 from typing import Any
 
@@ -27,6 +28,11 @@ SUBSET_PRODUCT_MODEL = "subset_product.onnx"
 _QUERY_LEVELS = 63
 _MIN_CAPACITY = 1024
 _QUANTISE_BLOCK_ROWS = 4096
+_SAMPLE_STRIDE = 8
+_SAMPLE_MARGIN = 1.6
+"""A row's cut is its sample's ``margin * count / stride``-th smallest value: at 50k
+columns and 100 a row, about 160 columns fall under it, and fewer than 100 for about
+one row in a hundred (then that row is partitioned whole)."""
 _WHOLE_PRODUCT_SHARE_INVERSE = 2.5
 """From 1/2.5 of the rows, the product runs over every row and the wanted ones are
 picked after: gathering 40% of the rows costs as much as reading them all."""
@@ -180,8 +186,7 @@ class RowCodes:
         if not whole:
             # Negated, so that the best come first in the partition.
             scores = np.multiply(by_query, -self._scales[rows], dtype=np.float32)
-            best = np.argpartition(scores, per_query - 1, axis=1)[:, :per_query]
-            return sorted_distinct(best)
+            return smallest_in_each_row(scores, per_query)
         weights = np.zeros(self._count, dtype=np.float32)
         weights[rows] = -self._scales[rows]
         scores = np.multiply(by_query, weights, dtype=np.float32)
@@ -190,10 +195,9 @@ class RowCodes:
         outside = np.full(self._count, np.finfo(np.float32).max, dtype=np.float32)
         outside[rows] = 0.0
         scores += outside
-        best = np.argpartition(scores, per_query - 1, axis=1)[:, :per_query]
         position = np.full(self._count, -1, dtype=np.int64)
         position[rows] = np.arange(rows.size, dtype=np.int64)
-        return sorted_distinct(position[best])
+        return np.sort(position[smallest_in_each_row(scores, per_query)])
 
     def _code_products(
         self, query_codes: npt.NDArray[np.int8], rows: npt.NDArray[np.int64]
@@ -210,6 +214,34 @@ class RowCodes:
             None, {"codes": codes, "queries": np.ascontiguousarray(query_codes.T)}
         )
         return products, whole
+
+
+def smallest_in_each_row(scores: npt.NDArray[np.float32], count: int) -> npt.NDArray[np.int64]:
+    """The columns holding any row's ``count`` smallest values, ascending.
+
+    ``np.argpartition`` over every column, without its cost: each row's cut is first
+    estimated on every ``_SAMPLE_STRIDE``-th column, only the columns at or under some
+    row's cut are partitioned, and a row with fewer than ``count`` of them (its
+    sample happened to hold its best) is partitioned whole. Ties at a row's boundary
+    may be cut either way, as by ``np.argpartition``. At 50k columns and 100 a row:
+    6 rows 1.14 -> 0.39 ms, 13 rows 1.66 -> 1.05 ms.
+    """
+    columns = scores.shape[1]
+    if count >= columns:
+        return np.arange(columns, dtype=np.int64)
+    sample = scores[:, ::_SAMPLE_STRIDE]
+    rank = math.ceil(count * _SAMPLE_MARGIN / _SAMPLE_STRIDE)
+    if rank >= sample.shape[1]:
+        return sorted_distinct(np.argpartition(scores, count - 1, axis=1)[:, :count])
+    cuts = np.partition(sample, rank, axis=1)[:, rank]
+    under = scores <= cuts[:, None]
+    short = np.count_nonzero(under, axis=1) < count
+    for row in np.flatnonzero(short):
+        under[row] = False
+        under[row, np.argpartition(scores[row], count - 1)[:count]] = True
+    candidates = np.flatnonzero(under.any(axis=0))
+    best = np.argpartition(scores[:, candidates], count - 1, axis=1)[:, :count]
+    return sorted_distinct(candidates[best])
 
 
 def sorted_distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
