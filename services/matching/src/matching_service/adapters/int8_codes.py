@@ -31,8 +31,9 @@ _QUANTISE_BLOCK_ROWS = 4096
 _SAMPLE_STRIDE = 8
 _SAMPLE_MARGIN = 1.6
 """A row's cut is its sample's ``margin * count / stride``-th smallest value: at 50k
-columns and 100 a row, about 160 columns fall under it, and fewer than 100 for about
-one row in a hundred (then that row is partitioned whole)."""
+columns and 100 a row, about 160 columns fall under it; by the spread of a sample of
+one in eight, fewer than 100 fall under it for about one row in a hundred (that row
+is then partitioned whole)."""
 _WHOLE_PRODUCT_SHARE_INVERSE = 2.5
 """From 1/2.5 of the rows, the product runs over every row and the wanted ones are
 picked after: gathering 40% of the rows costs as much as reading them all."""
