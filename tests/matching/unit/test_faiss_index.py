@@ -283,7 +283,7 @@ def test_hnsw_one_or_two_queries_under_an_open_filter_walk_the_graph(
     assert walks == [queries]
 
 
-def test_hnsw_single_query_with_a_narrow_filter_scans_the_allowed_rows_exactly() -> None:
+def test_hnsw_single_query_with_a_narrow_filter_is_scored_exactly() -> None:
     """Below ``exact_subset_ratio`` one filtered query is scored exactly, without the
     widened graph walk, and keys still map to the right people after replacements."""
     index, names, vectors = _filled(2_000, hnsw_threshold=100, max_tombstone_ratio=0.5)
@@ -376,8 +376,13 @@ def test_a_wide_subset_search_in_hnsw_mode_scores_int8_codes_first_and_stays_exa
     moved = unit_vectors(100, dimension, seed=22)
     index.upsert(names[:100], moved)  # tombstones: rows and keys no longer line up
     vectors = np.vstack([moved, vectors[100:]])
-    allowed = set(names[::3])  # a third: below exact_subset_ratio, above 2,048 rows
+    allowed = set(names[::3])  # a third: above 2,048 rows, the int8 pass first
     assert_exact(index, allowed)
+    calls = len(shortlists)
+    for query in queries[:3]:  # one query alone, under a filter this narrow, too
+        hits = index.search(query, 10, allowed)[0]
+        assert [hit.profile_id for hit in hits] == brute_force(vectors, names, query, 10, allowed)
+    assert len(shortlists) == calls + 3
     # Replaced rows have codes of their new vectors: each finds itself first.
     own = list(range(0, 100, 3))
     found = index.search(moved[own], 1, allowed)

@@ -27,7 +27,7 @@ filtered search is often exact instead, as in flat mode:
   (:class:`~matching_service.adapters.int8_codes.RowCodes`, a quarter of the bytes)
   pick each query's best ``2k`` in one pass for all the queries, and only those are
   multiplied exactly. The graph is walked instead only where that is cheaper: the
-  pass costs about the same for one query or twelve, a walk is paid per query and
+  pass costs about the same for one query as for three, a walk is paid per query and
   widens as the allowed share falls. So the walks are taken when the queries times
   ``exact_subset_ratio`` stay below the allowed share: one query above 0.35 of the
   live vectors (the break-even measured at 50k), two above 0.7, never three
@@ -79,9 +79,9 @@ recall@10 against exact: factor 1 gave 0.79-0.94 for shares 0.5-0.1, factor 2 ga
 DEFAULT_HNSW_THRESHOLD = 20_000
 """Live vectors from which the index is HNSW (the ``HNSW_THRESHOLD`` setting's default)."""
 DEFAULT_EXACT_SUBSET_RATIO = 0.35
-"""In HNSW mode, n queries under a filter allowing less than n times this share of the
-live vectors search exactly. At 50k imported coaches, the int8 pass took 0.7-7 ms for
-one to four queries (shares 0.05-0.99); one widened walk 1.6 ms at a 0.99 share, 3.8
+"""In HNSW mode, n queries under a filter allowing at most n times this share of the
+live vectors search exactly. At 50k imported coaches, the int8 pass took 0.6-6.8 ms
+for one to three queries (shares 0.05-0.99); one widened walk 1.6 ms at a 0.99 share, 3.8
 at 0.63 and 5.1 at 0.4; two walks 4.0 ms at 0.99 and 7.0 at 0.63 against 6.4 and 5.9
 for the pass; three walks 7.2-14.6 ms against 5.1-6.8."""
 _SUBSET_MIN_QUERIES = 4
@@ -147,7 +147,7 @@ class VectorIndex:
             ef_construction: HNSW build breadth.
             max_tombstone_ratio: Share of tombstoned vectors that triggers a rebuild.
             exact_subset_ratio: In HNSW mode, a filtered search of n queries is exact
-                (one pass over the allowed rows) when the filter allows less than n
+                (one pass over the allowed rows) when the filter allows at most n
                 times this share of the live vectors, and walks the graph above it.
             search_threads: OpenMP threads per search (in the calling thread only);
                 None leaves FAISS's default. One suits a server answering many small
