@@ -42,7 +42,6 @@ import structlog
 from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.model import PersonProfile, SuggestionQuery
 from matching_service.domain.ranking import RankingWeights
-from matching_service.domain.skills import load_vocabulary
 from matching_service.service.ports import Embedder
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -91,18 +90,12 @@ def load_set(dev: bool = False, name: str = "form", split: str | None = None) ->
 
 
 def to_profile(record: dict[str, Any]) -> PersonProfile:
-    """A generated record as a domain profile, skill-tagged from its text as the service does.
-
-    The service tags a profile without confirmed skills from its text
-    (``PersonProfile.from_fields``); the sets carry no confirmed skills.
-    """
-    vocabulary = load_vocabulary()
-    roles = frozenset(role for role, on in record["roles"].items() if on)
-    expertise = tuple(record.get("expertise", []))
-    goals = tuple(record.get("goals", []))
+    """A generated record as a domain profile, skill-tagged from its text as the service
+    tags a profile without confirmed skills (``PersonProfile.with_skills``); the sets
+    carry no confirmed skills."""
     return PersonProfile(
         profile_id=record["profile_id"],
-        roles=roles,
+        roles=frozenset(role for role, on in record["roles"].items() if on),
         department=record.get("department"),
         profession=record.get("profession"),
         grade=record.get("grade"),
@@ -116,11 +109,7 @@ def to_profile(record: dict[str, Any]) -> PersonProfile:
         goals=tuple(record.get("goals", [])),
         goals_text=record.get("goals_text", ""),
         capacity=record.get("capacity", 0),
-        offered_skills=vocabulary.tag_all(
-            (*expertise, record.get("expertise_text", ""), record.get("experience_text", ""))
-        ),
-        sought_skills=vocabulary.tag_all((*goals, record.get("goals_text", ""))),
-    )
+    ).with_skills()
 
 
 def query_of(request: dict[str, Any]) -> SuggestionQuery:

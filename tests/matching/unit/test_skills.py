@@ -265,6 +265,36 @@ def test_confirmed_skills_win_and_unknown_ids_are_ignored() -> None:
     assert profile.sought_skills == ("public-speaking",)
 
 
+def test_only_offers_and_goals_are_tagged_never_self_description_or_preferences() -> None:
+    profile = PersonProfile.from_fields(
+        _event(
+            expertise_text=(
+                "I moved here from a contact centre in 2019. "
+                "I can help with stakeholder management."
+            ),
+            goals=[],
+            goals_text=(
+                "I'm a press officer in DWP. Ideally someone who knows contact centres. "
+                "I'd like support with public speaking."
+            ),
+        )
+    )
+    assert profile.offered_skills == ("stakeholder-management",)
+    assert profile.sought_skills == ("public-speaking",)
+
+
+def test_skill_suggestions_read_the_side_the_text_is_for() -> None:
+    from matching_service.adapters.embedder import HashingEmbedder
+    from matching_service.service.skills import SkillTagger
+
+    embedder = HashingEmbedder()
+    tagger = SkillTagger(load_vocabulary(), lambda: embedder)
+    text = "I moved here from a contact centre. I can help with budgeting."
+    assert [skill.id for skill in tagger.suggest(text, "offered")] == ["budgeting"]
+    goals = "I work in a contact centre. I want to get better at budgeting."
+    assert [skill.id for skill in tagger.suggest(goals, "sought")] == ["budgeting"]
+
+
 def test_skill_bonus_names_the_shared_skill_for_both_voices() -> None:
     mentee = PersonProfile("m", roles=frozenset({"mentee"}), sought_skills=("sql-databases",))
     mentor = PersonProfile("t", roles=frozenset({"mentor"}), offered_skills=("sql-databases",))

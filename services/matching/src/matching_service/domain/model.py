@@ -8,11 +8,12 @@ a :class:`PersonProfile` through :meth:`PersonProfile.from_fields`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 from matching_service.domain.skills import load_vocabulary
+from matching_service.domain.texts import offer_phrases, seek_phrases
 
 TargetRole = Literal["mentor", "coach", "mentee"]
 """The role a suggestion's candidate must play for the person asking."""
@@ -90,9 +91,9 @@ class PersonProfile:
             query or filter (``mentor_shared.privacy``, the one anonymity rule).
         offered_skills: Skill ids (:mod:`matching_service.domain.skills`) the person
             can help with: the ones they confirmed, else those tagged from their
-            expertise and experience text.
+            offer phrases (:func:`matching_service.domain.texts.offer_phrases`).
         sought_skills: Skill ids they want to develop: confirmed, else tagged from
-            their goals.
+            their goal phrases.
     """
 
     profile_id: str
@@ -132,7 +133,7 @@ class PersonProfile:
             roles.add("coach")
         if profile.roles.mentee:
             roles.add("mentee")
-        return cls(
+        person = cls(
             profile_id=profile.profile_id,
             version=profile.version,
             roles=frozenset(roles),
@@ -151,15 +152,23 @@ class PersonProfile:
             capacity=profile.capacity,
             accepting_requests=profile.accepting_requests,
             anonymous=profile.anonymous,
-            offered_skills=_skills_in_effect(
-                getattr(profile, "skills_offered", ()),
-                (*profile.expertise, profile.expertise_text, profile.experience_text),
-            ),
-            sought_skills=_skills_in_effect(
-                getattr(profile, "skills_sought", ()),
-                (*profile.goals, profile.goals_text),
-            ),
             paused_until=profile.paused_until,
+        )
+        return person.with_skills(
+            getattr(profile, "skills_offered", ()), getattr(profile, "skills_sought", ())
+        )
+
+    def with_skills(
+        self, confirmed_offered: Sequence[str] = (), confirmed_sought: Sequence[str] = ()
+    ) -> PersonProfile:
+        """This profile with the skills that count in matching, side by side: the
+        confirmed ids the vocabulary knows, else the skills tagged from the phrases
+        that count (offers, goals; a self-description such as "I moved here from a
+        contact centre" tags nothing)."""
+        return replace(
+            self,
+            offered_skills=_skills_in_effect(confirmed_offered, offer_phrases(self)),
+            sought_skills=_skills_in_effect(confirmed_sought, seek_phrases(self)),
         )
 
     @property
@@ -168,11 +177,11 @@ class PersonProfile:
         return bool(self.roles & OFFERING_ROLES)
 
 
-def _skills_in_effect(confirmed: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
-    """Confirmed skill ids that the vocabulary knows, else the skills tagged from text."""
+def _skills_in_effect(confirmed: Sequence[str], phrases: Sequence[str]) -> tuple[str, ...]:
+    """Confirmed skill ids that the vocabulary knows, else the skills tagged from phrases."""
     vocabulary = load_vocabulary()
     chosen = vocabulary.known(confirmed or ())
-    return chosen if chosen else vocabulary.tag_all(texts)
+    return chosen if chosen else vocabulary.tag_all(phrases)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from matching_service.domain.ranking import (
     profile_vector,
     rank_candidates,
 )
-from matching_service.domain.texts import profile_phrases, query_phrases
+from matching_service.domain.texts import forget_phrases, profile_phrases, query_phrases
 from matching_service.service.ports import Embedder, PhraseVectorStore, ProfileVectorIndex
 
 log = structlog.get_logger(__name__)
@@ -248,6 +248,7 @@ class Matcher:
         for side in (self.offers, self.seeks):
             side.index.remove(ids)
             side.phrases.remove(ids)
+        forget_phrases()
         removed = 0
         for profile_id in ids:
             row = self._table.row_of(profile_id)

@@ -14,13 +14,13 @@ the lexical tags alone, so no request waits for that work.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from matching_service.domain.skills import Skill, SkillSide, SkillVocabulary
-from matching_service.domain.texts import split_phrases
+from matching_service.domain.texts import text_phrases
 from matching_service.service.ports import Embedder
 
 EMBEDDING_THRESHOLD = 0.72
@@ -28,9 +28,6 @@ EMBEDDING_THRESHOLD = 0.72
 
 EMBEDDING_MARGIN = 0.05
 """How much closer the phrase must be to that skill than to the next skill."""
-
-MAX_PHRASES = 40
-"""Phrases of one text compared (the first ones; a form field holds far fewer)."""
 
 
 class SkillTagger:
@@ -93,15 +90,14 @@ class SkillTagger:
             )
         self._warming.start()
 
-    def embedding_tags(self, text: str) -> tuple[str, ...]:
-        """Skills that some phrase of ``text`` is very close to, in vocabulary order.
+    def embedding_tags(self, phrases: Sequence[str]) -> tuple[str, ...]:
+        """Skills that one of ``phrases`` is very close to, in vocabulary order.
 
         Empty while the paraphrase vectors are not ready (their embedding starts then).
         """
         if not self.ready:
             self._warm_in_background()
             return ()
-        phrases = split_phrases(text)[:MAX_PHRASES]
         if not phrases:
             return ()
         vectors, starts = self._paraphrase_vectors()
@@ -122,13 +118,15 @@ class SkillTagger:
         Args:
             text: What the person wrote (expertise and experience for ``offered``,
                 goals for ``sought``).
-            side: Which list the suggestions are for; both sides are tagged the same
-                way today (the text itself says what it is about).
+            side: Which list the suggestions are for: only the text's offers (for
+                ``offered``) or goals (for ``sought``) are tagged, as in matching, so
+                "I moved here from a contact centre" suggests nothing.
 
         Returns:
             The skills, each once, in vocabulary order within lexical then embedding tags.
         """
-        lexical = self.vocabulary.tag(text)
-        extra = [skill_id for skill_id in self.embedding_tags(text) if skill_id not in lexical]
+        phrases = text_phrases(text, "offer" if side == "offered" else "seek")
+        lexical = self.vocabulary.tag_all(phrases)
+        extra = [skill_id for skill_id in self.embedding_tags(phrases) if skill_id not in lexical]
         chosen = [self.vocabulary.get(skill_id) for skill_id in (*lexical, *extra)]
         return [skill for skill in chosen if skill is not None]
