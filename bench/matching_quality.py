@@ -91,8 +91,8 @@ def load_set(dev: bool = False, name: str = "form", split: str | None = None) ->
 
 def to_profile(record: dict[str, Any]) -> PersonProfile:
     """A generated record as a domain profile, skill-tagged from its text as the service
-    tags a profile without confirmed skills (``PersonProfile.with_skills``); the sets
-    carry no confirmed skills."""
+    tags a profile without confirmed skills (``PersonProfile.tagged``); the sets carry no
+    confirmed skills."""
     return PersonProfile(
         profile_id=record["profile_id"],
         roles=frozenset(role for role, on in record["roles"].items() if on),
@@ -109,7 +109,7 @@ def to_profile(record: dict[str, Any]) -> PersonProfile:
         goals=tuple(record.get("goals", [])),
         goals_text=record.get("goals_text", ""),
         capacity=record.get("capacity", 0),
-    ).with_skills()
+    ).tagged()
 
 
 def query_of(request: dict[str, Any]) -> SuggestionQuery:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from matching_service.adapters.embedder import HashingEmbedder
@@ -38,6 +40,15 @@ def people() -> list[ProfileUpserted]:
         for i, topic in enumerate(topics)
     ]
     return [*mentors, *mentees]
+
+
+def stored_as(profiles: Iterable[ProfileUpserted]):  # type: ignore[no-untyped-def]
+    """The store's reader; ``profiles`` is read at each call (a dict's values stay live)."""
+
+    async def read() -> list[ProfileUpserted]:
+        return list(profiles)
+
+    return read
 
 
 def events(*payloads: ProfileUpserted | ProfileDeleted):  # type: ignore[no-untyped-def]
@@ -84,10 +95,27 @@ async def test_snapshot_plus_reconcile_equals_a_fresh_rebuild(tmp_path: Path) ->
     report = await restored.reconcile(current)
     assert (report.indexed, report.removed) == (1, 1)
     fresh = keeper(tmp_path / "fresh")
-    await fresh.rebuild(current)
+    await fresh.rebuild(stored_as(current))
     assert restored.matcher.status() == fresh.matcher.status()
     for asker in ("mentee-0", "mentee-2"):
         assert top(restored.matcher, asker) == top(fresh.matcher, asker)
+
+
+async def test_a_rebuild_does_not_bring_back_someone_erased_while_it_waited(
+    tmp_path: Path,
+) -> None:
+    index = keeper(tmp_path)
+    store = {profile.profile_id: profile for profile in people()}
+    await index.apply_events(events(*store.values()))
+    # An erasure is being applied (it holds the index) when a rebuild is asked for.
+    async with index.lock:
+        rebuild = asyncio.create_task(index.rebuild(stored_as(store.values())))
+        await asyncio.sleep(0.01)
+        del store["mentor-0"]  # its transaction took them out of the store...
+        index.matcher.remove_profiles(["mentor-0"])  # ...and it removes them here
+    await rebuild
+    assert index.matcher.profile("mentor-0") is None
+    assert index.matcher.profile("mentor-1") is not None
 
 
 async def test_cohort_assignment_places_everyone_where_greedy_strands_a_mentee(
@@ -170,7 +198,7 @@ async def test_indexed_profiles_are_settled_out_of_full_collections(tmp_path: Pa
         late = index.matcher.profile("late")
         assert any(tracked is late for tracked in gc.get_objects())
         # ...and a rebuild settles at once.
-        await index.rebuild(people())
+        await index.rebuild(stored_as(people()))
         rebuilt = index.matcher.profile("mentor-0")
         assert rebuilt is not None
         assert rebuilt is not held

@@ -250,15 +250,27 @@ def _event(**fields: object) -> SimpleNamespace:
     return SimpleNamespace(**base)
 
 
+def _indexed(**fields: object) -> PersonProfile:
+    """The profile as the matcher holds it once its event is indexed."""
+    from matching_service.adapters.embedder import HashingEmbedder
+    from matching_service.adapters.snapshot import build_matcher
+
+    matcher = build_matcher(HashingEmbedder())
+    matcher.index_profiles([PersonProfile.from_fields(_event(**fields))])
+    profile = matcher.profile("p")
+    assert profile is not None
+    return profile
+
+
 def test_skills_are_tagged_from_text_without_confirmed_ones() -> None:
-    profile = PersonProfile.from_fields(_event())
+    profile = _indexed()
     assert profile.offered_skills == ("stakeholder-management",)
     assert profile.sought_skills == ("public-speaking",)
 
 
 def test_confirmed_skills_win_and_unknown_ids_are_ignored() -> None:
-    profile = PersonProfile.from_fields(
-        _event(skills_offered=["budgeting", "no-such-skill"], skills_sought=["no-such-skill"])
+    profile = _indexed(
+        skills_offered=["budgeting", "no-such-skill"], skills_sought=["no-such-skill"]
     )
     assert profile.offered_skills == ("budgeting",)
     # Nothing confirmed that the vocabulary knows: the text's tags stand.
@@ -266,21 +278,24 @@ def test_confirmed_skills_win_and_unknown_ids_are_ignored() -> None:
 
 
 def test_only_offers_and_goals_are_tagged_never_self_description_or_preferences() -> None:
-    profile = PersonProfile.from_fields(
-        _event(
-            expertise_text=(
-                "I moved here from a contact centre in 2019. "
-                "I can help with stakeholder management."
-            ),
-            goals=[],
-            goals_text=(
-                "I'm a press officer in DWP. Ideally someone who knows contact centres. "
-                "I'd like support with public speaking."
-            ),
-        )
+    profile = _indexed(
+        expertise_text=(
+            "I moved here from a contact centre in 2019. I can help with stakeholder management."
+        ),
+        goals=[],
+        goals_text=(
+            "I'm a press officer in DWP. Ideally someone who knows contact centres. "
+            "I'd like support with public speaking."
+        ),
     )
     assert profile.offered_skills == ("stakeholder-management",)
     assert profile.sought_skills == ("public-speaking",)
+
+
+def test_a_job_title_tags_what_the_person_offers_unless_they_are_anonymous() -> None:
+    fields: dict[str, object] = {"expertise_text": "", "job_title": "Senior data analyst"}
+    assert _indexed(**fields).offered_skills == ("data-analysis",)
+    assert _indexed(**fields, anonymous=True).offered_skills == ()
 
 
 def test_skill_suggestions_read_the_side_the_text_is_for() -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 from matching_service.domain.skills import load_vocabulary
-from matching_service.domain.texts import offer_phrases, seek_phrases
+from matching_service.domain.texts import ProfilePhrases, profile_phrases
 
 TargetRole = Literal["mentor", "coach", "mentee"]
 """The role a suggestion's candidate must play for the person asking."""
@@ -90,8 +90,8 @@ class PersonProfile:
             department and grade only, and never match a name, profession or region
             query or filter (``mentor_shared.privacy``, the one anonymity rule).
         offered_skills: Skill ids (:mod:`matching_service.domain.skills`) the person
-            can help with: the ones they confirmed, else those tagged from their
-            offer phrases (:func:`matching_service.domain.texts.offer_phrases`).
+            can help with: the ones they confirmed, else (once indexed) those tagged
+            from their offer phrases (:meth:`tagged`).
         sought_skills: Skill ids they want to develop: confirmed, else tagged from
             their goal phrases.
     """
@@ -122,10 +122,11 @@ class PersonProfile:
     def from_fields(cls, profile: ProfileFields) -> PersonProfile:
         """Build from a ``ProfileUpserted`` event (or anything with its fields).
 
-        Skills the person confirmed (``skills_offered``, ``skills_sought``; ids not in
-        the vocabulary are ignored) win over skills tagged from their text; without
-        confirmed ones, the text's tags are used.
+        Keeps the skills the person confirmed (``skills_offered``, ``skills_sought``;
+        ids not in the vocabulary are ignored); a side with none is tagged from the
+        profile's phrases when it is indexed (:meth:`tagged`).
         """
+        vocabulary = load_vocabulary()
         roles: set[TargetRole] = set()
         if profile.roles.mentor:
             roles.add("mentor")
@@ -133,7 +134,7 @@ class PersonProfile:
             roles.add("coach")
         if profile.roles.mentee:
             roles.add("mentee")
-        person = cls(
+        return cls(
             profile_id=profile.profile_id,
             version=profile.version,
             roles=frozenset(roles),
@@ -152,36 +153,35 @@ class PersonProfile:
             capacity=profile.capacity,
             accepting_requests=profile.accepting_requests,
             anonymous=profile.anonymous,
+            offered_skills=vocabulary.known(getattr(profile, "skills_offered", ()) or ()),
+            sought_skills=vocabulary.known(getattr(profile, "skills_sought", ()) or ()),
             paused_until=profile.paused_until,
         )
-        return person.with_skills(
-            getattr(profile, "skills_offered", ()), getattr(profile, "skills_sought", ())
-        )
 
-    def with_skills(
-        self, confirmed_offered: Sequence[str] = (), confirmed_sought: Sequence[str] = ()
-    ) -> PersonProfile:
-        """This profile with the skills that count in matching, side by side: the
-        confirmed ids the vocabulary knows, else the skills tagged from the phrases
-        that count (offers, goals; a self-description such as "I moved here from a
-        contact centre" tags nothing)."""
+    def tagged(self, phrases: ProfilePhrases | None = None) -> PersonProfile:
+        """This profile with each side that has no confirmed skills tagged from the
+        phrases matching reads on that side (``phrases`` when already worked out).
+
+        Those are its offers and goals (:func:`~matching_service.domain.texts.profile_phrases`):
+        where a side states one, its self-description and preferences tag nothing ("I
+        moved here from a contact centre"); a side of self-description alone is read as
+        for its vectors, with department, grade and place names taken out.
+        """
+        if self.offered_skills and self.sought_skills:
+            return self
+        if phrases is None:
+            phrases = profile_phrases(self)
+        vocabulary = load_vocabulary()
         return replace(
             self,
-            offered_skills=_skills_in_effect(confirmed_offered, offer_phrases(self)),
-            sought_skills=_skills_in_effect(confirmed_sought, seek_phrases(self)),
+            offered_skills=self.offered_skills or vocabulary.tag_all(phrases.offers),
+            sought_skills=self.sought_skills or vocabulary.tag_all(phrases.seeks),
         )
 
     @property
     def offers_help(self) -> bool:
         """True when the person mentors or coaches."""
         return bool(self.roles & OFFERING_ROLES)
-
-
-def _skills_in_effect(confirmed: Sequence[str], phrases: Sequence[str]) -> tuple[str, ...]:
-    """Confirmed skill ids that the vocabulary knows, else the skills tagged from phrases."""
-    vocabulary = load_vocabulary()
-    chosen = vocabulary.known(confirmed or ())
-    return chosen if chosen else vocabulary.tag_all(phrases)
 
 
 @dataclass(frozen=True, slots=True)

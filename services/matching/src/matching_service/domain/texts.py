@@ -10,7 +10,6 @@ or an offer is decided by :mod:`matching_service.domain.roles`.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -215,12 +214,8 @@ def _unique(phrases: Iterable[str], limit: int) -> tuple[str, ...]:
     return tuple(kept)
 
 
-# Indexing reads each profile's phrases twice, for its skill tags and for its vectors;
-# a batch of the index's size fits, so the roles are worked out once. Erasure empties
-# it (`forget_phrases`).
-@functools.lru_cache(maxsize=4096)
 def _side_phrases(
-    items: tuple[str, ...], texts: tuple[str, ...], side: Side, limit: int
+    items: Sequence[str], texts: Sequence[str], side: Side, limit: int
 ) -> tuple[str, ...]:
     """Goal (or offer) clauses of a profile side, request frames stripped.
 
@@ -255,12 +250,6 @@ def _side_phrases(
     return _unique(meaning or fallback, limit)
 
 
-def forget_phrases() -> None:
-    """Drop every profile's phrases worked out so far: after an erasure, nothing of the
-    person's text may stay in memory."""
-    _side_phrases.cache_clear()
-
-
 def _item_pieces(item: str) -> list[str]:
     """Items of a list field: each kept even when one word long ("Finance")."""
     return split_phrases(item, max_words=MAX_PHRASE_WORDS, min_words=1)
@@ -275,8 +264,8 @@ def offer_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[s
     anonymous person's job title is left out: it names their post (and often their
     profession), which the anonymity rule keeps from matching any query.
     """
-    texts = (profile.expertise_text, profile.experience_text)
-    phrases = list(_side_phrases(tuple(profile.expertise), texts, "offer", limit))
+    texts = [profile.expertise_text, profile.experience_text]
+    phrases = list(_side_phrases(profile.expertise, texts, "offer", limit))
     if profile.job_title and not profile.anonymous:
         phrases += _item_pieces(profile.job_title)
     return _unique(phrases, limit)
@@ -288,13 +277,13 @@ def seek_phrases(profile: PhraseSource, *, limit: int = MAX_PHRASES) -> tuple[st
     Self-description and restated preferences are left out, and frames such as "I'd
     like support with" are stripped (see :mod:`matching_service.domain.roles`).
     """
-    return _side_phrases(tuple(profile.goals), (profile.goals_text,), "seek", limit)
+    return _side_phrases(profile.goals, [profile.goals_text], "seek", limit)
 
 
 def text_phrases(text: str, side: Side) -> tuple[str, ...]:
     """The goal (``seek``) or offer (``offer``) clauses of one text, as
     :func:`seek_phrases` and :func:`offer_phrases` read a profile's."""
-    return _side_phrases((), (text,), side, MAX_PHRASES)
+    return _side_phrases([], [text], side, MAX_PHRASES)
 
 
 def query_phrases(text: str) -> tuple[str, ...]:

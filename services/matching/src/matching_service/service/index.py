@@ -36,6 +36,7 @@ MatcherFactory = Callable[[], Matcher]
 SaveSnapshot = Callable[[Matcher, Path, dict[str, Any]], Path]
 ErasedAmong = Callable[[Sequence[str]], Awaitable[set[str]]]
 AfterErasure = Callable[[Sequence[str]], Awaitable[None]]
+ReadStored = Callable[[], Awaitable[Sequence[ProfileUpserted]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +187,17 @@ class IndexKeeper:
         )
         return report
 
-    async def rebuild(self, stored: Sequence[ProfileUpserted]) -> ReconcileReport:
-        """Build a fresh matcher from the store and swap it in."""
+    async def rebuild(self, read_stored: ReadStored) -> ReconcileReport:
+        """Build a fresh matcher from the store and swap it in.
+
+        The store is read while the index is locked: a person erased before the read
+        is not in it, and one erased after it is removed from the fresh matcher by their
+        deletion, which waits for the lock. Read earlier, an erasure applied in between
+        would be undone by the swap.
+        """
         started = time.perf_counter()
-        profiles = [PersonProfile.from_fields(profile) for profile in stored]
         async with self.lock:
+            profiles = [PersonProfile.from_fields(profile) for profile in await read_stored()]
 
             def build() -> Matcher:
                 fresh = self._new_matcher()

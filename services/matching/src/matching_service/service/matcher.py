@@ -43,7 +43,7 @@ from matching_service.domain.ranking import (
     profile_vector,
     rank_candidates,
 )
-from matching_service.domain.texts import forget_phrases, profile_phrases, query_phrases
+from matching_service.domain.texts import profile_phrases, query_phrases
 from matching_service.service.ports import Embedder, PhraseVectorStore, ProfileVectorIndex
 
 log = structlog.get_logger(__name__)
@@ -152,7 +152,10 @@ class Matcher:
         The model is the cost, so it sees each distinct phrase of the batch once, in
         one call (batching is where the throughput is), and only the phrases a side
         keeps: offers of people who offer help, seeks of mentees. A phrase the
-        profile already had keeps its vector (an edit re-embeds what changed).
+        profile already had keeps its vector (an edit re-embeds what changed). A side
+        with no confirmed skills is tagged from the same phrases
+        (:meth:`PersonProfile.tagged`), here in the writer's thread rather than where
+        the event is read.
 
         Returns:
             The ids actually (re)indexed.
@@ -170,11 +173,12 @@ class Matcher:
             phrases = profile_phrases(profile)
             wanted.append(
                 (
-                    profile,
+                    profile.tagged(phrases),
                     phrases.offers if profile.offers_help else (),
                     phrases.seeks if "mentee" in profile.roles else (),
                 )
             )
+        fresh = [profile for profile, _, _ in wanted]
         known = self._held_phrase_vectors(fresh)
         new_texts = list(
             dict.fromkeys(
@@ -248,7 +252,6 @@ class Matcher:
         for side in (self.offers, self.seeks):
             side.index.remove(ids)
             side.phrases.remove(ids)
-        forget_phrases()
         removed = 0
         for profile_id in ids:
             row = self._table.row_of(profile_id)

@@ -118,9 +118,9 @@ class SkillTagger:
         Args:
             text: What the person wrote (expertise and experience for ``offered``,
                 goals for ``sought``).
-            side: Which list the suggestions are for: only the text's offers (for
-                ``offered``) or goals (for ``sought``) are tagged, as in matching, so
-                "I moved here from a contact centre" suggests nothing.
+            side: Which list the suggestions are for: the text is read as matching
+                reads that side (its offers, or its goals), so next to an offer or a
+                goal, "I moved here from a contact centre" suggests nothing.
 
         Returns:
             The skills, each once, in vocabulary order within lexical then embedding tags.

@@ -34,7 +34,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 @router.post("/index/rebuild", responses=error_responses(401, 403))
 async def rebuild_index(principal: AdminPrincipal, context: ContextDep) -> RebuildPublic:
     """Rebuild the index from the stored profiles and swap it in."""
-    report = await context.index.rebuild(await context.read_model.all_profiles())
+    report = await context.index.rebuild(context.read_model.all_profiles)
     totals = context.index.matcher.status()
     return RebuildPublic(
         profiles=totals.profiles,

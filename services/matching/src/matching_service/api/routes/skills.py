@@ -38,8 +38,8 @@ async def suggest_skills(
     body: SkillSuggestCreate, principal: CurrentPrincipal, context: ContextDep
 ) -> list[SkillSuggestionPublic]:
     """Skills we think a text is about ("We think you can help with: ..."), for the person
-    to confirm or correct; nothing is stored. Only the text's offers (side ``offered``)
-    or goals (``sought``) are read, as in matching: a self-description or a preference
-    suggests nothing."""
+    to confirm or correct; nothing is stored. The text is read as matching reads that
+    side: its offers (side ``offered``) or goals (``sought``), so where it states one, a
+    self-description or a preference suggests nothing."""
     found = await asyncio.to_thread(context.skills.suggest, body.text, body.side)
     return [SkillSuggestionPublic(id=skill.id, name=skill.name) for skill in found]
