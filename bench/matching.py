@@ -6,7 +6,8 @@ service under uvicorn against the embedded broker (skipped with ``--no-service``
 
 Usage: python bench/matching.py [--quick] [--no-onnx] [--no-service] [--only SECTION ...]
 (``--only real`` times suggest over coaches with really embedded imported text; ``--only
-busy`` times indexing with the model's threads spinning or sleeping beside a busy process.)
+busy`` times indexing with the model's threads spinning or sleeping beside a busy process;
+``--only snapshot`` times suggest while the matcher is being snapshotted.)
 """
 
 from __future__ import annotations
@@ -419,6 +420,58 @@ def suggest_section(sizes: Sequence[int], queries: int) -> dict[str, Any]:
             "suggest_over_raw_search": _ratio(suggest_samples, raw),
         }
     return results
+
+
+def snapshot_section(size: int, rounds: int) -> dict[str, Any]:
+    """``suggest`` while the matcher is being snapshotted, against ``suggest`` alone.
+
+    The service snapshots in a worker thread every ``SNAPSHOT_INTERVAL_S`` while the
+    index changes; suggestions go on meanwhile in other threads. Each round times
+    suggestions for 0.3 s alone, then during one ``save_matcher``.
+    """
+    import tempfile
+    import threading
+
+    from matching_service.adapters.snapshot import save_matcher
+
+    matcher = synthetic_matcher(size, seed=size)
+    query = SuggestionQuery(role="mentor")
+    ask = partial(matcher.suggest, "asker", query, PairHistory())
+    ask()
+    alone: list[float] = []
+    during: list[float] = []
+    saves: list[float] = []
+
+    def keep_asking(stop: threading.Event, samples: list[float]) -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            ask()
+            samples.append(time.perf_counter() - started)
+
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(rounds):
+            for samples, save in ((alone, False), (during, True)):
+                stop = threading.Event()
+                asking = threading.Thread(target=keep_asking, args=(stop, samples))
+                asking.start()
+                started = time.perf_counter()
+                if save:
+                    save_matcher(matcher, Path(folder), {})
+                    saves.append(time.perf_counter() - started)
+                else:
+                    time.sleep(0.3)
+                stop.set()
+                asking.join()
+    return {
+        "profiles": size,
+        "rounds": rounds,
+        "save_seconds": _percentiles(saves),
+        "suggest_alone": {**_percentiles(alone), "max_ms": round(max(alone) * 1000, 1)},
+        "suggest_during_a_snapshot": {
+            **_percentiles(during),
+            "max_ms": round(max(during) * 1000, 1),
+        },
+    }
 
 
 # --- real imported text: coaches as the admin CSV import creates them -------------
@@ -946,6 +999,8 @@ def only_sections(sections: Sequence[str], quick: bool) -> dict[str, Any]:
         report["search_flat"] = search_section((10_000, 50_000), 100, hnsw=False)
     if "suggest" in sections:
         report["suggest"] = suggest_section((10_000,) if quick else (50_000,), 100)
+    if "snapshot" in sections:
+        report["suggest_during_snapshot"] = snapshot_section(10_000 if quick else 50_000, 5)
     if "real" in sections:
         report["real_imported_text"] = real_text_section(
             OnnxEmbedder(), 10_000 if quick else 50_000, 20 if quick else 180, 2 if quick else 10
@@ -974,7 +1029,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("embedding", "busy", "search", "suggest", "real", "http"),
+        choices=("embedding", "busy", "search", "suggest", "snapshot", "real", "http"),
         help="run only these sections",
     )
     args = parser.parse_args()

@@ -23,7 +23,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from matching_service.adapters.faiss_index import write_atomically
+from matching_service.adapters.faiss_index import write_atomically, yield_to_requests
 from matching_service.adapters.int8_codes import dequantise, quantise, stored_form
 from matching_service.domain.ranking import FloatMatrix, PhraseVectors
 
@@ -152,12 +152,15 @@ class PhraseStore:
 
     def save(self, path: Path) -> None:
         """Write a snapshot atomically."""
+        # Only copies under the lock, which every suggestion's read of its candidates
+        # takes too; the loops over 50k people run outside it.
         with self._lock:
-            ids = list(self._phrases)
-            counts = np.array([len(self._phrases[pid]) for pid in ids], dtype=np.int64)
-            texts = [phrase for pid in ids for phrase in self._phrases[pid]]
+            phrases = dict(self._phrases)
+            ids = list(phrases)
             rows = self._rows_of(ids)
             codes, scales = self._codes[rows], self._scales[rows]
+        counts = np.array([len(phrases[pid]) for pid in ids], dtype=np.int64)
+        texts = [phrase for pid in ids for phrase in phrases[pid]]
         header = {"format": SNAPSHOT_FORMAT, "dimension": self.dimension}
         write_atomically(
             path,
@@ -167,7 +170,7 @@ class PhraseStore:
                 "counts": counts,
                 # Phrases as one JSON list: fixed-width numpy strings would pad every
                 # phrase to the longest one.
-                "phrases": np.frombuffer(json.dumps(texts).encode(), dtype=np.uint8),
+                "phrases": np.frombuffer(_json_list(texts).encode(), dtype=np.uint8),
                 "codes": codes,
                 "scales": scales,
             },
@@ -205,3 +208,19 @@ def _resized(array: npt.NDArray[_Stored], rows: int) -> npt.NDArray[_Stored]:
     kept = min(rows, array.shape[0])
     grown[:kept] = array[:kept]
     return grown
+
+
+_PHRASES_PER_SLICE = 20_000
+"""Phrases encoded between two pauses (about 1 ms of work)."""
+
+
+def _json_list(texts: list[str]) -> str:
+    """``json.dumps(texts)``, a slice at a time with a pause between slices: one call
+    over 250,000 phrases holds the interpreter lock throughout (see
+    :func:`~matching_service.adapters.faiss_index.yield_to_requests`)."""
+    slices: list[str] = []
+    for start in range(0, len(texts), _PHRASES_PER_SLICE):
+        if start:
+            yield_to_requests()
+        slices.append(json.dumps(texts[start : start + _PHRASES_PER_SLICE])[1:-1])
+    return "[" + ",".join(slices) + "]"
