@@ -118,6 +118,22 @@ async def test_a_rebuild_does_not_bring_back_someone_erased_while_it_waited(
     assert index.matcher.profile("mentor-1") is not None
 
 
+async def test_a_rebuild_that_leaves_someone_out_replaces_the_saved_snapshot_at_once(
+    tmp_path: Path,
+) -> None:
+    index = keeper(tmp_path)
+    store = {profile.profile_id: profile for profile in people()}
+    await index.apply_events(events(*store.values()))
+    assert await index.snapshot()
+    # Erased: their transaction committed, their deletion not yet applied here.
+    del store["mentor-0"]
+    await index.rebuild(stored_as(store.values()))
+    loaded = load_matcher(tmp_path / "index", EMBEDDER)
+    assert loaded is not None
+    assert loaded[0].profile("mentor-0") is None
+    assert loaded[0].profile("mentor-1") is not None
+
+
 async def test_cohort_assignment_places_everyone_where_greedy_strands_a_mentee(
     tmp_path: Path,
 ) -> None:

@@ -142,3 +142,13 @@ def test_an_unknown_snapshot_format_is_refused(tmp_path) -> None:
     )
     with pytest.raises(ValueError, match="unsupported snapshot format"):
         PhraseStore.load(tmp_path / "future.npz")
+
+
+def test_phrases_are_written_as_the_same_json_a_slice_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from matching_service.adapters import phrase_store
+
+    monkeypatch.setattr(phrase_store, "_PHRASES_PER_SLICE", 2)
+    for texts in ([], ["one"], ["a", "b"], ['say "hi", then', "naïve\u2028", "x", "y", "z"]):
+        assert phrase_store._json_list(texts) == json.dumps(texts)

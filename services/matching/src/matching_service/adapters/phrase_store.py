@@ -152,13 +152,16 @@ class PhraseStore:
 
     def save(self, path: Path) -> None:
         """Write a snapshot atomically."""
-        # Only copies under the lock, which every suggestion's read of its candidates
-        # takes too; the loops over 50k people run outside it.
+        # Only references are taken under the lock, which every suggestion's read of its
+        # candidates takes too. Rows in use are never written again (a profile's new
+        # phrases are appended; growth and compaction build new arrays), so the copies
+        # and the loops over 50k people run outside it.
         with self._lock:
             phrases = dict(self._phrases)
             ids = list(phrases)
             rows = self._rows_of(ids)
-            codes, scales = self._codes[rows], self._scales[rows]
+            all_codes, all_scales = self._codes, self._scales
+        codes, scales = all_codes[rows], all_scales[rows]
         counts = np.array([len(phrases[pid]) for pid in ids], dtype=np.int64)
         texts = [phrase for pid in ids for phrase in phrases[pid]]
         header = {"format": SNAPSHOT_FORMAT, "dimension": self.dimension}
@@ -217,10 +220,10 @@ _PHRASES_PER_SLICE = 20_000
 def _json_list(texts: list[str]) -> str:
     """``json.dumps(texts)``, a slice at a time with a pause between slices: one call
     over 250,000 phrases holds the interpreter lock throughout (see
-    :func:`~matching_service.adapters.faiss_index.yield_to_requests`)."""
+    :func:`~matching_service.adapters.faiss_index.yield_to_requests`). Same text."""
     slices: list[str] = []
     for start in range(0, len(texts), _PHRASES_PER_SLICE):
         if start:
             yield_to_requests()
         slices.append(json.dumps(texts[start : start + _PHRASES_PER_SLICE])[1:-1])
-    return "[" + ",".join(slices) + "]"
+    return "[" + ", ".join(slices) + "]"

@@ -193,7 +193,9 @@ class IndexKeeper:
         The store is read while the index is locked: a person erased before the read
         is not in it, and one erased after it is removed from the fresh matcher by their
         deletion, which waits for the lock. Read earlier, an erasure applied in between
-        would be undone by the swap.
+        would be undone by the swap. Whoever the store no longer holds (erased, with their
+        deletion still waiting for the lock) leaves the saved snapshot at once, as an
+        erasure does: their deletion will find nobody left to remove.
         """
         started = time.perf_counter()
         async with self.lock:
@@ -204,9 +206,13 @@ class IndexKeeper:
                 fresh.index_profiles(profiles)
                 return fresh
 
+            kept = {profile.profile_id for profile in profiles}
+            dropped = [p.profile_id for p in self.matcher.profiles() if p.profile_id not in kept]
             self.matcher = await asyncio.to_thread(build)
             self._dirty = True
         self._heap.settle()
+        if dropped:
+            await self.forget_saved(dropped)
         report = ReconcileReport(len(profiles), 0, time.perf_counter() - started)
         log.info("index_rebuilt", profiles=report.indexed, seconds=round(report.seconds, 3))
         return report
