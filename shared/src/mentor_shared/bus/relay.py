@@ -134,8 +134,11 @@ class OutboxRelay:
                 continue
             if published == 0:
                 self.wakeup.clear()
+                # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation
+                # that arrives as the wake-up does, and stopping would wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=interval * 20)
+                    async with asyncio.timeout(interval * 20):
+                        await self.wakeup.wait()
 
     async def _check_loop(self) -> None:
         while True:

@@ -189,8 +189,11 @@ class DeliveryWorker:
             busy = summary.sent + summary.failed + summary.webhooks_delivered >= self.config.batch
             if busy:
                 continue
+            # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that
+            # arrives as the wake-up does, and stop() would then wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.config.poll_interval_s)
+                async with asyncio.timeout(self.config.poll_interval_s):
+                    await self.wakeup.wait()
 
     async def digest_if_due(self, now: datetime) -> int:
         """Make today's digests once ``now`` is past the digest hour; how many.

@@ -246,7 +246,10 @@ async def _event_stream(
                     return
                 wait = min(wait, left)
             try:
-                first = await asyncio.wait_for(subscription.queue.get(), timeout=wait)
+                # Not asyncio.wait_for, which on Python 3.11 can swallow a cancellation
+                # (a client gone, a shutdown) that arrives as a message does.
+                async with asyncio.timeout(wait):
+                    first = await subscription.queue.get()
             except TimeoutError:
                 if expires_at is not None and time.time() >= expires_at:
                     continue

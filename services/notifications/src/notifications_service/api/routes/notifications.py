@@ -116,7 +116,10 @@ async def stream(
                         return
                     wait_s = min(wait_s, left_s)
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout=wait_s)
+                    # Not asyncio.wait_for, which on Python 3.11 can swallow a
+                    # cancellation (a client gone, a shutdown) that arrives with an item.
+                    async with asyncio.timeout(wait_s):
+                        item = await queue.get()
                 except TimeoutError:
                     if await request.is_disconnected():
                         return
