@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from matching_service.api.app import create_matching_app
 from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
-from mentor_shared.events import REGISTRY, EventData, new_event
 from mentor_shared.testing.broker import free_port
 from mentor_shared.testing.server import serve_in_thread as shared_serve_in_thread
 from mentor_shared.testing.tokens import TokenMaker
@@ -62,29 +58,3 @@ def serve_in_thread(
         yield RunningServer(
             app, server, thread, f"http://127.0.0.1:{settings.port}", tokens, settings
         )
-
-
-async def publish(bootstrap: str, *payloads: EventData, subject: str | None = None) -> None:
-    """Publish events as the profile service would (plain producer, acks=all)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for payload in payloads:
-            key = subject or str(getattr(payload, "profile_id", "subject"))
-            envelope = new_event(payload, subject=key, source="test")
-            topic = REGISTRY.spec(envelope.type, envelope.version).topic
-            await producer.send_and_wait(topic, envelope.to_bytes(), key=key.encode())
-    finally:
-        await producer.stop()
-
-
-async def wait_for(check: Any, *, timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Call the async ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)

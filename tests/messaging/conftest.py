@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 import uvicorn
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from mentor_shared.events import REGISTRY, EventData, new_event
+from mentor_shared.events import EventData
 from mentor_shared.events.schemas import MatchAccepted, MatchRequested
 from mentor_shared.testing.broker import free_port
+from mentor_shared.testing.events import publish, wait_for
 from mentor_shared.testing.server import serve_in_thread as shared_serve_in_thread
 from mentor_shared.testing.tokens import TokenMaker
 from messaging_service.api.app import create_messaging_app
@@ -64,31 +64,6 @@ def serve_in_thread(settings: MessagingSettings, tokens: TokenMaker) -> Iterator
         yield RunningServer(
             app, server, thread, f"http://127.0.0.1:{settings.port}", tokens, settings
         )
-
-
-async def publish(bootstrap: str, *payloads: EventData, subject: str) -> None:
-    """Publish events as another service would (plain producer, acks=all)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for payload in payloads:
-            envelope = new_event(payload, subject=subject, source="test")
-            topic = REGISTRY.spec(envelope.type, envelope.version).topic
-            await producer.send_and_wait(topic, envelope.to_bytes(), key=subject.encode())
-    finally:
-        await producer.stop()
-
-
-async def wait_for(check: Any, *, timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Call the async ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)
 
 
 async def early_in_rate_window(window_s: float, needed_s: float) -> None:

@@ -1,8 +1,10 @@
 """What a service process runs besides its routes: its store, outbox relay and consumers.
 
-Each service's ``bootstrap`` opens its store with :func:`open_sqlite_store` or
-:func:`open_mongo_store` (both first bring its schema to the version of the
-service's ladder, :mod:`mentor_shared.storage.migrations`), builds a
+Each service's ``bootstrap`` opens its store with :func:`open_store` (SQLite on
+the embedded defaults, MongoDB when ``MONGODB_URI`` is set; either way its schema
+is first brought to the version of the service's ladder,
+:mod:`mentor_shared.storage.migrations`), picks its adapters by
+:attr:`Store.kind`, builds a
 :class:`ServiceRuntime`, registers its
 consumers, and hands the runtime to the FastAPI lifespan, which starts and
 stops it and registers its readiness checks.
@@ -56,6 +58,30 @@ class Store:
     commit_signals: list[asyncio.Event] = field(default_factory=list)
     handle: Any = None
     """The SqliteDatabase or the MongoDB database, for the service's repositories."""
+    after_erasure: Callable[[], Awaitable[None]] | None = None
+    """What the store needs once a person's rows are deleted (SQLite: empty the WAL,
+    which still holds the old pages); ``None`` where nothing is needed."""
+
+    @property
+    def is_mongodb(self) -> bool:
+        """Whether this is a MongoDB database (otherwise a SQLite file)."""
+        return self.kind == "mongodb"
+
+
+async def open_store(settings: ServiceSettings, database: str, ladder: Ladder) -> Store:
+    """The service's store: MongoDB when ``MONGODB_URI`` is set, else its SQLite file.
+
+    Args:
+        settings: The service's settings.
+        database: The MongoDB database name (one per service).
+        ladder: The service's schema ladder, applied before anything else.
+
+    Raises:
+        MigrationError: the store was migrated by newer code.
+    """
+    if settings.mongodb_uri:
+        return await open_mongo_store(settings, database, ladder)
+    return await open_sqlite_store(settings, ladder)
 
 
 async def open_sqlite_store(settings: ServiceSettings, ladder: Ladder) -> Store:
@@ -81,6 +107,7 @@ async def open_sqlite_store(settings: ServiceSettings, ladder: Ladder) -> Store:
         erased=SqliteErasedSubjects(db),
         commit_signals=db.commit_listeners,
         handle=db,
+        after_erasure=db.truncate_wal,
     )
 
 

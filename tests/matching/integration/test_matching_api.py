@@ -14,13 +14,12 @@ from aiokafka import AIOKafkaConsumer
 
 from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import publish, wait_for
 from mentor_shared.testing.tokens import TokenMaker
 from tests.matching.conftest import (
     RunningServer,
     matching_settings,
-    publish,
     serve_in_thread,
-    wait_for,
 )
 from tests.matching.stores import mentee, upserted
 

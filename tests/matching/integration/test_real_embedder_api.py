@@ -8,12 +8,11 @@ import httpx
 import pytest
 
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import publish, wait_for
 from mentor_shared.testing.tokens import TokenMaker
 from tests.matching.conftest import (
     matching_settings,
-    publish,
     serve_in_thread,
-    wait_for,
 )
 from tests.matching.stores import mentee, upserted
 

@@ -25,6 +25,7 @@ from mentor_shared.events.schemas import (
 )
 from mentor_shared.runtime import open_sqlite_store
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import publish, wait_for
 from mentor_shared.testing.tokens import TokenMaker
 from messaging_service.adapters.schema import LADDER
 from messaging_service.adapters.sqlite_repository import (
@@ -39,9 +40,7 @@ from tests.messaging.conftest import (
     messaging_settings,
     open_conversation,
     person_id,
-    publish,
     serve_in_thread,
-    wait_for,
 )
 
 pytestmark = pytest.mark.broker

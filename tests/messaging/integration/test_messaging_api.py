@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer
 from mentor_shared.events import Envelope
 from mentor_shared.events.schemas import MatchDeclined, ProfileDeleted, ProfileUpserted, Roles
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import publish, wait_for
 from mentor_shared.testing.tokens import TokenMaker
 from tests.messaging.conftest import (
     RunningServer,
@@ -25,9 +26,7 @@ from tests.messaging.conftest import (
     messaging_settings,
     open_conversation,
     person_id,
-    publish,
     serve_in_thread,
-    wait_for,
 )
 
 pytestmark = pytest.mark.broker

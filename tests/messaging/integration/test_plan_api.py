@@ -11,15 +11,14 @@ import pytest
 
 from mentor_shared.events.schemas import MatchEnded, ProfileUpserted, Roles
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import publish, wait_for
 from mentor_shared.testing.tokens import TokenMaker
 from tests.messaging.conftest import (
     RunningServer,
     messaging_settings,
     open_conversation,
     person_id,
-    publish,
     serve_in_thread,
-    wait_for,
 )
 
 pytestmark = pytest.mark.broker

@@ -241,7 +241,7 @@ class SessionScheduled(EventData):
     """A session was proposed, confirmed or cancelled."""
 
     event_type: ClassVar[str] = "session.scheduled"
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
     topic: ClassVar[str] = MESSAGING_TOPIC
 
     session_id: str
@@ -256,6 +256,8 @@ class SessionScheduled(EventData):
     confirmed_sessions: int | None = Field(default=None, ge=0)
     """How many sessions of the conversation are confirmed or held, this one
     included; set when ``status`` is ``confirmed`` (drives the check-ins)."""
+    sequence: int = Field(default=0, ge=0)
+    """The session's change counter: the iCalendar SEQUENCE of its calendar entry."""
 
 
 # --- notifications ------------------------------------------------------------

@@ -1,7 +1,8 @@
 """One error shape for every response that is not a success.
 
 Every error a service returns reads ``{"error": {"code", "message", "details"}}``
-(DESIGN.md, "Public HTTP contract"): raised :class:`ApiError` subclasses, request
+(DESIGN.md, "Public HTTP contract"): raised errors of the one hierarchy
+(:mod:`mentor_shared.errors`, the domains' and :class:`ApiError`), request
 validation failures, routing errors (404, 405) and unexpected exceptions alike.
 Nothing returns a stack trace; unexpected exceptions are logged instead.
 """
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from mentor_shared.errors import DomainError, Family
 from mentor_shared.storage.conflicts import is_transient
 
 log = structlog.get_logger(__name__)
@@ -43,30 +45,37 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class ApiError(Exception):
-    """An error a route raises on purpose, rendered in the shared error shape.
+FAMILY_STATUS: dict[Family, int] = {
+    Family.BAD_REQUEST: HTTPStatus.BAD_REQUEST,
+    Family.INVALID: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Family.UNAUTHENTICATED: HTTPStatus.UNAUTHORIZED,
+    Family.FORBIDDEN: HTTPStatus.FORBIDDEN,
+    Family.NOT_FOUND: HTTPStatus.NOT_FOUND,
+    Family.CONFLICT: HTTPStatus.CONFLICT,
+    Family.TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    Family.RATE_LIMITED: HTTPStatus.TOO_MANY_REQUESTS,
+    Family.UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
+    Family.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
+}
+"""The one place an error's family becomes an HTTP status."""
 
-    Subclasses set ``status``, ``code`` and ``message`` defaults; each can be
-    overridden per raise.
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status of an error raised on purpose."""
+    return int(FAMILY_STATUS[error.family])
+
+
+class ApiError(DomainError):
+    """An error the HTTP layer itself raises (authentication, uploads, limits).
+
+    The same hierarchy as the domains' errors (:mod:`mentor_shared.errors`), so one
+    handler renders both; ``status`` is read from the family.
     """
 
-    status: int = HTTPStatus.INTERNAL_SERVER_ERROR
-    code: str = "error"
-    message: str = "The request could not be completed"
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        code: str | None = None,
-        details: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.message = message if message is not None else type(self).message
-        self.code = code if code is not None else type(self).code
-        self.details = details
-        self.headers: dict[str, str] = dict(headers or {})
-        super().__init__(self.message)
+    @property
+    def status(self) -> int:
+        """The HTTP status this error is answered with."""
+        return status_of(self)
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body for this error."""
@@ -76,7 +85,7 @@ class ApiError(Exception):
 class BadRequest(ApiError):
     """400: the request cannot be understood as sent."""
 
-    status = HTTPStatus.BAD_REQUEST
+    family = Family.BAD_REQUEST
     code = "bad_request"
     message = "The request is not valid"
 
@@ -84,7 +93,7 @@ class BadRequest(ApiError):
 class Unauthorized(ApiError):
     """401: no valid credentials; carries ``WWW-Authenticate: Bearer``."""
 
-    status = HTTPStatus.UNAUTHORIZED
+    family = Family.UNAUTHENTICATED
     code = "unauthorized"
     message = "Sign in to continue"
 
@@ -106,7 +115,7 @@ class Unauthorized(ApiError):
 class Forbidden(ApiError):
     """403: signed in, but not allowed to do this."""
 
-    status = HTTPStatus.FORBIDDEN
+    family = Family.FORBIDDEN
     code = "forbidden"
     message = "You do not have permission to do this"
 
@@ -114,7 +123,7 @@ class Forbidden(ApiError):
 class NotFound(ApiError):
     """404: no such resource (or the caller may not know it exists)."""
 
-    status = HTTPStatus.NOT_FOUND
+    family = Family.NOT_FOUND
     code = "not_found"
     message = "Not found"
 
@@ -122,7 +131,7 @@ class NotFound(ApiError):
 class Conflict(ApiError):
     """409: the request clashes with the current state."""
 
-    status = HTTPStatus.CONFLICT
+    family = Family.CONFLICT
     code = "conflict"
     message = "The request conflicts with the current state"
 
@@ -130,7 +139,7 @@ class Conflict(ApiError):
 class Unprocessable(ApiError):
     """422: well-formed, but breaks a rule (weak password, domain not allowed...)."""
 
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    family = Family.INVALID
     code = "unprocessable"
     message = "The request could not be processed"
 
@@ -138,7 +147,7 @@ class Unprocessable(ApiError):
 class TooManyRequests(ApiError):
     """429: slow down; carries ``Retry-After`` in whole seconds."""
 
-    status = HTTPStatus.TOO_MANY_REQUESTS
+    family = Family.RATE_LIMITED
     code = "too_many_requests"
     message = "Too many requests, try again later"
 
@@ -162,7 +171,7 @@ class TooManyRequests(ApiError):
 class ServiceUnavailable(ApiError):
     """503: a dependency this request needs is unreachable right now."""
 
-    status = HTTPStatus.SERVICE_UNAVAILABLE
+    family = Family.UNAVAILABLE
     code = "service_unavailable"
     message = "The service is temporarily unavailable, try again shortly"
 
@@ -215,9 +224,13 @@ def _code_for_status(status: int) -> str:
     return phrase.lower().replace(" ", "_").replace("-", "_").replace("'", "")
 
 
-async def _handle_api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return JSONResponse(exc.to_body(), status_code=exc.status, headers=exc.headers)
+async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details),
+        status_code=status_of(exc),
+        headers=exc.headers,
+    )
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -302,12 +315,13 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error ``app`` can produce in the shared error shape.
 
-    Covers :class:`ApiError`, request validation (422, ``validation_error``, with
+    Covers every :class:`~mentor_shared.errors.DomainError` (the domains' and
+    :class:`ApiError`, by family: :data:`FAMILY_STATUS`), request validation (422, ``validation_error``, with
     ``details`` listing ``loc``/``msg``/``type`` but never the input), Starlette's
     HTTP errors (404, 405...) and, as a last resort, any other exception (500,
     ``internal_error``, logged with its traceback, never returned).
     """
-    app.add_exception_handler(ApiError, _handle_api_error)
+    app.add_exception_handler(DomainError, _handle_domain_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(Exception, _handle_unexpected)
