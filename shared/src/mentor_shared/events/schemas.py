@@ -258,6 +258,11 @@ class SessionScheduled(EventData):
     included; set when ``status`` is ``confirmed`` (drives the check-ins)."""
     sequence: int = Field(default=0, ge=0)
     """The session's change counter: the iCalendar SEQUENCE of its calendar entry."""
+    actor_id: str | None = None
+    """Who made this change (proposed, answered, cancelled or marked it held)."""
+    was_confirmed: bool = False
+    """Whether the session had been confirmed before this change: a cancelled one
+    then has calendar entries to withdraw."""
 
 
 # --- notifications ------------------------------------------------------------
