@@ -70,7 +70,14 @@ class Grade(_Data):
     weight: float = Field(gt=0)
     mentor_chance: float = Field(ge=0, le=1)
     coach_chance: float = Field(ge=0, le=1)
-    years: tuple[int, int] = Field(description="Lowest and highest years in the profession")
+    fewest_years: int = Field(ge=0, description="Years in the profession, at least")
+    most_years: int = Field(ge=2, description="Years in the profession, at most")
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> Grade:
+        if self.fewest_years > self.most_years:
+            raise ValueError("fewest_years is more than most_years")
+        return self
 
 
 class Population(_Data):

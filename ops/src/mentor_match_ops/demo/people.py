@@ -25,7 +25,7 @@ from profile_service.demo import DemoPerson, write_demo_people
 from profile_service.domain.model import Contact, Profile, ProfileUpdate
 from profile_service.domain.reference import ReferenceData, default_reference_data
 
-__all__ = ["DemoPerson", "demo_department_domains", "demo_people", "write_people_file"]
+__all__ = ["DemoPerson", "demo_people", "write_people_file"]
 
 _SCS_TITLES = {
     "SCS1": "Deputy Director, {area}",
@@ -40,11 +40,6 @@ _TITLE_GROUPS = {
     "SEO": "seo_g7",
     "G7": "seo_g7",
 }
-
-
-def demo_department_domains() -> dict[str, str]:
-    """Sign-in domain of each department demo people work in (department code -> domain)."""
-    return {code: d.domain for code, d in demo_data().population.departments.items()}
 
 
 def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -110,8 +105,7 @@ def _person(index: int, rng: random.Random, data: DemoData, reference: Reference
     anonymous = mentee and not (mentor or coach) and rng.random() < 0.12
 
     job_title = _job_title(rng, family, grade)
-    low, high = chances.years
-    years = rng.randint(max(low, 2), high)
+    years = rng.randint(max(chances.fewest_years, 2), chances.most_years)
     senior = grade in {"SEO", "G7", "G6"} or grade.startswith("SCS")
     specific = phrases.profession_expertise.get(profession, ())
     own = rng.sample(family.expertise, k=rng.randint(2, 4))
