@@ -45,7 +45,7 @@ from matching_service.domain.ranking import PhraseVectors, RankingWeights, profi
 from matching_service.domain.texts import offer_phrases, seek_phrases
 from matching_service.service.matcher import Matcher, Side
 from matching_service.service.ports import Embedder
-from profile_service.demo import demo_people
+from mentor_match_ops.demo.people import demo_people
 from profile_service.domain.model import to_profile_upserted
 
 DIMENSION = 384

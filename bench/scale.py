@@ -277,7 +277,7 @@ def measure(
     report: dict[str, Any],
 ) -> None:
     """Run the measurements against the running system, filling ``report`` as it goes."""
-    from profile_service.demo import demo_people
+    from mentor_match_ops.demo.people import demo_people
     from profile_service.settings import DEMO_DEFAULT_PASSWORD
 
     urls = {s.name: s.url for s in services}

@@ -28,6 +28,7 @@ import httpx
 import numpy as np
 import pytest
 
+from mentor_match_ops.demo.people import write_people_file
 from mentor_match_ops.runner import ServiceProcess
 from mentor_shared.events.envelope import Envelope, new_event
 from mentor_shared.events.schemas import (
@@ -38,7 +39,6 @@ from mentor_shared.events.schemas import (
     Roles,
 )
 from mentor_shared.testing.broker import EmbeddedBroker
-from profile_service.demo import demo_people
 from tests.e2e.fault_harness import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -214,12 +214,17 @@ def test_profile_updates_survive_a_broker_restarted_empty_without_loss_or_duplic
     system: FaultSystem, record_property: Record
 ) -> None:
     started = time.monotonic()
+    people_file = system.root / "demo-people.jsonl"
+    people = write_people_file(people_file, ACCOUNTS)
     profile = system.start(
         "profile",
-        env={"DEMO_DATA": "1", "DEMO_COUNT": str(ACCOUNTS), "DEMO_PASSWORD": DEMO_PASSWORD},
+        env={
+            "DEMO_DATA": "1",
+            "DEMO_PEOPLE_FILE": str(people_file),
+            "DEMO_PASSWORD": DEMO_PASSWORD,
+        },
     )
     matching = system.start("matching", env=MATCHING_ENV)
-    people = demo_people(ACCOUNTS)
     admin = bearer(sign_in(profile.url, ADMIN_EMAIL, ADMIN_PASSWORD))
     with ThreadPoolExecutor(4) as pool:
         tokens = list(pool.map(lambda p: sign_in(profile.url, p.email, DEMO_PASSWORD), people))

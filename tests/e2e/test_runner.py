@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -9,8 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mentor_match_ops.demo.people import demo_people
 from mentor_match_ops.runner import RunnerSettings, service_env
-from tests.conftest import BIN, System
+from profile_service.settings import DEMO_DEFAULT_PASSWORD
+from tests.conftest import BIN, System, eventually, run_system
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -122,3 +125,43 @@ def test_services_on_the_embedded_broker_fetch_every_100_ms_unless_told_otherwis
     assert embedded["KAFKA_FETCH_MAX_WAIT_MS"] == "100"
     assert "KAFKA_FETCH_MAX_WAIT_MS" not in external
     assert chosen["KAFKA_FETCH_MAX_WAIT_MS"] == "25"
+
+
+def test_run_with_demo_data_creates_the_demo_people_and_requests_between_them(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    count = 60
+    people = demo_people(count)
+    mentee = next(p for p in people if p.profile.roles.mentee)
+    mentor = next(p for p in people if not p.profile.roles.mentee)
+    with run_system(
+        tmp_path_factory.mktemp("demo"), {"DEMO_DATA": "1", "DEMO_COUNT": str(count)}
+    ) as system:
+        # Printed once the demo requests are made, after "Mentor Match is running".
+        eventually(lambda: "a mentor:" in system.log.read_text(), timeout=600)
+        text = system.log.read_text()
+        assert "Demo data: on (DEMO_DATA=0 turns it off)" in text
+        assert f"Demo people sign in with the password {DEMO_DEFAULT_PASSWORD!r}" in text
+        assert f"a mentee: {mentee.email}" in text
+        assert f"a mentor: {mentor.email}" in text
+        made = re.search(r"Demo data: (\d+) requests between demo people", text)
+        assert made is not None, text
+        assert int(made.group(1)) > 0
+        assert (system.data_dir / "demo-activity.done").exists()
+        handed = (system.data_dir / "demo-people.jsonl").read_text().splitlines()
+        assert len(handed) == count
+        signed_in = httpx.post(
+            f"{system.url('profile')}/v1/auth/token",
+            data={"username": mentee.email, "password": DEMO_DEFAULT_PASSWORD},
+            timeout=30,
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        token = signed_in.json()["access_token"]
+        mine = httpx.get(
+            f"{system.url('profile')}/v1/profiles/me",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert mine.status_code == 200, mine.text
+        assert mine.json()["id"] == mentee.account_id
+        assert mine.json()["goals_text"] == mentee.profile.goals_text

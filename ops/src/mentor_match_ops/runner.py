@@ -28,7 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from mentor_match_ops.demo_activity import DemoAccount, DemoActivityError, create_demo_activity
+from mentor_match_ops.demo.activity import DemoAccount, DemoActivityError, create_demo_activity
 from mentor_match_ops.mail_sink import MailSink
 from mentor_shared.testing.broker import EmbeddedBroker, port_answers
 
@@ -57,7 +57,13 @@ class RunnerSettings(BaseSettings):
     admin_email: str | None = None
     admin_password: SecretStr | None = None
     demo_data: bool = True
+    demo_count: int = Field(default=300, ge=0, le=10_000, description="How many demo people")
     python: str = Field(default=sys.executable, description="Interpreter for the services")
+
+    @property
+    def demo_people_file(self) -> Path:
+        """Where the runner writes the demo people for the profile service to create."""
+        return self.data_dir.resolve() / "demo-people.jsonl"
 
     def port_of(self, service: str) -> int:
         """The HTTP port of a service."""
@@ -188,6 +194,8 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if settings.demo_data:
+        env["DEMO_PEOPLE_FILE"] = str(settings.demo_people_file)
     for service in SERVICES:
         env[f"{service.upper()}_PORT"] = str(settings.port_of(service))
     return env
@@ -234,18 +242,25 @@ def wait_until_ready(services: list[ServiceProcess]) -> None:
             time.sleep(0.5)
 
 
-def _demo_activity(settings: RunnerSettings, urls: dict[str, str]) -> None:
+def _write_demo_people(settings: RunnerSettings) -> list[DemoAccount]:
+    """Build the demo people and write them where the profile service reads them at start."""
+    # Imported here: the generator needs the profile service's domain installed.
+    from mentor_match_ops.demo.people import write_people_file
+
+    return [
+        DemoAccount(p.email, p.account_id, p.profile.roles.mentee)
+        for p in write_people_file(settings.demo_people_file, settings.demo_count)
+    ]
+
+
+def _demo_activity(
+    settings: RunnerSettings, urls: dict[str, str], people: list[DemoAccount]
+) -> None:
     """Requests and conversations between demo people, once per data folder."""
     if not {"profile", "matching", "messaging"} <= set(urls):
         return
-    # The same deterministic generator the profile service seeded them with.
-    from profile_service.demo import demo_people
     from profile_service.settings import DEMO_DEFAULT_PASSWORD
 
-    people = [
-        DemoAccount(p.email, p.account_id, p.profile.roles.mentee)
-        for p in demo_people(int(os.environ.get("DEMO_COUNT", "300")))
-    ]
     password = os.environ.get("DEMO_PASSWORD", DEMO_DEFAULT_PASSWORD)
     with console.status("Creating demo requests and conversations...") as status:
         try:
@@ -309,7 +324,9 @@ def run(settings: RunnerSettings | None = None, *, on_ready: object = None) -> i
             (admin_email, admin_password),
             idle_friendly_fetch=broker is not None,
         )
-        for name in available_services():
+        names = available_services()
+        people = _write_demo_people(settings) if settings.demo_data and "profile" in names else []
+        for name in names:
             service = ServiceProcess(name, settings.port_of(name), logs / f"{name}.log")
             service.start(settings.python, env)
             services.append(service)
@@ -328,7 +345,7 @@ def run(settings: RunnerSettings | None = None, *, on_ready: object = None) -> i
             console.print(f"Emails: {mail_folder}  (list them with `mentor-match mail`)")
         console.print(f"Logs: {logs}.  Ctrl-C stops everything.")
         if settings.demo_data:
-            _demo_activity(settings, {s.name: s.url for s in services})
+            _demo_activity(settings, {s.name: s.url for s in services}, people)
         if callable(on_ready):
             on_ready(services)
         while True:

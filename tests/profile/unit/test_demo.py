@@ -1,9 +1,11 @@
-"""Demo people: generated deterministically, stored once, published like real sign-ups."""
+"""Demo people: handed over in a file, stored once, published like real sign-ups.
+
+The people themselves are built by the operators' package: tests/ops/test_demo_data.py.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 import pytest_asyncio
 from pydantic import ValidationError
 
+from mentor_match_ops.demo.people import demo_people
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.storage.sqlite import SqliteDatabase
@@ -19,14 +22,8 @@ from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
 from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
-from profile_service.demo import (
-    DEMO_DEPARTMENT_DOMAINS,
-    DemoPerson,
-    demo_people,
-    seed_demo_people,
-)
+from profile_service.demo import read_demo_people, seed_demo_people, write_demo_people
 from profile_service.domain import commands
-from profile_service.domain.allowlist import default_allowed_domains
 from profile_service.domain.directory import DirectoryQuery
 from profile_service.domain.model import Profile
 from profile_service.domain.reference import default_reference_data
@@ -37,12 +34,6 @@ from profile_service.settings import DEMO_DEFAULT_PASSWORD, ProfileSettings
 from tests.profile.helpers import SEALER, MemoryRateLimiter
 
 DEMO_PASSWORD = "demo tulip harbour violin"
-SCS = {"SCS1", "SCS2", "SCS3", "SCS4"}
-
-
-@pytest.fixture(scope="module")
-def population() -> list[DemoPerson]:
-    return demo_people(300, seed=7)
 
 
 @pytest_asyncio.fixture
@@ -80,83 +71,12 @@ async def stored_profiles(db: SqliteDatabase) -> list[Profile]:
         return await work.profiles.search(DirectoryQuery(limit=100))
 
 
-def test_the_same_seed_gives_the_same_people_and_another_seed_others() -> None:
-    first, again, other = demo_people(40, seed=3), demo_people(40, seed=3), demo_people(40, seed=4)
-    assert first == again
-    assert [p.email for p in first] != [p.email for p in other]
-    assert demo_people(300, seed=3)[:40] == first  # a larger count only adds people
-
-
-def test_every_demo_profile_is_valid_and_every_address_is_allowed(
-    population: list[DemoPerson],
-) -> None:
-    reference = default_reference_data()
-    allowed = default_allowed_domains()
-    assert len({person.email.lower() for person in population}) == len(population)
-    for person in population:
-        profile = person.profile
-        assert Profile.model_validate(profile.model_dump()) == profile
-        assert profile.with_canonical_references(reference) == profile
-        assert str(allowed.check(person.email)) == person.email
-        assert profile.department is not None
-        assert person.email.endswith("@" + DEMO_DEPARTMENT_DOMAINS[profile.department])
-        assert profile.contact.email == person.email
-        assert 3 <= len(profile.expertise) <= 6
-        assert profile.expertise_text.count(".") >= 2
-        assert profile.experience_text
-        assert profile.job_title
-        assert profile.region in profile.travel_regions
-        if profile.roles.mentee:
-            assert 2 <= len(profile.goals) <= 4
-            assert profile.goals_text
-        else:
-            assert profile.goals == []
-            assert profile.goals_text == ""
-
-
-def test_demo_population_has_a_realistic_spread(population: list[DemoPerson]) -> None:
-    profiles = [person.profile for person in population]
-    grades = Counter(p.grade for p in profiles)
-    regions = Counter(p.region for p in profiles)
-    assert len({p.department for p in profiles}) >= 20
-    assert len({p.profession for p in profiles}) >= 12
-    assert len(grades) >= 8
-    assert sum(grades[g] for g in ("EO", "HEO", "SEO", "G7")) > 5 * sum(grades[g] for g in SCS)
-    assert regions.most_common(1)[0][0] == "london"
-    assert len(regions) >= 10
-
-    mentors = [p for p in profiles if p.roles.mentor]
-    coaches = [p for p in profiles if p.roles.coach]
-    mentees = [p for p in profiles if p.roles.mentee]
-    assert 0.25 <= len(mentors) / len(profiles) <= 0.45
-    assert 0.05 <= len(coaches) / len(profiles) <= 0.18
-    assert 0.5 <= len(mentees) / len(profiles) <= 0.75
-    assert any(p.roles.mentor and p.roles.mentee for p in profiles)
-    assert all(1 <= p.capacity <= 6 for p in mentors + coaches)
-    assert all(p.capacity >= 2 for p in coaches)
-    assert sum(p.accepting_requests for p in mentors) > 0.75 * len(mentors)
-    anonymous = [p for p in profiles if p.anonymous]
-    assert 0.04 <= len(anonymous) / len(mentees) <= 0.2
-    assert all(p.roles.mentee and not p.roles.mentor for p in anonymous)
-    assert 0.2 < sum(p.contact.phone is not None for p in profiles) / len(profiles) < 0.7
-
-
-def test_mentees_word_their_goals_differently_from_expertise(
-    population: list[DemoPerson],
-) -> None:
-    expertise = {phrase.casefold() for person in population for phrase in person.profile.expertise}
-    goals = {phrase.casefold() for person in population for phrase in person.profile.goals}
-    assert goals
-    assert not goals & expertise
-    assert len({person.profile.goals_text for person in population if person.profile.goals}) > 100
-
-
 async def test_seeding_stores_verified_people_who_can_sign_in(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     started = time.perf_counter()
     result = await seed_demo_people(
-        lambda: factory(db), deps, count=40, password=DEMO_PASSWORD, batch_size=15
+        lambda: factory(db), deps, demo_people(40), password=DEMO_PASSWORD, batch_size=15
     )
     assert (result.created, result.existing, result.refused) == (40, 0, 0)
     assert time.perf_counter() - started < 5
@@ -175,7 +95,7 @@ async def test_seeding_stores_verified_people_who_can_sign_in(
 async def test_each_demo_person_publishes_what_a_verified_sign_up_does_without_contact(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
-    await seed_demo_people(lambda: factory(db), deps, count=40, password=DEMO_PASSWORD)
+    await seed_demo_people(lambda: factory(db), deps, demo_people(40), password=DEMO_PASSWORD)
     events = await outbox(db)
     by_subject: dict[str, list[str]] = {}
     for event in events:
@@ -201,9 +121,11 @@ async def test_each_demo_person_publishes_what_a_verified_sign_up_does_without_c
 async def test_a_second_seeding_does_nothing_and_reports_the_existing_people(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
-    await seed_demo_people(lambda: factory(db), deps, count=40, password=DEMO_PASSWORD)
+    await seed_demo_people(lambda: factory(db), deps, demo_people(40), password=DEMO_PASSWORD)
     queued = len(await outbox(db))
-    again = await seed_demo_people(lambda: factory(db), deps, count=40, password=DEMO_PASSWORD)
+    again = await seed_demo_people(
+        lambda: factory(db), deps, demo_people(40), password=DEMO_PASSWORD
+    )
     assert (again.created, again.existing) == (0, 40)
     assert len(await outbox(db)) == queued
     assert len(await stored_profiles(db)) == 40
@@ -212,8 +134,10 @@ async def test_a_second_seeding_does_nothing_and_reports_the_existing_people(
 async def test_a_larger_count_later_adds_only_the_missing_people(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
-    await seed_demo_people(lambda: factory(db), deps, count=20, password=DEMO_PASSWORD)
-    more = await seed_demo_people(lambda: factory(db), deps, count=40, password=DEMO_PASSWORD)
+    await seed_demo_people(lambda: factory(db), deps, demo_people(20), password=DEMO_PASSWORD)
+    more = await seed_demo_people(
+        lambda: factory(db), deps, demo_people(40), password=DEMO_PASSWORD
+    )
     assert (more.created, more.existing) == (20, 20)
     assert len(await stored_profiles(db)) == 40
 
@@ -224,7 +148,9 @@ async def test_addresses_the_stored_allow_list_refuses_are_left_out(
     await handlers.replace_allowed_domains(
         commands.ReplaceAllowedDomains(["dwp.gov.uk", "hmrc.gov.uk"]), factory(db)
     )
-    result = await seed_demo_people(lambda: factory(db), deps, count=40, password=DEMO_PASSWORD)
+    result = await seed_demo_people(
+        lambda: factory(db), deps, demo_people(40), password=DEMO_PASSWORD
+    )
     people = demo_people(40, seed=7)
     expected = [p for p in people if p.email.split("@")[1] in {"dwp.gov.uk", "hmrc.gov.uk"}]
     assert 0 < result.created == len(expected) < 40
@@ -233,13 +159,15 @@ async def test_addresses_the_stored_allow_list_refuses_are_left_out(
 
 
 def test_demo_data_is_off_by_default_and_follows_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     assert ProfileSettings(environment="test").demo_data is False
     monkeypatch.setenv("DEMO_DATA", "1")
+    monkeypatch.setenv("DEMO_PEOPLE_FILE", str(tmp_path / "demo-people.jsonl"))
     settings = ProfileSettings(environment="test")
     assert settings.demo_data
-    assert settings.demo_count == 300
+    # How many demo people there are is the runner's DEMO_COUNT (tests/ops/test_demo_data.py).
+    assert settings.demo_people_file == tmp_path / "demo-people.jsonl"
     assert settings.resolved_demo_password() == DEMO_DEFAULT_PASSWORD
     monkeypatch.setenv("DEMO_PASSWORD", DEMO_PASSWORD)
     assert ProfileSettings(environment="test").resolved_demo_password() == DEMO_PASSWORD
@@ -250,3 +178,24 @@ def test_demo_data_is_off_by_default_and_follows_the_environment(
 def test_demo_data_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="DEMO_DATA"):
         ProfileSettings(environment="production", demo_data=True)
+
+
+def test_demo_data_without_a_people_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_PEOPLE_FILE", raising=False)
+    with pytest.raises(ValidationError, match="DEMO_PEOPLE_FILE"):
+        ProfileSettings(environment="test", demo_data=True)
+
+
+def test_the_people_file_is_read_back_in_order_and_a_bad_line_is_refused_by_number(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "demo-people.jsonl"
+    people = demo_people(5)
+    write_demo_people(path, people)
+    assert read_demo_people(path) == people
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:3], '{"email": "x@dwp.gov.uk", "profile": {}}']))
+    with pytest.raises(ValueError, match="DEMO_PEOPLE_FILE line 4"):
+        read_demo_people(path)
+    with pytest.raises(ValueError, match="DEMO_PEOPLE_FILE unreadable"):
+        read_demo_people(tmp_path / "absent.jsonl")

@@ -17,7 +17,7 @@ from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, load_signing
 from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
 from profile_service.adapters.schema import LADDER
 from profile_service.adapters.sqlite_repository import SqliteProfileUnitOfWork
-from profile_service.demo import seed_demo_people
+from profile_service.demo import read_demo_people, seed_demo_people
 from profile_service.domain.allowlist import initial_allowed_domains
 from profile_service.domain.passwords import PasswordPolicy
 from profile_service.domain.reference import default_reference_data
@@ -147,12 +147,12 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
         await handlers.ensure_admin(
             settings.admin_email, settings.admin_password.get_secret_value(), uow_factory(), deps
         )
-    if settings.demo_data:
+    if settings.demo_data and settings.demo_people_file is not None:
         # Before the runtime starts: the relay then publishes the demo events with the rest.
         await seed_demo_people(
             uow_factory,
             deps,
-            count=settings.demo_count,
+            read_demo_people(settings.demo_people_file),
             password=settings.resolved_demo_password(),
         )
     invitations = InvitationSender(

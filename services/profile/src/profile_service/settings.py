@@ -83,16 +83,24 @@ class ProfileSettings(ServiceSettings):
             "DEMO_DATA=0 turns it off; refused in production"
         ),
     )
-    demo_count: int = Field(default=300, ge=0, le=10_000, description="How many demo people")
+    demo_people_file: Path | None = Field(
+        default=None,
+        description=(
+            "JSON Lines of the demo people to create when DEMO_DATA is on; `make run` "
+            "writes DATA_DIR/demo-people.jsonl (mentor_match_ops.demo)"
+        ),
+    )
     demo_password: SecretStr | None = Field(
         default=None,
         description=f"Password of every demo account; {DEMO_DEFAULT_PASSWORD!r} if unset",
     )
 
     @model_validator(mode="after")
-    def _no_demo_data_in_production(self) -> Self:
+    def _demo_data_only_outside_production_and_with_people(self) -> Self:
         if self.environment == "production" and self.demo_data:
             raise ValueError("DEMO_DATA must be off in production")
+        if self.demo_data and self.demo_people_file is None:
+            raise ValueError("DEMO_DATA needs DEMO_PEOPLE_FILE (`make run` writes it)")
         return self
 
     def resolved_demo_password(self) -> str:

@@ -1,9 +1,9 @@
 """Open requests, accepted matches and conversations for the demo people.
 
 Runs once per data folder after every service is ready, through the public
-APIs only, signing in as demo people (whose addresses come from the same
-deterministic generator the profile service seeds them with): mentees ask
-their best suggestion, some mentors accept and reply.
+APIs only, signing in as demo people (the ones the runner handed the profile
+service): mentees ask their best suggestion, some mentors accept and reply,
+in the words of ``activity.json``.
 """
 
 from __future__ import annotations
@@ -15,18 +15,11 @@ from pathlib import Path
 
 import httpx
 
+from mentor_match_ops.demo.data import demo_activity_text
+
 MARKER = "demo-activity.done"
 REQUESTS = 12
 ACCEPTED = 6
-REQUEST_MESSAGES = (
-    "Hello, your profile reads like exactly the experience I am hoping to learn from. "
-    "Would you have time for a chemistry conversation in the next few weeks?",
-    "Hi, I am working on my next step and your background looks very relevant. "
-    "Could we have an introductory chat?",
-    "Hello, I would value your perspective on the goals in my profile. "
-    "Would a short call suit you?",
-)
-REPLY = "Thanks for getting in touch. Happy to help: shall we find an hour next week?"
 
 
 @dataclass(frozen=True)
@@ -89,6 +82,7 @@ def create_demo_activity(
     marker = data_dir / MARKER
     if marker.exists():
         return 0
+    messages = demo_activity_text().request_messages
     mentees = [person.email for person in people if person.is_mentee][:REQUESTS]
     by_id = {person.account_id: person for person in people}
     made = 0
@@ -101,7 +95,7 @@ def create_demo_activity(
                 continue
             created = client.post(
                 f"{urls['matching']}/v1/matches",
-                json={"mentor_id": mentor_id, "message": REQUEST_MESSAGES[n % 3]},
+                json={"mentor_id": mentor_id, "message": messages[n % len(messages)]},
                 headers=_auth(token),
             )
             if created.status_code != 201:
@@ -128,7 +122,7 @@ def _accept_and_reply(client: httpx.Client, urls: dict[str, str], match_id: str,
         if mine:
             client.post(
                 f"{urls['messaging']}/v1/conversations/{mine[0]['id']}/messages",
-                json={"body": REPLY},
+                json={"body": demo_activity_text().reply},
                 headers=_auth(token),
             )
             break
