@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from matching_service.adapters.faiss_index import write_atomically, yield_to_requests
 from matching_service.adapters.int8_codes import dequantise, quantise, stored_form
-from matching_service.domain.ranking import FloatMatrix, PhraseVectors
+from matching_service.domain.phrase_vectors import FloatMatrix, PhraseVectors
 
 _Stored = TypeVar("_Stored", np.int8, np.float32)
 

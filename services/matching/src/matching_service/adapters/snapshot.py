@@ -27,7 +27,7 @@ from matching_service.adapters.faiss_index import (
 )
 from matching_service.adapters.phrase_store import PhraseStore
 from matching_service.domain.model import PersonProfile
-from matching_service.domain.ranking import RankingWeights
+from matching_service.domain.ranking_weights import RankingWeights
 from matching_service.service.matcher import Matcher, Side
 from matching_service.service.ports import Embedder
 
