@@ -1,4 +1,4 @@
-"""How the vector index answers a filtered query: an exact pass or a FAISS search.
+"""How the vector index answers a query: an exact pass over the allowed rows, or FAISS.
 
 Filters are applied inside the search with an id selector: the search only scores
 allowed ids. Internal keys are handed out in sequence, so the selector is an
