@@ -41,7 +41,8 @@ from matching_service.adapters.faiss_index import VectorIndex
 from matching_service.adapters.phrase_store import PhraseStore
 from matching_service.domain.filters import CandidateTable, allowed_candidate_ids
 from matching_service.domain.model import PairHistory, PersonProfile, SuggestionQuery
-from matching_service.domain.ranking import PhraseVectors, RankingWeights, profile_vector
+from matching_service.domain.phrase_vectors import PhraseVectors, profile_vector
+from matching_service.domain.ranking_weights import RankingWeights
 from matching_service.domain.texts import offer_phrases, seek_phrases
 from matching_service.service.matcher import Matcher, Side
 from matching_service.service.ports import Embedder

@@ -41,7 +41,7 @@ import structlog
 
 from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.model import PersonProfile, SuggestionQuery
-from matching_service.domain.ranking import RankingWeights
+from matching_service.domain.ranking_weights import RankingWeights
 from matching_service.service.ports import Embedder
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -30,7 +30,7 @@ from matching_quality import to_profile
 from matching_service.adapters.embedder import OnnxEmbedder
 from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.model import SuggestionQuery
-from matching_service.domain.ranking import RankingWeights
+from matching_service.domain.ranking_weights import RankingWeights
 
 DATA = Path(__file__).resolve().parent / "data"
 CUTOFF = 10

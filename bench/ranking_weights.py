@@ -33,7 +33,7 @@ from matching_quality import DATA, metrics, prefer_standard_library, to_profile
 from matching_service.adapters.embedder import SentenceTransformerEmbedder
 from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.model import PersonProfile, SuggestionQuery
-from matching_service.domain.ranking import RankingWeights
+from matching_service.domain.ranking_weights import RankingWeights
 from matching_service.service.matcher import Matcher
 
 DEPTH = 20

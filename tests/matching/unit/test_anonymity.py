@@ -7,7 +7,7 @@ from matching_service.adapters.snapshot import build_matcher
 from matching_service.api.schemas import CardPublic
 from matching_service.domain.filters import CandidateTable, allowed_candidate_ids
 from matching_service.domain.model import PairHistory, PersonProfile, SuggestionQuery
-from matching_service.domain.ranking import NEUTRAL_FIT
+from matching_service.domain.structured_fit import NEUTRAL_FIT
 from matching_service.domain.texts import offer_phrases
 from matching_service.service.matcher import Matcher
 from tests.matching.builders import person

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from matching_service.adapters.faiss_index import write_atomically
 from matching_service.adapters.phrase_store import PhraseStore, quantise, stored_form
-from matching_service.domain.ranking import PhraseVectors
+from matching_service.adapters.snapshot_files import write_atomically
+from matching_service.domain.phrase_vectors import PhraseVectors
 
 DIMENSION = 384
 

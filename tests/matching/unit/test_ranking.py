@@ -8,17 +8,11 @@ import numpy as np
 import pytest
 
 from matching_service.domain.model import CandidateLoad, PersonProfile
-from matching_service.domain.ranking import (
-    NEUTRAL_FIT,
-    PhraseVectors,
-    RankingCandidate,
-    RankingWeights,
-    ReasonVoice,
-    Suggestion,
-    profile_vector,
-    quote,
-    rank_candidates,
-)
+from matching_service.domain.phrase_reasons import ReasonVoice, quote
+from matching_service.domain.phrase_vectors import PhraseVectors, profile_vector
+from matching_service.domain.ranking import RankingCandidate, Suggestion, rank_candidates
+from matching_service.domain.ranking_weights import RankingWeights
+from matching_service.domain.structured_fit import NEUTRAL_FIT
 from tests.matching.builders import person
 
 DIMENSION = 8

@@ -7,15 +7,10 @@ from importlib import resources
 
 import pytest
 
-from matching_service.domain.roles import (
-    Role,
-    classify,
-    clauses,
-    reference_terms,
-    split_clauses,
-    suggested_filters,
-    without_terms,
-)
+from matching_service.domain.clause_splitting import split_clauses
+from matching_service.domain.reference_terms import reference_terms
+from matching_service.domain.roles import Role, classify, clauses, without_terms
+from matching_service.domain.suggested_filters import suggested_filters
 from profile_service.domain.reference import default_reference_data
 
 G, OF, S, P, T = (

@@ -10,14 +10,10 @@ import numpy as np
 import pytest
 
 from matching_service.domain.model import PersonProfile
-from matching_service.domain.ranking import (
-    PhraseVectors,
-    RankingCandidate,
-    RankingWeights,
-    ReasonVoice,
-    rank_candidates,
-    skill_bonus,
-)
+from matching_service.domain.phrase_reasons import ReasonVoice
+from matching_service.domain.phrase_vectors import PhraseVectors
+from matching_service.domain.ranking import RankingCandidate, rank_candidates
+from matching_service.domain.ranking_weights import RankingWeights
 from matching_service.domain.skills import (
     SkillGroup,
     SkillVocabulary,
@@ -26,6 +22,7 @@ from matching_service.domain.skills import (
     skill_overlap,
     vocabulary_from_document,
 )
+from matching_service.domain.structured_fit import skill_bonus
 
 # Sentences written the way people fill in the form, labelled by hand with the skills a
 # careful reader would tag. Some wordings are not in the vocabulary (recall < 1 is

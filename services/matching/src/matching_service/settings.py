@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field
 
-from matching_service.domain.ranking import RankingWeights
+from matching_service.domain.ranking_weights import RankingWeights
 from mentor_shared.settings import ServiceSettings
 
 

@@ -13,28 +13,10 @@ by the id selector. An upsert adds the new vector under a fresh internal id. Whe
 tombstones pass ``max_tombstone_ratio`` of the stored vectors, the index is rebuilt
 from the live vectors (flat again if few enough are left).
 
-Filters are applied inside the search with an id selector: the search only scores
-allowed ids. Internal keys are handed out in sequence, so the selector is an
-``IDSelectorBitmap`` (one bit per key; cheaper to build and to test than the hash
-set of ``IDSelectorBatch``, same semantics). Under a filter HNSW must widen its walk
-(efSearch is raised in inverse proportion to the allowed share to keep recall), so a
-filtered search is often exact instead, as in flat mode:
-
-- in flat mode, several queries at once (the matcher sends the profile vector and one
-  per goal phrase) gather the allowed vectors and multiply, one BLAS product instead
-  of one selector scan per query;
-- in HNSW mode, the allowed rows' int8 codes
-  (:class:`~matching_service.adapters.int8_codes.RowCodes`, a quarter of the bytes)
-  pick each query's best ``2k`` in one pass for all the queries, and only those are
-  multiplied exactly. The graph is walked instead only where that is cheaper: the
-  pass costs about the same for one query as for three, a walk is paid per query and
-  widens as the allowed share falls. So the walks are taken when the queries times
-  ``exact_subset_ratio`` stay below the allowed share: one query above 0.35 of the
-  live vectors (the break-even measured at 50k), two above 0.7, never three
-  (docs/matching.md).
-
-Without a filter HNSW mode walks the graph (about 0.2 ms a query at 50k, where one
-exact pass reads every stored vector: 77 MB at 50k).
+Filters are applied inside the search: in flat mode a filtered search of several
+queries, and in HNSW mode most filtered searches, take one exact pass over the
+allowed vectors instead of FAISS's search with an id selector
+(:mod:`matching_service.adapters.index_search` says when and why).
 
 Thread safety: one writer at a time (callers serialise ``upsert``/``remove``, e.g.
 one indexing worker); the index also holds a writer lock so a second writer waits
@@ -45,13 +27,8 @@ searches continue on the old index meanwhile.
 
 from __future__ import annotations
 
-import json
-import math
-import os
 import threading
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -61,6 +38,13 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from matching_service.adapters.index_search import (
+    DEFAULT_EXACT_SUBSET_RATIO,
+    exact_pass_pays,
+    exact_top_k,
+    faiss_top_k,
+)
+from matching_service.adapters.index_snapshot import load_index, save_index
 from matching_service.adapters.int8_codes import RowCodes, sorted_distinct
 
 log = structlog.get_logger(__name__)
@@ -70,36 +54,8 @@ log = structlog.get_logger(__name__)
 faiss: Any = _faiss
 
 IndexKind = Literal["flat", "hnsw"]
-SNAPSHOT_FORMAT = 1
-_MAX_EF_SEARCH = 1024
-_FILTERED_EF_FACTOR = 4
-"""Filtered HNSW searches use efSearch = factor * ef_search / allowed share (capped):
-the walk meets allowed nodes at that share only. Measured on 50k clustered vectors,
-recall@10 against exact: factor 1 gave 0.79-0.94 for shares 0.5-0.1, factor 2 gave
-0.93-0.98."""
 DEFAULT_HNSW_THRESHOLD = 20_000
 """Live vectors from which the index is HNSW (the ``HNSW_THRESHOLD`` setting's default)."""
-DEFAULT_EXACT_SUBSET_RATIO = 0.35
-"""In HNSW mode, n queries under a filter allowing at most n times this share of the
-live vectors search exactly. At 50k imported coaches, the int8 pass took 0.6-6.8 ms
-for one to three queries (shares 0.05-0.99); one widened walk 1.6 ms at a 0.99 share, 3.8
-at 0.63 and 5.1 at 0.4; two walks 4.0 ms at 0.99 and 7.0 at 0.63 against 6.4 and 5.9
-for the pass; three walks 7.2-14.6 ms against 5.1-6.8."""
-_SUBSET_MIN_QUERIES = 4
-"""In flat mode, from this many queries at once a filtered search gathers the allowed
-vectors and multiplies (one pass for all queries) instead of one FAISS selector scan
-per query."""
-_FULL_PRODUCT_SHARE_INVERSE = 2
-"""A subset search multiplies by every stored vector when at least 1/this of them are allowed."""
-_GATHER_BLOCK_ROWS = 256
-"""Allowed rows gathered per block of a subset search (384 KB at 384-d: stays in cache)."""
-_FIRST_PASS_MIN_ROWS = 2048
-"""From this many allowed rows, an HNSW-mode subset search first scores the rows' int8
-codes and computes exact products only for each query's best ``_SHORTLIST_FACTOR * k``
-(below it the float32 product costs about a millisecond anyway)."""
-_SHORTLIST_FACTOR = 2
-"""The int8 products are within ~0.005 of the exact ones: a row of the exact top k
-falls outside the best 2k by the codes only when k others score within that of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,31 +293,25 @@ class VectorIndex:
     def _search_locked(
         self, queries: npt.NDArray[np.float32], k: int, keys: npt.NDArray[np.int64] | None
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        if keys is not None:
-            share = keys.size / max(1, len(self._ids))
-            if self._kind == "hnsw":
-                # One pass for every query, or a walk widened for the filter per query.
-                if queries.shape[0] * self.exact_subset_ratio >= share:
-                    return self._subset_search(queries, k, keys)
-            elif queries.shape[0] >= _SUBSET_MIN_QUERIES:
-                return self._subset_search(queries, k, keys)
+        if keys is not None and exact_pass_pays(
+            hnsw=self._kind == "hnsw",
+            queries=queries.shape[0],
+            allowed_share=keys.size / max(1, len(self._ids)),
+            exact_subset_ratio=self.exact_subset_ratio,
+        ):
+            return self._subset_search(queries, k, keys)
         if self._kind == "hnsw" and keys is None and self._tombstones:
             keys = np.flatnonzero(self._live)
-        # Keys are dense (handed out in sequence), so a bitmap selector is both the
-        # cheapest to build and to test: no hashing, one bit per key.
-        bitmap = _bitmap(keys, self._live.size) if keys is not None else None
-        selector = _bitmap_selector(bitmap) if bitmap is not None else None
-        if self._kind == "flat":
-            params: Any = faiss.SearchParameters(sel=selector) if selector is not None else None
-        else:
-            ef = self.ef_search
-            if keys is not None:
-                share = keys.size / max(1, len(self._ids))
-                ef = min(_MAX_EF_SEARCH, max(ef, math.ceil(_FILTERED_EF_FACTOR * ef / share)))
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
-        with _omp_threads(self.search_threads):
-            scores, labels = self._index.search(queries, k, params=params)
-        return np.asarray(scores, dtype=np.float32), np.asarray(labels, dtype=np.int64)
+        return faiss_top_k(
+            self._index,
+            queries,
+            k,
+            keys,
+            key_space=self._live.size,
+            live=len(self._ids),
+            hnsw_ef_search=self.ef_search if self._kind == "hnsw" else None,
+            threads=self.search_threads,
+        )
 
     def _stored_vectors(self) -> npt.NDArray[np.float32]:
         """Zero-copy view of every stored vector, row order (valid under the lock only)."""
@@ -377,62 +327,22 @@ class VectorIndex:
     def _rows_of(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         if self._kind == "flat" and self._flat_rows_stale:
             # remove_ids compacts the flat storage, so rows move after every removal.
-            row_ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-            self._key_rows = np.full(self._live.size, -1, dtype=np.int64)
-            self._key_rows[row_ids] = np.arange(row_ids.size)
-            self._row_ids = row_ids
+            self._set_rows(faiss.vector_to_array(self._index.id_map).astype(np.int64))
             self._flat_rows_stale = False
         return self._key_rows[keys]
 
     def _subset_search(
         self, queries: npt.NDArray[np.float32], k: int, keys: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Exact search over the allowed vectors only, as one matrix product.
-
-        FAISS's selector path scans every stored id once per query, without BLAS;
-        gathering the allowed vectors once serves many queries (one per goal phrase)
-        in a single product, and is exact where HNSW's filtered walk loses recall.
-        """
+        """Exact search over the allowed vectors only (:func:`exact_top_k`)."""
         rows = self._rows_of(keys)
         found = rows >= 0
-        rows, keys = rows[found], keys[found]
-        k = min(k, int(rows.size))
-        if k == 0:
-            return (
-                np.zeros((queries.shape[0], 0), dtype=np.float32),
-                np.zeros((queries.shape[0], 0), dtype=np.int64),
-            )
         stored = self._stored_vectors()
-        shortlist = _SHORTLIST_FACTOR * k
-        if (
-            self._kind == "hnsw"
-            and rows.size >= _FIRST_PASS_MIN_ROWS
-            and rows.size > shortlist
-            and len(self._codes) == stored.shape[0]
-        ):
-            # Exact products for each query's best rows by the int8 codes only.
-            picked = self._codes.shortlist(queries, rows, shortlist)
-            rows, keys = rows[picked], keys[picked]
-            scores = _gathered_product(queries, stored, rows)
-            key_at = keys
-        elif rows.size * _FULL_PRODUCT_SHARE_INVERSE >= stored.shape[0]:
-            # Most rows are allowed: a product over the stored matrix in place (no
-            # copy) with the others masked out is cheaper than gathering the allowed
-            # rows first (a 50k x 384 gather copies 77 MB on every query).
-            scores = queries @ stored.T
-            allowed = np.zeros(stored.shape[0], dtype=bool)
-            allowed[rows] = True
-            scores[:, ~allowed] = -np.inf
-            key_at = np.full(stored.shape[0], -1, dtype=np.int64)
-            key_at[rows] = keys
-        else:
-            scores = _gathered_product(queries, stored, rows)
-            key_at = keys
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        best = np.take_along_axis(top, order, axis=1)
-        return np.take_along_axis(top_scores, order, axis=1), key_at[best]
+        # HNSW mode keeps int8 codes of its storage rows; flat mode's rows move on removal.
+        codes = (
+            self._codes if self._kind == "hnsw" and len(self._codes) == stored.shape[0] else None
+        )
+        return exact_top_k(queries, k, stored, rows[found], keys[found], codes)
 
     # --- writing ------------------------------------------------------------------
 
@@ -547,7 +457,7 @@ class VectorIndex:
         self._live, self._key_rows = live, rows
 
     def _set_rows(self, row_ids: npt.NDArray[np.int64]) -> None:
-        """Index the HNSW storage rows (row -> key, key -> row)."""
+        """Index the storage rows (row -> key, key -> row)."""
         self._row_ids = np.asarray(row_ids, dtype=np.int64)
         self._key_rows = np.full(self._live.size, -1, dtype=np.int64)
         self._key_rows[self._row_ids] = np.arange(self._row_ids.size)
@@ -558,41 +468,12 @@ class VectorIndex:
         """Write a snapshot atomically (temporary file, fsync, then rename).
 
         Args:
-            path: Snapshot file (``.npz`` content).
+            path: Snapshot file (``.npz`` content, see
+                :mod:`~matching_service.adapters.index_snapshot`).
             metadata: JSON-serialisable facts to keep with it, e.g. the event
                 positions the snapshot covers.
         """
-        # Writers wait (the index must not change while it is read); searches do not:
-        # they take only the state lock, held here just to copy the small state.
-        # Serialising a 50k HNSW index under it stalled every suggestion meanwhile.
-        with self._write_lock:
-            with self._lock:
-                header = {
-                    "format": SNAPSHOT_FORMAT,
-                    "dimension": self.dimension,
-                    "kind": self._kind,
-                    "next_id": self._next_id,
-                    "hnsw_threshold": self.hnsw_threshold,
-                    "hnsw_m": self.hnsw_m,
-                    "ef_search": self.ef_search,
-                    "ef_construction": self.ef_construction,
-                    "max_tombstone_ratio": self.max_tombstone_ratio,
-                    "exact_subset_ratio": self.exact_subset_ratio,
-                    "metadata": dict(metadata or {}),
-                }
-                index = self._index
-                profile_ids = list(self._ids)
-                keys = list(self._ids.values())
-                tombstones = sorted(self._tombstones)
-            arrays = {
-                "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-                "index": faiss.serialize_index(index),
-                "profile_ids": np.array(profile_ids, dtype=np.str_),
-                "keys": np.array(keys, dtype=np.int64),
-                "tombstones": np.array(tombstones, dtype=np.int64),
-            }
-        write_atomically(path, arrays)
-        log.info("vector_index_saved", vectors=len(arrays["keys"]), kind=header["kind"])
+        save_index(self, path, metadata)
 
     @classmethod
     def load(cls, path: Path) -> tuple[VectorIndex, dict[str, Any]]:
@@ -601,110 +482,4 @@ class VectorIndex:
         Returns:
             The index and the metadata saved with it.
         """
-        with np.load(path, allow_pickle=False) as snapshot:
-            header = json.loads(bytes(snapshot["header"]).decode())
-            if header.get("format") != SNAPSHOT_FORMAT:
-                raise ValueError(f"unsupported snapshot format {header.get('format')!r}")
-            index = cls(
-                int(header["dimension"]),
-                hnsw_threshold=int(header["hnsw_threshold"]),
-                hnsw_m=int(header["hnsw_m"]),
-                ef_search=int(header["ef_search"]),
-                ef_construction=int(header["ef_construction"]),
-                max_tombstone_ratio=float(header["max_tombstone_ratio"]),
-                exact_subset_ratio=float(header["exact_subset_ratio"]),
-            )
-            index._index = faiss.deserialize_index(np.ascontiguousarray(snapshot["index"]))
-            index._kind = header["kind"]
-            index._next_id = int(header["next_id"])
-            keys = [int(key) for key in snapshot["keys"]]
-            index._ids = dict(zip((str(pid) for pid in snapshot["profile_ids"]), keys, strict=True))
-            index._names = {key: pid for pid, key in index._ids.items()}
-            index._tombstones = {int(key) for key in snapshot["tombstones"]}
-        index._grow_key_arrays()
-        index._live[list(index._names)] = True
-        if index._kind == "hnsw":
-            index._hnsw().hnsw.efSearch = index.ef_search
-            index._set_rows(faiss.vector_to_array(index._index.id_map).astype(np.int64))
-            index._codes.reset(index._stored_vectors())
-        log.info("vector_index_loaded", vectors=len(index), kind=index.kind)
-        return index, dict(header["metadata"])
-
-
-def _gathered_product(
-    queries: npt.NDArray[np.float32], stored: npt.NDArray[np.float32], rows: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float32]:
-    """``queries @ stored[rows].T``, gathering a cache-sized block of rows at a time.
-
-    Gathering every allowed row first writes them all to memory for the product to read
-    back; block by block they stay in cache between the two. Five queries over 13,800 of
-    50,000 rows: 10.3 ms gathered at once, 6.4 ms by blocks (docs/matching.md).
-    """
-    products = np.empty((rows.size, queries.shape[0]), dtype=np.float32)
-    transposed = np.ascontiguousarray(queries.T)
-    for start in range(0, rows.size, _GATHER_BLOCK_ROWS):
-        block = rows[start : start + _GATHER_BLOCK_ROWS]
-        np.matmul(stored[block], transposed, out=products[start : start + block.size])
-    return products.T
-
-
-def _bitmap(keys: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.uint8]:
-    """A little-endian bitmap with the bits of ``keys`` set (FAISS's IDSelectorBitmap layout)."""
-    mask = np.zeros(max(size, 1), dtype=bool)
-    mask[keys] = True
-    return np.packbits(mask, bitorder="little")
-
-
-def _bitmap_selector(bitmap: npt.NDArray[np.uint8]) -> Any:
-    # FAISS keeps a raw pointer: the caller holds ``bitmap`` until the search returns.
-    return faiss.IDSelectorBitmap(bitmap.size, faiss.swig_ptr(bitmap))
-
-
-@contextmanager
-def _omp_threads(threads: int | None) -> Iterator[None]:
-    """Run FAISS with this many OpenMP threads in the calling thread, then restore.
-
-    OpenMP's thread count is per calling thread, so this neither reaches nor disturbs
-    other threads (an embedder running torch elsewhere keeps its threads). One thread
-    serves a single filtered query as fast and avoids OpenMP spin-waits when the
-    cores are busy with other requests.
-    """
-    if threads is None:
-        yield
-        return
-    previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(threads)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(previous)
-
-
-SNAPSHOT_PAUSE_S = 0.002
-"""How long a snapshot's Python work pauses between slices (:func:`yield_to_requests`)."""
-
-
-def yield_to_requests() -> None:
-    """Pause a snapshot's Python work briefly so that suggestions run meanwhile.
-
-    A snapshot runs in a worker thread beside the requests. While it turns 50,000
-    profiles into JSON it holds the interpreter lock almost all the time, and a
-    suggestion, which gives the lock up around each numpy and FAISS call, waited up to
-    0.4 s for it (``bench/matching.py --only snapshot``). Pausing 2 ms every slice of
-    about 1 ms of work bounds that wait; the snapshot takes about twice as long.
-    """
-    time.sleep(SNAPSHOT_PAUSE_S)
-
-
-def write_atomically(path: Path, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
-    """Write arrays as an ``.npz`` file: temporary file, fsync, rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with temporary.open("wb") as file:
-            np.savez(file, allow_pickle=False, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+        return load_index(cls, path)

@@ -23,9 +23,9 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from matching_service.adapters.faiss_index import write_atomically, yield_to_requests
 from matching_service.adapters.int8_codes import dequantise, quantise, stored_form
-from matching_service.domain.ranking import FloatMatrix, PhraseVectors
+from matching_service.adapters.snapshot_files import write_atomically, yield_to_requests
+from matching_service.domain.phrase_vectors import FloatMatrix, PhraseVectors
 
 _Stored = TypeVar("_Stored", np.int8, np.float32)
 
@@ -220,7 +220,7 @@ _PHRASES_PER_SLICE = 20_000
 def _json_list(texts: list[str]) -> str:
     """``json.dumps(texts)``, a slice at a time with a pause between slices: one call
     over 250,000 phrases holds the interpreter lock throughout (see
-    :func:`~matching_service.adapters.faiss_index.yield_to_requests`). Same text."""
+    :func:`~matching_service.adapters.snapshot_files.yield_to_requests`). Same text."""
     slices: list[str] = []
     for start in range(0, len(texts), _PHRASES_PER_SLICE):
         if start:

@@ -20,14 +20,11 @@ from typing import Any
 
 import structlog
 
-from matching_service.adapters.faiss_index import (
-    DEFAULT_HNSW_THRESHOLD,
-    VectorIndex,
-    yield_to_requests,
-)
+from matching_service.adapters.faiss_index import DEFAULT_HNSW_THRESHOLD, VectorIndex
 from matching_service.adapters.phrase_store import PhraseStore
+from matching_service.adapters.snapshot_files import yield_to_requests
 from matching_service.domain.model import PersonProfile
-from matching_service.domain.ranking import RankingWeights
+from matching_service.domain.ranking_weights import RankingWeights
 from matching_service.service.matcher import Matcher, Side
 from matching_service.service.ports import Embedder
 

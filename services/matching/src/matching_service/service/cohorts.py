@@ -10,12 +10,9 @@ from scipy.optimize import linear_sum_assignment
 
 from matching_service.domain.filters import failed_rule
 from matching_service.domain.model import PairHistory, SuggestionQuery
-from matching_service.domain.ranking import (
-    RankingCandidate,
-    ReasonVoice,
-    profile_vector,
-    rank_candidates,
-)
+from matching_service.domain.phrase_reasons import ReasonVoice
+from matching_service.domain.phrase_vectors import profile_vector
+from matching_service.domain.ranking import RankingCandidate, rank_candidates
 from matching_service.service.matcher import Matcher
 
 

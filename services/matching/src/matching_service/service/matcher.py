@@ -34,15 +34,10 @@ from matching_service.domain.model import (
     SuggestionQuery,
     TargetRole,
 )
-from matching_service.domain.ranking import (
-    PhraseVectors,
-    RankingCandidate,
-    RankingWeights,
-    ReasonVoice,
-    Suggestion,
-    profile_vector,
-    rank_candidates,
-)
+from matching_service.domain.phrase_reasons import ReasonVoice
+from matching_service.domain.phrase_vectors import PhraseVectors, profile_vector
+from matching_service.domain.ranking import RankingCandidate, Suggestion, rank_candidates
+from matching_service.domain.ranking_weights import RankingWeights
 from matching_service.domain.texts import profile_phrases, query_phrases
 from matching_service.service.ports import Embedder, PhraseVectorStore, ProfileVectorIndex
 

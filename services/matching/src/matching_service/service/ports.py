@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from matching_service.domain.matches import Match
 from matching_service.domain.model import CandidateLoad, TargetRole
-from matching_service.domain.ranking import PhraseVectors
+from matching_service.domain.phrase_vectors import PhraseVectors
 from matching_service.domain.replies import ReplyTimes
 from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson

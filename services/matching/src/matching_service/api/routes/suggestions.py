@@ -20,7 +20,7 @@ from matching_service.bootstrap import MatchingContext
 from matching_service.domain.errors import UnknownProfile
 from matching_service.domain.model import SuggestionQuery
 from matching_service.domain.ranking import Suggestion
-from matching_service.domain.roles import is_applied, suggested_filters
+from matching_service.domain.suggested_filters import is_applied, suggested_filters
 from mentor_shared.web.errors import Conflict, error_responses
 
 router = APIRouter(prefix="/v1", tags=["suggestions"])
