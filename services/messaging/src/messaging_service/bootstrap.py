@@ -16,7 +16,7 @@ from mentor_shared.events.schemas import (
     ProfileDeleted,
 )
 from mentor_shared.limits import Limit, RateLimiter
-from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
+from mentor_shared.runtime import ServiceRuntime, open_store
 from messaging_service import consumers
 from messaging_service.adapters.mongo_repository import (
     MongoMessagingReadModel,
@@ -52,10 +52,9 @@ class MessagingContext:
 
 async def bootstrap(settings: MessagingSettings) -> MessagingContext:
     """Open the store and wire the runtime, consumers and in-process fan-out (not started)."""
+    store = await open_store(settings, "messaging", LADDER)
     read_model: MessagingReadModel
-    after_erasure: Callable[[], Awaitable[Any]] | None = None
-    if settings.mongodb_uri:
-        store = await open_mongo_store(settings, "messaging", LADDER)
+    if store.is_mongodb:
         database: Any = store.handle
         client: Any = database.client
         read_model = MongoMessagingReadModel(database)
@@ -64,10 +63,8 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
             return MongoMessagingUnitOfWork(client, "messaging")
 
     else:
-        store = await open_sqlite_store(settings, LADDER)
         sqlite_db = store.handle
         read_model = SqliteMessagingReadModel(sqlite_db)
-        after_erasure = sqlite_db.truncate_wal
 
         def uow_factory() -> MessagingUnitOfWork:
             return SqliteMessagingUnitOfWork(sqlite_db)
@@ -83,7 +80,7 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
         group_id=consumers.PROFILE_GROUP,
         topics=[PROFILE_TOPIC],
         handler=consumers.handle_profile_event,
-        after_commit=_after_profile_events(fanout, after_erasure),
+        after_commit=_after_profile_events(fanout, store.after_erasure),
     )
     return MessagingContext(
         settings=settings,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mentor_shared.auth import Principal
-from mentor_shared.web.errors import NotFound
-from messaging_service.api.errors import CONVERSATION_NOT_FOUND
+from mentor_shared.calendar import CalendarSession
 from messaging_service.api.schemas import (
     MessagePublic,
     ParticipantPublic,
@@ -15,11 +14,13 @@ from messaging_service.api.schemas import (
     SessionNotePublic,
     SessionPublic,
 )
+from messaging_service.domain.errors import ConversationNotFound, SessionNotFound
 from messaging_service.domain.model import Conversation, Message, Person, Session, visible_name
 from messaging_service.domain.plan import Plan, SessionNote
 from messaging_service.service.ports import MessagingReadModel
 
 DELETED_MESSAGE_PLACEHOLDER = "Message from a deleted account"
+SESSION_SUMMARY = "Mentoring session (Mentor Match)"
 
 
 async def participant_conversation(
@@ -32,8 +33,19 @@ async def participant_conversation(
     """
     conversation = await read_model.conversation(conversation_id)
     if conversation is None or not conversation.is_participant(principal.id):
-        raise NotFound(CONVERSATION_NOT_FOUND, code="conversation_not_found")
+        raise ConversationNotFound()
     return conversation
+
+
+async def participant_session(
+    read_model: MessagingReadModel, conversation_id: str, session_id: str, principal: Principal
+) -> Session:
+    """A session of the caller's conversation, else 404 (for the conversation or the session)."""
+    await participant_conversation(read_model, conversation_id, principal)
+    session = await read_model.session(conversation_id, session_id)
+    if session is None:
+        raise SessionNotFound()
+    return session
 
 
 def other_participant_public(
@@ -81,6 +93,20 @@ def session_public(session: Session) -> SessionPublic:
             if session.has_invite
             else None
         ),
+    )
+
+
+def session_calendar_entry(session: Session) -> CalendarSession:
+    """What the session's calendar entry says; an online-only session's link is its place."""
+    return CalendarSession(
+        session_id=session.id,
+        starts_at=session.starts_at,
+        duration_minutes=session.duration_minutes,
+        sequence=session.sequence,
+        summary=SESSION_SUMMARY,
+        cancelled=session.status == "cancelled",
+        location=session.location or session.online_link,
+        url=session.online_link,
     )
 
 

@@ -10,7 +10,7 @@ and commits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
@@ -48,17 +48,12 @@ log = structlog.get_logger(__name__)
 SOURCE = "messaging"
 
 
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
 async def _participant_conversation(
     uow: MessagingUnitOfWork, conversation_id: str, person_id: str
 ) -> Conversation:
     conversation = await uow.conversations.get(conversation_id)
     if conversation is None or not conversation.is_participant(person_id):
-        raise ConversationNotFound(conversation_id)
+        raise ConversationNotFound()
     return conversation
 
 
@@ -83,7 +78,18 @@ def _queue_message_sent(
     )
 
 
-async def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -> None:
+async def _queue_session_scheduled(
+    uow: MessagingUnitOfWork, session: Session, *, actor_id: str, was_confirmed: bool = False
+) -> None:
+    """Queue ``session.scheduled`` for the session as it now is.
+
+    Args:
+        uow: The open unit of work.
+        session: The session after the change.
+        actor_id: Who made the change.
+        was_confirmed: The session was confirmed before this change, so calendar
+            entries of it exist (a cancellation then withdraws them).
+    """
     # The online link stays out of the event: it can be a personal meeting room.
     confirmed = None
     if session.status == "confirmed":
@@ -101,6 +107,9 @@ async def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -
                 duration_minutes=session.duration_minutes,
                 location=session.location,
                 confirmed_sessions=confirmed,
+                sequence=session.sequence,
+                actor_id=actor_id,
+                was_confirmed=was_confirmed,
             ),
             subject=session.match_id,
             source=SOURCE,
@@ -288,7 +297,7 @@ async def mark_read(cmd: MarkRead, uow: MessagingUnitOfWork) -> int:
         await _participant_conversation(uow, cmd.conversation_id, cmd.reader_id)
         message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
         if message is None:
-            raise MessageNotFound(cmd.message_id)
+            raise MessageNotFound()
         mark = await uow.read_states.mark_read(cmd.conversation_id, cmd.reader_id, message.seq)
         await uow.commit()
     return mark
@@ -305,7 +314,7 @@ async def report_message(cmd: ReportMessage, uow: MessagingUnitOfWork, *, now: d
         await _participant_conversation(uow, cmd.conversation_id, cmd.reporter_id)
         message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
         if message is None:
-            raise MessageNotFound(cmd.message_id)
+            raise MessageNotFound()
         report = Report(
             id=model.new_id(),
             message_id=message.id,
@@ -342,7 +351,7 @@ async def propose_session(
             now=now,
         )
         await uow.sessions.add(session)
-        await _queue_session_scheduled(uow, session)
+        await _queue_session_scheduled(uow, session, actor_id=cmd.proposer_id)
         await uow.commit()
     log.info("session_proposed", session_id=session.id, conversation_id=conversation.id)
     return session
@@ -368,7 +377,7 @@ async def plan_series(cmd: PlanSeries, uow: MessagingUnitOfWork, *, now: datetim
         )
         for session in sessions:
             await uow.sessions.add(session)
-            await _queue_session_scheduled(uow, session)
+            await _queue_session_scheduled(uow, session, actor_id=cmd.proposer_id)
         await uow.commit()
     log.info("session_series_planned", conversation_id=conversation.id, sessions=len(sessions))
     return sessions
@@ -387,12 +396,15 @@ async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: d
         conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.actor_id)
         session = await uow.sessions.get(cmd.conversation_id, cmd.session_id)
         if session is None:
-            raise SessionNotFound(cmd.session_id)
+            raise SessionNotFound()
         if cmd.action == "accept":
             conversation.require_accepted()
+        was_confirmed = session.status == "confirmed"
         session.apply(cmd.action, cmd.actor_id, now)
         await uow.sessions.update(session)
-        await _queue_session_scheduled(uow, session)
+        await _queue_session_scheduled(
+            uow, session, actor_id=cmd.actor_id, was_confirmed=was_confirmed
+        )
         await uow.commit()
     log.info("session_changed", session_id=session.id, status=session.status)
     return session
@@ -444,7 +456,7 @@ async def write_session_note(
         conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.author_id)
         session = await uow.sessions.get(conversation.id, cmd.session_id)
         if session is None:
-            raise SessionNotFound(cmd.session_id)
+            raise SessionNotFound()
         note = write_note(conversation.id, session.id, cmd.author_id, cmd.body, now)
         await uow.session_notes.save(note)
         await uow.commit()

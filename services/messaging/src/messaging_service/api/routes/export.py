@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from mentor_shared.clock import utc_now
 from mentor_shared.web.errors import error_responses
 from messaging_service.api.deps import ContextDep, CurrentPrincipal
 from messaging_service.api.schemas import (
@@ -19,7 +20,6 @@ from messaging_service.api.views import (
     session_public,
 )
 from messaging_service.domain.model import Message
-from messaging_service.service import handlers
 from messaging_service.service.ports import MessagingReadModel
 
 router = APIRouter(prefix="/v1/me", tags=["export"])
@@ -89,7 +89,7 @@ async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingEx
     ]
     return MessagingExport(
         person_id=me,
-        exported_at=handlers.utcnow(),
+        exported_at=utc_now(),
         conversations=conversations,
         reports=reports,
     )
