@@ -14,8 +14,8 @@ import pytest
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite
 from mentor_shared.storage.sqlite import SqliteDatabase
+from messaging_service.adapters.schema import SQLITE_SCHEMA
 from messaging_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
     SqliteMessagingReadModel,
     SqliteMessagingUnitOfWork,
 )
