@@ -302,6 +302,15 @@ class SqliteRepository:
         async with self.conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
+    async def first(self, mapper: RecordMapper[T], sql: str, params: Sequence[Any]) -> T | None:
+        """The object the query's first row holds, or None."""
+        row = await self.one(sql, params)
+        return mapper.from_row(row) if row else None
+
+    async def every(self, mapper: RecordMapper[T], sql: str, params: Sequence[Any]) -> list[T]:
+        """The objects the query's rows hold."""
+        return [mapper.from_row(row) for row in await self.all(sql, params)]
+
 
 class MongoRepository:
     """A repository in a unit of work's MongoDB transaction (pass ``session=self.session``)."""
@@ -309,3 +318,17 @@ class MongoRepository:
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
         self.db = db
         self.session = session
+
+    async def first(
+        self, mapper: RecordMapper[T], collection: str, query: Mapping[str, Any]
+    ) -> T | None:
+        """The object of the first document in ``collection`` matching ``query``, or None."""
+        doc = await self.db[collection].find_one(query, session=self.session)
+        return mapper.from_document(doc) if doc else None
+
+    async def every(
+        self, mapper: RecordMapper[T], collection: str, query: Mapping[str, Any]
+    ) -> list[T]:
+        """The objects of every document in ``collection`` matching ``query``."""
+        cursor = self.db[collection].find(query, session=self.session)
+        return [mapper.from_document(doc) async for doc in cursor]

@@ -26,13 +26,11 @@ class MongoConversationRepository(MongoRepository):
 
     async def get(self, conversation_id: str) -> Conversation | None:
         """The conversation, or None."""
-        doc = await self.db.conversations.find_one({"_id": conversation_id}, session=self.session)
-        return CONVERSATIONS.from_document(doc) if doc else None
+        return await self.first(CONVERSATIONS, "conversations", {"_id": conversation_id})
 
     async def get_by_match(self, match_id: str) -> Conversation | None:
         """The conversation of a match, or None."""
-        doc = await self.db.conversations.find_one({"match_id": match_id}, session=self.session)
-        return CONVERSATIONS.from_document(doc) if doc else None
+        return await self.first(CONVERSATIONS, "conversations", {"match_id": match_id})
 
     async def add(self, conversation: Conversation) -> None:
         """Store a new conversation."""
@@ -48,10 +46,11 @@ class MongoConversationRepository(MongoRepository):
 
     async def list_for_participant(self, person_id: str) -> list[Conversation]:
         """Every conversation the person takes part in."""
-        cursor = self.db.conversations.find(
-            {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}, session=self.session
+        return await self.every(
+            CONVERSATIONS,
+            "conversations",
+            {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]},
         )
-        return [CONVERSATIONS.from_document(doc) async for doc in cursor]
 
     async def delete(self, conversation_id: str) -> None:
         """Drop the conversation and everything in it."""
@@ -72,10 +71,9 @@ class MongoMessageRepository(MongoRepository):
 
     async def get(self, conversation_id: str, message_id: str) -> Message | None:
         """A message of the conversation, or None."""
-        doc = await self.db.messages.find_one(
-            {"_id": message_id, "conversation_id": conversation_id}, session=self.session
+        return await self.first(
+            MESSAGES, "messages", {"_id": message_id, "conversation_id": conversation_id}
         )
-        return MESSAGES.from_document(doc) if doc else None
 
     async def delete_by_sender(self, person_id: str) -> list[str]:
         """Drop the person's messages; returns their ids."""

@@ -49,17 +49,7 @@ from messaging_service.domain.model import (
 )
 from messaging_service.domain.plan import Plan, SessionNote
 from messaging_service.service.ports import (
-    ConversationRepository,
-    ErasedSubjectRepository,
-    MessageRepository,
-    PersonRepository,
-    PlanRepository,
-    ReadStateRepository,
     ReportedMessage,
-    ReportRepository,
-    RetainedEventRepository,
-    SessionNoteRepository,
-    SessionRepository,
     sorted_newest_first,
 )
 
@@ -69,8 +59,7 @@ class MongoPersonRepository(MongoRepository):
 
     async def get(self, profile_id: str) -> Person | None:
         """The person, or None."""
-        doc = await self.db.people.find_one({"_id": profile_id}, session=self.session)
-        return PEOPLE.from_document(doc) if doc else None
+        return await self.first(PEOPLE, "people", {"_id": profile_id})
 
     async def upsert(self, person: Person) -> bool:
         """Store unless an equal or newer version is held."""
@@ -115,17 +104,6 @@ class MongoRetainedEventRepository(MongoRepository):
 
 class MongoMessagingUnitOfWork(MongoUnitOfWork):
     """The messaging service's multi-document transaction on MongoDB."""
-
-    conversations: ConversationRepository
-    messages: MessageRepository
-    read_states: ReadStateRepository
-    reports: ReportRepository
-    sessions: SessionRepository
-    plans: PlanRepository
-    session_notes: SessionNoteRepository
-    people: PersonRepository
-    erased: ErasedSubjectRepository
-    retained_events: RetainedEventRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the open session."""

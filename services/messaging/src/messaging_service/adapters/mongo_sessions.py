@@ -20,10 +20,9 @@ class MongoSessionRepository(MongoRepository):
 
     async def get(self, conversation_id: str, session_id: str) -> Session | None:
         """A session of the conversation, or None."""
-        doc = await self.db.sessions.find_one(
-            {"_id": session_id, "conversation_id": conversation_id}, session=self.session
+        return await self.first(
+            SESSIONS, "sessions", {"_id": session_id, "conversation_id": conversation_id}
         )
-        return SESSIONS.from_document(doc) if doc else None
 
     async def update(self, session: Session) -> None:
         """Save status, sequence and update time."""
@@ -55,8 +54,7 @@ class MongoPlanRepository(MongoRepository):
 
     async def get(self, conversation_id: str) -> Plan | None:
         """The saved plan, or None."""
-        doc = await self.db.plans.find_one({"_id": conversation_id}, session=self.session)
-        return PLANS.from_document(doc) if doc else None
+        return await self.first(PLANS, "plans", {"_id": conversation_id})
 
     async def save(self, plan: Plan, expected_version: int) -> bool:
         """Store the plan if the stored version is still ``expected_version``."""

@@ -21,13 +21,15 @@ class SqliteConversationRepository(SqliteRepository):
 
     async def get(self, conversation_id: str) -> Conversation | None:
         """The conversation, or None."""
-        row = await self.one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
-        return CONVERSATIONS.from_row(row) if row else None
+        return await self.first(
+            CONVERSATIONS, "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        )
 
     async def get_by_match(self, match_id: str) -> Conversation | None:
         """The conversation of a match, or None."""
-        row = await self.one("SELECT * FROM conversations WHERE match_id = ?", (match_id,))
-        return CONVERSATIONS.from_row(row) if row else None
+        return await self.first(
+            CONVERSATIONS, "SELECT * FROM conversations WHERE match_id = ?", (match_id,)
+        )
 
     async def add(self, conversation: Conversation) -> None:
         """Store a new conversation."""
@@ -40,11 +42,11 @@ class SqliteConversationRepository(SqliteRepository):
 
     async def list_for_participant(self, person_id: str) -> list[Conversation]:
         """Every conversation the person takes part in."""
-        rows = await self.all(
+        return await self.every(
+            CONVERSATIONS,
             "SELECT * FROM conversations WHERE mentee_id = ? OR mentor_id = ?",
             (person_id, person_id),
         )
-        return [CONVERSATIONS.from_row(row) for row in rows]
 
     async def delete(self, conversation_id: str) -> None:
         """Drop the conversation and everything in it."""
@@ -65,11 +67,11 @@ class SqliteMessageRepository(SqliteRepository):
 
     async def get(self, conversation_id: str, message_id: str) -> Message | None:
         """A message of the conversation, or None."""
-        row = await self.one(
+        return await self.first(
+            MESSAGES,
             "SELECT * FROM messages WHERE id = ? AND conversation_id = ?",
             (message_id, conversation_id),
         )
-        return MESSAGES.from_row(row) if row else None
 
     async def delete_by_sender(self, person_id: str) -> list[str]:
         """Drop the person's messages; returns their ids."""

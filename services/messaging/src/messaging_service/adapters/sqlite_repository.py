@@ -46,17 +46,7 @@ from messaging_service.domain.model import (
 )
 from messaging_service.domain.plan import Plan, SessionNote
 from messaging_service.service.ports import (
-    ConversationRepository,
-    ErasedSubjectRepository,
-    MessageRepository,
-    PersonRepository,
-    PlanRepository,
-    ReadStateRepository,
     ReportedMessage,
-    ReportRepository,
-    RetainedEventRepository,
-    SessionNoteRepository,
-    SessionRepository,
 )
 
 _PEOPLE = (
@@ -69,8 +59,7 @@ class SqlitePersonRepository(SqliteRepository):
 
     async def get(self, profile_id: str) -> Person | None:
         """The person, or None."""
-        row = await self.one(f"{_PEOPLE} WHERE p.profile_id = ?", (profile_id,))
-        return PEOPLE.from_row(row) if row else None
+        return await self.first(PEOPLE, f"{_PEOPLE} WHERE p.profile_id = ?", (profile_id,))
 
     async def upsert(self, person: Person) -> bool:
         """Store unless an equal or newer version is held."""
@@ -123,17 +112,6 @@ class SqliteRetainedEventRepository(SqliteRepository):
 
 class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
     """The messaging service's write transaction on SQLite."""
-
-    conversations: ConversationRepository
-    messages: MessageRepository
-    read_states: ReadStateRepository
-    reports: ReportRepository
-    sessions: SessionRepository
-    plans: PlanRepository
-    session_notes: SessionNoteRepository
-    people: PersonRepository
-    erased: ErasedSubjectRepository
-    retained_events: RetainedEventRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""

@@ -17,11 +17,11 @@ class SqliteSessionRepository(SqliteRepository):
 
     async def get(self, conversation_id: str, session_id: str) -> Session | None:
         """A session of the conversation, or None."""
-        row = await self.one(
+        return await self.first(
+            SESSIONS,
             "SELECT * FROM sessions WHERE id = ? AND conversation_id = ?",
             (session_id, conversation_id),
         )
-        return SESSIONS.from_row(row) if row else None
 
     async def update(self, session: Session) -> None:
         """Save status, sequence and update time."""
@@ -50,8 +50,9 @@ class SqlitePlanRepository(SqliteRepository):
 
     async def get(self, conversation_id: str) -> Plan | None:
         """The saved plan, or None."""
-        row = await self.one("SELECT * FROM plans WHERE conversation_id = ?", (conversation_id,))
-        return PLANS.from_row(row) if row else None
+        return await self.first(
+            PLANS, "SELECT * FROM plans WHERE conversation_id = ?", (conversation_id,)
+        )
 
     async def save(self, plan: Plan, expected_version: int) -> bool:
         """Store the plan if the stored version is still ``expected_version``."""

@@ -12,11 +12,13 @@ from typing import Final, Literal
 
 from mentor_shared.clock import as_utc
 from messaging_service.domain.errors import (
+    ConversationNotFound,
     ConversationReadOnly,
     InvalidMessage,
     InvalidSession,
     MatchNotAccepted,
     PlanNeedsAcceptedMatch,
+    SessionNotFound,
     SessionTransitionNotAllowed,
 )
 
@@ -155,6 +157,18 @@ class Conversation:
             raise MatchNotAccepted()
 
 
+def require_participant(conversation: Conversation | None, person_id: str) -> Conversation:
+    """The conversation, if ``person_id`` is one of its two people.
+
+    Raises:
+        ConversationNotFound: No such conversation, or ``person_id`` is not in it
+            (the same error: nobody else may learn that a conversation exists).
+    """
+    if conversation is None or not conversation.is_participant(person_id):
+        raise ConversationNotFound()
+    return conversation
+
+
 def check_body(body: str) -> None:
     """Raise :class:`InvalidMessage` for an empty, blank or over-long body."""
     if not body.strip():
@@ -253,6 +267,17 @@ class Session:
         }[action]  # type: ignore[assignment]
         self.sequence += 1
         self.updated_at = now
+
+
+def require_session(session: Session | None) -> Session:
+    """The session that was looked up in a conversation.
+
+    Raises:
+        SessionNotFound: It is not in that conversation.
+    """
+    if session is None:
+        raise SessionNotFound()
+    return session
 
 
 def propose_session(

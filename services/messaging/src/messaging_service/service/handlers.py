@@ -33,11 +33,9 @@ from messaging_service.domain.commands import (
     WriteSessionNote,
 )
 from messaging_service.domain.errors import (
-    ConversationNotFound,
     InvalidMessage,
     MessageNotFound,
     PlanVersionConflict,
-    SessionNotFound,
 )
 from messaging_service.domain.model import Conversation, Message, Person, Report, Session
 from messaging_service.domain.plan import Plan, SessionNote, write_note
@@ -51,10 +49,17 @@ SOURCE = "messaging"
 async def _participant_conversation(
     uow: MessagingUnitOfWork, conversation_id: str, person_id: str
 ) -> Conversation:
-    conversation = await uow.conversations.get(conversation_id)
-    if conversation is None or not conversation.is_participant(person_id):
-        raise ConversationNotFound()
-    return conversation
+    return model.require_participant(await uow.conversations.get(conversation_id), person_id)
+
+
+async def _participant_message(
+    uow: MessagingUnitOfWork, conversation_id: str, message_id: str, person_id: str
+) -> Message:
+    await _participant_conversation(uow, conversation_id, person_id)
+    message = await uow.messages.get(conversation_id, message_id)
+    if message is None:
+        raise MessageNotFound()
+    return message
 
 
 def _queue_message_sent(
@@ -294,10 +299,9 @@ async def mark_read(cmd: MarkRead, uow: MessagingUnitOfWork) -> int:
         MessageNotFound: The message is not in this conversation.
     """
     async with uow:
-        await _participant_conversation(uow, cmd.conversation_id, cmd.reader_id)
-        message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
-        if message is None:
-            raise MessageNotFound()
+        message = await _participant_message(
+            uow, cmd.conversation_id, cmd.message_id, cmd.reader_id
+        )
         mark = await uow.read_states.mark_read(cmd.conversation_id, cmd.reader_id, message.seq)
         await uow.commit()
     return mark
@@ -311,10 +315,9 @@ async def report_message(cmd: ReportMessage, uow: MessagingUnitOfWork, *, now: d
         MessageNotFound: The message is not in this conversation.
     """
     async with uow:
-        await _participant_conversation(uow, cmd.conversation_id, cmd.reporter_id)
-        message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
-        if message is None:
-            raise MessageNotFound()
+        message = await _participant_message(
+            uow, cmd.conversation_id, cmd.message_id, cmd.reporter_id
+        )
         report = Report(
             id=model.new_id(),
             message_id=message.id,
@@ -394,9 +397,7 @@ async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: d
     """
     async with uow:
         conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.actor_id)
-        session = await uow.sessions.get(cmd.conversation_id, cmd.session_id)
-        if session is None:
-            raise SessionNotFound()
+        session = model.require_session(await uow.sessions.get(conversation.id, cmd.session_id))
         if cmd.action == "accept":
             conversation.require_accepted()
         was_confirmed = session.status == "confirmed"
@@ -454,9 +455,7 @@ async def write_session_note(
     """
     async with uow:
         conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.author_id)
-        session = await uow.sessions.get(conversation.id, cmd.session_id)
-        if session is None:
-            raise SessionNotFound()
+        session = model.require_session(await uow.sessions.get(conversation.id, cmd.session_id))
         note = write_note(conversation.id, session.id, cmd.author_id, cmd.body, now)
         await uow.session_notes.save(note)
         await uow.commit()

@@ -188,7 +188,7 @@ async def report_message(
         ctx.uow(),
         now=utc_now(),
     )
-    return ReportPublic(id=report.id, message_id=report.message_id, created_at=report.created_at)
+    return ReportPublic.model_validate(report, from_attributes=True)
 
 
 def _sse(message: Message) -> bytes:

@@ -78,13 +78,7 @@ async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingEx
             )
         )
     reports = [
-        ReportExport(
-            id=r.id,
-            conversation_id=r.conversation_id,
-            message_id=r.message_id,
-            reason=r.reason,
-            created_at=r.created_at,
-        )
+        ReportExport.model_validate(r, from_attributes=True)
         for r in await ctx.read_model.reports_by(me)
     ]
     return MessagingExport(
