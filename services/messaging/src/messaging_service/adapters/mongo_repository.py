@@ -48,10 +48,7 @@ from messaging_service.domain.model import (
     Session,
 )
 from messaging_service.domain.plan import Plan, SessionNote
-from messaging_service.service.ports import (
-    ReportedMessage,
-    sorted_newest_first,
-)
+from messaging_service.service.ports import ReportedMessage, sorted_newest_first
 
 
 class MongoPersonRepository(MongoRepository):

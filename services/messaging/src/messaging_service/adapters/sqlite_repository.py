@@ -45,9 +45,7 @@ from messaging_service.domain.model import (
     Session,
 )
 from messaging_service.domain.plan import Plan, SessionNote
-from messaging_service.service.ports import (
-    ReportedMessage,
-)
+from messaging_service.service.ports import ReportedMessage
 
 _PEOPLE = (
     "SELECT p.*, g.goals FROM people p LEFT JOIN person_goals g ON g.profile_id = p.profile_id"

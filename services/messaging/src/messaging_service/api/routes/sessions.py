@@ -101,13 +101,10 @@ async def plan_series(
 async def session_ics(
     conversation_id: str, session_id: str, principal: CurrentPrincipal, ctx: ContextDep
 ) -> Response:
-    """The calendar entry of a confirmed session (RFC 5545).
-
-    ``METHOD:PUBLISH`` while the session stands; once it is cancelled,
-    ``METHOD:CANCEL`` with ``STATUS:CANCELLED`` and the same UID, which removes
-    the entry (RFC 5546). The same document the notifications service emails,
-    so a person holding both copies holds one entry.
-    """
+    """The iCalendar invite of a confirmed (or since cancelled) session."""
+    # METHOD:PUBLISH while the session stands; once cancelled, METHOD:CANCEL with
+    # STATUS:CANCELLED and the same UID, which removes the entry (RFC 5546). The
+    # notifications service emails the same document, so both copies agree.
     session = await participant_session(ctx.read_model, conversation_id, session_id, principal)
     if not session.has_invite:
         raise SessionNotConfirmed()
