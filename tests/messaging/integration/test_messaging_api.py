@@ -584,9 +584,12 @@ async def test_an_accepted_session_has_an_icalendar_invite_that_parses_back(
     first = await client.get(ics_path, headers=running.tokens.headers(mentee))
     assert first.status_code == 200
     assert first.headers["content-type"].startswith("text/calendar")
+    # The same document the confirmation email carries (RFC 5546 PUBLISH): issue 17
+    # made the downloaded and emailed copies agree (this was METHOD:REQUEST).
+    assert "method=PUBLISH" in first.headers["content-type"]
     calendar = icalendar.Calendar.from_ical(first.content)
     assert str(calendar["VERSION"]) == "2.0"
-    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(calendar["METHOD"]) == "PUBLISH"
     assert "PRODID" in calendar
     [event] = calendar.walk("VEVENT")
     assert event.decoded("DTSTART") == starts
@@ -594,6 +597,7 @@ async def test_an_accepted_session_has_an_icalendar_invite_that_parses_back(
     assert event.decoded("DTEND") == starts + timedelta(minutes=45)
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["LOCATION"]) == "https://meet.example.gov.uk/room/42"
+    assert str(event["URL"]) == "https://meet.example.gov.uk/room/42"
     assert "DTSTAMP" in event
     assert "SUMMARY" in event
     assert "ATTENDEE" not in event
@@ -604,9 +608,11 @@ async def test_an_accepted_session_has_an_icalendar_invite_that_parses_back(
         f"/v1/conversations/{cid}/sessions/{sid}/cancel", headers=running.tokens.headers(mentee)
     )
     assert cancelled.json()["status"] == "cancelled"
-    second = icalendar.Calendar.from_ical(
-        (await client.get(ics_path, headers=running.tokens.headers(mentor))).content
-    )
+    withdrawn = await client.get(ics_path, headers=running.tokens.headers(mentor))
+    assert "method=CANCEL" in withdrawn.headers["content-type"]
+    second = icalendar.Calendar.from_ical(withdrawn.content)
+    # A cancelled session's copy removes the calendar entry (RFC 5546 CANCEL).
+    assert str(second["METHOD"]) == "CANCEL"
     [event2] = second.walk("VEVENT")
     assert str(event2["UID"]) == uid
     assert int(event2["SEQUENCE"]) > sequence

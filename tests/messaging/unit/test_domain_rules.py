@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mentor_shared.errors import Family
 from messaging_service.domain.errors import (
     ConversationReadOnly,
     InvalidMessage,
@@ -114,3 +115,36 @@ def test_anonymous_people_show_initials_outside_their_conversations() -> None:
     public = Person("q", "Sam Lee", "SL", anonymous=False, version=1)
     assert visible_name(public, shares_conversation=False) == "Sam Lee"
     assert visible_name(None, shares_conversation=True, erased=True) == "A former member"
+
+
+def test_domain_errors_carry_the_code_message_and_details_callers_see() -> None:
+    session = propose_session(
+        active_conversation(),
+        "mentee",
+        starts_at=NOW + timedelta(hours=2),
+        duration_minutes=60,
+        location="Room",
+        online_link=None,
+        now=NOW,
+    )
+    with pytest.raises(SessionTransitionNotAllowed) as refused:
+        session.apply("held", "mentee", NOW)
+    assert refused.value.family is Family.CONFLICT
+    assert refused.value.to_dict() == {
+        "code": "session_transition_not_allowed",
+        "message": "cannot held a session that is proposed",
+        "details": {"status": "proposed", "action": "held"},
+    }
+    with pytest.raises(InvalidMessage) as blank:
+        active_conversation().post("mentee", " ", NOW)
+    assert (blank.value.family, blank.value.code, blank.value.message) == (
+        Family.INVALID,
+        "invalid_message",
+        "a message cannot be empty",
+    )
+    with pytest.raises(MatchNotAccepted) as early:
+        Conversation.open("m1", "a", "b", NOW).require_plan_writable()
+    assert (early.value.code, early.value.message) == (
+        "match_not_accepted",
+        "The plan needs an accepted match",
+    )

@@ -7,14 +7,15 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite
 from mentor_shared.storage.sqlite import SqliteDatabase
+from messaging_service.adapters.schema import SQLITE_SCHEMA
 from messaging_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
     SqliteMessagingReadModel,
     SqliteMessagingUnitOfWork,
 )
@@ -274,3 +275,50 @@ async def test_each_confirmation_carries_how_many_sessions_are_confirmed(
         ("confirmed", 3),
     ]
     assert {s["confirmed_sessions"] for s in sessions if s["status"] == "proposed"} == {None}
+
+
+def _scheduled_events(rows: list[Any]) -> list[dict[str, Any]]:
+    return [
+        json.loads(bytes(r["payload"]))["data"]
+        for r in rows
+        if b"session.scheduled" in bytes(r["payload"])
+    ]
+
+
+async def test_session_scheduled_says_who_changed_it_its_sequence_and_if_it_was_confirmed(
+    db: SqliteDatabase,
+) -> None:
+    cid = await active_with_session(db)
+    [proposed] = await SqliteMessagingReadModel(db).sessions(cid)
+    await handlers.change_session(
+        ChangeSession(cid, proposed.id, "mentee", "accept"), SqliteMessagingUnitOfWork(db), now=NOW
+    )
+    await handlers.change_session(
+        ChangeSession(cid, proposed.id, "mentor", "cancel"), SqliteMessagingUnitOfWork(db), now=NOW
+    )
+    rows = await db.fetchall("SELECT payload FROM outbox WHERE topic = 'messaging' ORDER BY seq")
+    assert [
+        (e["status"], e["sequence"], e["actor_id"], e["was_confirmed"])
+        for e in _scheduled_events(rows)
+    ] == [
+        ("proposed", 0, "mentor", False),
+        ("confirmed", 1, "mentee", False),
+        ("cancelled", 2, "mentor", True),
+    ]
+
+
+async def test_a_proposal_cancelled_before_confirmation_was_never_confirmed(
+    db: SqliteDatabase,
+) -> None:
+    cid = await active_with_session(db)
+    [proposed] = await SqliteMessagingReadModel(db).sessions(cid)
+    await handlers.change_session(
+        ChangeSession(cid, proposed.id, "mentee", "cancel"), SqliteMessagingUnitOfWork(db), now=NOW
+    )
+    rows = await db.fetchall("SELECT payload FROM outbox WHERE topic = 'messaging' ORDER BY seq")
+    cancelled = _scheduled_events(rows)[-1]
+    assert (cancelled["status"], cancelled["actor_id"], cancelled["was_confirmed"]) == (
+        "cancelled",
+        "mentee",
+        False,
+    )

@@ -15,8 +15,8 @@ from mentor_shared.erasure import ERASED_SQL
 from mentor_shared.events import new_event
 from mentor_shared.events.schemas import MessageSent
 from mentor_shared.storage.sqlite import SqliteDatabase
+from messaging_service.adapters.schema import SQLITE_SCHEMA
 from messaging_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
     SqliteMessagingReadModel,
     SqliteMessagingUnitOfWork,
 )
@@ -277,8 +277,8 @@ class TestMongoStore(MessagingStoreContract):
         from messaging_service.adapters.mongo_repository import (
             MongoMessagingReadModel,
             MongoMessagingUnitOfWork,
-            ensure_messaging_indexes,
         )
+        from messaging_service.adapters.schema import ensure_messaging_indexes
 
         client: Any = mongo_client(mongodb_uri)
         name = f"messaging_contract_{uuid.uuid4().hex[:8]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from mentor_shared.bus.consumer import AfterCommit
@@ -16,7 +17,7 @@ from mentor_shared.events.schemas import (
     ProfileDeleted,
 )
 from mentor_shared.limits import Limit, RateLimiter
-from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
+from mentor_shared.runtime import ServiceRuntime, Store, open_store
 from messaging_service import consumers
 from messaging_service.adapters.mongo_repository import (
     MongoMessagingReadModel,
@@ -52,26 +53,8 @@ class MessagingContext:
 
 async def bootstrap(settings: MessagingSettings) -> MessagingContext:
     """Open the store and wire the runtime, consumers and in-process fan-out (not started)."""
-    read_model: MessagingReadModel
-    after_erasure: Callable[[], Awaitable[Any]] | None = None
-    if settings.mongodb_uri:
-        store = await open_mongo_store(settings, "messaging", LADDER)
-        database: Any = store.handle
-        client: Any = database.client
-        read_model = MongoMessagingReadModel(database)
-
-        def uow_factory() -> MessagingUnitOfWork:
-            return MongoMessagingUnitOfWork(client, "messaging")
-
-    else:
-        store = await open_sqlite_store(settings, LADDER)
-        sqlite_db = store.handle
-        read_model = SqliteMessagingReadModel(sqlite_db)
-        after_erasure = sqlite_db.truncate_wal
-
-        def uow_factory() -> MessagingUnitOfWork:
-            return SqliteMessagingUnitOfWork(sqlite_db)
-
+    store = await open_store(settings, "messaging", LADDER)
+    read_model, uow_factory = _adapters(store)
     fanout = MessageFanout(max_queue=settings.stream_max_queue)
     runtime = ServiceRuntime(settings, store, publishes=[MESSAGING_TOPIC], uow_factory=uow_factory)
     runtime.add_consumer(
@@ -83,7 +66,7 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
         group_id=consumers.PROFILE_GROUP,
         topics=[PROFILE_TOPIC],
         handler=consumers.handle_profile_event,
-        after_commit=_after_profile_events(fanout, after_erasure),
+        after_commit=_after_profile_events(fanout, store.after_erasure),
     )
     return MessagingContext(
         settings=settings,
@@ -98,6 +81,15 @@ async def bootstrap(settings: MessagingSettings) -> MessagingContext:
             window_s=settings.message_rate_window_s,
         ),
     )
+
+
+def _adapters(store: Store) -> tuple[MessagingReadModel, Callable[[], MessagingUnitOfWork]]:
+    """The read model and unit-of-work factory on the store, whichever database it is."""
+    handle: Any = store.handle
+    if store.is_mongodb:
+        new_uow = partial(MongoMessagingUnitOfWork, handle.client, "messaging")
+        return MongoMessagingReadModel(handle), new_uow
+    return SqliteMessagingReadModel(handle), partial(SqliteMessagingUnitOfWork, handle)
 
 
 def _after_profile_events(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 
 from mentor_shared.auth import Principal
-from mentor_shared.web.errors import NotFound
-from messaging_service.api.errors import CONVERSATION_NOT_FOUND
+from mentor_shared.calendar import CalendarSession
 from messaging_service.api.schemas import (
     MessagePublic,
     ParticipantPublic,
@@ -15,11 +15,20 @@ from messaging_service.api.schemas import (
     SessionNotePublic,
     SessionPublic,
 )
-from messaging_service.domain.model import Conversation, Message, Person, Session, visible_name
+from messaging_service.domain.model import (
+    Conversation,
+    Message,
+    Person,
+    Session,
+    require_participant,
+    require_session,
+    visible_name,
+)
 from messaging_service.domain.plan import Plan, SessionNote
 from messaging_service.service.ports import MessagingReadModel
 
 DELETED_MESSAGE_PLACEHOLDER = "Message from a deleted account"
+SESSION_SUMMARY = "Mentoring session (Mentor Match)"
 
 
 async def participant_conversation(
@@ -30,10 +39,15 @@ async def participant_conversation(
     Administrators get the same 404 as anyone else: nobody but the two
     participants may learn that a conversation exists.
     """
-    conversation = await read_model.conversation(conversation_id)
-    if conversation is None or not conversation.is_participant(principal.id):
-        raise NotFound(CONVERSATION_NOT_FOUND, code="conversation_not_found")
-    return conversation
+    return require_participant(await read_model.conversation(conversation_id), principal.id)
+
+
+async def participant_session(
+    read_model: MessagingReadModel, conversation_id: str, session_id: str, principal: Principal
+) -> Session:
+    """A session of the caller's conversation, else 404 (for the conversation or the session)."""
+    await participant_conversation(read_model, conversation_id, principal)
+    return require_session(await read_model.session(conversation_id, session_id))
 
 
 def other_participant_public(
@@ -51,36 +65,35 @@ def other_participant_public(
 
 def message_public(message: Message) -> MessagePublic:
     """A message as clients see it."""
-    return MessagePublic(
-        id=message.id,
-        conversation_id=message.conversation_id,
-        seq=message.seq,
-        sender_id=message.sender_id,
-        body=message.body,
-        sent_at=message.sent_at,
-        deleted=message.deleted,
-        deleted_placeholder=DELETED_MESSAGE_PLACEHOLDER if message.deleted else None,
-    )
+    public = MessagePublic.model_validate(message, from_attributes=True)
+    if message.deleted:
+        public.deleted_placeholder = DELETED_MESSAGE_PLACEHOLDER
+    return public
 
 
 def session_public(session: Session) -> SessionPublic:
     """A session as clients see it."""
-    return SessionPublic(
-        id=session.id,
-        conversation_id=session.conversation_id,
-        status=session.status,
+    ics_url = (
+        f"/v1/conversations/{session.conversation_id}/sessions/{session.id}.ics"
+        if session.has_invite
+        else None
+    )
+    return SessionPublic.model_validate(
+        {**asdict(session), "ends_at": session.ends_at, "ics_url": ics_url}
+    )
+
+
+def session_calendar_entry(session: Session) -> CalendarSession:
+    """What the session's calendar entry says; an online-only session's link is its place."""
+    return CalendarSession(
+        session_id=session.id,
         starts_at=session.starts_at,
-        ends_at=session.ends_at,
         duration_minutes=session.duration_minutes,
-        location=session.location,
-        online_link=session.online_link,
-        proposer_id=session.proposer_id,
         sequence=session.sequence,
-        ics_url=(
-            f"/v1/conversations/{session.conversation_id}/sessions/{session.id}.ics"
-            if session.has_invite
-            else None
-        ),
+        summary=SESSION_SUMMARY,
+        cancelled=session.status == "cancelled",
+        location=session.location or session.online_link,
+        url=session.online_link,
     )
 
 
@@ -90,10 +103,7 @@ def plan_public(plan: Plan, conversation: Conversation) -> PlanPublic:
         conversation_id=plan.conversation_id,
         version=plan.version,
         goals=list(plan.goals),
-        actions=[
-            PlanActionPublic(id=a.id, text=a.text, owner=a.owner, due_on=a.due_on, done=a.done)
-            for a in plan.actions
-        ],
+        actions=[PlanActionPublic.model_validate(a, from_attributes=True) for a in plan.actions],
         updated_at=plan.updated_at,
         updated_by=plan.updated_by,
         editable=conversation.status == "active",

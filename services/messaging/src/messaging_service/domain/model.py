@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final, Literal
 
+from mentor_shared.clock import as_utc
 from messaging_service.domain.errors import (
+    ConversationNotFound,
     ConversationReadOnly,
     InvalidMessage,
     InvalidSession,
     MatchNotAccepted,
     PlanNeedsAcceptedMatch,
+    SessionNotFound,
     SessionTransitionNotAllowed,
 )
 
@@ -40,13 +43,6 @@ UNKNOWN_PERSON_NAME: Final = "Unknown member"
 def new_id() -> str:
     """A new random identifier."""
     return str(uuid.uuid4())
-
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; naive datetimes are refused."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("a timezone-aware datetime is required")
-    return moment.astimezone(UTC)
 
 
 @dataclass
@@ -151,14 +147,26 @@ class Conversation:
             ConversationReadOnly: The match is over.
         """
         if self.status == "requested":
-            raise PlanNeedsAcceptedMatch("a plan needs an accepted match")
+            raise PlanNeedsAcceptedMatch()
         if self.status == "closed":
             raise ConversationReadOnly(self.closed_reason)
 
     def require_accepted(self) -> None:
         """Raise :class:`MatchNotAccepted` unless the match is accepted and active."""
         if self.status != "active":
-            raise MatchNotAccepted("sessions need an accepted match")
+            raise MatchNotAccepted()
+
+
+def require_participant(conversation: Conversation | None, person_id: str) -> Conversation:
+    """The conversation, if ``person_id`` is one of its two people.
+
+    Raises:
+        ConversationNotFound: No such conversation, or ``person_id`` is not in it
+            (the same error: nobody else may learn that a conversation exists).
+    """
+    if conversation is None or not conversation.is_participant(person_id):
+        raise ConversationNotFound()
+    return conversation
 
 
 def check_body(body: str) -> None:
@@ -261,6 +269,17 @@ class Session:
         self.updated_at = now
 
 
+def require_session(session: Session | None) -> Session:
+    """The session that was looked up in a conversation.
+
+    Raises:
+        SessionNotFound: It is not in that conversation.
+    """
+    if session is None:
+        raise SessionNotFound()
+    return session
+
+
 def propose_session(
     conversation: Conversation,
     proposer_id: str,
@@ -280,11 +299,10 @@ def propose_session(
     conversation.require_accepted()
     other_id = conversation.other_participant(proposer_id)
     if other_id is None:
-        raise MatchNotAccepted("the other participant is gone")
-    try:
-        start = utc(starts_at)
-    except ValueError as exc:
-        raise InvalidSession("the start needs a time zone") from exc
+        raise MatchNotAccepted()
+    if starts_at.utcoffset() is None:
+        raise InvalidSession("the start needs a time zone")
+    start = as_utc(starts_at)
     if start <= now:
         raise InvalidSession("the start must be in the future")
     if not MIN_SESSION_MINUTES <= duration_minutes <= MAX_SESSION_MINUTES:

@@ -129,7 +129,7 @@ def require_plan_readable(conversation: Conversation) -> None:
         conversation.status == "closed"
         and conversation.closed_reason in ("declined", "withdrawn", "another_accepted", "expired")
     ):
-        raise PlanNeedsAcceptedMatch("a plan needs an accepted match")
+        raise PlanNeedsAcceptedMatch()
 
 
 @dataclass

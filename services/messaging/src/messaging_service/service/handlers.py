@@ -10,7 +10,7 @@ and commits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
@@ -33,11 +33,9 @@ from messaging_service.domain.commands import (
     WriteSessionNote,
 )
 from messaging_service.domain.errors import (
-    ConversationNotFound,
     InvalidMessage,
     MessageNotFound,
     PlanVersionConflict,
-    SessionNotFound,
 )
 from messaging_service.domain.model import Conversation, Message, Person, Report, Session
 from messaging_service.domain.plan import Plan, SessionNote, write_note
@@ -48,18 +46,20 @@ log = structlog.get_logger(__name__)
 SOURCE = "messaging"
 
 
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
 async def _participant_conversation(
     uow: MessagingUnitOfWork, conversation_id: str, person_id: str
 ) -> Conversation:
-    conversation = await uow.conversations.get(conversation_id)
-    if conversation is None or not conversation.is_participant(person_id):
-        raise ConversationNotFound(conversation_id)
-    return conversation
+    return model.require_participant(await uow.conversations.get(conversation_id), person_id)
+
+
+async def _participant_message(
+    uow: MessagingUnitOfWork, conversation_id: str, message_id: str, person_id: str
+) -> Message:
+    await _participant_conversation(uow, conversation_id, person_id)
+    message = await uow.messages.get(conversation_id, message_id)
+    if message is None:
+        raise MessageNotFound()
+    return message
 
 
 def _queue_message_sent(
@@ -83,7 +83,18 @@ def _queue_message_sent(
     )
 
 
-async def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -> None:
+async def _queue_session_scheduled(
+    uow: MessagingUnitOfWork, session: Session, *, actor_id: str, was_confirmed: bool = False
+) -> None:
+    """Queue ``session.scheduled`` for the session as it now is.
+
+    Args:
+        uow: The open unit of work.
+        session: The session after the change.
+        actor_id: Who made the change.
+        was_confirmed: The session was confirmed before this change, so calendar
+            entries of it exist (a cancellation then withdraws them).
+    """
     # The online link stays out of the event: it can be a personal meeting room.
     confirmed = None
     if session.status == "confirmed":
@@ -101,6 +112,9 @@ async def _queue_session_scheduled(uow: MessagingUnitOfWork, session: Session) -
                 duration_minutes=session.duration_minutes,
                 location=session.location,
                 confirmed_sessions=confirmed,
+                sequence=session.sequence,
+                actor_id=actor_id,
+                was_confirmed=was_confirmed,
             ),
             subject=session.match_id,
             source=SOURCE,
@@ -285,10 +299,9 @@ async def mark_read(cmd: MarkRead, uow: MessagingUnitOfWork) -> int:
         MessageNotFound: The message is not in this conversation.
     """
     async with uow:
-        await _participant_conversation(uow, cmd.conversation_id, cmd.reader_id)
-        message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
-        if message is None:
-            raise MessageNotFound(cmd.message_id)
+        message = await _participant_message(
+            uow, cmd.conversation_id, cmd.message_id, cmd.reader_id
+        )
         mark = await uow.read_states.mark_read(cmd.conversation_id, cmd.reader_id, message.seq)
         await uow.commit()
     return mark
@@ -302,10 +315,9 @@ async def report_message(cmd: ReportMessage, uow: MessagingUnitOfWork, *, now: d
         MessageNotFound: The message is not in this conversation.
     """
     async with uow:
-        await _participant_conversation(uow, cmd.conversation_id, cmd.reporter_id)
-        message = await uow.messages.get(cmd.conversation_id, cmd.message_id)
-        if message is None:
-            raise MessageNotFound(cmd.message_id)
+        message = await _participant_message(
+            uow, cmd.conversation_id, cmd.message_id, cmd.reporter_id
+        )
         report = Report(
             id=model.new_id(),
             message_id=message.id,
@@ -342,7 +354,7 @@ async def propose_session(
             now=now,
         )
         await uow.sessions.add(session)
-        await _queue_session_scheduled(uow, session)
+        await _queue_session_scheduled(uow, session, actor_id=cmd.proposer_id)
         await uow.commit()
     log.info("session_proposed", session_id=session.id, conversation_id=conversation.id)
     return session
@@ -368,7 +380,7 @@ async def plan_series(cmd: PlanSeries, uow: MessagingUnitOfWork, *, now: datetim
         )
         for session in sessions:
             await uow.sessions.add(session)
-            await _queue_session_scheduled(uow, session)
+            await _queue_session_scheduled(uow, session, actor_id=cmd.proposer_id)
         await uow.commit()
     log.info("session_series_planned", conversation_id=conversation.id, sessions=len(sessions))
     return sessions
@@ -385,14 +397,15 @@ async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: d
     """
     async with uow:
         conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.actor_id)
-        session = await uow.sessions.get(cmd.conversation_id, cmd.session_id)
-        if session is None:
-            raise SessionNotFound(cmd.session_id)
+        session = model.require_session(await uow.sessions.get(conversation.id, cmd.session_id))
         if cmd.action == "accept":
             conversation.require_accepted()
+        was_confirmed = session.status == "confirmed"
         session.apply(cmd.action, cmd.actor_id, now)
         await uow.sessions.update(session)
-        await _queue_session_scheduled(uow, session)
+        await _queue_session_scheduled(
+            uow, session, actor_id=cmd.actor_id, was_confirmed=was_confirmed
+        )
         await uow.commit()
     log.info("session_changed", session_id=session.id, status=session.status)
     return session
@@ -442,9 +455,7 @@ async def write_session_note(
     """
     async with uow:
         conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.author_id)
-        session = await uow.sessions.get(conversation.id, cmd.session_id)
-        if session is None:
-            raise SessionNotFound(cmd.session_id)
+        session = model.require_session(await uow.sessions.get(conversation.id, cmd.session_id))
         note = write_note(conversation.id, session.id, cmd.author_id, cmd.body, now)
         await uow.session_notes.save(note)
         await uow.commit()

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import StreamingResponse
 
 from mentor_shared.auth import Principal
+from mentor_shared.clock import utc_now
 from mentor_shared.limits import enforce
 from mentor_shared.storage.conflicts import retry_on_conflict
 from mentor_shared.web.errors import Unprocessable, error_responses
 from messaging_service.api.deps import ContextDep, CurrentPrincipal, StreamPrincipal
-from messaging_service.api.errors import api_error
 from messaging_service.api.schemas import (
     ConversationList,
     ConversationPublic,
@@ -37,7 +37,6 @@ from messaging_service.api.views import (
 )
 from messaging_service.bootstrap import MessagingContext
 from messaging_service.domain.commands import MarkRead, ReportMessage, SendMessage
-from messaging_service.domain.errors import MessagingError
 from messaging_service.domain.model import Message
 from messaging_service.service import handlers
 
@@ -137,15 +136,10 @@ async def send_message(
         principal.id,
         message="You are sending messages too quickly",
     )
-    try:
-        command = SendMessage(
-            conversation_id=conversation_id, sender_id=principal.id, body=body.body
-        )
-        message = await retry_on_conflict(
-            lambda: handlers.send_message(command, ctx.uow(), now=handlers.utcnow())
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    command = SendMessage(conversation_id=conversation_id, sender_id=principal.id, body=body.body)
+    message = await retry_on_conflict(
+        lambda: handlers.send_message(command, ctx.uow(), now=utc_now())
+    )
     # After the commit: stream subscribers never see a message that was rolled back.
     ctx.fanout.publish(message)
     return message_public(message)
@@ -160,15 +154,12 @@ async def mark_read(
     conversation_id: str, body: ReadReceiptCreate, principal: CurrentPrincipal, ctx: ContextDep
 ) -> ReadReceiptPublic:
     """Mark everything up to and including ``message_id`` as read."""
-    try:
-        mark = await handlers.mark_read(
-            MarkRead(
-                conversation_id=conversation_id, reader_id=principal.id, message_id=body.message_id
-            ),
-            ctx.uow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    mark = await handlers.mark_read(
+        MarkRead(
+            conversation_id=conversation_id, reader_id=principal.id, message_id=body.message_id
+        ),
+        ctx.uow(),
+    )
     unread = await ctx.read_model.unread_count(conversation_id, principal.id)
     return ReadReceiptPublic(last_read_seq=mark, unread_count=unread)
 
@@ -187,20 +178,17 @@ async def report_message(
     ctx: ContextDep,
 ) -> ReportPublic:
     """Report a message to the administrators."""
-    try:
-        report = await handlers.report_message(
-            ReportMessage(
-                conversation_id=conversation_id,
-                message_id=message_id,
-                reporter_id=principal.id,
-                reason=body.reason,
-            ),
-            ctx.uow(),
-            now=handlers.utcnow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
-    return ReportPublic(id=report.id, message_id=report.message_id, created_at=report.created_at)
+    report = await handlers.report_message(
+        ReportMessage(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            reporter_id=principal.id,
+            reason=body.reason,
+        ),
+        ctx.uow(),
+        now=utc_now(),
+    )
+    return ReportPublic.model_validate(report, from_attributes=True)
 
 
 def _sse(message: Message) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from mentor_shared.clock import utc_now
 from mentor_shared.web.errors import error_responses
 from messaging_service.api.deps import ContextDep, CurrentPrincipal
 from messaging_service.api.schemas import (
@@ -19,7 +20,6 @@ from messaging_service.api.views import (
     session_public,
 )
 from messaging_service.domain.model import Message
-from messaging_service.service import handlers
 from messaging_service.service.ports import MessagingReadModel
 
 router = APIRouter(prefix="/v1/me", tags=["export"])
@@ -78,18 +78,12 @@ async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingEx
             )
         )
     reports = [
-        ReportExport(
-            id=r.id,
-            conversation_id=r.conversation_id,
-            message_id=r.message_id,
-            reason=r.reason,
-            created_at=r.created_at,
-        )
+        ReportExport.model_validate(r, from_attributes=True)
         for r in await ctx.read_model.reports_by(me)
     ]
     return MessagingExport(
         person_id=me,
-        exported_at=handlers.utcnow(),
+        exported_at=utc_now(),
         conversations=conversations,
         reports=reports,
     )

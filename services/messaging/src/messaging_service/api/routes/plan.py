@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mentor_shared.web.errors import NotFound, error_responses
+from mentor_shared.clock import utc_now
+from mentor_shared.web.errors import error_responses
 from messaging_service.api.deps import ContextDep, CurrentPrincipal
-from messaging_service.api.errors import api_error
 from messaging_service.api.schemas import (
     PlanPublic,
     PlanUpdate,
     SessionNotePublic,
     SessionNoteUpdate,
 )
-from messaging_service.api.views import note_public, participant_conversation, plan_public
+from messaging_service.api.views import (
+    note_public,
+    participant_conversation,
+    participant_session,
+    plan_public,
+)
 from messaging_service.domain.commands import RevisePlan, WriteSessionNote
-from messaging_service.domain.errors import MessagingError
 from messaging_service.domain.plan import Plan, PlanAction, require_plan_readable
 from messaging_service.service import handlers
 
@@ -31,10 +35,7 @@ async def read_plan(
     409 ``match_not_accepted`` while the match is only a request (or never was accepted).
     """
     conversation = await participant_conversation(ctx.read_model, conversation_id, principal)
-    try:
-        require_plan_readable(conversation)
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    require_plan_readable(conversation)
     plan = await ctx.read_model.plan(conversation.id)
     if plan is None:
         mentee = conversation.mentee_id
@@ -52,25 +53,20 @@ async def revise_plan(
 
     A stale version gets 409 ``plan_version_conflict`` with ``details.current_version``.
     """
-    try:
-        plan = await handlers.revise_plan(
-            RevisePlan(
-                conversation_id=conversation_id,
-                editor_id=principal.id,
-                based_on=body.version,
-                goals=list(body.goals),
-                actions=[
-                    PlanAction(
-                        id=a.id or "", text=a.text, owner=a.owner, due_on=a.due_on, done=a.done
-                    )
-                    for a in body.actions
-                ],
-            ),
-            ctx.uow(),
-            now=handlers.utcnow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    plan = await handlers.revise_plan(
+        RevisePlan(
+            conversation_id=conversation_id,
+            editor_id=principal.id,
+            based_on=body.version,
+            goals=list(body.goals),
+            actions=[
+                PlanAction(id=a.id or "", text=a.text, owner=a.owner, due_on=a.due_on, done=a.done)
+                for a in body.actions
+            ],
+        ),
+        ctx.uow(),
+        now=utc_now(),
+    )
     conversation = await participant_conversation(ctx.read_model, conversation_id, principal)
     return plan_public(plan, conversation)
 
@@ -84,9 +80,7 @@ async def read_session_notes(
     conversation_id: str, session_id: str, principal: CurrentPrincipal, ctx: ContextDep
 ) -> SessionNotePublic:
     """The caller's own notes on the session (empty if none); the other person's never show."""
-    await participant_conversation(ctx.read_model, conversation_id, principal)
-    if await ctx.read_model.session(conversation_id, session_id) is None:
-        raise NotFound("No such session in this conversation", code="session_not_found")
+    await participant_session(ctx.read_model, conversation_id, session_id, principal)
     return note_public(session_id, await ctx.read_model.session_note(session_id, principal.id))
 
 
@@ -103,17 +97,14 @@ async def write_session_notes(
     ctx: ContextDep,
 ) -> SessionNotePublic:
     """Replace the caller's private notes on the session (an empty body clears them)."""
-    try:
-        note = await handlers.write_session_note(
-            WriteSessionNote(
-                conversation_id=conversation_id,
-                session_id=session_id,
-                author_id=principal.id,
-                body=body.body,
-            ),
-            ctx.uow(),
-            now=handlers.utcnow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    note = await handlers.write_session_note(
+        WriteSessionNote(
+            conversation_id=conversation_id,
+            session_id=session_id,
+            author_id=principal.id,
+            body=body.body,
+        ),
+        ctx.uow(),
+        now=utc_now(),
+    )
     return note_public(session_id, note)

@@ -7,10 +7,10 @@ from typing import get_args
 from fastapi import APIRouter, Response, status
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from mentor_shared.web.errors import Conflict, NotFound, error_responses
-from messaging_service.adapters.ics import session_invite
+from mentor_shared.calendar import content_type, session_calendar
+from mentor_shared.clock import utc_now
+from mentor_shared.web.errors import error_responses
 from messaging_service.api.deps import ContextDep, CurrentPrincipal
-from messaging_service.api.errors import api_error
 from messaging_service.api.schemas import (
     SeriesCreate,
     SessionActionName,
@@ -18,9 +18,14 @@ from messaging_service.api.schemas import (
     SessionList,
     SessionPublic,
 )
-from messaging_service.api.views import participant_conversation, session_public
+from messaging_service.api.views import (
+    participant_conversation,
+    participant_session,
+    session_calendar_entry,
+    session_public,
+)
 from messaging_service.domain.commands import ChangeSession, PlanSeries, ProposeSession
-from messaging_service.domain.errors import MessagingError
+from messaging_service.domain.errors import SessionNotConfirmed
 from messaging_service.service import handlers
 
 router = APIRouter(prefix="/v1/conversations/{conversation_id}/sessions", tags=["sessions"])
@@ -46,21 +51,18 @@ async def propose_session(
     conversation_id: str, body: SessionCreate, principal: CurrentPrincipal, ctx: ContextDep
 ) -> SessionPublic:
     """Propose a session (409 unless the match is accepted); the other person accepts it."""
-    try:
-        session = await handlers.propose_session(
-            ProposeSession(
-                conversation_id=conversation_id,
-                proposer_id=principal.id,
-                starts_at=body.starts_at,
-                duration_minutes=body.duration_minutes,
-                location=body.location,
-                online_link=str(body.online_link) if body.online_link else None,
-            ),
-            ctx.uow(),
-            now=handlers.utcnow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    session = await handlers.propose_session(
+        ProposeSession(
+            conversation_id=conversation_id,
+            proposer_id=principal.id,
+            starts_at=body.starts_at,
+            duration_minutes=body.duration_minutes,
+            location=body.location,
+            online_link=str(body.online_link) if body.online_link else None,
+        ),
+        ctx.uow(),
+        now=utc_now(),
+    )
     return session_public(session)
 
 
@@ -74,20 +76,17 @@ async def plan_series(
     conversation_id: str, body: SeriesCreate, principal: CurrentPrincipal, ctx: ContextDep
 ) -> SessionList:
     """Plan a series: six one-hour sessions three weeks apart, each to be accepted."""
-    try:
-        sessions = await handlers.plan_series(
-            PlanSeries(
-                conversation_id=conversation_id,
-                proposer_id=principal.id,
-                first_starts_at=body.starts_at,
-                location=body.location,
-                online_link=str(body.online_link) if body.online_link else None,
-            ),
-            ctx.uow(),
-            now=handlers.utcnow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    sessions = await handlers.plan_series(
+        PlanSeries(
+            conversation_id=conversation_id,
+            proposer_id=principal.id,
+            first_starts_at=body.starts_at,
+            location=body.location,
+            online_link=str(body.online_link) if body.online_link else None,
+        ),
+        ctx.uow(),
+        now=utc_now(),
+    )
     return SessionList(items=[session_public(s) for s in sessions])
 
 
@@ -103,15 +102,16 @@ async def session_ics(
     conversation_id: str, session_id: str, principal: CurrentPrincipal, ctx: ContextDep
 ) -> Response:
     """The iCalendar invite of a confirmed (or since cancelled) session."""
-    await participant_conversation(ctx.read_model, conversation_id, principal)
-    session = await ctx.read_model.session(conversation_id, session_id)
-    if session is None:
-        raise NotFound("No such session in this conversation", code="session_not_found")
+    # METHOD:PUBLISH while the session stands; once cancelled, METHOD:CANCEL with
+    # STATUS:CANCELLED and the same UID, which removes the entry (RFC 5546). The
+    # notifications service emails the same document, so both copies agree.
+    session = await participant_session(ctx.read_model, conversation_id, session_id, principal)
     if not session.has_invite:
-        raise Conflict("The session is not confirmed", code="session_not_confirmed")
+        raise SessionNotConfirmed()
+    entry = session_calendar_entry(session)
     return Response(
-        content=session_invite(session, stamped_at=handlers.utcnow()),
-        media_type="text/calendar",
+        content=session_calendar(entry, stamped_at=utc_now()),
+        media_type=content_type(entry.method),
         headers={"Content-Disposition": f'attachment; filename="session-{session.id}.ics"'},
     )
 
@@ -139,17 +139,14 @@ async def change_session(
     ctx: ContextDep,
 ) -> SessionPublic:
     """``accept`` or ``decline`` (the other person), ``cancel``, or ``held`` once started."""
-    try:
-        session = await handlers.change_session(
-            ChangeSession(
-                conversation_id=conversation_id,
-                session_id=session_id,
-                actor_id=principal.id,
-                action=action,
-            ),
-            ctx.uow(),
-            now=handlers.utcnow(),
-        )
-    except MessagingError as exc:
-        raise api_error(exc) from exc
+    session = await handlers.change_session(
+        ChangeSession(
+            conversation_id=conversation_id,
+            session_id=session_id,
+            actor_id=principal.id,
+            action=action,
+        ),
+        ctx.uow(),
+        now=utc_now(),
+    )
     return session_public(session)
