@@ -8,20 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from web_service.backend import ApiError, token_claims
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    SessionDep,
-    errors_from_api,
-    next_path,
-    redirect,
-    render,
-    sign_in_redirect,
-    text,
-    wait_text,
-)
+from web_service.dates import wait_text
+from web_service.deps import BackendDep, CheckedForm, MemberSession, SessionDep
+from web_service.forms import FormErrors, errors_from_api, text
+from web_service.redirects import next_path, redirect, sign_in_redirect
+from web_service.rendering import render
 
 router = APIRouter()
 

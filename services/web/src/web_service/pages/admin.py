@@ -12,19 +12,11 @@ from starlette.datastructures import UploadFile
 
 from web_service.backend import ApiError, ServiceUnavailable
 from web_service.chart import Series, bar_chart_svg
-from web_service.ui import (
-    AdminSession,
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    errors_from_api,
-    names_of,
-    redirect,
-    reference_lists,
-    render,
-    text,
-    texts,
-)
+from web_service.deps import AdminSession, BackendDep, CheckedForm
+from web_service.forms import FormErrors, errors_from_api, text, texts
+from web_service.redirects import redirect
+from web_service.reference import names_of, reference_lists
+from web_service.rendering import render
 
 router = APIRouter(prefix="/admin")
 

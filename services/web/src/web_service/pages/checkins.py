@@ -11,15 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from web_service.backend import ApiError
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    redirect,
-    render,
-    text,
-)
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, text
+from web_service.redirects import redirect
+from web_service.rendering import render
 
 router = APIRouter()
 

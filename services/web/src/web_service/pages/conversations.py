@@ -4,7 +4,7 @@ reporting a message to the administrators."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -12,17 +12,12 @@ import structlog
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from mentor_shared.clock import utc_now
 from web_service.backend import ApiError, ServiceUnavailable, SignedOut
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    errors_from_api,
-    redirect,
-    render,
-    text,
-)
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, errors_from_api, text
+from web_service.redirects import redirect
+from web_service.rendering import render
 
 log = structlog.get_logger(__name__)
 
@@ -317,7 +312,7 @@ def _parse_start(values: dict[str, str], errors: FormErrors) -> datetime | None:
     except ValueError:
         errors.add("starts_at-day", "The date must be a real date")
         return None
-    if moment <= datetime.now(UTC):
+    if moment <= utc_now():
         errors.add("starts_at-day", "The session must be in the future")
         return None
     return moment

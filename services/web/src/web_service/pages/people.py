@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from mentor_shared.clock import utc_now
 from web_service.backend import ApiError, Backend, ServiceUnavailable
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, text
+from web_service.redirects import redirect
+from web_service.reference import names_of, reference_lists
+from web_service.rendering import render
 from web_service.sessions import WebSession
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    names_of,
-    redirect,
-    reference_lists,
-    render,
-    text,
-)
 
 router = APIRouter()
 
@@ -135,7 +129,7 @@ async def _card(backend: Backend, session: WebSession, profile_id: str) -> dict[
 
 def running_pause(paused_until: str | None) -> str | None:
     """The pause's end date while it runs (it ends by itself on the date), else None."""
-    if paused_until and paused_until > datetime.now(UTC).date().isoformat():
+    if paused_until and paused_until > utc_now().date().isoformat():
         return paused_until
     return None
 

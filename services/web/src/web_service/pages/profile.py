@@ -11,23 +11,14 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from web_service.backend import ApiError, Backend, ServiceUnavailable
+from web_service.dates import date_parts, parse_date_parts
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, errors_from_api, text, texts
 from web_service.pages.people import running_pause
+from web_service.redirects import redirect
+from web_service.reference import names_of, reference_lists
+from web_service.rendering import render
 from web_service.sessions import WebSession
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    date_parts,
-    errors_from_api,
-    names_of,
-    parse_date_parts,
-    redirect,
-    reference_lists,
-    render,
-    text,
-    texts,
-)
 
 log = structlog.get_logger(__name__)
 router = APIRouter()

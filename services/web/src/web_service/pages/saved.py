@@ -8,17 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from web_service.backend import ApiError
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    MemberSession,
-    names_of,
-    next_path,
-    redirect,
-    reference_lists,
-    render,
-    text,
-)
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import text
+from web_service.redirects import next_path, redirect
+from web_service.reference import names_of, reference_lists
+from web_service.rendering import render
 
 router = APIRouter()
 
