@@ -31,3 +31,8 @@ def names_of(lists: dict[str, list[dict[str, str]]]) -> dict[str, dict[str, str]
     return {
         kind: {entry["code"]: entry["name"] for entry in entries} for kind, entries in lists.items()
     }
+
+
+async def department_names(request: Request) -> dict[str, str]:
+    """Department code -> name."""
+    return names_of(await reference_lists(request))["departments"]
