@@ -35,6 +35,8 @@ from web_service.pages import (
     conversations,
     legal,
     matches,
+    mentoring_sessions,
+    message_reports,
     people,
     plan,
     profile,
@@ -97,11 +99,13 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
             people.router,
             saved.router,
             matches.router,
-            # Before conversations: its POST .../sessions/{session_id}/{action} would
-            # otherwise take .../sessions/{session_id}/notes.
+            # Before mentoring_sessions: its POST .../sessions/{session_id}/{action}
+            # would otherwise take .../sessions/{session_id}/notes.
             plan.router,
             checkins.router,
             conversations.router,
+            mentoring_sessions.router,
+            message_reports.router,
             settings.router,
             admin.router,
         ],

@@ -70,6 +70,14 @@ async def attempt(call: Awaitable[Answer], *refusals: int) -> Answer | ApiError:
         return error
 
 
+def item_with_id(items: Iterable[Any], wanted: str) -> dict[str, Any] | None:
+    """The entry of a service's list whose ``id`` is ``wanted``, or None."""
+    for item in items:
+        if isinstance(item, dict) and item.get("id") == wanted:
+            return item
+    return None
+
+
 class SignedOut(Exception):
     """The session holds no usable tokens: the person must sign in (again)."""
 
