@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError, token_claims
+from web_service.backend import ApiError, attempt, token_claims
 from web_service.dates import wait_text
 from web_service.deps import BackendDep, CheckedForm, MemberSession, SessionDep
 from web_service.forms import FormErrors, errors_from_api, text
@@ -49,25 +49,20 @@ async def sign_up(request: Request, form: CheckedForm, backend: BackendDep) -> R
         errors.add("password", "Enter a password")
     domain_refused = False
     if not errors:
-        try:
-            await backend.call(
-                "profile",
-                "POST",
-                "/v1/accounts",
-                json={**values, "password": password},
-            )
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            domain_refused = error.code == "domain_not_allowed"
+        created = await attempt(
+            backend.call("profile", "POST", "/v1/accounts", json={**values, "password": password}),
+            422,
+        )
+        if isinstance(created, ApiError):
+            domain_refused = created.code == "domain_not_allowed"
             field = {"domain_not_allowed": "email", "invalid_email": "email"}.get(
-                error.code, "password" if error.code == "weak_password" else ""
+                created.code, "password" if created.code == "weak_password" else ""
             )
             if field:
-                errors.add(field, _sign_up_message(error))
+                errors.add(field, _sign_up_message(created))
             else:
                 errors = errors_from_api(
-                    error,
+                    created,
                     {"display_name": "display_name", "email": "email", "password": "password"},
                     "email",
                 )
@@ -111,21 +106,25 @@ async def verify(
 ) -> Response:
     """Confirm the address with the emailed token."""
     token = text(form, "token")
-    try:
-        await backend.call("profile", "POST", "/v1/accounts/verify", json={"token": token})
-    except ApiError as error:
-        if error.status != 422:
-            raise
-        return render(
-            request,
-            "link_expired.html",
-            status_code=422,
-            title="This link has expired or was already used",
-            retry_href="/sign-up",
-            retry_text="sign up again to get a new link",
-        )
+    verified = await attempt(
+        backend.call("profile", "POST", "/v1/accounts/verify", json={"token": token}), 422
+    )
+    if isinstance(verified, ApiError):
+        return _link_expired(request, "/sign-up", "sign up again to get a new link")
     session.add_flash("Your email address is confirmed", "You can now sign in.")
     return redirect("/sign-in")
+
+
+def _link_expired(request: Request, retry_href: str, retry_text: str) -> Response:
+    """An emailed link's token was refused: say so, and how to get a new one."""
+    return render(
+        request,
+        "link_expired.html",
+        status_code=422,
+        title="This link has expired or was already used",
+        retry_href=retry_href,
+        retry_text=retry_text,
+    )
 
 
 # --- sign in and out ---------------------------------------------------------------
@@ -153,31 +152,17 @@ async def sign_in(
     if not isinstance(password, str) or not password:
         errors.add("password", "Enter your password")
     if not errors:
-        try:
-            response = await backend.call(
-                "profile",
-                "POST",
-                "/v1/auth/token",
-                data={"username": email, "password": password},
-            )
-        except ApiError as error:
-            if error.status == 401:
-                errors.add("email", "Enter a correct email address and password")
-            elif error.status == 403:
-                errors.add(
-                    "email",
-                    "Confirm your email address first: follow the link in the email we sent",
-                )
-            elif error.status == 429:
-                errors.add(
-                    "email",
-                    "Too many attempts to sign in. "
-                    f"Wait {wait_text(error.retry_after_s or 15 * 60)} and try again",
-                )
-            elif error.status == 422:
-                errors.add("email", "Enter a correct email address and password")
-            else:
-                raise
+        response = await attempt(
+            backend.call(
+                "profile", "POST", "/v1/auth/token", data={"username": email, "password": password}
+            ),
+            401,
+            403,
+            422,
+            429,
+        )
+        if isinstance(response, ApiError):
+            errors.add("email", _sign_in_problem(response))
         else:
             body = response.json()
             claims = token_claims(body["access_token"])
@@ -198,6 +183,15 @@ async def sign_in(
         next=destination,
         errors=errors,
     )
+
+
+def _sign_in_problem(error: ApiError) -> str:
+    if error.status == 403:
+        return "Confirm your email address first: follow the link in the email we sent"
+    if error.status == 429:
+        wait = wait_text(error.retry_after_s or 15 * 60)
+        return f"Too many attempts to sign in. Wait {wait} and try again"
+    return "Enter a correct email address and password"
 
 
 @router.post("/sign-out")
@@ -226,35 +220,27 @@ async def forgotten_password_form(request: Request) -> Response:
 async def forgotten_password(request: Request, form: CheckedForm, backend: BackendDep) -> Response:
     """The service answers the same whether or not the address has an account."""
     email = text(form, "email")
+    errors = FormErrors()
     if not email:
-        errors = FormErrors()
         errors.add("email", "Enter your email address")
-        return render(
-            request,
-            "forgotten_password.html",
-            status_code=422,
-            title="Reset your password",
-            values={},
-            errors=errors,
+    else:
+        asked = await attempt(
+            backend.call("profile", "POST", "/v1/accounts/password-reset", json={"email": email}),
+            422,
         )
-    try:
-        await backend.call("profile", "POST", "/v1/accounts/password-reset", json={"email": email})
-    except ApiError as error:
-        if error.status != 422:
-            raise
-        errors = FormErrors()
+        if not isinstance(asked, ApiError):
+            return render(request, "check_email.html", title="Check your email", reset=True)
         errors.add(
             "email", "Enter an email address in the correct format, like name@example.gov.uk"
         )
-        return render(
-            request,
-            "forgotten_password.html",
-            status_code=422,
-            title="Reset your password",
-            values={"email": email},
-            errors=errors,
-        )
-    return render(request, "check_email.html", title="Check your email", reset=True)
+    return render(
+        request,
+        "forgotten_password.html",
+        status_code=422,
+        title="Reset your password",
+        values={"email": email} if email else {},
+        errors=errors,
+    )
 
 
 @router.get("/account/password")
@@ -278,24 +264,24 @@ async def change_password(
     elif new != form.get("confirm_password"):
         errors.add("confirm_password", "The new passwords do not match")
     if not errors:
-        try:
-            await backend.call(
+        changed = await attempt(
+            backend.call(
                 "profile",
                 "POST",
                 "/v1/accounts/me/password",
                 session=session,
                 json={"current_password": current, "new_password": new},
-            )
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            if error.code == "wrong_current_password":
+            ),
+            422,
+        )
+        if isinstance(changed, ApiError):
+            if changed.code == "wrong_current_password":
                 errors.add("current_password", "Your current password is not right")
-            elif error.code == "weak_password":
-                errors.add("new_password", error.message.rstrip("."))
+            elif changed.code == "weak_password":
+                errors.add("new_password", changed.message.rstrip("."))
             else:
                 errors = errors_from_api(
-                    error,
+                    changed,
                     {"current_password": "current_password", "new_password": "new_password"},
                     "new_password",
                 )
@@ -405,25 +391,16 @@ async def _set_password(
     elif password != confirm:
         errors.add("confirm_password", "The passwords do not match")
     if not errors:
-        try:
-            await backend.call("profile", "POST", path, json={"token": token, "password": password})
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            if error.code == "weak_password":
-                errors.add("password", error.message)
-            else:
-                return render(
-                    request,
-                    "link_expired.html",
-                    status_code=422,
-                    title="This link has expired or was already used",
-                    retry_href=retry_href,
-                    retry_text=retry_text,
-                )
-        else:
+        saved = await attempt(
+            backend.call("profile", "POST", path, json={"token": token, "password": password}),
+            422,
+        )
+        if not isinstance(saved, ApiError):
             session.add_flash(done, "Sign in with your new password.")
             return redirect("/sign-in")
+        if saved.code != "weak_password":
+            return _link_expired(request, retry_href, retry_text)
+        errors.add("password", saved.message)
     return render(
         request,
         "set_password.html",
