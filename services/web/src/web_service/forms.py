@@ -51,6 +51,23 @@ class FormErrors:
         """One error for a field (the first one given wins)."""
         self.by_field.setdefault(name, message)
 
+    def check_text(
+        self, name: str, value: str, *, limit: int, what: str, missing: str = ""
+    ) -> None:
+        """Errors for a text field: empty when ``missing`` says what to enter, or too long.
+
+        Args:
+            name: The field.
+            value: What was typed.
+            limit: The most characters allowed.
+            what: The field in words, to start "... must be N characters or fewer".
+            missing: The error for an empty field; "" when it may be left empty.
+        """
+        if missing and not value:
+            self.add(name, missing)
+        elif len(value) > limit:
+            self.add(name, f"{what} must be {limit} characters or fewer")
+
     def __bool__(self) -> bool:
         return bool(self.by_field)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -304,17 +305,48 @@ async def change_password(
     )
 
 
+@dataclass(frozen=True)
+class PasswordLink:
+    """An emailed link that sets a password: a reset, or an imported coach's claim.
+
+    Attributes:
+        action: This app's page the link opens.
+        path: The profile service's endpoint that takes the token and password.
+        title: The page's title.
+        done: The banner's title once the password is set.
+        retry_text: How to get a new link when this one has expired.
+        claim: Whether it is a claim (the page then says where the account came from).
+    """
+
+    action: str
+    path: str
+    title: str
+    done: str
+    retry_text: str
+    claim: bool = False
+
+
+RESET = PasswordLink(
+    "/reset-password",
+    "/v1/accounts/password-reset/confirm",
+    "Choose a new password",
+    "Your password has been changed",
+    "ask for a new reset link",
+)
+CLAIM = PasswordLink(
+    "/claim",
+    "/v1/accounts/claim",
+    "Set up your Mentor Match account",
+    "Your account is ready",
+    "ask for a new link",
+    claim=True,
+)
+
+
 @router.get("/reset-password")
 async def reset_password_form(request: Request, token: Token = "") -> Response:
     """The link in the reset email: choose a new password."""
-    return render(
-        request,
-        "set_password.html",
-        title="Choose a new password",
-        token=token,
-        action="/reset-password",
-        hint=PASSWORD_HINT,
-    )
+    return _render_set_password(request, RESET, token)
 
 
 @router.post("/reset-password")
@@ -322,32 +354,13 @@ async def reset_password(
     request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
 ) -> Response:
     """Set the new password with the emailed token."""
-    return await _set_password(
-        request,
-        form,
-        backend,
-        session,
-        path="/v1/accounts/password-reset/confirm",
-        action="/reset-password",
-        title="Choose a new password",
-        done="Your password has been changed",
-        retry_href="/forgotten-password",
-        retry_text="ask for a new reset link",
-    )
+    return await _set_password(request, form, backend, session, RESET)
 
 
 @router.get("/claim")
 async def claim_form(request: Request, token: Token = "") -> Response:
     """The link in the claim email an imported coach receives."""
-    return render(
-        request,
-        "set_password.html",
-        title="Set up your Mentor Match account",
-        token=token,
-        action="/claim",
-        hint=PASSWORD_HINT,
-        claim=True,
-    )
+    return _render_set_password(request, CLAIM, token)
 
 
 @router.post("/claim")
@@ -355,17 +368,27 @@ async def claim(
     request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
 ) -> Response:
     """An imported coach sets their password."""
-    return await _set_password(
+    return await _set_password(request, form, backend, session, CLAIM)
+
+
+def _render_set_password(
+    request: Request,
+    link: PasswordLink,
+    token: str,
+    errors: FormErrors | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    return render(
         request,
-        form,
-        backend,
-        session,
-        path="/v1/accounts/claim",
-        action="/claim",
-        title="Set up your Mentor Match account",
-        done="Your account is ready",
-        retry_href="/forgotten-password",
-        retry_text="ask for a new link",
+        "set_password.html",
+        status_code=status_code,
+        title=link.title,
+        token=token,
+        action=link.action,
+        hint=PASSWORD_HINT,
+        errors=errors,
+        claim=link.claim,
     )
 
 
@@ -374,13 +397,7 @@ async def _set_password(
     form: CheckedForm,
     backend: BackendDep,
     session: SessionDep,
-    *,
-    path: str,
-    action: str,
-    title: str,
-    done: str,
-    retry_href: str,
-    retry_text: str,
+    link: PasswordLink,
 ) -> Response:
     token = text(form, "token")
     password = form.get("password")
@@ -392,23 +409,13 @@ async def _set_password(
         errors.add("confirm_password", "The passwords do not match")
     if not errors:
         saved = await attempt(
-            backend.call("profile", "POST", path, json={"token": token, "password": password}),
+            backend.call("profile", "POST", link.path, json={"token": token, "password": password}),
             422,
         )
         if not isinstance(saved, ApiError):
-            session.add_flash(done, "Sign in with your new password.")
+            session.add_flash(link.done, "Sign in with your new password.")
             return redirect("/sign-in")
         if saved.code != "weak_password":
-            return _link_expired(request, retry_href, retry_text)
+            return _link_expired(request, "/forgotten-password", link.retry_text)
         errors.add("password", saved.message)
-    return render(
-        request,
-        "set_password.html",
-        status_code=422,
-        title=title,
-        token=token,
-        action=action,
-        hint=PASSWORD_HINT,
-        errors=errors,
-        claim=action == "/claim",
-    )
+    return _render_set_password(request, link, token, errors, status_code=422)

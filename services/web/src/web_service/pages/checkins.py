@@ -90,8 +90,7 @@ async def answer_checkin(
     errors = FormErrors()
     if rating not in RATINGS:
         errors.add("rating", "Select how your mentoring is going")
-    if len(comment) > COMMENT_MAX:
-        errors.add("comment", f"Your comment must be {COMMENT_MAX} characters or fewer")
+    errors.check_text("comment", comment, limit=COMMENT_MAX, what="Your comment")
     if errors:
         return _render(
             request, checkin, rating=rating, comment=comment, errors=errors, status_code=400

@@ -39,6 +39,7 @@ SESSION_STATUS = {
     "held": ("Held", "govuk-tag--blue"),
 }
 MESSAGES_SHOWN = 20
+MESSAGE_MAX = 5000
 NOT_YOURS = "This conversation does not exist or is not yours."
 
 
@@ -147,10 +148,9 @@ async def send_message(
     """Send a message, then back to the conversation."""
     body = text(form, "body")
     errors = FormErrors()
-    if not body:
-        errors.add("body", "Enter a message")
-    elif len(body) > 5000:
-        errors.add("body", "Your message must be 5000 characters or fewer")
+    errors.check_text(
+        "body", body, limit=MESSAGE_MAX, what="Your message", missing="Enter a message"
+    )
     if not errors:
         sent = await attempt(
             backend.call(

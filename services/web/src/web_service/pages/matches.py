@@ -22,6 +22,7 @@ STATUS_TAGS = {
     "expired": ("Expired", "govuk-tag--grey"),
     "ended": ("Ended", "govuk-tag--grey"),
 }
+DECLINE_REASON_MAX = 500
 ACTIONS = {
     "accept": "The request has been accepted",
     "withdraw": "Your request has been withdrawn",
@@ -87,8 +88,7 @@ async def decline(
     pause = {part: text(form, f"paused_until-{part}") for part in ("day", "month", "year")}
     decline_all = text(form, "decline_all") == "yes"
     errors = FormErrors()
-    if len(reason) > 500:
-        errors.add("reason", "The reason must be 500 characters or fewer")
+    errors.check_text("reason", reason, limit=DECLINE_REASON_MAX, what="The reason")
     paused_until, problem = parse_date_parts(pause)
     if problem:
         errors.add("paused_until", problem)

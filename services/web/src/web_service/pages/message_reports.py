@@ -100,10 +100,13 @@ async def report_message(
     reason = text(form, "reason")
     cursor = text(form, "cursor")[:200] or None
     errors = FormErrors()
-    if not reason:
-        errors.add("reason", "Enter why you are reporting this message")
-    elif len(reason) > REPORT_REASON_MAX:
-        errors.add("reason", f"The reason must be {REPORT_REASON_MAX} characters or fewer")
+    errors.check_text(
+        "reason",
+        reason,
+        limit=REPORT_REASON_MAX,
+        what="The reason",
+        missing="Enter why you are reporting this message",
+    )
     if not errors:
         sent = await attempt(
             backend.call(

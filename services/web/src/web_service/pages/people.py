@@ -272,10 +272,13 @@ async def send_request(
     """Send the request; the service refuses a fourth open one or a full mentor."""
     message = text(form, "message")
     errors = FormErrors()
-    if not message:
-        errors.add("message", "Write a short message to introduce yourself")
-    elif len(message) > MESSAGE_MAX:
-        errors.add("message", f"Your message must be {MESSAGE_MAX} characters or fewer")
+    errors.check_text(
+        "message",
+        message,
+        limit=MESSAGE_MAX,
+        what="Your message",
+        missing="Write a short message to introduce yourself",
+    )
     if not errors:
         sent = await attempt(
             backend.call(

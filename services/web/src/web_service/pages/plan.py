@@ -291,9 +291,8 @@ async def save_notes(
     value = form.get("body")
     body = value.strip() if isinstance(value, str) else ""
     errors = FormErrors()
-    if len(body) > MAX_NOTES_LENGTH:
-        errors.add("body", f"Your notes must be {MAX_NOTES_LENGTH} characters or fewer")
-    else:
+    errors.check_text("body", body, limit=MAX_NOTES_LENGTH, what="Your notes")
+    if not errors:
         saved = await attempt(
             backend.call(
                 "messaging",
