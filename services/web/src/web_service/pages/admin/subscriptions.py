@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError, attempt
+from web_service.backend import ApiError, attempt, item_with_id
 from web_service.deps import AdminSession, BackendDep, CheckedForm
 from web_service.forms import FormErrors, errors_from_api, text, texts
 from web_service.redirects import redirect
@@ -29,22 +29,36 @@ MATCH_EVENTS = {
 DELIVERY_STATES = {"delivered": "delivered", "pending": "waiting", "parked": "given up"}
 
 
-async def _subscriptions(backend: BackendDep, session: AdminSession) -> list[Any]:
+async def _subscriptions(
+    request: Request, backend: BackendDep, session: AdminSession
+) -> list[dict[str, Any]]:
     found = await backend.json("notifications", "GET", "/v1/subscriptions", session=session)
-    return found if isinstance(found, list) else []
+    items = [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+    departments = await department_names(request)
+    return [_described(item, departments) for item in items]
+
+
+def _described(subscription: dict[str, Any], departments: dict[str, str]) -> dict[str, Any]:
+    """The subscription with its department and events in words, as the pages show them."""
+    department = subscription.get("department")
+    events = [MATCH_EVENTS.get(event, event) for event in subscription.get("match_events") or []]
+    return {
+        **subscription,
+        "department_name": departments.get(department, department)
+        if department
+        else "All departments",
+        "events_text": ", ".join(events) if events else "All match events",
+    }
 
 
 @router.get("/subscriptions")
 async def subscriptions(request: Request, session: AdminSession, backend: BackendDep) -> Response:
     """Departments' webhooks, with how their deliveries are going."""
-    items = await _subscriptions(backend, session)
     return render(
         request,
         "admin/subscriptions.html",
         title="Webhook subscriptions",
-        items=items,
-        departments=await department_names(request),
-        event_names=MATCH_EVENTS,
+        items=await _subscriptions(request, backend, session),
         delivery_states=DELIVERY_STATES,
     )
 
@@ -118,14 +132,14 @@ async def create_subscription(
         return await _render_subscription_form(request, values, errors, status_code=422)
     # Rendered here rather than after a redirect, so the secret is never stored in the
     # session: this response is the only place it appears (and it is not cached).
+    if not isinstance(created, dict):
+        created = {}
     return render(
         request,
         "admin/subscription_created.html",
         title="Webhook subscription added",
-        subscription=created,
-        departments=await department_names(request),
-        event_names=MATCH_EVENTS,
-        secret=created.get("secret") if isinstance(created, dict) else None,
+        subscription=_described(created, await department_names(request)),
+        secret=created.get("secret"),
     )
 
 
@@ -134,12 +148,8 @@ async def delete_subscription_form(
     request: Request, subscription_id: str, session: AdminSession, backend: BackendDep
 ) -> Response:
     """Check before deleting: the department stops receiving events."""
-    found = [
-        item
-        for item in await _subscriptions(backend, session)
-        if isinstance(item, dict) and item.get("id") == subscription_id
-    ]
-    if not found:
+    subscription = item_with_id(await _subscriptions(request, backend, session), subscription_id)
+    if subscription is None:
         return not_found(
             request, "This subscription does not exist. It may have been deleted already."
         )
@@ -147,9 +157,7 @@ async def delete_subscription_form(
         request,
         "admin/subscription_delete.html",
         title="Delete this webhook subscription",
-        subscription=found[0],
-        departments=await department_names(request),
-        event_names=MATCH_EVENTS,
+        subscription=subscription,
     )
 
 
