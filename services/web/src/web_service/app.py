@@ -280,6 +280,27 @@ def too_large(request: Request) -> Response:
     )
 
 
+# The error pages that say the same whatever the request: (status, title, message).
+FIXED_PAGES: dict[type, tuple[int, str, str]] = {
+    CsrfRefused: (
+        403,
+        "Sorry, that did not work",
+        "The form had expired or did not come from this site. "
+        "Go back, reload the page and try again.",
+    ),
+    NotAdmin: (
+        403,
+        "You cannot see this page",
+        "This page is for the Mentor Match administrators.",
+    ),
+    ServiceUnavailable: (
+        503,
+        "Sorry, there is a problem with the service",
+        "Part of Mentor Match is not answering. Try again later.",
+    ),
+}
+
+
 def _install_error_pages(app: FastAPI) -> None:
     async def signed_out(request: Request, exc: Exception) -> Response:
         session = session_of(request)
@@ -289,31 +310,11 @@ def _install_error_pages(app: FastAPI) -> None:
         path = exc.next_url if isinstance(exc, NotSignedIn) else request.url.path
         return sign_in_redirect(path if request.method == "GET" else "/")
 
-    async def csrf_refused(request: Request, exc: Exception) -> Response:
-        log.info("csrf_refused", path=request.url.path)
-        return error_page(
-            request,
-            403,
-            "Sorry, that did not work",
-            "The form had expired or did not come from this site. "
-            "Go back, reload the page and try again.",
-        )
-
-    async def not_admin(request: Request, exc: Exception) -> Response:
-        return error_page(
-            request,
-            403,
-            "You cannot see this page",
-            "This page is for the Mentor Match administrators.",
-        )
-
-    async def unavailable(request: Request, exc: Exception) -> Response:
-        return error_page(
-            request,
-            503,
-            "Sorry, there is a problem with the service",
-            "Part of Mentor Match is not answering. Try again later.",
-        )
+    async def fixed_page(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, CsrfRefused):
+            log.info("csrf_refused", path=request.url.path)
+        kind = next(kind for kind in type(exc).__mro__ if kind in FIXED_PAGES)
+        return error_page(request, *FIXED_PAGES[kind])
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -352,9 +353,8 @@ def _install_error_pages(app: FastAPI) -> None:
 
     app.add_exception_handler(SignedOut, signed_out)
     app.add_exception_handler(NotSignedIn, signed_out)
-    app.add_exception_handler(CsrfRefused, csrf_refused)
-    app.add_exception_handler(NotAdmin, not_admin)
-    app.add_exception_handler(ServiceUnavailable, unavailable)
+    for kind in FIXED_PAGES:
+        app.add_exception_handler(kind, fixed_page)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

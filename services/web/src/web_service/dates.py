@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from mentor_shared.clock import utc_now
 
 
-def _moment(value: str) -> datetime | None:
+def _written(value: str | None, words: Callable[[datetime], str]) -> str:
+    """An ISO moment from a service in words; "" for none, as it came if it is no date."""
+    if not value:
+        return ""
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return str(value)
+    return words(moment)
 
 
 def format_date(value: str | None) -> str:
     """``2026-03-04T...`` -> ``4 March 2026`` (GOV.UK date style)."""
-    if not value:
-        return ""
-    moment = _moment(str(value))
-    if moment is None:
-        return str(value)
-    return f"{moment.day} {moment:%B %Y}"
+    return _written(value, lambda moment: f"{moment.day} {moment:%B %Y}")
 
 
 def format_datetime(value: str | None) -> str:
     """``2026-03-04T14:05...`` -> ``4 March 2026 at 2:05pm`` (GOV.UK style, UTC)."""
-    if not value:
-        return ""
-    moment = _moment(str(value))
-    if moment is None:
-        return str(value)
+    return _written(value, _day_and_time)
+
+
+def _day_and_time(moment: datetime) -> str:
     hour = moment.hour % 12 or 12
     suffix = "am" if moment.hour < 12 else "pm"
     return f"{moment.day} {moment:%B %Y} at {hour}:{moment:%M}{suffix}"
