@@ -39,6 +39,17 @@ def admin(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
+def test_admin_pages_refuse_a_member_who_is_not_an_administrator(stack: Stack) -> None:
+    email = f"not-admin-{uuid.uuid4().hex[:10]}@cabinetoffice.gov.uk"
+    register(stack, email, "Not Admin")
+    with closing(signed_in_client(stack, email)) as member:
+        for path in ("/admin", "/admin/subscriptions", "/admin/imports/anything"):
+            refused = member.get(path)
+            assert refused.status_code == 403, path
+            assert "You cannot see this page" in refused.text
+            assert "for the Mentor Match administrators" in refused.text
+
+
 def hook_url() -> str:
     # Nothing listens there: deliveries fail fast and stay on this machine.
     return f"http://127.0.0.1:{free_port()}/hooks/{uuid.uuid4().hex[:8]}"

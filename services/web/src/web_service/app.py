@@ -25,6 +25,9 @@ from web_service.backend import (
     SignedOut,
     set_browser_address,
 )
+from web_service.dates import wait_text
+from web_service.deps import NotAdmin, NotSignedIn
+from web_service.forms import CsrfRefused
 from web_service.pages import (
     account,
     admin,
@@ -32,23 +35,18 @@ from web_service.pages import (
     conversations,
     legal,
     matches,
+    mentoring_sessions,
+    message_reports,
     people,
     plan,
     profile,
     saved,
     settings,
 )
-from web_service.sessions import SessionMiddleware, SessionStore
+from web_service.redirects import sign_in_redirect
+from web_service.rendering import error_page, not_found
+from web_service.sessions import SessionMiddleware, SessionStore, session_of
 from web_service.settings import WebSettings
-from web_service.ui import (
-    CsrfRefused,
-    NotAdmin,
-    NotSignedIn,
-    render,
-    session_of,
-    sign_in_redirect,
-    wait_text,
-)
 
 log = structlog.get_logger(__name__)
 
@@ -101,11 +99,13 @@ def create_web_app(app_settings: WebSettings | None = None) -> FastAPI:
             people.router,
             saved.router,
             matches.router,
-            # Before conversations: its POST .../sessions/{session_id}/{action} would
-            # otherwise take .../sessions/{session_id}/notes.
+            # Before mentoring_sessions: its POST .../sessions/{session_id}/{action}
+            # would otherwise take .../sessions/{session_id}/notes.
             plan.router,
             checkins.router,
             conversations.router,
+            mentoring_sessions.router,
+            message_reports.router,
             settings.router,
             admin.router,
         ],
@@ -257,12 +257,11 @@ class SecurityHeadersMiddleware:
 
 def too_many_attempts(request: Request, retry_after_s: float | None) -> Response:
     """A service's rate limit (429): what happened and how long to wait."""
-    response = render(
+    response = error_page(
         request,
-        "error.html",
-        status_code=429,
-        title="You have tried this too many times",
-        message="To keep accounts safe, Mentor Match limits how often this can be done. "
+        429,
+        "You have tried this too many times",
+        "To keep accounts safe, Mentor Match limits how often this can be done. "
         f"Wait {wait_text(retry_after_s)} and try again.",
     )
     if retry_after_s is not None:
@@ -272,14 +271,34 @@ def too_many_attempts(request: Request, retry_after_s: float | None) -> Response
 
 def too_large(request: Request) -> Response:
     """A body over a service's (or this app's) size limit (413)."""
-    return render(
+    return error_page(
         request,
-        "error.html",
-        status_code=413,
-        title="What you sent is too large",
-        message="The file or text you sent is bigger than Mentor Match accepts. "
+        413,
+        "What you sent is too large",
+        "The file or text you sent is bigger than Mentor Match accepts. "
         "Go back and send a smaller file or a shorter text.",
     )
+
+
+# The error pages that say the same whatever the request: (status, title, message).
+FIXED_PAGES: dict[type, tuple[int, str, str]] = {
+    CsrfRefused: (
+        403,
+        "Sorry, that did not work",
+        "The form had expired or did not come from this site. "
+        "Go back, reload the page and try again.",
+    ),
+    NotAdmin: (
+        403,
+        "You cannot see this page",
+        "This page is for the Mentor Match administrators.",
+    ),
+    ServiceUnavailable: (
+        503,
+        "Sorry, there is a problem with the service",
+        "Part of Mentor Match is not answering. Try again later.",
+    ),
+}
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -291,77 +310,37 @@ def _install_error_pages(app: FastAPI) -> None:
         path = exc.next_url if isinstance(exc, NotSignedIn) else request.url.path
         return sign_in_redirect(path if request.method == "GET" else "/")
 
-    async def csrf_refused(request: Request, exc: Exception) -> Response:
-        log.info("csrf_refused", path=request.url.path)
-        return render(
-            request,
-            "error.html",
-            status_code=403,
-            title="Sorry, that did not work",
-            message="The form had expired or did not come from this site. "
-            "Go back, reload the page and try again.",
-        )
-
-    async def not_admin(request: Request, exc: Exception) -> Response:
-        return render(
-            request,
-            "error.html",
-            status_code=403,
-            title="You cannot see this page",
-            message="This page is for the Mentor Match administrators.",
-        )
-
-    async def unavailable(request: Request, exc: Exception) -> Response:
-        return render(
-            request,
-            "error.html",
-            status_code=503,
-            title="Sorry, there is a problem with the service",
-            message="Part of Mentor Match is not answering. Try again later.",
-        )
+    async def fixed_page(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, CsrfRefused):
+            log.info("csrf_refused", path=request.url.path)
+        kind = next(kind for kind in type(exc).__mro__ if kind in FIXED_PAGES)
+        return error_page(request, *FIXED_PAGES[kind])
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         if exc.status == 404:
-            return render(
-                request,
-                "error.html",
-                status_code=404,
-                title="Page not found",
-                message="What you were looking for does not exist or is not yours to see.",
+            return not_found(
+                request, "What you were looking for does not exist or is not yours to see."
             )
         log.info("backend_refused", status=exc.status, code=exc.code)
         if exc.status == 429:
             return too_many_attempts(request, exc.retry_after_s)
         if exc.status == 413:
             return too_large(request)
-        return render(
+        return error_page(
             request,
-            "error.html",
-            status_code=exc.status if exc.status in (403, 409, 422, 429) else 400,
-            title="Sorry, that did not work",
-            message=exc.message or "Go back and try again.",
+            exc.status if exc.status in (403, 409, 422, 429) else 400,
+            "Sorry, that did not work",
+            exc.message or "Go back and try again.",
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
-            return render(
-                request,
-                "error.html",
-                status_code=404,
-                title="Page not found",
-                message="If you typed the web address, check it is correct.",
-            )
+            return not_found(request)
         if exc.status_code == 413:
             return too_large(request)
-        return render(
-            request,
-            "error.html",
-            status_code=exc.status_code,
-            title="Sorry, that did not work",
-            message=str(exc.detail),
-        )
+        return error_page(request, exc.status_code, "Sorry, that did not work", str(exc.detail))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log_unhandled_error(exc, method=request.method, path=request.url.path)
@@ -374,9 +353,8 @@ def _install_error_pages(app: FastAPI) -> None:
 
     app.add_exception_handler(SignedOut, signed_out)
     app.add_exception_handler(NotSignedIn, signed_out)
-    app.add_exception_handler(CsrfRefused, csrf_refused)
-    app.add_exception_handler(NotAdmin, not_admin)
-    app.add_exception_handler(ServiceUnavailable, unavailable)
+    for kind in FIXED_PAGES:
+        app.add_exception_handler(kind, fixed_page)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from weakref import WeakValueDictionary
 
 import httpx
@@ -28,6 +28,7 @@ from web_service.settings import WebSettings
 log = structlog.get_logger(__name__)
 
 Service = Literal["profile", "matching", "messaging", "notifications"]
+Answer = TypeVar("Answer")
 
 # Refresh this long before the access token expires, so a page's several calls
 # do not straddle the expiry.
@@ -53,6 +54,28 @@ class ApiError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}"
+
+
+async def attempt(call: Awaitable[Answer], *refusals: int) -> Answer | ApiError:
+    """The call's answer, or the service's refusal when its status is one of ``refusals``.
+
+    Pages handle the refusals they expect (a form's 422, a 409 conflict) by showing
+    them on the page; any other error propagates to the error pages.
+    """
+    try:
+        return await call
+    except ApiError as error:
+        if error.status not in refusals:
+            raise
+        return error
+
+
+def item_with_id(items: Iterable[Any], wanted: str) -> dict[str, Any] | None:
+    """The entry of a service's list whose ``id`` is ``wanted``, or None."""
+    for item in items:
+        if isinstance(item, dict) and item.get("id") == wanted:
+            return item
+    return None
 
 
 class SignedOut(Exception):

@@ -13,11 +13,11 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
+from mentor_shared.clock import utc_now
 from web_service.backend import ApiError, Backend, Service, ServiceUnavailable
 from web_service.sessions import WebSession
 
@@ -118,4 +118,4 @@ def build_zip(fetched: list[Fetched], summary_html: str) -> bytes:
 
 def generated_at() -> str:
     """Now, for the summary (UTC, ISO 8601)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return utc_now().replace(microsecond=0).isoformat()

@@ -20,7 +20,7 @@ from typing import Any
 import aiosqlite
 import structlog
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger(__name__)
@@ -125,6 +125,19 @@ class WebSession:
         """Forget the tokens and start an anonymous session under a new id."""
         self.data = SessionData(flash=self.data.flash)
         self.rotate()
+
+
+def session_of(request: Request) -> WebSession:
+    """The request's session, put there by the session middleware.
+
+    Requests the middleware skips (static files) get a throwaway session so an
+    error page can still be rendered for them.
+    """
+    session: WebSession | None = getattr(request.state, "session", None)
+    if session is None:
+        session = request.app.state.store.new_session()
+        request.state.session = session
+    return session
 
 
 class SessionStore:

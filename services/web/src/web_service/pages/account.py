@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError, token_claims
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    SessionDep,
-    errors_from_api,
-    next_path,
-    redirect,
-    render,
-    sign_in_redirect,
-    text,
-    wait_text,
-)
+from web_service.backend import ApiError, attempt, token_claims
+from web_service.dates import wait_text
+from web_service.deps import BackendDep, CheckedForm, MemberSession, SessionDep
+from web_service.forms import FormErrors, errors_from_api, text
+from web_service.redirects import next_path, redirect, sign_in_redirect
+from web_service.rendering import render
 
 router = APIRouter()
 
@@ -58,25 +50,20 @@ async def sign_up(request: Request, form: CheckedForm, backend: BackendDep) -> R
         errors.add("password", "Enter a password")
     domain_refused = False
     if not errors:
-        try:
-            await backend.call(
-                "profile",
-                "POST",
-                "/v1/accounts",
-                json={**values, "password": password},
-            )
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            domain_refused = error.code == "domain_not_allowed"
+        created = await attempt(
+            backend.call("profile", "POST", "/v1/accounts", json={**values, "password": password}),
+            422,
+        )
+        if isinstance(created, ApiError):
+            domain_refused = created.code == "domain_not_allowed"
             field = {"domain_not_allowed": "email", "invalid_email": "email"}.get(
-                error.code, "password" if error.code == "weak_password" else ""
+                created.code, "password" if created.code == "weak_password" else ""
             )
             if field:
-                errors.add(field, _sign_up_message(error))
+                errors.add(field, _sign_up_message(created))
             else:
                 errors = errors_from_api(
-                    error,
+                    created,
                     {"display_name": "display_name", "email": "email", "password": "password"},
                     "email",
                 )
@@ -120,21 +107,25 @@ async def verify(
 ) -> Response:
     """Confirm the address with the emailed token."""
     token = text(form, "token")
-    try:
-        await backend.call("profile", "POST", "/v1/accounts/verify", json={"token": token})
-    except ApiError as error:
-        if error.status != 422:
-            raise
-        return render(
-            request,
-            "link_expired.html",
-            status_code=422,
-            title="This link has expired or was already used",
-            retry_href="/sign-up",
-            retry_text="sign up again to get a new link",
-        )
+    verified = await attempt(
+        backend.call("profile", "POST", "/v1/accounts/verify", json={"token": token}), 422
+    )
+    if isinstance(verified, ApiError):
+        return _link_expired(request, "/sign-up", "sign up again to get a new link")
     session.add_flash("Your email address is confirmed", "You can now sign in.")
     return redirect("/sign-in")
+
+
+def _link_expired(request: Request, retry_href: str, retry_text: str) -> Response:
+    """An emailed link's token was refused: say so, and how to get a new one."""
+    return render(
+        request,
+        "link_expired.html",
+        status_code=422,
+        title="This link has expired or was already used",
+        retry_href=retry_href,
+        retry_text=retry_text,
+    )
 
 
 # --- sign in and out ---------------------------------------------------------------
@@ -162,31 +153,17 @@ async def sign_in(
     if not isinstance(password, str) or not password:
         errors.add("password", "Enter your password")
     if not errors:
-        try:
-            response = await backend.call(
-                "profile",
-                "POST",
-                "/v1/auth/token",
-                data={"username": email, "password": password},
-            )
-        except ApiError as error:
-            if error.status == 401:
-                errors.add("email", "Enter a correct email address and password")
-            elif error.status == 403:
-                errors.add(
-                    "email",
-                    "Confirm your email address first: follow the link in the email we sent",
-                )
-            elif error.status == 429:
-                errors.add(
-                    "email",
-                    "Too many attempts to sign in. "
-                    f"Wait {wait_text(error.retry_after_s or 15 * 60)} and try again",
-                )
-            elif error.status == 422:
-                errors.add("email", "Enter a correct email address and password")
-            else:
-                raise
+        response = await attempt(
+            backend.call(
+                "profile", "POST", "/v1/auth/token", data={"username": email, "password": password}
+            ),
+            401,
+            403,
+            422,
+            429,
+        )
+        if isinstance(response, ApiError):
+            errors.add("email", _sign_in_problem(response))
         else:
             body = response.json()
             claims = token_claims(body["access_token"])
@@ -207,6 +184,15 @@ async def sign_in(
         next=destination,
         errors=errors,
     )
+
+
+def _sign_in_problem(error: ApiError) -> str:
+    if error.status == 403:
+        return "Confirm your email address first: follow the link in the email we sent"
+    if error.status == 429:
+        wait = wait_text(error.retry_after_s or 15 * 60)
+        return f"Too many attempts to sign in. Wait {wait} and try again"
+    return "Enter a correct email address and password"
 
 
 @router.post("/sign-out")
@@ -235,35 +221,27 @@ async def forgotten_password_form(request: Request) -> Response:
 async def forgotten_password(request: Request, form: CheckedForm, backend: BackendDep) -> Response:
     """The service answers the same whether or not the address has an account."""
     email = text(form, "email")
+    errors = FormErrors()
     if not email:
-        errors = FormErrors()
         errors.add("email", "Enter your email address")
-        return render(
-            request,
-            "forgotten_password.html",
-            status_code=422,
-            title="Reset your password",
-            values={},
-            errors=errors,
+    else:
+        asked = await attempt(
+            backend.call("profile", "POST", "/v1/accounts/password-reset", json={"email": email}),
+            422,
         )
-    try:
-        await backend.call("profile", "POST", "/v1/accounts/password-reset", json={"email": email})
-    except ApiError as error:
-        if error.status != 422:
-            raise
-        errors = FormErrors()
+        if not isinstance(asked, ApiError):
+            return render(request, "check_email.html", title="Check your email", reset=True)
         errors.add(
             "email", "Enter an email address in the correct format, like name@example.gov.uk"
         )
-        return render(
-            request,
-            "forgotten_password.html",
-            status_code=422,
-            title="Reset your password",
-            values={"email": email},
-            errors=errors,
-        )
-    return render(request, "check_email.html", title="Check your email", reset=True)
+    return render(
+        request,
+        "forgotten_password.html",
+        status_code=422,
+        title="Reset your password",
+        values={"email": email} if email else {},
+        errors=errors,
+    )
 
 
 @router.get("/account/password")
@@ -287,24 +265,24 @@ async def change_password(
     elif new != form.get("confirm_password"):
         errors.add("confirm_password", "The new passwords do not match")
     if not errors:
-        try:
-            await backend.call(
+        changed = await attempt(
+            backend.call(
                 "profile",
                 "POST",
                 "/v1/accounts/me/password",
                 session=session,
                 json={"current_password": current, "new_password": new},
-            )
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            if error.code == "wrong_current_password":
+            ),
+            422,
+        )
+        if isinstance(changed, ApiError):
+            if changed.code == "wrong_current_password":
                 errors.add("current_password", "Your current password is not right")
-            elif error.code == "weak_password":
-                errors.add("new_password", error.message.rstrip("."))
+            elif changed.code == "weak_password":
+                errors.add("new_password", changed.message.rstrip("."))
             else:
                 errors = errors_from_api(
-                    error,
+                    changed,
                     {"current_password": "current_password", "new_password": "new_password"},
                     "new_password",
                 )
@@ -327,17 +305,48 @@ async def change_password(
     )
 
 
+@dataclass(frozen=True)
+class PasswordLink:
+    """An emailed link that sets a password: a reset, or an imported coach's claim.
+
+    Attributes:
+        action: This app's page the link opens.
+        path: The profile service's endpoint that takes the token and password.
+        title: The page's title.
+        done: The banner's title once the password is set.
+        retry_text: How to get a new link when this one has expired.
+        claim: Whether it is a claim (the page then says where the account came from).
+    """
+
+    action: str
+    path: str
+    title: str
+    done: str
+    retry_text: str
+    claim: bool = False
+
+
+RESET = PasswordLink(
+    "/reset-password",
+    "/v1/accounts/password-reset/confirm",
+    "Choose a new password",
+    "Your password has been changed",
+    "ask for a new reset link",
+)
+CLAIM = PasswordLink(
+    "/claim",
+    "/v1/accounts/claim",
+    "Set up your Mentor Match account",
+    "Your account is ready",
+    "ask for a new link",
+    claim=True,
+)
+
+
 @router.get("/reset-password")
 async def reset_password_form(request: Request, token: Token = "") -> Response:
     """The link in the reset email: choose a new password."""
-    return render(
-        request,
-        "set_password.html",
-        title="Choose a new password",
-        token=token,
-        action="/reset-password",
-        hint=PASSWORD_HINT,
-    )
+    return _render_set_password(request, RESET, token)
 
 
 @router.post("/reset-password")
@@ -345,32 +354,13 @@ async def reset_password(
     request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
 ) -> Response:
     """Set the new password with the emailed token."""
-    return await _set_password(
-        request,
-        form,
-        backend,
-        session,
-        path="/v1/accounts/password-reset/confirm",
-        action="/reset-password",
-        title="Choose a new password",
-        done="Your password has been changed",
-        retry_href="/forgotten-password",
-        retry_text="ask for a new reset link",
-    )
+    return await _set_password(request, form, backend, session, RESET)
 
 
 @router.get("/claim")
 async def claim_form(request: Request, token: Token = "") -> Response:
     """The link in the claim email an imported coach receives."""
-    return render(
-        request,
-        "set_password.html",
-        title="Set up your Mentor Match account",
-        token=token,
-        action="/claim",
-        hint=PASSWORD_HINT,
-        claim=True,
-    )
+    return _render_set_password(request, CLAIM, token)
 
 
 @router.post("/claim")
@@ -378,17 +368,27 @@ async def claim(
     request: Request, form: CheckedForm, backend: BackendDep, session: SessionDep
 ) -> Response:
     """An imported coach sets their password."""
-    return await _set_password(
+    return await _set_password(request, form, backend, session, CLAIM)
+
+
+def _render_set_password(
+    request: Request,
+    link: PasswordLink,
+    token: str,
+    errors: FormErrors | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    return render(
         request,
-        form,
-        backend,
-        session,
-        path="/v1/accounts/claim",
-        action="/claim",
-        title="Set up your Mentor Match account",
-        done="Your account is ready",
-        retry_href="/forgotten-password",
-        retry_text="ask for a new link",
+        "set_password.html",
+        status_code=status_code,
+        title=link.title,
+        token=token,
+        action=link.action,
+        hint=PASSWORD_HINT,
+        errors=errors,
+        claim=link.claim,
     )
 
 
@@ -397,13 +397,7 @@ async def _set_password(
     form: CheckedForm,
     backend: BackendDep,
     session: SessionDep,
-    *,
-    path: str,
-    action: str,
-    title: str,
-    done: str,
-    retry_href: str,
-    retry_text: str,
+    link: PasswordLink,
 ) -> Response:
     token = text(form, "token")
     password = form.get("password")
@@ -414,33 +408,14 @@ async def _set_password(
     elif password != confirm:
         errors.add("confirm_password", "The passwords do not match")
     if not errors:
-        try:
-            await backend.call("profile", "POST", path, json={"token": token, "password": password})
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            if error.code == "weak_password":
-                errors.add("password", error.message)
-            else:
-                return render(
-                    request,
-                    "link_expired.html",
-                    status_code=422,
-                    title="This link has expired or was already used",
-                    retry_href=retry_href,
-                    retry_text=retry_text,
-                )
-        else:
-            session.add_flash(done, "Sign in with your new password.")
+        saved = await attempt(
+            backend.call("profile", "POST", link.path, json={"token": token, "password": password}),
+            422,
+        )
+        if not isinstance(saved, ApiError):
+            session.add_flash(link.done, "Sign in with your new password.")
             return redirect("/sign-in")
-    return render(
-        request,
-        "set_password.html",
-        status_code=422,
-        title=title,
-        token=token,
-        action=action,
-        hint=PASSWORD_HINT,
-        errors=errors,
-        claim=action == "/claim",
-    )
+        if saved.code != "weak_password":
+            return _link_expired(request, "/forgotten-password", link.retry_text)
+        errors.add("password", saved.message)
+    return _render_set_password(request, link, token, errors, status_code=422)

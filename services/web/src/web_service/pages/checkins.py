@@ -10,16 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    redirect,
-    render,
-    text,
-)
+from web_service.backend import ApiError, attempt
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, text
+from web_service.redirects import redirect
+from web_service.rendering import not_found, render
 
 router = APIRouter()
 
@@ -33,28 +28,16 @@ RATINGS = {
 }
 
 
-def _not_found(request: Request) -> Response:
-    return render(
-        request,
-        "error.html",
-        status_code=404,
-        title="Page not found",
-        message="This check-in does not exist or was not sent to you.",
-    )
+NOT_YOURS = "This check-in does not exist or was not sent to you."
 
 
 async def _checkin(
     backend: BackendDep, session: MemberSession, checkin_id: str
 ) -> dict[str, Any] | None:
-    try:
-        found: dict[str, Any] = await backend.json(
-            "notifications", "GET", f"/v1/checkins/{checkin_id}", session=session
-        )
-    except ApiError as error:
-        if error.status != 404:
-            raise
-        return None
-    return found
+    found = await attempt(
+        backend.json("notifications", "GET", f"/v1/checkins/{checkin_id}", session=session), 404
+    )
+    return None if isinstance(found, ApiError) else found
 
 
 def _render(
@@ -87,7 +70,7 @@ async def checkin_page(
     """The check-in form, or the answer already given."""
     checkin = await _checkin(backend, session, checkin_id)
     if checkin is None:
-        return _not_found(request)
+        return not_found(request, NOT_YOURS)
     return _render(request, checkin)
 
 
@@ -102,28 +85,27 @@ async def answer_checkin(
     """Send the answer; errors are shown on the form."""
     checkin = await _checkin(backend, session, checkin_id)
     if checkin is None:
-        return _not_found(request)
+        return not_found(request, NOT_YOURS)
     rating, comment = text(form, "rating"), text(form, "comment").strip()
     errors = FormErrors()
     if rating not in RATINGS:
         errors.add("rating", "Select how your mentoring is going")
-    if len(comment) > COMMENT_MAX:
-        errors.add("comment", f"Your comment must be {COMMENT_MAX} characters or fewer")
+    errors.check_text("comment", comment, limit=COMMENT_MAX, what="Your comment")
     if errors:
         return _render(
             request, checkin, rating=rating, comment=comment, errors=errors, status_code=400
         )
-    try:
-        await backend.call(
+    answered = await attempt(
+        backend.call(
             "notifications",
             "POST",
             f"/v1/checkins/{checkin_id}",
             session=session,
             json={"rating": int(rating), "comment": comment or None},
-        )
-    except ApiError as error:
-        if error.status != 409:
-            raise
+        ),
+        409,
+    )
+    if isinstance(answered, ApiError):
         session.add_flash("You have already answered this check-in", "")
         return redirect(f"/checkins/{checkin_id}")
     session.add_flash("Thank you for your answer", "Only totals are shared, never your answer.")

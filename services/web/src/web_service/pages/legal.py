@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from jinja2 import Template
 
+from web_service.rendering import render, templates
 from web_service.sessions import COOKIE_NAME
 from web_service.settings import WebSettings
-from web_service.ui import render, templates
 
 router = APIRouter()
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    format_date,
-    parse_date_parts,
-    redirect,
-    render,
-    text,
-)
+from web_service.backend import ApiError, attempt
+from web_service.dates import format_date, parse_date_parts
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, text
+from web_service.redirects import act_then_redirect
+from web_service.rendering import not_found, render
 
 router = APIRouter()
 
@@ -28,6 +22,7 @@ STATUS_TAGS = {
     "expired": ("Expired", "govuk-tag--grey"),
     "ended": ("Ended", "govuk-tag--grey"),
 }
+DECLINE_REASON_MAX = 500
 ACTIONS = {
     "accept": "The request has been accepted",
     "withdraw": "Your request has been withdrawn",
@@ -93,26 +88,25 @@ async def decline(
     pause = {part: text(form, f"paused_until-{part}") for part in ("day", "month", "year")}
     decline_all = text(form, "decline_all") == "yes"
     errors = FormErrors()
-    if len(reason) > 500:
-        errors.add("reason", "The reason must be 500 characters or fewer")
+    errors.check_text("reason", reason, limit=DECLINE_REASON_MAX, what="The reason")
     paused_until, problem = parse_date_parts(pause)
     if problem:
         errors.add("paused_until", problem)
     elif decline_all and paused_until is None:
         errors.add("paused_until", "Enter the date to pause new requests until")
     if not errors and paused_until is not None:
-        try:
-            await backend.call(
+        paused = await attempt(
+            backend.call(
                 "profile",
                 "PUT",
                 "/v1/profiles/me",
                 session=session,
                 json={"paused_until": paused_until},
-            )
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            errors.add("paused_until", _pause_problem(error))
+            ),
+            422,
+        )
+        if isinstance(paused, ApiError):
+            errors.add("paused_until", _pause_problem(paused))
     if errors:
         return render(
             request,
@@ -125,7 +119,8 @@ async def decline(
             decline_all=decline_all,
             errors=errors,
         )
-    try:
+
+    async def send_declines() -> None:
         await backend.call(
             "matching",
             "POST",
@@ -141,19 +136,18 @@ async def decline(
                 session=session,
                 json={"message": reason or None},
             )
-    except ApiError as error:
-        if error.status not in (403, 404, 409, 422):
-            raise
-        session.add_flash("That could not be done", error.message, "info")
-        return redirect("/requests")
-    if paused_until is not None:
-        session.add_flash(
-            "The request has been declined",
-            f"New requests are paused until {format_date(paused_until)}.",
-        )
-    else:
-        session.add_flash("The request has been declined", "")
-    return redirect("/requests")
+
+    paused_text = (
+        f"New requests are paused until {format_date(paused_until)}."
+        if paused_until is not None
+        else ""
+    )
+    return await act_then_redirect(
+        session,
+        send_declines(),
+        back="/requests",
+        done=("The request has been declined", paused_text),
+    )
 
 
 def _pause_problem(error: ApiError) -> str:
@@ -182,19 +176,10 @@ async def act(
 ) -> Response:
     """Accept, withdraw or end (decline has its own page for the reason)."""
     if action not in ACTIONS:
-        return render(
-            request,
-            "error.html",
-            status_code=404,
-            title="Page not found",
-            message="If you typed the web address, check it is correct.",
-        )
-    try:
-        await backend.call("matching", "POST", f"/v1/matches/{match_id}/{action}", session=session)
-    except ApiError as error:
-        if error.status not in (403, 404, 409, 422):
-            raise
-        session.add_flash("That could not be done", error.message, "info")
-        return redirect("/requests")
-    session.add_flash(ACTIONS[action], "")
-    return redirect("/requests")
+        return not_found(request)
+    return await act_then_redirect(
+        session,
+        backend.call("matching", "POST", f"/v1/matches/{match_id}/{action}", session=session),
+        back="/requests",
+        done=(ACTIONS[action], ""),
+    )

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError, Backend, ServiceUnavailable
+from mentor_shared.clock import utc_now
+from web_service.backend import ApiError, Backend, ServiceUnavailable, attempt
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, text
+from web_service.redirects import redirect
+from web_service.reference import names_of, reference_lists
+from web_service.rendering import not_found, render
 from web_service.sessions import WebSession
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    names_of,
-    redirect,
-    reference_lists,
-    render,
-    text,
-)
 
 router = APIRouter()
 
@@ -29,6 +23,7 @@ MAX_OPEN_REQUESTS = 3
 MESSAGE_MAX = 2000
 Filter = Annotated[str | None, Query(max_length=100)]
 PAGE_SIZE = 20
+NOT_LISTED = "This person is not in the directory. They may have deleted their account."
 
 
 @router.get("/directory")
@@ -83,22 +78,14 @@ async def person(
     request: Request, profile_id: str, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Someone's profile (no contact details unless an accepted match shares them)."""
-    try:
-        profile = await backend.json(
-            "profile", "GET", f"/v1/profiles/{profile_id}", session=session
-        )
-    except ApiError as error:
-        if error.status == 404:
-            return _not_found(request)
-        raise
-    contact = None
-    try:
-        contact = await backend.json(
-            "profile", "GET", f"/v1/profiles/{profile_id}/contact", session=session
-        )
-    except ApiError as error:
-        if error.status not in (403, 404):
-            raise
+    profile = await _profile(backend, session, profile_id)
+    if profile is None:
+        return not_found(request, NOT_LISTED)
+    contact = await attempt(
+        backend.json("profile", "GET", f"/v1/profiles/{profile_id}/contact", session=session),
+        403,
+        404,
+    )
     card = await _card(backend, session, profile_id)
     lists = await reference_lists(request)
     return render(
@@ -106,12 +93,20 @@ async def person(
         "person.html",
         title=profile.get("display_name") or profile.get("initials") or "Profile",
         profile=profile,
-        contact=contact,
+        contact=None if isinstance(contact, ApiError) else contact,
         names=names_of(lists),
         is_me=profile_id == session.data.account_id,
         paused_until=running_pause(profile.get("paused_until")),
         card=card,
     )
+
+
+async def _profile(backend: Backend, session: WebSession, profile_id: str) -> dict[str, Any] | None:
+    """Someone's profile as the session may see it, or None when it does not exist."""
+    found = await attempt(
+        backend.json("profile", "GET", f"/v1/profiles/{profile_id}", session=session), 404
+    )
+    return None if isinstance(found, ApiError) else found
 
 
 async def _card(backend: Backend, session: WebSession, profile_id: str) -> dict[str, Any] | None:
@@ -121,33 +116,19 @@ async def _card(backend: Backend, session: WebSession, profile_id: str) -> dict[
     already shows (404), and the page still works while it is down.
     """
     try:
-        card: dict[str, Any] = await backend.json(
-            "matching", "GET", f"/v1/cards/{profile_id}", session=session
+        card = await attempt(
+            backend.json("matching", "GET", f"/v1/cards/{profile_id}", session=session), 404
         )
     except ServiceUnavailable:
         return None
-    except ApiError as error:
-        if error.status != 404:
-            raise
-        return None
-    return card
+    return None if isinstance(card, ApiError) else card
 
 
 def running_pause(paused_until: str | None) -> str | None:
     """The pause's end date while it runs (it ends by itself on the date), else None."""
-    if paused_until and paused_until > datetime.now(UTC).date().isoformat():
+    if paused_until and paused_until > utc_now().date().isoformat():
         return paused_until
     return None
-
-
-def _not_found(request: Request) -> Response:
-    return render(
-        request,
-        "error.html",
-        status_code=404,
-        title="Page not found",
-        message="This person is not in the directory. They may have deleted their account.",
-    )
 
 
 @router.get("/suggestions")
@@ -263,14 +244,9 @@ async def _render_request(
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        profile = await backend.json(
-            "profile", "GET", f"/v1/profiles/{profile_id}", session=session
-        )
-    except ApiError as error:
-        if error.status == 404:
-            return _not_found(request)
-        raise
+    profile = await _profile(backend, session, profile_id)
+    if profile is None:
+        return not_found(request, NOT_LISTED)
     pending = await open_requests(backend, session)
     return render(
         request,
@@ -296,36 +272,37 @@ async def send_request(
     """Send the request; the service refuses a fourth open one or a full mentor."""
     message = text(form, "message")
     errors = FormErrors()
-    if not message:
-        errors.add("message", "Write a short message to introduce yourself")
-    elif len(message) > MESSAGE_MAX:
-        errors.add("message", f"Your message must be {MESSAGE_MAX} characters or fewer")
+    errors.check_text(
+        "message",
+        message,
+        limit=MESSAGE_MAX,
+        what="Your message",
+        missing="Write a short message to introduce yourself",
+    )
     if not errors:
-        try:
-            await backend.call(
+        sent = await attempt(
+            backend.call(
                 "matching",
                 "POST",
                 "/v1/matches",
                 session=session,
                 json={"mentor_id": profile_id, "message": message},
-            )
-        except ApiError as error:
-            if error.status not in (404, 409, 422):
-                raise
-            if error.status == 404:
-                # Matching learns of new or changed profiles from events, a moment later.
-                errors.add(
-                    "message",
-                    "This person cannot receive requests yet. Try again in a minute",
-                )
-            else:
-                errors.add("message", error.message or "This request cannot be sent")
-        else:
+            ),
+            404,
+            409,
+            422,
+        )
+        if not isinstance(sent, ApiError):
             session.add_flash(
                 "Your request has been sent",
                 "We will tell you when they answer. You can message them in the meantime.",
             )
             return redirect("/requests")
+        if sent.status == 404:
+            # Matching learns of new or changed profiles from events, a moment later.
+            errors.add("message", "This person cannot receive requests yet. Try again in a minute")
+        else:
+            errors.add("message", sent.message or "This request cannot be sent")
     return await _render_request(
         request, profile_id, session, backend, message=message, errors=errors, status_code=422
     )

@@ -13,16 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from web_service.backend import ApiError
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    redirect,
-    render,
-    text,
-)
+from web_service.backend import ApiError, attempt, item_with_id
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, text
+from web_service.pages.conversations import NOT_YOURS, conversation_of
+from web_service.redirects import redirect
+from web_service.rendering import error_page, not_found, render
 
 router = APIRouter()
 
@@ -32,27 +28,6 @@ MAX_GOAL_LENGTH = 300
 MAX_ACTIONS = 50
 MAX_ACTION_LENGTH = 500
 MAX_NOTES_LENGTH = 5000
-
-
-async def _about(
-    backend: BackendDep, session: MemberSession, conversation_id: str
-) -> dict[str, Any] | None:
-    found = await backend.json("messaging", "GET", "/v1/conversations", session=session)
-    for item in found.get("items", []):
-        if item.get("id") == conversation_id:
-            result: dict[str, Any] = item
-            return result
-    return None
-
-
-def _not_found(request: Request) -> Response:
-    return render(
-        request,
-        "error.html",
-        status_code=404,
-        title="Page not found",
-        message="This conversation does not exist or is not yours.",
-    )
 
 
 def _rows(actions: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -99,23 +74,22 @@ async def _render_plan(
     version: int | None = None,
     status_code: int = 200,
 ) -> Response:
-    about = await _about(backend, session, conversation_id)
+    about = await conversation_of(backend, session, conversation_id)
     if about is None:
-        return _not_found(request)
+        return not_found(request, NOT_YOURS)
     other = about["other_participant"]["display_name"]
-    try:
-        plan = await backend.json(
+    plan = await attempt(
+        backend.json(
             "messaging", "GET", f"/v1/conversations/{conversation_id}/plan", session=session
-        )
-    except ApiError as error:
-        if error.status != 409:
-            raise
-        return render(
+        ),
+        409,
+    )
+    if isinstance(plan, ApiError):
+        return error_page(
             request,
-            "error.html",
-            status_code=409,
-            title="No plan yet",
-            message="You can make a plan together once the request is accepted.",
+            409,
+            "No plan yet",
+            "You can make a plan together once the request is accepted.",
         )
     return render(
         request,
@@ -209,30 +183,31 @@ async def save_plan(
     errors = FormErrors()
     goals, actions = _parse(goals_text, rows, errors)
     if not errors and version >= 0:
-        try:
-            await backend.call(
+        saved = await attempt(
+            backend.call(
                 "messaging",
                 "PUT",
                 f"/v1/conversations/{conversation_id}/plan",
                 session=session,
                 json={"version": version, "goals": goals, "actions": actions},
-            )
-        except ApiError as error:
-            if error.status not in (404, 409, 422):
-                raise
-            if error.code == "plan_version_conflict":
-                errors.add(
-                    "goals",
-                    "The other person changed the plan while you were editing it. "
-                    "This is the plan as it is now: make your change again",
-                )
-                return await _render_plan(
-                    request, conversation_id, session, backend, errors=errors, status_code=409
-                )
-            errors.add("goals", error.message or "The plan could not be saved")
-        else:
+            ),
+            404,
+            409,
+            422,
+        )
+        if not isinstance(saved, ApiError):
             session.add_flash("Plan saved", "")
             return redirect(f"/conversations/{conversation_id}/plan")
+        if saved.code == "plan_version_conflict":
+            errors.add(
+                "goals",
+                "The other person changed the plan while you were editing it. "
+                "This is the plan as it is now: make your change again",
+            )
+            return await _render_plan(
+                request, conversation_id, session, backend, errors=errors, status_code=409
+            )
+        errors.add("goals", saved.message or "The plan could not be saved")
     if version < 0:
         errors.add("goals", "The page was out of date: reload it and try again")
     return await _render_plan(
@@ -254,11 +229,7 @@ async def _session_of(
     found = await backend.json(
         "messaging", "GET", f"/v1/conversations/{conversation_id}/sessions", session=session
     )
-    for item in found.get("items", []):
-        if item.get("id") == session_id:
-            result: dict[str, Any] = item
-            return result
-    return None
+    return item_with_id(found.get("items", []), session_id)
 
 
 async def _render_notes(
@@ -272,10 +243,10 @@ async def _render_notes(
     body: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    about = await _about(backend, session, conversation_id)
+    about = await conversation_of(backend, session, conversation_id)
     meeting = await _session_of(backend, session, conversation_id, session_id) if about else None
     if about is None or meeting is None:
-        return _not_found(request)
+        return not_found(request, NOT_YOURS)
     notes = await backend.json(
         "messaging",
         "GET",
@@ -320,26 +291,25 @@ async def save_notes(
     value = form.get("body")
     body = value.strip() if isinstance(value, str) else ""
     errors = FormErrors()
-    if len(body) > MAX_NOTES_LENGTH:
-        errors.add("body", f"Your notes must be {MAX_NOTES_LENGTH} characters or fewer")
-    else:
-        try:
-            await backend.call(
+    errors.check_text("body", body, limit=MAX_NOTES_LENGTH, what="Your notes")
+    if not errors:
+        saved = await attempt(
+            backend.call(
                 "messaging",
                 "PUT",
                 f"/v1/conversations/{conversation_id}/sessions/{session_id}/notes",
                 session=session,
                 json={"body": body},
-            )
-        except ApiError as error:
-            if error.status not in (404, 422):
-                raise
-            if error.status == 404:
-                return _not_found(request)
-            errors.add("body", error.message or "Your notes could not be saved")
-        else:
+            ),
+            404,
+            422,
+        )
+        if not isinstance(saved, ApiError):
             session.add_flash("Notes saved", "Only you can see them.")
             return redirect(f"/conversations/{conversation_id}/sessions/{session_id}/notes")
+        if saved.status == 404:
+            return not_found(request, NOT_YOURS)
+        errors.add("body", saved.message or "Your notes could not be saved")
     return await _render_notes(
         request,
         conversation_id,

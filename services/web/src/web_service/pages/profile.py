@@ -10,24 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
-from web_service.backend import ApiError, Backend, ServiceUnavailable
+from web_service.backend import ApiError, Backend, ServiceUnavailable, attempt
+from web_service.dates import date_parts, parse_date_parts
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, errors_from_api, text, texts
 from web_service.pages.people import running_pause
+from web_service.redirects import redirect
+from web_service.reference import names_of, reference_lists
+from web_service.rendering import render
 from web_service.sessions import WebSession
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    date_parts,
-    errors_from_api,
-    names_of,
-    parse_date_parts,
-    redirect,
-    reference_lists,
-    render,
-    text,
-    texts,
-)
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -127,15 +118,13 @@ async def edit_profile(
     errors = FormErrors()
     update = _update_from_values(values, errors)
     if not errors:
-        try:
-            await backend.call("profile", "PUT", "/v1/profiles/me", session=session, json=update)
-        except ApiError as error:
-            if error.status != 422:
-                raise
-            errors = errors_from_api(error, FIELDS, "display_name")
-        else:
+        saved = await attempt(
+            backend.call("profile", "PUT", "/v1/profiles/me", session=session, json=update), 422
+        )
+        if not isinstance(saved, ApiError):
             session.add_flash("Your profile has been saved", "")
             return redirect("/profile")
+        errors = errors_from_api(saved, FIELDS, "display_name")
     skills = None
     if values["skills_section"]:
         skills = await _skill_choices(request, backend, session, values, suggest=False)
@@ -378,27 +367,27 @@ async def linkedin_import(
             content_type = upload.content_type or "application/octet-stream"
             files.append(("files", (upload.filename or "upload", content, content_type)))
     if not errors:
-        try:
-            result = await backend.json(
+        result = await attempt(
+            backend.json(
                 "profile",
                 "POST",
                 "/v1/profiles/me/import/linkedin",
                 session=session,
                 params={"confirm": "true"},
                 files=files,
-            )
-        except ApiError as error:
-            if error.status == 413:
-                errors.add("files", "The selected files must be smaller than 20 MB together")
-            elif error.status == 422:
-                message = error.message or "This is not a LinkedIn data export"
-                errors.add("files", message.rstrip("."))
-            else:
-                raise
-        else:
+            ),
+            413,
+            422,
+        )
+        if not isinstance(result, ApiError):
             title, summary, kind = _prefilled(result)
             session.add_flash(title, summary, kind)
             return redirect("/profile/edit")
+        if result.status == 413:
+            errors.add("files", "The selected files must be smaller than 20 MB together")
+        else:
+            message = result.message or "This is not a LinkedIn data export"
+            errors.add("files", message.rstrip("."))
     return render(
         request,
         "linkedin_import.html",

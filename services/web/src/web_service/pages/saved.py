@@ -7,18 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web_service.backend import ApiError
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    MemberSession,
-    names_of,
-    next_path,
-    redirect,
-    reference_lists,
-    render,
-    text,
-)
+from web_service.backend import attempt
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import text
+from web_service.redirects import act_then_redirect, next_path, redirect
+from web_service.reference import names_of, reference_lists
+from web_service.rendering import render
 
 router = APIRouter()
 
@@ -39,15 +33,14 @@ async def save(
 ) -> Response:
     """Save someone for later, then go back to the page the form was on."""
     back = next_path(text(form, "next"), "/saved")
-    try:
-        await backend.call("matching", "PUT", f"/v1/shortlist/{profile_id}", session=session)
-    except ApiError as error:
-        if error.status not in (404, 409, 422):
-            raise
-        session.add_flash("That could not be saved", error.message, "info")
-        return redirect(back)
-    session.add_flash("Saved for later", "You can find them on your Saved page.")
-    return redirect(back)
+    return await act_then_redirect(
+        session,
+        backend.call("matching", "PUT", f"/v1/shortlist/{profile_id}", session=session),
+        back=back,
+        done=("Saved for later", "You can find them on your Saved page."),
+        refused="That could not be saved",
+        refusals=(404, 409, 422),
+    )
 
 
 @router.post("/saved/{profile_id}/remove")
@@ -55,10 +48,9 @@ async def remove(
     profile_id: str, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Take someone off the Saved list."""
-    try:
-        await backend.call("matching", "DELETE", f"/v1/shortlist/{profile_id}", session=session)
-    except ApiError as error:
-        if error.status != 404:
-            raise
+    # Already off the list (404) is as good as removed.
+    await attempt(
+        backend.call("matching", "DELETE", f"/v1/shortlist/{profile_id}", session=session), 404
+    )
     session.add_flash("Removed from your saved people", "")
     return redirect("/saved")

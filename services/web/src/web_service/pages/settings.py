@@ -8,17 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from web_service import data_copy
-from web_service.backend import ApiError
-from web_service.ui import (
-    BackendDep,
-    CheckedForm,
-    FormErrors,
-    MemberSession,
-    redirect,
-    render,
-    templates,
-    text,
-)
+from web_service.backend import ApiError, attempt
+from web_service.deps import BackendDep, CheckedForm, MemberSession
+from web_service.forms import FormErrors, text
+from web_service.redirects import redirect
+from web_service.rendering import render, templates
 
 router = APIRouter()
 
@@ -64,13 +58,12 @@ async def mark_read(
     notification_id: str, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Mark one notification read."""
-    try:
-        await backend.call(
+    await attempt(
+        backend.call(
             "notifications", "POST", f"/v1/notifications/{notification_id}/read", session=session
-        )
-    except ApiError as error:
-        if error.status != 404:
-            raise
+        ),
+        404,
+    )
     return redirect("/notifications")
 
 
@@ -151,11 +144,7 @@ async def delete(
     else:
         try:
             await backend.call(
-                "profile",
-                "DELETE",
-                "/v1/profiles/me",
-                session=session,
-                json={"password": password},
+                "profile", "DELETE", "/v1/profiles/me", session=session, json={"password": password}
             )
         except ApiError as error:
             if error.status == 403 and error.code == "password_incorrect":
