@@ -304,6 +304,7 @@ def test_journey_through_every_page_has_no_accessibility_violations(
         page.get_by_role("link", name=re.compile("^Add to calendar")).first.click()
     invite = Path(download_info.value.path()).read_bytes()
     calendar = icalendar.Calendar.from_ical(invite)
+    assert calendar["METHOD"] == "PUBLISH"
     events = calendar.walk("VEVENT")
     assert len(events) == 1
     starts = events[0].decoded("DTSTART")

@@ -153,8 +153,9 @@ async def calendar_invite(
         f"/v1/conversations/{conversation_id}/sessions/{session_id}.ics",
         session=session,
     )
+    # Messaging's type names the iTIP method (PUBLISH, or CANCEL once cancelled).
     return Response(
         response.content,
-        media_type="text/calendar",
+        media_type=response.headers.get("content-type", "text/calendar"),
         headers={"Content-Disposition": 'attachment; filename="mentor-match-session.ics"'},
     )
