@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from matching_service.domain.errors import MatchConflict, MatchNotFound, WrongParticipant
+from matching_service.domain.availability import MentorAvailability
+from matching_service.domain.errors import InvalidStatus, MatchNotFound, WrongParticipant
 
 MatchStatus = Literal["requested", "accepted", "declined", "withdrawn", "expired", "ended"]
 MatchRole = Literal["mentor", "coach"]
@@ -30,7 +31,11 @@ class MatchPolicy:
 
 @dataclass(slots=True)
 class Match:
-    """A request from a mentee to a mentor or coach, and what became of it."""
+    """A request from a mentee to a mentor or coach, and what became of it.
+
+    Every change of status goes through one of its methods, which refuse a change
+    the current status does not allow (:class:`InvalidStatus`, ``invalid_status``).
+    """
 
     id: str
     mentee_id: str
@@ -85,11 +90,18 @@ class Match:
 
     def _require(self, *statuses: MatchStatus) -> None:
         if self.status not in statuses:
-            raise MatchConflict("invalid_status", f"the match is {self.status}")
+            raise InvalidStatus(self.status)
 
-    def accept(self, now: datetime) -> None:
-        """The mentor said yes."""
+    def accept(self, now: datetime, mentor: MentorAvailability) -> None:
+        """The mentor said yes, and has a place for it.
+
+        Raises:
+            InvalidStatus: The request is no longer waiting.
+            NotTakingRequests: The mentor stopped taking requests.
+            AtCapacity: Every place of the mentor is taken.
+        """
         self._require("requested")
+        mentor.ensure_has_place()
         self.status, self.answered_at = "accepted", now
 
     def decline(self, now: datetime, reason: str | None) -> None:

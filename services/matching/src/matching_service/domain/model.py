@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Literal, Protocol
 
 from matching_service.domain.skills import load_vocabulary
 from matching_service.domain.texts import ProfilePhrases, profile_phrases
+from mentor_shared.clock import utc_now
 
 TargetRole = Literal["mentor", "coach", "mentee"]
 """The role a suggestion's candidate must play for the person asking."""
@@ -252,7 +253,7 @@ class SuggestionQuery:
 
     def on_date(self) -> date:
         """The date pauses are compared with."""
-        return self.today or datetime.now(UTC).date()
+        return self.today or utc_now().date()
 
 
 @dataclass(frozen=True, slots=True)
