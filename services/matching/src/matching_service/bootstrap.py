@@ -12,16 +12,12 @@ from typing import Any
 import structlog
 
 from matching_service import consumers
-from matching_service.adapters.mongo_repository import (
-    MongoMatchingReadModel,
-    MongoMatchingUnitOfWork,
-)
+from matching_service.adapters.mongo_read_model import MongoMatchingReadModel
+from matching_service.adapters.mongo_repository import MongoMatchingUnitOfWork
 from matching_service.adapters.schema import LADDER
 from matching_service.adapters.snapshot import build_matcher, load_matcher, save_matcher
-from matching_service.adapters.sqlite_repository import (
-    SqliteMatchingReadModel,
-    SqliteMatchingUnitOfWork,
-)
+from matching_service.adapters.sqlite_read_model import SqliteMatchingReadModel
+from matching_service.adapters.sqlite_repository import SqliteMatchingUnitOfWork
 from matching_service.domain.matches import MatchPolicy
 from matching_service.domain.model import CandidateLoad, PairHistory, TargetRole
 from matching_service.domain.skills import load_vocabulary
