@@ -186,7 +186,10 @@ def weekly_figures(
 
 
 class MatchingRepositories:
-    """The repositories a matching unit of work opens (``MatchingUnitOfWork``)."""
+    """The repositories an adapter's unit of work opens (``MatchingUnitOfWork``'s).
+
+    Declared once for both stores; the unit of work sets each in ``open_repositories``.
+    """
 
     profiles: ProfileRepository
     matches: MatchRepository

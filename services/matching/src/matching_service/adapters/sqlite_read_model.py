@@ -44,6 +44,9 @@ def _loads_from_rows(
     )
 
 
+CHUNK = 500
+"""Ids per query of an ``IN (...)`` list."""
+
 LOADS_PAGE = 1_000
 """Mentors per page of :meth:`SqliteMatchingReadModel.mentor_loads` (about 3 ms each)."""
 
@@ -57,6 +60,17 @@ class SqliteMatchingReadModel:
         self.db = db
         self.loads_page = loads_page
 
+    async def _among(self, query: str, ids: Sequence[str]) -> list[Any]:
+        """Rows of ``query`` (ending in the id column) for these ids, in chunks of
+        :data:`CHUNK` (SQLite's limit on parameters)."""
+        unique = list(dict.fromkeys(ids))
+        rows: list[Any] = []
+        for start in range(0, len(unique), CHUNK):
+            chunk = unique[start : start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows.extend(await self.db.fetchall(f"{query} IN ({marks})", chunk))
+        return rows
+
     async def all_profiles(self) -> list[ProfileUpserted]:
         """Every stored profile."""
         rows = await self.db.fetchall("SELECT body FROM profiles")
@@ -64,18 +78,9 @@ class SqliteMatchingReadModel:
 
     async def profiles_by_id(self, profile_ids: Sequence[str]) -> dict[str, ProfileUpserted]:
         """Stored profiles of these ids."""
-        found: dict[str, ProfileUpserted] = {}
-        ids = list(dict.fromkeys(profile_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = await self.db.fetchall(
-                f"SELECT body FROM profiles WHERE profile_id IN ({','.join('?' * len(chunk))})",  # noqa: S608 - only placeholders
-                chunk,
-            )
-            for row in rows:
-                profile = ProfileUpserted.model_validate_json(row["body"])
-                found[profile.profile_id] = profile
-        return found
+        rows = await self._among("SELECT body FROM profiles WHERE profile_id", profile_ids)
+        profiles = (ProfileUpserted.model_validate_json(row["body"]) for row in rows)
+        return {profile.profile_id: profile for profile in profiles}
 
     async def partners(
         self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
@@ -182,34 +187,20 @@ class SqliteMatchingReadModel:
 
     async def reply_times_among(self, mentor_ids: Sequence[str]) -> dict[str, ReplyTimes]:
         """Reply times of these mentors, for cards."""
-        found: dict[str, ReplyTimes] = {}
-        ids = list(dict.fromkeys(mentor_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = await self.db.fetchall(
-                "SELECT mentor_id, recent_hours FROM mentor_replies "  # noqa: S608 - only placeholders
-                f"WHERE mentor_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            for row in rows:
-                found[row["mentor_id"]] = reply_times_from_row(
-                    row["mentor_id"], row["recent_hours"]
-                )
-        return found
+        rows = await self._among(
+            "SELECT mentor_id, recent_hours FROM mentor_replies WHERE mentor_id", mentor_ids
+        )
+        return {
+            row["mentor_id"]: reply_times_from_row(row["mentor_id"], row["recent_hours"])
+            for row in rows
+        }
 
     async def active_months(self, person_ids: Sequence[str]) -> dict[str, str]:
         """The month each of these people was last active."""
-        found: dict[str, str] = {}
-        ids = list(dict.fromkeys(person_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = await self.db.fetchall(
-                "SELECT person_id, month FROM person_activity "  # noqa: S608 - only placeholders
-                f"WHERE person_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            found.update({row["person_id"]: row["month"] for row in rows})
-        return found
+        rows = await self._among(
+            "SELECT person_id, month FROM person_activity WHERE person_id", person_ids
+        )
+        return {row["person_id"]: row["month"] for row in rows}
 
     async def weekly(self) -> list[WeeklyFigure]:
         """Requests and acceptances per ISO week and mentee department."""

@@ -148,10 +148,14 @@ class SqliteProfileRepository(_Repo):
 class SqliteMatchRepository(_Repo):
     """Matches on SQLite."""
 
+    async def _find(self, where: str, params: Sequence[Any]) -> list[Match]:
+        rows = await self._all(f"SELECT {MATCH_COLUMNS} FROM matches WHERE {where}", params)  # noqa: S608 - constant columns and conditions
+        return [match_from_row(row) for row in rows]
+
     async def get(self, match_id: str) -> Match | None:
         """The match, or None."""
-        rows = await self._all(f"SELECT {MATCH_COLUMNS} FROM matches WHERE id = ?", (match_id,))  # noqa: S608 - constant column list
-        return match_from_row(rows[0]) if rows else None
+        found = await self._find("id = ?", (match_id,))
+        return found[0] if found else None
 
     async def add(self, match: Match) -> None:
         """Insert a match."""
@@ -169,38 +173,26 @@ class SqliteMatchRepository(_Repo):
 
     async def open_for_mentee(self, mentee_id: str) -> list[Match]:
         """The mentee's waiting requests."""
-        rows = await self._all(
-            f"SELECT {MATCH_COLUMNS} FROM matches WHERE mentee_id = ? AND status = 'requested' "  # noqa: S608 - constant column list
-            "ORDER BY created_at",
-            (mentee_id,),
+        return await self._find(
+            "mentee_id = ? AND status = 'requested' ORDER BY created_at", (mentee_id,)
         )
-        return [match_from_row(row) for row in rows]
 
     async def open_for_mentor(self, mentor_id: str) -> list[Match]:
         """Requests waiting for the mentor's answer."""
-        rows = await self._all(
-            f"SELECT {MATCH_COLUMNS} FROM matches WHERE mentor_id = ? AND status = 'requested' "  # noqa: S608 - constant column list
-            "ORDER BY created_at",
-            (mentor_id,),
+        return await self._find(
+            "mentor_id = ? AND status = 'requested' ORDER BY created_at", (mentor_id,)
         )
-        return [match_from_row(row) for row in rows]
 
     async def live_between(self, mentee_id: str, mentor_id: str) -> list[Match]:
         """Requested or accepted matches of the pair."""
-        rows = await self._all(
-            f"SELECT {MATCH_COLUMNS} FROM matches WHERE mentee_id = ? AND mentor_id = ? "  # noqa: S608 - constant column list
-            "AND status IN ('requested', 'accepted')",
+        return await self._find(
+            "mentee_id = ? AND mentor_id = ? AND status IN ('requested', 'accepted')",
             (mentee_id, mentor_id),
         )
-        return [match_from_row(row) for row in rows]
 
     async def between(self, mentee_id: str, mentor_id: str) -> list[Match]:
         """Every match of the pair."""
-        rows = await self._all(
-            f"SELECT {MATCH_COLUMNS} FROM matches WHERE mentee_id = ? AND mentor_id = ?",  # noqa: S608 - constant column list
-            (mentee_id, mentor_id),
-        )
-        return [match_from_row(row) for row in rows]
+        return await self._find("mentee_id = ? AND mentor_id = ?", (mentee_id, mentor_id))
 
     async def active_count(self, mentor_id: str) -> int:
         """Matches holding one of the mentor's places (the capacity rule's count)."""
@@ -212,18 +204,11 @@ class SqliteMatchRepository(_Repo):
 
     async def involving(self, person_id: str) -> list[Match]:
         """Every match of the person."""
-        rows = await self._all(
-            f"SELECT {MATCH_COLUMNS} FROM matches WHERE mentee_id = ? OR mentor_id = ?",  # noqa: S608 - constant column list
-            (person_id, person_id),
-        )
-        return [match_from_row(row) for row in rows]
+        return await self._find("mentee_id = ? OR mentor_id = ?", (person_id, person_id))
 
     async def open_requests(self) -> list[Match]:
         """Every waiting request."""
-        rows = await self._all(
-            f"SELECT {MATCH_COLUMNS} FROM matches WHERE status = 'requested'"  # noqa: S608 - constant column list
-        )
-        return [match_from_row(row) for row in rows]
+        return await self._find("status = 'requested'", ())
 
     async def delete_involving(self, person_id: str) -> int:
         """Delete the person's matches and their retained outbox events (keyed by match id)."""

@@ -119,6 +119,11 @@ class Match:
         self._require("requested")
         self.status, self.answered_at, self.reason = "expired", now, "expired"
 
+    def remind(self) -> None:
+        """The mentor was reminded of the waiting request (once)."""
+        self._require("requested")
+        self.reminder_sent = True
+
     def end(self, now: datetime, by: str, rating: int | None, comment: str | None) -> None:
         """An accepted match ends; either person may leave feedback."""
         self._require("accepted")

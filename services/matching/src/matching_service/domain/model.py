@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal, Protocol
 
+from matching_service.domain.availability import AvailabilityFields
 from matching_service.domain.skills import load_vocabulary
-from matching_service.domain.texts import ProfilePhrases, profile_phrases
+from matching_service.domain.texts import PhraseSource, ProfilePhrases, profile_phrases
 from mentor_shared.clock import utc_now
 
 TargetRole = Literal["mentor", "coach", "mentee"]
@@ -33,7 +34,7 @@ class RoleFields(Protocol):
     def coach(self) -> bool: ...
 
 
-class ProfileFields(Protocol):
+class ProfileFields(AvailabilityFields, PhraseSource, Protocol):
     """The fields of a ``profile.upserted`` event that matching uses."""
 
     @property
@@ -54,26 +55,6 @@ class ProfileFields(Protocol):
     def travel_regions(self) -> Sequence[str]: ...
     @property
     def remote_ok(self) -> bool: ...
-    @property
-    def job_title(self) -> str | None: ...
-    @property
-    def expertise(self) -> Sequence[str]: ...
-    @property
-    def expertise_text(self) -> str: ...
-    @property
-    def experience_text(self) -> str: ...
-    @property
-    def goals(self) -> Sequence[str]: ...
-    @property
-    def goals_text(self) -> str: ...
-    @property
-    def capacity(self) -> int: ...
-    @property
-    def accepting_requests(self) -> bool: ...
-    @property
-    def anonymous(self) -> bool: ...
-    @property
-    def paused_until(self) -> date | None: ...
 
 
 @dataclass(frozen=True, slots=True)

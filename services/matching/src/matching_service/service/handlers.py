@@ -132,6 +132,25 @@ async def _record_reply(uow: MatchingUnitOfWork, match: Match, policy: MatchPoli
     await uow.replies.save(held.with_reply(hours))
 
 
+async def _save(uow: MatchingUnitOfWork, match: Match, event: Envelope) -> None:
+    """Store a changed match and queue its event (sent through the outbox on commit)."""
+    await uow.matches.update(match)
+    uow.add_event(event)
+
+
+async def _save_answer(
+    uow: MatchingUnitOfWork, match: Match, event: Envelope, policy: MatchPolicy
+) -> None:
+    """Store an answered request (accepted, declined, expired) with its mentor's reply time."""
+    await _save(uow, match, event)
+    await _record_reply(uow, match, policy)
+
+
+async def _withdraw(uow: MatchingUnitOfWork, match: Match, now: datetime, reason: str) -> None:
+    match.withdraw(now, reason)
+    await _save(uow, match, _event(MatchWithdrawn, match, reason=reason))
+
+
 def _event(kind: Callable[..., EventData], match: Match, **fields: object) -> Envelope:
     """A match event keyed by the match id (one match's events stay in order)."""
     payload = kind(
@@ -279,17 +298,12 @@ async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDep
         # ``capacity`` of them pass.
         mentor = await _availability(uow, await uow.profiles.get(match.mentor_id))
         match.accept(now, mentor)
-        await uow.matches.update(match)
-        await _record_reply(uow, match, deps.policy)
+        await _save_answer(uow, match, _event(MatchAccepted, match), deps.policy)
         await uow.activity.touch(match.mentor_id, activity_month(now))
-        uow.add_event(_event(MatchAccepted, match))
         if not deps.policy.keep_other_requests_on_accept:
             for other in await uow.matches.open_for_mentee(match.mentee_id):
-                if other.id == match.id:
-                    continue
-                other.withdraw(now, "another_accepted")
-                await uow.matches.update(other)
-                uow.add_event(_event(MatchWithdrawn, other, reason="another_accepted"))
+                if other.id != match.id:
+                    await _withdraw(uow, other, now, "another_accepted")
         await uow.commit()
     log.info("match_accepted", match_id=match.id)
     return match
@@ -302,10 +316,8 @@ async def decline_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDe
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "mentor")
         match.decline(now, cmd.reason)
-        await uow.matches.update(match)
-        await _record_reply(uow, match, deps.policy)
+        await _save_answer(uow, match, _event(MatchDeclined, match, reason=cmd.reason), deps.policy)
         await uow.activity.touch(match.mentor_id, activity_month(now))
-        uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
         await uow.commit()
     log.info("match_declined", match_id=match.id)
     return match
@@ -336,9 +348,8 @@ async def decline_open_requests(
         declined = await uow.matches.open_for_mentor(cmd.mentor_id)
         for match in declined:
             match.decline(now, cmd.reason)
-            await uow.matches.update(match)
-            await _record_reply(uow, match, deps.policy)
-            uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
+            event = _event(MatchDeclined, match, reason=cmd.reason)
+            await _save_answer(uow, match, event, deps.policy)
         if declined:
             await uow.activity.touch(cmd.mentor_id, activity_month(now))
         await uow.commit()
@@ -351,9 +362,7 @@ async def withdraw_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchD
     async with uow:
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "mentee")
-        match.withdraw(deps.clock(), "withdrawn")
-        await uow.matches.update(match)
-        uow.add_event(_event(MatchWithdrawn, match, reason="withdrawn"))
+        await _withdraw(uow, match, deps.clock(), "withdrawn")
         await uow.commit()
     log.info("match_withdrawn", match_id=match.id)
     return match
@@ -365,8 +374,7 @@ async def end_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) 
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "either")
         match.end(deps.clock(), cmd.actor_id, cmd.rating, cmd.comment)
-        await uow.matches.update(match)
-        uow.add_event(_event(MatchEnded, match, ended_by=cmd.actor_id))
+        await _save(uow, match, _event(MatchEnded, match, ended_by=cmd.actor_id))
         await uow.commit()
     log.info("match_ended", match_id=match.id)
     return match
@@ -387,14 +395,11 @@ async def expire_requests(uow: MatchingUnitOfWork, deps: MatchDeps) -> tuple[int
             age = now - match.created_at
             if age >= deps.policy.request_expiry:
                 match.expire(now)
-                await uow.matches.update(match)
-                await _record_reply(uow, match, deps.policy)
-                uow.add_event(_event(MatchExpired, match))
+                await _save_answer(uow, match, _event(MatchExpired, match), deps.policy)
                 expired += 1
             elif age >= deps.policy.reminder_after and not match.reminder_sent:
-                match.reminder_sent = True
-                await uow.matches.update(match)
-                uow.add_event(_event(MatchReminderDue, match))
+                match.remind()
+                await _save(uow, match, _event(MatchReminderDue, match))
                 reminded += 1
         await uow.commit()
     if expired or reminded:
