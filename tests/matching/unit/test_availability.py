@@ -12,15 +12,14 @@ import pytest
 from matching_service.domain.availability import MentorAvailability, takes_requests
 from matching_service.domain.commands import AnswerMatch
 from matching_service.domain.errors import (
-    AtCapacity,
     ErasedPerson,
     InvalidStatus,
     MatchConflict,
     MatchNotFound,
     MentorPaused,
+    NoCapacity,
     NotAMentor,
     NotSaved,
-    NotTakingRequests,
     ProfileNotIndexed,
     UnknownProfile,
     WrongParticipant,
@@ -48,7 +47,7 @@ def test_a_mentor_takes_a_request_only_while_accepting_unpaused_and_with_a_free_
     full = MentorAvailability(capacity=2, accepting_requests=True, active_matches=2)
     assert not full.can_take(TODAY)
     assert full.places_left(TODAY) == 0
-    with pytest.raises(AtCapacity) as at_capacity:
+    with pytest.raises(NoCapacity) as at_capacity:
         full.ensure_can_take(NOW)
     assert (at_capacity.value.code, at_capacity.value.message) == (
         "no_capacity",
@@ -57,7 +56,7 @@ def test_a_mentor_takes_a_request_only_while_accepting_unpaused_and_with_a_free_
     closed = MentorAvailability(capacity=2, accepting_requests=False)
     assert not closed.can_take(TODAY)
     assert closed.places_left(TODAY) == 0
-    with pytest.raises(NotTakingRequests) as not_taking:
+    with pytest.raises(NoCapacity) as not_taking:
         closed.ensure_can_take(NOW)
     assert (not_taking.value.code, not_taking.value.message) == (
         "no_capacity",

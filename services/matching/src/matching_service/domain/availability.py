@@ -30,7 +30,7 @@ from typing import Any, Protocol, overload
 import numpy as np
 import numpy.typing as npt
 
-from matching_service.domain.errors import AtCapacity, MentorPaused, NotTakingRequests
+from matching_service.domain.errors import NOT_TAKING_REQUESTS, MentorPaused, NoCapacity
 
 ACTIVE_STATUSES: frozenset[str] = frozenset({"accepted"})
 """Statuses of a match that hold one of its mentor's places."""
@@ -153,8 +153,7 @@ class MentorAvailability:
 
         Raises:
             MentorPaused: A pause runs (``details.paused_until``).
-            NotTakingRequests: They stopped taking requests (``no_capacity``).
-            AtCapacity: Every place is taken (``no_capacity``).
+            NoCapacity: They stopped taking requests, or every place is taken.
         """
         self.ensure_not_paused(now)
         self.ensure_has_place()
@@ -174,10 +173,9 @@ class MentorAvailability:
         A pause stops new requests only: the ones already waiting may still be accepted.
 
         Raises:
-            NotTakingRequests: They stopped taking requests (``no_capacity``).
-            AtCapacity: Every place is taken (``no_capacity``).
+            NoCapacity: They stopped taking requests, or every place is taken.
         """
         if not self.accepting_requests:
-            raise NotTakingRequests()
+            raise NoCapacity(NOT_TAKING_REQUESTS)
         if self.active_matches >= self.capacity:
-            raise AtCapacity()
+            raise NoCapacity()

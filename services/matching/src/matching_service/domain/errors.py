@@ -109,18 +109,18 @@ class MentorPaused(MatchConflict):
         )
 
 
-class NotTakingRequests(MatchConflict):
-    """The mentor or coach stopped taking requests (409)."""
+class NoCapacity(MatchConflict):
+    """The mentor or coach has no place for one more mentee (409).
 
-    code = "no_capacity"
-    message = "This person is not taking requests"
-
-
-class AtCapacity(MatchConflict):
-    """Every place the mentor or coach offers is taken (409)."""
+    By default every place is taken; raised with :data:`NOT_TAKING_REQUESTS` when
+    they stopped taking requests altogether.
+    """
 
     code = "no_capacity"
     message = "This person has no capacity left"
+
+
+NOT_TAKING_REQUESTS = "This person is not taking requests"
 
 
 class ErasedPerson(_Unauthenticated, MatchingError):

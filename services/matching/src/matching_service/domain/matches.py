@@ -97,8 +97,7 @@ class Match:
 
         Raises:
             InvalidStatus: The request is no longer waiting.
-            NotTakingRequests: The mentor stopped taking requests.
-            AtCapacity: Every place of the mentor is taken.
+            NoCapacity: The mentor stopped taking requests, or every place is taken.
         """
         self._require("requested")
         mentor.ensure_has_place()
