@@ -13,6 +13,8 @@ from matching_service.domain.errors import InvalidStatus, MatchNotFound, WrongPa
 MatchStatus = Literal["requested", "accepted", "declined", "withdrawn", "expired", "ended"]
 MatchRole = Literal["mentor", "coach"]
 OPEN_STATUSES: frozenset[str] = frozenset({"requested"})
+LIVE_STATUSES: frozenset[str] = frozenset({"requested", "accepted"})
+"""Statuses of a pair's match that bar a new request between them."""
 PAIRED_STATUSES: frozenset[str] = frozenset({"requested", "accepted", "declined"})
 """Statuses that keep a pair out of each other's suggestions."""
 
@@ -69,6 +71,11 @@ class Match:
     def is_open(self) -> bool:
         """Waiting for the mentor's answer."""
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_live(self) -> bool:
+        """Waiting for an answer or accepted: the pair may not ask again meanwhile."""
+        return self.status in LIVE_STATUSES
 
     def other(self, person_id: str) -> str:
         """The other person of the match."""

@@ -192,7 +192,7 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
         # A pause is told first: asking again later is the answer, whatever else holds.
         availability.ensure_not_paused(now)
         pair = await uow.matches.between(cmd.mentee_id, cmd.mentor_id)
-        if any(match.status in ("requested", "accepted") for match in pair):
+        if any(match.is_live for match in pair):
             raise MatchConflict("You already asked this person", code="already_requested")
         _check_rerequest(pair, deps.policy, now)
         open_requests = await uow.matches.open_for_mentee(cmd.mentee_id)
