@@ -9,9 +9,10 @@ A mentor or coach can take a new request while all three hold:
   capacity while its status is in :data:`ACTIVE_STATUSES`; requests still waiting
   do not (the accept re-checks the places, inside its write transaction).
 
-Every place that asks the question uses this module: the request and accept
-handlers (:meth:`MentorAvailability.ensure_can_take`,
-:meth:`MentorAvailability.ensure_has_place`), the hard filter and its column
+Every place that asks the question uses this module: the request handler
+(:meth:`MentorAvailability.ensure_can_take`, the pause told first), the accept
+(``Match.accept`` calls :meth:`MentorAvailability.ensure_has_place`: a pause stops
+new requests only), the hard filter and its column
 table (:func:`takes_requests`, written once for a scalar and for numpy columns),
 the shortlist's "taking requests" and cohort planning
 (:meth:`MentorAvailability.places_left`). The adapters count

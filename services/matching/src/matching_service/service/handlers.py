@@ -188,9 +188,8 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
         if await uow.profiles.get(cmd.mentee_id) is None:
             raise MatchConflict("Write your profile before asking", code="profile_not_indexed")
         role = _role_for(mentor, cmd.role)
-        availability = await _availability(uow, mentor)
         # A pause is told first: asking again later is the answer, whatever else holds.
-        availability.ensure_not_paused(now)
+        MentorAvailability.of(mentor).ensure_not_paused(now)
         pair = await uow.matches.between(cmd.mentee_id, cmd.mentor_id)
         if any(match.is_live for match in pair):
             raise MatchConflict("You already asked this person", code="already_requested")
@@ -201,7 +200,8 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
                 f"You can have at most {deps.policy.max_open_requests} open requests",
                 code="too_many_open_requests",
             )
-        availability.ensure_can_take(now)
+        # Counted last, as in an accept: on MongoDB the count also writes the guard.
+        (await _availability(uow, mentor)).ensure_can_take(now)
         match = Match(
             id=str(uuid.uuid4()),
             mentee_id=cmd.mentee_id,
