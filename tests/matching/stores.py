@@ -8,11 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from matching_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
-    SqliteMatchingReadModel,
-    SqliteMatchingUnitOfWork,
-)
+from matching_service.adapters.sqlite_read_model import SqliteMatchingReadModel
+from matching_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteMatchingUnitOfWork
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.erasure import ERASED_SQL
 from mentor_shared.events.schemas import ProfileUpserted, Roles

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from matching_service.domain.availability import MentorAvailability
 from matching_service.domain.matches import Match
 from matching_service.domain.model import CandidateLoad
 from matching_service.domain.replies import (
@@ -45,9 +46,13 @@ def test_only_the_last_replies_are_kept_so_old_behaviour_is_forgotten() -> None:
     assert replies.median_hours == 1.0, "a majority of prompt recent replies wins"
 
 
+FREE = MentorAvailability(capacity=1, accepting_requests=True)
+"""A mentor with a place free."""
+
+
 def test_accepting_or_declining_counts_the_time_from_request_to_answer() -> None:
     accepted = requested()
-    accepted.accept(NOW + timedelta(hours=3, minutes=30))
+    accepted.accept(NOW + timedelta(hours=3, minutes=30), FREE)
     assert reply_hours(accepted, EXPIRY) == 3.5
     declined = requested()
     declined.decline(NOW + timedelta(days=2), "busy")
@@ -68,14 +73,14 @@ def test_withdrawn_waiting_and_ended_matches_add_no_reply_time() -> None:
     withdrawn.withdraw(NOW + timedelta(days=3), "withdrawn")
     assert reply_hours(withdrawn, EXPIRY) is None
     ended = requested()
-    ended.accept(NOW + timedelta(hours=1))
+    ended.accept(NOW + timedelta(hours=1), FREE)
     ended.end(NOW + timedelta(days=60), "mentee", None, None)
     assert reply_hours(ended, EXPIRY) is None, "counted once, when it was accepted"
 
 
 def test_a_clock_that_stepped_back_never_gives_a_negative_time() -> None:
     accepted = requested()
-    accepted.accept(NOW - timedelta(minutes=5))
+    accepted.accept(NOW - timedelta(minutes=5), FREE)
     assert reply_hours(accepted, EXPIRY) == 0.0
     assert waiting_hours(NOW, NOW - timedelta(hours=1)) == 0.0
     assert ReplyTimes("mentor").with_reply(-2.0).recent_hours == (0.0,)

@@ -10,11 +10,8 @@ from typing import Any
 
 import pytest
 
-from matching_service.adapters.sqlite_repository import (
-    SQLITE_SCHEMA,
-    SqliteMatchingReadModel,
-    SqliteMatchingUnitOfWork,
-)
+from matching_service.adapters.sqlite_read_model import SqliteMatchingReadModel
+from matching_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteMatchingUnitOfWork
 from matching_service.domain.matches import Match
 from matching_service.domain.replies import ReplyTimes
 from matching_service.domain.shortlist import SavedPerson
@@ -306,8 +303,8 @@ class TestSqliteStore(MatchingStoreContract):
 class TestMongoStore(MatchingStoreContract):
     @pytest.fixture
     async def stores(self, mongodb_uri: str) -> AsyncIterator[Stores]:
+        from matching_service.adapters.mongo_read_model import MongoMatchingReadModel
         from matching_service.adapters.mongo_repository import (
-            MongoMatchingReadModel,
             MongoMatchingUnitOfWork,
             ensure_matching_indexes,
         )

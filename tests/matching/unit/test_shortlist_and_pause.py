@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from matching_service.api.cards import cards_for
+from matching_service.domain.availability import is_paused
 from matching_service.domain.commands import AnswerMatch, DeclineOpenRequests, SavePerson
 from matching_service.domain.errors import (
     InvalidMatchRequest,
@@ -17,7 +18,7 @@ from matching_service.domain.errors import (
 from matching_service.domain.filters import CandidateTable, has_capacity
 from matching_service.domain.model import PairHistory, PersonProfile, SuggestionQuery
 from matching_service.domain.replies import ReplyTimes, usual_reply_days
-from matching_service.domain.shortlist import MAX_SAVED, activity_month, is_paused
+from matching_service.domain.shortlist import MAX_SAVED, activity_month
 from matching_service.service import handlers
 from matching_service.service.ports import AppliedEvent
 from mentor_shared.events.schemas import ProfileDeleted

@@ -12,16 +12,12 @@ from typing import Any
 import structlog
 
 from matching_service import consumers
-from matching_service.adapters.mongo_repository import (
-    MongoMatchingReadModel,
-    MongoMatchingUnitOfWork,
-)
+from matching_service.adapters.mongo_read_model import MongoMatchingReadModel
+from matching_service.adapters.mongo_repository import MongoMatchingUnitOfWork
 from matching_service.adapters.schema import LADDER
 from matching_service.adapters.snapshot import build_matcher, load_matcher, save_matcher
-from matching_service.adapters.sqlite_repository import (
-    SqliteMatchingReadModel,
-    SqliteMatchingUnitOfWork,
-)
+from matching_service.adapters.sqlite_read_model import SqliteMatchingReadModel
+from matching_service.adapters.sqlite_repository import SqliteMatchingUnitOfWork
 from matching_service.domain.matches import MatchPolicy
 from matching_service.domain.model import CandidateLoad, PairHistory, TargetRole
 from matching_service.domain.skills import load_vocabulary
@@ -35,7 +31,7 @@ from matching_service.settings import MatchingSettings
 from mentor_shared.bus.consumer import EventConsumer
 from mentor_shared.events.schemas import MATCH_TOPIC
 from mentor_shared.limits import RateLimiter
-from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
+from mentor_shared.runtime import ServiceRuntime, open_store
 
 log = structlog.get_logger(__name__)
 
@@ -155,9 +151,8 @@ async def bootstrap(
     """
     read_model: MatchingReadModel
     uow_factory: Callable[[], MatchingUnitOfWork]
-    after_erasure: Callable[[Sequence[str]], Awaitable[None]] | None = None
-    if settings.mongodb_uri:
-        store = await open_mongo_store(settings, "matching", LADDER)
+    store = await open_store(settings, "matching", LADDER)
+    if store.is_mongodb:
         database: Any = store.handle
         client: Any = database.client
         read_model = MongoMatchingReadModel(database)
@@ -166,17 +161,20 @@ async def bootstrap(
             return MongoMatchingUnitOfWork(client, "matching")
 
     else:
-        store = await open_sqlite_store(settings, LADDER)
         db = store.handle
         read_model = SqliteMatchingReadModel(db)
 
         def uow_factory() -> MatchingUnitOfWork:
             return SqliteMatchingUnitOfWork(db)
 
+    after_erasure: Callable[[Sequence[str]], Awaitable[None]] | None = None
+    if store.after_erasure is not None:
+        # SQLite: the erased rows' pages are zeroed (secure_delete); the WAL still holds
+        # the old page images until it is checkpointed and truncated.
+        store_after_erasure = store.after_erasure
+
         async def after_erasure(removed: Sequence[str]) -> None:
-            # The erased rows' pages are zeroed (secure_delete); the WAL still holds
-            # the old page images until it is checkpointed and truncated.
-            await db.truncate_wal()
+            await store_after_erasure()
 
     chosen: Embedder = (
         embedder if embedder is not None else await asyncio.to_thread(build_embedder, settings)

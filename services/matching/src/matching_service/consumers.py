@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from matching_service.service import handlers
 from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
+from mentor_shared.clock import as_utc
 from mentor_shared.events import Envelope
 from mentor_shared.events.schemas import PROFILE_TOPIC, ProfileDeleted, ProfileUpserted
 
@@ -14,8 +13,7 @@ TOPICS = [PROFILE_TOPIC]
 
 def applied(event: Envelope) -> AppliedEvent:
     """The event as recorded in ``index_state``."""
-    at = event.occurred_at if event.occurred_at.tzinfo else event.occurred_at.replace(tzinfo=UTC)
-    return AppliedEvent(id=str(event.id), type=event.type, occurred_at=at)
+    return AppliedEvent(id=str(event.id), type=event.type, occurred_at=as_utc(event.occurred_at))
 
 
 async def handle_event(event: Envelope, uow: MatchingUnitOfWork) -> None:

@@ -53,11 +53,31 @@ def offline() -> None:
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
-def _empty(dimension: int) -> npt.NDArray[np.float32]:
-    return np.zeros((0, dimension), dtype=np.float32)
+class _ModelEmbedder:
+    """What the two runtimes of all-MiniLM-L6-v2 share: vector length, batches, no texts."""
+
+    _dimension: int = MODEL_DIMENSION
+    _batch_size: int = BATCH_SIZE
+
+    def _loaded(self, backend: str) -> None:
+        log.info("embedder_loaded", backend=backend, dimension=self._dimension)
+
+    @property
+    def dimension(self) -> int:
+        """Vector length (384)."""
+        return self._dimension
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Embed texts into unit float32 vectors, shape (n, 384)."""
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return self._embed(texts)
+
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        raise NotImplementedError
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_ModelEmbedder):
     """all-MiniLM-L6-v2 through sentence-transformers and torch on the CPU.
 
     Loads the model from the installed package folder (offline) when constructed;
@@ -79,17 +99,9 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         dimension = self._model.get_embedding_dimension()
         self._dimension = int(dimension) if dimension is not None else MODEL_DIMENSION
-        log.info("embedder_loaded", backend="sentence-transformers", dimension=self._dimension)
+        self._loaded("sentence-transformers")
 
-    @property
-    def dimension(self) -> int:
-        """Vector length (384)."""
-        return self._dimension
-
-    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed texts into unit float32 vectors, shape (n, 384)."""
-        if not texts:
-            return _empty(self._dimension)
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         vectors = self._model.encode(
             list(texts),
             batch_size=self._batch_size,
@@ -132,7 +144,7 @@ def exported_model(model_dir: Path | None = None) -> tuple[Path, Path]:
     return model, tokenizer
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(_ModelEmbedder):
     """all-MiniLM-L6-v2 as a dynamically quantised int8 ONNX model on ONNX Runtime.
 
     Loads a folder written by ``mentor-match export-model`` (at install or image build
@@ -183,18 +195,9 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
         self._batch_size = batch_size
-        self._dimension = MODEL_DIMENSION
-        log.info("embedder_loaded", backend="onnxruntime-int8", dimension=self._dimension)
+        self._loaded("onnxruntime-int8")
 
-    @property
-    def dimension(self) -> int:
-        """Vector length (384)."""
-        return self._dimension
-
-    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed texts into unit float32 vectors, shape (n, 384)."""
-        if not texts:
-            return _empty(self._dimension)
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         # Sorting by length keeps padding (wasted work) low inside each batch.
         order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
         result = np.empty((len(texts), self._dimension), dtype=np.float32)

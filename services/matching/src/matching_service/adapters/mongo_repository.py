@@ -10,33 +10,26 @@ same "exactly ``capacity`` accepts" as SQLite's single writer.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from matching_service.domain.matches import PAIRED_STATUSES, Match
-from matching_service.domain.model import OFFERING_ROLES, CandidateLoad, TargetRole
-from matching_service.domain.replies import ReplyTimes, candidate_loads
-from matching_service.domain.reports import RequestFact
-from matching_service.domain.shortlist import SavedPerson
-from matching_service.service.ports import (
-    ActivityRepository,
-    AppliedEvent,
-    ErasedSubjectsRepository,
-    FeedbackFigure,
-    IndexStateRepository,
-    MatchRepository,
-    ProfileRepository,
-    ReplyTimesRepository,
-    ShortlistRepository,
-    WeeklyFigure,
+from matching_service.adapters.records import (
+    NATIVE,
+    MatchingRepositories,
+    applied_from,
+    match_from,
+    match_record,
+    reply_times_from,
+    saved_from,
 )
+from matching_service.domain.availability import ACTIVE_STATUSES
+from matching_service.domain.matches import Match
+from matching_service.domain.replies import ReplyTimes
+from matching_service.domain.shortlist import SavedPerson
+from matching_service.service.ports import AppliedEvent
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from mentor_shared.events.schemas import ProfileUpserted
@@ -61,23 +54,21 @@ async def ensure_matching_indexes(db: AsyncDatabase[Document]) -> None:
     await db.shortlist.create_index([("profile_id", ASCENDING)])
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _match_doc(match: Match) -> Document:
-    doc = asdict(match)
+def match_document(match: Match) -> Document:
+    """A match's document (its id as ``_id``)."""
+    doc = match_record(match, NATIVE)
     doc["_id"] = doc.pop("id")
     return doc
 
 
-def _match(doc: Document) -> Match:
-    fields = {key: value for key, value in doc.items() if key != "_id"}
-    for key in ("created_at", "answered_at", "ended_at"):
-        fields[key] = _aware(fields.get(key))
-    return Match(id=doc["_id"], **fields)
+def match_from_document(doc: Document) -> Match:
+    """The match a document holds."""
+    return match_from(doc, NATIVE, key="_id")
+
+
+def reply_times_from_document(doc: Document) -> ReplyTimes:
+    """A mentor's reply times from their ``mentor_replies`` document."""
+    return reply_times_from(doc["_id"], doc["recent_hours"])
 
 
 class _Repo:
@@ -125,21 +116,21 @@ class MongoMatchRepository(_Repo):
 
     async def _find(self, query: Document) -> list[Match]:
         cursor = self.db.matches.find(query, session=self.session).sort("created_at", ASCENDING)
-        return [_match(doc) async for doc in cursor]
+        return [match_from_document(doc) async for doc in cursor]
 
     async def get(self, match_id: str) -> Match | None:
         """The match, or None."""
         doc = await self.db.matches.find_one({"_id": match_id}, session=self.session)
-        return None if doc is None else _match(doc)
+        return None if doc is None else match_from_document(doc)
 
     async def add(self, match: Match) -> None:
         """Insert a match."""
-        await self.db.matches.insert_one(_match_doc(match), session=self.session)
+        await self.db.matches.insert_one(match_document(match), session=self.session)
 
     async def update(self, match: Match) -> None:
         """Replace a match."""
         await self.db.matches.replace_one(
-            {"_id": match.id}, _match_doc(match), upsert=True, session=self.session
+            {"_id": match.id}, match_document(match), upsert=True, session=self.session
         )
 
     async def open_for_mentee(self, mentee_id: str) -> list[Match]:
@@ -165,12 +156,17 @@ class MongoMatchRepository(_Repo):
         return await self._find({"mentee_id": mentee_id, "mentor_id": mentor_id})
 
     async def active_count(self, mentor_id: str) -> int:
-        """Accepted matches of the mentor (touching the mentor's guard document)."""
+        """Matches holding one of the mentor's places (the capacity rule's count).
+
+        Also writes the mentor's guard document, so that two transactions counting
+        for the same mentor conflict (:mod:`matching_service.domain.availability`).
+        """
         await self.db.mentor_guards.update_one(
             {"_id": mentor_id}, {"$inc": {"checks": 1}}, upsert=True, session=self.session
         )
         return await self.db.matches.count_documents(
-            {"mentor_id": mentor_id, "status": "accepted"}, session=self.session
+            {"mentor_id": mentor_id, "status": {"$in": sorted(ACTIVE_STATUSES)}},
+            session=self.session,
         )
 
     async def involving(self, person_id: str) -> list[Match]:
@@ -222,9 +218,7 @@ class MongoReplyTimesRepository(_Repo):
     async def get(self, mentor_id: str) -> ReplyTimes | None:
         """The mentor's reply times, or None."""
         doc = await self.db.mentor_replies.find_one({"_id": mentor_id}, session=self.session)
-        if doc is None:
-            return None
-        return ReplyTimes(mentor_id, tuple(float(h) for h in doc["recent_hours"]))
+        return None if doc is None else reply_times_from_document(doc)
 
     async def save(self, replies: ReplyTimes) -> None:
         """Store the reply times and their median."""
@@ -245,12 +239,6 @@ class MongoReplyTimesRepository(_Repo):
         return result.deleted_count == 1
 
 
-def _saved(doc: Document) -> SavedPerson:
-    saved_at = _aware(doc["saved_at"])
-    assert saved_at is not None
-    return SavedPerson(owner_id=doc["owner_id"], profile_id=doc["profile_id"], saved_at=saved_at)
-
-
 class MongoShortlistRepository(_Repo):
     """Saved people on MongoDB (``shortlist``, one document per entry)."""
 
@@ -259,7 +247,7 @@ class MongoShortlistRepository(_Repo):
         doc = await self.db.shortlist.find_one(
             {"owner_id": owner_id, "profile_id": profile_id}, session=self.session
         )
-        return None if doc is None else _saved(doc)
+        return None if doc is None else saved_from(doc, NATIVE)
 
     async def add(self, saved: SavedPerson) -> None:
         """Insert an entry."""
@@ -328,25 +316,11 @@ class MongoIndexStateRepository(_Repo):
     async def last(self) -> AppliedEvent | None:
         """The last applied event."""
         doc = await self.db.index_state.find_one({"_id": 1}, session=self.session)
-        return None if doc is None else _applied(doc)
+        return None if doc is None else applied_from(doc, NATIVE)
 
 
-def _applied(doc: Document) -> AppliedEvent:
-    occurred = _aware(doc["occurred_at"])
-    assert occurred is not None
-    return AppliedEvent(id=doc["event_id"], type=doc["event_type"], occurred_at=occurred)
-
-
-class MongoMatchingUnitOfWork(MongoUnitOfWork):
+class MongoMatchingUnitOfWork(MongoUnitOfWork, MatchingRepositories):
     """A multi-document transaction with the matching repositories."""
-
-    profiles: ProfileRepository
-    matches: MatchRepository
-    replies: ReplyTimesRepository
-    index_state: IndexStateRepository
-    erased: ErasedSubjectsRepository
-    shortlist: ShortlistRepository
-    activity: ActivityRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the open session."""
@@ -357,195 +331,3 @@ class MongoMatchingUnitOfWork(MongoUnitOfWork):
         self.erased = MongoErasedSubjectsRepository(self.db, self.session)
         self.shortlist = MongoShortlistRepository(self.db, self.session)
         self.activity = MongoActivityRepository(self.db, self.session)
-
-
-class MongoMatchingReadModel:
-    """Read-only queries on MongoDB."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.db = db
-
-    async def all_profiles(self) -> list[ProfileUpserted]:
-        """Every stored profile."""
-        return [
-            ProfileUpserted.model_validate(doc["body"]) async for doc in self.db.profiles.find()
-        ]
-
-    async def profiles_by_id(self, profile_ids: Sequence[str]) -> dict[str, ProfileUpserted]:
-        """Stored profiles of these ids."""
-        cursor = self.db.profiles.find({"_id": {"$in": list(profile_ids)}})
-        return {doc["_id"]: ProfileUpserted.model_validate(doc["body"]) async for doc in cursor}
-
-    async def partners(
-        self, person_id: str, role: TargetRole, *, refused_since: datetime | None = None
-    ) -> frozenset[str]:
-        """Whom the person has asked, or been asked by, in a way that excludes them."""
-        column, other = (
-            ("mentee_id", "mentor_id") if role in OFFERING_ROLES else ("mentor_id", "mentee_id")
-        )
-        excluded = set(
-            await self.db.matches.distinct(
-                other, {column: person_id, "status": {"$in": sorted(PAIRED_STATUSES)}}
-            )
-        )
-        if refused_since is not None:
-            excluded.update(
-                await self.db.matches.distinct(
-                    other,
-                    {
-                        column: person_id,
-                        "status": {"$in": ["withdrawn", "expired"]},
-                        "reason": {"$ne": "another_accepted"},
-                        "answered_at": {"$gte": refused_since},
-                    },
-                )
-            )
-        return frozenset(excluded)
-
-    async def mentor_loads(
-        self, *, now: datetime, reply_ok_hours: float = 0.0
-    ) -> dict[str, CandidateLoad]:
-        """Every mentor's live load and the slow mentors' reply medians."""
-        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        oldest: dict[str, datetime] = {}
-        async for doc in self.db.matches.find(
-            {"status": {"$in": ["accepted", "requested"]}},
-            {"_id": 0, "mentor_id": 1, "status": 1, "created_at": 1},
-        ):
-            mentor = doc["mentor_id"]
-            if doc["status"] == "accepted":
-                counts[mentor][0] += 1
-                continue
-            counts[mentor][1] += 1
-            created = _aware(doc["created_at"])
-            if created is not None and (mentor not in oldest or created < oldest[mentor]):
-                oldest[mentor] = created
-        medians = {
-            doc["_id"]: float(doc["median_reply_hours"])
-            async for doc in self.db.mentor_replies.find(
-                {"median_reply_hours": {"$gt": reply_ok_hours}}, {"median_reply_hours": 1}
-            )
-        }
-        return candidate_loads(
-            ((mentor, n[0], n[1], oldest.get(mentor)) for mentor, n in counts.items()),
-            medians,
-            now,
-        )
-
-    async def matches_of(self, person_id: str) -> list[Match]:
-        """The person's matches, newest first."""
-        cursor = self.db.matches.find(
-            {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}
-        ).sort("created_at", DESCENDING)
-        return [_match(doc) async for doc in cursor]
-
-    async def last_event(self) -> AppliedEvent | None:
-        """The last applied profile event."""
-        doc = await self.db.index_state.find_one({"_id": 1})
-        return None if doc is None else _applied(doc)
-
-    async def reply_times_of(self, mentor_id: str) -> ReplyTimes | None:
-        """The mentor's recent reply times, or None."""
-        doc = await self.db.mentor_replies.find_one({"_id": mentor_id})
-        if doc is None:
-            return None
-        return ReplyTimes(mentor_id, tuple(float(h) for h in doc["recent_hours"]))
-
-    async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
-        """Which of these people were erased."""
-        return {
-            subject_id
-            for subject_id in dict.fromkeys(subject_ids)
-            if await is_erased_mongo(self.db, subject_id)
-        }
-
-    async def shortlist_of(self, owner_id: str) -> list[SavedPerson]:
-        """The owner's saved people, most recently saved first."""
-        cursor = self.db.shortlist.find({"owner_id": owner_id}).sort(
-            [("saved_at", DESCENDING), ("profile_id", ASCENDING)]
-        )
-        return [_saved(doc) async for doc in cursor]
-
-    async def reply_times_among(self, mentor_ids: Sequence[str]) -> dict[str, ReplyTimes]:
-        """Reply times of these mentors, for cards."""
-        cursor = self.db.mentor_replies.find({"_id": {"$in": list(mentor_ids)}})
-        return {
-            doc["_id"]: ReplyTimes(doc["_id"], tuple(float(h) for h in doc["recent_hours"]))
-            async for doc in cursor
-        }
-
-    async def active_months(self, person_ids: Sequence[str]) -> dict[str, str]:
-        """The month each of these people was last active."""
-        cursor = self.db.person_activity.find({"_id": {"$in": list(person_ids)}})
-        return {doc["_id"]: doc["month"] async for doc in cursor}
-
-    async def weekly(self) -> list[WeeklyFigure]:
-        """Requests and acceptances per ISO week and mentee department."""
-        departments = {
-            doc["_id"]: doc.get("department")
-            async for doc in self.db.profiles.find({}, {"department": 1})
-        }
-        counts: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
-        async for doc in self.db.matches.find(
-            {}, {"mentee_id": 1, "created_at": 1, "status": 1, "answered_at": 1}
-        ):
-            year, week, _ = doc["created_at"].isocalendar()
-            key = (f"{year}-W{week:02d}", departments.get(doc["mentee_id"]))
-            counts[key][0] += 1
-            if doc["status"] == "accepted" or (
-                doc["status"] == "ended" and doc.get("answered_at") is not None
-            ):
-                counts[key][1] += 1
-        return [
-            WeeklyFigure(week=week, department=department, requests=n[0], accepted=n[1])
-            for (week, department), n in sorted(
-                counts.items(), key=lambda item: (item[0][0], item[0][1] or "")
-            )
-        ]
-
-    async def feedback(self) -> FeedbackFigure:
-        """Feedback aggregates."""
-        cursor = await self.db.matches.aggregate(
-            [
-                {"$match": {"rating": {"$ne": None}}},
-                {"$group": {"_id": None, "n": {"$sum": 1}, "mean": {"$avg": "$rating"}}},
-            ]
-        )
-        result = [doc async for doc in cursor]
-        if not result:
-            return FeedbackFigure(count=0, mean_rating=None)
-        return FeedbackFigure(count=int(result[0]["n"]), mean_rating=float(result[0]["mean"]))
-
-    async def request_facts(self) -> list[RequestFact]:
-        """Every request with the mentee's department, profession and grade."""
-        matches = [
-            doc
-            async for doc in self.db.matches.find(
-                {}, {"mentee_id": 1, "created_at": 1, "status": 1, "answered_at": 1}
-            )
-        ]
-        mentees = {doc["mentee_id"] for doc in matches}
-        bodies = {
-            doc["_id"]: doc["body"]
-            async for doc in self.db.profiles.find({"_id": {"$in": list(mentees)}}, {"body": 1})
-        }
-        facts: list[RequestFact] = []
-        for doc in matches:
-            created = _aware(doc["created_at"])
-            assert created is not None
-            answered = _aware(doc.get("answered_at"))
-            body = bodies.get(doc["mentee_id"], {})
-            facts.append(
-                RequestFact(
-                    mentee_id=doc["mentee_id"],
-                    created_at=created,
-                    status=doc["status"],
-                    answered_at=answered,
-                    was_accepted=doc["status"] == "accepted"
-                    or (doc["status"] == "ended" and answered is not None),
-                    department=body.get("department"),
-                    profession=body.get("profession"),
-                    grade=body.get("grade"),
-                )
-            )
-        return facts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -187,6 +187,20 @@ class SavedPublic(BaseModel):
     )
 
 
+def _shown_fields(match: Match) -> dict[str, Any]:
+    """The fields of a match both of its people see, in every view of it."""
+    return {
+        "id": match.id,
+        "role": match.role,
+        "status": match.status,
+        "message": match.message,
+        "reason": match.reason,
+        "created_at": match.created_at,
+        "answered_at": match.answered_at,
+        "ended_at": match.ended_at,
+    }
+
+
 class MatchPublic(BaseModel):
     """A match as one of its two people sees it."""
 
@@ -206,16 +220,9 @@ class MatchPublic(BaseModel):
     def of(cls, match: Match, other: CardPublic | None = None) -> MatchPublic:
         """The public view of a match."""
         return cls(
-            id=match.id,
+            **_shown_fields(match),
             mentee_id=match.mentee_id,
             mentor_id=match.mentor_id,
-            role=match.role,
-            status=match.status,
-            message=match.message,
-            reason=match.reason,
-            created_at=match.created_at,
-            answered_at=match.answered_at,
-            ended_at=match.ended_at,
             other=other,
         )
 
@@ -328,15 +335,8 @@ class ExportedMatch(BaseModel):
         """The match from ``person_id``'s side; feedback only when they gave it."""
         theirs = match.ended_by == person_id
         return cls(
-            id=match.id,
+            **_shown_fields(match),
             side="mentee" if match.mentee_id == person_id else "mentor",
-            role=match.role,
-            status=match.status,
-            message=match.message,
-            reason=match.reason,
-            created_at=match.created_at,
-            answered_at=match.answered_at,
-            ended_at=match.ended_at,
             ended_by_you=theirs,
             rating=match.rating if theirs else None,
             comment=match.comment if theirs else None,

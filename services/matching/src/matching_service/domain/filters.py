@@ -15,6 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matching_service.domain.availability import (
+    NOT_PAUSED,
+    MentorAvailability,
+    pause_ordinal,
+    takes_requests,
+)
 from matching_service.domain.model import (
     OFFERING_ROLES,
     PairHistory,
@@ -22,7 +28,6 @@ from matching_service.domain.model import (
     SuggestionQuery,
     grade_rank,
 )
-from matching_service.domain.shortlist import is_paused
 
 
 class Rule(StrEnum):
@@ -53,18 +58,15 @@ def not_already_paired(candidate: PersonProfile, history: PairHistory) -> bool:
 
 
 def has_capacity(candidate: PersonProfile, query: SuggestionQuery, history: PairHistory) -> bool:
-    """A mentor or coach accepts requests, has not paused them and has a free place.
+    """A mentor or coach can take a request (:mod:`matching_service.domain.availability`).
 
     Mentees have no capacity limit here (the three-open-requests rule is checked
     when a request is made).
     """
     if query.role not in OFFERING_ROLES:
         return True
-    if not candidate.accepting_requests:
-        return False
-    if is_paused(candidate.paused_until, query.on_date()):
-        return False
-    return candidate.capacity - history.load_of(candidate.profile_id).active_matches > 0
+    load = history.load_of(candidate.profile_id)
+    return MentorAvailability.of(candidate, load.active_matches).can_take(query.on_date())
 
 
 def fits_department(candidate: PersonProfile, asker: PersonProfile, query: SuggestionQuery) -> bool:
@@ -185,8 +187,8 @@ class CandidateTable:
         self.remote_ok = np.zeros(capacity, dtype=bool)
         self.anonymous = np.zeros(capacity, dtype=bool)
         self.capacity = np.zeros(capacity, dtype=np.int32)
-        # Proleptic ordinal of the date a pause ends; 0 when not paused.
-        self.paused_until = np.zeros(capacity, dtype=np.int32)
+        # The date a pause ends, as :func:`pause_ordinal` writes it.
+        self.paused_until = np.full(capacity, NOT_PAUSED, dtype=np.int32)
         self.department = np.full(capacity, -1, dtype=np.int32)
         self.grade = np.full(capacity, -1, dtype=np.int16)
         self.region = np.full(capacity, -1, dtype=np.int32)
@@ -212,7 +214,7 @@ class CandidateTable:
         self.remote_ok = grown(self.remote_ok, False)
         self.anonymous = grown(self.anonymous, False)
         self.capacity = grown(self.capacity, 0)
-        self.paused_until = grown(self.paused_until, 0)
+        self.paused_until = grown(self.paused_until, NOT_PAUSED)
         self.department = grown(self.department, -1)
         self.grade = grown(self.grade, -1)
         self.region = grown(self.region, -1)
@@ -253,8 +255,7 @@ class CandidateTable:
         self.remote_ok[row] = profile.remote_ok
         self.anonymous[row] = profile.anonymous
         self.capacity[row] = profile.capacity
-        paused = profile.paused_until
-        self.paused_until[row] = 0 if paused is None else paused.toordinal()
+        self.paused_until[row] = pause_ordinal(profile.paused_until)
         self.department[row] = self._code(profile.department)
         rank = grade_rank(profile.grade)
         self.grade[row] = -1 if rank is None else rank
@@ -315,8 +316,13 @@ class CandidateTable:
             if row is not None:
                 allowed[row] = False
         if query.role in OFFERING_ROLES:
-            allowed &= self.accepting[:size] & (self.capacity[:size] - self._active(history) > 0)
-            allowed &= self.paused_until[:size] <= query.on_date().toordinal()
+            allowed &= takes_requests(
+                self.accepting[:size],
+                self.capacity[:size],
+                self._active(history),
+                self.paused_until[:size],
+                query.on_date().toordinal(),
+            )
         department = self.department[:size]
         if query.department is not None:
             allowed &= department == self._codes.get(query.department, -2)

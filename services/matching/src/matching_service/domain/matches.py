@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from matching_service.domain.errors import MatchConflict, MatchNotFound, WrongParticipant
+from matching_service.domain.availability import MentorAvailability
+from matching_service.domain.errors import InvalidStatus, MatchNotFound, WrongParticipant
 
 MatchStatus = Literal["requested", "accepted", "declined", "withdrawn", "expired", "ended"]
 MatchRole = Literal["mentor", "coach"]
 OPEN_STATUSES: frozenset[str] = frozenset({"requested"})
+LIVE_STATUSES: frozenset[str] = frozenset({"requested", "accepted"})
+"""Statuses of a pair's match that bar a new request between them."""
 PAIRED_STATUSES: frozenset[str] = frozenset({"requested", "accepted", "declined"})
 """Statuses that keep a pair out of each other's suggestions."""
 
@@ -30,7 +33,11 @@ class MatchPolicy:
 
 @dataclass(slots=True)
 class Match:
-    """A request from a mentee to a mentor or coach, and what became of it."""
+    """A request from a mentee to a mentor or coach, and what became of it.
+
+    Every change of status goes through one of its methods, which refuse a change
+    the current status does not allow (:class:`InvalidStatus`, ``invalid_status``).
+    """
 
     id: str
     mentee_id: str
@@ -65,6 +72,11 @@ class Match:
         """Waiting for the mentor's answer."""
         return self.status in OPEN_STATUSES
 
+    @property
+    def is_live(self) -> bool:
+        """Waiting for an answer or accepted: the pair may not ask again meanwhile."""
+        return self.status in LIVE_STATUSES
+
     def other(self, person_id: str) -> str:
         """The other person of the match."""
         return self.mentor_id if person_id == self.mentee_id else self.mentee_id
@@ -85,11 +97,17 @@ class Match:
 
     def _require(self, *statuses: MatchStatus) -> None:
         if self.status not in statuses:
-            raise MatchConflict("invalid_status", f"the match is {self.status}")
+            raise InvalidStatus(self.status)
 
-    def accept(self, now: datetime) -> None:
-        """The mentor said yes."""
+    def accept(self, now: datetime, mentor: MentorAvailability) -> None:
+        """The mentor said yes, and has a place for it.
+
+        Raises:
+            InvalidStatus: The request is no longer waiting.
+            NoCapacity: The mentor stopped taking requests, or every place is taken.
+        """
         self._require("requested")
+        mentor.ensure_has_place()
         self.status, self.answered_at = "accepted", now
 
     def decline(self, now: datetime, reason: str | None) -> None:
@@ -106,6 +124,11 @@ class Match:
         """Nobody answered in time."""
         self._require("requested")
         self.status, self.answered_at, self.reason = "expired", now, "expired"
+
+    def remind(self) -> None:
+        """The mentor was reminded of the waiting request (once)."""
+        self._require("requested")
+        self.reminder_sent = True
 
     def end(self, now: datetime, by: str, rating: int | None, comment: str | None) -> None:
         """An accepted match ends; either person may leave feedback."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Literal, Protocol
 
+from matching_service.domain.availability import AvailabilityFields
 from matching_service.domain.skills import load_vocabulary
-from matching_service.domain.texts import ProfilePhrases, profile_phrases
+from matching_service.domain.texts import PhraseSource, ProfilePhrases, profile_phrases
+from mentor_shared.clock import utc_now
 
 TargetRole = Literal["mentor", "coach", "mentee"]
 """The role a suggestion's candidate must play for the person asking."""
@@ -32,7 +34,7 @@ class RoleFields(Protocol):
     def coach(self) -> bool: ...
 
 
-class ProfileFields(Protocol):
+class ProfileFields(AvailabilityFields, PhraseSource, Protocol):
     """The fields of a ``profile.upserted`` event that matching uses."""
 
     @property
@@ -53,26 +55,6 @@ class ProfileFields(Protocol):
     def travel_regions(self) -> Sequence[str]: ...
     @property
     def remote_ok(self) -> bool: ...
-    @property
-    def job_title(self) -> str | None: ...
-    @property
-    def expertise(self) -> Sequence[str]: ...
-    @property
-    def expertise_text(self) -> str: ...
-    @property
-    def experience_text(self) -> str: ...
-    @property
-    def goals(self) -> Sequence[str]: ...
-    @property
-    def goals_text(self) -> str: ...
-    @property
-    def capacity(self) -> int: ...
-    @property
-    def accepting_requests(self) -> bool: ...
-    @property
-    def anonymous(self) -> bool: ...
-    @property
-    def paused_until(self) -> date | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +234,7 @@ class SuggestionQuery:
 
     def on_date(self) -> date:
         """The date pauses are compared with."""
-        return self.today or datetime.now(UTC).date()
+        return self.today or utc_now().date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The shortlist: people a member saved for later, and the pause of new requests.
+"""The shortlist: people a member saved for later, and the month of a member's activity.
 
 A saved person stays on the list when they stop taking requests (they are shown as
 such); they leave it only when the owner removes them or when either of the two
@@ -8,7 +8,9 @@ erases their account.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
+
+from mentor_shared.clock import as_utc
 
 MAX_SAVED = 50
 """At most this many people on one member's shortlist."""
@@ -31,13 +33,4 @@ class SavedPerson:
 
 def activity_month(moment: datetime) -> str:
     """The month (``YYYY-MM``, UTC) a moment of activity falls in: all that is kept of it."""
-    return moment.astimezone(UTC).strftime("%Y-%m") if moment.tzinfo else moment.strftime("%Y-%m")
-
-
-def is_paused(paused_until: date | None, today: date) -> bool:
-    """True while a pause of new requests runs: up to, not including, its end date.
-
-    The pause ends by itself: on ``paused_until`` the person takes requests again, with
-    no event needed.
-    """
-    return paused_until is not None and today < paused_until
+    return as_utc(moment).strftime("%Y-%m")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
+from matching_service.domain.availability import MentorAvailability
 from matching_service.domain.commands import (
     AnswerMatch,
     DeclineOpenRequests,
@@ -24,6 +25,9 @@ from matching_service.domain.errors import (
     InvalidMatchRequest,
     MatchConflict,
     MatchNotFound,
+    NotAMentor,
+    NotSaved,
+    ProfileNotIndexed,
     UnknownProfile,
 )
 from matching_service.domain.matches import (
@@ -33,8 +37,9 @@ from matching_service.domain.matches import (
     rerequest_allowed_from,
 )
 from matching_service.domain.replies import ReplyTimes, reply_hours
-from matching_service.domain.shortlist import MAX_SAVED, SavedPerson, activity_month, is_paused
+from matching_service.domain.shortlist import MAX_SAVED, SavedPerson, activity_month
 from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
+from mentor_shared.clock import utc_now
 from mentor_shared.events import Envelope, EventData, new_event
 from mentor_shared.events.schemas import (
     MatchAccepted,
@@ -51,11 +56,6 @@ log = structlog.get_logger(__name__)
 
 SOURCE = "matching"
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC (the default clock)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +132,25 @@ async def _record_reply(uow: MatchingUnitOfWork, match: Match, policy: MatchPoli
     await uow.replies.save(held.with_reply(hours))
 
 
+async def _save(uow: MatchingUnitOfWork, match: Match, event: Envelope) -> None:
+    """Store a changed match and queue its event (sent through the outbox on commit)."""
+    await uow.matches.update(match)
+    uow.add_event(event)
+
+
+async def _save_answer(
+    uow: MatchingUnitOfWork, match: Match, event: Envelope, policy: MatchPolicy
+) -> None:
+    """Store an answered request (accepted, declined, expired) with its mentor's reply time."""
+    await _save(uow, match, event)
+    await _record_reply(uow, match, policy)
+
+
+async def _withdraw(uow: MatchingUnitOfWork, match: Match, now: datetime, reason: str) -> None:
+    match.withdraw(now, reason)
+    await _save(uow, match, _event(MatchWithdrawn, match, reason=reason))
+
+
 def _event(kind: Callable[..., EventData], match: Match, **fields: object) -> Envelope:
     """A match event keyed by the match id (one match's events stay in order)."""
     payload = kind(
@@ -153,11 +172,12 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
     Raises:
         InvalidMatchRequest: Asking oneself, or someone who neither mentors nor coaches.
         UnknownProfile: The mentor is unknown (or the mentee has no profile yet).
-        MatchConflict: Too many open requests, an existing request to this person, or
-            the mentor has no capacity or paused requests.
+        MatchConflict: Too many open requests, an existing request to this person, a
+            recent "no" from them, or the mentor cannot take a request
+            (:meth:`MentorAvailability.ensure_can_take`).
     """
     if cmd.mentee_id == cmd.mentor_id:
-        raise InvalidMatchRequest("cannot_request_self", "You cannot ask yourself")
+        raise InvalidMatchRequest("You cannot ask yourself", code="cannot_request_self")
     now = deps.clock()
     async with uow:
         if await uow.erased.contains(cmd.mentee_id):
@@ -166,20 +186,22 @@ async def request_match(cmd: RequestMatch, uow: MatchingUnitOfWork, deps: MatchD
         if mentor is None:
             raise UnknownProfile(cmd.mentor_id)
         if await uow.profiles.get(cmd.mentee_id) is None:
-            raise MatchConflict("profile_not_indexed", "Write your profile before asking")
+            raise MatchConflict("Write your profile before asking", code="profile_not_indexed")
         role = _role_for(mentor, cmd.role)
-        _check_not_paused(mentor, now)
+        # A pause is told first: asking again later is the answer, whatever else holds.
+        MentorAvailability.of(mentor).ensure_not_paused(now)
         pair = await uow.matches.between(cmd.mentee_id, cmd.mentor_id)
-        if any(match.status in ("requested", "accepted") for match in pair):
-            raise MatchConflict("already_requested", "You already asked this person")
+        if any(match.is_live for match in pair):
+            raise MatchConflict("You already asked this person", code="already_requested")
         _check_rerequest(pair, deps.policy, now)
         open_requests = await uow.matches.open_for_mentee(cmd.mentee_id)
         if len(open_requests) >= deps.policy.max_open_requests:
             raise MatchConflict(
-                "too_many_open_requests",
                 f"You can have at most {deps.policy.max_open_requests} open requests",
+                code="too_many_open_requests",
             )
-        await _check_capacity(mentor, uow)
+        # Counted last, as in an accept: on MongoDB the count also writes the guard.
+        (await _availability(uow, mentor)).ensure_can_take(now)
         match = Match(
             id=str(uuid.uuid4()),
             mentee_id=cmd.mentee_id,
@@ -217,23 +239,11 @@ def _check_rerequest(pair: list[Match], policy: MatchPolicy, now: datetime) -> N
         return
     days = round(policy.rerequest_after.total_seconds() / 86_400)
     raise MatchConflict(
-        "rerequest_too_soon",
         f"Your last request to this person ended without a yes less than {days} days ago; "
         f"you can ask them again from {allowed_from.date().isoformat()}",
-        {"allowed_from": allowed_from.isoformat()},
+        code="rerequest_too_soon",
+        details={"allowed_from": allowed_from.isoformat()},
     )
-
-
-def _check_not_paused(mentor: ProfileUpserted, now: datetime) -> None:
-    """Refuse a new request while the mentor's pause runs (it ends by itself)."""
-    if is_paused(mentor.paused_until, now.date()):
-        assert mentor.paused_until is not None
-        until = mentor.paused_until.isoformat()
-        raise MatchConflict(
-            "mentor_paused",
-            f"This person has paused new requests until {until}; you can ask them from then",
-            {"paused_until": until},
-        )
 
 
 def _role_for(mentor: ProfileUpserted, wanted: MatchRole | None) -> MatchRole:
@@ -243,19 +253,26 @@ def _role_for(mentor: ProfileUpserted, wanted: MatchRole | None) -> MatchRole:
     if mentor.roles.coach:
         offered.append("coach")
     if not offered:
-        raise InvalidMatchRequest("not_a_mentor", "This person does not mentor or coach")
+        raise InvalidMatchRequest("This person does not mentor or coach", code="not_a_mentor")
     if wanted is None:
         return offered[0]
     if wanted not in offered:
-        raise InvalidMatchRequest("not_a_mentor", f"This person does not offer {wanted}")
+        raise InvalidMatchRequest(f"This person does not offer {wanted}", code="not_a_mentor")
     return wanted
 
 
-async def _check_capacity(mentor: ProfileUpserted | None, uow: MatchingUnitOfWork) -> None:
-    if mentor is None or not mentor.accepting_requests:
-        raise MatchConflict("no_capacity", "This person is not taking requests")
-    if await uow.matches.active_count(mentor.profile_id) >= mentor.capacity:
-        raise MatchConflict("no_capacity", "This person has no capacity left")
+async def _availability(
+    uow: MatchingUnitOfWork, mentor: ProfileUpserted | None
+) -> MentorAvailability:
+    """The mentor's availability as of this transaction (no profile: takes nobody).
+
+    Counting their active matches inside the write transaction serialises concurrent
+    accepts of one mentor (see :mod:`matching_service.domain.availability`).
+    """
+    if mentor is None:
+        return MentorAvailability.of(None)
+    active = await uow.matches.active_count(mentor.profile_id)
+    return MentorAvailability.of(mentor, active_matches=active)
 
 
 async def _load(uow: MatchingUnitOfWork, match_id: str) -> Match:
@@ -277,23 +294,16 @@ async def accept_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDep
     async with uow:
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "mentor")
-        if match.status != "requested":
-            raise MatchConflict("invalid_status", f"the match is {match.status}")
         # Inside the write transaction: concurrent accepts are serialised, so exactly
         # ``capacity`` of them pass.
-        await _check_capacity(await uow.profiles.get(match.mentor_id), uow)
-        match.accept(now)
-        await uow.matches.update(match)
-        await _record_reply(uow, match, deps.policy)
+        mentor = await _availability(uow, await uow.profiles.get(match.mentor_id))
+        match.accept(now, mentor)
+        await _save_answer(uow, match, _event(MatchAccepted, match), deps.policy)
         await uow.activity.touch(match.mentor_id, activity_month(now))
-        uow.add_event(_event(MatchAccepted, match))
         if not deps.policy.keep_other_requests_on_accept:
             for other in await uow.matches.open_for_mentee(match.mentee_id):
-                if other.id == match.id:
-                    continue
-                other.withdraw(now, "another_accepted")
-                await uow.matches.update(other)
-                uow.add_event(_event(MatchWithdrawn, other, reason="another_accepted"))
+                if other.id != match.id:
+                    await _withdraw(uow, other, now, "another_accepted")
         await uow.commit()
     log.info("match_accepted", match_id=match.id)
     return match
@@ -306,10 +316,8 @@ async def decline_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDe
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "mentor")
         match.decline(now, cmd.reason)
-        await uow.matches.update(match)
-        await _record_reply(uow, match, deps.policy)
+        await _save_answer(uow, match, _event(MatchDeclined, match, reason=cmd.reason), deps.policy)
         await uow.activity.touch(match.mentor_id, activity_month(now))
-        uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
         await uow.commit()
     log.info("match_declined", match_id=match.id)
     return match
@@ -324,8 +332,8 @@ async def decline_open_requests(
     time joins their reply times, ``match.declined`` carries the message as reason).
 
     Raises:
-        UnknownProfile: Matching holds no profile for the caller.
-        InvalidMatchRequest: The caller neither mentors nor coaches.
+        ProfileNotIndexed: Matching holds no profile for the caller yet.
+        NotAMentor: The caller neither mentors nor coaches.
 
     Returns:
         The declined matches (none when nothing was waiting).
@@ -334,15 +342,14 @@ async def decline_open_requests(
     async with uow:
         mentor = await uow.profiles.get(cmd.mentor_id)
         if mentor is None:
-            raise UnknownProfile(cmd.mentor_id)
+            raise ProfileNotIndexed(cmd.mentor_id)
         if not (mentor.roles.mentor or mentor.roles.coach):
-            raise InvalidMatchRequest("not_a_mentor", "Only mentors and coaches receive requests")
+            raise NotAMentor()
         declined = await uow.matches.open_for_mentor(cmd.mentor_id)
         for match in declined:
             match.decline(now, cmd.reason)
-            await uow.matches.update(match)
-            await _record_reply(uow, match, deps.policy)
-            uow.add_event(_event(MatchDeclined, match, reason=cmd.reason))
+            event = _event(MatchDeclined, match, reason=cmd.reason)
+            await _save_answer(uow, match, event, deps.policy)
         if declined:
             await uow.activity.touch(cmd.mentor_id, activity_month(now))
         await uow.commit()
@@ -355,9 +362,7 @@ async def withdraw_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchD
     async with uow:
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "mentee")
-        match.withdraw(deps.clock(), "withdrawn")
-        await uow.matches.update(match)
-        uow.add_event(_event(MatchWithdrawn, match, reason="withdrawn"))
+        await _withdraw(uow, match, deps.clock(), "withdrawn")
         await uow.commit()
     log.info("match_withdrawn", match_id=match.id)
     return match
@@ -369,8 +374,7 @@ async def end_match(cmd: AnswerMatch, uow: MatchingUnitOfWork, deps: MatchDeps) 
         match = await _load(uow, cmd.match_id)
         match.check_actor(cmd.actor_id, "either")
         match.end(deps.clock(), cmd.actor_id, cmd.rating, cmd.comment)
-        await uow.matches.update(match)
-        uow.add_event(_event(MatchEnded, match, ended_by=cmd.actor_id))
+        await _save(uow, match, _event(MatchEnded, match, ended_by=cmd.actor_id))
         await uow.commit()
     log.info("match_ended", match_id=match.id)
     return match
@@ -391,14 +395,11 @@ async def expire_requests(uow: MatchingUnitOfWork, deps: MatchDeps) -> tuple[int
             age = now - match.created_at
             if age >= deps.policy.request_expiry:
                 match.expire(now)
-                await uow.matches.update(match)
-                await _record_reply(uow, match, deps.policy)
-                uow.add_event(_event(MatchExpired, match))
+                await _save_answer(uow, match, _event(MatchExpired, match), deps.policy)
                 expired += 1
             elif age >= deps.policy.reminder_after and not match.reminder_sent:
-                match.reminder_sent = True
-                await uow.matches.update(match)
-                uow.add_event(_event(MatchReminderDue, match))
+                match.remind()
+                await _save(uow, match, _event(MatchReminderDue, match))
                 reminded += 1
         await uow.commit()
     if expired or reminded:
@@ -419,20 +420,20 @@ async def save_person(cmd: SavePerson, uow: MatchingUnitOfWork, deps: MatchDeps)
         MatchConflict: ``shortlist_full`` past :data:`MAX_SAVED` people.
     """
     if cmd.owner_id == cmd.profile_id:
-        raise InvalidMatchRequest("cannot_save_self", "You cannot save yourself")
+        raise InvalidMatchRequest("You cannot save yourself", code="cannot_save_self")
     async with uow:
         if await uow.erased.contains(cmd.owner_id):
             raise ErasedPerson(cmd.owner_id)
         if await uow.profiles.get(cmd.profile_id) is None:
-            raise UnknownProfile(cmd.profile_id)
+            raise UnknownProfile(cmd.profile_id, "No such person")
         held = await uow.shortlist.get(cmd.owner_id, cmd.profile_id)
         if held is not None:
             return held
         if await uow.shortlist.count(cmd.owner_id) >= MAX_SAVED:
             raise MatchConflict(
-                "shortlist_full",
                 f"You can save at most {MAX_SAVED} people; remove someone first",
-                {"max": MAX_SAVED},
+                code="shortlist_full",
+                details={"max": MAX_SAVED},
             )
         saved = SavedPerson(cmd.owner_id, cmd.profile_id, deps.clock())
         await uow.shortlist.add(saved)
@@ -445,11 +446,11 @@ async def unsave_person(cmd: SavePerson, uow: MatchingUnitOfWork) -> None:
     """Take someone off the owner's shortlist.
 
     Raises:
-        UnknownProfile: They are not on the owner's list.
+        NotSaved: They are not on the owner's list.
     """
     async with uow:
         removed = await uow.shortlist.remove(cmd.owner_id, cmd.profile_id)
         await uow.commit()
     if not removed:
-        raise UnknownProfile(cmd.profile_id)
+        raise NotSaved(cmd.profile_id)
     log.info("person_unsaved", owner_id=cmd.owner_id, profile_id=cmd.profile_id)

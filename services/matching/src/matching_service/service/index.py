@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import structlog
 from matching_service.domain.model import PersonProfile
 from matching_service.service.matcher import Matcher
 from matching_service.service.ports import AppliedEvent
+from mentor_shared.clock import as_utc, from_text, to_text, utc_now
 from mentor_shared.events import Envelope
 from mentor_shared.events.schemas import ProfileDeleted, ProfileUpserted
 from mentor_shared.heap import HeapSettler
@@ -126,7 +127,7 @@ class IndexKeeper:
                 known = await asyncio.to_thread(matcher.remove_profiles, deleted)
             if upserts:
                 await asyncio.to_thread(matcher.index_profiles, upserts)
-            self.last_event = AppliedEvent(str(last.id), last.type, _aware(last.occurred_at))
+            self.last_event = AppliedEvent(str(last.id), last.type, as_utc(last.occurred_at))
             self._dirty = True
         self._heap.changed(len(upserts))
         if erasures or known:
@@ -222,16 +223,16 @@ class IndexKeeper:
         async with self.lock:
             if not (self._dirty or force):
                 return False
-            now = datetime.now(UTC)
+            now = utc_now()
             last = self.last_event
             metadata: dict[str, Any] = {
-                "saved_at": now.isoformat(),
+                "saved_at": to_text(now),
                 "last_event": None
                 if last is None
                 else {
                     "id": last.id,
                     "type": last.type,
-                    "occurred_at": last.occurred_at.isoformat(),
+                    "occurred_at": to_text(last.occurred_at),
                 },
             }
             started = time.perf_counter()
@@ -261,17 +262,11 @@ def snapshot_delay(interval_s: float, last_snapshot_s: float) -> float:
     return max(interval_s, last_snapshot_s / SNAPSHOT_SHARE)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def applied_from_metadata(metadata: dict[str, Any]) -> tuple[AppliedEvent | None, datetime | None]:
     """The last event and save time recorded in a snapshot's metadata."""
     saved = metadata.get("saved_at")
     last = metadata.get("last_event")
     event = (
-        None
-        if not last
-        else AppliedEvent(last["id"], last["type"], datetime.fromisoformat(last["occurred_at"]))
+        None if not last else AppliedEvent(last["id"], last["type"], from_text(last["occurred_at"]))
     )
-    return event, datetime.fromisoformat(saved) if saved else None
+    return event, from_text(saved) if saved else None

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from matching_service.domain.errors import UnknownProfile
+from matching_service.domain.errors import ProfileNotIndexed
 from matching_service.domain.filters import CandidateTable
 from matching_service.domain.model import (
     OFFERING_ROLES,
@@ -300,11 +300,11 @@ class Matcher:
             written nothing to match on.
 
         Raises:
-            UnknownProfile: The asker is not indexed.
+            ProfileNotIndexed: The asker is not indexed.
         """
         asker = self._profiles.get(asker_id)
         if asker is None:
-            raise UnknownProfile(asker_id)
+            raise ProfileNotIndexed(asker_id)
         asker_side, _ = self._sides(query.role)
         phrases = self._asker_phrases(asker, asker_side)
         if phrases is None:

@@ -10,7 +10,6 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from matching_service.api.deps import AdminPrincipal, ContextDep
-from matching_service.api.routes.matches import to_api_error
 from matching_service.api.schemas import (
     AssignmentPublic,
     CohortCreate,
@@ -20,8 +19,8 @@ from matching_service.api.schemas import (
     StatsPublic,
     WeekPublic,
 )
+from matching_service.domain.availability import MentorAvailability
 from matching_service.domain.commands import RequestMatch
-from matching_service.domain.errors import MatchingError
 from matching_service.domain.model import PairHistory
 from matching_service.domain.reports import COLUMNS, report_rows
 from matching_service.service import handlers
@@ -53,10 +52,11 @@ async def cohorts(
     mentor_ids = list(dict.fromkeys(body.mentor_ids))
     history = PairHistory(loads=await context.exact_loads())
     stored = await context.read_model.profiles_by_id(mentor_ids)
+    today = context.deps.clock().date()
     capacities = {
-        mentor_id: (profile.capacity - history.load_of(mentor_id).active_matches)
-        if profile.accepting_requests
-        else 0
+        mentor_id: MentorAvailability.of(
+            profile, history.load_of(mentor_id).active_matches
+        ).places_left(today)
         for mentor_id, profile in stored.items()
     }
     # Pairs that already have a request or a decline, or a withdrawal or expiry within
@@ -74,18 +74,15 @@ async def cohorts(
     for assignment in result.assignments:
         match_id: str | None = None
         if body.create_requests:
-            try:
-                match = await handlers.request_match(
-                    RequestMatch(
-                        mentee_id=assignment.mentee_id,
-                        mentor_id=assignment.mentor_id,
-                        message="Proposed by your programme's cohort matching",
-                    ),
-                    context.uow(),
-                    context.deps,
-                )
-            except MatchingError as exc:
-                raise to_api_error(exc) from exc
+            match = await handlers.request_match(
+                RequestMatch(
+                    mentee_id=assignment.mentee_id,
+                    mentor_id=assignment.mentor_id,
+                    message="Proposed by your programme's cohort matching",
+                ),
+                context.uow(),
+                context.deps,
+            )
             match_id = match.id
         assignments.append(
             AssignmentPublic(

@@ -20,30 +20,13 @@ from matching_service.api.schemas import (
     MatchPublic,
 )
 from matching_service.domain.commands import AnswerMatch, DeclineOpenRequests, RequestMatch
-from matching_service.domain.errors import (
-    ErasedPerson,
-    InvalidMatchRequest,
-    MatchConflict,
-    MatchingError,
-    MatchNotFound,
-    UnknownProfile,
-    WrongParticipant,
-)
 from matching_service.domain.matches import Match
 from matching_service.service import handlers
 from matching_service.service.handlers import MatchDeps
 from matching_service.service.ports import MatchingUnitOfWork
 from mentor_shared.limits import Limit, enforce
 from mentor_shared.storage.conflicts import retry_on_conflict
-from mentor_shared.web.errors import (
-    ApiError,
-    Conflict,
-    Forbidden,
-    NotFound,
-    Unauthorized,
-    Unprocessable,
-    error_responses,
-)
+from mentor_shared.web.errors import error_responses
 
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 
@@ -55,23 +38,6 @@ DAY_S = 86_400.0
 def requests_per_day(count: int) -> Limit:
     """The per-account limit on match requests (attempts, successful or not)."""
     return Limit(name="match_requests", count=count, window_s=DAY_S)
-
-
-def to_api_error(error: MatchingError) -> ApiError:
-    """The HTTP error of a domain error."""
-    if isinstance(error, MatchNotFound):
-        return NotFound("No such match", code="match_not_found")
-    if isinstance(error, UnknownProfile):
-        return NotFound("No such mentor or coach", code="profile_not_found")
-    if isinstance(error, WrongParticipant):
-        return Forbidden(str(error), code="wrong_participant")
-    if isinstance(error, InvalidMatchRequest):
-        return Unprocessable(str(error), code=error.code)
-    if isinstance(error, MatchConflict):
-        return Conflict(str(error), code=error.code, details=error.details)
-    if isinstance(error, ErasedPerson):
-        return Unauthorized("This account was deleted", code="token_revoked")
-    return Conflict(str(error), code="matching_error")
 
 
 @router.post(
@@ -100,20 +66,14 @@ async def request_match(
     command = RequestMatch(
         mentee_id=principal.id, mentor_id=body.mentor_id, message=body.message, role=body.role
     )
-    try:
-        match = await retry_on_conflict(
-            lambda: handlers.request_match(command, context.uow(), context.deps)
-        )
-    except MatchingError as exc:
-        raise to_api_error(exc) from exc
+    match = await retry_on_conflict(
+        lambda: handlers.request_match(command, context.uow(), context.deps)
+    )
     return MatchPublic.of(match)
 
 
 async def _answer(context: ContextDep, handler: Handler, command: AnswerMatch) -> MatchPublic:
-    try:
-        match = await retry_on_conflict(lambda: handler(command, context.uow(), context.deps))
-    except MatchingError as exc:
-        raise to_api_error(exc) from exc
+    match = await retry_on_conflict(lambda: handler(command, context.uow(), context.deps))
     return MatchPublic.of(match)
 
 
@@ -149,18 +109,9 @@ async def decline_open(
     ``profile_not_indexed`` when matching holds no profile for them yet.
     """
     command = DeclineOpenRequests(principal.id, reason=body.message if body else None)
-    try:
-        declined = await retry_on_conflict(
-            lambda: handlers.decline_open_requests(command, context.uow(), context.deps)
-        )
-    except UnknownProfile as exc:
-        raise Conflict(
-            "Your profile is not indexed yet; try again in a moment", code="profile_not_indexed"
-        ) from exc
-    except InvalidMatchRequest as exc:
-        raise Forbidden(str(exc), code=exc.code) from exc
-    except MatchingError as exc:
-        raise to_api_error(exc) from exc
+    declined = await retry_on_conflict(
+        lambda: handlers.decline_open_requests(command, context.uow(), context.deps)
+    )
     return [MatchPublic.of(match) for match in declined]
 
 

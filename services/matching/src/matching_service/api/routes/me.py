@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
 
 from matching_service.api.deps import ContextDep, CurrentPrincipal
@@ -13,6 +11,7 @@ from matching_service.api.schemas import (
     ExportedSaved,
     MatchingExport,
 )
+from mentor_shared.clock import utc_now
 from mentor_shared.web.errors import error_responses
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
@@ -40,7 +39,7 @@ async def export(principal: CurrentPrincipal, context: ContextDep) -> MatchingEx
     months = await read.active_months([principal.id])
     return MatchingExport(
         subject_id=principal.id,
-        exported_at=datetime.now(UTC),
+        exported_at=utc_now(),
         profile=profiles.get(principal.id),
         matches=[
             ExportedMatch.of(

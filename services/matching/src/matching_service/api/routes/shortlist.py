@@ -6,21 +6,19 @@ At most 50 people. Someone who stops taking requests stays on the list, marked
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Response, status
 
 from matching_service.api.cards import cards_for
 from matching_service.api.deps import ContextDep, CurrentPrincipal
-from matching_service.api.routes.matches import to_api_error
 from matching_service.api.schemas import CardPublic, SavedPublic
 from matching_service.bootstrap import MatchingContext
+from matching_service.domain.availability import MentorAvailability
 from matching_service.domain.commands import SavePerson
-from matching_service.domain.errors import MatchingError, UnknownProfile
-from matching_service.domain.shortlist import SavedPerson, is_paused
+from matching_service.domain.shortlist import SavedPerson
 from matching_service.service import handlers
+from mentor_shared.clock import utc_now
 from mentor_shared.storage.conflicts import retry_on_conflict
-from mentor_shared.web.errors import NotFound, error_responses
+from mentor_shared.web.errors import error_responses
 
 router = APIRouter(prefix="/v1/shortlist", tags=["shortlist"])
 
@@ -34,7 +32,7 @@ async def _public(
     cards = await cards_for(read, profiles, ids)
     # The mentors' loads as suggestions read them (shared for a few seconds).
     history = await context.pair_history(owner_id, "mentor")
-    today = datetime.now(UTC).date()
+    today = utc_now().date()
     result: list[SavedPublic] = []
     for entry in entries:
         profile = profiles.get(entry.profile_id)
@@ -50,14 +48,11 @@ async def _public(
                 )
             )
             continue
-        paused = is_paused(profile.paused_until, today)
-        active = history.load_of(profile.profile_id).active_matches
-        taking = (
-            (profile.roles.mentor or profile.roles.coach)
-            and profile.accepting_requests
-            and not paused
-            and profile.capacity - active > 0
+        availability = MentorAvailability.of(
+            profile, history.load_of(profile.profile_id).active_matches
         )
+        paused = availability.paused_on(today)
+        taking = (profile.roles.mentor or profile.roles.coach) and availability.can_take(today)
         result.append(
             SavedPublic(
                 profile_id=entry.profile_id,
@@ -85,14 +80,9 @@ async def save(profile_id: str, principal: CurrentPrincipal, context: ContextDep
     409 ``shortlist_full`` past 50 people.
     """
     command = SavePerson(owner_id=principal.id, profile_id=profile_id)
-    try:
-        saved = await retry_on_conflict(
-            lambda: handlers.save_person(command, context.uow(), context.deps)
-        )
-    except UnknownProfile as exc:
-        raise NotFound("No such person", code="profile_not_found") from exc
-    except MatchingError as exc:
-        raise to_api_error(exc) from exc
+    saved = await retry_on_conflict(
+        lambda: handlers.save_person(command, context.uow(), context.deps)
+    )
     return (await _public(context, principal.id, [saved]))[0]
 
 
@@ -104,8 +94,5 @@ async def save(profile_id: str, principal: CurrentPrincipal, context: ContextDep
 async def unsave(profile_id: str, principal: CurrentPrincipal, context: ContextDep) -> Response:
     """Take someone off the caller's list; 404 ``not_saved`` when they are not on it."""
     command = SavePerson(owner_id=principal.id, profile_id=profile_id)
-    try:
-        await retry_on_conflict(lambda: handlers.unsave_person(command, context.uow()))
-    except UnknownProfile as exc:
-        raise NotFound("This person is not on your list", code="not_saved") from exc
+    await retry_on_conflict(lambda: handlers.unsave_person(command, context.uow()))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

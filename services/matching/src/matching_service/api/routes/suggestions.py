@@ -17,11 +17,11 @@ from matching_service.api.schemas import (
     SuggestionPublic,
 )
 from matching_service.bootstrap import MatchingContext
-from matching_service.domain.errors import UnknownProfile
+from matching_service.domain.errors import ProfileNotIndexed
 from matching_service.domain.model import SuggestionQuery
 from matching_service.domain.ranking import Suggestion
 from matching_service.domain.suggested_filters import is_applied, suggested_filters
-from mentor_shared.web.errors import Conflict, error_responses
+from mentor_shared.web.errors import error_responses
 
 router = APIRouter(prefix="/v1", tags=["suggestions"])
 
@@ -82,13 +82,7 @@ async def suggestions(
     )
     history = await context.pair_history(principal.id, role)
     matcher = context.index.matcher
-    try:
-        found = await asyncio.to_thread(matcher.suggest, principal.id, query, history)
-    except UnknownProfile as exc:
-        raise Conflict(
-            "Your profile is not indexed yet; try again in a moment",
-            code="profile_not_indexed",
-        ) from exc
+    found = await asyncio.to_thread(matcher.suggest, principal.id, query, history)
     return await _cards(context, found)
 
 
@@ -152,10 +146,7 @@ async def suggestion_filters(
     """
     profile = context.index.matcher.profile(principal.id)
     if profile is None:
-        raise Conflict(
-            "Your profile is not indexed yet; try again in a moment",
-            code="profile_not_indexed",
-        )
+        raise ProfileNotIndexed(principal.id)
     query = SuggestionQuery(
         role=role,
         department=department,
