@@ -30,8 +30,8 @@ from profile_service.domain.allowlist import default_allowed_domains
 from profile_service.domain.directory import DirectoryQuery
 from profile_service.domain.model import Profile
 from profile_service.domain.reference import default_reference_data
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service import admin, sign_in
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
 from profile_service.settings import DEMO_DEFAULT_PASSWORD, ProfileSettings
 from tests.profile.helpers import SEALER, MemoryRateLimiter
@@ -166,9 +166,7 @@ async def test_seeding_stores_verified_people_who_can_sign_in(
     async with factory(db) as work:
         accounts = [await work.accounts.get(person.account_id) for person in people]
     assert all(account is not None and account.email_verified for account in accounts)
-    pair = await handlers.sign_in(
-        commands.SignIn(people[5].email, DEMO_PASSWORD), factory(db), deps
-    )
+    pair = await sign_in.sign_in(commands.SignIn(people[5].email, DEMO_PASSWORD), factory(db), deps)
     assert pair.refresh_token
 
 
@@ -221,7 +219,7 @@ async def test_a_larger_count_later_adds_only_the_missing_people(
 async def test_addresses_the_stored_allow_list_refuses_are_left_out(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
-    await handlers.replace_allowed_domains(
+    await admin.replace_allowed_domains(
         commands.ReplaceAllowedDomains(["dwp.gov.uk", "hmrc.gov.uk"]), factory(db)
     )
     result = await seed_demo_people(lambda: factory(db), deps, count=40, password=DEMO_PASSWORD)

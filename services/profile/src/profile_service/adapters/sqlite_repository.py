@@ -14,10 +14,12 @@ from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
 from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
-from profile_service.domain.allowlist import AllowedDomains
+from profile_service.domain.accounts import Account
+from profile_service.domain.allowlist import AllowedDomains, email_key
 from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
+from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
-from profile_service.domain.model import Account, ContactGrant, Profile, email_key
+from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import (
     AccountRepository,

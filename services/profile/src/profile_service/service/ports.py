@@ -13,10 +13,12 @@ from typing import Any, Protocol
 
 from mentor_shared.bus.records import UnitOfWork
 from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
+from profile_service.domain.accounts import Account
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery, ProfileStats
+from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
-from profile_service.domain.model import Account, ContactGrant, Profile
+from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
 
 
