@@ -11,7 +11,8 @@ import pytest_asyncio
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.storage.sqlite import SqliteDatabase
-from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.adapters.schema import SQLITE_SCHEMA
+from profile_service.adapters.sqlite_repository import SqliteProfileUnitOfWork
 from profile_service.domain.account_tokens import AccountToken, PendingCredential
 from profile_service.domain.accounts import Account
 from profile_service.domain.allowlist import AllowedDomains, parse_email
@@ -249,10 +250,11 @@ class TestMongoRepositories(RepositoryContract):
 
         from mentor_shared.storage.mongo import mongo_client
         from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
+        from profile_service.adapters.schema import ensure_mongo_indexes
 
         client: Any = mongo_client(mongodb_uri)
         name = f"profile_contract_{uuid.uuid4().hex[:8]}"
-        await MongoProfileUnitOfWork.ensure_indexes(client[name])
+        await ensure_mongo_indexes(client[name])
 
         def factory() -> ProfileUnitOfWork:
             return MongoProfileUnitOfWork(client, name)
