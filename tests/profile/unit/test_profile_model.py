@@ -401,6 +401,8 @@ def test_a_registration_takes_a_name_or_the_accounts_own_profile() -> None:
     with pytest.raises(ValueError, match="own profile"):
         Account.register("a-5", email, profile=Profile.new("other", "X"), now=NOW)
     with pytest.raises(ValueError, match="own profile"):
+        Account.register("a-5", email, now=NOW)
+    with pytest.raises(ValueError, match="own profile"):
         Account.register("a-5", email, display_name="X", profile=Profile.new("a-5", "X"), now=NOW)
 
 

@@ -38,17 +38,6 @@ from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
-from profile_service.service.ports import (
-    AccountRepository,
-    AccountTokenRepository,
-    AllowedDomainRepository,
-    ContactGrantRepository,
-    ErasedSubjectRepository,
-    InvitationRepository,
-    PendingCredentialRepository,
-    ProfileRepository,
-    RefreshTokenRepository,
-)
 
 Document = dict[str, Any]
 
@@ -444,16 +433,6 @@ class MongoInvitationRepository(_MongoRepository):
 
 class MongoProfileUnitOfWork(MongoUnitOfWork):
     """A MongoDB transaction with the profile service's repositories."""
-
-    accounts: AccountRepository
-    profiles: ProfileRepository
-    refresh_tokens: RefreshTokenRepository
-    account_tokens: AccountTokenRepository
-    grants: ContactGrantRepository
-    domains: AllowedDomainRepository
-    erased: ErasedSubjectRepository
-    pending_credentials: PendingCredentialRepository
-    invitations: InvitationRepository
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""

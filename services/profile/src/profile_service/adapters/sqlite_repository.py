@@ -15,7 +15,7 @@ from typing import Any
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.clock import to_text
 from mentor_shared.erasure import is_erased_sqlite, mark_erased_sqlite
-from mentor_shared.storage.sqlite import Connection, SqliteDatabase
+from mentor_shared.storage.sqlite import Connection
 from profile_service.adapters.mapping import (
     ACCOUNT,
     ACCOUNT_TOKEN,
@@ -36,17 +36,6 @@ from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
-from profile_service.service.ports import (
-    AccountRepository,
-    AccountTokenRepository,
-    AllowedDomainRepository,
-    ContactGrantRepository,
-    ErasedSubjectRepository,
-    InvitationRepository,
-    PendingCredentialRepository,
-    ProfileRepository,
-    RefreshTokenRepository,
-)
 
 
 def _like_escape(text: str) -> str:
@@ -463,19 +452,6 @@ class SqliteInvitationRepository:
 
 class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     """A write transaction on the profile service's SQLite file."""
-
-    accounts: AccountRepository
-    profiles: ProfileRepository
-    refresh_tokens: RefreshTokenRepository
-    account_tokens: AccountTokenRepository
-    grants: ContactGrantRepository
-    domains: AllowedDomainRepository
-    erased: ErasedSubjectRepository
-    pending_credentials: PendingCredentialRepository
-    invitations: InvitationRepository
-
-    def __init__(self, db: SqliteDatabase) -> None:
-        super().__init__(db)
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""

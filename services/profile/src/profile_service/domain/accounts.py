@@ -24,6 +24,13 @@ __all__ = ["Account", "Registration", "RegistrationEvent", "new_id"]
 RegistrationEvent = AccountRegistered | AccountEmailVerified | ProfileUpserted
 
 
+class _Positional:
+    """Marks :meth:`Account.register`'s positional (old) form as not used."""
+
+
+_NOT_GIVEN = _Positional()
+
+
 def new_id() -> str:
     """A new random identifier for an account, profile, token or import."""
     return str(uuid.uuid4())
@@ -68,7 +75,7 @@ class Account(BaseModel):
         cls,
         account_id: str,
         email: EmailAddress,
-        legacy_password_hash: str | None = None,
+        legacy_password_hash: str | _Positional | None = _NOT_GIVEN,
         *,
         now: datetime,
         display_name: str | None = None,
@@ -94,15 +101,14 @@ class Account(BaseModel):
             ValueError: Neither or both of ``display_name`` and ``profile`` given, or a
                 profile of another id.
         """
-        if display_name is None and profile is None:
+        if not isinstance(legacy_password_hash, _Positional):
             return cls(
                 id=account_id, email=str(email), password_hash=legacy_password_hash, created_at=now
             )
         account = cls(id=account_id, email=str(email), password_hash=password_hash, created_at=now)
-        if profile is None:
-            assert display_name is not None
+        if display_name is not None and profile is None:
             profile = Profile.new(account_id, display_name, contact_email=account.email)
-        elif display_name is not None or profile.id != account_id:
+        elif profile is None or display_name is not None or profile.id != account_id:
             raise ValueError("register takes a display name or the account's own profile")
         events: list[RegistrationEvent] = [
             AccountRegistered(

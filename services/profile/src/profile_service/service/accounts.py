@@ -98,6 +98,18 @@ async def register(
         await uow.commit()
 
 
+async def existing_account(uow: ProfileUnitOfWork, account_id: str) -> Account:
+    """The signed-in member's account (inside an open unit of work).
+
+    Raises:
+        AccountNotFound: The account was erased.
+    """
+    account = await uow.accounts.get(account_id)
+    if account is None:
+        raise AccountNotFound("This account no longer exists.")
+    return account
+
+
 async def mark_email_verified(uow: ProfileUnitOfWork, account: Account, now: datetime) -> Account:
     """Confirm the address (inside an open unit of work); the profile goes to matching.
 
@@ -199,18 +211,14 @@ async def change_password(
         WeakPassword: The new password breaks the policy.
     """
     async with uow:
-        account = await uow.accounts.get(cmd.account_id)
+        account = await existing_account(uow, cmd.account_id)
         name = await display_name_of(uow, cmd.account_id)
-    if account is None:
-        raise AccountNotFound("This account no longer exists.")
     if not await password_matches(deps, account, cmd.current_password):
         raise WrongCurrentPassword("The current password is not right.")
     deps.password_policy.check(cmd.new_password, email=account.email, display_name=name)
     new_hash = await asyncio.to_thread(deps.hasher.hash, cmd.new_password)
     async with uow:
-        current = await uow.accounts.get(cmd.account_id)
-        if current is None:
-            raise AccountNotFound("This account no longer exists.")
+        current = await existing_account(uow, cmd.account_id)
         await uow.accounts.save(current.with_password(new_hash))
         await uow.refresh_tokens.revoke_for_account(current.id, deps.clock())
         await uow.commit()

@@ -34,7 +34,7 @@ async def _nothing_to_clear() -> None:
 
 @dataclass(frozen=True)
 class ProfileDeps:
-    """What the handlers need besides the unit of work (built once by bootstrap)."""
+    """What the use cases need besides the unit of work (built once by bootstrap)."""
 
     hasher: PasswordHasher
     issuer: AccessTokenIssuer

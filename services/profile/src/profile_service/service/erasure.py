@@ -11,6 +11,7 @@ from mentor_shared.storage.sqlite import SqliteBusy
 from profile_service.domain import commands
 from profile_service.domain.allowlist import parse_email
 from profile_service.domain.errors import AccountNotFound, PasswordIncorrect
+from profile_service.service.accounts import existing_account
 from profile_service.service.deps import ProfileDeps, profile_event
 from profile_service.service.password_checks import forget_address, password_matches
 from profile_service.service.ports import ProfileUnitOfWork
@@ -24,7 +25,8 @@ async def delete_account(
     """Erase the person: account, profile, contact, grants (either side) and tokens.
 
     The id is recorded as erased in the same transaction, so a later (or replayed)
-    match event naming them creates nothing (:func:`grant_contact`).
+    match event naming them creates nothing
+    (:func:`profile_service.service.grants.grant_contact`).
 
     In the same transaction, every event of theirs still in the outbox (sent and
     retained for replay, or not yet sent) is dropped, so no replay can publish their
@@ -37,9 +39,7 @@ async def delete_account(
         AccountNotFound: Already erased.
     """
     async with uow:
-        account = await uow.accounts.get(cmd.account_id)
-        if account is None:
-            raise AccountNotFound("This account no longer exists.")
+        account = await existing_account(uow, cmd.account_id)
         await uow.profiles.delete(account.id)
         grants = await uow.grants.delete_for_person(account.id)
         await uow.refresh_tokens.delete_for_account(account.id)
@@ -78,9 +78,7 @@ async def delete_own_account(
         PasswordIncorrect: The password is not right.
     """
     async with uow:
-        account = await uow.accounts.get(cmd.account_id)
-    if account is None:
-        raise AccountNotFound("This account no longer exists.")
+        account = await existing_account(uow, cmd.account_id)
     if not await password_matches(deps, account, cmd.password):
         raise PasswordIncorrect("The password is not right, so nothing was deleted.")
     await delete_account(commands.DeleteAccount(account.id), uow, deps)
@@ -109,9 +107,7 @@ async def export_account(account_id: str, uow: ProfileUnitOfWork) -> dict[str, A
         AccountNotFound: The account was erased.
     """
     async with uow:
-        account = await uow.accounts.get(account_id)
-        if account is None:
-            raise AccountNotFound("This account no longer exists.")
+        account = await existing_account(uow, account_id)
         profile = await uow.profiles.get(account_id)
         grants = await uow.grants.for_person(account_id)
         sessions = await uow.refresh_tokens.list_for_account(account_id)
