@@ -46,14 +46,7 @@ async def put_domains(body: DomainsUpdate, admin: AdminPrincipal, uow: UowDep) -
 async def stats(admin: AdminPrincipal, uow: UowDep) -> StatsOut:
     """Users, verified, mentors, mentees, coaches and people per department."""
     figures = await admin_service.get_stats(uow)
-    return StatsOut(
-        users=figures.users,
-        verified=figures.verified,
-        mentors=figures.mentors,
-        mentees=figures.mentees,
-        coaches=figures.coaches,
-        by_department=figures.by_department,
-    )
+    return StatsOut.model_validate(figures, from_attributes=True)
 
 
 @router.post(
