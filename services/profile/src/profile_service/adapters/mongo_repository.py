@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -25,6 +25,7 @@ from profile_service.adapters.mapping import (
     CONTACT_GRANT,
     PENDING_CREDENTIAL,
     REFRESH_TOKEN,
+    Stored,
     import_record_fields,
     load_import_progress,
     load_profile,
@@ -40,6 +41,7 @@ from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
 
 Document = dict[str, Any]
+TokenT = TypeVar("TokenT", RefreshToken, AccountToken)
 
 
 class _MongoRepository:
@@ -172,39 +174,49 @@ class MongoProfileRepository(_MongoRepository):
         )
 
 
-class MongoRefreshTokenRepository(_MongoRepository):
-    """Refresh tokens on MongoDB."""
+class _MongoHashedTokens(_MongoRepository, Generic[TokenT]):
+    """Tokens found by the digest of their secret (refresh and emailed tokens)."""
 
-    async def add(self, token: RefreshToken) -> None:
+    collection: str
+    stored: Stored[TokenT]
+
+    async def add(self, token: TokenT) -> None:
         """Store a new token."""
         await self.save(token)
 
-    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+    async def get_by_hash(self, token_hash: str) -> TokenT | None:
         """The token with this hash, or None."""
-        doc = await self.db.refresh_tokens.find_one(
+        doc = await self.db[self.collection].find_one(
             {"token_hash": token_hash}, session=self.session
         )
-        return REFRESH_TOKEN.load(doc) if doc else None
+        return self.stored.load(doc) if doc else None
 
-    async def save(self, token: RefreshToken) -> None:
+    async def save(self, token: TokenT) -> None:
         """Insert or replace a token."""
-        await self._replace("refresh_tokens", REFRESH_TOKEN.document(token))
+        await self._replace(self.collection, self.stored.document(token))
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
+        await self.db[self.collection].delete_many({"account_id": account_id}, session=self.session)
+
+
+class MongoRefreshTokenRepository(_MongoHashedTokens[RefreshToken]):
+    """Refresh tokens on MongoDB."""
+
+    collection = "refresh_tokens"
+    stored = REFRESH_TOKEN
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
         """Revoke every live token of a family."""
-        result = await self.db.refresh_tokens.update_many(
-            {"family_id": family_id, "revoked_at": None},
-            {"$set": {"revoked_at": at}},
-            session=self.session,
-        )
-        return result.modified_count
+        return await self._revoke("family_id", family_id, at)
 
     async def revoke_for_account(self, account_id: str, at: datetime) -> int:
         """Revoke every live token of an account."""
+        return await self._revoke("account_id", account_id, at)
+
+    async def _revoke(self, field: str, value: str, at: datetime) -> int:
         result = await self.db.refresh_tokens.update_many(
-            {"account_id": account_id, "revoked_at": None},
-            {"$set": {"revoked_at": at}},
-            session=self.session,
+            {field: value, "revoked_at": None}, {"$set": {"revoked_at": at}}, session=self.session
         )
         return result.modified_count
 
@@ -215,28 +227,12 @@ class MongoRefreshTokenRepository(_MongoRepository):
         )
         return [REFRESH_TOKEN.load(doc) async for doc in cursor]
 
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.db.refresh_tokens.delete_many({"account_id": account_id}, session=self.session)
 
-
-class MongoAccountTokenRepository(_MongoRepository):
+class MongoAccountTokenRepository(_MongoHashedTokens[AccountToken]):
     """Single-use emailed tokens on MongoDB."""
 
-    async def add(self, token: AccountToken) -> None:
-        """Store a new token."""
-        await self.save(token)
-
-    async def get_by_hash(self, token_hash: str) -> AccountToken | None:
-        """The token with this hash, or None."""
-        doc = await self.db.account_tokens.find_one(
-            {"token_hash": token_hash}, session=self.session
-        )
-        return ACCOUNT_TOKEN.load(doc) if doc else None
-
-    async def save(self, token: AccountToken) -> None:
-        """Insert or replace a token."""
-        await self._replace("account_tokens", ACCOUNT_TOKEN.document(token))
+    collection = "account_tokens"
+    stored = ACCOUNT_TOKEN
 
     async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
         """Mark every unused token of this purpose used."""
@@ -245,10 +241,6 @@ class MongoAccountTokenRepository(_MongoRepository):
             {"$set": {"used_at": at}},
             session=self.session,
         )
-
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.db.account_tokens.delete_many({"account_id": account_id}, session=self.session)
 
 
 class MongoContactGrantRepository(_MongoRepository):

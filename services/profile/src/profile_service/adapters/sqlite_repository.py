@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.clock import to_text
@@ -23,6 +23,7 @@ from profile_service.adapters.mapping import (
     PENDING_CREDENTIAL,
     REFRESH_TOKEN,
     Record,
+    Stored,
     import_record_fields,
     load_import_progress,
     load_profile,
@@ -36,6 +37,8 @@ from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
+
+TokenT = TypeVar("TokenT", RefreshToken, AccountToken)
 
 
 def _like_escape(text: str) -> str:
@@ -64,11 +67,13 @@ async def _write(
     )
 
 
-class SqliteAccountRepository:
-    """Accounts on SQLite."""
-
+class _SqliteRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+
+class SqliteAccountRepository(_SqliteRepository):
+    """Accounts on SQLite."""
 
     async def get(self, account_id: str) -> Account | None:
         """The account with this id, or None."""
@@ -91,11 +96,8 @@ class SqliteAccountRepository:
         await self.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
 
 
-class SqliteProfileRepository:
+class SqliteProfileRepository(_SqliteRepository):
     """Profiles on SQLite."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def get(self, profile_id: str) -> Profile | None:
         """The profile with this id, or None."""
@@ -165,26 +167,42 @@ class SqliteProfileRepository:
         )
 
 
-class SqliteRefreshTokenRepository:
-    """Refresh tokens on SQLite."""
+class _SqliteHashedTokens(_SqliteRepository, Generic[TokenT]):
+    """Tokens found by the digest of their secret (refresh and emailed tokens)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    table: str
+    stored: Stored[TokenT]
 
-    async def add(self, token: RefreshToken) -> None:
+    async def add(self, token: TokenT) -> None:
         """Store a new token."""
         await self.save(token)
 
-    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+    async def get_by_hash(self, token_hash: str) -> TokenT | None:
         """The token with this hash, or None."""
         row = await _one(
-            self.conn, "SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,)
+            self.conn,
+            f"SELECT * FROM {self.table} WHERE token_hash = ?",  # noqa: S608 - our table name
+            (token_hash,),
         )
-        return REFRESH_TOKEN.load(row) if row else None
+        return self.stored.load(row) if row else None
 
-    async def save(self, token: RefreshToken) -> None:
+    async def save(self, token: TokenT) -> None:
         """Insert or replace a token."""
-        await _write(self.conn, "refresh_tokens", REFRESH_TOKEN.row(token))
+        await _write(self.conn, self.table, self.stored.row(token))
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
+        await self.conn.execute(
+            f"DELETE FROM {self.table} WHERE account_id = ?",  # noqa: S608 - our table name
+            (account_id,),
+        )
+
+
+class SqliteRefreshTokenRepository(_SqliteHashedTokens[RefreshToken]):
+    """Refresh tokens on SQLite."""
+
+    table = "refresh_tokens"
+    stored = REFRESH_TOKEN
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
         """Revoke every live token of a family."""
@@ -211,31 +229,12 @@ class SqliteRefreshTokenRepository:
         )
         return [REFRESH_TOKEN.load(row) for row in rows]
 
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.conn.execute("DELETE FROM refresh_tokens WHERE account_id = ?", (account_id,))
 
-
-class SqliteAccountTokenRepository:
+class SqliteAccountTokenRepository(_SqliteHashedTokens[AccountToken]):
     """Single-use emailed tokens on SQLite."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    async def add(self, token: AccountToken) -> None:
-        """Store a new token."""
-        await self.save(token)
-
-    async def get_by_hash(self, token_hash: str) -> AccountToken | None:
-        """The token with this hash, or None."""
-        row = await _one(
-            self.conn, "SELECT * FROM account_tokens WHERE token_hash = ?", (token_hash,)
-        )
-        return ACCOUNT_TOKEN.load(row) if row else None
-
-    async def save(self, token: AccountToken) -> None:
-        """Insert or replace a token."""
-        await _write(self.conn, "account_tokens", ACCOUNT_TOKEN.row(token))
+    table = "account_tokens"
+    stored = ACCOUNT_TOKEN
 
     async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
         """Mark every unused token of this purpose used."""
@@ -245,16 +244,9 @@ class SqliteAccountTokenRepository:
             (to_text(at), account_id, purpose),
         )
 
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.conn.execute("DELETE FROM account_tokens WHERE account_id = ?", (account_id,))
 
-
-class SqliteContactGrantRepository:
+class SqliteContactGrantRepository(_SqliteRepository):
     """Contact grants on SQLite."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def get(self, match_id: str) -> ContactGrant | None:
         """The grant of a match, or None."""
@@ -283,11 +275,8 @@ class SqliteContactGrantRepository:
         return cursor.rowcount
 
 
-class SqliteAllowedDomainRepository:
+class SqliteAllowedDomainRepository(_SqliteRepository):
     """The allow-list on SQLite: one row per entry."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def get(self) -> AllowedDomains | None:
         """The list, or None before it was seeded (an empty list is never stored)."""
@@ -303,11 +292,8 @@ class SqliteAllowedDomainRepository:
         )
 
 
-class SqlitePendingCredentialRepository:
+class SqlitePendingCredentialRepository(_SqliteRepository):
     """Registrations' pending credentials on SQLite."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def add(self, credential: PendingCredential) -> None:
         """Store a registration's credential."""
@@ -339,11 +325,8 @@ class SqlitePendingCredentialRepository:
         )
 
 
-class SqliteErasedSubjectRepository:
+class SqliteErasedSubjectRepository(_SqliteRepository):
     """Erased ids on SQLite (the shared ``erased_subjects`` table)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def mark(self, subject_id: str) -> None:
         """Record an erased id."""
@@ -354,15 +337,12 @@ class SqliteErasedSubjectRepository:
         return await is_erased_sqlite(self.conn, subject_id)
 
 
-class SqliteInvitationRepository:
+class SqliteInvitationRepository(_SqliteRepository):
     """Coach imports and claim invitations on SQLite.
 
     ``position`` orders invitations across imports (the order they were made),
     so the sender releases the oldest import's first.
     """
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def add_import(self, record: CoachImportRecord, invited: Sequence[str]) -> None:
         """Store an import and a pending invitation per account."""
