@@ -47,7 +47,7 @@ from matching_service.domain.texts import offer_phrases, seek_phrases
 from matching_service.service.matcher import Matcher, Side
 from matching_service.service.ports import Embedder
 from mentor_match_ops.demo.people import demo_people
-from profile_service.domain.model import to_profile_upserted
+from profile_service.domain.profiles import to_profile_upserted
 
 DIMENSION = 384
 QUERY = "I want to get better at persuading senior stakeholders to back my project plans"

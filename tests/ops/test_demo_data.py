@@ -28,7 +28,7 @@ from mentor_match_ops.demo.people import (
 from mentor_match_ops.runner import RunnerSettings, service_env
 from profile_service.demo import read_demo_people
 from profile_service.domain.allowlist import default_allowed_domains
-from profile_service.domain.model import Profile
+from profile_service.domain.profiles import Profile
 from profile_service.domain.reference import default_reference_data
 
 SCS = {"SCS1", "SCS2", "SCS3", "SCS4"}

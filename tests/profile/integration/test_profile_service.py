@@ -15,7 +15,7 @@ import pytest
 
 from mentor_shared.events.schemas import MatchAccepted, MatchEnded
 from mentor_shared.testing.broker import EmbeddedBroker
-from profile_service.domain.model import pause_limit
+from profile_service.domain.profiles import pause_limit
 from tests.profile.helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,

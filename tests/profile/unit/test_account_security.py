@@ -17,7 +17,8 @@ from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
-from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.adapters.schema import SQLITE_SCHEMA
+from profile_service.adapters.sqlite_repository import SqliteProfileUnitOfWork
 from profile_service.domain import commands
 from profile_service.domain.account_tokens import AccountTokenInvalid
 from profile_service.domain.errors import (
@@ -28,8 +29,9 @@ from profile_service.domain.errors import (
 )
 from profile_service.domain.lockout import SignInLocked
 from profile_service.domain.reference import default_reference_data
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service import accounts, erasure, startup
+from profile_service.service import sign_in as sign_in_service
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.limits import AccountLimits
 from tests.profile.helpers import SEALER
 
@@ -100,11 +102,13 @@ async def emailed_tokens(db: SqliteDatabase, event_type: str) -> list[str]:
 
 
 async def register(db: SqliteDatabase, deps: ProfileDeps, password: str, name: str) -> None:
-    await handlers.register(commands.RegisterAccount(VICTIM, password, name), uow(db), deps)
+    await accounts.register(commands.RegisterAccount(VICTIM, password, name), uow(db), deps)
 
 
-async def sign_in(db: SqliteDatabase, deps: ProfileDeps, password: str) -> handlers.TokenPair:
-    return await handlers.sign_in(commands.SignIn(VICTIM, password), uow(db), deps)
+async def sign_in(
+    db: SqliteDatabase, deps: ProfileDeps, password: str
+) -> sign_in_service.TokenPair:
+    return await sign_in_service.sign_in(commands.SignIn(VICTIM, password), uow(db), deps)
 
 
 async def test_first_registrants_password_never_survives_the_owners_confirmation(
@@ -114,13 +118,13 @@ async def test_first_registrants_password_never_survives_the_owners_confirmation
     await register(db, deps, OWNER_PASSWORD, "Vic Tim")
     attackers_link, owners_link = await emailed_tokens(db, "account.verification_requested")
 
-    await handlers.verify_email(commands.VerifyEmail(owners_link), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(owners_link), uow(db), deps)
 
     with pytest.raises(InvalidCredentials):
         await sign_in(db, deps, ATTACKER_PASSWORD)
     assert (await sign_in(db, deps, OWNER_PASSWORD)).refresh_token
     with pytest.raises(AccountTokenInvalid):
-        await handlers.verify_email(commands.VerifyEmail(attackers_link), uow(db), deps)
+        await accounts.verify_email(commands.VerifyEmail(attackers_link), uow(db), deps)
     profile = json.loads((await db.fetchall("SELECT document FROM profiles"))[0]["document"])
     assert profile["display_name"] == "Vic Tim"
     assert await db.fetchall("SELECT * FROM pending_credentials") == []
@@ -144,12 +148,12 @@ async def test_a_reset_link_also_voids_pending_registrations(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     await register(db, deps, ATTACKER_PASSWORD, "Mallory")
-    await handlers.request_password_reset(commands.RequestPasswordReset(VICTIM), uow(db), deps)
+    await accounts.request_password_reset(commands.RequestPasswordReset(VICTIM), uow(db), deps)
     (reset_link,) = await emailed_tokens(db, "account.password_reset_requested")
     (attackers_link,) = await emailed_tokens(db, "account.verification_requested")
-    await handlers.reset_password(commands.ResetPassword(reset_link, OWNER_PASSWORD), uow(db), deps)
+    await accounts.reset_password(commands.ResetPassword(reset_link, OWNER_PASSWORD), uow(db), deps)
     with pytest.raises(AccountTokenInvalid):
-        await handlers.verify_email(commands.VerifyEmail(attackers_link), uow(db), deps)
+        await accounts.verify_email(commands.VerifyEmail(attackers_link), uow(db), deps)
     with pytest.raises(InvalidCredentials):
         await sign_in(db, deps, ATTACKER_PASSWORD)
     assert (await sign_in(db, deps, OWNER_PASSWORD)).refresh_token
@@ -162,13 +166,13 @@ async def test_ensure_admin_resets_an_unverified_account_at_its_address(
     (attackers_link,) = await emailed_tokens(db, "account.verification_requested")
     admin_password = "the configured admin passphrase"
 
-    account_id = await handlers.ensure_admin(VICTIM, admin_password, uow(db), deps)
+    account_id = await startup.ensure_admin(VICTIM, admin_password, uow(db), deps)
 
     with pytest.raises(InvalidCredentials):
         await sign_in(db, deps, ATTACKER_PASSWORD)
     assert (await sign_in(db, deps, admin_password)).access.token
     with pytest.raises(AccountTokenInvalid):
-        await handlers.verify_email(commands.VerifyEmail(attackers_link), uow(db), deps)
+        await accounts.verify_email(commands.VerifyEmail(attackers_link), uow(db), deps)
     rows = await db.fetchall("SELECT id, is_admin, email_verified FROM accounts")
     assert [(r["id"], r["is_admin"], r["email_verified"]) for r in rows] == [(account_id, 1, 1)]
     types = [event["type"] for event in await outbox(db)]
@@ -180,8 +184,8 @@ async def test_ensure_admin_keeps_a_verified_accounts_own_password(
 ) -> None:
     await register(db, deps, OWNER_PASSWORD, "Vic Tim")
     (link,) = await emailed_tokens(db, "account.verification_requested")
-    await handlers.verify_email(commands.VerifyEmail(link), uow(db), deps)
-    await handlers.ensure_admin(VICTIM, "the configured admin passphrase", uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(link), uow(db), deps)
+    await startup.ensure_admin(VICTIM, "the configured admin passphrase", uow(db), deps)
     assert (await sign_in(db, deps, OWNER_PASSWORD)).access.token
 
 
@@ -190,7 +194,7 @@ async def test_concurrent_wrong_passwords_get_at_most_the_lockout_count_of_check
 ) -> None:
     await register(db, deps, OWNER_PASSWORD, "Vic Tim")
     (link,) = await emailed_tokens(db, "account.verification_requested")
-    await handlers.verify_email(commands.VerifyEmail(link), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(link), uow(db), deps)
     hasher.checks = 0
 
     results = await asyncio.gather(
@@ -217,7 +221,7 @@ async def test_a_success_resets_the_lockout_count(
     )
     await register(db, deps, OWNER_PASSWORD, "Vic Tim")
     (link,) = await emailed_tokens(db, "account.verification_requested")
-    await handlers.verify_email(commands.VerifyEmail(link), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(link), uow(db), deps)
     for _ in range(2):
         with pytest.raises(InvalidCredentials):
             await sign_in(db, deps, "wrong")
@@ -233,19 +237,19 @@ async def test_forty_reset_requests_send_three_emails_and_keep_the_first_link_wo
 ) -> None:
     await register(db, deps, OWNER_PASSWORD, "Vic Tim")
     (link,) = await emailed_tokens(db, "account.verification_requested")
-    await handlers.verify_email(commands.VerifyEmail(link), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(link), uow(db), deps)
 
     for _ in range(40):
-        await handlers.request_password_reset(commands.RequestPasswordReset(VICTIM), uow(db), deps)
+        await accounts.request_password_reset(commands.RequestPasswordReset(VICTIM), uow(db), deps)
 
     resets = await emailed_tokens(db, "account.password_reset_requested")
     # The registration's verification email counted too: three emails an hour in all.
     assert len(resets) == 2
-    await handlers.reset_password(
+    await accounts.reset_password(
         commands.ResetPassword(resets[0], "a brand new passphrase 3"), uow(db), deps
     )
     with pytest.raises(AccountTokenInvalid):
-        await handlers.reset_password(
+        await accounts.reset_password(
             commands.ResetPassword(resets[1], "another new passphrase 4"), uow(db), deps
         )
     assert (await sign_in(db, deps, "a brand new passphrase 3")).access.token
@@ -265,18 +269,18 @@ async def test_erasing_ones_own_account_needs_the_password(
 ) -> None:
     await register(db, deps, OWNER_PASSWORD, "Vic Tim")
     (link,) = await emailed_tokens(db, "account.verification_requested")
-    account = await handlers.verify_email(commands.VerifyEmail(link), uow(db), deps)
+    account = await accounts.verify_email(commands.VerifyEmail(link), uow(db), deps)
 
     with pytest.raises(PasswordIncorrect):
-        await handlers.delete_own_account(
+        await erasure.delete_own_account(
             commands.DeleteOwnAccount(account.id, "not my password"), uow(db), deps
         )
     assert await db.fetchall("SELECT id FROM accounts")
-    await handlers.delete_own_account(
+    await erasure.delete_own_account(
         commands.DeleteOwnAccount(account.id, OWNER_PASSWORD), uow(db), deps
     )
     assert await db.fetchall("SELECT id FROM accounts") == []
     with pytest.raises(AccountNotFound):
-        await handlers.delete_own_account(
+        await erasure.delete_own_account(
             commands.DeleteOwnAccount(account.id, OWNER_PASSWORD), uow(db), deps
         )

@@ -13,7 +13,7 @@ from profile_service.domain.coach_import import (
     parse_coach_csv,
 )
 from profile_service.domain.errors import ImportFileInvalid
-from profile_service.domain.model import Profile
+from profile_service.domain.profiles import Profile
 from profile_service.domain.reference import ReferenceData, default_reference_data
 
 HEADER = "name,email,department,profession,grade,region,expertise,approach,capacity"

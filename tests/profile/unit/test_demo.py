@@ -21,14 +21,15 @@ from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
-from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.adapters.schema import SQLITE_SCHEMA
+from profile_service.adapters.sqlite_repository import SqliteProfileUnitOfWork
 from profile_service.demo import read_demo_people, seed_demo_people, write_demo_people
 from profile_service.domain import commands
 from profile_service.domain.directory import DirectoryQuery
-from profile_service.domain.model import Profile
+from profile_service.domain.profiles import Profile
 from profile_service.domain.reference import default_reference_data
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service import admin, sign_in
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
 from profile_service.settings import DEMO_DEFAULT_PASSWORD, ProfileSettings
 from tests.profile.helpers import SEALER, MemoryRateLimiter
@@ -86,9 +87,7 @@ async def test_seeding_stores_verified_people_who_can_sign_in(
     async with factory(db) as work:
         accounts = [await work.accounts.get(person.account_id) for person in people]
     assert all(account is not None and account.email_verified for account in accounts)
-    pair = await handlers.sign_in(
-        commands.SignIn(people[5].email, DEMO_PASSWORD), factory(db), deps
-    )
+    pair = await sign_in.sign_in(commands.SignIn(people[5].email, DEMO_PASSWORD), factory(db), deps)
     assert pair.refresh_token
 
 
@@ -145,7 +144,7 @@ async def test_a_larger_count_later_adds_only_the_missing_people(
 async def test_addresses_the_stored_allow_list_refuses_are_left_out(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
-    await handlers.replace_allowed_domains(
+    await admin.replace_allowed_domains(
         commands.ReplaceAllowedDomains(["dwp.gov.uk", "hmrc.gov.uk"]), factory(db)
     )
     result = await seed_demo_people(

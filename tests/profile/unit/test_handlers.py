@@ -18,7 +18,8 @@ from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
 from profile_service.adapters.directory_cursors import SealedDirectoryCursors
 from profile_service.adapters.jwt_keys import JwtAccessTokenIssuer, SigningKey
-from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.adapters.schema import SQLITE_SCHEMA
+from profile_service.adapters.sqlite_repository import SqliteProfileUnitOfWork
 from profile_service.domain import commands
 from profile_service.domain.directory import DirectoryQuery, InvalidCursor
 from profile_service.domain.errors import (
@@ -29,10 +30,10 @@ from profile_service.domain.errors import (
     RefreshTokenReused,
 )
 from profile_service.domain.lockout import SignInLocked
-from profile_service.domain.model import ProfileUpdate
+from profile_service.domain.profiles import ProfileUpdate
 from profile_service.domain.reference import default_reference_data
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service import accounts, erasure, grants, profiles, sign_in
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.limits import AccountLimits
 from tests.profile.helpers import SEALER, token_of
 
@@ -92,7 +93,7 @@ async def outbox_types(db: SqliteDatabase) -> list[str]:
 
 async def registered(db: SqliteDatabase, deps: ProfileDeps, email: str) -> tuple[str, str]:
     work = uow(db)
-    await handlers.register(commands.RegisterAccount(email, PASSWORD, "Ada Lovelace"), work, deps)
+    await accounts.register(commands.RegisterAccount(email, PASSWORD, "Ada Lovelace"), work, deps)
     token_event = next(
         e for e in work.committed_events if e.type == "account.verification_requested"
     )
@@ -112,9 +113,9 @@ async def test_sign_in_needs_a_verified_address_then_publishes_the_profile(
     email = "ada@cabinetoffice.gov.uk"
     _, token = await registered(db, deps, email)
     with pytest.raises(EmailNotVerified):
-        await handlers.sign_in(commands.SignIn(email, PASSWORD), uow(db), deps)
-    await handlers.verify_email(commands.VerifyEmail(token), uow(db), deps)
-    pair = await handlers.sign_in(commands.SignIn(email, PASSWORD), uow(db), deps)
+        await sign_in.sign_in(commands.SignIn(email, PASSWORD), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(token), uow(db), deps)
+    pair = await sign_in.sign_in(commands.SignIn(email, PASSWORD), uow(db), deps)
     assert pair.refresh_token
     assert pair.access.expires_in == 900
     assert (await outbox_types(db))[-2:] == ["account.email_verified", "profile.upserted"]
@@ -125,17 +126,17 @@ async def test_lockout_counts_unknown_addresses_like_known_ones(
 ) -> None:
     for _ in range(3):
         with pytest.raises(InvalidCredentials):
-            await handlers.sign_in(
+            await sign_in.sign_in(
                 commands.SignIn("ghost@cabinetoffice.gov.uk", PASSWORD), uow(db), deps
             )
     with pytest.raises(SignInLocked) as locked:
-        await handlers.sign_in(
+        await sign_in.sign_in(
             commands.SignIn("GHOST@cabinetoffice.gov.uk", PASSWORD), uow(db), deps
         )
     assert locked.value.retry_after_s == 900
     clock.now += timedelta(minutes=15, seconds=1)
     with pytest.raises(InvalidCredentials):
-        await handlers.sign_in(
+        await sign_in.sign_in(
             commands.SignIn("ghost@cabinetoffice.gov.uk", PASSWORD), uow(db), deps
         )
 
@@ -145,11 +146,11 @@ async def test_reused_refresh_token_revokes_the_family(
 ) -> None:
     email = "ada@cabinetoffice.gov.uk"
     _, token = await registered(db, deps, email)
-    await handlers.verify_email(commands.VerifyEmail(token), uow(db), deps)
-    first = await handlers.sign_in(commands.SignIn(email, PASSWORD), uow(db), deps)
-    second = await handlers.refresh(commands.RefreshSession(first.refresh_token), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(token), uow(db), deps)
+    first = await sign_in.sign_in(commands.SignIn(email, PASSWORD), uow(db), deps)
+    second = await sign_in.refresh(commands.RefreshSession(first.refresh_token), uow(db), deps)
     with pytest.raises(RefreshTokenReused):
-        await handlers.refresh(commands.RefreshSession(first.refresh_token), uow(db), deps)
+        await sign_in.refresh(commands.RefreshSession(first.refresh_token), uow(db), deps)
     rows = await db.fetchall("SELECT revoked_at FROM refresh_tokens")
     assert len(rows) == 2
     assert all(row["revoked_at"] for row in rows)
@@ -160,12 +161,12 @@ async def test_unchanged_profile_update_keeps_the_version_and_publishes_nothing(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     account_id, token = await registered(db, deps, "ada@cabinetoffice.gov.uk")
-    await handlers.verify_email(commands.VerifyEmail(token), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(token), uow(db), deps)
     update = ProfileUpdate(department="CO")
-    changed = await handlers.update_profile(
+    changed = await profiles.update_profile(
         commands.UpdateProfile(account_id, update), uow(db), deps
     )
-    same = await handlers.update_profile(commands.UpdateProfile(account_id, update), uow(db), deps)
+    same = await profiles.update_profile(commands.UpdateProfile(account_id, update), uow(db), deps)
     assert (changed.version, same.version, changed.department) == (2, 2, "co")
     assert (await outbox_types(db)).count("profile.upserted") == 2
 
@@ -177,28 +178,28 @@ async def test_grants_open_and_close_contact_and_erasure_removes_both_sides(
     mentor = await confirmed(db, deps, "mentor@cabinetoffice.gov.uk")
     grant = commands.GrantContact("m1", mentee, mentor)
     async with uow(db) as work:
-        await handlers.grant_contact(grant, work, deps.clock())
+        await grants.grant_contact(grant, work, deps.clock())
         await work.commit()
-    contact = await handlers.get_contact(mentor, mentee, uow(db))
+    contact = await grants.get_contact(mentor, mentee, uow(db))
     assert contact.email == "mentor@cabinetoffice.gov.uk"
-    await handlers.delete_account(commands.DeleteAccount(mentee), uow(db), deps)
+    await erasure.delete_account(commands.DeleteAccount(mentee), uow(db), deps)
     assert await db.fetchall("SELECT * FROM contact_grants") == []
     async with uow(db) as work:
-        await handlers.revoke_contact(
+        await grants.revoke_contact(
             commands.RevokeContact("m1", mentee, mentor), work, deps.clock()
         )
-        await handlers.grant_contact(grant, work, deps.clock())
+        await grants.grant_contact(grant, work, deps.clock())
         await work.commit()
     # Replayed after the erasure, neither event names the erased person again.
     assert await db.fetchall("SELECT * FROM contact_grants") == []
     assert await db.fetchall("SELECT * FROM erased_subjects WHERE subject_id = ?", (mentee,))
     with pytest.raises(ContactNotShared):
-        await handlers.get_contact(mentor, mentee, uow(db))
+        await grants.get_contact(mentor, mentee, uow(db))
 
 
 async def confirmed(db: SqliteDatabase, deps: ProfileDeps, email: str) -> str:
     account_id, token = await registered(db, deps, email)
-    await handlers.verify_email(commands.VerifyEmail(token), uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(token), uow(db), deps)
     return account_id
 
 
@@ -206,15 +207,15 @@ async def test_anonymous_people_never_match_a_name_search(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     hidden = await confirmed(db, deps, "hidden@cabinetoffice.gov.uk")
-    await handlers.update_profile(
+    await profiles.update_profile(
         commands.UpdateProfile(hidden, ProfileUpdate(anonymous=True, department="co")),
         uow(db),
         deps,
     )
-    by_name = await handlers.search_directory(
+    by_name = await profiles.search_directory(
         DirectoryQuery(q="lovelace"), "viewer", False, uow(db), deps
     )
-    by_department = await handlers.search_directory(
+    by_department = await profiles.search_directory(
         DirectoryQuery(department="co"), "viewer", False, uow(db), deps
     )
     assert by_name.items == []
@@ -226,7 +227,7 @@ async def test_anonymous_people_never_match_a_profession_or_region_filter(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     hidden = await confirmed(db, deps, "hidden@cabinetoffice.gov.uk")
-    await handlers.update_profile(
+    await profiles.update_profile(
         commands.UpdateProfile(
             hidden,
             ProfileUpdate(anonymous=True, department="co", profession="policy", region="london"),
@@ -235,9 +236,9 @@ async def test_anonymous_people_never_match_a_profession_or_region_filter(
         deps,
     )
     for query in (DirectoryQuery(profession="policy"), DirectoryQuery(region="london")):
-        page = await handlers.search_directory(query, "viewer", False, uow(db), deps)
+        page = await profiles.search_directory(query, "viewer", False, uow(db), deps)
         assert page.items == []
-    card = await handlers.get_public_profile(hidden, "viewer", False, uow(db))
+    card = await profiles.get_public_profile(hidden, "viewer", False, uow(db))
     assert set(card.model_dump()) == {"id", "anonymous", "initials", "department", "grade"}
 
 
@@ -245,16 +246,16 @@ async def test_an_unconfirmed_registrant_is_invisible_until_they_confirm(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     account_id, token = await registered(db, deps, "nobody@cabinetoffice.gov.uk")
-    page = await handlers.search_directory(DirectoryQuery(), "viewer", False, uow(db), deps)
+    page = await profiles.search_directory(DirectoryQuery(), "viewer", False, uow(db), deps)
     assert page.items == []
     with pytest.raises(ProfileNotFound):
-        await handlers.get_public_profile(account_id, "viewer", True, uow(db))
+        await profiles.get_public_profile(account_id, "viewer", True, uow(db))
     with pytest.raises(ProfileNotFound):
-        await handlers.get_contact(account_id, "viewer", uow(db))
+        await grants.get_contact(account_id, "viewer", uow(db))
     assert "profile.upserted" not in await outbox_types(db)
 
-    await handlers.verify_email(commands.VerifyEmail(token), uow(db), deps)
-    page = await handlers.search_directory(DirectoryQuery(), "viewer", False, uow(db), deps)
+    await accounts.verify_email(commands.VerifyEmail(token), uow(db), deps)
+    page = await profiles.search_directory(DirectoryQuery(), "viewer", False, uow(db), deps)
     assert [item.id for item in page.items] == [account_id]
     assert (await outbox_types(db))[-1] == "profile.upserted"
 
@@ -263,7 +264,7 @@ async def test_an_unconfirmed_registrants_edits_publish_nothing(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     account_id, _ = await registered(db, deps, "nobody@cabinetoffice.gov.uk")
-    await handlers.update_profile(
+    await profiles.update_profile(
         commands.UpdateProfile(account_id, ProfileUpdate(goals_text="Permanent Secretary")),
         uow(db),
         deps,
@@ -276,13 +277,13 @@ async def test_the_directory_cursor_is_sealed_and_a_tampered_one_is_refused(
 ) -> None:
     for n in range(2):
         await confirmed(db, deps, f"ada{n}@cabinetoffice.gov.uk")
-    page = await handlers.search_directory(DirectoryQuery(limit=1), "viewer", False, uow(db), deps)
+    page = await profiles.search_directory(DirectoryQuery(limit=1), "viewer", False, uow(db), deps)
     assert page.next_cursor is not None
     raw = base64.urlsafe_b64decode(page.next_cursor + "=" * (-len(page.next_cursor) % 4))
     assert b"ada" not in raw.lower()
     assert b"lovelace" not in raw.lower()
     position = deps.cursors.open(page.next_cursor)
-    rest = await handlers.search_directory(
+    rest = await profiles.search_directory(
         DirectoryQuery(limit=5, after=position), "viewer", False, uow(db), deps
     )
     assert len(rest.items) == 1
@@ -300,7 +301,7 @@ async def test_erasure_leaves_only_the_deletion_and_tombstones_in_the_outbox(
 ) -> None:
     erased = await confirmed(db, deps, "erased@cabinetoffice.gov.uk")
     other = await confirmed(db, deps, "other@cabinetoffice.gov.uk")
-    await handlers.update_profile(
+    await profiles.update_profile(
         commands.UpdateProfile(erased, ProfileUpdate(goals_text="Quietly leave the civil service")),
         uow(db),
         deps,
@@ -312,7 +313,7 @@ async def test_erasure_leaves_only_the_deletion_and_tombstones_in_the_outbox(
         for row in await db.fetchall("SELECT event_id FROM outbox WHERE key = ?", (other,))
     ]
 
-    await handlers.delete_account(commands.DeleteAccount(erased), uow(db), deps)
+    await erasure.delete_account(commands.DeleteAccount(erased), uow(db), deps)
 
     rows = await db.fetchall(
         "SELECT topic, payload, headers FROM outbox WHERE key = ? ORDER BY seq", (erased,)
@@ -341,8 +342,8 @@ async def test_after_erasure_the_file_and_its_wal_hold_none_of_the_persons_bytes
         clearing = dataclasses.replace(deps, after_erasure=database.truncate_wal)
         email = "zephyrine.quist@cabinetoffice.gov.uk"
         account_id, token = await registered(database, clearing, email)
-        await handlers.verify_email(commands.VerifyEmail(token), uow(database), clearing)
-        await handlers.update_profile(
+        await accounts.verify_email(commands.VerifyEmail(token), uow(database), clearing)
+        await profiles.update_profile(
             commands.UpdateProfile(
                 account_id,
                 ProfileUpdate(
@@ -354,13 +355,13 @@ async def test_after_erasure_the_file_and_its_wal_hold_none_of_the_persons_bytes
             clearing,
         )
         await database.checkpoint()  # some of it in the main file, some in the WAL
-        await handlers.update_profile(
+        await profiles.update_profile(
             commands.UpdateProfile(account_id, ProfileUpdate(job_title="Quist Xylophonist")),
             uow(database),
             clearing,
         )
 
-        await handlers.delete_account(commands.DeleteAccount(account_id), uow(database), clearing)
+        await erasure.delete_account(commands.DeleteAccount(account_id), uow(database), clearing)
 
         files = [path, path.with_name(path.name + "-wal")]
         content = b"".join(f.read_bytes() for f in files if f.exists())

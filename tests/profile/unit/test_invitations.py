@@ -11,8 +11,8 @@ import pytest
 from mentor_shared.storage.sqlite import SqliteDatabase
 from profile_service.domain import commands
 from profile_service.domain.errors import ImportNotFound
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service import admin, erasure
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.invitation_sender import InvitationSender
 from tests.profile.unit.test_handlers import (  # the store and collaborators of the handler tests
     clock,
@@ -36,7 +36,7 @@ def coach_csv(count: int, tag: str = "c") -> bytes:
 
 
 async def imported(db: SqliteDatabase, deps: ProfileDeps, count: int, tag: str = "c") -> str:
-    report = await handlers.import_coaches(
+    report = await admin.import_coaches(
         commands.ImportCoaches(content=coach_csv(count, tag), dry_run=False), uow(db), deps
     )
     assert report.import_id is not None
@@ -67,17 +67,17 @@ async def test_an_import_emails_nobody_and_writes_its_profiles_in_the_bulk_lane(
     import_id = await imported(db, deps, 5)
     rows = await outbox_rows(db)
     assert [(kind, lane) for kind, _, lane in rows] == [("profile.upserted", 1)] * 5
-    progress = await handlers.import_progress(import_id, uow(db))
+    progress = await admin.import_progress(import_id, uow(db))
     assert (progress.invitations, progress.pending, progress.done) == (5, 5, False)
     # Nothing goes out until an administrator sends them.
-    assert await handlers.release_invitations(uow(db), deps, 100) == 0
+    assert await admin.release_invitations(uow(db), deps, 100) == 0
 
 
 async def test_invitations_go_at_the_set_rate_each_once_across_a_restart(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     import_id = await imported(db, deps, 50)
-    progress = await handlers.send_import_invitations(import_id, uow(db), deps)
+    progress = await admin.send_import_invitations(import_id, uow(db), deps)
     assert (progress.queued, progress.send_requested_at) == (50, deps.clock())
     ticks = Ticks()
     sender = InvitationSender(lambda: uow(db), deps, per_minute=600, monotonic=ticks)
@@ -93,7 +93,7 @@ async def test_invitations_go_at_the_set_rate_each_once_across_a_restart(
     for _ in range(10):
         ticks.now += 1.0
         await restarted.run_once()
-    progress = await handlers.import_progress(import_id, uow(db))
+    progress = await admin.import_progress(import_id, uow(db))
     assert (progress.sent, progress.queued, progress.done) == (50, 0, True)
     claims = Counter(
         key for kind, key, _ in await outbox_rows(db) if kind == "account.claim_requested"
@@ -106,25 +106,25 @@ async def test_invitations_go_at_the_set_rate_each_once_across_a_restart(
     assert registrations == claims
     assert {lane for kind, _, lane in await outbox_rows(db)} == {1}
     # Sending again sends nothing more.
-    again = await handlers.send_import_invitations(import_id, uow(db), deps)
+    again = await admin.send_import_invitations(import_id, uow(db), deps)
     assert (again.sent, again.queued) == (50, 0)
-    assert await handlers.release_invitations(uow(db), deps, 100) == 0
+    assert await admin.release_invitations(uow(db), deps, 100) == 0
 
 
 async def test_a_release_that_fails_to_commit_leaves_its_invitations_queued(
     db: SqliteDatabase, deps: ProfileDeps
 ) -> None:
     import_id = await imported(db, deps, 3)
-    await handlers.send_import_invitations(import_id, uow(db), deps)
+    await admin.send_import_invitations(import_id, uow(db), deps)
 
     class Crashing(type(uow(db))):  # type: ignore[misc]
         async def commit(self) -> None:
             raise RuntimeError("the process died here")
 
     with pytest.raises(RuntimeError):
-        await handlers.release_invitations(Crashing(db), deps, 3)
+        await admin.release_invitations(Crashing(db), deps, 3)
     assert [kind for kind, _, _ in await outbox_rows(db)].count("account.claim_requested") == 0
-    assert await handlers.release_invitations(uow(db), deps, 3) == 3
+    assert await admin.release_invitations(uow(db), deps, 3) == 3
     assert [kind for kind, _, _ in await outbox_rows(db)].count("account.claim_requested") == 3
 
 
@@ -142,10 +142,10 @@ async def test_a_coach_who_claimed_meanwhile_is_skipped_and_an_erased_one_forgot
     async with uow(db) as work:
         await work.accounts.save(first.model_copy(update={"claimed": True}))
         await work.commit()
-    await handlers.delete_account(commands.DeleteAccount(second.id), uow(db), deps)
-    await handlers.send_import_invitations(import_id, uow(db), deps)
-    assert await handlers.release_invitations(uow(db), deps, 10) == 2
-    progress = await handlers.import_progress(import_id, uow(db))
+    await erasure.delete_account(commands.DeleteAccount(second.id), uow(db), deps)
+    await admin.send_import_invitations(import_id, uow(db), deps)
+    assert await admin.release_invitations(uow(db), deps, 10) == 2
+    progress = await admin.import_progress(import_id, uow(db))
     assert (progress.invitations, progress.sent, progress.skipped) == (2, 1, 1)
     claimed_for = [
         key for kind, key, _ in await outbox_rows(db) if kind == "account.claim_requested"
@@ -157,6 +157,6 @@ async def test_a_coach_who_claimed_meanwhile_is_skipped_and_an_erased_one_forgot
 
 async def test_an_unknown_import_is_not_found(db: SqliteDatabase, deps: ProfileDeps) -> None:
     with pytest.raises(ImportNotFound):
-        await handlers.send_import_invitations("no-such-import", uow(db), deps)
+        await admin.send_import_invitations("no-such-import", uow(db), deps)
     with pytest.raises(ImportNotFound):
-        await handlers.import_progress("no-such-import", uow(db))
+        await admin.import_progress("no-such-import", uow(db))

@@ -18,7 +18,7 @@ from profile_service.domain.linkedin import (
     parse_linkedin_files,
     parse_linkedin_upload,
 )
-from profile_service.domain.model import FREE_TEXT_MAX, LIST_MAX_ITEMS, Profile
+from profile_service.domain.profiles import FREE_TEXT_MAX, LIST_MAX_ITEMS, Profile
 from profile_service.domain.reference import default_reference_data
 
 

@@ -8,24 +8,29 @@ import pytest
 from pydantic import ValidationError
 
 from mentor_shared.events.envelope import new_event
-from mentor_shared.events.schemas import MatchAccepted, ProfileUpserted, Roles
+from mentor_shared.events.schemas import (
+    AccountEmailVerified,
+    AccountRegistered,
+    MatchAccepted,
+    ProfileUpserted,
+    Roles,
+)
+from profile_service.domain.accounts import Account
 from profile_service.domain.allowlist import parse_email
+from profile_service.domain.commands import GrantContact
+from profile_service.domain.contact import Contact, normalise_phone
 from profile_service.domain.errors import ContactNotShared, InvalidProfile, InvalidReference
-from profile_service.domain.model import (
+from profile_service.domain.grants import ContactGrant, contact_for
+from profile_service.domain.profiles import (
     DISPLAY_NAME_MAX,
     FREE_TEXT_MAX,
     LIST_ITEM_MAX,
     LIST_MAX_ITEMS,
-    Account,
     AnonymisedCard,
-    Contact,
-    ContactGrant,
     Profile,
     ProfileUpdate,
     PublicProfile,
-    contact_for,
     initials,
-    normalise_phone,
     pause_limit,
     public_view,
     to_profile_upserted,
@@ -33,6 +38,7 @@ from profile_service.domain.model import (
 from profile_service.domain.reference import ReferenceData, default_reference_data
 
 NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
+REFERENCE = default_reference_data()
 EDITABLE_FIELDS = {
     "display_name", "department", "profession", "grade", "region", "travel_regions",
     "remote_ok", "job_title", "roles", "capacity", "accepting_requests", "expertise",
@@ -322,7 +328,9 @@ def test_grant_allows_both_directions_but_not_self() -> None:
 
 
 def test_registered_account_waits_for_verification_and_has_member_role() -> None:
-    account = Account.register("a-1", parse_email("Jo@DWP.gov.uk"), "hash", now=NOW)
+    account = Account.register(
+        "a-1", parse_email("Jo@DWP.gov.uk"), display_name="Jo", password_hash="hash", now=NOW
+    ).account
     assert account.email == "Jo@dwp.gov.uk"
     assert account.email_key == "jo@dwp.gov.uk"
     assert not account.email_verified
@@ -337,7 +345,9 @@ def test_registered_account_waits_for_verification_and_has_member_role() -> None
 
 
 def test_imported_account_cannot_sign_in_until_claimed() -> None:
-    account = Account.for_import("a-2", parse_email("coach@hmrc.gov.uk"), now=NOW)
+    account = Account.import_(
+        "a-2", parse_email("coach@hmrc.gov.uk"), "Coach", ProfileUpdate(), REFERENCE, now=NOW
+    ).account
     assert not account.claimed
     assert account.password_hash is None
     assert not account.can_sign_in
@@ -345,6 +355,77 @@ def test_imported_account_cannot_sign_in_until_claimed() -> None:
     assert claimed.claimed
     assert claimed.can_sign_in
     assert claimed.email_verified
+
+
+def test_a_registration_is_unlisted_and_announces_only_the_account() -> None:
+    registration = Account.register(
+        "a-3", parse_email("Ada@DWP.gov.uk"), display_name=" Ada Lovelace ", now=NOW
+    )
+    account, profile = registration.account, registration.profile
+    assert account.password_hash is None
+    assert not account.email_verified
+    assert not account.listed
+    assert (profile.id, profile.version, profile.display_name) == ("a-3", 1, "Ada Lovelace")
+    assert profile.contact.email == "Ada@dwp.gov.uk"
+    assert registration.events == (
+        AccountRegistered(account_id="a-3", email="Ada@dwp.gov.uk", display_name="Ada Lovelace"),
+    )
+
+
+def test_a_pre_verified_registration_keeps_its_profile_and_announces_it() -> None:
+    profile = Profile.new("a-4", "Grace Hopper", contact_email="grace@dwp.gov.uk").apply_update(
+        ProfileUpdate(roles=Roles(mentor=True), capacity=2), REFERENCE
+    )
+    registration = Account.register(
+        "a-4",
+        parse_email("grace@dwp.gov.uk"),
+        profile=profile,
+        password_hash="hash",
+        verified=True,
+        now=NOW,
+    )
+    assert registration.account.email_verified_at == NOW
+    assert registration.account.listed
+    assert registration.account.can_sign_in
+    assert registration.profile is profile
+    assert [type(event) for event in registration.events] == [
+        AccountRegistered,
+        AccountEmailVerified,
+        ProfileUpserted,
+    ]
+    assert registration.events[2] == to_profile_upserted(profile)
+
+
+def test_a_registration_takes_a_name_or_the_accounts_own_profile() -> None:
+    email = parse_email("x@dwp.gov.uk")
+    with pytest.raises(ValueError, match="own profile"):
+        Account.register("a-5", email, profile=Profile.new("other", "X"), now=NOW)
+    with pytest.raises(ValueError, match="own profile"):
+        Account.register("a-5", email, now=NOW)
+    with pytest.raises(ValueError, match="own profile"):
+        Account.register("a-5", email, display_name="X", profile=Profile.new("a-5", "X"), now=NOW)
+
+
+def test_an_import_is_listed_at_once_and_announces_only_the_profile() -> None:
+    registration = Account.import_(
+        "a-6",
+        parse_email("coach@hmrc.gov.uk"),
+        "Cora Coach",
+        ProfileUpdate(roles=Roles(coach=True), capacity=3),
+        REFERENCE,
+        now=NOW,
+    )
+    assert not registration.account.claimed
+    assert registration.account.listed
+    assert registration.profile.version == 1
+    assert registration.profile.roles.coach
+    assert registration.profile.contact.email == "coach@hmrc.gov.uk"
+    assert registration.events == (to_profile_upserted(registration.profile),)
+
+
+def test_a_grant_is_made_from_the_accepted_matchs_command_as_from_its_event() -> None:
+    command = GrantContact(match_id="m-1", mentee_id="p-1", mentor_id="p-2")
+    assert ContactGrant.from_accepted(command, at=NOW) == _grant()
 
 
 def test_a_pause_ends_at_most_six_calendar_months_ahead() -> None:

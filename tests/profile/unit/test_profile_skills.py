@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from mentor_shared.events.schemas import Roles
 from profile_service.domain.errors import UnknownSkill
-from profile_service.domain.model import Profile, ProfileUpdate, to_profile_upserted
+from profile_service.domain.profiles import Profile, ProfileUpdate, to_profile_upserted
 from profile_service.domain.reference import ReferenceData, default_reference_data
 
 ROOT = Path(__file__).resolve().parents[3]

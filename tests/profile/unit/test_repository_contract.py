@@ -11,16 +11,21 @@ import pytest_asyncio
 
 from mentor_shared.bus.sqlite_store import BUS_SCHEMA
 from mentor_shared.storage.sqlite import SqliteDatabase
-from profile_service.adapters.sqlite_repository import SQLITE_SCHEMA, SqliteProfileUnitOfWork
+from profile_service.adapters.schema import SQLITE_SCHEMA
+from profile_service.adapters.sqlite_repository import SqliteProfileUnitOfWork
 from profile_service.domain.account_tokens import AccountToken, PendingCredential
+from profile_service.domain.accounts import Account
 from profile_service.domain.allowlist import AllowedDomains, parse_email
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery
+from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord
-from profile_service.domain.model import Account, ContactGrant, Profile
+from profile_service.domain.profiles import Profile, ProfileUpdate
+from profile_service.domain.reference import default_reference_data
 from profile_service.domain.tokens import RefreshToken
 from profile_service.service.ports import ProfileUnitOfWork
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+REFERENCE = default_reference_data()
 
 
 async def save_person(
@@ -29,10 +34,14 @@ async def save_person(
     """A profile with its account (the directory lists only confirmed people and imports)."""
     email = parse_email(f"{profile.id}@co.gov.uk")
     account = (
-        Account.for_import(profile.id, email, now=NOW)
+        Account.import_(
+            profile.id, email, profile.display_name, ProfileUpdate(), REFERENCE, now=NOW
+        )
         if imported
-        else Account.register(profile.id, email, "hash", now=NOW)
-    )
+        else Account.register(
+            profile.id, email, display_name=profile.display_name, password_hash="hash", now=NOW
+        )
+    ).account
     await uow.accounts.save(account.verify_email(now=NOW) if verified else account)
     await uow.profiles.save(profile)
 
@@ -41,7 +50,9 @@ class RepositoryContract:
     """Subclass with a ``work`` fixture yielding a factory of fresh units of work."""
 
     async def test_accounts_are_found_by_id_and_by_address_in_any_case(self, work: Any) -> None:
-        account = Account.register("a1", parse_email("Ada@CO.gov.uk"), "hash", now=NOW)
+        account = Account.register(
+            "a1", parse_email("Ada@CO.gov.uk"), display_name="Ada", password_hash="hash", now=NOW
+        ).account
         async with work() as uow:
             await uow.accounts.save(account)
             await uow.commit()
@@ -239,10 +250,11 @@ class TestMongoRepositories(RepositoryContract):
 
         from mentor_shared.storage.mongo import mongo_client
         from profile_service.adapters.mongo_repository import MongoProfileUnitOfWork
+        from profile_service.adapters.schema import ensure_mongo_indexes
 
         client: Any = mongo_client(mongodb_uri)
         name = f"profile_contract_{uuid.uuid4().hex[:8]}"
-        await MongoProfileUnitOfWork.ensure_indexes(client[name])
+        await ensure_mongo_indexes(client[name])
 
         def factory() -> ProfileUnitOfWork:
             return MongoProfileUnitOfWork(client, name)

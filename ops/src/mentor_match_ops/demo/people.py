@@ -22,7 +22,8 @@ from pathlib import Path
 from mentor_match_ops.demo.data import DemoData, Family, demo_data
 from mentor_shared.events.schemas import Roles
 from profile_service.demo import DemoPerson, write_demo_people
-from profile_service.domain.model import Contact, Profile, ProfileUpdate
+from profile_service.domain.contact import Contact
+from profile_service.domain.profiles import Profile, ProfileUpdate
 from profile_service.domain.reference import ReferenceData, default_reference_data
 
 __all__ = ["DemoPerson", "demo_people", "write_people_file"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from mentor_shared.events.schemas import ACCOUNT_TOPIC, PROFILE_TOPIC
 from mentor_shared.limits import Limit, RateLimiter
-from mentor_shared.runtime import ServiceRuntime, open_mongo_store, open_sqlite_store
+from mentor_shared.runtime import ServiceRuntime, open_store
 from mentor_shared.sealing import Sealer
 from profile_service import consumers
 from profile_service.adapters.argon2_hasher import Argon2PasswordHasher
@@ -21,8 +21,8 @@ from profile_service.demo import read_demo_people, seed_demo_people
 from profile_service.domain.allowlist import initial_allowed_domains
 from profile_service.domain.passwords import PasswordPolicy
 from profile_service.domain.reference import default_reference_data
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service import startup
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.invitation_sender import InvitationSender
 from profile_service.service.limits import AccountLimits
 from profile_service.service.ports import ProfileUnitOfWork
@@ -115,25 +115,19 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
         audience=settings.jwt_audience,
         ttl=timedelta(seconds=settings.access_token_ttl_s),
     )
+    store = await open_store(settings, "profile", LADDER)
     uow_factory: Callable[[], ProfileUnitOfWork]
-    after_erasure: Callable[[], Awaitable[None]] | None = None
-    if settings.mongodb_uri:
-        store = await open_mongo_store(settings, "profile", LADDER)
+    if store.is_mongodb:
         client = store.handle.client
 
         def uow_factory() -> ProfileUnitOfWork:
             return MongoProfileUnitOfWork(client, "profile")
 
     else:
-        store = await open_sqlite_store(settings, LADDER)
         db = store.handle
 
         def uow_factory() -> ProfileUnitOfWork:
             return SqliteProfileUnitOfWork(db)
-
-        # Deleted rows are zeroed in the file (secure_delete); their old pages stay in
-        # the write-ahead log until it is checkpointed and emptied.
-        after_erasure = db.truncate_wal
 
     runtime = ServiceRuntime(
         settings, store, publishes=[ACCOUNT_TOPIC, PROFILE_TOPIC], uow_factory=uow_factory
@@ -141,10 +135,12 @@ async def bootstrap(settings: ProfileSettings) -> ProfileContext:
     runtime.add_consumer(
         group_id=consumers.GROUP_ID, topics=consumers.TOPICS, handler=consumers.handle_event
     )
-    deps = build_deps(settings, issuer, store.limiter, after_erasure)
-    await handlers.seed_allowed_domains(uow_factory(), initial_domains)
+    # Deleted rows are zeroed in a SQLite file (secure_delete); their old pages stay in
+    # the write-ahead log until it is checkpointed and emptied (store.after_erasure).
+    deps = build_deps(settings, issuer, store.limiter, store.after_erasure)
+    await startup.seed_allowed_domains(uow_factory(), initial_domains)
     if settings.admin_email and settings.admin_password:
-        await handlers.ensure_admin(
+        await startup.ensure_admin(
             settings.admin_email, settings.admin_password.get_secret_value(), uow_factory(), deps
         )
     if settings.demo_data and settings.demo_people_file is not None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from mentor_shared.clock import as_utc, utc_now
 from mentor_shared.events.envelope import Envelope
 from mentor_shared.events.schemas import MatchAccepted, MatchEnded, MatchWithdrawn
 from profile_service.domain.commands import GrantContact, RevokeContact
-from profile_service.service import handlers
+from profile_service.service import grants
 from profile_service.service.ports import ProfileUnitOfWork
 
 GROUP_ID = "profile-grants"
@@ -23,9 +22,9 @@ async def handle_event(event: Envelope, uow: ProfileUnitOfWork) -> None:
     if event.type not in {"match.accepted", "match.ended", "match.withdrawn"}:
         return
     data = event.payload()
-    at = event.occurred_at if event.occurred_at.tzinfo else event.occurred_at.replace(tzinfo=UTC)
+    at = as_utc(event.occurred_at)
     if isinstance(data, MatchAccepted):
-        await handlers.grant_contact(
+        await grants.grant_contact(
             GrantContact(
                 match_id=data.match_id, mentee_id=data.mentee_id, mentor_id=data.mentor_id
             ),
@@ -33,10 +32,10 @@ async def handle_event(event: Envelope, uow: ProfileUnitOfWork) -> None:
             at,
         )
     elif isinstance(data, MatchEnded | MatchWithdrawn):
-        await handlers.revoke_contact(
+        await grants.revoke_contact(
             RevokeContact(
                 match_id=data.match_id, mentee_id=data.mentee_id, mentor_id=data.mentor_id
             ),
             uow,
-            min(at, datetime.now(UTC)),
+            min(at, utc_now()),
         )

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import structlog
 
-from mentor_shared.events.envelope import new_event
-from mentor_shared.events.schemas import AccountRegistered
+from profile_service.domain.accounts import Account
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.errors import DomainError
-from profile_service.domain.model import Account, Profile
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.domain.profiles import Profile
+from profile_service.service.admin import get_allowed_domains
+from profile_service.service.deps import ProfileDeps, save_registration
 from profile_service.service.ports import ProfileUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -137,7 +136,7 @@ async def seed_demo_people(
         password: The password every demo account signs in with.
         batch_size: People per transaction.
     """
-    allowed: AllowedDomains = await handlers.get_allowed_domains(uow_factory())
+    allowed: AllowedDomains = await get_allowed_domains(uow_factory())
     admitted = [person for person in people if _is_allowed(allowed, person.email)]
     refused = len(people) - len(admitted)
     stored = await _stored_addresses(uow_factory(), admitted)
@@ -156,23 +155,15 @@ async def seed_demo_people(
             for person in missing[start : start + batch_size]:
                 if await uow.accounts.get_by_email(person.email) is not None:
                     continue  # registered for real since we looked
-                account = Account.register(
-                    person.account_id, allowed.check(person.email), password_hash, now=now
+                registration = Account.register(
+                    person.account_id,
+                    allowed.check(person.email),
+                    now=now,
+                    profile=person.profile,
+                    password_hash=password_hash,
+                    verified=True,
                 )
-                await uow.accounts.save(account)
-                await uow.profiles.save(person.profile)
-                uow.add_event(
-                    new_event(
-                        AccountRegistered(
-                            account_id=account.id,
-                            email=account.email,
-                            display_name=person.profile.display_name,
-                        ),
-                        subject=account.id,
-                        source=handlers.SOURCE,
-                    )
-                )
-                await handlers.mark_email_verified(uow, account, now)
+                await save_registration(uow, registration)
                 created += 1
             await uow.commit()
     log.info("demo_people_seeded", created=created, existing=len(stored), refused=refused)

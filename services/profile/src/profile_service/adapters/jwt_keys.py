@@ -16,7 +16,7 @@ import os
 import stat
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mentor_shared.clock import utc_now
 from profile_service.domain.errors import AccessTokenInvalid
 from profile_service.service.ports import IssuedAccessToken
 
@@ -178,10 +179,6 @@ def load_or_create_signing_key(path: Path) -> SigningKey:
     return key
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class JwtAccessTokenIssuer:
     """Issues EdDSA access tokens and publishes the JWKS (the ``AccessTokenIssuer`` port)."""
 
@@ -193,7 +190,7 @@ class JwtAccessTokenIssuer:
         audience: str,
         ttl: timedelta = ACCESS_TOKEN_TTL,
         previous: SigningKey | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """Build an issuer.
 

@@ -1,16 +1,17 @@
 """The profile service's repositories on MongoDB (production store).
 
 Every call passes the unit of work's session, so state, outbox and inbox commit in
-one multi-document transaction. Documents mirror the SQLite columns; profiles keep
-the search fields beside the document, as in SQLite.
+one multi-document transaction. Documents mirror the SQLite columns (both made and
+read by :mod:`profile_service.adapters.mapping`); profiles keep the search fields
+beside the document, as in SQLite. Indexes are in :mod:`profile_service.adapters.schema`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -18,36 +19,41 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
-from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
-from profile_service.domain.allowlist import AllowedDomains
-from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
-from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
-from profile_service.domain.model import Account, ContactGrant, Profile, email_key
-from profile_service.domain.tokens import RefreshToken
-from profile_service.service.ports import (
-    AccountRepository,
-    AccountTokenRepository,
-    AllowedDomainRepository,
-    ContactGrantRepository,
-    ErasedSubjectRepository,
-    InvitationRepository,
-    PendingCredentialRepository,
-    ProfileRepository,
-    RefreshTokenRepository,
+from profile_service.adapters.mapping import (
+    ACCOUNT,
+    ACCOUNT_TOKEN,
+    CONTACT_GRANT,
+    PENDING_CREDENTIAL,
+    REFRESH_TOKEN,
+    Stored,
+    import_record_fields,
+    load_import_progress,
+    load_profile,
+    profile_document,
 )
+from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
+from profile_service.domain.accounts import Account
+from profile_service.domain.allowlist import AllowedDomains, email_key
+from profile_service.domain.directory import DirectoryQuery, ProfileStats
+from profile_service.domain.grants import ContactGrant
+from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
+from profile_service.domain.profiles import Profile
+from profile_service.domain.tokens import RefreshToken
 
 Document = dict[str, Any]
-
-
-def _aware(moment: datetime) -> datetime:
-    """MongoDB returns naive UTC datetimes."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+TokenT = TypeVar("TokenT", RefreshToken, AccountToken)
 
 
 class _MongoRepository:
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
         self.db = db
         self.session = session
+
+    async def _replace(self, collection: str, doc: Document) -> None:
+        """Insert or replace the document with ``doc``'s ``_id``."""
+        await self.db[collection].replace_one(
+            {"_id": doc["_id"]}, doc, upsert=True, session=self.session
+        )
 
 
 class MongoAccountRepository(_MongoRepository):
@@ -56,29 +62,20 @@ class MongoAccountRepository(_MongoRepository):
     async def get(self, account_id: str) -> Account | None:
         """The account with this id, or None."""
         doc = await self.db.accounts.find_one({"_id": account_id}, session=self.session)
-        return _account(doc) if doc else None
+        return ACCOUNT.load(doc) if doc else None
 
     async def get_by_email(self, email: str) -> Account | None:
         """The account with this address (any case), or None."""
         doc = await self.db.accounts.find_one({"email_key": email_key(email)}, session=self.session)
-        return _account(doc) if doc else None
+        return ACCOUNT.load(doc) if doc else None
 
     async def save(self, account: Account) -> None:
         """Insert or replace an account."""
-        doc = {**account.model_dump(), "_id": account.id, "email_key": account.email_key}
-        doc.pop("id")
-        await self.db.accounts.replace_one(
-            {"_id": account.id}, doc, upsert=True, session=self.session
-        )
+        await self._replace("accounts", ACCOUNT.document(account))
 
     async def delete(self, account_id: str) -> None:
         """Remove an account."""
         await self.db.accounts.delete_one({"_id": account_id}, session=self.session)
-
-
-def _account(doc: Document) -> Account:
-    data = {key: value for key, value in doc.items() if key not in {"_id", "email_key"}}
-    return Account.model_validate({**data, "id": doc["_id"]})
 
 
 class MongoProfileRepository(_MongoRepository):
@@ -87,26 +84,11 @@ class MongoProfileRepository(_MongoRepository):
     async def get(self, profile_id: str) -> Profile | None:
         """The profile with this id, or None."""
         doc = await self.db.profiles.find_one({"_id": profile_id}, session=self.session)
-        return Profile.model_validate(doc["document"]) if doc else None
+        return load_profile(doc["document"]) if doc else None
 
     async def save(self, profile: Profile) -> None:
         """Insert or replace a profile."""
-        doc = {
-            "_id": profile.id,
-            "name_key": sort_key(profile),
-            "anonymous": profile.anonymous,
-            "department": profile.department,
-            "profession": profile.profession,
-            "grade": profile.grade,
-            "region": profile.region,
-            "is_mentor": profile.roles.mentor,
-            "is_mentee": profile.roles.mentee,
-            "is_coach": profile.roles.coach,
-            "document": profile.model_dump(mode="json"),
-        }
-        await self.db.profiles.replace_one(
-            {"_id": profile.id}, doc, upsert=True, session=self.session
-        )
+        await self._replace("profiles", profile_document(profile))
 
     async def delete(self, profile_id: str) -> None:
         """Remove a profile."""
@@ -161,7 +143,7 @@ class MongoProfileRepository(_MongoRepository):
             {"$project": {"document": 1}},
         ]
         cursor = await self.db.profiles.aggregate(pipeline, session=self.session)
-        return [Profile.model_validate(doc["document"]) async for doc in cursor]
+        return [load_profile(doc["document"]) async for doc in cursor]
 
     async def stats(self) -> ProfileStats:
         """Counts of people, roles and departments."""
@@ -192,42 +174,49 @@ class MongoProfileRepository(_MongoRepository):
         )
 
 
-class MongoRefreshTokenRepository(_MongoRepository):
-    """Refresh tokens on MongoDB."""
+class _MongoHashedTokens(_MongoRepository, Generic[TokenT]):
+    """Tokens found by the digest of their secret (refresh and emailed tokens)."""
 
-    async def add(self, token: RefreshToken) -> None:
+    collection: str
+    stored: Stored[TokenT]
+
+    async def add(self, token: TokenT) -> None:
         """Store a new token."""
         await self.save(token)
 
-    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+    async def get_by_hash(self, token_hash: str) -> TokenT | None:
         """The token with this hash, or None."""
-        doc = await self.db.refresh_tokens.find_one(
+        doc = await self.db[self.collection].find_one(
             {"token_hash": token_hash}, session=self.session
         )
-        return _refresh(doc) if doc else None
+        return self.stored.load(doc) if doc else None
 
-    async def save(self, token: RefreshToken) -> None:
+    async def save(self, token: TokenT) -> None:
         """Insert or replace a token."""
-        doc = {**token.model_dump(exclude={"id"}), "_id": token.id}
-        await self.db.refresh_tokens.replace_one(
-            {"_id": token.id}, doc, upsert=True, session=self.session
-        )
+        await self._replace(self.collection, self.stored.document(token))
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
+        await self.db[self.collection].delete_many({"account_id": account_id}, session=self.session)
+
+
+class MongoRefreshTokenRepository(_MongoHashedTokens[RefreshToken]):
+    """Refresh tokens on MongoDB."""
+
+    collection = "refresh_tokens"
+    stored = REFRESH_TOKEN
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
         """Revoke every live token of a family."""
-        result = await self.db.refresh_tokens.update_many(
-            {"family_id": family_id, "revoked_at": None},
-            {"$set": {"revoked_at": at}},
-            session=self.session,
-        )
-        return result.modified_count
+        return await self._revoke("family_id", family_id, at)
 
     async def revoke_for_account(self, account_id: str, at: datetime) -> int:
         """Revoke every live token of an account."""
+        return await self._revoke("account_id", account_id, at)
+
+    async def _revoke(self, field: str, value: str, at: datetime) -> int:
         result = await self.db.refresh_tokens.update_many(
-            {"account_id": account_id, "revoked_at": None},
-            {"$set": {"revoked_at": at}},
-            session=self.session,
+            {field: value, "revoked_at": None}, {"$set": {"revoked_at": at}}, session=self.session
         )
         return result.modified_count
 
@@ -236,43 +225,14 @@ class MongoRefreshTokenRepository(_MongoRepository):
         cursor = self.db.refresh_tokens.find({"account_id": account_id}, session=self.session).sort(
             "issued_at", ASCENDING
         )
-        return [_refresh(doc) async for doc in cursor]
-
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.db.refresh_tokens.delete_many({"account_id": account_id}, session=self.session)
+        return [REFRESH_TOKEN.load(doc) async for doc in cursor]
 
 
-def _refresh(doc: Document) -> RefreshToken:
-    return RefreshToken.model_validate(
-        {**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]}
-    )
-
-
-class MongoAccountTokenRepository(_MongoRepository):
+class MongoAccountTokenRepository(_MongoHashedTokens[AccountToken]):
     """Single-use emailed tokens on MongoDB."""
 
-    async def add(self, token: AccountToken) -> None:
-        """Store a new token."""
-        await self.save(token)
-
-    async def get_by_hash(self, token_hash: str) -> AccountToken | None:
-        """The token with this hash, or None."""
-        doc = await self.db.account_tokens.find_one(
-            {"token_hash": token_hash}, session=self.session
-        )
-        if doc is None:
-            return None
-        return AccountToken.model_validate(
-            {**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]}
-        )
-
-    async def save(self, token: AccountToken) -> None:
-        """Insert or replace a token."""
-        doc = {**token.model_dump(exclude={"id"}), "_id": token.id}
-        await self.db.account_tokens.replace_one(
-            {"_id": token.id}, doc, upsert=True, session=self.session
-        )
+    collection = "account_tokens"
+    stored = ACCOUNT_TOKEN
 
     async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
         """Mark every unused token of this purpose used."""
@@ -282,10 +242,6 @@ class MongoAccountTokenRepository(_MongoRepository):
             session=self.session,
         )
 
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.db.account_tokens.delete_many({"account_id": account_id}, session=self.session)
-
 
 class MongoContactGrantRepository(_MongoRepository):
     """Contact grants on MongoDB (``_id`` = match id)."""
@@ -293,21 +249,18 @@ class MongoContactGrantRepository(_MongoRepository):
     async def get(self, match_id: str) -> ContactGrant | None:
         """The grant of a match, or None."""
         doc = await self.db.contact_grants.find_one({"_id": match_id}, session=self.session)
-        return _grant(doc) if doc else None
+        return CONTACT_GRANT.load(doc) if doc else None
 
     async def save(self, grant: ContactGrant) -> None:
         """Insert or replace a grant."""
-        doc = {**grant.model_dump(), "_id": grant.match_id}
-        await self.db.contact_grants.replace_one(
-            {"_id": grant.match_id}, doc, upsert=True, session=self.session
-        )
+        await self._replace("contact_grants", CONTACT_GRANT.document(grant))
 
     async def for_person(self, person_id: str) -> list[ContactGrant]:
         """Every grant naming the person."""
         cursor = self.db.contact_grants.find(
             {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}, session=self.session
         ).sort("granted_at", ASCENDING)
-        return [_grant(doc) async for doc in cursor]
+        return [CONTACT_GRANT.load(doc) async for doc in cursor]
 
     async def delete_for_person(self, person_id: str) -> int:
         """Remove every grant naming the person."""
@@ -315,10 +268,6 @@ class MongoContactGrantRepository(_MongoRepository):
             {"$or": [{"mentee_id": person_id}, {"mentor_id": person_id}]}, session=self.session
         )
         return result.deleted_count
-
-
-def _grant(doc: Document) -> ContactGrant:
-    return ContactGrant.model_validate({k: v for k, v in doc.items() if k != "_id"})
 
 
 class MongoAllowedDomainRepository(_MongoRepository):
@@ -344,14 +293,14 @@ class MongoPendingCredentialRepository(_MongoRepository):
 
     async def add(self, credential: PendingCredential) -> None:
         """Store a registration's credential."""
-        doc = {**credential.model_dump(), "_id": credential.token_id}
-        doc.pop("token_id")
-        await self.db.pending_credentials.insert_one(doc, session=self.session)
+        await self.db.pending_credentials.insert_one(
+            PENDING_CREDENTIAL.document(credential), session=self.session
+        )
 
     async def for_token(self, token_id: str) -> PendingCredential | None:
         """The credential bound to a token, or None."""
         doc = await self.db.pending_credentials.find_one({"_id": token_id}, session=self.session)
-        return _pending(doc) if doc else None
+        return PENDING_CREDENTIAL.load(doc) if doc else None
 
     async def latest_for_account(self, account_id: str) -> PendingCredential | None:
         """The most recent registration's credential, or None."""
@@ -361,18 +310,13 @@ class MongoPendingCredentialRepository(_MongoRepository):
             .limit(1)
         )
         docs = [doc async for doc in cursor]
-        return _pending(docs[0]) if docs else None
+        return PENDING_CREDENTIAL.load(docs[0]) if docs else None
 
     async def delete_for_account(self, account_id: str) -> None:
         """Discard every pending credential of an account."""
         await self.db.pending_credentials.delete_many(
             {"account_id": account_id}, session=self.session
         )
-
-
-def _pending(doc: Document) -> PendingCredential:
-    data = {key: value for key, value in doc.items() if key != "_id"}
-    return PendingCredential.model_validate({**data, "token_id": doc["_id"]})
 
 
 class MongoErasedSubjectRepository(_MongoRepository):
@@ -394,14 +338,7 @@ class MongoInvitationRepository(_MongoRepository):
     async def add_import(self, record: CoachImportRecord, invited: Sequence[str]) -> None:
         """Store an import and a pending invitation per account."""
         await self.db.coach_imports.insert_one(
-            {
-                "_id": record.id,
-                "created_at": record.created_at,
-                "created": record.created,
-                "updated": record.updated,
-                "unchanged": record.unchanged,
-                "send_requested_at": None,
-            },
+            {"_id": record.id, **import_record_fields(record), "send_requested_at": None},
             session=self.session,
         )
         last = await self.db.claim_invitations.find_one(
@@ -433,22 +370,7 @@ class MongoInvitationRepository(_MongoRepository):
                 session=self.session,
             )
         }
-        return ImportProgress(
-            record=CoachImportRecord(
-                id=doc["_id"],
-                created_at=_aware(doc["created_at"]),
-                created=doc["created"],
-                updated=doc["updated"],
-                unchanged=doc["unchanged"],
-            ),
-            send_requested_at=(
-                _aware(doc["send_requested_at"]) if doc.get("send_requested_at") else None
-            ),
-            pending=counts.get("pending", 0),
-            queued=counts.get("queued", 0),
-            sent=counts.get("sent", 0),
-            skipped=counts.get("skipped", 0),
-        )
+        return load_import_progress(doc, counts)
 
     async def progress(self, import_id: str) -> ImportProgress | None:
         """An import and its invitation counts, or None."""
@@ -504,16 +426,6 @@ class MongoInvitationRepository(_MongoRepository):
 class MongoProfileUnitOfWork(MongoUnitOfWork):
     """A MongoDB transaction with the profile service's repositories."""
 
-    accounts: AccountRepository
-    profiles: ProfileRepository
-    refresh_tokens: RefreshTokenRepository
-    account_tokens: AccountTokenRepository
-    grants: ContactGrantRepository
-    domains: AllowedDomainRepository
-    erased: ErasedSubjectRepository
-    pending_credentials: PendingCredentialRepository
-    invitations: InvitationRepository
-
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""
         db, session = self.db, self.session
@@ -526,28 +438,3 @@ class MongoProfileUnitOfWork(MongoUnitOfWork):
         self.erased = MongoErasedSubjectRepository(db, session)
         self.pending_credentials = MongoPendingCredentialRepository(db, session)
         self.invitations = MongoInvitationRepository(db, session)
-
-    @staticmethod
-    async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
-        """Unique and lookup indexes (idempotent): step 1 of the ladder (adapters/schema.py)."""
-        await db.accounts.create_index("email_key", unique=True)
-        await db.profiles.create_index([("name_key", ASCENDING), ("_id", ASCENDING)])
-        await db.profiles.create_index([("department", ASCENDING), ("name_key", ASCENDING)])
-        await db.refresh_tokens.create_index("token_hash", unique=True)
-        await db.refresh_tokens.create_index("family_id")
-        await db.refresh_tokens.create_index("account_id")
-        await db.account_tokens.create_index("token_hash", unique=True)
-        await db.account_tokens.create_index("account_id")
-        await db.contact_grants.create_index("mentee_id")
-        await db.contact_grants.create_index("mentor_id")
-        await db.pending_credentials.create_index(
-            [("account_id", ASCENDING), ("created_at", ASCENDING)]
-        )
-
-    @staticmethod
-    async def ensure_invitation_indexes(db: AsyncDatabase[Document]) -> None:
-        """Indexes of coach imports and claim invitations: step 3 of the ladder."""
-        await db.coach_imports.create_index("created_at")
-        await db.claim_invitations.create_index([("import_id", ASCENDING), ("state", ASCENDING)])
-        await db.claim_invitations.create_index([("state", ASCENDING), ("position", ASCENDING)])
-        await db.claim_invitations.create_index("position")

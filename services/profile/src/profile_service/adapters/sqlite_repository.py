@@ -2,150 +2,43 @@
 
 Profiles are stored as their JSON document plus the columns the directory filters
 and sorts on; everything else is plain columns. Times are ISO 8601 text in UTC.
+Rows are made and read by :mod:`profile_service.adapters.mapping`; the tables are
+in :mod:`profile_service.adapters.schema`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
-from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
-from mentor_shared.storage.sqlite import Connection, SqliteDatabase
-from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
-from profile_service.domain.allowlist import AllowedDomains
-from profile_service.domain.directory import DirectoryQuery, ProfileStats, sort_key
-from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
-from profile_service.domain.model import Account, ContactGrant, Profile, email_key
-from profile_service.domain.tokens import RefreshToken
-from profile_service.service.ports import (
-    AccountRepository,
-    AccountTokenRepository,
-    AllowedDomainRepository,
-    ContactGrantRepository,
-    ErasedSubjectRepository,
-    InvitationRepository,
-    PendingCredentialRepository,
-    ProfileRepository,
-    RefreshTokenRepository,
+from mentor_shared.clock import to_text
+from mentor_shared.erasure import is_erased_sqlite, mark_erased_sqlite
+from mentor_shared.storage.sqlite import Connection
+from profile_service.adapters.mapping import (
+    ACCOUNT,
+    ACCOUNT_TOKEN,
+    CONTACT_GRANT,
+    PENDING_CREDENTIAL,
+    REFRESH_TOKEN,
+    Record,
+    Stored,
+    import_record_fields,
+    load_import_progress,
+    load_profile,
+    profile_row,
 )
+from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
+from profile_service.domain.accounts import Account
+from profile_service.domain.allowlist import AllowedDomains, email_key
+from profile_service.domain.directory import DirectoryQuery, ProfileStats
+from profile_service.domain.grants import ContactGrant
+from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
+from profile_service.domain.profiles import Profile
+from profile_service.domain.tokens import RefreshToken
 
-INVITATIONS_SQL = """
-CREATE TABLE IF NOT EXISTS coach_imports (
-    id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    updated INTEGER NOT NULL,
-    unchanged INTEGER NOT NULL,
-    send_requested_at TEXT
-);
-CREATE TABLE IF NOT EXISTS claim_invitations (
-    account_id TEXT PRIMARY KEY,
-    import_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    position INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS claim_invitations_by_import
-    ON claim_invitations (import_id, state);
-CREATE INDEX IF NOT EXISTS claim_invitations_queued
-    ON claim_invitations (position) WHERE state = 'queued';
-"""
-"""Coach imports and their claim invitations (step 3 of the ladder for older files)."""
-
-SQLITE_SCHEMA: list[str] = [
-    # The current shape, step 1 of the ladder for a new file; a change here also needs
-    # a step in adapters/schema.py that brings older files to it.
-    INVITATIONS_SQL,
-    """
-    CREATE TABLE IF NOT EXISTS accounts (
-        id TEXT PRIMARY KEY,
-        email TEXT NOT NULL,
-        email_key TEXT NOT NULL UNIQUE,
-        email_verified INTEGER NOT NULL,
-        email_verified_at TEXT,
-        password_hash TEXT,
-        is_admin INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        claimed INTEGER NOT NULL
-    );
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS profiles (
-        id TEXT PRIMARY KEY,
-        name_key TEXT NOT NULL,
-        anonymous INTEGER NOT NULL,
-        department TEXT,
-        profession TEXT,
-        grade TEXT,
-        region TEXT,
-        is_mentor INTEGER NOT NULL,
-        is_mentee INTEGER NOT NULL,
-        is_coach INTEGER NOT NULL,
-        document TEXT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS profiles_by_name ON profiles (name_key, id);
-    CREATE INDEX IF NOT EXISTS profiles_by_department ON profiles (department, name_key, id);
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS refresh_tokens (
-        id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL,
-        family_id TEXT NOT NULL,
-        token_hash TEXT NOT NULL UNIQUE,
-        issued_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL,
-        rotated_at TEXT,
-        replaced_by TEXT,
-        revoked_at TEXT
-    );
-    CREATE INDEX IF NOT EXISTS refresh_tokens_by_family ON refresh_tokens (family_id);
-    CREATE INDEX IF NOT EXISTS refresh_tokens_by_account ON refresh_tokens (account_id);
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS account_tokens (
-        id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL,
-        purpose TEXT NOT NULL,
-        token_hash TEXT NOT NULL UNIQUE,
-        issued_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL,
-        used_at TEXT
-    );
-    CREATE INDEX IF NOT EXISTS account_tokens_by_account ON account_tokens (account_id);
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS contact_grants (
-        match_id TEXT PRIMARY KEY,
-        mentee_id TEXT NOT NULL,
-        mentor_id TEXT NOT NULL,
-        active INTEGER NOT NULL,
-        granted_at TEXT NOT NULL,
-        ended_at TEXT
-    );
-    CREATE INDEX IF NOT EXISTS contact_grants_by_mentee ON contact_grants (mentee_id);
-    CREATE INDEX IF NOT EXISTS contact_grants_by_mentor ON contact_grants (mentor_id);
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS allowed_domains (entry TEXT PRIMARY KEY);
-    """,
-    ERASED_SQL,
-    """
-    CREATE TABLE IF NOT EXISTS pending_credentials (
-        token_id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        display_name TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS pending_credentials_by_account
-        ON pending_credentials (account_id, created_at);
-    """,
-]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+TokenT = TypeVar("TokenT", RefreshToken, AccountToken)
 
 
 def _like_escape(text: str) -> str:
@@ -162,85 +55,58 @@ async def _one(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
     return rows[0] if rows else None
 
 
-class SqliteAccountRepository:
-    """Accounts on SQLite."""
+async def _write(
+    conn: Connection, table: str, row: Record, *, verb: str = "INSERT OR REPLACE"
+) -> None:
+    """Write one row (column name -> value) into ``table``."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    await conn.execute(
+        f"{verb} INTO {table} ({columns}) VALUES ({marks})",
+        tuple(row.values()),
+    )
 
+
+class _SqliteRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+
+class SqliteAccountRepository(_SqliteRepository):
+    """Accounts on SQLite."""
 
     async def get(self, account_id: str) -> Account | None:
         """The account with this id, or None."""
         row = await _one(self.conn, "SELECT * FROM accounts WHERE id = ?", (account_id,))
-        return _account(row) if row else None
+        return ACCOUNT.load(row) if row else None
 
     async def get_by_email(self, email: str) -> Account | None:
         """The account with this address (any case), or None."""
         row = await _one(
             self.conn, "SELECT * FROM accounts WHERE email_key = ?", (email_key(email),)
         )
-        return _account(row) if row else None
+        return ACCOUNT.load(row) if row else None
 
     async def save(self, account: Account) -> None:
         """Insert or replace an account."""
-        await self.conn.execute(
-            "INSERT OR REPLACE INTO accounts (id, email, email_key, email_verified, "
-            "email_verified_at, password_hash, is_admin, created_at, claimed) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                account.id,
-                account.email,
-                account.email_key,
-                int(account.email_verified),
-                _iso(account.email_verified_at),
-                account.password_hash,
-                int(account.is_admin),
-                _iso(account.created_at),
-                int(account.claimed),
-            ),
-        )
+        await _write(self.conn, "accounts", ACCOUNT.row(account))
 
     async def delete(self, account_id: str) -> None:
         """Remove an account."""
         await self.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
 
 
-def _account(row: Any) -> Account:
-    data = dict(row)
-    data.pop("email_key")
-    return Account.model_validate(data)
-
-
-class SqliteProfileRepository:
+class SqliteProfileRepository(_SqliteRepository):
     """Profiles on SQLite."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def get(self, profile_id: str) -> Profile | None:
         """The profile with this id, or None."""
         row = await _one(self.conn, "SELECT document FROM profiles WHERE id = ?", (profile_id,))
-        return Profile.model_validate_json(row["document"]) if row else None
+        return load_profile(row["document"]) if row else None
 
     async def save(self, profile: Profile) -> None:
         """Insert or replace a profile."""
-        await self.conn.execute(
-            "INSERT OR REPLACE INTO profiles (id, name_key, anonymous, department, profession, "
-            "grade, region, is_mentor, is_mentee, is_coach, document) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                profile.id,
-                sort_key(profile),
-                int(profile.anonymous),
-                profile.department,
-                profile.profession,
-                profile.grade,
-                profile.region,
-                int(profile.roles.mentor),
-                int(profile.roles.mentee),
-                int(profile.roles.coach),
-                profile.model_dump_json(),
-            ),
-        )
+        await _write(self.conn, "profiles", profile_row(profile))
 
     async def delete(self, profile_id: str) -> None:
         """Remove a profile."""
@@ -273,7 +139,7 @@ class SqliteProfileRepository:
         )
         params.append(query.limit + 1)
         rows = await _all(self.conn, sql, tuple(params))
-        return [Profile.model_validate_json(row["document"]) for row in rows]
+        return [load_profile(row["document"]) for row in rows]
 
     async def stats(self) -> ProfileStats:
         """Counts of people, roles and departments."""
@@ -301,49 +167,48 @@ class SqliteProfileRepository:
         )
 
 
-class SqliteRefreshTokenRepository:
-    """Refresh tokens on SQLite."""
+class _SqliteHashedTokens(_SqliteRepository, Generic[TokenT]):
+    """Tokens found by the digest of their secret (refresh and emailed tokens)."""
 
-    _COLUMNS = (
-        "id",
-        "account_id",
-        "family_id",
-        "token_hash",
-        "issued_at",
-        "expires_at",
-        "rotated_at",
-        "replaced_by",
-        "revoked_at",
-    )
+    table: str
+    stored: Stored[TokenT]
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    async def add(self, token: RefreshToken) -> None:
+    async def add(self, token: TokenT) -> None:
         """Store a new token."""
         await self.save(token)
 
-    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+    async def get_by_hash(self, token_hash: str) -> TokenT | None:
         """The token with this hash, or None."""
         row = await _one(
-            self.conn, "SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,)
+            self.conn,
+            f"SELECT * FROM {self.table} WHERE token_hash = ?",  # noqa: S608 - our table name
+            (token_hash,),
         )
-        return RefreshToken.model_validate(dict(row)) if row else None
+        return self.stored.load(row) if row else None
 
-    async def save(self, token: RefreshToken) -> None:
+    async def save(self, token: TokenT) -> None:
         """Insert or replace a token."""
-        data = token.model_dump(mode="json")
+        await _write(self.conn, self.table, self.stored.row(token))
+
+    async def delete_for_account(self, account_id: str) -> None:
+        """Remove every token of an account."""
         await self.conn.execute(
-            f"INSERT OR REPLACE INTO refresh_tokens ({', '.join(self._COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
-            tuple(data[column] for column in self._COLUMNS),
+            f"DELETE FROM {self.table} WHERE account_id = ?",  # noqa: S608 - our table name
+            (account_id,),
         )
+
+
+class SqliteRefreshTokenRepository(_SqliteHashedTokens[RefreshToken]):
+    """Refresh tokens on SQLite."""
+
+    table = "refresh_tokens"
+    stored = REFRESH_TOKEN
 
     async def revoke_family(self, family_id: str, at: datetime) -> int:
         """Revoke every live token of a family."""
         cursor = await self.conn.execute(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-            (_iso(at), family_id),
+            (to_text(at), family_id),
         )
         return cursor.rowcount
 
@@ -351,7 +216,7 @@ class SqliteRefreshTokenRepository:
         """Revoke every live token of an account."""
         cursor = await self.conn.execute(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
-            (_iso(at), account_id),
+            (to_text(at), account_id),
         )
         return cursor.rowcount
 
@@ -362,75 +227,35 @@ class SqliteRefreshTokenRepository:
             "SELECT * FROM refresh_tokens WHERE account_id = ? ORDER BY issued_at",
             (account_id,),
         )
-        return [RefreshToken.model_validate(dict(row)) for row in rows]
-
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.conn.execute("DELETE FROM refresh_tokens WHERE account_id = ?", (account_id,))
+        return [REFRESH_TOKEN.load(row) for row in rows]
 
 
-class SqliteAccountTokenRepository:
+class SqliteAccountTokenRepository(_SqliteHashedTokens[AccountToken]):
     """Single-use emailed tokens on SQLite."""
 
-    _COLUMNS = ("id", "account_id", "purpose", "token_hash", "issued_at", "expires_at", "used_at")
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    async def add(self, token: AccountToken) -> None:
-        """Store a new token."""
-        await self.save(token)
-
-    async def get_by_hash(self, token_hash: str) -> AccountToken | None:
-        """The token with this hash, or None."""
-        row = await _one(
-            self.conn, "SELECT * FROM account_tokens WHERE token_hash = ?", (token_hash,)
-        )
-        return AccountToken.model_validate(dict(row)) if row else None
-
-    async def save(self, token: AccountToken) -> None:
-        """Insert or replace a token."""
-        data = token.model_dump(mode="json")
-        await self.conn.execute(
-            f"INSERT OR REPLACE INTO account_tokens ({', '.join(self._COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
-            tuple(data[column] for column in self._COLUMNS),
-        )
+    table = "account_tokens"
+    stored = ACCOUNT_TOKEN
 
     async def spend_unused(self, account_id: str, purpose: TokenPurpose, at: datetime) -> None:
         """Mark every unused token of this purpose used."""
         await self.conn.execute(
             "UPDATE account_tokens SET used_at = ? "
             "WHERE account_id = ? AND purpose = ? AND used_at IS NULL",
-            (_iso(at), account_id, purpose),
+            (to_text(at), account_id, purpose),
         )
 
-    async def delete_for_account(self, account_id: str) -> None:
-        """Remove every token of an account."""
-        await self.conn.execute("DELETE FROM account_tokens WHERE account_id = ?", (account_id,))
 
-
-class SqliteContactGrantRepository:
+class SqliteContactGrantRepository(_SqliteRepository):
     """Contact grants on SQLite."""
-
-    _COLUMNS = ("match_id", "mentee_id", "mentor_id", "active", "granted_at", "ended_at")
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def get(self, match_id: str) -> ContactGrant | None:
         """The grant of a match, or None."""
         row = await _one(self.conn, "SELECT * FROM contact_grants WHERE match_id = ?", (match_id,))
-        return ContactGrant.model_validate(dict(row)) if row else None
+        return CONTACT_GRANT.load(row) if row else None
 
     async def save(self, grant: ContactGrant) -> None:
         """Insert or replace a grant."""
-        data = grant.model_dump(mode="json")
-        await self.conn.execute(
-            f"INSERT OR REPLACE INTO contact_grants ({', '.join(self._COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
-            tuple(data[column] for column in self._COLUMNS),
-        )
+        await _write(self.conn, "contact_grants", CONTACT_GRANT.row(grant))
 
     async def for_person(self, person_id: str) -> list[ContactGrant]:
         """Every grant naming the person."""
@@ -439,7 +264,7 @@ class SqliteContactGrantRepository:
             "SELECT * FROM contact_grants WHERE mentee_id = ? OR mentor_id = ? ORDER BY granted_at",
             (person_id, person_id),
         )
-        return [ContactGrant.model_validate(dict(row)) for row in rows]
+        return [CONTACT_GRANT.load(row) for row in rows]
 
     async def delete_for_person(self, person_id: str) -> int:
         """Remove every grant naming the person."""
@@ -450,11 +275,8 @@ class SqliteContactGrantRepository:
         return cursor.rowcount
 
 
-class SqliteAllowedDomainRepository:
+class SqliteAllowedDomainRepository(_SqliteRepository):
     """The allow-list on SQLite: one row per entry."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def get(self) -> AllowedDomains | None:
         """The list, or None before it was seeded (an empty list is never stored)."""
@@ -470,21 +292,13 @@ class SqliteAllowedDomainRepository:
         )
 
 
-class SqlitePendingCredentialRepository:
+class SqlitePendingCredentialRepository(_SqliteRepository):
     """Registrations' pending credentials on SQLite."""
-
-    _COLUMNS = ("token_id", "account_id", "password_hash", "display_name", "created_at")
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def add(self, credential: PendingCredential) -> None:
         """Store a registration's credential."""
-        data = credential.model_dump(mode="json")
-        await self.conn.execute(
-            f"INSERT INTO pending_credentials ({', '.join(self._COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in self._COLUMNS)})",
-            tuple(data[column] for column in self._COLUMNS),
+        await _write(
+            self.conn, "pending_credentials", PENDING_CREDENTIAL.row(credential), verb="INSERT"
         )
 
     async def for_token(self, token_id: str) -> PendingCredential | None:
@@ -492,7 +306,7 @@ class SqlitePendingCredentialRepository:
         row = await _one(
             self.conn, "SELECT * FROM pending_credentials WHERE token_id = ?", (token_id,)
         )
-        return PendingCredential.model_validate(dict(row)) if row else None
+        return PENDING_CREDENTIAL.load(row) if row else None
 
     async def latest_for_account(self, account_id: str) -> PendingCredential | None:
         """The most recent registration's credential, or None."""
@@ -502,7 +316,7 @@ class SqlitePendingCredentialRepository:
             "ORDER BY created_at DESC, rowid DESC LIMIT 1",
             (account_id,),
         )
-        return PendingCredential.model_validate(dict(row)) if row else None
+        return PENDING_CREDENTIAL.load(row) if row else None
 
     async def delete_for_account(self, account_id: str) -> None:
         """Discard every pending credential of an account."""
@@ -511,11 +325,8 @@ class SqlitePendingCredentialRepository:
         )
 
 
-class SqliteErasedSubjectRepository:
+class SqliteErasedSubjectRepository(_SqliteRepository):
     """Erased ids on SQLite (the shared ``erased_subjects`` table)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
 
     async def mark(self, subject_id: str) -> None:
         """Record an erased id."""
@@ -526,22 +337,24 @@ class SqliteErasedSubjectRepository:
         return await is_erased_sqlite(self.conn, subject_id)
 
 
-class SqliteInvitationRepository:
+class SqliteInvitationRepository(_SqliteRepository):
     """Coach imports and claim invitations on SQLite.
 
     ``position`` orders invitations across imports (the order they were made),
     so the sender releases the oldest import's first.
     """
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
     async def add_import(self, record: CoachImportRecord, invited: Sequence[str]) -> None:
         """Store an import and a pending invitation per account."""
-        await self.conn.execute(
-            "INSERT INTO coach_imports (id, created_at, created, updated, unchanged) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (record.id, _iso(record.created_at), record.created, record.updated, record.unchanged),
+        await _write(
+            self.conn,
+            "coach_imports",
+            {
+                "id": record.id,
+                **import_record_fields(record),
+                "created_at": to_text(record.created_at),
+            },
+            verb="INSERT",
         )
         row = await _one(self.conn, "SELECT max(position) AS last FROM claim_invitations", ())
         start = (row["last"] if row and row["last"] is not None else 0) + 1
@@ -561,24 +374,7 @@ class SqliteInvitationRepository:
                 (row["id"],),
             )
         }
-        return ImportProgress(
-            record=CoachImportRecord(
-                id=row["id"],
-                created_at=datetime.fromisoformat(row["created_at"]),
-                created=row["created"],
-                updated=row["updated"],
-                unchanged=row["unchanged"],
-            ),
-            send_requested_at=(
-                datetime.fromisoformat(row["send_requested_at"])
-                if row["send_requested_at"]
-                else None
-            ),
-            pending=counts.get("pending", 0),
-            queued=counts.get("queued", 0),
-            sent=counts.get("sent", 0),
-            skipped=counts.get("skipped", 0),
-        )
+        return load_import_progress(row, counts)
 
     async def progress(self, import_id: str) -> ImportProgress | None:
         """An import and its invitation counts, or None."""
@@ -599,7 +395,7 @@ class SqliteInvitationRepository:
         await self.conn.execute(
             "UPDATE coach_imports SET send_requested_at = coalesce(send_requested_at, ?) "
             "WHERE id = ?",
-            (_iso(at), import_id),
+            (to_text(at), import_id),
         )
         cursor = await self.conn.execute(
             "UPDATE claim_invitations SET state = 'queued' "
@@ -636,19 +432,6 @@ class SqliteInvitationRepository:
 
 class SqliteProfileUnitOfWork(SqliteUnitOfWork):
     """A write transaction on the profile service's SQLite file."""
-
-    accounts: AccountRepository
-    profiles: ProfileRepository
-    refresh_tokens: RefreshTokenRepository
-    account_tokens: AccountTokenRepository
-    grants: ContactGrantRepository
-    domains: AllowedDomainRepository
-    erased: ErasedSubjectRepository
-    pending_credentials: PendingCredentialRepository
-    invitations: InvitationRepository
-
-    def __init__(self, db: SqliteDatabase) -> None:
-        super().__init__(db)
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""

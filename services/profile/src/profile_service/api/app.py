@@ -5,52 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
-from mentor_shared.web.errors import error_body
 from profile_service.api.routes import accounts, admin, auth, profiles
 from profile_service.bootstrap import bootstrap
-from profile_service.domain.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-)
-from profile_service.domain.lockout import SignInLocked
 from profile_service.settings import ProfileSettings
 
 VERSION = "0.1.0"
-
-
-def _status_of(error: DomainError) -> int:
-    families: list[tuple[type[DomainError], int]] = [
-        (SignInLocked, 429),
-        (InvalidInput, 422),
-        (Unauthenticated, 401),
-        (Forbidden, 403),
-        (NotFound, 404),
-        (Conflict, 409),
-    ]
-    return next((status for family, status in families if isinstance(error, family)), 400)
-
-
-async def _handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    """Render a domain error in the shared error shape with its family's status."""
-    assert isinstance(exc, DomainError)
-    status = _status_of(exc)
-    headers: dict[str, str] = {}
-    if isinstance(exc, SignInLocked):
-        headers["Retry-After"] = str(exc.retry_after_s)
-    elif status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(
-        error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
-    )
 
 
 def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
@@ -73,7 +36,7 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
             await context.invitations.stop()
             await context.runtime.stop()
 
-    app = create_app(
+    return create_app(
         settings,
         title="Mentor Match profile service",
         version=VERSION,
@@ -85,5 +48,3 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
             "/v1/profiles/me/import/linkedin": settings.linkedin_max_body_bytes,
         },
     )
-    app.add_exception_handler(DomainError, _handle_domain_error)
-    return app

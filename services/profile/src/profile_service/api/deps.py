@@ -10,7 +10,7 @@ from mentor_shared.auth import AdminPrincipal, CurrentPrincipal
 from mentor_shared.limits import enforce
 from mentor_shared.web import client_ip
 from profile_service.bootstrap import ProfileContext
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.limits import PerIpLimit
 from profile_service.service.ports import ProfileUnitOfWork
 

@@ -6,13 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from profile_service.domain.model import (
-    AnonymisedCard,
-    Contact,
-    Profile,
-    ProfileUpdate,
-    PublicProfile,
-)
+from profile_service.domain.contact import Contact
+from profile_service.domain.profiles import AnonymisedCard, Profile, ProfileUpdate, PublicProfile
 
 __all__ = [
     "AccountCreate",

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from profile_service.domain.accounts import new_id
 from profile_service.domain.errors import InvalidInput
-from profile_service.domain.model import new_id
 from profile_service.domain.tokens import hash_refresh_token, new_refresh_secret
 
 TokenPurpose = Literal["verify", "reset", "claim"]

@@ -320,3 +320,8 @@ def initial_allowed_domains(extra: str | None = None) -> AllowedDomains:
     if not extra:
         return seeded
     return seeded.with_entries(parse_domain_entries(extra))
+
+
+def email_key(email: str) -> str:
+    """Lookup key for an address: lower-cased, surrounding spaces removed."""
+    return email.strip().lower()

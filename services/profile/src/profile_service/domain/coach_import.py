@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mentor_shared.events.schemas import Roles
-from profile_service.domain.allowlist import AllowedDomains
+from profile_service.domain.allowlist import AllowedDomains, email_key
 from profile_service.domain.errors import DomainError, ImportFileInvalid
-from profile_service.domain.model import (
+from profile_service.domain.profiles import (
     DISPLAY_NAME_MAX,
     FREE_TEXT_MAX,
     LIST_ITEM_MAX,
@@ -31,7 +31,6 @@ from profile_service.domain.model import (
     MAX_CAPACITY,
     Profile,
     ProfileUpdate,
-    email_key,
 )
 from profile_service.domain.reference import ReferenceData, ReferenceKind
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from profile_service.domain.model import ProfileUpdate
+from profile_service.domain.profiles import ProfileUpdate
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from mentor_shared.privacy import may_match_on
 from profile_service.domain.errors import InvalidInput
-from profile_service.domain.model import Profile
+from profile_service.domain.profiles import Profile
 
 RoleFilter = Literal["mentor", "mentee", "coach"]
 MAX_PAGE = 100

@@ -1,61 +1,52 @@
-"""Domain errors: each has a stable machine code, a human message and optional details.
+"""The profile service's domain errors, in the shared families of :mod:`mentor_shared.errors`.
 
-The HTTP layer maps the families below to statuses (``InvalidInput`` -> 422,
-``Unauthenticated`` -> 401, ``Forbidden`` -> 403, ``NotFound`` -> 404, ``Conflict`` -> 409)
-and renders ``{"error": {"code", "message", "details"}}`` from :meth:`DomainError.to_dict`.
+Each has a stable machine code and carries its message; the shared HTTP handler
+gives each family its status (``InvalidInput`` -> 422, ``Unauthenticated`` -> 401
+with ``WWW-Authenticate: Bearer``, ``Forbidden`` -> 403, ``NotFound`` -> 404,
+``Conflict`` -> 409) and renders ``{"error": {"code", "message", "details"}}``.
+The families are re-exported here so the domain names one module.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from mentor_shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 
-
-class DomainError(Exception):
-    """Base of every error the domain raises on purpose."""
-
-    code: ClassVar[str] = "domain_error"
-
-    def __init__(self, message: str, *, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-    def to_dict(self) -> dict[str, Any]:
-        """The error body's inner object: ``{"code", "message", "details"}``."""
-        return {"code": self.code, "message": self.message, "details": self.details}
-
-
-# --- families (one HTTP status each) ----------------------------------------
-
-
-class InvalidInput(DomainError):
-    """Something the caller sent breaks a rule (422)."""
-
-    code = "invalid_input"
-
-
-class Unauthenticated(DomainError):
-    """Credentials or tokens are missing, wrong or spent (401)."""
-
-    code = "unauthenticated"
-
-
-class Forbidden(DomainError):
-    """The caller is known but may not do this (403)."""
-
-    code = "forbidden"
-
-
-class NotFound(DomainError):
-    """The thing asked for does not exist (404)."""
-
-    code = "not_found"
-
-
-class Conflict(DomainError):
-    """The request clashes with the current state (409)."""
-
-    code = "conflict"
+__all__ = [
+    "AccessTokenInvalid",
+    "AccountNotFound",
+    "Conflict",
+    "ContactNotShared",
+    "DomainError",
+    "DomainNotAllowed",
+    "EmailAlreadyRegistered",
+    "EmailNotVerified",
+    "Forbidden",
+    "ImportFileInvalid",
+    "ImportNotFound",
+    "InvalidAllowedDomain",
+    "InvalidCredentials",
+    "InvalidEmail",
+    "InvalidInput",
+    "InvalidProfile",
+    "InvalidReference",
+    "LinkedInExportInvalid",
+    "NotFound",
+    "PasswordIncorrect",
+    "ProfileNotFound",
+    "RefreshTokenInvalid",
+    "RefreshTokenReused",
+    "Unauthenticated",
+    "UnknownSkill",
+    "WeakPassword",
+    "WrongCurrentPassword",
+]
 
 
 # --- invalid input ------------------------------------------------------------
@@ -142,7 +133,7 @@ class RefreshTokenReused(RefreshTokenInvalid):
     code = "refresh_token_reused"
 
     def __init__(self, message: str, *, family_id: str) -> None:
-        super().__init__(message, details=None)
+        super().__init__(message)
         # Kept off ``details`` so the family id is never echoed to the caller.
         self.family_id = family_id
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from profile_service.domain.errors import LinkedInExportInvalid
-from profile_service.domain.model import (
+from profile_service.domain.profiles import (
     DISPLAY_NAME_MAX,
     FREE_TEXT_MAX,
     JOB_TITLE_MAX,

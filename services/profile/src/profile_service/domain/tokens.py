@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from profile_service.domain.accounts import new_id
 from profile_service.domain.errors import RefreshTokenInvalid, RefreshTokenReused
-from profile_service.domain.model import new_id
 
 REFRESH_TOKEN_TTL = timedelta(days=30)
 

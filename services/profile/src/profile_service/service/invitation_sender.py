@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import structlog
 
-from profile_service.service import handlers
-from profile_service.service.handlers import ProfileDeps
+from profile_service.service import admin
+from profile_service.service.deps import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -60,7 +60,7 @@ class InvitationSender:
         allowed = self.allowance()
         if allowed < 1:
             return 0
-        handled = await handlers.release_invitations(self._uow_factory(), self._deps, allowed)
+        handled = await admin.release_invitations(self._uow_factory(), self._deps, allowed)
         self._tokens = max(0.0, self._tokens - handled)
         self.released += handled
         return handled

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mentor_shared.limits import Limit, key_digest
-from profile_service.domain.model import email_key
+from profile_service.domain.allowlist import email_key
 
 PerIpLimit = Literal["register_per_ip", "sign_in_per_ip", "password_reset_per_ip", "token_per_ip"]
 

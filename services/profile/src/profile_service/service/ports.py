@@ -13,10 +13,12 @@ from typing import Any, Protocol
 
 from mentor_shared.bus.records import UnitOfWork
 from profile_service.domain.account_tokens import AccountToken, PendingCredential, TokenPurpose
+from profile_service.domain.accounts import Account
 from profile_service.domain.allowlist import AllowedDomains
 from profile_service.domain.directory import DirectoryPosition, DirectoryQuery, ProfileStats
+from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
-from profile_service.domain.model import Account, ContactGrant, Profile
+from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
 
 
@@ -300,14 +302,54 @@ class InvitationRepository(Protocol):
 
 
 class ProfileUnitOfWork(UnitOfWork, Protocol):
-    """The profile service's transaction with its repositories."""
+    """The profile service's transaction with its repositories.
 
-    accounts: AccountRepository
-    profiles: ProfileRepository
-    refresh_tokens: RefreshTokenRepository
-    account_tokens: AccountTokenRepository
-    grants: ContactGrantRepository
-    domains: AllowedDomainRepository
-    erased: ErasedSubjectRepository
-    pending_credentials: PendingCredentialRepository
-    invitations: InvitationRepository
+    The repositories are read-only members, so each store's unit of work may hold
+    its own repository classes (built in ``open_repositories``) without redeclaring
+    them as these ports.
+    """
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Accounts."""
+        ...
+
+    @property
+    def profiles(self) -> ProfileRepository:
+        """Profiles."""
+        ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository:
+        """Refresh tokens (sessions)."""
+        ...
+
+    @property
+    def account_tokens(self) -> AccountTokenRepository:
+        """Emailed single-use tokens."""
+        ...
+
+    @property
+    def grants(self) -> ContactGrantRepository:
+        """Contact grants."""
+        ...
+
+    @property
+    def domains(self) -> AllowedDomainRepository:
+        """The allow-list."""
+        ...
+
+    @property
+    def erased(self) -> ErasedSubjectRepository:
+        """Ids of erased people."""
+        ...
+
+    @property
+    def pending_credentials(self) -> PendingCredentialRepository:
+        """Registrations' credentials waiting for their token."""
+        ...
+
+    @property
+    def invitations(self) -> InvitationRepository:
+        """Coach imports and their claim invitations."""
+        ...

@@ -16,7 +16,7 @@ from profile_service.api.schemas import (
     VerifyRequest,
 )
 from profile_service.domain import commands
-from profile_service.service import handlers
+from profile_service.service import accounts
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 )
 async def register(body: AccountCreate, uow: UowDep, deps: DepsDep) -> RegistrationAccepted:
     """Sign up with a work address; the answer is the same for a known address."""
-    await handlers.register(
+    await accounts.register(
         commands.RegisterAccount(
             email=body.email, password=body.password, display_name=body.display_name
         ),
@@ -45,7 +45,7 @@ async def register(body: AccountCreate, uow: UowDep, deps: DepsDep) -> Registrat
 )
 async def verify(body: VerifyRequest, uow: UowDep, deps: DepsDep) -> dict[str, bool]:
     """Confirm the address with the emailed token."""
-    await handlers.verify_email(commands.VerifyEmail(body.token), uow, deps)
+    await accounts.verify_email(commands.VerifyEmail(body.token), uow, deps)
     return {"verified": True}
 
 
@@ -58,7 +58,7 @@ async def change_password(
     body: PasswordChange, principal: CurrentPrincipal, uow: UowDep, deps: DepsDep
 ) -> None:
     """Set a new password; every session of the account ends."""
-    await handlers.change_password(
+    await accounts.change_password(
         commands.ChangePassword(
             account_id=principal.id,
             current_password=body.current_password,
@@ -83,7 +83,7 @@ async def request_password_reset(
     At most a few emails an hour go to one address (``ACCOUNT_EMAILS_PER_ADDRESS``);
     past that the answer is the same 202 and links already sent keep working.
     """
-    await handlers.request_password_reset(commands.RequestPasswordReset(body.email), uow, deps)
+    await accounts.request_password_reset(commands.RequestPasswordReset(body.email), uow, deps)
     return {"message": "If this address has an account, we have sent it a link."}
 
 
@@ -95,7 +95,7 @@ async def request_password_reset(
 )
 async def reset_password(body: PasswordResetConfirm, uow: UowDep, deps: DepsDep) -> None:
     """Set a new password with the emailed token."""
-    await handlers.reset_password(commands.ResetPassword(body.token, body.password), uow, deps)
+    await accounts.reset_password(commands.ResetPassword(body.token, body.password), uow, deps)
 
 
 @router.post(
@@ -106,4 +106,4 @@ async def reset_password(body: PasswordResetConfirm, uow: UowDep, deps: DepsDep)
 )
 async def claim(body: ClaimRequest, uow: UowDep, deps: DepsDep) -> None:
     """An imported coach takes over their account by setting a password."""
-    await handlers.claim_account(commands.ClaimAccount(body.token, body.password), uow, deps)
+    await accounts.claim_account(commands.ClaimAccount(body.token, body.password), uow, deps)

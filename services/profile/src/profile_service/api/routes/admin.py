@@ -20,7 +20,8 @@ from profile_service.domain import commands
 from profile_service.domain.coach_import import MAX_IMPORT_BYTES
 from profile_service.domain.coach_workbook import XLSX_CONTENT_TYPE
 from profile_service.domain.errors import ImportFileInvalid
-from profile_service.service import handlers
+from profile_service.service import admin as admin_service
+from profile_service.service import erasure
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -28,14 +29,14 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 @router.get("/domains", response_model=DomainsOut, responses=error_responses(401, 403))
 async def get_domains(admin: AdminPrincipal, uow: UowDep) -> DomainsOut:
     """The email domains allowed to register."""
-    domains = await handlers.get_allowed_domains(uow)
+    domains = await admin_service.get_allowed_domains(uow)
     return DomainsOut(domains=domains.entries())
 
 
 @router.put("/domains", response_model=DomainsOut, responses=error_responses(401, 403, 422))
 async def put_domains(body: DomainsUpdate, admin: AdminPrincipal, uow: UowDep) -> DomainsOut:
     """Replace the allow-list (``nhs.net`` exact, ``*.gov.uk`` every subdomain)."""
-    domains = await handlers.replace_allowed_domains(
+    domains = await admin_service.replace_allowed_domains(
         commands.ReplaceAllowedDomains(body.domains), uow
     )
     return DomainsOut(domains=domains.entries())
@@ -44,15 +45,8 @@ async def put_domains(body: DomainsUpdate, admin: AdminPrincipal, uow: UowDep) -
 @router.get("/stats", response_model=StatsOut, responses=error_responses(401, 403))
 async def stats(admin: AdminPrincipal, uow: UowDep) -> StatsOut:
     """Users, verified, mentors, mentees, coaches and people per department."""
-    figures = await handlers.get_stats(uow)
-    return StatsOut(
-        users=figures.users,
-        verified=figures.verified,
-        mentors=figures.mentors,
-        mentees=figures.mentees,
-        coaches=figures.coaches,
-        by_department=figures.by_department,
-    )
+    figures = await admin_service.get_stats(uow)
+    return StatsOut.model_validate(figures, from_attributes=True)
 
 
 @router.post(
@@ -82,7 +76,7 @@ async def import_coaches(
     ((filename, content),) = await read_files(
         request, "file", max_files=1, max_bytes=MAX_IMPORT_BYTES, error=ImportFileInvalid
     )
-    report = await handlers.import_coaches(
+    report = await admin_service.import_coaches(
         commands.ImportCoaches(content=content, dry_run=dry_run, filename=filename), uow, deps
     )
     return report.to_dict()
@@ -94,7 +88,7 @@ ImportId = Annotated[str, Path(min_length=1, max_length=64, description="The imp
 @router.get("/imports", response_model=ImportListOut, responses=error_responses(401, 403))
 async def list_imports(admin: AdminPrincipal, uow: UowDep) -> ImportListOut:
     """The latest 20 coach imports with their claim invitations' progress, newest first."""
-    imports = await handlers.recent_imports(uow)
+    imports = await admin_service.recent_imports(uow)
     return ImportListOut(items=[ImportOut.model_validate(i.to_dict()) for i in imports])
 
 
@@ -105,7 +99,7 @@ async def list_imports(admin: AdminPrincipal, uow: UowDep) -> ImportListOut:
 )
 async def get_import(import_id: ImportId, admin: AdminPrincipal, uow: UowDep) -> ImportOut:
     """One import and how far its claim invitations have gone (poll it for progress)."""
-    progress = await handlers.import_progress(import_id, uow)
+    progress = await admin_service.import_progress(import_id, uow)
     return ImportOut.model_validate(progress.to_dict())
 
 
@@ -120,7 +114,7 @@ async def send_invitations(
 ) -> ImportOut:
     """Send the import's claim invitations: they go out in the background at
     ``CLAIM_INVITATIONS_PER_MINUTE`` at most; asking again sends nothing twice."""
-    progress = await handlers.send_import_invitations(import_id, uow, deps)
+    progress = await admin_service.send_import_invitations(import_id, uow, deps)
     return ImportOut.model_validate(progress.to_dict())
 
 
@@ -132,5 +126,5 @@ async def erase_account(
     email: Annotated[str, Query(max_length=320, description="The person's sign-in address")],
 ) -> dict[str, str]:
     """Erase a person who asked to be erased, everywhere (publishes ``profile.deleted``)."""
-    account_id = await handlers.erase_account_on_request(email, uow, deps)
+    account_id = await erasure.erase_account_on_request(email, uow, deps)
     return {"erased": account_id}

@@ -10,8 +10,8 @@ from mentor_shared.web.errors import error_responses
 from profile_service.api.deps import ContextDep, DepsDep, UowDep, per_ip
 from profile_service.api.schemas import RefreshRequest, TokenResponse
 from profile_service.domain import commands
-from profile_service.service import handlers
-from profile_service.service.handlers import TokenPair
+from profile_service.service import sign_in as sign_in_service
+from profile_service.service.sign_in import TokenPair
 
 router = APIRouter(tags=["auth"])
 
@@ -43,14 +43,16 @@ async def sign_in(
     success for the address in ``LOCKOUT_WINDOW_S``; 429 ``rate_limited`` past the
     per-IP limit. Both carry ``Retry-After``.
     """
-    pair = await handlers.sign_in(commands.SignIn(email=username, password=password), uow, deps)
+    pair = await sign_in_service.sign_in(
+        commands.SignIn(email=username, password=password), uow, deps
+    )
     return _token_response(pair)
 
 
 @router.post("/v1/auth/refresh", response_model=TokenResponse, responses=error_responses(401, 422))
 async def refresh(body: RefreshRequest, uow: UowDep, deps: DepsDep) -> TokenResponse:
     """Rotate a refresh token; reusing an old one ends the whole session."""
-    pair = await handlers.refresh(commands.RefreshSession(body.refresh_token), uow, deps)
+    pair = await sign_in_service.refresh(commands.RefreshSession(body.refresh_token), uow, deps)
     return _token_response(pair)
 
 
@@ -59,7 +61,7 @@ async def refresh(body: RefreshRequest, uow: UowDep, deps: DepsDep) -> TokenResp
 )
 async def sign_out(body: RefreshRequest, uow: UowDep, deps: DepsDep) -> None:
     """End the session the refresh token belongs to (unknown tokens are ignored)."""
-    await handlers.sign_out(commands.SignOut(body.refresh_token), uow, deps)
+    await sign_in_service.sign_out(commands.SignOut(body.refresh_token), uow, deps)
 
 
 @router.get("/.well-known/jwks.json")

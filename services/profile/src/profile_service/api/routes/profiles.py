@@ -24,7 +24,7 @@ from profile_service.domain import commands
 from profile_service.domain.directory import MAX_PAGE, DirectoryQuery, RoleFilter
 from profile_service.domain.errors import LinkedInExportInvalid
 from profile_service.domain.linkedin import MAX_UPLOAD_BYTES, parse_linkedin_files
-from profile_service.service import handlers
+from profile_service.service import erasure, grants, profiles
 
 router = APIRouter(tags=["profiles"])
 
@@ -34,7 +34,7 @@ Code = Annotated[str | None, Query(max_length=60)]
 @router.get("/v1/profiles/me", response_model=Profile, responses=error_responses(401, 404))
 async def get_me(principal: CurrentPrincipal, uow: UowDep) -> Profile:
     """The caller's profile, contact details included."""
-    return await handlers.get_own_profile(principal.id, uow)
+    return await profiles.get_own_profile(principal.id, uow)
 
 
 @router.put("/v1/profiles/me", response_model=Profile, responses=error_responses(401, 404, 422))
@@ -42,7 +42,7 @@ async def put_me(
     body: ProfileUpdate, principal: CurrentPrincipal, uow: UowDep, deps: DepsDep
 ) -> Profile:
     """Change the fields given (others stay); unknown fields are refused."""
-    return await handlers.update_profile(commands.UpdateProfile(principal.id, body), uow, deps)
+    return await profiles.update_profile(commands.UpdateProfile(principal.id, body), uow, deps)
 
 
 @router.delete(
@@ -58,7 +58,7 @@ async def delete_me(
     The password is asked again (403 ``password_incorrect`` when wrong; counted
     towards the sign-in lockout, 429 past it), so a stolen session cannot erase anyone.
     """
-    await handlers.delete_own_account(
+    await erasure.delete_own_account(
         commands.DeleteOwnAccount(principal.id, body.password), uow, deps
     )
 
@@ -72,13 +72,13 @@ async def export_me(principal: CurrentPrincipal, uow: UowDep) -> dict[str, Any]:
     sessions (never token hashes). Every service answers the same path for what it
     holds; the web frontend collects them into one download.
     """
-    return await handlers.export_account(principal.id, uow)
+    return await erasure.export_account(principal.id, uow)
 
 
 @router.get("/v1/profiles/me/export", responses=error_responses(401, 404))
 async def export_me_here_too(principal: CurrentPrincipal, uow: UowDep) -> dict[str, Any]:
     """The same as `GET /v1/me/export` (kept at the path it was first published at)."""
-    return await handlers.export_account(principal.id, uow)
+    return await erasure.export_account(principal.id, uow)
 
 
 @router.post(
@@ -104,14 +104,14 @@ async def import_linkedin(
         request, "files", max_files=10, max_bytes=MAX_UPLOAD_BYTES, error=LinkedInExportInvalid
     )
     prefill = await asyncio.to_thread(parse_linkedin_files, uploads)
-    current = await handlers.get_own_profile(principal.id, uow)
+    current = await profiles.get_own_profile(principal.id, uow)
     changes = [
         {"field": c.field, "current": c.current, "proposed": c.proposed}
         for c in prefill.preview(current)
     ]
     profile = None
     if confirm:
-        profile = await handlers.update_profile(
+        profile = await profiles.update_profile(
             commands.UpdateProfile(principal.id, prefill.to_update(current)), uow, deps
         )
     return LinkedInImportOut.model_validate(
@@ -159,7 +159,7 @@ async def directory(
         after=deps.cursors.open(cursor) if cursor else None,
         limit=limit,
     )
-    page = await handlers.search_directory(query, principal.id, principal.is_admin, uow, deps)
+    page = await profiles.search_directory(query, principal.id, principal.is_admin, uow, deps)
     return DirectoryPageOut(items=page.items, next_cursor=page.next_cursor)
 
 
@@ -174,7 +174,7 @@ async def get_profile(
     uow: UowDep,
 ) -> PublicProfile | AnonymisedCard:
     """Someone's profile without contact details (anonymised if they chose so)."""
-    return await handlers.get_public_profile(profile_id, principal.id, principal.is_admin, uow)
+    return await profiles.get_public_profile(profile_id, principal.id, principal.is_admin, uow)
 
 
 @router.get(
@@ -184,7 +184,7 @@ async def get_profile(
 )
 async def get_contact(profile_id: str, principal: CurrentPrincipal, uow: UowDep) -> Contact:
     """Contact details: only for the other person of an active accepted match."""
-    return await handlers.get_contact(profile_id, principal.id, uow)
+    return await grants.get_contact(profile_id, principal.id, uow)
 
 
 @router.get("/v1/reference")

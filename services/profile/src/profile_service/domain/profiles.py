@@ -1,18 +1,14 @@
-"""Accounts, profiles and contact grants: the profile service's own data and rules.
+"""Profiles: the fields a person shows, their limits, and what others may see.
 
 Profiles hold exactly the fields of DESIGN.md (``GET|PUT /v1/profiles/me``) plus
 ``id`` and ``version``. Every change increases ``version``; that number travels in
-``profile.upserted`` so consumers can drop stale updates. Contact details live only
-here and reach another person only through an active :class:`ContactGrant`.
+``profile.upserted`` so consumers can drop stale updates.
 """
 
 from __future__ import annotations
 
 import calendar
-import re
-import uuid
-from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -24,15 +20,11 @@ from pydantic import (
     field_validator,
 )
 
-from mentor_shared.events.schemas import MatchAccepted, ProfileUpserted, Roles
+from mentor_shared.clock import utc_now
+from mentor_shared.events.schemas import ProfileUpserted, Roles
 from mentor_shared.privacy import anonymised, initials
-from profile_service.domain.allowlist import EmailAddress, parse_email
-from profile_service.domain.errors import (
-    ContactNotShared,
-    DomainError,
-    InvalidProfile,
-    InvalidReference,
-)
+from profile_service.domain.contact import Contact
+from profile_service.domain.errors import InvalidProfile, InvalidReference
 from profile_service.domain.reference import ReferenceData, ReferenceKind
 from profile_service.domain.skills import check_skill_ids
 
@@ -43,19 +35,13 @@ __all__ = [
     "LIST_ITEM_MAX",
     "LIST_MAX_ITEMS",
     "MAX_CAPACITY",
-    "Account",
     "AnonymisedCard",
-    "Contact",
-    "ContactGrant",
     "Profile",
     "ProfileFields",
     "ProfileUpdate",
     "PublicProfile",
     "Roles",
-    "contact_for",
     "initials",
-    "new_id",
-    "normalise_phone",
     "public_view",
     "to_profile_upserted",
 ]
@@ -97,8 +83,6 @@ SkillList = Annotated[
     ),
 ]
 
-_PHONE_CHARS = re.compile(r"[0-9 +().\-]+")
-_UK_TRUNK = re.compile(r"^\+44\s*\(0\)")
 
 # The profile fields that name a reference-list entry, and which list.
 _REFERENCE_FIELDS: dict[str, ReferenceKind] = {
@@ -107,48 +91,6 @@ _REFERENCE_FIELDS: dict[str, ReferenceKind] = {
     "grade": "grades",
     "region": "regions",
 }
-
-
-def new_id() -> str:
-    """A new random identifier for an account, profile or token."""
-    return str(uuid.uuid4())
-
-
-def normalise_phone(raw: str) -> str:
-    """Validate a phone number and return it in international form (``+447700900123``).
-
-    UK numbers may be written nationally (``07700 900123``, ``020 7946 0000``) or
-    internationally (``+44 (0)20 7946 0000``, ``0044 ...``); other countries'
-    numbers must start with ``+`` or ``00`` and have 8 to 15 digits.
-
-    Raises:
-        ValueError: With a sentence for the person.
-    """
-    text = raw.strip()
-    if not _PHONE_CHARS.fullmatch(text):
-        raise ValueError("A phone number may only contain digits, spaces, +, -, . and brackets.")
-    text = _UK_TRUNK.sub("+44", text)
-    international = text.startswith("+") or text.startswith("00")
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("00"):
-        digits = digits[2:]
-    if "+" in text[1:]:
-        raise ValueError("A + may only appear at the start of a phone number.")
-    if international:
-        if digits.startswith("44"):
-            national = digits[2:]
-            if national.startswith("0") or not 9 <= len(national) <= 10:
-                raise ValueError("A UK number after +44 has 9 or 10 digits and no leading 0.")
-            return "+44" + national
-        if not 8 <= len(digits) <= 15 or digits.startswith("0"):
-            raise ValueError("An international number has a country code and 8 to 15 digits.")
-        return "+" + digits
-    if not digits.startswith("0") or not 10 <= len(digits) <= 11:
-        raise ValueError(
-            "Enter a UK number starting with 0 (10 or 11 digits) or an international "
-            "number starting with +."
-        )
-    return "+44" + digits[1:]
 
 
 def _unique_items(items: list[str]) -> list[str]:
@@ -162,30 +104,6 @@ def _unique_items(items: list[str]) -> list[str]:
             seen.add(key)
             unique.append(text)
     return unique
-
-
-class Contact(BaseModel):
-    """How to reach a person; shown only to the other person of an active match."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    email: str | None = Field(default=None, description="Work address to be contacted on")
-    phone: str | None = Field(default=None, description="Stored as +44... (E.164)")
-
-    @field_validator("email")
-    @classmethod
-    def _valid_email(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            return str(parse_email(value))
-        except DomainError as error:
-            raise ValueError(error.message) from error
-
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str | None) -> str | None:
-        return normalise_phone(value) if value else None
 
 
 MAX_PAUSE_MONTHS = 6
@@ -260,13 +178,21 @@ class Profile(ProfileFields):
         display_name: str,
         *,
         contact_email: str | None = None,
+        fields: ProfileUpdate | None = None,
+        reference: ReferenceData | None = None,
     ) -> Profile:
         """The first version of a profile, made at registration or import.
 
+        Args:
+            fields: The rest of the profile, when it arrives whole (an import, a demo
+                person); still version 1, since nobody saw an earlier one.
+            reference: The lists ``fields`` is checked against (needed with it).
+
         Raises:
-            InvalidProfile: The display name breaks a limit.
+            InvalidProfile: The display name (or a field) breaks a limit.
+            InvalidReference: ``fields`` names an unknown reference code.
         """
-        return _validate_profile(
+        blank = _validate_profile(
             {
                 "id": profile_id,
                 "version": 1,
@@ -274,6 +200,11 @@ class Profile(ProfileFields):
                 "contact": {"email": contact_email},
             }
         )
+        if fields is None:
+            return blank
+        if reference is None:
+            raise ValueError("Profile.new needs the reference lists to apply fields")
+        return blank.apply_update(fields, reference).model_copy(update={"version": 1})
 
     @property
     def initials(self) -> str:
@@ -414,7 +345,7 @@ class ProfileUpdate(BaseModel):
     def _pause_within_limits(cls, value: date | None) -> date | None:
         if value is None:
             return None
-        today = datetime.now(UTC).date()
+        today = utc_now().date()
         latest = pause_limit(today)
         if value < today:
             raise ValueError("The pause must end today or later")
@@ -518,152 +449,4 @@ def to_profile_upserted(profile: Profile) -> ProfileUpserted:
         skills_offered=list(profile.skills_offered),
         skills_sought=list(profile.skills_sought),
         paused_until=profile.paused_until,
-    )
-
-
-class Account(BaseModel):
-    """Who can sign in: credentials and status, separate from the profile."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    email: str = Field(description="As parsed: local part as typed, domain lower-case")
-    email_verified: bool = False
-    email_verified_at: datetime | None = None
-    password_hash: str | None = Field(
-        default=None, description="None until an imported coach claims"
-    )
-    is_admin: bool = False
-    created_at: datetime
-    claimed: bool = Field(default=True, description="False for imported coaches until they claim")
-
-    @classmethod
-    def register(
-        cls, account_id: str, email: EmailAddress, password_hash: str | None, *, now: datetime
-    ) -> Account:
-        """An account waiting for its address to be verified.
-
-        A self-registration passes ``None``: its password waits in a pending credential
-        until the emailed token is used. Accounts verified at once (the configured
-        administrator, demo people) pass their hash and call :meth:`verify_email`.
-        """
-        return cls(id=account_id, email=str(email), password_hash=password_hash, created_at=now)
-
-    @classmethod
-    def for_import(cls, account_id: str, email: EmailAddress, *, now: datetime) -> Account:
-        """An account made for an imported coach; it has no password until claimed."""
-        return cls(id=account_id, email=str(email), created_at=now, claimed=False)
-
-    @property
-    def email_key(self) -> str:
-        """The address lower-cased: one account per address whatever the case typed."""
-        return email_key(self.email)
-
-    @property
-    def roles(self) -> list[str]:
-        """Token roles: ``["member"]`` or ``["member", "admin"]``."""
-        return ["member", "admin"] if self.is_admin else ["member"]
-
-    @property
-    def listed(self) -> bool:
-        """Whether other people and services may see this person at all.
-
-        A self-registered person is invisible (directory, profile pages, matching)
-        until they confirm their address, so nobody can put an unchecked card in
-        front of colleagues. An imported coach is listed from the import: the
-        administrator's upload of the department's coach list vouches for them.
-        """
-        return self.email_verified or not self.claimed
-
-    @property
-    def can_sign_in(self) -> bool:
-        """Whether a password sign-in is possible (claimed and with a password)."""
-        return self.claimed and self.password_hash is not None
-
-    def verify_email(self, *, now: datetime) -> Account:
-        """The account with its address confirmed (idempotent)."""
-        if self.email_verified:
-            return self
-        return self.model_copy(update={"email_verified": True, "email_verified_at": now})
-
-    def with_password(self, password_hash: str | None) -> Account:
-        """The account with a new password hash (change, reset, rehash, confirmation).
-
-        ``None`` leaves it without a password (a registration confirmed by a link that
-        carried none); a reset sets one.
-        """
-        return self.model_copy(update={"password_hash": password_hash})
-
-    def claim(self, password_hash: str, *, now: datetime) -> Account:
-        """An imported account taken over through the emailed link, which proves the address."""
-        return (
-            self.with_password(password_hash)
-            .model_copy(update={"claimed": True})
-            .verify_email(now=now)
-        )
-
-    def with_configured_credentials(self, password_hash: str) -> Account:
-        """An account nobody proved the address of, taken over by the operator's settings.
-
-        Used for ``ADMIN_EMAIL`` only: the configured password replaces whatever a
-        registration chose, and the account counts as claimed (verify it next).
-        """
-        return self.with_password(password_hash).model_copy(update={"claimed": True})
-
-    def grant_admin(self) -> Account:
-        """The account with the administrator role."""
-        return self.model_copy(update={"is_admin": True})
-
-
-def email_key(email: str) -> str:
-    """Lookup key for an address: lower-cased, surrounding spaces removed."""
-    return email.strip().lower()
-
-
-class ContactGrant(BaseModel):
-    """Permission for the two people of an accepted match to see each other's contact."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    match_id: str
-    mentee_id: str
-    mentor_id: str
-    active: bool = True
-    granted_at: datetime
-    ended_at: datetime | None = None
-
-    @classmethod
-    def from_accepted(cls, event: MatchAccepted, *, at: datetime) -> ContactGrant:
-        """The grant a ``match.accepted`` event creates."""
-        return cls(
-            match_id=event.match_id,
-            mentee_id=event.mentee_id,
-            mentor_id=event.mentor_id,
-            granted_at=at,
-        )
-
-    def allows(self, viewer_id: str, subject_id: str) -> bool:
-        """Whether ``viewer_id`` may see ``subject_id``'s contact details under this grant."""
-        people = {self.mentee_id, self.mentor_id}
-        return self.active and viewer_id != subject_id and {viewer_id, subject_id} == people
-
-    def end(self, *, at: datetime) -> ContactGrant:
-        """The grant after ``match.ended`` (idempotent)."""
-        if not self.active:
-            return self
-        return self.model_copy(update={"active": False, "ended_at": at})
-
-
-def contact_for(profile: Profile, viewer_id: str, grants: Iterable[ContactGrant]) -> Contact:
-    """The profile's contact details if ``viewer_id`` may see them.
-
-    The owner always may; anyone else needs an active grant linking them to the owner.
-
-    Raises:
-        ContactNotShared: No active accepted match between the two.
-    """
-    if viewer_id == profile.id or any(grant.allows(viewer_id, profile.id) for grant in grants):
-        return profile.contact
-    raise ContactNotShared(
-        "Contact details are shared only between the two people of an accepted match."
     )
