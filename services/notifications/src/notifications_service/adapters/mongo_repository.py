@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
+from notifications_service.adapters.unit_of_work import CommitHooks
 from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import (
     BULK_KINDS,
@@ -32,11 +33,9 @@ from notifications_service.domain.model import (
 )
 from notifications_service.service.ports import (
     CheckInRepository,
-    CommitListener,
     ContactRepository,
     EmailJobRepository,
     ErasedRepository,
-    ErasureListener,
     NotificationPage,
     NotificationRepository,
     PreferenceRepository,
@@ -750,17 +749,12 @@ class MongoNotificationsUnitOfWork(MongoUnitOfWork):
     checkins: CheckInRepository
 
     def __init__(
-        self,
-        client: AsyncMongoClient[Document],
-        database: str,
-        on_commit: CommitListener | None = None,
-        on_erased: ErasureListener | None = None,
+        self, client: AsyncMongoClient[Document], database: str, hooks: CommitHooks | None = None
     ) -> None:
         super().__init__(client, database)
+        self.hooks = hooks or CommitHooks()
         self.created_notifications: list[Notification] = []
         self.erased_now: list[str] = []
-        self._on_commit = on_commit
-        self._on_erased = on_erased
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's session."""
@@ -778,12 +772,6 @@ class MongoNotificationsUnitOfWork(MongoUnitOfWork):
         self.erased_now = []
 
     async def commit(self) -> None:
-        """Commit, then hand the new notifications to the live stream and the
-        erased people to the erasure listener."""
+        """Commit, then run the hooks (live stream, erasure follow-ups)."""
         await super().commit()
-        created, self.created_notifications = self.created_notifications, []
-        erased, self.erased_now = self.erased_now, []
-        if created and self._on_commit is not None:
-            self._on_commit(created)
-        if erased and self._on_erased is not None:
-            self._on_erased(erased)
+        await self.hooks.committed(self)

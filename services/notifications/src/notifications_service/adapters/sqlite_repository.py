@@ -11,6 +11,7 @@ from typing import Any
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.erasure import ERASED_SQL, is_erased_sqlite, mark_erased_sqlite
 from mentor_shared.storage.sqlite import Connection, SqliteDatabase
+from notifications_service.adapters.unit_of_work import CommitHooks
 from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import (
     BULK_KINDS,
@@ -25,11 +26,9 @@ from notifications_service.domain.model import (
 )
 from notifications_service.service.ports import (
     CheckInRepository,
-    CommitListener,
     ContactRepository,
     EmailJobRepository,
     ErasedRepository,
-    ErasureListener,
     NotificationPage,
     NotificationRepository,
     PreferenceRepository,
@@ -882,17 +881,11 @@ class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
     erased: ErasedRepository
     checkins: CheckInRepository
 
-    def __init__(
-        self,
-        db: SqliteDatabase,
-        on_commit: CommitListener | None = None,
-        on_erased: ErasureListener | None = None,
-    ) -> None:
+    def __init__(self, db: SqliteDatabase, hooks: CommitHooks | None = None) -> None:
         super().__init__(db)
+        self.hooks = hooks or CommitHooks()
         self.created_notifications: list[Notification] = []
         self.erased_now: list[str] = []
-        self._on_commit = on_commit
-        self._on_erased = on_erased
 
     def open_repositories(self) -> None:
         """Build the repositories on the transaction's connection."""
@@ -910,15 +903,6 @@ class SqliteNotificationsUnitOfWork(SqliteUnitOfWork):
         self.erased_now = []
 
     async def commit(self) -> None:
-        """Commit, then hand the new notifications to the live stream; after an
-        erasure, empty the WAL (its pages still hold the deleted rows) and tell
-        the erasure listener."""
+        """Commit, then run the hooks (live stream, erasure follow-ups)."""
         await super().commit()
-        created, self.created_notifications = self.created_notifications, []
-        erased, self.erased_now = self.erased_now, []
-        if created and self._on_commit is not None:
-            self._on_commit(created)
-        if erased:
-            await self.db.truncate_wal()
-            if self._on_erased is not None:
-                self._on_erased(erased)
+        await self.hooks.committed(self)
