@@ -7,36 +7,24 @@ from datetime import datetime
 
 from pymongo import ASCENDING
 
-from notifications_service.adapters.mongo_documents import Document, MongoRepository
+from notifications_service.adapters.mongo_documents import Document, MongoCollection
 from notifications_service.adapters.records import (
+    EMAIL_JOB,
+    EMAIL_OUTCOME,
     MONGO,
     attachments_record,
-    email_job_from,
-    email_job_record,
-    email_outcome_record,
     replace_in_attachments,
 )
 from notifications_service.domain.model import BULK_KINDS, EmailJob
 
 
-class MongoEmailJobRepository(MongoRepository):
+class MongoEmailJobRepository(MongoCollection[EmailJob], collection="email_jobs", shape=EMAIL_JOB):
     """The email delivery log in ``email_jobs``."""
-
-    async def add(self, job: EmailJob) -> bool:
-        """Store; False if the id exists."""
-        return await self.insert_new(self.db.email_jobs, email_job_record(job, MONGO))
-
-    async def get(self, job_id: str) -> EmailJob | None:
-        """By id, or None."""
-        doc = await self.db.email_jobs.find_one({"_id": job_id}, session=self.session)
-        return None if doc is None else email_job_from(doc, MONGO)
 
     async def _jobs(self, query: Document) -> list[EmailJob]:
         """Jobs matching ``query``, oldest first."""
-        cursor = self.db.email_jobs.find(query, session=self.session).sort(
-            [("created_at", ASCENDING), ("_id", ASCENDING)]
-        )
-        return [email_job_from(doc, MONGO) async for doc in cursor]
+        order = [("created_at", ASCENDING), ("_id", ASCENDING)]
+        return await self.read_all(self.docs.find(query, session=self.session).sort(order))
 
     async def emailed_since(self, recipient_id: str, throttle_key: str, since: datetime) -> bool:
         """Whether an email with this key was queued (not refused) since ``since``."""
@@ -80,21 +68,18 @@ class MongoEmailJobRepository(MongoRepository):
     ) -> list[EmailJob]:
         """Due pending jobs, other kinds before bulk mail, leased until ``lease_until``."""
         bulk = sorted(BULK_KINDS)
-        jobs = self.db.email_jobs
-        docs = await self.claim_due_in(
-            jobs, now, limit, lease_until, extra={"kind": {"$nin": bulk}}
-        )
-        room = limit - len(docs) if bulk_limit is None else min(limit - len(docs), bulk_limit)
+        jobs = await self.lease_due(now, limit, lease_until, narrower={"kind": {"$nin": bulk}})
+        room = limit - len(jobs) if bulk_limit is None else min(limit - len(jobs), bulk_limit)
         if room > 0:
-            docs += await self.claim_due_in(
-                jobs, now, room, lease_until, extra={"kind": {"$in": bulk}}
-            )
-        return [email_job_from(doc, MONGO) for doc in docs]
+            jobs += await self.lease_due(now, room, lease_until, narrower={"kind": {"$in": bulk}})
+        return jobs
 
     async def save(self, job: EmailJob) -> None:
         """Store an outcome (an erased job stays erased)."""
         await self.db.email_jobs.update_one(
-            {"_id": job.id}, {"$set": email_outcome_record(job, MONGO)}, session=self.session
+            {"_id": job.id},
+            {"$set": EMAIL_JOB.record(job, MONGO, EMAIL_OUTCOME)},
+            session=self.session,
         )
 
     async def for_recipient(self, recipient_id: str) -> list[EmailJob]:
@@ -117,7 +102,7 @@ class MongoEmailJobRepository(MongoRepository):
         )
         changed = 0
         async for doc in cursor:
-            job = email_job_from(doc, MONGO)
+            job = EMAIL_JOB.read(doc, MONGO)
             replaced = {
                 "subject": job.subject.replace(old, new),
                 "text": job.text.replace(old, new),

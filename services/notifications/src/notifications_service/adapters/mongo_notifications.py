@@ -8,33 +8,22 @@ from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 
-from notifications_service.adapters.mongo_documents import Document, MongoRepository
+from notifications_service.adapters.mongo_documents import Document, MongoCollection
 from notifications_service.adapters.records import (
+    CHECKIN,
+    CHECKIN_ANSWER,
     MONGO,
-    checkin_answer_record,
-    checkin_from,
-    checkin_record,
-    notification_from,
-    notification_record,
+    NOTIFICATION,
 )
 from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import Notification
 from notifications_service.service.ports import NotificationPage
 
 
-class MongoNotificationRepository(MongoRepository):
+class MongoNotificationRepository(
+    MongoCollection[Notification], collection="notifications", shape=NOTIFICATION
+):
     """In-app notifications in ``notifications``."""
-
-    async def add(self, notification: Notification) -> bool:
-        """Store; False if the id exists."""
-        return await self.insert_new(
-            self.db.notifications, notification_record(notification, MONGO)
-        )
-
-    async def get(self, notification_id: str) -> Notification | None:
-        """By id, or None."""
-        doc = await self.db.notifications.find_one({"_id": notification_id}, session=self.session)
-        return None if doc is None else notification_from(doc, MONGO)
 
     async def mark_read(self, notification_id: str, at: datetime) -> None:
         """Set ``read_at`` once."""
@@ -60,9 +49,9 @@ class MongoNotificationRepository(MongoRepository):
             .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
             .limit(limit + 1)
         )
-        docs = [doc async for doc in cursor]
-        items = [notification_from(doc, MONGO) for doc in docs[:limit]]
-        next_cursor = (items[-1].created_at, items[-1].id) if len(docs) > limit else None
+        found = await self.read_all(cursor)
+        items = found[:limit]
+        next_cursor = (items[-1].created_at, items[-1].id) if len(found) > limit else None
         unread = await self.db.notifications.count_documents(
             {"recipient_id": recipient_id, "read_at": None}, session=self.session
         )
@@ -92,23 +81,14 @@ class MongoNotificationRepository(MongoRepository):
         return changed
 
 
-class MongoCheckInRepository(MongoRepository):
+class MongoCheckInRepository(MongoCollection[CheckIn], collection="checkins", shape=CHECKIN):
     """Check-ins in ``checkins``."""
-
-    async def add(self, checkin: CheckIn) -> bool:
-        """Store; False if the id exists."""
-        return await self.insert_new(self.db.checkins, checkin_record(checkin, MONGO))
-
-    async def get(self, checkin_id: str) -> CheckIn | None:
-        """By id, or None."""
-        doc = await self.db.checkins.find_one({"_id": checkin_id}, session=self.session)
-        return None if doc is None else checkin_from(doc, MONGO)
 
     async def answer(self, checkin: CheckIn) -> bool:
         """Save the answer if it was still unanswered; False otherwise."""
         result = await self.db.checkins.update_one(
             {"_id": checkin.id, "answered_at": None},
-            {"$set": checkin_answer_record(checkin, MONGO)},
+            {"$set": CHECKIN.record(checkin, MONGO, CHECKIN_ANSWER)},
             session=self.session,
         )
         return result.modified_count == 1
@@ -118,7 +98,7 @@ class MongoCheckInRepository(MongoRepository):
         cursor = self.db.checkins.find({"recipient_id": recipient_id}, session=self.session).sort(
             [("created_at", DESCENDING), ("_id", ASCENDING)]
         )
-        return [checkin_from(doc, MONGO) async for doc in cursor]
+        return await self.read_all(cursor)
 
     async def round_figures(self, round_: int) -> tuple[int, list[int]]:
         """How many were sent in a round, and the ratings given."""

@@ -6,58 +6,48 @@ from datetime import datetime
 
 from pymongo import ASCENDING
 
-from notifications_service.adapters.mongo_documents import Document, MongoRepository
+from notifications_service.adapters.mongo_documents import Document, MongoCollection
 from notifications_service.adapters.records import (
+    DELIVERY,
+    DELIVERY_OUTCOME,
     MONGO,
-    delivery_from,
-    delivery_outcome_record,
-    delivery_record,
-    subscription_from,
-    subscription_record,
+    SUBSCRIPTION,
 )
 from notifications_service.domain.model import Subscription, WebhookDelivery
 
 
-class MongoSubscriptionRepository(MongoRepository):
+class MongoSubscriptionRepository(
+    MongoCollection[Subscription], collection="subscriptions", shape=SUBSCRIPTION
+):
     """Webhook subscriptions in ``subscriptions``."""
-
-    async def add(self, subscription: Subscription) -> None:
-        """Store a subscription."""
-        await self.db.subscriptions.insert_one(
-            subscription_record(subscription, MONGO), session=self.session
-        )
 
     async def list(self) -> list[Subscription]:
         """All, oldest first."""
-        cursor = self.db.subscriptions.find({}, session=self.session).sort("created_at", ASCENDING)
-        return [subscription_from(doc, MONGO) async for doc in cursor]
-
-    async def get(self, subscription_id: str) -> Subscription | None:
-        """By id, or None."""
-        doc = await self.db.subscriptions.find_one({"_id": subscription_id}, session=self.session)
-        return None if doc is None else subscription_from(doc, MONGO)
+        return await self.read_all(
+            self.docs.find({}, session=self.session).sort("created_at", ASCENDING)
+        )
 
     async def delete(self, subscription_id: str) -> bool:
         """Remove it and its pending deliveries."""
-        result = await self.db.subscriptions.delete_one(
-            {"_id": subscription_id}, session=self.session
-        )
+        removed = await super().delete(subscription_id)
         await self.db.webhook_deliveries.delete_many(
             {"subscription_id": subscription_id, "state": "pending"}, session=self.session
         )
-        return result.deleted_count == 1
+        return removed
 
 
-class MongoWebhookDeliveryRepository(MongoRepository):
+class MongoWebhookDeliveryRepository(
+    MongoCollection[WebhookDelivery], collection="webhook_deliveries", shape=DELIVERY
+):
     """Webhook deliveries in ``webhook_deliveries``; one not yet made keeps whose
     event it was built from in ``subject_id``."""
 
     async def add(self, delivery: WebhookDelivery, subject_id: str | None = None) -> bool:
         """Store, remembering whose event it came from; False if the id exists."""
-        doc: Document = delivery_record(delivery, MONGO)
+        doc: Document = DELIVERY.record(delivery, MONGO)
         if subject_id is not None:
             doc["subject_id"] = subject_id
-        return await self.insert_new(self.db.webhook_deliveries, doc)
+        return await self.insert_new(self.docs, doc)
 
     async def delete_for_subject(self, subject_id: str) -> int:
         """Remove the deliveries not yet made of events about someone."""
@@ -70,15 +60,14 @@ class MongoWebhookDeliveryRepository(MongoRepository):
         self, now: datetime, limit: int, lease_until: datetime
     ) -> list[WebhookDelivery]:
         """Due pending deliveries, leased until ``lease_until``."""
-        docs = await self.claim_due_in(self.db.webhook_deliveries, now, limit, lease_until)
-        return [delivery_from(doc, MONGO) for doc in docs]
+        return await self.lease_due(now, limit, lease_until)
 
     async def save(self, delivery: WebhookDelivery) -> None:
         """Store an outcome."""
         await self.db.webhook_deliveries.update_one(
             {"_id": delivery.id},
             {
-                "$set": delivery_outcome_record(delivery, MONGO),
+                "$set": DELIVERY.record(delivery, MONGO, DELIVERY_OUTCOME),
                 # Once made, the delivery no longer says whose event it was.
                 **({"$unset": {"subject_id": ""}} if delivery.state == "delivered" else {}),
             },
@@ -90,4 +79,4 @@ class MongoWebhookDeliveryRepository(MongoRepository):
         cursor = self.db.webhook_deliveries.find(
             {"subscription_id": subscription_id}, session=self.session
         ).sort("created_at", ASCENDING)
-        return [delivery_from(doc, MONGO) async for doc in cursor]
+        return await self.read_all(cursor)

@@ -6,32 +6,19 @@ from datetime import datetime
 
 from mentor_shared.clock import to_epoch
 from notifications_service.adapters.records import (
+    EMAIL_JOB,
+    EMAIL_OUTCOME,
     SQLITE,
     attachments_from,
     attachments_record,
-    email_job_from,
-    email_job_record,
-    email_outcome_record,
     replace_in_attachments,
 )
-from notifications_service.adapters.sqlite_rows import SqliteRepository
+from notifications_service.adapters.sqlite_rows import SqliteTable
 from notifications_service.domain.model import BULK_KINDS, EmailJob
 
 
-class SqliteEmailJobRepository(SqliteRepository):
+class SqliteEmailJobRepository(SqliteTable[EmailJob], table="email_jobs", shape=EMAIL_JOB):
     """The email delivery log in ``email_jobs``."""
-
-    async def add(self, job: EmailJob) -> bool:
-        """Store; False if the id exists."""
-        return await self.insert_record("email_jobs", email_job_record(job, SQLITE))
-
-    async def get(self, job_id: str) -> EmailJob | None:
-        """By id, or None."""
-        row = await self.fetch_row("SELECT * FROM email_jobs WHERE id = ?", (job_id,))
-        return None if row is None else email_job_from(row, SQLITE)
-
-    async def _jobs(self, sql: str, *params: object) -> list[EmailJob]:
-        return [email_job_from(row, SQLITE) for row in await self.fetch_rows(sql, params)]
 
     async def emailed_since(self, recipient_id: str, throttle_key: str, since: datetime) -> bool:
         """Whether an email with this key was queued (not refused) since ``since``."""
@@ -53,7 +40,7 @@ class SqliteEmailJobRepository(SqliteRepository):
 
     async def held_for(self, recipient_id: str) -> list[EmailJob]:
         """Someone's held emails, oldest first."""
-        return await self._jobs(
+        return await self.read_all(
             "SELECT * FROM email_jobs WHERE recipient_id = ? AND state = 'digest' "
             "ORDER BY created_at, id",
             recipient_id,
@@ -73,36 +60,27 @@ class SqliteEmailJobRepository(SqliteRepository):
     ) -> list[EmailJob]:
         """Due pending jobs, other kinds before bulk mail, leased until ``lease_until``."""
         bulk = sorted(BULK_KINDS)
-        marks = ", ".join("?" for _ in bulk)
-        due = "SELECT * FROM email_jobs WHERE state = 'pending' AND next_attempt_at <= ? "
-        jobs = await self._jobs(
-            f"{due} AND kind NOT IN ({marks}) ORDER BY next_attempt_at LIMIT ?",
-            to_epoch(now),
-            *bulk,
-            limit,
+        kinds = f"({', '.join('?' for _ in bulk)})"
+        jobs = await self.lease_due(
+            now, limit, lease_until, narrower=f"AND kind NOT IN {kinds}", params=bulk
         )
         room = limit - len(jobs) if bulk_limit is None else min(limit - len(jobs), bulk_limit)
         if room > 0:
-            jobs += await self._jobs(
-                f"{due} AND kind IN ({marks}) ORDER BY next_attempt_at LIMIT ?",
-                to_epoch(now),
-                *bulk,
-                room,
+            jobs += await self.lease_due(
+                now, room, lease_until, narrower=f"AND kind IN {kinds}", params=bulk
             )
-        await self.conn.executemany(
-            "UPDATE email_jobs SET next_attempt_at = ? WHERE id = ?",
-            [(to_epoch(lease_until), job.id) for job in jobs],
-        )
         return jobs
 
     async def save(self, job: EmailJob) -> None:
         """Store a job's outcome and its content, which is emptied once it is final
         (a job erased meanwhile stays erased)."""
-        await self.update_rows("email_jobs", email_outcome_record(job, SQLITE), "id = ?", job.id)
+        await self.update_rows(
+            "email_jobs", EMAIL_JOB.record(job, SQLITE, EMAIL_OUTCOME), "id = ?", job.id
+        )
 
     async def for_recipient(self, recipient_id: str) -> list[EmailJob]:
         """Someone's jobs, oldest first."""
-        return await self._jobs(
+        return await self.read_all(
             "SELECT * FROM email_jobs WHERE recipient_id = ? ORDER BY created_at, id",
             recipient_id,
         )

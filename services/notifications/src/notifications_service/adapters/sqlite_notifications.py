@@ -8,30 +8,21 @@ from typing import Any
 
 from mentor_shared.clock import to_epoch
 from notifications_service.adapters.records import (
+    CHECKIN,
+    CHECKIN_ANSWER,
+    NOTIFICATION,
     SQLITE,
-    checkin_answer_record,
-    checkin_from,
-    checkin_record,
-    notification_from,
-    notification_record,
 )
-from notifications_service.adapters.sqlite_rows import SqliteRepository
+from notifications_service.adapters.sqlite_rows import SqliteTable
 from notifications_service.domain.checkins import CheckIn
 from notifications_service.domain.model import Notification
 from notifications_service.service.ports import NotificationPage
 
 
-class SqliteNotificationRepository(SqliteRepository):
+class SqliteNotificationRepository(
+    SqliteTable[Notification], table="notifications", shape=NOTIFICATION
+):
     """In-app notifications in ``notifications``."""
-
-    async def add(self, notification: Notification) -> bool:
-        """Store; False if the id exists."""
-        return await self.insert_record("notifications", notification_record(notification, SQLITE))
-
-    async def get(self, notification_id: str) -> Notification | None:
-        """By id, or None."""
-        row = await self.fetch_row("SELECT * FROM notifications WHERE id = ?", (notification_id,))
-        return None if row is None else notification_from(row, SQLITE)
 
     async def mark_read(self, notification_id: str, at: datetime) -> None:
         """Set ``read_at`` once."""
@@ -54,9 +45,9 @@ class SqliteNotificationRepository(SqliteRepository):
             params += [at, at, before[1]]
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         params.append(limit + 1)
-        rows = await self.fetch_rows(sql, params)
-        items = [notification_from(row, SQLITE) for row in rows[:limit]]
-        next_cursor = (items[-1].created_at, items[-1].id) if len(rows) > limit else None
+        found = await self.read_all(sql, *params)
+        items = found[:limit]
+        next_cursor = (items[-1].created_at, items[-1].id) if len(found) > limit else None
         count = await self.fetch_row(
             "SELECT count(*) AS n FROM notifications WHERE recipient_id = ? AND read_at IS NULL",
             (recipient_id,),
@@ -78,21 +69,12 @@ class SqliteNotificationRepository(SqliteRepository):
         return cursor.rowcount
 
 
-class SqliteCheckInRepository(SqliteRepository):
+class SqliteCheckInRepository(SqliteTable[CheckIn], table="checkins", shape=CHECKIN):
     """Check-ins in ``checkins``."""
-
-    async def add(self, checkin: CheckIn) -> bool:
-        """Store; False if the id exists."""
-        return await self.insert_record("checkins", checkin_record(checkin, SQLITE))
-
-    async def get(self, checkin_id: str) -> CheckIn | None:
-        """By id, or None."""
-        row = await self.fetch_row("SELECT * FROM checkins WHERE id = ?", (checkin_id,))
-        return None if row is None else checkin_from(row, SQLITE)
 
     async def answer(self, checkin: CheckIn) -> bool:
         """Save the answer if it was still unanswered; False otherwise."""
-        answer = checkin_answer_record(checkin, SQLITE)
+        answer = CHECKIN.record(checkin, SQLITE, CHECKIN_ANSWER)
         return (
             await self.update_rows("checkins", answer, "id = ? AND answered_at IS NULL", checkin.id)
             == 1
@@ -100,11 +82,10 @@ class SqliteCheckInRepository(SqliteRepository):
 
     async def for_recipient(self, recipient_id: str) -> list[CheckIn]:
         """Someone's check-ins, newest first."""
-        rows = await self.fetch_rows(
+        return await self.read_all(
             "SELECT * FROM checkins WHERE recipient_id = ? ORDER BY created_at DESC, id",
-            (recipient_id,),
+            recipient_id,
         )
-        return [checkin_from(row, SQLITE) for row in rows]
 
     async def round_figures(self, round_: int) -> tuple[int, list[int]]:
         """How many were sent in a round, and the ratings given."""

@@ -5,11 +5,15 @@ with statements made from their fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
+from mentor_shared.clock import to_epoch
 from mentor_shared.storage.sqlite import Connection
+from notifications_service.adapters.records import SQLITE, Shape
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 class SqliteRepository:
@@ -72,3 +76,62 @@ class SqliteRepository:
         """Delete the rows ``where`` selects; how many."""
         cursor = await self.conn.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608 - names from this package
         return cursor.rowcount
+
+
+class SqliteTable(SqliteRepository, Generic[T]):
+    """A repository of one aggregate stored a row each in ``table``, by ``shape``:
+    ``class SqliteCheckInRepository(SqliteTable[CheckIn], table="checkins", shape=CHECKIN)``.
+    """
+
+    table: str
+    shape: Shape[T]
+
+    def __init_subclass__(cls, *, table: str, shape: Shape[Any], **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.table = table
+        setattr(cls, "shape", shape)  # noqa: B010 - a generic attribute, set once per subclass
+
+    async def get(self, key: str) -> T | None:
+        """The aggregate with this key, or None."""
+        row = await self.fetch_row(
+            f"SELECT * FROM {self.table} WHERE {self.shape.key} = ?",  # noqa: S608 - names from this package
+            (key,),
+        )
+        return None if row is None else self.shape.read(row, SQLITE)
+
+    async def add(self, item: T) -> bool:
+        """Store unless its key exists; whether it was stored."""
+        return await self.insert_record(self.table, self.shape.record(item, SQLITE))
+
+    async def delete(self, key: str) -> bool:
+        """Forget the aggregate with this key; whether there was one."""
+        return await self.delete_rows(self.table, f"{self.shape.key} = ?", key) == 1
+
+    async def lease_due(
+        self,
+        now: datetime,
+        limit: int,
+        lease_until: datetime,
+        *,
+        narrower: str = "",
+        params: Sequence[Any] = (),
+    ) -> list[T]:
+        """Due pending rows of an outgoing queue (emails, webhooks), leased until
+        ``lease_until`` so a second worker does not take them meanwhile;
+        ``narrower`` (with ``params``) adds to the filter."""
+        items = await self.read_all(
+            f"SELECT * FROM {self.table} WHERE state = 'pending' AND next_attempt_at <= ? "  # noqa: S608 - names from this package, values are placeholders
+            f"{narrower} ORDER BY next_attempt_at LIMIT ?",
+            to_epoch(now),
+            *params,
+            limit,
+        )
+        await self.conn.executemany(
+            f"UPDATE {self.table} SET next_attempt_at = ? WHERE {self.shape.key} = ?",  # noqa: S608 - names from this package
+            [(to_epoch(lease_until), getattr(item, self.shape.key)) for item in items],
+        )
+        return items
+
+    async def read_all(self, sql: str, *params: Any) -> list[T]:
+        """The aggregates the rows of a query hold."""
+        return [self.shape.read(row, SQLITE) for row in await self.fetch_rows(sql, params)]

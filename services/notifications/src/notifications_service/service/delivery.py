@@ -28,8 +28,6 @@ import structlog
 from standardwebhooks import Webhook
 
 from mentor_shared.clock import as_utc, utc_now
-from mentor_shared.events.envelope import new_event
-from mentor_shared.events.schemas import NotificationSent
 from mentor_shared.sealing import Sealer, SealError
 from mentor_shared.tracing import span_under
 from notifications_service.domain.model import (
@@ -41,7 +39,7 @@ from notifications_service.domain.model import (
 )
 from notifications_service.metrics import record_delivery
 from notifications_service.service.digest import send_daily_digests
-from notifications_service.service.notify import NotifyConfig
+from notifications_service.service.notify import NotifyConfig, notification_sent
 from notifications_service.service.ports import (
     DeliveryError,
     EmailSender,
@@ -275,18 +273,7 @@ class DeliveryWorker:
                 await uow.email_jobs.save(job)
                 # Erased while it was being sent: nothing is published about them.
                 if job.state == "sent" and not await uow.erased.contains(job.recipient_id):
-                    uow.add_event(
-                        new_event(
-                            NotificationSent(
-                                notification_id=job.id,
-                                recipient_id=job.recipient_id,
-                                kind=job.kind,
-                                channel="email",
-                            ),
-                            subject=job.recipient_id,
-                            source="notifications",
-                        )
-                    )
+                    uow.add_event(notification_sent(job.id, job.recipient_id, job.kind, "email"))
             for delivery in deliveries:
                 await uow.webhook_deliveries.save(delivery)
             await uow.commit()

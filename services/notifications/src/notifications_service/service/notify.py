@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Literal
 
 import structlog
 
 from mentor_shared.calendar import CalendarSession, content_type, session_calendar
 from mentor_shared.clock import utc_now
-from mentor_shared.events.envelope import new_event
+from mentor_shared.events.envelope import Envelope, new_event
 from mentor_shared.events.schemas import NotificationSent
 from mentor_shared.tracing import current_trace_context
 from notifications_service.domain.messages import Letter
@@ -179,16 +180,20 @@ async def _keep_in_app(uow: NotificationsUnitOfWork, notification: Notification)
         return
     uow.created_notifications.append(notification)
     uow.add_event(
-        new_event(
-            NotificationSent(
-                notification_id=notification.id,
-                recipient_id=notification.recipient_id,
-                kind=notification.kind,
-                channel="in_app",
-            ),
-            subject=notification.recipient_id,
-            source=SOURCE,
-        )
+        notification_sent(notification.id, notification.recipient_id, notification.kind, "in_app")
+    )
+
+
+def notification_sent(
+    notification_id: str, recipient_id: str, kind: str, channel: Literal["in_app", "email"]
+) -> Envelope:
+    """The ``notification.sent`` event of a notification kept or an email sent."""
+    return new_event(
+        NotificationSent(
+            notification_id=notification_id, recipient_id=recipient_id, kind=kind, channel=channel
+        ),
+        subject=recipient_id,
+        source=SOURCE,
     )
 
 
