@@ -14,7 +14,7 @@ from mentor_shared.events.schemas import SessionScheduled
 from notifications_service.adapters.smtp_sender import SmtpEmailSender
 from notifications_service.service import commands
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.unit.test_handlers_and_delivery import (
+from tests.notifications.unit.test_reactions_and_delivery import (
     Harness,
     ev,
     harness,

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 import structlog
 from standardwebhooks import Webhook
 
-from mentor_shared.clock import as_utc, utc_now
+from mentor_shared.clock import as_utc, to_epoch, utc_now
 from mentor_shared.sealing import Sealer, SealError
 from mentor_shared.tracing import span_under
 from notifications_service.domain.model import (
@@ -68,7 +68,7 @@ def webhook_headers(secret: str, message_id: str, at: datetime, body: bytes) -> 
     return {
         "Content-Type": "application/json",
         ID_HEADER: message_id,
-        TIMESTAMP_HEADER: str(int(moment.timestamp())),
+        TIMESTAMP_HEADER: str(int(to_epoch(moment))),
         SIGNATURE_HEADER: Webhook(key).sign(message_id, moment, body.decode()),
     }
 

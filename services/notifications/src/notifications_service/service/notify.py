@@ -16,7 +16,7 @@ from typing import Literal
 import structlog
 
 from mentor_shared.calendar import CalendarSession, content_type, session_calendar
-from mentor_shared.clock import utc_now
+from mentor_shared.clock import to_epoch, utc_now
 from mentor_shared.events.envelope import Envelope, new_event
 from mentor_shared.events.schemas import NotificationSent
 from mentor_shared.tracing import current_trace_context
@@ -55,7 +55,7 @@ class NotifyConfig:
     def unsubscribe_url(self, account_id: str, kind: EmailKind) -> str:
         """The signed one-click link for this person and kind, valid for
         ``unsubscribe_link_ttl``."""
-        expires_at = (utc_now() + self.unsubscribe_link_ttl).timestamp()
+        expires_at = to_epoch(utc_now() + self.unsubscribe_link_ttl)
         token = make_unsubscribe_token(
             self.unsubscribe_secret, account_id, kind, expires_at=expires_at
         )

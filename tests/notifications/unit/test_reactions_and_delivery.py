@@ -1,4 +1,4 @@
-"""Event handlers and the delivery worker on a real SQLite file and a real SMTP server."""
+"""Event reactions and the delivery worker on a real SQLite file and a real SMTP server."""
 
 from __future__ import annotations
 
