@@ -187,7 +187,7 @@ class EmailJob:
         if now - self.created_at >= give_up_after:
             self.settle("suppressed", "no_address")
         else:
-            self.last_error = "awaiting_address"
+            self.await_address()
             self.next_attempt_at = now + ADDRESS_RETRY
 
     def hold_for_digest(self) -> None:
