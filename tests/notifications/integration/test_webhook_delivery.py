@@ -38,7 +38,7 @@ from notifications_service.domain.model import (
     new_webhook_secret,
 )
 from notifications_service.domain.webhook_urls import IPAddress
-from notifications_service.service import handlers
+from notifications_service.service import commands
 from notifications_service.service.delivery import DeliveryConfig, DeliveryWorker
 from notifications_service.service.webhook_guard import WebhookGuard
 from tests.sealing import SEALER
@@ -207,7 +207,7 @@ async def test_the_secret_is_stored_sealed_and_still_signs(
     harness: Harness, receiver: Receiver
 ) -> None:
     guard = WebhookGuard(allow_private=True)
-    made = await handlers.add_subscription(
+    made = await commands.add_subscription(
         harness.uow(),
         guard,
         SEALER,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from mentor_shared.events.schemas import AccountClaimRequested
 from notifications_service.adapters.smtp_sender import SmtpEmailSender
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.unit.test_handlers_and_delivery import (
+from tests.notifications.unit.test_reactions_and_delivery import (
     Harness,
     ev,
     harness,

@@ -24,8 +24,8 @@ from notifications_service.adapters.sqlite_repository import (
 from notifications_service.consumers import make_event_handler
 from notifications_service.domain.checkins import summarise
 from notifications_service.domain.errors import CheckInAnswered, CheckInNotFound
-from notifications_service.service import handlers
-from notifications_service.service.handlers import NotifyConfig
+from notifications_service.service import commands
+from notifications_service.service.notify import NotifyConfig
 from tests.sealing import SEALER
 
 CONFIG = NotifyConfig(
@@ -148,19 +148,19 @@ async def test_an_answer_is_taken_once_and_only_from_the_person_asked(
     harness: Harness,
 ) -> None:
     await harness.apply(confirmed(3))
-    (mine,) = await handlers.pending_checkins(harness.uow(), "mentee")
+    (mine,) = await commands.pending_checkins(harness.uow(), "mentee")
     with pytest.raises(CheckInNotFound):
-        await handlers.answer_checkin(harness.uow(), "mentor", mine.id, rating=5, comment=None)
+        await commands.answer_checkin(harness.uow(), "mentor", mine.id, rating=5, comment=None)
     with pytest.raises(CheckInNotFound):
-        await handlers.answer_checkin(harness.uow(), "mentee", "nope", rating=5, comment=None)
-    answered = await handlers.answer_checkin(
+        await commands.answer_checkin(harness.uow(), "mentee", "nope", rating=5, comment=None)
+    answered = await commands.answer_checkin(
         harness.uow(), "mentee", mine.id, rating=4, comment="  Going well  "
     )
     assert (answered.rating, answered.comment, answered.answered) == (4, "Going well", True)
     with pytest.raises(CheckInAnswered):
-        await handlers.answer_checkin(harness.uow(), "mentee", mine.id, rating=1, comment=None)
-    assert await handlers.pending_checkins(harness.uow(), "mentee") == []
-    assert len(await handlers.pending_checkins(harness.uow(), "mentor")) == 1
+        await commands.answer_checkin(harness.uow(), "mentee", mine.id, rating=1, comment=None)
+    assert await commands.pending_checkins(harness.uow(), "mentee") == []
+    assert len(await commands.pending_checkins(harness.uow(), "mentor")) == 1
 
 
 async def test_the_summary_suppresses_rounds_under_five_answers(harness: Harness) -> None:
@@ -169,21 +169,21 @@ async def test_the_summary_suppresses_rounds_under_five_answers(harness: Harness
     pending = [
         c
         for person in ("mentee", "mentor")
-        for c in await handlers.pending_checkins(harness.uow(), person)
+        for c in await commands.pending_checkins(harness.uow(), person)
     ]
     assert len(pending) == 6
     for item, rating in zip(pending[:4], (5, 4, 4, 2), strict=True):
-        await handlers.answer_checkin(
+        await commands.answer_checkin(
             harness.uow(), item.recipient_id, item.id, rating=rating, comment=None
         )
-    third, sixth = await handlers.checkin_summary(harness.uow())
+    third, sixth = await commands.checkin_summary(harness.uow())
     assert (third.round, third.sent, third.answered, third.mean_rating) == (3, 6, None, None)
     assert third.distribution is None
     assert (sixth.sent, sixth.answered) == (0, None)
-    await handlers.answer_checkin(
+    await commands.answer_checkin(
         harness.uow(), pending[4].recipient_id, pending[4].id, rating=3, comment="private"
     )
-    third, _ = await handlers.checkin_summary(harness.uow())
+    third, _ = await commands.checkin_summary(harness.uow())
     assert (third.answered, third.mean_rating) == (5, 3.6)
     assert third.distribution == {1: 0, 2: 1, 3: 1, 4: 2, 5: 1}
     assert "private" not in repr(third)
@@ -194,7 +194,7 @@ async def test_erasure_removes_the_persons_check_ins_and_export_shows_them(
     harness: Harness,
 ) -> None:
     await harness.apply(confirmed(3))
-    exported = await handlers.export_personal_data(harness.uow(), "mentee")
+    exported = await commands.export_personal_data(harness.uow(), "mentee")
     assert [(c.round, c.recipient_id) for c in exported.checkins] == [(3, "mentee")]
     await harness.apply(new_event(ProfileDeleted(profile_id="mentee"), subject="mentee",
                                   source="profile"))  # fmt: skip

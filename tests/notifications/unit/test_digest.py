@@ -31,9 +31,9 @@ from notifications_service.adapters.sqlite_repository import (
 from notifications_service.consumers import make_event_handler
 from notifications_service.domain.model import EmailJob, digest_job_id
 from notifications_service.domain.unsubscribe import read_unsubscribe_token
-from notifications_service.service import handlers
+from notifications_service.service import commands
 from notifications_service.service.delivery import DeliveryConfig, DeliveryWorker
-from notifications_service.service.handlers import NotifyConfig
+from notifications_service.service.notify import NotifyConfig
 from notifications_service.service.ports import DeliveryError
 from tests.notifications.conftest import SmtpSink
 from tests.sealing import SEALER
@@ -120,7 +120,7 @@ async def digests(tmp_path: Path) -> AsyncIterator[Digests]:
 async def _digest_person(d: Digests, person: str = "p") -> None:
     await d.apply(AccountRegistered(account_id=person, email=f"{person}@example.gov.uk",
                                     display_name="Pat"), person)  # fmt: skip
-    await handlers.update_preferences(d.uow(), person, channels={}, daily_digest=True)
+    await commands.update_preferences(d.uow(), person, channels={}, daily_digest=True)
 
 
 async def _three_things_happen(d: Digests, person: str = "p") -> None:
@@ -220,7 +220,7 @@ async def test_turning_the_digest_off_releases_held_emails_for_sending_now(
 ) -> None:
     await _digest_person(digests)
     await _three_things_happen(digests)
-    await handlers.update_preferences(digests.uow(), "p", channels={}, daily_digest=False)
+    await commands.update_preferences(digests.uow(), "p", channels={}, daily_digest=False)
     assert await digests.states("p") == {"pending": 3}
     assert (await digests.worker.run_once(digests.clock.now)).sent == 3
     assert sorted(j.kind for j in digests.sender.sent) == [
@@ -235,7 +235,7 @@ async def test_a_kind_switched_to_in_app_meanwhile_is_left_out_of_the_digest(
 ) -> None:
     await _digest_person(digests)
     await _three_things_happen(digests)
-    await handlers.update_preferences(
+    await commands.update_preferences(
         digests.uow(), "p", channels={"message": "in_app"}, daily_digest=None
     )
     digests.clock.now = DAY.replace(hour=7)
@@ -259,8 +259,8 @@ async def test_erasure_removes_held_emails(digests: Digests) -> None:
 async def test_the_digest_unsubscribe_link_stops_every_digestible_kind(digests: Digests) -> None:
     await _digest_person(digests)
     token = CONFIG.unsubscribe_url("p", "digest").split("token=")[1]
-    assert await handlers.unsubscribe(digests.uow(), SECRET, token) == "digest"
-    preferences = await handlers.get_preferences(digests.uow(), "p")
+    assert await commands.unsubscribe(digests.uow(), SECRET, token) == "digest"
+    preferences = await commands.get_preferences(digests.uow(), "p")
     assert {k: preferences.channel_for(k) for k in ("message", "request_received")} == {
         "message": "in_app",
         "request_received": "email",

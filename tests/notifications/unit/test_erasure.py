@@ -32,11 +32,12 @@ from notifications_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,
     SqliteNotificationsUnitOfWork,
 )
+from notifications_service.adapters.unit_of_work import CommitHooks
 from notifications_service.consumers import make_event_handler
 from notifications_service.domain.model import Subscription, new_webhook_secret
-from notifications_service.service import handlers
+from notifications_service.service import commands
 from notifications_service.service.delivery import DeliveryConfig, DeliveryWorker
-from notifications_service.service.handlers import NotifyConfig
+from notifications_service.service.notify import NotifyConfig
 from notifications_service.service.ports import DeliveryError
 from tests.notifications.conftest import SmtpSink
 from tests.sealing import SEALER
@@ -53,7 +54,10 @@ class Store:
     erased: list[str]
 
     def uow(self) -> SqliteNotificationsUnitOfWork:
-        return SqliteNotificationsUnitOfWork(self.db, on_erased=self.erased.extend)
+        return SqliteNotificationsUnitOfWork(
+            self.db,
+            CommitHooks(on_erased=self.erased.extend, after_erasure=self.db.truncate_wal),
+        )
 
     async def apply(self, event: Envelope) -> None:
         """As the consumer runner does: inbox, handler and commit in one transaction."""
@@ -159,7 +163,7 @@ async def test_erasure_leaves_no_byte_of_the_person_and_replays_bring_nothing_ba
     about_pat = [pat.registered(), pat.profile(), pat.verification(token), request, message]
     for event in (mo.registered(), mo.profile(), *about_pat):
         await store.apply(event)
-    await handlers.update_preferences(store.uow(), pat.id, channels={"reminder": "off"},
+    await commands.update_preferences(store.uow(), pat.id, channels={"reminder": "off"},
                                       daily_digest=None)  # fmt: skip
     assert (await worker(store, smtp_sink).run_once()).sent == 3
     # Still queued when the erasure comes: an email to the mentor naming the mentee.
@@ -229,8 +233,8 @@ async def test_preferences_of_an_erased_person_are_not_stored_again(store: Store
     pat = Person.new("Pat", "Gone")
     await store.apply(pat.registered())
     await store.apply(ev(ProfileDeleted(profile_id=pat.id), pat.id))
-    with pytest.raises(handlers.PersonErased):
-        await handlers.update_preferences(store.uow(), pat.id, channels={"reminder": "off"},
+    with pytest.raises(commands.PersonErased):
+        await commands.update_preferences(store.uow(), pat.id, channels={"reminder": "off"},
                                           daily_digest=None)  # fmt: skip
     assert await store.rows("SELECT * FROM preferences") == []
 

@@ -7,26 +7,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from mentor_shared.runtime import ServiceRuntime, Store, open_mongo_store, open_sqlite_store
+from mentor_shared.runtime import ServiceRuntime, Store, open_store
 from mentor_shared.sealing import Sealer
 from mentor_shared.web.health import CheckResult
 from notifications_service.adapters.notify_sender import NotifyEmailSender
 from notifications_service.adapters.schema import LADDER
 from notifications_service.adapters.smtp_sender import SmtpEmailSender
-from notifications_service.adapters.sqlite_repository import (
-    SqliteNotificationsUnitOfWork,
-)
+from notifications_service.adapters.sqlite_repository import SqliteNotificationsUnitOfWork
+from notifications_service.adapters.unit_of_work import CommitHooks
 from notifications_service.adapters.webhook_poster import HttpxWebhookPoster
 from notifications_service.consumers import GROUP_ID, TOPICS, make_event_handler
 from notifications_service.domain.model import RetryPolicy
 from notifications_service.service.delivery import DeliveryConfig, DeliveryWorker
-from notifications_service.service.handlers import NotifyConfig
 from notifications_service.service.live import LiveNotifications
+from notifications_service.service.notify import NotifyConfig
 from notifications_service.service.ports import EmailSender, NotificationsUnitOfWork
 from notifications_service.service.webhook_guard import WebhookGuard
 from notifications_service.settings import NotificationsSettings
 
 PUBLISHES = ["notification", "public.match-events"]
+DATABASE = "notifications"
+"""The MongoDB database's name."""
 
 
 @dataclass
@@ -83,35 +84,32 @@ def email_sender(settings: NotificationsSettings) -> EmailSender:
     )
 
 
+def units_of_work(store: Store, live: LiveNotifications) -> Callable[[], NotificationsUnitOfWork]:
+    """New units of work on the store, telling the live stream what they commit."""
+    hooks = CommitHooks(
+        on_commit=live.publish, on_erased=live.close_for, after_erasure=store.after_erasure
+    )
+    if store.is_mongodb:
+        from notifications_service.adapters.mongo_repository import (
+            MongoNotificationsUnitOfWork,
+        )
+
+        client = store.handle.client
+        return lambda: MongoNotificationsUnitOfWork(client, DATABASE, hooks)
+    return lambda: SqliteNotificationsUnitOfWork(store.handle, hooks)
+
+
 async def bootstrap(
     settings: NotificationsSettings, *, sender: EmailSender | None = None
 ) -> NotificationsContext:
     """Open the store and wire the service (nothing is started yet)."""
     live = LiveNotifications()
-    uow_factory: Callable[[], NotificationsUnitOfWork]
-    if settings.mongodb_uri:
-        from notifications_service.adapters.mongo_repository import (
-            MongoNotificationsUnitOfWork,
-        )
-
-        store = await open_mongo_store(settings, "notifications", LADDER)
-        client = store.handle.client
-
-        def uow_factory() -> NotificationsUnitOfWork:
-            return MongoNotificationsUnitOfWork(
-                client, "notifications", on_commit=live.publish, on_erased=live.close_for
-            )
-    else:
-        store = await open_sqlite_store(settings, LADDER)
-
-        def uow_factory() -> NotificationsUnitOfWork:
-            return SqliteNotificationsUnitOfWork(
-                store.handle, on_commit=live.publish, on_erased=live.close_for
-            )
-
+    store = await open_store(settings, DATABASE, LADDER)
+    uow_factory = units_of_work(store, live)
     runtime = ServiceRuntime(settings, store, publishes=PUBLISHES, uow_factory=uow_factory)
     sealer = Sealer.from_settings(settings)
     notify_config = NotifyConfig(
+        mail_from=settings.mail_from,
         public_url=settings.public_url.rstrip("/"),
         api_url=settings.api_url.rstrip("/"),
         unsubscribe_secret=settings.unsubscribe_secret,

@@ -1,8 +1,9 @@
-"""Kafka entrypoint: each consumed event becomes a call to a handler.
+"""Kafka entrypoint: each consumed event becomes a call to its reaction.
 
 The shared consumer runner opens the unit of work, records the event in the
-inbox (so a redelivered event is skipped), calls :func:`handle_event` and
-commits.
+inbox (so a redelivered event is skipped), calls the handler made here and
+commits. Which reaction answers which event class is
+:data:`notifications_service.service.reactions.REACTIONS`.
 """
 
 from __future__ import annotations
@@ -11,37 +12,15 @@ import structlog
 
 from mentor_shared.bus.consumer import EventHandler
 from mentor_shared.events.envelope import Envelope
-from mentor_shared.events.schemas import (
-    AccountClaimRequested,
-    AccountEmailVerified,
-    AccountPasswordResetRequested,
-    AccountRegistered,
-    AccountVerificationRequested,
-    MessageSent,
-    ProfileDeleted,
-    ProfileUpserted,
-    SessionScheduled,
-)
-from mentor_shared.sealing import Sealer, SealError
-from notifications_service.service import handlers
-from notifications_service.service.handlers import NotifyConfig
+from mentor_shared.events.schemas import ProfileDeleted
+from mentor_shared.sealing import Sealer
+from notifications_service.service.erasure import any_erased
+from notifications_service.service.notify import NotifyConfig
 from notifications_service.service.ports import NotificationsUnitOfWork
+from notifications_service.service.reactions import REACTIONS, EventContext
 
 GROUP_ID = "notifications"
 TOPICS = ["account", "profile", "match", "messaging"]
-
-MATCH_EVENTS = frozenset(
-    {
-        "match.requested",
-        "match.accepted",
-        "match.declined",
-        "match.withdrawn",
-        "match.expired",
-        "match.reminder_due",
-        "match.ended",
-    }
-)
-
 
 log = structlog.get_logger(__name__)
 
@@ -71,41 +50,15 @@ def make_event_handler(config: NotifyConfig, sealer: Sealer) -> EventHandler:
     async def handle_event(event: Envelope, uow: NotificationsUnitOfWork) -> None:
         data = event.payload()
         event_id = str(event.id)
-        if isinstance(data, ProfileDeleted):
-            # Also when already erased: a replay finds nothing more and changes nothing.
-            await handlers.on_profile_deleted(uow, data.profile_id)
-            return
-        if await handlers.any_erased(uow, *people_in(data)):
+        # An erasure runs also when the person is already erased (a replay changes nothing).
+        if not isinstance(data, ProfileDeleted) and await any_erased(uow, *people_in(data)):
             # Someone it concerns asked to be forgotten: nothing is made for or of them,
             # whether the event is late, replayed or re-published.
             log.info("event_about_erased_person_ignored", event_id=event_id, type=event.type)
             return
-        if isinstance(data, AccountRegistered):
-            await handlers.on_account_registered(uow, data)
-        elif isinstance(
-            data,
-            AccountVerificationRequested | AccountPasswordResetRequested | AccountClaimRequested,
-        ):
-            try:
-                token = sealer.open(data.sealed_token)
-            except SealError:
-                # Not ours (another key) or altered: no email can be built from it,
-                # and retrying would not change that. The consumer dead-letters it.
-                log.warning("account_token_unreadable", event_id=event_id, type=event.type)
-                raise
-            await handlers.on_account_token(uow, config, event_id, data, token)
-        elif isinstance(data, AccountEmailVerified):
-            await uow.contacts.mark_verified(data.account_id)
-        elif isinstance(data, ProfileUpserted):
-            await handlers.on_profile_upserted(uow, data)
-        elif event.type in MATCH_EVENTS:
-            await handlers.on_match_event(
-                uow, config, event_id, event.type, event.occurred_at, data
-            )
-        elif isinstance(data, MessageSent):
-            await handlers.on_message_sent(uow, config, event_id, data)
-        elif isinstance(data, SessionScheduled):
-            await handlers.on_session_scheduled(uow, config, event_id, data)
-        # Any other event type on these topics concerns no one here.
+        reaction = REACTIONS.get(type(data))
+        if reaction is not None:
+            context = EventContext(event_id, event.occurred_at, config, sealer)
+            await reaction(uow, context, data)
 
     return handle_event

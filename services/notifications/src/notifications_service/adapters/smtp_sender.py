@@ -26,17 +26,18 @@ def build_message(job: EmailJob, *, mail_from: str) -> EmailMessage:
     message.add_alternative(job.html, subtype="html")
     for attachment in job.attachments:
         maintype, _, rest = attachment.content_type.partition("/")
-        subtype, _, params = rest.partition(";")
+        subtype, *params = (text.strip() for text in rest.split(";"))
         message.add_attachment(
             attachment.content,
             maintype=maintype,
-            subtype=subtype.strip(),
+            subtype=subtype,
             filename=attachment.filename,
         )
-        if params.strip():
-            part = list(message.iter_attachments())[-1]
-            key, _, value = params.strip().partition("=")
-            part.set_param(key, value)
+        # Content-Type parameters as given (``method=CANCEL; charset=utf-8``, RFC 6047).
+        part = list(message.iter_attachments())[-1]
+        for param in filter(None, params):
+            key, _, value = param.partition("=")
+            part.set_param(key.strip(), value.strip())
     return message
 
 

@@ -38,6 +38,12 @@ class CheckIn:
         """Whether the person has answered it."""
         return self.answered_at is not None
 
+    def answer(self, rating: int, comment: str | None, now: datetime) -> None:
+        """Record the person's rating and comment (blank comments are dropped)."""
+        self.rating = rating
+        self.comment = (comment or "").strip() or None
+        self.answered_at = now
+
 
 def checkin_id(match_id: str, recipient_id: str, round_: int) -> str:
     """Stable id: one check-in per person, match and round, however often the

@@ -226,6 +226,32 @@ def session(
     )
 
 
+def session_cancelled(
+    public_url: str,
+    conversation_id: str,
+    other_name: str,
+    starts_at: datetime,
+    *,
+    by_you: bool | None,
+) -> Letter:
+    """A confirmed session was cancelled (``by_you``: None when who did is not known)."""
+    when = _when(starts_at)
+    if by_you is None:
+        first = f"Your session with {other_name} on {when} (UTC) was cancelled."
+    elif by_you:
+        first = f"You cancelled your session with {other_name} on {when} (UTC)."
+    else:
+        first = f"{other_name} cancelled your session on {when} (UTC)."
+    return Letter(
+        kind="session",
+        subject=f"Session cancelled for {when}",
+        paragraphs=(first, "Open the attached calendar file to remove it from your calendar."),
+        action_label="See the conversation",
+        action_url=f"{public_url}/conversations/{conversation_id}",
+        summary=first,
+    )
+
+
 def match_ended(public_url: str, match_id: str, other_name: str, *, by_you: bool) -> Letter:
     """A mentoring relationship ended."""
     first = (

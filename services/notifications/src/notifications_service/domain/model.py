@@ -9,7 +9,7 @@ import base64
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal, get_args
 
 Kind = Literal[
@@ -66,11 +66,6 @@ def digest_job_id(recipient_id: str, day: date) -> str:
     return derived_id("digest", recipient_id, day.isoformat())
 
 
-def utcnow() -> datetime:
-    """Now, timezone-aware."""
-    return datetime.now(UTC)
-
-
 ADDRESS_RETRY = timedelta(seconds=2)
 ADDRESS_WAIT = timedelta(hours=1)
 
@@ -116,6 +111,13 @@ class Notification:
     def is_read(self) -> bool:
         """Whether the recipient has read it."""
         return self.read_at is not None
+
+    def mark_read(self, now: datetime) -> bool:
+        """Read now, unless it was read before; whether this changed it."""
+        if self.read_at is not None:
+            return False
+        self.read_at = now
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,15 @@ class EmailJob:
         self.personalisation = {}
         self.attachments = []
 
+    def await_address(self) -> None:
+        """Queued before the recipient's address arrived (account events travel on
+        another topic): the delivery worker looks it up when the job is due."""
+        self.last_error = "awaiting_address"
+
+    def address_found(self, address: str) -> None:
+        """The delivery worker found the address the job was queued without."""
+        self.to_address = address
+
     def settle(self, state: EmailState, error: str | None = None) -> None:
         """Move to a state it will not leave (suppressed, digested) and forget
         the content."""
@@ -176,7 +187,7 @@ class EmailJob:
         if now - self.created_at >= give_up_after:
             self.settle("suppressed", "no_address")
         else:
-            self.last_error = "awaiting_address"
+            self.await_address()
             self.next_attempt_at = now + ADDRESS_RETRY
 
     def hold_for_digest(self) -> None:

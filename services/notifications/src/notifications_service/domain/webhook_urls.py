@@ -26,6 +26,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mentor_shared.errors import InvalidInput
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_URL_LENGTH = 2000
@@ -55,13 +57,15 @@ PRIVATE_NETWORKS = tuple(
 _NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$", re.IGNORECASE)
 
 
-class WebhookUrlRefused(Exception):
-    """The URL may not receive webhooks; ``message`` says why, ``reason`` is a code."""
+class WebhookUrlRefused(InvalidInput):
+    """The URL may not receive webhooks; ``message`` says why, ``reason`` is a code
+    (also the answer's ``details.reason``)."""
+
+    code = "webhook_url_refused"
 
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
-        self.message = message
-        super().__init__(message)
+        super().__init__(message, details={"reason": reason})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The delivery worker: sends queued emails and webhook POSTs, with retries.
 
-Handlers only queue (in the same transaction as the in-app notification and the
+Reactions only queue (in the same transaction as the in-app notification and the
 inbox record); this worker, a background task of the service process, claims
 due rows, sends them outside any transaction, then records the outcome. A row
 is claimed by moving its next attempt a lease into the future, so a second
@@ -22,13 +22,12 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import structlog
 from standardwebhooks import Webhook
 
-from mentor_shared.events.envelope import new_event
-from mentor_shared.events.schemas import NotificationSent
+from mentor_shared.clock import as_utc, to_epoch, utc_now
 from mentor_shared.sealing import Sealer, SealError
 from mentor_shared.tracing import span_under
 from notifications_service.domain.model import (
@@ -37,11 +36,10 @@ from notifications_service.domain.model import (
     EmailJob,
     RetryPolicy,
     WebhookDelivery,
-    utcnow,
 )
 from notifications_service.metrics import record_delivery
 from notifications_service.service.digest import send_daily_digests
-from notifications_service.service.handlers import NotifyConfig
+from notifications_service.service.notify import NotifyConfig, notification_sent
 from notifications_service.service.ports import (
     DeliveryError,
     EmailSender,
@@ -66,11 +64,11 @@ def webhook_headers(secret: str, message_id: str, at: datetime, body: bytes) -> 
     The id is the delivery's, the same on every retry, so receivers can drop repeats.
     """
     key: str | bytes = secret if secret.startswith("whsec_") else secret.encode()
-    moment = at.astimezone(UTC)
+    moment = as_utc(at)
     return {
         "Content-Type": "application/json",
         ID_HEADER: message_id,
-        TIMESTAMP_HEADER: str(int(moment.timestamp())),
+        TIMESTAMP_HEADER: str(int(to_epoch(moment))),
         SIGNATURE_HEADER: Webhook(key).sign(message_id, moment, body.decode()),
     }
 
@@ -114,7 +112,7 @@ class DeliveryConfig:
 
 
 class DeliveryWorker:
-    """Sends what the handlers queued; one instance per service process."""
+    """Sends what the reactions queued; one instance per service process."""
 
     def __init__(
         self,
@@ -126,7 +124,7 @@ class DeliveryWorker:
         *,
         notify_config: NotifyConfig | None = None,
         sealer: Sealer | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """Args:
         uow_factory: New units of work.
@@ -243,7 +241,8 @@ class DeliveryWorker:
             for job in claimed:
                 if not job.to_address:
                     contact = await uow.contacts.get(job.recipient_id)
-                    job.to_address = contact.email if contact else ""
+                    if contact is not None:
+                        job.address_found(contact.email)
                 (jobs if job.to_address else waiting).append(job)
             for job in waiting:
                 job.wait_for_address(now, give_up_after=self.config.address_wait)
@@ -274,18 +273,7 @@ class DeliveryWorker:
                 await uow.email_jobs.save(job)
                 # Erased while it was being sent: nothing is published about them.
                 if job.state == "sent" and not await uow.erased.contains(job.recipient_id):
-                    uow.add_event(
-                        new_event(
-                            NotificationSent(
-                                notification_id=job.id,
-                                recipient_id=job.recipient_id,
-                                kind=job.kind,
-                                channel="email",
-                            ),
-                            subject=job.recipient_id,
-                            source="notifications",
-                        )
-                    )
+                    uow.add_event(notification_sent(job.id, job.recipient_id, job.kind, "email"))
             for delivery in deliveries:
                 await uow.webhook_deliveries.save(delivery)
             await uow.commit()
@@ -346,7 +334,7 @@ class DeliveryWorker:
             return
         body = delivery.body.encode()
         # The real time, not the worker's clock: receivers compare it with theirs.
-        headers = webhook_headers(secret, delivery.id, utcnow(), body)
+        headers = webhook_headers(secret, delivery.id, utc_now(), body)
         async with self._limit:
             try:
                 status = await self._poster.post(url, body, headers)

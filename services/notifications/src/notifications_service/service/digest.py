@@ -1,6 +1,6 @@
 """The daily digest: one email a day summarising the emails held for someone.
 
-For a person with the digest on, the handlers store digestible emails in the
+For a person with the digest on, the notify pipeline stores digestible emails in the
 ``digest`` state instead of ``pending``. Once a day, at ``DIGEST_HOUR_UTC``,
 each person's held emails become one ordinary email job (so retries, backoff
 and the delivery log apply) and the held ones are marked ``digested``, in one
@@ -20,7 +20,7 @@ import structlog
 from notifications_service.domain import messages
 from notifications_service.domain.messages import DigestItem
 from notifications_service.domain.model import Contact, EmailJob, digest_job_id
-from notifications_service.service.handlers import SOMEONE, NotifyConfig
+from notifications_service.service.notify import SOMEONE, NotifyConfig, personalisation
 from notifications_service.service.ports import NotificationsUnitOfWork
 from notifications_service.templates import render_html, render_text
 
@@ -129,13 +129,11 @@ def _digest_job(
         unsubscribe_url=unsubscribe_url,
         created_at=now,
         next_attempt_at=now,
-        personalisation={
-            "name": name,
-            "subject": letter.subject,
-            "body": "\n\n".join(
+        personalisation=personalisation(
+            letter,
+            name,
+            body="\n\n".join(
                 [*letter.paragraphs, *(f"* {item.text}: {item.url}" for item in items)]
             ),
-            "action_label": letter.action_label,
-            "action_url": letter.action_url,
-        },
+        ),
     )

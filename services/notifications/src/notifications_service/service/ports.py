@@ -40,8 +40,8 @@ class ContactRepository(Protocol):
         """The address was confirmed."""
         ...
 
-    async def delete(self, account_id: str) -> None:
-        """Forget the address (erasure)."""
+    async def delete(self, account_id: str) -> bool:
+        """Forget the address (erasure); whether there was one."""
         ...
 
 
@@ -56,8 +56,8 @@ class ProfileCardRepository(Protocol):
         """A card, or None."""
         ...
 
-    async def delete(self, profile_id: str) -> None:
-        """Forget a card (erasure)."""
+    async def delete(self, profile_id: str) -> bool:
+        """Forget a card (erasure); whether there was one."""
         ...
 
 
@@ -112,8 +112,8 @@ class PreferenceRepository(Protocol):
         """Store preferences."""
         ...
 
-    async def delete(self, account_id: str) -> None:
-        """Forget preferences (erasure)."""
+    async def delete(self, account_id: str) -> bool:
+        """Forget preferences (erasure); whether there were any."""
         ...
 
 
@@ -180,8 +180,8 @@ class EmailJobRepository(Protocol):
 class SubscriptionRepository(Protocol):
     """Other departments' webhooks."""
 
-    async def add(self, subscription: Subscription) -> None:
-        """Store a subscription."""
+    async def add(self, subscription: Subscription) -> bool:
+        """Store a subscription; False if one with its id already exists."""
         ...
 
     async def list(self) -> list[Subscription]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from mentor_shared.web.errors import Conflict, NotFound, error_responses
+from mentor_shared.web.errors import error_responses
 from notifications_service.api.deps import AdminPrincipal, CurrentPrincipal, UowDep
 from notifications_service.api.schemas import (
     CheckInAnswer,
@@ -14,8 +14,7 @@ from notifications_service.api.schemas import (
     CheckInSummary,
 )
 from notifications_service.domain.checkins import SUPPRESS_BELOW, CheckIn
-from notifications_service.domain.errors import CheckInAnswered, CheckInNotFound
-from notifications_service.service import handlers
+from notifications_service.service import commands
 
 router = APIRouter(tags=["checkins"])
 
@@ -35,14 +34,10 @@ def to_public(item: CheckIn) -> CheckInPublic:
     )
 
 
-def _not_found() -> NotFound:
-    return NotFound("No such check-in", code="checkin_not_found")
-
-
 @router.get("/v1/checkins", response_model=list[CheckInPublic], responses=error_responses(401))
 async def list_pending(principal: CurrentPrincipal, uow: UowDep) -> list[CheckInPublic]:
     """The caller's check-ins not yet answered, newest first."""
-    return [to_public(c) for c in await handlers.pending_checkins(uow, principal.id)]
+    return [to_public(c) for c in await commands.pending_checkins(uow, principal.id)]
 
 
 @router.get(
@@ -54,10 +49,7 @@ async def get_checkin(
     checkin_id: str, principal: CurrentPrincipal, uow: UowDep, response: Response
 ) -> CheckInPublic:
     """One of the caller's check-ins (404 for anyone else's)."""
-    try:
-        item = await handlers.get_checkin(uow, principal.id, checkin_id)
-    except CheckInNotFound as exc:
-        raise _not_found() from exc
+    item = await commands.get_checkin(uow, principal.id, checkin_id)
     response.headers["Cache-Control"] = "no-store"
     return to_public(item)
 
@@ -72,16 +64,9 @@ async def answer_checkin(
 ) -> CheckInPublic:
     """Answer one of the caller's check-ins, once (409 on a second answer;
     404 for anyone else's, administrators included)."""
-    try:
-        item = await handlers.answer_checkin(
-            uow, principal.id, checkin_id, rating=body.rating, comment=body.comment
-        )
-    except CheckInNotFound as exc:
-        raise _not_found() from exc
-    except CheckInAnswered as exc:
-        raise Conflict(
-            "This check-in has already been answered", code="checkin_already_answered"
-        ) from exc
+    item = await commands.answer_checkin(
+        uow, principal.id, checkin_id, rating=body.rating, comment=body.comment
+    )
     return to_public(item)
 
 
@@ -94,7 +79,7 @@ async def summary(_admin: AdminPrincipal, uow: UowDep) -> CheckInSummary:
     """Per round (after the 3rd and 6th session): how many were sent and, once at
     least five people answered, the count, mean rating and distribution. Smaller
     groups show "<5" and nulls. Comments are never shown."""
-    rounds = await handlers.checkin_summary(uow)
+    rounds = await commands.checkin_summary(uow)
     return CheckInSummary(
         rounds=[
             CheckInRound(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from mentor_shared.clock import utc_now
 from mentor_shared.web.errors import error_responses
 from notifications_service.api.deps import CurrentPrincipal, UowDep
 from notifications_service.api.routes.checkins import to_public as checkin_public
@@ -15,8 +16,7 @@ from notifications_service.api.schemas import (
     HeldProfile,
     NotificationsExport,
 )
-from notifications_service.domain.model import utcnow
-from notifications_service.service import handlers
+from notifications_service.service import commands
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
@@ -30,12 +30,12 @@ async def export(
     """The caller's address and name as held here, their preferences, every
     notification and the metadata of every email sent or queued to them (kind,
     subject, state, times; never the bodies, which are not kept once sent)."""
-    data = await handlers.export_personal_data(uow, principal.id)
+    data = await commands.export_personal_data(uow, principal.id)
     response.headers["Cache-Control"] = "no-store"
     contact, card = data.contact, data.card
     return NotificationsExport(
         account_id=principal.id,
-        exported_at=utcnow(),
+        exported_at=utc_now(),
         contact=HeldContact(
             email=contact.email, display_name=contact.display_name, verified=contact.verified
         )

@@ -7,18 +7,18 @@ import base64
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from mentor_shared.web.errors import BadRequest, NotFound, error_responses
+from mentor_shared.clock import from_epoch, to_epoch
+from mentor_shared.web.errors import BadRequest, error_responses
 from notifications_service.api.deps import ContextDep, CurrentPrincipal, StreamPrincipal, UowDep
 from notifications_service.api.schemas import NotificationList, NotificationPublic
-from notifications_service.domain.errors import NotificationNotFound
 from notifications_service.domain.model import Notification
-from notifications_service.service import handlers
+from notifications_service.service import commands
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
@@ -40,14 +40,14 @@ def to_public(notification: Notification) -> NotificationPublic:
 
 
 def _encode_cursor(cursor: tuple[datetime, str]) -> str:
-    raw = json.dumps([cursor[0].timestamp(), cursor[1]]).encode()
+    raw = json.dumps([to_epoch(cursor[0]), cursor[1]]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_cursor(text: str) -> tuple[datetime, str]:
     try:
         at, notification_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        return datetime.fromtimestamp(float(at), UTC), str(notification_id)
+        return from_epoch(float(at)), str(notification_id)
     except (ValueError, TypeError) as exc:
         raise BadRequest("The cursor is not valid", code="invalid_cursor") from exc
 
@@ -61,7 +61,7 @@ async def list_notifications(
 ) -> NotificationList:
     """The caller's notifications, newest first, with the unread count."""
     before = _decode_cursor(cursor) if cursor else None
-    page = await handlers.list_notifications(uow, principal.id, before=before, limit=limit)
+    page = await commands.list_notifications(uow, principal.id, before=before, limit=limit)
     return NotificationList(
         items=[to_public(n) for n in page.items],
         next_cursor=_encode_cursor(page.next_cursor) if page.next_cursor else None,
@@ -78,10 +78,7 @@ async def mark_read(
     notification_id: str, principal: CurrentPrincipal, uow: UowDep
 ) -> NotificationPublic:
     """Mark one of the caller's notifications read (404 for anyone else's)."""
-    try:
-        notification = await handlers.mark_read(uow, principal.id, notification_id)
-    except NotificationNotFound as exc:
-        raise NotFound("No such notification", code="notification_not_found") from exc
+    notification = await commands.mark_read(uow, principal.id, notification_id)
     return to_public(notification)
 
 

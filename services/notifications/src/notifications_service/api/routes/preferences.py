@@ -7,28 +7,16 @@ from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from mentor_shared.web.errors import ApiError, BadRequest, Unauthorized, error_responses
+from mentor_shared.web.errors import error_body, error_responses
 from notifications_service.api.deps import ContextDep, CurrentPrincipal, UowDep
 from notifications_service.api.schemas import PreferencesPublic, PreferencesUpdate
-from notifications_service.domain.errors import (
-    ExpiredUnsubscribeToken,
-    InvalidUnsubscribeToken,
-    PersonErased,
-)
+from notifications_service.domain.errors import ExpiredUnsubscribeToken
 from notifications_service.domain.model import ACCOUNT_KINDS, KINDS, Preferences
-from notifications_service.service import handlers
+from notifications_service.service import commands
 
 router = APIRouter(prefix="/v1", tags=["preferences"])
-
-
-class Gone(ApiError):
-    """410: the link was genuine once but has expired."""
-
-    status = HTTPStatus.GONE
-    code = "gone"
-    message = "This link has expired"
 
 
 KIND_NAMES = {
@@ -56,7 +44,7 @@ def to_public(preferences: Preferences) -> PreferencesPublic:
 @router.get("/preferences", response_model=PreferencesPublic, responses=error_responses(401))
 async def get_preferences(principal: CurrentPrincipal, uow: UowDep) -> PreferencesPublic:
     """The caller's channel for each kind of notification."""
-    return to_public(await handlers.get_preferences(uow, principal.id))
+    return to_public(await commands.get_preferences(uow, principal.id))
 
 
 @router.put("/preferences", response_model=PreferencesPublic, responses=error_responses(401, 422))
@@ -64,18 +52,12 @@ async def put_preferences(
     body: PreferencesUpdate, principal: CurrentPrincipal, uow: UowDep
 ) -> PreferencesPublic:
     """Change channels (email, in_app or off) and the daily digest flag."""
-    try:
-        preferences = await handlers.update_preferences(
-            uow,
-            principal.id,
-            channels={kind: channel for kind, channel in body.channels.items()},
-            daily_digest=body.daily_digest,
-        )
-    except PersonErased as exc:
-        # The shared token check answers first; this holds should it ever not.
-        raise Unauthorized(
-            "This account has been deleted", code="token_revoked", bearer_error="invalid_token"
-        ) from exc
+    preferences = await commands.update_preferences(
+        uow,
+        principal.id,
+        channels={kind: channel for kind, channel in body.channels.items()},
+        daily_digest=body.daily_digest,
+    )
     return to_public(preferences)
 
 
@@ -90,19 +72,12 @@ def _page(title: str, text: str) -> str:
     )
 
 
-async def _unsubscribe(token: str, context: ContextDep, uow: UowDep) -> HTMLResponse:
+async def _unsubscribe(token: str, context: ContextDep, uow: UowDep) -> Response:
     try:
-        kind = await handlers.unsubscribe(uow, context.notify_config.unsubscribe_secret, token)
-    except InvalidUnsubscribeToken as exc:
-        raise BadRequest(
-            "This unsubscribe link is not valid", code="invalid_unsubscribe_token"
-        ) from exc
+        kind = await commands.unsubscribe(uow, context.notify_config.unsubscribe_secret, token)
     except ExpiredUnsubscribeToken as exc:
-        raise Gone(
-            "This unsubscribe link has expired. Sign in and change your notification "
-            "settings, or use the link in a more recent email",
-            code="unsubscribe_link_expired",
-        ) from exc
+        # 410 Gone, which none of the shared error families answers.
+        return JSONResponse(error_body(exc.code, exc.message), status_code=HTTPStatus.GONE)
     name = KIND_NAMES[kind]
     if kind == "digest":
         page = _page(
@@ -128,7 +103,7 @@ async def _unsubscribe(token: str, context: ContextDep, uow: UowDep) -> HTMLResp
 @router.get("/unsubscribe", response_class=HTMLResponse, responses=error_responses(400, 410))
 async def unsubscribe_link(
     token: Annotated[str, Query(max_length=1000)], context: ContextDep, uow: UowDep
-) -> HTMLResponse:
+) -> Response:
     """Stop one kind of email from the link in it; no sign-in needed."""
     return await _unsubscribe(token, context, uow)
 
@@ -136,6 +111,6 @@ async def unsubscribe_link(
 @router.post("/unsubscribe", response_class=HTMLResponse, responses=error_responses(400, 410))
 async def unsubscribe_one_click(
     token: Annotated[str, Query(max_length=1000)], context: ContextDep, uow: UowDep
-) -> HTMLResponse:
+) -> Response:
     """RFC 8058 one-click unsubscribe, posted by mail programs."""
     return await _unsubscribe(token, context, uow)

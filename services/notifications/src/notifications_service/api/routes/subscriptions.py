@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from mentor_shared.web.errors import NotFound, Unprocessable, error_responses
+from mentor_shared.web.errors import error_responses
 from notifications_service.api.deps import AdminPrincipal, ContextDep, UowDep
 from notifications_service.api.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionPublic,
 )
-from notifications_service.domain.errors import SubscriptionNotFound
 from notifications_service.domain.model import Subscription
-from notifications_service.domain.webhook_urls import WebhookUrlRefused
-from notifications_service.service import handlers
+from notifications_service.service import commands
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
@@ -50,26 +48,21 @@ async def create_subscription(
     a loopback, private, link-local, multicast, unspecified, reserved or cloud
     metadata address (``details.reason`` says which).
     """
-    try:
-        subscription = await handlers.add_subscription(
-            uow,
-            context.webhook_guard,
-            context.sealer,
-            url=str(body.url),
-            department=body.department,
-            match_events=list(body.match_events) if body.match_events is not None else None,
-        )
-    except WebhookUrlRefused as exc:
-        raise Unprocessable(
-            exc.message, code="webhook_url_refused", details={"reason": exc.reason}
-        ) from exc
+    subscription = await commands.add_subscription(
+        uow,
+        context.webhook_guard,
+        context.sealer,
+        url=str(body.url),
+        department=body.department,
+        match_events=list(body.match_events) if body.match_events is not None else None,
+    )
     return SubscriptionCreated(**to_public(subscription).model_dump(), secret=subscription.secret)
 
 
 @router.get("", response_model=list[SubscriptionPublic], responses=error_responses(401, 403))
 async def list_subscriptions(_admin: AdminPrincipal, uow: UowDep) -> list[SubscriptionPublic]:
     """Every subscription, with how many deliveries are in each state."""
-    found = await handlers.list_subscriptions_with_counts(uow)
+    found = await commands.list_subscriptions_with_counts(uow)
     return [to_public(subscription, counts) for subscription, counts in found]
 
 
@@ -83,8 +76,5 @@ async def delete_subscription(
     subscription_id: str, _admin: AdminPrincipal, uow: UowDep
 ) -> Response:
     """Remove a subscription; its pending deliveries are dropped."""
-    try:
-        await handlers.delete_subscription(uow, subscription_id)
-    except SubscriptionNotFound as exc:
-        raise NotFound("No such subscription", code="subscription_not_found") from exc
+    await commands.delete_subscription(uow, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,4 @@
-"""Event handlers and the delivery worker on a real SQLite file and a real SMTP server."""
+"""Event reactions and the delivery worker on a real SQLite file and a real SMTP server."""
 
 from __future__ import annotations
 
@@ -30,22 +30,27 @@ from notifications_service.adapters.sqlite_repository import (
     SQLITE_SCHEMA,
     SqliteNotificationsUnitOfWork,
 )
+from notifications_service.adapters.unit_of_work import CommitHooks
 from notifications_service.consumers import make_event_handler
 from notifications_service.domain.model import Notification, RetryPolicy, new_webhook_secret
-from notifications_service.service import handlers
+from notifications_service.service import commands
 from notifications_service.service.delivery import (
     DeliveryConfig,
     DeliveryWorker,
     webhook_headers,
 )
-from notifications_service.service.handlers import NotifyConfig
+from notifications_service.service.notify import NotifyConfig
 from notifications_service.service.ports import DeliveryError
 from tests.notifications.conftest import SmtpSink
 from tests.sealing import SEALER
 
 SECRET = "unit-test-unsubscribe-secret"
+MAIL_FROM = "Mentor Match <no-reply@mentor-match.test>"
 CONFIG = NotifyConfig(
-    public_url="http://web.test", api_url="http://api.test", unsubscribe_secret=SECRET
+    public_url="http://web.test",
+    api_url="http://api.test",
+    unsubscribe_secret=SECRET,
+    mail_from=MAIL_FROM,
 )
 
 
@@ -55,7 +60,7 @@ class Harness:
     live: list[Notification]
 
     def uow(self) -> SqliteNotificationsUnitOfWork:
-        return SqliteNotificationsUnitOfWork(self.db, on_commit=self.live.extend)
+        return SqliteNotificationsUnitOfWork(self.db, CommitHooks(on_commit=self.live.extend))
 
     async def apply(self, event: Envelope) -> bool:
         """What the consumer runner does: inbox, handler, commit in one transaction."""
@@ -120,7 +125,7 @@ def worker(harness: Harness, sender: object, **config: object) -> DeliveryWorker
         harness.uow,
         sender,  # type: ignore[arg-type]
         FailingPoster(),
-        DeliveryConfig(mail_from="Mentor Match <no-reply@test>", **config),  # type: ignore[arg-type]
+        DeliveryConfig(mail_from=MAIL_FROM, **config),  # type: ignore[arg-type]
     )
 
 
@@ -194,7 +199,7 @@ async def test_messages_email_once_an_hour_per_conversation_but_always_in_app(
 
 async def test_email_not_wanted_is_logged_as_suppressed(harness: Harness) -> None:
     await harness.apply(registered("r", "r@example.gov.uk", "Rae"))
-    await handlers.update_preferences(
+    await commands.update_preferences(
         harness.uow(), "r", channels={"message": "in_app"}, daily_digest=True
     )
     await harness.apply(
@@ -211,7 +216,7 @@ async def test_email_not_wanted_is_logged_as_suppressed(harness: Harness) -> Non
     jobs = await harness.rows("SELECT state, last_error FROM email_jobs")
     assert jobs == [{"state": "suppressed", "last_error": "preference"}]
     assert len(await harness.rows("SELECT * FROM notifications")) == 1
-    assert (await handlers.get_preferences(harness.uow(), "r")).daily_digest is True
+    assert (await commands.get_preferences(harness.uow(), "r")).daily_digest is True
 
 
 async def test_profile_deleted_erases_notifications_preferences_address_and_jobs(
@@ -219,7 +224,7 @@ async def test_profile_deleted_erases_notifications_preferences_address_and_jobs
 ) -> None:
     await harness.apply(registered("p", "p@example.gov.uk", "Pat"))
     await harness.apply(profile("p", "Pat"))
-    await handlers.update_preferences(
+    await commands.update_preferences(
         harness.uow(), "p", channels={"reminder": "off"}, daily_digest=None
     )
     await harness.apply(
