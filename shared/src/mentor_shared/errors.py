@@ -14,6 +14,7 @@ service maps errors by hand. This module imports no framework: domains use it.
 | ``Family.FORBIDDEN`` | 403 |
 | ``Family.NOT_FOUND`` | 404 |
 | ``Family.CONFLICT`` | 409 |
+| ``Family.GONE`` | 410 |
 | ``Family.TOO_LARGE`` | 413 |
 | ``Family.RATE_LIMITED`` | 429 (``Retry-After``) |
 | ``Family.UNAVAILABLE`` | 503 |
@@ -36,6 +37,7 @@ class Family(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    GONE = "gone"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
@@ -121,6 +123,14 @@ class Conflict(DomainError):
     family = Family.CONFLICT
     code = "conflict"
     message = "The request conflicts with the current state"
+
+
+class Gone(DomainError):
+    """It existed, but is no longer usable and will not be again (410)."""
+
+    family = Family.GONE
+    code = "gone"
+    message = "This is no longer available"
 
 
 class TooLarge(DomainError):

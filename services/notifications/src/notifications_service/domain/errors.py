@@ -9,7 +9,7 @@ from __future__ import annotations
 from mentor_shared.errors import (
     BadRequest,
     Conflict,
-    DomainError,
+    Gone,
     InvalidInput,
     NotFound,
     Unauthenticated,
@@ -47,12 +47,8 @@ class InvalidUnsubscribeToken(BadRequest):
     message = "This unsubscribe link is not valid"
 
 
-class ExpiredUnsubscribeToken(DomainError):
-    """The unsubscribe link is genuine but too old: answered 410 Gone.
-
-    The shared families have no 410, so the unsubscribe route answers this one
-    itself (``api/routes/preferences.py``).
-    """
+class ExpiredUnsubscribeToken(Gone):
+    """The unsubscribe link is genuine but too old (410)."""
 
     code = "unsubscribe_link_expired"
     message = (

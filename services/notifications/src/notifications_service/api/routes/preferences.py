@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from html import escape
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from mentor_shared.web.errors import error_body, error_responses
+from mentor_shared.web.errors import error_responses
 from notifications_service.api.deps import ContextDep, CurrentPrincipal, UowDep
 from notifications_service.api.schemas import PreferencesPublic, PreferencesUpdate
-from notifications_service.domain.errors import ExpiredUnsubscribeToken
 from notifications_service.domain.model import ACCOUNT_KINDS, KINDS, Preferences
 from notifications_service.service import commands
 
@@ -73,11 +71,7 @@ def _page(title: str, text: str) -> str:
 
 
 async def _unsubscribe(token: str, context: ContextDep, uow: UowDep) -> Response:
-    try:
-        kind = await commands.unsubscribe(uow, context.notify_config.unsubscribe_secret, token)
-    except ExpiredUnsubscribeToken as exc:
-        # 410 Gone, which none of the shared error families answers.
-        return JSONResponse(error_body(exc.code, exc.message), status_code=HTTPStatus.GONE)
+    kind = await commands.unsubscribe(uow, context.notify_config.unsubscribe_secret, token)
     name = KIND_NAMES[kind]
     if kind == "digest":
         page = _page(
