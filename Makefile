@@ -44,6 +44,11 @@ test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
 		|| echo "caddy could not be installed: the real-proxy tests will be skipped"
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 
+.PHONY: test-unit
+test-unit: $(STAMP) ## Run the unit tier: no broker, server, model, browser or Docker (< 1 min)
+	@# The tier follows the fixtures each test uses (tests/tiers.py), not its folder.
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m unit
+
 .PHONY: test-docker
 test-docker: $(STAMP) ## Run only the tests that need Docker (Apache Kafka, MongoDB, compose)
 	@# Each of them skips, with the reason, where no Docker engine answers.
