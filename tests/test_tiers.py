@@ -14,6 +14,8 @@ import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 NEEDS_MORE_THAN_UNIT = frozenset(
@@ -108,11 +110,41 @@ def pytest_run(
     return result, json.loads(record.read_text())
 
 
-def test_make_test_unit_selects_no_test_that_needs_the_broker_or_more(tmp_path: Path) -> None:
+def described(item: pytest.Item) -> dict[str, list[str] | str]:
+    """What the recorder writes about a test, for a test of this session."""
+    return {
+        "nodeid": item.nodeid,
+        "path": str(item.path),
+        "fixtures": sorted(getattr(item, "fixturenames", ())),
+        "markers": sorted({mark.name for mark in item.iter_markers()}),
+    }
+
+
+def selected_by_make_test_unit(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> list[dict[str, list[str] | str]]:
+    """The tests ``make test-unit`` selects: this session's, when it is that command
+    (which spares it a second collection), else those of a collection of its own."""
+    config = request.config
+    if (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and config.option.markexpr == unit_marker_expression()
+        and not config.option.keyword
+        and not config.option.deselect
+        and not config.option.ignore
+    ):
+        return [described(item) for item in request.session.items]
     result, selected = pytest_run(
         tmp_path, ["--collect-only", "-m", unit_marker_expression(), "tests"]
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return selected
+
+
+def test_make_test_unit_selects_no_test_that_needs_the_broker_or_more(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    selected = selected_by_make_test_unit(request, tmp_path)
     assert len(selected) > 500, "the unit tier keeps the fast tests"
     for item in selected:
         assert not NEEDS_MORE_THAN_UNIT.intersection(item["fixtures"]), item["nodeid"]
