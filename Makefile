@@ -8,6 +8,7 @@ PIP := $(BIN)/pip -q --disable-pip-version-check
 CONSTRAINTS := requirements/constraints.txt
 PACKAGES := -e shared -e ops -e services/profile -e 'services/matching[export]' -e services/messaging -e services/notifications -e services/web
 STAMP := $(VENV)/.installed
+COVERAGE_FLOOR := 88
 SOURCES := ops/src shared/src services/profile/src services/matching/src services/messaging/src services/notifications/src services/web/src
 
 .DEFAULT_GOAL := help
@@ -42,7 +43,15 @@ test: $(STAMP) ## Run every test (starts its own broker and SMTP server)
 	@# The single API origin's tests run Debian's Caddy in front of the services.
 	command -v caddy >/dev/null || (apt-get update -qq && apt-get install -y -qq caddy) \
 		|| echo "caddy could not be installed: the real-proxy tests will be skipped"
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
+	@# Coverage of the code run in this process (not in the services' own processes),
+	@# with its floor: docs/architecture.md, "Tests".
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 \
+		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+
+.PHONY: test-unit
+test-unit: $(STAMP) ## Run the unit tier: no broker, server, model, browser or Docker (< 1 min)
+	@# The tier follows the fixtures each test uses (tests/tiers.py), not its folder.
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m unit
 
 .PHONY: test-docker
 test-docker: $(STAMP) ## Run only the tests that need Docker (Apache Kafka, MongoDB, compose)

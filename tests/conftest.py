@@ -26,6 +26,11 @@ import pytest
 
 from mentor_shared.testing.broker import free_port
 from mentor_shared.testing.kafka import ApacheKafka
+from tests.tiers import (  # noqa: F401  (hooks: the test tiers)
+    pytest_collection_modifyitems,
+    pytest_fixture_setup,
+    pytest_runtest_protocol,
+)
 
 BIN = Path(sys.executable).parent
 SERVICES = ("PROFILE", "MATCHING", "MESSAGING", "NOTIFICATIONS", "WEB")

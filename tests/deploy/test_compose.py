@@ -89,6 +89,7 @@ def test_each_service_is_built_from_its_dockerfile_and_configured_for_production
 ) -> None:
     service = compose["services"][spec.name]
     assert (ROOT / service["build"]["dockerfile"]) == spec.dockerfile
+    assert service["build"]["target"] == spec.target
     env = service["environment"]
     assert env[spec.port_variable] == str(spec.port)
     assert env["ENVIRONMENT"] == "production"
@@ -107,6 +108,7 @@ def test_web_frontend_is_built_from_its_dockerfile_and_reaches_every_service_by_
 ) -> None:
     web = compose["services"][WEB.name]
     assert (ROOT / web["build"]["dockerfile"]) == WEB.dockerfile
+    assert web["build"]["target"] == WEB.target
     env = web["environment"]
     assert env[WEB.port_variable] == str(WEB.port)
     assert env["ENVIRONMENT"] == "production"

@@ -1,5 +1,5 @@
-"""Each image's Dockerfile (the four services, the web frontend): slim, multi-stage,
-non-root, pinned, health-checked."""
+"""Each image (the four services, the web frontend), a target of the one Dockerfile:
+slim, multi-stage, non-root, pinned, health-checked."""
 
 from __future__ import annotations
 
@@ -8,20 +8,25 @@ import re
 
 import pytest
 
-from tests.deploy.conftest import IMAGES, ROOT, SERVICES, WEB, ServiceSpec
+from tests.deploy.conftest import IMAGES, ROOT, SERVICES, WEB, ServiceSpec, image_of
 
 
 def _instructions(spec: ServiceSpec) -> list[str]:
-    text = spec.dockerfile.read_text().replace("\\\n", " ")
-    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    return image_of(spec).instructions
 
 
 @pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
 def test_dockerfile_builds_in_two_stages_from_python_slim(spec: ServiceSpec) -> None:
-    text = spec.dockerfile.read_text()
-    assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
-    assert len(re.findall(r"^FROM \$\{PYTHON_IMAGE\} AS \w+$", text, re.M)) == 2
-    assert "COPY --from=build /opt/venv /opt/venv" in text
+    image = image_of(spec)
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in image.instructions
+    roots = [i for i in image.instructions if re.fullmatch(r"FROM \$\{PYTHON_IMAGE\} AS \w+", i)]
+    assert roots == ["FROM ${PYTHON_IMAGE} AS build", "FROM ${PYTHON_IMAGE} AS runtime"]
+    # The image is the runtime stage's, with only the virtualenv of a build stage.
+    assert image.runtime[0] == "FROM ${PYTHON_IMAGE} AS runtime"
+    venvs = [re.fullmatch(r"COPY --from=(\S+) /opt/venv /opt/venv", i) for i in image.runtime]
+    (copied,) = [match.group(1) for match in venvs if match]
+    assert "build" in image.build_stages
+    assert copied in image.build_stages
 
 
 @pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.name)
@@ -62,17 +67,18 @@ def test_service_image_sets_one_omp_thread_before_torch_or_faiss_load(spec: Serv
 
 def test_matching_image_exports_the_model_with_cpu_torch_and_ships_no_torch() -> None:
     spec = next(s for s in IMAGES if s.name == "matching")
-    instructions = _instructions(spec)
-    runtime = instructions[instructions.index("FROM ${PYTHON_IMAGE} AS runtime") :]
-    build = instructions[: len(instructions) - len(runtime)]
+    image = image_of(spec)
+    runtime, build = image.runtime, image.build
     export = next(i for i in build if "/opt/export/bin/pip install torch" in i)
     # torch from the CPU index, into the build-only virtualenv, then the export.
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in export
     assert '"./services/matching[export]"' in export
     assert "python -m matching_service.adapters.model_export /opt/model" in export
     assert not any("torch" in i for i in runtime)
-    assert "COPY --from=build /opt/model /opt/model" in runtime
-    assert "COPY --from=build /opt/export" not in " ".join(runtime)
+    models = [re.fullmatch(r"COPY --from=(\S+) /opt/model /opt/model", i) for i in runtime]
+    assert [match.group(1) for match in models if match] == ["matching-build"]
+    assert "matching-build" in image.build_stages
+    assert "/opt/export" not in " ".join(i for i in runtime if i.startswith("COPY"))
     env = " ".join(i for i in runtime if i.startswith("ENV "))
     assert "MATCHING_MODEL_DIR=/opt/model" in env
 
@@ -89,7 +95,7 @@ def test_web_image_serves_govuk_frontend_from_the_lock_file_without_node() -> No
     assert "COPY services/web/package.json services/web/package-lock.json ./" in instructions
     npm = [i for i in instructions if i.startswith("RUN npm")]
     assert npm == ["RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund"]
-    runtime = instructions[instructions.index("FROM ${PYTHON_IMAGE} AS runtime") :]
+    runtime = image_of(WEB).runtime
     copied = [i.split() for i in runtime if i.startswith("COPY --from=assets")]
     assert len(copied) == 1, "only GOV.UK Frontend's built files reach the runtime image"
     source, destination = copied[0][2:]

@@ -416,6 +416,7 @@ def test_a_missing_or_wrong_password_is_in_the_error_summary(
     assert "<title>Error: " in answer.text
 
 
+@pytest.mark.server  # the web service as its own process
 def test_python_m_web_service_serves_both_ports_and_stops_both_on_sigterm(
     tmp_path: Path,
 ) -> None:

@@ -26,6 +26,8 @@ from matching_service.adapters.embedder import (
 )
 from matching_service.adapters.model_export import export_model
 
+pytestmark = pytest.mark.model
+
 TEXTS = [
     "Stakeholder management at board level",
     "I struggle to persuade directors to back my proposals.",

@@ -10,6 +10,8 @@ from matching_service.adapters.snapshot import build_matcher
 from matching_service.domain.model import SuggestionQuery
 from tests.matching.builders import person
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture(scope="module")
 def embedder() -> SentenceTransformerEmbedder:
