@@ -13,12 +13,16 @@ from web_service.dates import wait_text
 from web_service.deps import BackendDep, CheckedForm, MemberSession, SessionDep
 from web_service.forms import FormErrors, errors_from_api, text
 from web_service.redirects import next_path, redirect, sign_in_redirect
-from web_service.rendering import render
+from web_service.rendering import FormPage, render
 
 router = APIRouter()
 
 Token = Annotated[str, Query(max_length=512)]
 PASSWORD_HINT = "At least 12 characters. A few unrelated words make a strong, memorable password."  # noqa: S105 - hint text, not a password
+SIGN_UP = FormPage("sign_up.html", "Create an account")
+SIGN_IN = FormPage("sign_in.html", "Sign in")
+FORGOTTEN_PASSWORD = FormPage("forgotten_password.html", "Reset your password")
+CHANGE_PASSWORD = FormPage("change_password.html", "Change your password", {"hint": PASSWORD_HINT})
 
 
 @router.get("/")
@@ -33,7 +37,7 @@ async def home(request: Request, session: SessionDep) -> Response:
 @router.get("/sign-up")
 async def sign_up_form(request: Request) -> Response:
     """The sign-up form."""
-    return render(request, "sign_up.html", title="Create an account", values={})
+    return SIGN_UP.show(request, values={})
 
 
 @router.post("/sign-up")
@@ -68,15 +72,7 @@ async def sign_up(request: Request, form: CheckedForm, backend: BackendDep) -> R
                     "email",
                 )
     if errors:
-        return render(
-            request,
-            "sign_up.html",
-            status_code=422,
-            title="Create an account",
-            values=values,
-            errors=errors,
-            domain_refused=domain_refused,
-        )
+        return SIGN_UP.show(request, errors, values=values, domain_refused=domain_refused)
     return redirect("/sign-up/check-email")
 
 
@@ -136,7 +132,7 @@ async def sign_in_form(
     request: Request, next: Annotated[str | None, Query(max_length=500)] = None
 ) -> Response:
     """The sign-in form."""
-    return render(request, "sign_in.html", title="Sign in", values={}, next=next_path(next))
+    return SIGN_IN.show(request, values={}, next=next_path(next))
 
 
 @router.post("/sign-in")
@@ -175,15 +171,7 @@ async def sign_in(
                 int(body["expires_in"]),
             )
             return redirect(destination)
-    return render(
-        request,
-        "sign_in.html",
-        status_code=422,
-        title="Sign in",
-        values={"email": email},
-        next=destination,
-        errors=errors,
-    )
+    return SIGN_IN.show(request, errors, values={"email": email}, next=destination)
 
 
 def _sign_in_problem(error: ApiError) -> str:
@@ -214,7 +202,7 @@ async def sign_out(
 @router.get("/forgotten-password")
 async def forgotten_password_form(request: Request) -> Response:
     """Ask for a reset link."""
-    return render(request, "forgotten_password.html", title="Reset your password", values={})
+    return FORGOTTEN_PASSWORD.show(request, values={})
 
 
 @router.post("/forgotten-password")
@@ -234,20 +222,13 @@ async def forgotten_password(request: Request, form: CheckedForm, backend: Backe
         errors.add(
             "email", "Enter an email address in the correct format, like name@example.gov.uk"
         )
-    return render(
-        request,
-        "forgotten_password.html",
-        status_code=422,
-        title="Reset your password",
-        values={"email": email} if email else {},
-        errors=errors,
-    )
+    return FORGOTTEN_PASSWORD.show(request, errors, values={"email": email} if email else {})
 
 
 @router.get("/account/password")
 async def change_password_form(request: Request, session: MemberSession) -> Response:
     """Change the password while signed in."""
-    return render(request, "change_password.html", title="Change your password", hint=PASSWORD_HINT)
+    return CHANGE_PASSWORD.show(request)
 
 
 @router.post("/account/password")
@@ -295,14 +276,7 @@ async def change_password(
                 "You have been signed out on every device. Sign in with your new password.",
             )
             return sign_in_redirect("/account")
-    return render(
-        request,
-        "change_password.html",
-        status_code=422,
-        title="Change your password",
-        hint=PASSWORD_HINT,
-        errors=errors,
-    )
+    return CHANGE_PASSWORD.show(request, errors)
 
 
 @dataclass(frozen=True)
@@ -325,6 +299,15 @@ class PasswordLink:
     retry_text: str
     claim: bool = False
 
+    @property
+    def page(self) -> FormPage:
+        """The page the link opens: a new password, twice."""
+        return FormPage(
+            "set_password.html",
+            self.title,
+            {"action": self.action, "hint": PASSWORD_HINT, "claim": self.claim},
+        )
+
 
 RESET = PasswordLink(
     "/reset-password",
@@ -346,7 +329,7 @@ CLAIM = PasswordLink(
 @router.get("/reset-password")
 async def reset_password_form(request: Request, token: Token = "") -> Response:
     """The link in the reset email: choose a new password."""
-    return _render_set_password(request, RESET, token)
+    return RESET.page.show(request, token=token)
 
 
 @router.post("/reset-password")
@@ -360,7 +343,7 @@ async def reset_password(
 @router.get("/claim")
 async def claim_form(request: Request, token: Token = "") -> Response:
     """The link in the claim email an imported coach receives."""
-    return _render_set_password(request, CLAIM, token)
+    return CLAIM.page.show(request, token=token)
 
 
 @router.post("/claim")
@@ -369,27 +352,6 @@ async def claim(
 ) -> Response:
     """An imported coach sets their password."""
     return await _set_password(request, form, backend, session, CLAIM)
-
-
-def _render_set_password(
-    request: Request,
-    link: PasswordLink,
-    token: str,
-    errors: FormErrors | None = None,
-    *,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "set_password.html",
-        status_code=status_code,
-        title=link.title,
-        token=token,
-        action=link.action,
-        hint=PASSWORD_HINT,
-        errors=errors,
-        claim=link.claim,
-    )
 
 
 async def _set_password(
@@ -418,4 +380,4 @@ async def _set_password(
         if saved.code != "weak_password":
             return _link_expired(request, "/forgotten-password", link.retry_text)
         errors.add("password", saved.message)
-    return _render_set_password(request, link, token, errors, status_code=422)
+    return link.page.show(request, errors, token=token)

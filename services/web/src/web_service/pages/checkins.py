@@ -14,7 +14,7 @@ from web_service.backend import ApiError, attempt
 from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, text
 from web_service.redirects import redirect
-from web_service.rendering import not_found, render
+from web_service.rendering import FormPage, not_found
 
 router = APIRouter()
 
@@ -29,6 +29,11 @@ RATINGS = {
 
 
 NOT_YOURS = "This check-in does not exist or was not sent to you."
+CHECKIN = FormPage(
+    "checkin.html",
+    "How is your mentoring going?",
+    {"ratings": RATINGS, "comment_max": COMMENT_MAX},
+)
 
 
 async def _checkin(
@@ -40,29 +45,6 @@ async def _checkin(
     return None if isinstance(found, ApiError) else found
 
 
-def _render(
-    request: Request,
-    checkin: dict[str, Any],
-    *,
-    rating: str = "",
-    comment: str = "",
-    errors: FormErrors | None = None,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "checkin.html",
-        status_code=status_code,
-        title="How is your mentoring going?",
-        checkin=checkin,
-        ratings=RATINGS,
-        rating=rating,
-        comment=comment,
-        comment_max=COMMENT_MAX,
-        errors=errors,
-    )
-
-
 @router.get("/checkins/{checkin_id}")
 async def checkin_page(
     request: Request, checkin_id: str, session: MemberSession, backend: BackendDep
@@ -71,7 +53,7 @@ async def checkin_page(
     checkin = await _checkin(backend, session, checkin_id)
     if checkin is None:
         return not_found(request, NOT_YOURS)
-    return _render(request, checkin)
+    return CHECKIN.show(request, checkin=checkin, rating="", comment="")
 
 
 @router.post("/checkins/{checkin_id}")
@@ -92,8 +74,8 @@ async def answer_checkin(
         errors.add("rating", "Select how your mentoring is going")
     errors.check_text("comment", comment, limit=COMMENT_MAX, what="Your comment")
     if errors:
-        return _render(
-            request, checkin, rating=rating, comment=comment, errors=errors, status_code=400
+        return CHECKIN.show(
+            request, errors, status_code=400, checkin=checkin, rating=rating, comment=comment
         )
     answered = await attempt(
         backend.call(

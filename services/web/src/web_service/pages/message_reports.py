@@ -12,12 +12,13 @@ from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, errors_from_api, text
 from web_service.pages.conversations import NOT_YOURS, conversation_of, message_page
 from web_service.redirects import redirect
-from web_service.rendering import not_found, render
+from web_service.rendering import FormPage, not_found, render
 from web_service.sessions import WebSession
 
 router = APIRouter()
 
 REPORT_REASON_MAX = 1000
+REPORT = FormPage("report.html", "Report a message", {"reason_max": REPORT_REASON_MAX})
 
 
 async def _reportable(
@@ -44,32 +45,6 @@ async def _reportable(
     return about, None
 
 
-def _render_report(
-    request: Request,
-    about: dict[str, Any],
-    message: dict[str, Any] | None,
-    *,
-    message_id: str,
-    cursor: str | None,
-    reason: str = "",
-    errors: FormErrors | None = None,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "report.html",
-        status_code=status_code,
-        title="Report a message",
-        about=about,
-        message=message,
-        message_id=message_id,
-        cursor=cursor or "",
-        reason=reason,
-        reason_max=REPORT_REASON_MAX,
-        errors=errors,
-    )
-
-
 @router.get("/conversations/{conversation_id}/messages/{message_id}/report")
 async def report_form(
     request: Request,
@@ -84,7 +59,9 @@ async def report_form(
     if found is None or found[1] is None:
         return not_found(request, "This message does not exist or you cannot report it.")
     about, message = found
-    return _render_report(request, about, message, message_id=message_id, cursor=cursor)
+    return REPORT.show(
+        request, about=about, message=message, message_id=message_id, cursor=cursor or "", reason=""
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/report")
@@ -126,15 +103,14 @@ async def report_message(
         return not_found(request, NOT_YOURS)
     # The message may have moved off the page it was on since: the form still works.
     about, message = found
-    return _render_report(
+    return REPORT.show(
         request,
-        about,
-        message,
+        errors,
+        about=about,
+        message=message,
         message_id=message_id,
-        cursor=cursor,
+        cursor=cursor or "",
         reason=reason,
-        errors=errors,
-        status_code=422,
     )
 
 
