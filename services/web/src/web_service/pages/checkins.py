@@ -10,11 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mentor_shared.errors import NotFound
 from web_service.backend import ApiError, attempt
 from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, text
 from web_service.redirects import redirect
-from web_service.rendering import FormPage, not_found
+from web_service.rendering import FormPage
 
 router = APIRouter()
 
@@ -36,13 +37,18 @@ CHECKIN = FormPage(
 )
 
 
-async def _checkin(
-    backend: BackendDep, session: MemberSession, checkin_id: str
-) -> dict[str, Any] | None:
-    found = await attempt(
+async def _checkin(backend: BackendDep, session: MemberSession, checkin_id: str) -> dict[str, Any]:
+    """The check-in, when it was sent to the person.
+
+    Raises:
+        NotFound: It does not exist or was sent to someone else.
+    """
+    found: dict[str, Any] | ApiError = await attempt(
         backend.json("notifications", "GET", f"/v1/checkins/{checkin_id}", session=session), 404
     )
-    return None if isinstance(found, ApiError) else found
+    if isinstance(found, ApiError):
+        raise NotFound(NOT_YOURS)
+    return found
 
 
 @router.get("/checkins/{checkin_id}")
@@ -51,8 +57,6 @@ async def checkin_page(
 ) -> Response:
     """The check-in form, or the answer already given."""
     checkin = await _checkin(backend, session, checkin_id)
-    if checkin is None:
-        return not_found(request, NOT_YOURS)
     return CHECKIN.show(request, checkin=checkin, rating="", comment="")
 
 
@@ -66,8 +70,6 @@ async def answer_checkin(
 ) -> Response:
     """Send the answer; errors are shown on the form."""
     checkin = await _checkin(backend, session, checkin_id)
-    if checkin is None:
-        return not_found(request, NOT_YOURS)
     rating, comment = text(form, "rating"), text(form, "comment").strip()
     errors = FormErrors()
     if rating not in RATINGS:

@@ -18,6 +18,7 @@ from web_service.sessions import WebSession
 router = APIRouter()
 
 REPORT_REASON_MAX = 1000
+CANNOT_REPORT = "This message does not exist or you cannot report it."
 REPORT = FormPage("report.html", "Report a message", {"reason_max": REPORT_REASON_MAX})
 
 
@@ -27,16 +28,19 @@ async def _reportable(
     conversation_id: str,
     message_id: str,
     cursor: str | None,
-) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
-    """The conversation (None if it is not the person's) and a message of the other person.
+    *,
+    missing: str,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The person's conversation and a message of the other person in it.
 
     The message is looked for on the page of messages it was shown on (``cursor``)
     rather than by paging through the whole conversation; it is None when it is not
     there, is the person's own, or was erased.
+
+    Raises:
+        NotFound: The conversation is not the person's (``missing`` says so).
     """
-    about = await conversation_of(backend, session, conversation_id)
-    if about is None:
-        return None
+    about = await conversation_of(backend, session, conversation_id, missing=missing)
     page = await message_page(backend, session, conversation_id, cursor)
     for message in page.get("items", []):
         mine = message.get("sender_id") == session.data.account_id
@@ -55,10 +59,11 @@ async def report_form(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Report a message of the other person: the message, and why."""
-    found = await _reportable(backend, session, conversation_id, message_id, cursor)
-    if found is None or found[1] is None:
-        return not_found(request, "This message does not exist or you cannot report it.")
-    about, message = found
+    about, message = await _reportable(
+        backend, session, conversation_id, message_id, cursor, missing=CANNOT_REPORT
+    )
+    if message is None:
+        return not_found(request, CANNOT_REPORT)
     return REPORT.show(
         request, about=about, message=message, message_id=message_id, cursor=cursor or "", reason=""
     )
@@ -98,11 +103,10 @@ async def report_message(
         if not isinstance(sent, ApiError):
             return redirect(f"/conversations/{conversation_id}/messages/{message_id}/reported")
         errors = errors_from_api(sent, {"reason": "reason"}, "reason")
-    found = await _reportable(backend, session, conversation_id, message_id, cursor)
-    if found is None:
-        return not_found(request, NOT_YOURS)
     # The message may have moved off the page it was on since: the form still works.
-    about, message = found
+    about, message = await _reportable(
+        backend, session, conversation_id, message_id, cursor, missing=NOT_YOURS
+    )
     return REPORT.show(
         request,
         errors,
@@ -124,6 +128,4 @@ async def report_sent(
 ) -> Response:
     """What happens after a report."""
     about = await conversation_of(backend, session, conversation_id)
-    if about is None:
-        return not_found(request, NOT_YOURS)
     return render(request, "report_sent.html", title="Message reported", about=about)

@@ -75,8 +75,6 @@ async def _render_plan(
     status_code: int = 200,
 ) -> Response:
     about = await conversation_of(backend, session, conversation_id)
-    if about is None:
-        return not_found(request, NOT_YOURS)
     other = about["other_participant"]["display_name"]
     plan = await attempt(
         backend.json(
@@ -244,8 +242,8 @@ async def _render_notes(
     status_code: int = 200,
 ) -> Response:
     about = await conversation_of(backend, session, conversation_id)
-    meeting = await _session_of(backend, session, conversation_id, session_id) if about else None
-    if about is None or meeting is None:
+    meeting = await _session_of(backend, session, conversation_id, session_id)
+    if meeting is None:
         return not_found(request, NOT_YOURS)
     notes = await backend.json(
         "messaging",
