@@ -305,7 +305,7 @@ class PasswordLink:
         return FormPage(
             "set_password.html",
             self.title,
-            {"action": self.action, "hint": PASSWORD_HINT, "claim": self.claim},
+            {"form_action": self.action, "hint": PASSWORD_HINT, "claim": self.claim},
         )
 
 
