@@ -507,3 +507,27 @@ def test_pages_of_what_is_not_the_persons_say_what_was_not_found(stack: Stack) -
     assert "This message does not exist or you cannot report it." in report.text
     assert "This person is not in the directory." in person.text
     assert "This check-in does not exist or was not sent to you." in checkin.text
+
+
+def test_the_reset_page_checks_the_new_password_typed_twice_before_asking_the_service(
+    stack: Stack,
+) -> None:
+    with closing(httpx.Client(base_url=stack.web_url, timeout=20)) as client:
+        csrf = csrf_of(client.get("/reset-password?token=unused").text)
+        empty = client.post("/reset-password", data={"csrf_token": csrf, "token": "unused"})
+        mismatch = client.post(
+            "/reset-password",
+            data={
+                "csrf_token": csrf,
+                "token": "unused",
+                "password": "violet harbour engine mosaic",
+                "confirm_password": "violet harbour engine mosaik",
+            },
+        )
+    # Neither reached the service, which would have refused the token.
+    assert empty.status_code == 422
+    assert error_summary_links(empty.text) == ["password"]
+    assert "Enter a new password" in empty.text
+    assert mismatch.status_code == 422
+    assert error_summary_links(mismatch.text) == ["confirm_password"]
+    assert "The passwords do not match" in mismatch.text

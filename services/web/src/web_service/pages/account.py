@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from web_service.backend import ApiError, attempt, token_claims
 from web_service.dates import wait_text
 from web_service.deps import BackendDep, CheckedForm, MemberSession, SessionDep
-from web_service.forms import FormErrors, errors_from_api, text
+from web_service.forms import FormErrors, errors_from_api, new_password, raw_text, text
 from web_service.redirects import next_path, redirect, sign_in_redirect
 from web_service.rendering import FormPage, render
 
@@ -44,13 +44,13 @@ async def sign_up_form(request: Request) -> Response:
 async def sign_up(request: Request, form: CheckedForm, backend: BackendDep) -> Response:
     """Create the account; the service emails a confirmation link."""
     values = {"display_name": text(form, "display_name"), "email": text(form, "email")}
-    password = form.get("password")
+    password = raw_text(form, "password")
     errors = FormErrors()
     if not values["display_name"]:
         errors.add("display_name", "Enter your name")
     if not values["email"]:
         errors.add("email", "Enter your work email address")
-    if not isinstance(password, str) or not password:
+    if not password:
         errors.add("password", "Enter a password")
     domain_refused = False
     if not errors:
@@ -141,12 +141,12 @@ async def sign_in(
 ) -> Response:
     """Exchange email and password for tokens kept in the server-side session."""
     email = text(form, "email")
-    password = form.get("password")
+    password = raw_text(form, "password")
     destination = next_path(text(form, "next"))
     errors = FormErrors()
     if not email:
         errors.add("email", "Enter your email address")
-    if not isinstance(password, str) or not password:
+    if not password:
         errors.add("password", "Enter your password")
     if not errors:
         response = await attempt(
@@ -236,15 +236,11 @@ async def change_password(
     request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Check the current password and set the new one; every session then ends."""
-    current = form.get("current_password")
-    new = form.get("new_password")
+    current = raw_text(form, "current_password")
     errors = FormErrors()
-    if not isinstance(current, str) or not current:
+    if not current:
         errors.add("current_password", "Enter your current password")
-    if not isinstance(new, str) or not new:
-        errors.add("new_password", "Enter a new password")
-    elif new != form.get("confirm_password"):
-        errors.add("confirm_password", "The new passwords do not match")
+    new = new_password(form, "new_password", errors, mismatch="The new passwords do not match")
     if not errors:
         changed = await attempt(
             backend.call(
@@ -362,13 +358,8 @@ async def _set_password(
     link: PasswordLink,
 ) -> Response:
     token = text(form, "token")
-    password = form.get("password")
-    confirm = form.get("confirm_password")
     errors = FormErrors()
-    if not isinstance(password, str) or not password:
-        errors.add("password", "Enter a new password")
-    elif password != confirm:
-        errors.add("confirm_password", "The passwords do not match")
+    password = new_password(form, "password", errors, mismatch="The passwords do not match")
     if not errors:
         saved = await attempt(
             backend.call("profile", "POST", link.path, json={"token": token, "password": password}),

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from web_service.backend import ApiError, attempt, item_with_id
 from web_service.deps import BackendDep, CheckedForm, MemberSession
-from web_service.forms import FormErrors, text
+from web_service.forms import FormErrors, raw_text, text
 from web_service.pages.conversations import NOT_YOURS, conversation_of
 from web_service.redirects import redirect
 from web_service.rendering import error_page, not_found, render
@@ -171,8 +171,7 @@ async def save_plan(
     backend: BackendDep,
 ) -> Response:
     """Save the plan over the version the page showed; a clash shows the plan as it is now."""
-    goals_text = form.get("goals")
-    goals_text = goals_text if isinstance(goals_text, str) else ""
+    goals_text = raw_text(form, "goals")
     rows = _read_rows(form)
     try:
         version = int(text(form, "version"))
@@ -286,8 +285,7 @@ async def save_notes(
     backend: BackendDep,
 ) -> Response:
     """Save the caller's notes on the session."""
-    value = form.get("body")
-    body = value.strip() if isinstance(value, str) else ""
+    body = text(form, "body")
     errors = FormErrors()
     errors.check_text("body", body, limit=MAX_NOTES_LENGTH, what="Your notes")
     if not errors:

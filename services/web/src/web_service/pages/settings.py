@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from web_service import data_copy
 from web_service.backend import ApiError, attempt
 from web_service.deps import BackendDep, CheckedForm, MemberSession
-from web_service.forms import FormErrors, text
+from web_service.forms import FormErrors, raw_text, text
 from web_service.redirects import redirect
 from web_service.rendering import FormPage, render, templates
 
@@ -138,9 +138,9 @@ async def delete(
     request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Erase the account in every service, then sign out."""
-    password = form.get("password")
+    password = raw_text(form, "password")
     errors = FormErrors()
-    if not isinstance(password, str) or not password:
+    if not password:
         errors.add("password", "Enter your password")
     else:
         try:
