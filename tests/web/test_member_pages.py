@@ -488,3 +488,46 @@ def test_declining_with_a_pause_declines_every_waiting_request_and_marks_the_men
         assert "Ask for an introduction" not in person.text
         assert "Usually replies within 1 day" in person.text
         assert "Active this month" in person.text
+
+
+def test_pages_of_what_is_not_the_persons_say_what_was_not_found(stack: Stack) -> None:
+    _, client = new_member(stack, "Nora Found")
+    with closing(client):
+        conversation = client.get("/conversations/no-such-conversation")
+        plan = client.get("/conversations/no-such-conversation/plan")
+        report = client.get("/conversations/no-such-conversation/messages/m1/report")
+        person = client.get("/people/no-such-profile")
+        checkin = client.get("/checkins/no-such-checkin")
+    for page in (conversation, plan, report, person, checkin):
+        assert page.status_code == 404
+        assert "Page not found" in page.text
+        assert_no_stack_trace(page.text)
+    assert "This conversation does not exist or is not yours." in conversation.text
+    assert "This conversation does not exist or is not yours." in plan.text
+    assert "This message does not exist or you cannot report it." in report.text
+    assert "This person is not in the directory." in person.text
+    assert "This check-in does not exist or was not sent to you." in checkin.text
+
+
+def test_the_reset_page_checks_the_new_password_typed_twice_before_asking_the_service(
+    stack: Stack,
+) -> None:
+    with closing(httpx.Client(base_url=stack.web_url, timeout=20)) as client:
+        csrf = csrf_of(client.get("/reset-password?token=unused").text)
+        empty = client.post("/reset-password", data={"csrf_token": csrf, "token": "unused"})
+        mismatch = client.post(
+            "/reset-password",
+            data={
+                "csrf_token": csrf,
+                "token": "unused",
+                "password": "violet harbour engine mosaic",
+                "confirm_password": "violet harbour engine mosaik",
+            },
+        )
+    # Neither reached the service, which would have refused the token.
+    assert empty.status_code == 422
+    assert error_summary_links(empty.text) == ["password"]
+    assert "Enter a new password" in empty.text
+    assert mismatch.status_code == 422
+    assert error_summary_links(mismatch.text) == ["confirm_password"]
+    assert "The passwords do not match" in mismatch.text

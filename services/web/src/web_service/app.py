@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from mentor_shared.errors import NotFound
 from mentor_shared.web import client_ip
 from mentor_shared.web.app import create_app
 from mentor_shared.web.errors import log_unhandled_error
@@ -316,6 +317,10 @@ def _install_error_pages(app: FastAPI) -> None:
         kind = next(kind for kind in type(exc).__mro__ if kind in FIXED_PAGES)
         return error_page(request, *FIXED_PAGES[kind])
 
+    async def missing(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NotFound)
+        return not_found(request, exc.message)
+
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         if exc.status == 404:
@@ -355,6 +360,7 @@ def _install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, signed_out)
     for kind in FIXED_PAGES:
         app.add_exception_handler(kind, fixed_page)
+    app.add_exception_handler(NotFound, missing)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

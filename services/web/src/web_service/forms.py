@@ -30,10 +30,15 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
+def raw_text(form: FormData, name: str) -> str:
+    """A text field exactly as typed, as for a password ("" when absent or a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def text(form: FormData, name: str) -> str:
     """A text field, stripped ("" when absent or a file)."""
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return raw_text(form, name).strip()
 
 
 def texts(form: FormData, name: str) -> list[str]:
@@ -80,6 +85,23 @@ class FormErrors:
         """``errorMessage`` parameter of a component, or None."""
         found = self.by_field.get(name)
         return {"text": found} if found else None
+
+
+def new_password(form: FormData, name: str, errors: FormErrors, *, mismatch: str) -> str:
+    """The new password from the fields of the ``new_password_fields`` macro.
+
+    Args:
+        form: The posted form.
+        name: The new password's field; its confirmation is ``confirm_password``.
+        errors: Where an empty password, or a confirmation that differs, is reported.
+        mismatch: The error when the two differ.
+    """
+    password = raw_text(form, name)
+    if not password:
+        errors.add(name, "Enter a new password")
+    elif password != raw_text(form, "confirm_password"):
+        errors.add("confirm_password", mismatch)
+    return password
 
 
 def errors_from_api(error: ApiError, fields: dict[str, str], default_field: str) -> FormErrors:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from web_service.dates import activity_text, date_parts, format_date, format_datetime, reply_text
+from web_service.forms import FormErrors
 from web_service.sessions import session_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -103,6 +106,42 @@ def render(
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """A page with a form, shown as asked for or again with the errors of what was sent.
+
+    Attributes:
+        template: The page's template.
+        title: The page's title.
+        fixed: What every showing of the page needs besides (limits, choices).
+    """
+
+    template: str
+    title: str
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    def show(
+        self,
+        request: Request,
+        errors: FormErrors | None = None,
+        *,
+        status_code: int | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """The page; with errors it answers 422 unless ``status_code`` says otherwise."""
+        if status_code is None:
+            status_code = 422 if errors else 200
+        return render(
+            request,
+            self.template,
+            status_code=status_code,
+            title=self.title,
+            errors=errors,
+            **self.fixed,
+            **context,
+        )
 
 
 def error_page(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:

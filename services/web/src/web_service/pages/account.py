@@ -11,14 +11,18 @@ from fastapi.responses import Response
 from web_service.backend import ApiError, attempt, token_claims
 from web_service.dates import wait_text
 from web_service.deps import BackendDep, CheckedForm, MemberSession, SessionDep
-from web_service.forms import FormErrors, errors_from_api, text
+from web_service.forms import FormErrors, errors_from_api, new_password, raw_text, text
 from web_service.redirects import next_path, redirect, sign_in_redirect
-from web_service.rendering import render
+from web_service.rendering import FormPage, render
 
 router = APIRouter()
 
 Token = Annotated[str, Query(max_length=512)]
 PASSWORD_HINT = "At least 12 characters. A few unrelated words make a strong, memorable password."  # noqa: S105 - hint text, not a password
+SIGN_UP = FormPage("sign_up.html", "Create an account")
+SIGN_IN = FormPage("sign_in.html", "Sign in")
+FORGOTTEN_PASSWORD = FormPage("forgotten_password.html", "Reset your password")
+CHANGE_PASSWORD = FormPage("change_password.html", "Change your password", {"hint": PASSWORD_HINT})
 
 
 @router.get("/")
@@ -33,20 +37,20 @@ async def home(request: Request, session: SessionDep) -> Response:
 @router.get("/sign-up")
 async def sign_up_form(request: Request) -> Response:
     """The sign-up form."""
-    return render(request, "sign_up.html", title="Create an account", values={})
+    return SIGN_UP.show(request, values={})
 
 
 @router.post("/sign-up")
 async def sign_up(request: Request, form: CheckedForm, backend: BackendDep) -> Response:
     """Create the account; the service emails a confirmation link."""
     values = {"display_name": text(form, "display_name"), "email": text(form, "email")}
-    password = form.get("password")
+    password = raw_text(form, "password")
     errors = FormErrors()
     if not values["display_name"]:
         errors.add("display_name", "Enter your name")
     if not values["email"]:
         errors.add("email", "Enter your work email address")
-    if not isinstance(password, str) or not password:
+    if not password:
         errors.add("password", "Enter a password")
     domain_refused = False
     if not errors:
@@ -68,15 +72,7 @@ async def sign_up(request: Request, form: CheckedForm, backend: BackendDep) -> R
                     "email",
                 )
     if errors:
-        return render(
-            request,
-            "sign_up.html",
-            status_code=422,
-            title="Create an account",
-            values=values,
-            errors=errors,
-            domain_refused=domain_refused,
-        )
+        return SIGN_UP.show(request, errors, values=values, domain_refused=domain_refused)
     return redirect("/sign-up/check-email")
 
 
@@ -136,7 +132,7 @@ async def sign_in_form(
     request: Request, next: Annotated[str | None, Query(max_length=500)] = None
 ) -> Response:
     """The sign-in form."""
-    return render(request, "sign_in.html", title="Sign in", values={}, next=next_path(next))
+    return SIGN_IN.show(request, values={}, next=next_path(next))
 
 
 @router.post("/sign-in")
@@ -145,12 +141,12 @@ async def sign_in(
 ) -> Response:
     """Exchange email and password for tokens kept in the server-side session."""
     email = text(form, "email")
-    password = form.get("password")
+    password = raw_text(form, "password")
     destination = next_path(text(form, "next"))
     errors = FormErrors()
     if not email:
         errors.add("email", "Enter your email address")
-    if not isinstance(password, str) or not password:
+    if not password:
         errors.add("password", "Enter your password")
     if not errors:
         response = await attempt(
@@ -175,15 +171,7 @@ async def sign_in(
                 int(body["expires_in"]),
             )
             return redirect(destination)
-    return render(
-        request,
-        "sign_in.html",
-        status_code=422,
-        title="Sign in",
-        values={"email": email},
-        next=destination,
-        errors=errors,
-    )
+    return SIGN_IN.show(request, errors, values={"email": email}, next=destination)
 
 
 def _sign_in_problem(error: ApiError) -> str:
@@ -214,7 +202,7 @@ async def sign_out(
 @router.get("/forgotten-password")
 async def forgotten_password_form(request: Request) -> Response:
     """Ask for a reset link."""
-    return render(request, "forgotten_password.html", title="Reset your password", values={})
+    return FORGOTTEN_PASSWORD.show(request, values={})
 
 
 @router.post("/forgotten-password")
@@ -234,20 +222,13 @@ async def forgotten_password(request: Request, form: CheckedForm, backend: Backe
         errors.add(
             "email", "Enter an email address in the correct format, like name@example.gov.uk"
         )
-    return render(
-        request,
-        "forgotten_password.html",
-        status_code=422,
-        title="Reset your password",
-        values={"email": email} if email else {},
-        errors=errors,
-    )
+    return FORGOTTEN_PASSWORD.show(request, errors, values={"email": email} if email else {})
 
 
 @router.get("/account/password")
 async def change_password_form(request: Request, session: MemberSession) -> Response:
     """Change the password while signed in."""
-    return render(request, "change_password.html", title="Change your password", hint=PASSWORD_HINT)
+    return CHANGE_PASSWORD.show(request)
 
 
 @router.post("/account/password")
@@ -255,15 +236,11 @@ async def change_password(
     request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Check the current password and set the new one; every session then ends."""
-    current = form.get("current_password")
-    new = form.get("new_password")
+    current = raw_text(form, "current_password")
     errors = FormErrors()
-    if not isinstance(current, str) or not current:
+    if not current:
         errors.add("current_password", "Enter your current password")
-    if not isinstance(new, str) or not new:
-        errors.add("new_password", "Enter a new password")
-    elif new != form.get("confirm_password"):
-        errors.add("confirm_password", "The new passwords do not match")
+    new = new_password(form, "new_password", errors, mismatch="The new passwords do not match")
     if not errors:
         changed = await attempt(
             backend.call(
@@ -295,14 +272,7 @@ async def change_password(
                 "You have been signed out on every device. Sign in with your new password.",
             )
             return sign_in_redirect("/account")
-    return render(
-        request,
-        "change_password.html",
-        status_code=422,
-        title="Change your password",
-        hint=PASSWORD_HINT,
-        errors=errors,
-    )
+    return CHANGE_PASSWORD.show(request, errors)
 
 
 @dataclass(frozen=True)
@@ -325,6 +295,15 @@ class PasswordLink:
     retry_text: str
     claim: bool = False
 
+    @property
+    def page(self) -> FormPage:
+        """The page the link opens: a new password, twice."""
+        return FormPage(
+            "set_password.html",
+            self.title,
+            {"form_action": self.action, "hint": PASSWORD_HINT, "claim": self.claim},
+        )
+
 
 RESET = PasswordLink(
     "/reset-password",
@@ -346,7 +325,7 @@ CLAIM = PasswordLink(
 @router.get("/reset-password")
 async def reset_password_form(request: Request, token: Token = "") -> Response:
     """The link in the reset email: choose a new password."""
-    return _render_set_password(request, RESET, token)
+    return RESET.page.show(request, token=token)
 
 
 @router.post("/reset-password")
@@ -360,7 +339,7 @@ async def reset_password(
 @router.get("/claim")
 async def claim_form(request: Request, token: Token = "") -> Response:
     """The link in the claim email an imported coach receives."""
-    return _render_set_password(request, CLAIM, token)
+    return CLAIM.page.show(request, token=token)
 
 
 @router.post("/claim")
@@ -371,27 +350,6 @@ async def claim(
     return await _set_password(request, form, backend, session, CLAIM)
 
 
-def _render_set_password(
-    request: Request,
-    link: PasswordLink,
-    token: str,
-    errors: FormErrors | None = None,
-    *,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "set_password.html",
-        status_code=status_code,
-        title=link.title,
-        token=token,
-        action=link.action,
-        hint=PASSWORD_HINT,
-        errors=errors,
-        claim=link.claim,
-    )
-
-
 async def _set_password(
     request: Request,
     form: CheckedForm,
@@ -400,13 +358,8 @@ async def _set_password(
     link: PasswordLink,
 ) -> Response:
     token = text(form, "token")
-    password = form.get("password")
-    confirm = form.get("confirm_password")
     errors = FormErrors()
-    if not isinstance(password, str) or not password:
-        errors.add("password", "Enter a new password")
-    elif password != confirm:
-        errors.add("confirm_password", "The passwords do not match")
+    password = new_password(form, "password", errors, mismatch="The passwords do not match")
     if not errors:
         saved = await attempt(
             backend.call("profile", "POST", link.path, json={"token": token, "password": password}),
@@ -418,4 +371,4 @@ async def _set_password(
         if saved.code != "weak_password":
             return _link_expired(request, "/forgotten-password", link.retry_text)
         errors.add("password", saved.message)
-    return _render_set_password(request, link, token, errors, status_code=422)
+    return link.page.show(request, errors, token=token)

@@ -10,11 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mentor_shared.errors import NotFound
 from web_service.backend import ApiError, attempt
 from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, text
 from web_service.redirects import redirect
-from web_service.rendering import not_found, render
+from web_service.rendering import FormPage
 
 router = APIRouter()
 
@@ -29,38 +30,25 @@ RATINGS = {
 
 
 NOT_YOURS = "This check-in does not exist or was not sent to you."
+CHECKIN = FormPage(
+    "checkin.html",
+    "How is your mentoring going?",
+    {"ratings": RATINGS, "comment_max": COMMENT_MAX},
+)
 
 
-async def _checkin(
-    backend: BackendDep, session: MemberSession, checkin_id: str
-) -> dict[str, Any] | None:
-    found = await attempt(
+async def _checkin(backend: BackendDep, session: MemberSession, checkin_id: str) -> dict[str, Any]:
+    """The check-in, when it was sent to the person.
+
+    Raises:
+        NotFound: It does not exist or was sent to someone else.
+    """
+    found: dict[str, Any] | ApiError = await attempt(
         backend.json("notifications", "GET", f"/v1/checkins/{checkin_id}", session=session), 404
     )
-    return None if isinstance(found, ApiError) else found
-
-
-def _render(
-    request: Request,
-    checkin: dict[str, Any],
-    *,
-    rating: str = "",
-    comment: str = "",
-    errors: FormErrors | None = None,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "checkin.html",
-        status_code=status_code,
-        title="How is your mentoring going?",
-        checkin=checkin,
-        ratings=RATINGS,
-        rating=rating,
-        comment=comment,
-        comment_max=COMMENT_MAX,
-        errors=errors,
-    )
+    if isinstance(found, ApiError):
+        raise NotFound(NOT_YOURS)
+    return found
 
 
 @router.get("/checkins/{checkin_id}")
@@ -69,9 +57,7 @@ async def checkin_page(
 ) -> Response:
     """The check-in form, or the answer already given."""
     checkin = await _checkin(backend, session, checkin_id)
-    if checkin is None:
-        return not_found(request, NOT_YOURS)
-    return _render(request, checkin)
+    return CHECKIN.show(request, checkin=checkin, rating="", comment="")
 
 
 @router.post("/checkins/{checkin_id}")
@@ -84,16 +70,14 @@ async def answer_checkin(
 ) -> Response:
     """Send the answer; errors are shown on the form."""
     checkin = await _checkin(backend, session, checkin_id)
-    if checkin is None:
-        return not_found(request, NOT_YOURS)
     rating, comment = text(form, "rating"), text(form, "comment").strip()
     errors = FormErrors()
     if rating not in RATINGS:
         errors.add("rating", "Select how your mentoring is going")
     errors.check_text("comment", comment, limit=COMMENT_MAX, what="Your comment")
     if errors:
-        return _render(
-            request, checkin, rating=rating, comment=comment, errors=errors, status_code=400
+        return CHECKIN.show(
+            request, errors, status_code=400, checkin=checkin, rating=rating, comment=comment
         )
     answered = await attempt(
         backend.call(

@@ -13,6 +13,7 @@ import structlog
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from mentor_shared.errors import NotFound
 from web_service.backend import (
     ApiError,
     Backend,
@@ -24,7 +25,7 @@ from web_service.backend import (
 from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, text
 from web_service.redirects import redirect
-from web_service.rendering import not_found, render
+from web_service.rendering import render
 from web_service.sessions import WebSession
 
 log = structlog.get_logger(__name__)
@@ -44,11 +45,18 @@ NOT_YOURS = "This conversation does not exist or is not yours."
 
 
 async def conversation_of(
-    backend: Backend, session: WebSession, conversation_id: str
-) -> dict[str, Any] | None:
-    """The person's conversation with this id, or None when it is not theirs."""
+    backend: Backend, session: WebSession, conversation_id: str, *, missing: str = NOT_YOURS
+) -> dict[str, Any]:
+    """The person's conversation with this id.
+
+    Raises:
+        NotFound: It is not theirs (``missing`` says so on the page).
+    """
     found = await backend.json("messaging", "GET", "/v1/conversations", session=session)
-    return item_with_id(found.get("items", []), conversation_id)
+    about = item_with_id(found.get("items", []), conversation_id)
+    if about is None:
+        raise NotFound(missing)
+    return about
 
 
 async def message_page(
@@ -100,8 +108,6 @@ async def render_conversation(
 ) -> Response:
     """The conversation page; with ``errors``, those of the reply or session form."""
     about = await conversation_of(backend, session, conversation_id)
-    if about is None:
-        return not_found(request, NOT_YOURS)
     page = await message_page(backend, session, conversation_id, cursor)
     messages = page.get("items", [])
     if messages and not cursor and about.get("unread_count"):

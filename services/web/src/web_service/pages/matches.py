@@ -10,7 +10,7 @@ from web_service.dates import format_date, parse_date_parts
 from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, text
 from web_service.redirects import act_then_redirect
-from web_service.rendering import not_found, render
+from web_service.rendering import FormPage, not_found, render
 
 router = APIRouter()
 
@@ -23,6 +23,7 @@ STATUS_TAGS = {
     "ended": ("Ended", "govuk-tag--grey"),
 }
 DECLINE_REASON_MAX = 500
+DECLINE = FormPage("decline.html", "Decline this request")
 ACTIONS = {
     "accept": "The request has been accepted",
     "withdraw": "Your request has been withdrawn",
@@ -68,9 +69,7 @@ async def requests_page(request: Request, session: MemberSession, backend: Backe
 @router.get("/requests/{match_id}/decline")
 async def decline_form(request: Request, match_id: str, session: MemberSession) -> Response:
     """Decline, with an optional reason the requester sees, and optionally pause."""
-    return render(
-        request, "decline.html", title="Decline this request", match_id=match_id, pause={}
-    )
+    return DECLINE.show(request, match_id=match_id, pause={})
 
 
 @router.post("/requests/{match_id}/decline")
@@ -108,16 +107,8 @@ async def decline(
         if isinstance(paused, ApiError):
             errors.add("paused_until", _pause_problem(paused))
     if errors:
-        return render(
-            request,
-            "decline.html",
-            status_code=422,
-            title="Decline this request",
-            match_id=match_id,
-            reason=reason,
-            pause=pause,
-            decline_all=decline_all,
-            errors=errors,
+        return DECLINE.show(
+            request, errors, match_id=match_id, reason=reason, pause=pause, decline_all=decline_all
         )
 
     async def send_declines() -> None:

@@ -12,12 +12,14 @@ from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, errors_from_api, text
 from web_service.pages.conversations import NOT_YOURS, conversation_of, message_page
 from web_service.redirects import redirect
-from web_service.rendering import not_found, render
+from web_service.rendering import FormPage, not_found, render
 from web_service.sessions import WebSession
 
 router = APIRouter()
 
 REPORT_REASON_MAX = 1000
+CANNOT_REPORT = "This message does not exist or you cannot report it."
+REPORT = FormPage("report.html", "Report a message", {"reason_max": REPORT_REASON_MAX})
 
 
 async def _reportable(
@@ -26,48 +28,25 @@ async def _reportable(
     conversation_id: str,
     message_id: str,
     cursor: str | None,
-) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
-    """The conversation (None if it is not the person's) and a message of the other person.
+    *,
+    missing: str,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The person's conversation and a message of the other person in it.
 
     The message is looked for on the page of messages it was shown on (``cursor``)
     rather than by paging through the whole conversation; it is None when it is not
     there, is the person's own, or was erased.
+
+    Raises:
+        NotFound: The conversation is not the person's (``missing`` says so).
     """
-    about = await conversation_of(backend, session, conversation_id)
-    if about is None:
-        return None
+    about = await conversation_of(backend, session, conversation_id, missing=missing)
     page = await message_page(backend, session, conversation_id, cursor)
     for message in page.get("items", []):
         mine = message.get("sender_id") == session.data.account_id
         if message.get("id") == message_id and not mine and not message.get("deleted"):
             return about, message
     return about, None
-
-
-def _render_report(
-    request: Request,
-    about: dict[str, Any],
-    message: dict[str, Any] | None,
-    *,
-    message_id: str,
-    cursor: str | None,
-    reason: str = "",
-    errors: FormErrors | None = None,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "report.html",
-        status_code=status_code,
-        title="Report a message",
-        about=about,
-        message=message,
-        message_id=message_id,
-        cursor=cursor or "",
-        reason=reason,
-        reason_max=REPORT_REASON_MAX,
-        errors=errors,
-    )
 
 
 @router.get("/conversations/{conversation_id}/messages/{message_id}/report")
@@ -80,11 +59,14 @@ async def report_form(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Report a message of the other person: the message, and why."""
-    found = await _reportable(backend, session, conversation_id, message_id, cursor)
-    if found is None or found[1] is None:
-        return not_found(request, "This message does not exist or you cannot report it.")
-    about, message = found
-    return _render_report(request, about, message, message_id=message_id, cursor=cursor)
+    about, message = await _reportable(
+        backend, session, conversation_id, message_id, cursor, missing=CANNOT_REPORT
+    )
+    if message is None:
+        return not_found(request, CANNOT_REPORT)
+    return REPORT.show(
+        request, about=about, message=message, message_id=message_id, cursor=cursor or "", reason=""
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/report")
@@ -121,20 +103,18 @@ async def report_message(
         if not isinstance(sent, ApiError):
             return redirect(f"/conversations/{conversation_id}/messages/{message_id}/reported")
         errors = errors_from_api(sent, {"reason": "reason"}, "reason")
-    found = await _reportable(backend, session, conversation_id, message_id, cursor)
-    if found is None:
-        return not_found(request, NOT_YOURS)
     # The message may have moved off the page it was on since: the form still works.
-    about, message = found
-    return _render_report(
+    about, message = await _reportable(
+        backend, session, conversation_id, message_id, cursor, missing=NOT_YOURS
+    )
+    return REPORT.show(
         request,
-        about,
-        message,
+        errors,
+        about=about,
+        message=message,
         message_id=message_id,
-        cursor=cursor,
+        cursor=cursor or "",
         reason=reason,
-        errors=errors,
-        status_code=422,
     )
 
 
@@ -148,6 +128,4 @@ async def report_sent(
 ) -> Response:
     """What happens after a report."""
     about = await conversation_of(backend, session, conversation_id)
-    if about is None:
-        return not_found(request, NOT_YOURS)
     return render(request, "report_sent.html", title="Message reported", about=about)

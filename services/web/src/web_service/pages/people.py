@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from mentor_shared.clock import utc_now
+from mentor_shared.errors import NotFound
 from web_service.backend import ApiError, Backend, ServiceUnavailable, attempt
 from web_service.deps import BackendDep, CheckedForm, MemberSession
 from web_service.forms import FormErrors, text
 from web_service.redirects import redirect
 from web_service.reference import names_of, reference_lists
-from web_service.rendering import not_found, render
+from web_service.rendering import render
 from web_service.sessions import WebSession
 
 router = APIRouter()
@@ -79,8 +80,6 @@ async def person(
 ) -> Response:
     """Someone's profile (no contact details unless an accepted match shares them)."""
     profile = await _profile(backend, session, profile_id)
-    if profile is None:
-        return not_found(request, NOT_LISTED)
     contact = await attempt(
         backend.json("profile", "GET", f"/v1/profiles/{profile_id}/contact", session=session),
         403,
@@ -101,12 +100,18 @@ async def person(
     )
 
 
-async def _profile(backend: Backend, session: WebSession, profile_id: str) -> dict[str, Any] | None:
-    """Someone's profile as the session may see it, or None when it does not exist."""
-    found = await attempt(
+async def _profile(backend: Backend, session: WebSession, profile_id: str) -> dict[str, Any]:
+    """Someone's profile as the session may see it.
+
+    Raises:
+        NotFound: There is no such profile (any more).
+    """
+    found: dict[str, Any] | ApiError = await attempt(
         backend.json("profile", "GET", f"/v1/profiles/{profile_id}", session=session), 404
     )
-    return None if isinstance(found, ApiError) else found
+    if isinstance(found, ApiError):
+        raise NotFound(NOT_LISTED)
+    return found
 
 
 async def _card(backend: Backend, session: WebSession, profile_id: str) -> dict[str, Any] | None:
@@ -245,8 +250,6 @@ async def _render_request(
     status_code: int = 200,
 ) -> Response:
     profile = await _profile(backend, session, profile_id)
-    if profile is None:
-        return not_found(request, NOT_LISTED)
     pending = await open_requests(backend, session)
     return render(
         request,

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from web_service.backend import ApiError, attempt, item_with_id
 from web_service.deps import BackendDep, CheckedForm, MemberSession
-from web_service.forms import FormErrors, text
+from web_service.forms import FormErrors, raw_text, text
 from web_service.pages.conversations import NOT_YOURS, conversation_of
 from web_service.redirects import redirect
 from web_service.rendering import error_page, not_found, render
@@ -75,8 +75,6 @@ async def _render_plan(
     status_code: int = 200,
 ) -> Response:
     about = await conversation_of(backend, session, conversation_id)
-    if about is None:
-        return not_found(request, NOT_YOURS)
     other = about["other_participant"]["display_name"]
     plan = await attempt(
         backend.json(
@@ -173,8 +171,7 @@ async def save_plan(
     backend: BackendDep,
 ) -> Response:
     """Save the plan over the version the page showed; a clash shows the plan as it is now."""
-    goals_text = form.get("goals")
-    goals_text = goals_text if isinstance(goals_text, str) else ""
+    goals_text = raw_text(form, "goals")
     rows = _read_rows(form)
     try:
         version = int(text(form, "version"))
@@ -244,8 +241,8 @@ async def _render_notes(
     status_code: int = 200,
 ) -> Response:
     about = await conversation_of(backend, session, conversation_id)
-    meeting = await _session_of(backend, session, conversation_id, session_id) if about else None
-    if about is None or meeting is None:
+    meeting = await _session_of(backend, session, conversation_id, session_id)
+    if meeting is None:
         return not_found(request, NOT_YOURS)
     notes = await backend.json(
         "messaging",
@@ -288,8 +285,7 @@ async def save_notes(
     backend: BackendDep,
 ) -> Response:
     """Save the caller's notes on the session."""
-    value = form.get("body")
-    body = value.strip() if isinstance(value, str) else ""
+    body = text(form, "body")
     errors = FormErrors()
     errors.check_text("body", body, limit=MAX_NOTES_LENGTH, what="Your notes")
     if not errors:

@@ -17,7 +17,7 @@ from web_service.forms import FormErrors, errors_from_api, text, texts
 from web_service.pages.people import running_pause
 from web_service.redirects import redirect
 from web_service.reference import names_of, reference_lists
-from web_service.rendering import render
+from web_service.rendering import FormPage, render
 from web_service.sessions import WebSession
 
 log = structlog.get_logger(__name__)
@@ -56,6 +56,8 @@ SUGGEST_MAX_CHARS = 6000
 # How long the skills vocabulary (names for the ids) is kept.
 VOCABULARY_TTL_S = 600.0
 ROLE_NAMES = {"mentor": "Mentor", "mentee": "Mentee", "coach": "Coach"}
+PROFILE_FORM = FormPage("profile_edit.html", "Edit your profile", {"role_names": ROLE_NAMES})
+LINKEDIN_FORM = FormPage("linkedin_import.html", "Fill in your profile from LinkedIn")
 
 # The profile service's own limits for a LinkedIn upload (the ZIP or its three CSV files).
 LINKEDIN_MAX_BYTES = 20 * 1024 * 1024
@@ -128,7 +130,7 @@ async def edit_profile(
     skills = None
     if values["skills_section"]:
         skills = await _skill_choices(request, backend, session, values, suggest=False)
-    return await _render_form(request, values, errors, skills=skills, status_code=422)
+    return await _render_form(request, values, errors, skills=skills)
 
 
 async def _render_form(
@@ -137,20 +139,9 @@ async def _render_form(
     errors: FormErrors | None = None,
     *,
     skills: dict[str, list[dict[str, Any]]] | None,
-    status_code: int = 200,
 ) -> Response:
     lists = await reference_lists(request)
-    return render(
-        request,
-        "profile_edit.html",
-        status_code=status_code,
-        title="Edit your profile",
-        values=values,
-        errors=errors,
-        lists=lists,
-        role_names=ROLE_NAMES,
-        skills=skills,
-    )
+    return PROFILE_FORM.show(request, errors, values=values, lists=lists, skills=skills)
 
 
 def _skill_text(values: dict[str, Any], field: str) -> str:
@@ -335,7 +326,7 @@ def _update_from_values(values: dict[str, Any], errors: FormErrors) -> dict[str,
 @router.get("/profile/import-linkedin")
 async def linkedin_form(request: Request, session: MemberSession) -> Response:
     """Upload the LinkedIn data export to fill in the profile."""
-    return render(request, "linkedin_import.html", title="Fill in your profile from LinkedIn")
+    return LINKEDIN_FORM.show(request)
 
 
 @router.post("/profile/import-linkedin")
@@ -388,13 +379,7 @@ async def linkedin_import(
         else:
             message = result.message or "This is not a LinkedIn data export"
             errors.add("files", message.rstrip("."))
-    return render(
-        request,
-        "linkedin_import.html",
-        status_code=422,
-        title="Fill in your profile from LinkedIn",
-        errors=errors,
-    )
+    return LINKEDIN_FORM.show(request, errors)
 
 
 def _prefilled(result: dict[str, Any]) -> tuple[str, str, str]:

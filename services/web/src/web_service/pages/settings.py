@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from web_service import data_copy
 from web_service.backend import ApiError, attempt
 from web_service.deps import BackendDep, CheckedForm, MemberSession
-from web_service.forms import FormErrors, text
+from web_service.forms import FormErrors, raw_text, text
 from web_service.redirects import redirect
-from web_service.rendering import render, templates
+from web_service.rendering import FormPage, render, templates
 
 router = APIRouter()
 
@@ -26,6 +26,7 @@ KIND_NAMES = {
     "match_ended": "Mentoring that has ended",
 }
 CHANNEL_NAMES = {"email": "Email and on the site", "in_app": "Only on the site", "off": "Off"}
+DELETE_ACCOUNT = FormPage("account_delete.html", "Delete your account")
 
 
 @router.get("/notifications")
@@ -129,7 +130,7 @@ async def export(request: Request, session: MemberSession, backend: BackendDep) 
 @router.get("/account/delete")
 async def delete_form(request: Request, session: MemberSession) -> Response:
     """Confirm deletion with the account's password."""
-    return render(request, "account_delete.html", title="Delete your account")
+    return DELETE_ACCOUNT.show(request)
 
 
 @router.post("/account/delete")
@@ -137,9 +138,9 @@ async def delete(
     request: Request, form: CheckedForm, session: MemberSession, backend: BackendDep
 ) -> Response:
     """Erase the account in every service, then sign out."""
-    password = form.get("password")
+    password = raw_text(form, "password")
     errors = FormErrors()
-    if not isinstance(password, str) or not password:
+    if not password:
         errors.add("password", "Enter your password")
     else:
         try:
@@ -154,13 +155,7 @@ async def delete(
             else:
                 raise
     if errors:
-        return render(
-            request,
-            "account_delete.html",
-            status_code=422,
-            title="Delete your account",
-            errors=errors,
-        )
+        return DELETE_ACCOUNT.show(request, errors)
     session.sign_out()
     session.add_flash(
         "Your account has been deleted",

@@ -8,15 +8,17 @@ from fastapi.responses import Response
 from web_service.backend import ApiError, attempt
 from web_service.deps import AdminSession, BackendDep, CheckedForm
 from web_service.forms import FormErrors, text
-from web_service.rendering import render
+from web_service.rendering import FormPage
 
 router = APIRouter()
+
+COHORTS = FormPage("admin/cohorts.html", "Cohort matching")
 
 
 @router.get("/cohorts")
 async def cohorts_form(request: Request, session: AdminSession) -> Response:
     """Run cohort matching for a programme (if the matching service offers it)."""
-    return render(request, "admin/cohorts.html", title="Cohort matching", result=None, values={})
+    return COHORTS.show(request, result=None, values={})
 
 
 @router.post("/cohorts")
@@ -49,12 +51,4 @@ async def run_cohort(
         if isinstance(result, ApiError):
             errors.add("mentee_ids", result.message or "The cohort could not be matched")
             result = None
-    return render(
-        request,
-        "admin/cohorts.html",
-        status_code=422 if errors else 200,
-        title="Cohort matching",
-        result=result,
-        values=values,
-        errors=errors,
-    )
+    return COHORTS.show(request, errors, result=result, values=values)

@@ -13,12 +13,13 @@ from web_service.backend import ApiError, attempt
 from web_service.deps import AdminSession, BackendDep, CheckedForm
 from web_service.forms import FormErrors, text
 from web_service.redirects import redirect
-from web_service.rendering import not_found, render
+from web_service.rendering import FormPage, not_found, render
 
 router = APIRouter()
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 IMPORTS_SHOWN = 10
+IMPORT = FormPage("admin/import.html", "Import coaches")
 
 
 def invitation_progress(invitations: dict[str, Any]) -> str:
@@ -65,13 +66,7 @@ async def _recent_imports(backend: BackendDep, session: AdminSession) -> list[di
 async def import_form(request: Request, session: AdminSession, backend: BackendDep) -> Response:
     """Upload the coach spreadsheet (CSV or Excel .xlsx); check it first. Earlier
     imports are listed with their invitations."""
-    return render(
-        request,
-        "admin/import.html",
-        title="Import coaches",
-        report=None,
-        imports=await _recent_imports(backend, session),
-    )
+    return IMPORT.show(request, report=None, imports=await _recent_imports(backend, session))
 
 
 @router.get("/imports/{import_id}")
@@ -166,13 +161,10 @@ async def import_coaches(
             report = {**found.details, "dry_run": dry_run, "refused": True}
         else:
             errors.add("file", found.message)
-    return render(
+    return IMPORT.show(
         request,
-        "admin/import.html",
-        status_code=422 if errors else 200,
-        title="Import coaches",
+        errors,
         report=report,
         dry_run=dry_run,
-        errors=errors,
         imports=await _recent_imports(backend, session),
     )

@@ -12,7 +12,7 @@ from web_service.deps import AdminSession, BackendDep, CheckedForm
 from web_service.forms import FormErrors, errors_from_api, text, texts
 from web_service.redirects import redirect
 from web_service.reference import department_names, reference_lists
-from web_service.rendering import not_found, render
+from web_service.rendering import FormPage, not_found, render
 
 router = APIRouter()
 
@@ -27,6 +27,9 @@ MATCH_EVENTS = {
     "ended": "Mentoring ended",
 }
 DELIVERY_STATES = {"delivered": "delivered", "pending": "waiting", "parked": "given up"}
+SUBSCRIPTION_FORM = FormPage(
+    "admin/subscription_new.html", "Add a webhook subscription", {"event_names": MATCH_EVENTS}
+)
 
 
 async def _subscriptions(
@@ -75,19 +78,9 @@ async def _render_subscription_form(
     request: Request,
     values: dict[str, Any],
     errors: FormErrors | None = None,
-    *,
-    status_code: int = 200,
 ) -> Response:
-    return render(
-        request,
-        "admin/subscription_new.html",
-        status_code=status_code,
-        title="Add a webhook subscription",
-        values=values,
-        errors=errors,
-        lists=await reference_lists(request),
-        event_names=MATCH_EVENTS,
-    )
+    lists = await reference_lists(request)
+    return SUBSCRIPTION_FORM.show(request, errors, values=values, lists=lists)
 
 
 @router.post("/subscriptions/new")
@@ -109,7 +102,7 @@ async def create_subscription(
     if not values["events"]:
         errors.add("events", "Select at least one event")
     if errors:
-        return await _render_subscription_form(request, values, errors, status_code=422)
+        return await _render_subscription_form(request, values, errors)
     every_event = set(values["events"]) == set(MATCH_EVENTS)
     created = await attempt(
         backend.json(
@@ -129,7 +122,7 @@ async def create_subscription(
     if isinstance(created, ApiError):
         fields = {"url": "url", "department": "department", "match_events": "events"}
         errors = errors_from_api(created, fields, "url")
-        return await _render_subscription_form(request, values, errors, status_code=422)
+        return await _render_subscription_form(request, values, errors)
     # Rendered here rather than after a redirect, so the secret is never stored in the
     # session: this response is the only place it appears (and it is not cached).
     if not isinstance(created, dict):
