@@ -20,14 +20,7 @@ from matching_service.domain.replies import ReplyTimes
 from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
-    ActivityRepository,
     AppliedEvent,
-    ErasedSubjectsRepository,
-    IndexStateRepository,
-    MatchRepository,
-    ProfileRepository,
-    ReplyTimesRepository,
-    ShortlistRepository,
     WeeklyFigure,
 )
 from mentor_shared.clock import as_utc, from_text, to_text
@@ -183,18 +176,3 @@ def weekly_figures(
             counts.items(), key=lambda item: (item[0][0], item[0][1] or "")
         )
     ]
-
-
-class MatchingRepositories:
-    """The repositories an adapter's unit of work opens (``MatchingUnitOfWork``'s).
-
-    Declared once for both stores; the unit of work sets each in ``open_repositories``.
-    """
-
-    profiles: ProfileRepository
-    matches: MatchRepository
-    replies: ReplyTimesRepository
-    index_state: IndexStateRepository
-    erased: ErasedSubjectsRepository
-    shortlist: ShortlistRepository
-    activity: ActivityRepository
