@@ -10,7 +10,7 @@ or a report is mapped once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from matching_service.service.ports import (
     WeeklyFigure,
 )
 from mentor_shared.clock import as_utc, from_text, to_text
+from mentor_shared.erasure import ErasedSubjects
 
 Record = Any
 """A row (``sqlite3.Row``) or a document (``dict``): read by field name."""
@@ -176,3 +177,10 @@ def weekly_figures(
             counts.items(), key=lambda item: (item[0][0], item[0][1] or "")
         )
     ]
+
+
+async def erased_among(erased: ErasedSubjects, subject_ids: Sequence[str]) -> set[str]:
+    """Which of these people were erased: one read per distinct id (both read models)."""
+    return {
+        subject_id for subject_id in dict.fromkeys(subject_ids) if await erased.contains(subject_id)
+    }
