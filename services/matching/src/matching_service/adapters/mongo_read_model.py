@@ -17,6 +17,7 @@ from matching_service.adapters.mongo_repository import (
 from matching_service.adapters.records import (
     NATIVE,
     applied_from,
+    erased_among,
     request_fact,
     saved_from,
     weekly_figures,
@@ -28,7 +29,7 @@ from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import AppliedEvent, FeedbackFigure, WeeklyFigure
 from mentor_shared.clock import as_utc
-from mentor_shared.erasure import is_erased_mongo
+from mentor_shared.erasure import MongoErasedSubjects
 from mentor_shared.events.schemas import ProfileUpserted
 
 
@@ -37,6 +38,7 @@ class MongoMatchingReadModel:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
+        self.erased = MongoErasedSubjects(db)
 
     async def all_profiles(self) -> list[ProfileUpserted]:
         """Every stored profile."""
@@ -124,11 +126,7 @@ class MongoMatchingReadModel:
 
     async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased."""
-        return {
-            subject_id
-            for subject_id in dict.fromkeys(subject_ids)
-            if await is_erased_mongo(self.db, subject_id)
-        }
+        return await erased_among(self.erased, subject_ids)
 
     async def shortlist_of(self, owner_id: str) -> list[SavedPerson]:
         """The owner's saved people, most recently saved first."""

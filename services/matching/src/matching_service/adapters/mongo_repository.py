@@ -18,7 +18,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from matching_service.adapters.records import (
     NATIVE,
-    MatchingRepositories,
     applied_from,
     match_from,
     match_record,
@@ -29,7 +28,7 @@ from matching_service.domain.availability import ACTIVE_STATUSES
 from matching_service.domain.matches import Match
 from matching_service.domain.replies import ReplyTimes
 from matching_service.domain.shortlist import SavedPerson
-from matching_service.service.ports import AppliedEvent
+from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
 from mentor_shared.bus.mongo_store import MongoUnitOfWork
 from mentor_shared.erasure import is_erased_mongo, mark_erased_mongo
 from mentor_shared.events.schemas import ProfileUpserted
@@ -319,7 +318,7 @@ class MongoIndexStateRepository(_Repo):
         return None if doc is None else applied_from(doc, NATIVE)
 
 
-class MongoMatchingUnitOfWork(MongoUnitOfWork, MatchingRepositories):
+class MongoMatchingUnitOfWork(MongoUnitOfWork, MatchingUnitOfWork):
     """A multi-document transaction with the matching repositories."""
 
     def open_repositories(self) -> None:

@@ -10,7 +10,7 @@ or a report is mapped once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,17 +20,11 @@ from matching_service.domain.replies import ReplyTimes
 from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import (
-    ActivityRepository,
     AppliedEvent,
-    ErasedSubjectsRepository,
-    IndexStateRepository,
-    MatchRepository,
-    ProfileRepository,
-    ReplyTimesRepository,
-    ShortlistRepository,
     WeeklyFigure,
 )
 from mentor_shared.clock import as_utc, from_text, to_text
+from mentor_shared.erasure import ErasedSubjects
 
 Record = Any
 """A row (``sqlite3.Row``) or a document (``dict``): read by field name."""
@@ -185,16 +179,8 @@ def weekly_figures(
     ]
 
 
-class MatchingRepositories:
-    """The repositories an adapter's unit of work opens (``MatchingUnitOfWork``'s).
-
-    Declared once for both stores; the unit of work sets each in ``open_repositories``.
-    """
-
-    profiles: ProfileRepository
-    matches: MatchRepository
-    replies: ReplyTimesRepository
-    index_state: IndexStateRepository
-    erased: ErasedSubjectsRepository
-    shortlist: ShortlistRepository
-    activity: ActivityRepository
+async def erased_among(erased: ErasedSubjects, subject_ids: Sequence[str]) -> set[str]:
+    """Which of these people were erased: one read per distinct id (both read models)."""
+    return {
+        subject_id for subject_id in dict.fromkeys(subject_ids) if await erased.contains(subject_id)
+    }

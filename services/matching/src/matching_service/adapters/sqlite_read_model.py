@@ -10,6 +10,7 @@ from typing import Any
 from matching_service.adapters.records import (
     TEXT,
     applied_from,
+    erased_among,
     request_fact,
     saved_from,
     weekly_figures,
@@ -26,7 +27,7 @@ from matching_service.domain.reports import RequestFact
 from matching_service.domain.shortlist import SavedPerson
 from matching_service.service.ports import AppliedEvent, FeedbackFigure, WeeklyFigure
 from mentor_shared.clock import from_text, to_text
-from mentor_shared.erasure import is_erased_sqlite
+from mentor_shared.erasure import SqliteErasedSubjects
 from mentor_shared.events.schemas import ProfileUpserted
 from mentor_shared.storage.sqlite import SqliteDatabase
 
@@ -58,6 +59,7 @@ class SqliteMatchingReadModel:
         if loads_page < 1:
             raise ValueError("loads_page must be at least 1")
         self.db = db
+        self.erased = SqliteErasedSubjects(db)
         self.loads_page = loads_page
 
     async def _among(self, query: str, ids: Sequence[str]) -> list[Any]:
@@ -170,11 +172,7 @@ class SqliteMatchingReadModel:
 
     async def erased_among(self, subject_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased."""
-        return {
-            subject_id
-            for subject_id in dict.fromkeys(subject_ids)
-            if await is_erased_sqlite(self.db, subject_id)
-        }
+        return await erased_among(self.erased, subject_ids)
 
     async def shortlist_of(self, owner_id: str) -> list[SavedPerson]:
         """The owner's saved people, most recently saved first."""

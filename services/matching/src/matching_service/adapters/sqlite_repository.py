@@ -10,7 +10,6 @@ from typing import Any
 from matching_service.adapters.records import (
     MATCH_FIELDS,
     TEXT,
-    MatchingRepositories,
     applied_from,
     match_from,
     match_record,
@@ -21,7 +20,7 @@ from matching_service.domain.availability import ACTIVE_STATUSES
 from matching_service.domain.matches import Match
 from matching_service.domain.replies import ReplyTimes
 from matching_service.domain.shortlist import SavedPerson
-from matching_service.service.ports import AppliedEvent
+from matching_service.service.ports import AppliedEvent, MatchingUnitOfWork
 from mentor_shared.bus.sqlite_store import SqliteUnitOfWork
 from mentor_shared.clock import to_text
 from mentor_shared.erasure import is_erased_sqlite, mark_erased_sqlite
@@ -356,7 +355,7 @@ class SqliteIndexStateRepository(_Repo):
         return applied_from(rows[0], TEXT) if rows else None
 
 
-class SqliteMatchingUnitOfWork(SqliteUnitOfWork, MatchingRepositories):
+class SqliteMatchingUnitOfWork(SqliteUnitOfWork, MatchingUnitOfWork):
     """A write transaction with the matching repositories."""
 
     def open_repositories(self) -> None:

@@ -301,7 +301,11 @@ class IndexStateRepository(Protocol):
 
 
 class MatchingUnitOfWork(UnitOfWork, Protocol):
-    """The matching service's transaction with its repositories."""
+    """The matching service's transaction with its repositories.
+
+    Each store's unit of work subclasses this port and sets every repository in
+    ``open_repositories``, so the repositories are declared here only.
+    """
 
     profiles: ProfileRepository
     matches: MatchRepository

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from matching_service.api.cards import cards_for
 from matching_service.api.deps import ContextDep, CurrentPrincipal
@@ -43,17 +44,39 @@ async def _cards(context: MatchingContext, found: list[Suggestion]) -> list[Sugg
     ]
 
 
-@router.get("/suggestions", responses=error_responses(401, 409))
-async def suggestions(
-    principal: CurrentPrincipal,
-    context: ContextDep,
+def _filters_query(
     role: Role = "mentor",
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
     department: str | None = None,
     exclude_own_department: bool = False,
     min_grade: str | None = None,
     region: str | None = None,
     accept_remote: bool = True,
+) -> SuggestionQuery:
+    """The filters of ``GET /v1/suggestions``, which ``GET /v1/suggestions/filters`` takes too."""
+    return SuggestionQuery(
+        role=role,
+        department=department,
+        exclude_own_department=exclude_own_department,
+        min_grade=min_grade,
+        region=region,
+        accept_remote=accept_remote,
+    )
+
+
+FiltersQuery = Annotated[SuggestionQuery, Depends(_filters_query)]
+
+
+def _search_query(body: SearchCreate) -> SuggestionQuery:
+    """The query of a free-text search: its body's filters are those of the GET."""
+    return replace(_filters_query(body.role, **body.filters.model_dump()), limit=body.limit)
+
+
+@router.get("/suggestions", responses=error_responses(401, 409))
+async def suggestions(
+    principal: CurrentPrincipal,
+    context: ContextDep,
+    filters: FiltersQuery,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
     any_grade: bool = False,
     profession: Annotated[
         str | None,
@@ -69,18 +92,8 @@ async def suggestions(
 
     Filters the caller's own goals ask for are offered by ``GET /v1/suggestions/filters``.
     """
-    query = SuggestionQuery(
-        role=role,
-        department=department,
-        exclude_own_department=exclude_own_department,
-        min_grade=min_grade,
-        region=region,
-        accept_remote=accept_remote,
-        allow_any_grade=any_grade,
-        limit=limit,
-        profession=profession,
-    )
-    history = await context.pair_history(principal.id, role)
+    query = replace(filters, allow_any_grade=any_grade, limit=limit, profession=profession)
+    history = await context.pair_history(principal.id, query.role)
     matcher = context.index.matcher
     found = await asyncio.to_thread(matcher.suggest, principal.id, query, history)
     return await _cards(context, found)
@@ -94,15 +107,7 @@ async def search(
 
     Filters the text asks for are offered by ``POST /v1/search/filters``.
     """
-    query = SuggestionQuery(
-        role=body.role,
-        department=body.filters.department,
-        exclude_own_department=body.filters.exclude_own_department,
-        min_grade=body.filters.min_grade,
-        region=body.filters.region,
-        accept_remote=body.filters.accept_remote,
-        limit=body.limit,
-    )
+    query = _search_query(body)
     history = await context.pair_history(principal.id, body.role)
     matcher = context.index.matcher
     found = await asyncio.to_thread(
@@ -129,14 +134,7 @@ def _offered(texts: list[str], query: SuggestionQuery) -> SuggestedFiltersPublic
 
 @router.get("/suggestions/filters", responses=error_responses(401, 409))
 async def suggestion_filters(
-    principal: CurrentPrincipal,
-    context: ContextDep,
-    role: Role = "mentor",
-    department: str | None = None,
-    exclude_own_department: bool = False,
-    min_grade: str | None = None,
-    region: str | None = None,
-    accept_remote: bool = True,
+    principal: CurrentPrincipal, context: ContextDep, filters: FiltersQuery
 ) -> SuggestedFiltersPublic:
     """Filters the caller's own goals ask for ("ideally someone outside my department").
 
@@ -147,27 +145,11 @@ async def suggestion_filters(
     profile = context.index.matcher.profile(principal.id)
     if profile is None:
         raise ProfileNotIndexed(principal.id)
-    query = SuggestionQuery(
-        role=role,
-        department=department,
-        exclude_own_department=exclude_own_department,
-        min_grade=min_grade,
-        region=region,
-        accept_remote=accept_remote,
-    )
-    return _offered([profile.goals_text, *profile.goals], query)
+    return _offered([profile.goals_text, *profile.goals], filters)
 
 
 @router.post("/search/filters", responses=error_responses(401, 422))
 async def search_filters(body: SearchCreate, principal: CurrentPrincipal) -> SuggestedFiltersPublic:
     """Filters a search text asks for ("someone based in Scotland"), with the body of
     ``POST /v1/search``; each says whether the body's filters already apply it."""
-    query = SuggestionQuery(
-        role=body.role,
-        department=body.filters.department,
-        exclude_own_department=body.filters.exclude_own_department,
-        min_grade=body.filters.min_grade,
-        region=body.filters.region,
-        accept_remote=body.filters.accept_remote,
-    )
-    return _offered([body.text], query)
+    return _offered([body.text], _search_query(body))
