@@ -1,4 +1,8 @@
-"""Helpers for the messaging tests: access tokens, a real server, events on the broker."""
+"""Helpers for the messaging tests: access tokens, a real server, events on the broker.
+
+A test module that serves the app defines its own ``running`` fixture (settings
+differ); the ``client`` fixture here talks to whichever server that is.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -64,6 +69,26 @@ def serve_in_thread(settings: MessagingSettings, tokens: TokenMaker) -> Iterator
         yield RunningServer(
             app, server, thread, f"http://127.0.0.1:{settings.port}", tokens, settings
         )
+
+
+@pytest.fixture
+async def client(running: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
+        yield http
+
+
+def future(days: int = 7) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat()
+
+
+async def post(
+    client: httpx.AsyncClient, running: RunningServer, who: str, conv: str, body: str
+) -> httpx.Response:
+    return await client.post(
+        f"/v1/conversations/{conv}/messages",
+        json={"body": body},
+        headers=running.tokens.headers(who),
+    )
 
 
 async def early_in_rate_window(window_s: float, needed_s: float) -> None:

@@ -37,9 +37,11 @@ from messaging_service.service import handlers
 from tests.messaging.conftest import (
     RunningServer,
     early_in_rate_window,
+    future,
     messaging_settings,
     open_conversation,
     person_id,
+    post,
     serve_in_thread,
 )
 
@@ -56,26 +58,6 @@ def running(embedded_broker: EmbeddedBroker, data_dir: Path) -> Iterator[Running
     settings = messaging_settings(embedded_broker.bootstrap_servers, data_dir)
     with serve_in_thread(settings, TokenMaker()) as server:
         yield server
-
-
-@pytest.fixture
-async def client(running: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
-        yield http
-
-
-def future(days: int = 7) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat()
-
-
-async def post(
-    client: httpx.AsyncClient, running: RunningServer, who: str, conv: str, body: str
-) -> httpx.Response:
-    return await client.post(
-        f"/v1/conversations/{conv}/messages",
-        json={"body": body},
-        headers=running.tokens.headers(who),
-    )
 
 
 async def name_person(running: RunningServer, profile_id: str, display_name: str) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,9 +23,11 @@ from mentor_shared.testing.tokens import TokenMaker
 from tests.messaging.conftest import (
     RunningServer,
     early_in_rate_window,
+    future,
     messaging_settings,
     open_conversation,
     person_id,
+    post,
     serve_in_thread,
 )
 
@@ -45,26 +47,6 @@ def running(
     )
     with serve_in_thread(settings, TokenMaker()) as server:
         yield server
-
-
-@pytest.fixture
-async def client(running: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
-        yield http
-
-
-def future(days: int = 7) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat()
-
-
-async def post(
-    client: httpx.AsyncClient, running: RunningServer, who: str, conv: str, body: str
-) -> httpx.Response:
-    return await client.post(
-        f"/v1/conversations/{conv}/messages",
-        json={"body": body},
-        headers=running.tokens.headers(who),
-    )
 
 
 # --- events in: match.requested opens the conversation --------------------------------

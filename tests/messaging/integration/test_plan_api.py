@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,12 +33,6 @@ def running(
     )
     with serve_in_thread(settings, TokenMaker()) as server:
         yield server
-
-
-@pytest.fixture
-async def client(running: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
-        yield http
 
 
 def headers(running: RunningServer, who: str, *, admin: bool = False) -> dict[str, str]:

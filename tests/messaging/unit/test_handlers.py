@@ -30,6 +30,7 @@ from messaging_service.domain.commands import (
     SendMessage,
 )
 from messaging_service.domain.errors import ConversationNotFound
+from messaging_service.domain.model import Person
 from messaging_service.service import handlers
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -126,7 +127,9 @@ async def active_with_session(db: SqliteDatabase, match_id: str = "m1") -> str:
     cid = await opened(db, match_id)
     await consume(
         db,
-        lambda uow: handlers.record_person(RecordPerson("mentee", "Ana B", "AB", False, 2), uow),
+        lambda uow: handlers.record_person(
+            RecordPerson(Person("mentee", "Ana B", "AB", False, 2)), uow
+        ),
     )
     await consume(
         db,
@@ -225,7 +228,9 @@ async def test_replayed_events_for_an_erased_person_create_nothing(db: SqliteDat
     )
     await consume(
         db,
-        lambda uow: handlers.record_person(RecordPerson("mentee", "Ana B", "AB", False, 9), uow),
+        lambda uow: handlers.record_person(
+            RecordPerson(Person("mentee", "Ana B", "AB", False, 9)), uow
+        ),
     )
 
     assert opened_again.committed_events == []
@@ -239,10 +244,16 @@ async def test_an_older_profile_version_does_not_overwrite_a_newer_name(
     db: SqliteDatabase,
 ) -> None:
     await consume(
-        db, lambda uow: handlers.record_person(RecordPerson("p", "New Name", "NN", False, 3), uow)
+        db,
+        lambda uow: handlers.record_person(
+            RecordPerson(Person("p", "New Name", "NN", False, 3)), uow
+        ),
     )
     await consume(
-        db, lambda uow: handlers.record_person(RecordPerson("p", "Old Name", "ON", False, 2), uow)
+        db,
+        lambda uow: handlers.record_person(
+            RecordPerson(Person("p", "Old Name", "ON", False, 2)), uow
+        ),
     )
     people = await SqliteMessagingReadModel(db).people(["p"])
     assert people["p"].display_name == "New Name"

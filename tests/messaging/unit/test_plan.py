@@ -20,6 +20,7 @@ from messaging_service.domain.errors import (
     PlanVersionConflict,
     SessionNotFound,
 )
+from messaging_service.domain.model import Person
 from messaging_service.domain.plan import MAX_ACTIONS, PlanAction
 from messaging_service.service import handlers
 from tests.messaging.unit.test_handlers import NOW, active_with_session, consume, db
@@ -92,7 +93,7 @@ async def test_erasure_takes_the_plan_the_notes_and_the_goals(db: SqliteDatabase
     await consume(
         db,
         lambda uow: handlers.record_person(
-            RecordPerson("mentee", "Ana B", "AB", False, 3, ("Lead a team",)), uow
+            RecordPerson(Person("mentee", "Ana B", "AB", False, 3, ("Lead a team",))), uow
         ),
     )
     await handlers.revise_plan(

@@ -20,7 +20,7 @@ from messaging_service.domain.commands import (
     OpenConversation,
     RecordPerson,
 )
-from messaging_service.domain.model import ClosedReason
+from messaging_service.domain.model import ClosedReason, Person
 from messaging_service.service import handlers
 from messaging_service.service.ports import MessagingUnitOfWork
 
@@ -76,12 +76,14 @@ async def handle_profile_event(event: Envelope, uow: MessagingUnitOfWork) -> Non
     if isinstance(data, ProfileUpserted):
         await handlers.record_person(
             RecordPerson(
-                profile_id=data.profile_id,
-                display_name=data.display_name,
-                initials=data.initials,
-                anonymous=data.anonymous,
-                version=data.version,
-                goals=tuple(data.goals),
+                Person(
+                    profile_id=data.profile_id,
+                    display_name=data.display_name,
+                    initials=data.initials,
+                    anonymous=data.anonymous,
+                    version=data.version,
+                    goals=tuple(data.goals),
+                )
             ),
             uow,
         )

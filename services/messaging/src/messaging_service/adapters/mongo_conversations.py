@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from pymongo import DESCENDING
 
 from mentor_shared.clock import as_utc
-from mentor_shared.storage.records import MongoRepository
+from mentor_shared.storage.records import MongoRepository, RecordMapper
 from messaging_service.adapters.records import CONVERSATIONS, MESSAGES, REPORTS
 from messaging_service.domain.model import Conversation, Message, Report
 
@@ -19,6 +20,29 @@ from messaging_service.domain.model import Conversation, Message, Report
 def read_state_key(conversation_id: str, reader_id: str) -> str:
     """The ``_id`` of a reader's mark in one conversation."""
     return f"{conversation_id}:{reader_id}"
+
+
+T = TypeVar("T")
+
+
+class MongoConversationRecords(MongoRepository, Generic[T]):
+    """Records that belong to one conversation and have an ``id`` of their own
+    (messages, sessions), in ``collection``; a subclass names it and the mapper."""
+
+    collection: str
+    mapper: RecordMapper[T]
+
+    async def add(self, record: T) -> None:
+        """Store a new one."""
+        await self.db[self.collection].insert_one(
+            self.mapper.to_document(record), session=self.session
+        )
+
+    async def get(self, conversation_id: str, record_id: str) -> T | None:
+        """One of the conversation's, or None."""
+        return await self.first(
+            self.mapper, self.collection, {"_id": record_id, "conversation_id": conversation_id}
+        )
 
 
 class MongoConversationRepository(MongoRepository):
@@ -62,18 +86,11 @@ class MongoConversationRepository(MongoRepository):
         await self.db.conversations.delete_one({"_id": conversation_id}, session=self.session)
 
 
-class MongoMessageRepository(MongoRepository):
+class MongoMessageRepository(MongoConversationRecords[Message]):
     """Messages on MongoDB."""
 
-    async def add(self, message: Message) -> None:
-        """Store a new message."""
-        await self.db.messages.insert_one(MESSAGES.to_document(message), session=self.session)
-
-    async def get(self, conversation_id: str, message_id: str) -> Message | None:
-        """A message of the conversation, or None."""
-        return await self.first(
-            MESSAGES, "messages", {"_id": message_id, "conversation_id": conversation_id}
-        )
+    collection = "messages"
+    mapper = MESSAGES
 
     async def delete_by_sender(self, person_id: str) -> list[str]:
         """Drop the person's messages; returns their ids."""

@@ -6,23 +6,17 @@ Every call passes ``session=self.session`` so it joins the unit of work's transa
 from __future__ import annotations
 
 from mentor_shared.storage.records import MongoRepository
+from messaging_service.adapters.mongo_conversations import MongoConversationRecords
 from messaging_service.adapters.records import PLANS, SESSION_CHANGES, SESSION_NOTES, SESSIONS
 from messaging_service.domain.model import Session
 from messaging_service.domain.plan import Plan, SessionNote
 
 
-class MongoSessionRepository(MongoRepository):
+class MongoSessionRepository(MongoConversationRecords[Session]):
     """Sessions on MongoDB."""
 
-    async def add(self, session: Session) -> None:
-        """Store a new session."""
-        await self.db.sessions.insert_one(SESSIONS.to_document(session), session=self.session)
-
-    async def get(self, conversation_id: str, session_id: str) -> Session | None:
-        """A session of the conversation, or None."""
-        return await self.first(
-            SESSIONS, "sessions", {"_id": session_id, "conversation_id": conversation_id}
-        )
+    collection = "sessions"
+    mapper = SESSIONS
 
     async def update(self, session: Session) -> None:
         """Save status, sequence and update time."""

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from mentor_shared.clock import from_epoch
-from mentor_shared.storage.records import SqliteRepository, delete_in, insert, update
+from mentor_shared.storage.records import (
+    RecordMapper,
+    SqliteRepository,
+    delete_in,
+    insert,
+    update,
+)
 from messaging_service.adapters.records import (
     CONVERSATION_CHANGES,
     CONVERSATIONS,
@@ -14,6 +21,28 @@ from messaging_service.adapters.records import (
     REPORTS,
 )
 from messaging_service.domain.model import Conversation, Message, Report
+
+T = TypeVar("T")
+
+
+class SqliteConversationRecords(SqliteRepository, Generic[T]):
+    """Records that belong to one conversation and have an ``id`` of their own
+    (messages, sessions), in ``table``; a subclass names the table and the mapper."""
+
+    table: str
+    mapper: RecordMapper[T]
+
+    async def add(self, record: T) -> None:
+        """Store a new one."""
+        await self.conn.execute(*insert(self.table, self.mapper.to_row(record)))
+
+    async def get(self, conversation_id: str, record_id: str) -> T | None:
+        """One of the conversation's, or None."""
+        return await self.first(
+            self.mapper,
+            f"SELECT * FROM {self.table} WHERE id = ? AND conversation_id = ?",  # noqa: S608
+            (record_id, conversation_id),
+        )
 
 
 class SqliteConversationRepository(SqliteRepository):
@@ -58,20 +87,11 @@ class SqliteConversationRepository(SqliteRepository):
         await self.conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
 
-class SqliteMessageRepository(SqliteRepository):
+class SqliteMessageRepository(SqliteConversationRecords[Message]):
     """Messages on SQLite."""
 
-    async def add(self, message: Message) -> None:
-        """Store a new message."""
-        await self.conn.execute(*insert("messages", MESSAGES.to_row(message)))
-
-    async def get(self, conversation_id: str, message_id: str) -> Message | None:
-        """A message of the conversation, or None."""
-        return await self.first(
-            MESSAGES,
-            "SELECT * FROM messages WHERE id = ? AND conversation_id = ?",
-            (message_id, conversation_id),
-        )
+    table = "messages"
+    mapper = MESSAGES
 
     async def delete_by_sender(self, person_id: str) -> list[str]:
         """Drop the person's messages; returns their ids."""

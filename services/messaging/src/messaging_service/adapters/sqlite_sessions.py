@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from mentor_shared.storage.records import SqliteRepository, insert, update
 from messaging_service.adapters.records import PLANS, SESSION_CHANGES, SESSION_NOTES, SESSIONS
+from messaging_service.adapters.sqlite_conversations import SqliteConversationRecords
 from messaging_service.domain.model import Session
 from messaging_service.domain.plan import Plan, SessionNote
 
 
-class SqliteSessionRepository(SqliteRepository):
+class SqliteSessionRepository(SqliteConversationRecords[Session]):
     """Sessions on SQLite."""
 
-    async def add(self, session: Session) -> None:
-        """Store a new session."""
-        await self.conn.execute(*insert("sessions", SESSIONS.to_row(session)))
-
-    async def get(self, conversation_id: str, session_id: str) -> Session | None:
-        """A session of the conversation, or None."""
-        return await self.first(
-            SESSIONS,
-            "SELECT * FROM sessions WHERE id = ? AND conversation_id = ?",
-            (session_id, conversation_id),
-        )
+    table = "sessions"
+    mapper = SESSIONS
 
     async def update(self, session: Session) -> None:
         """Save status, sequence and update time."""

@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
+from mentor_shared.web.serving import serving
 from messaging_service.api.routes import admin, conversations, export, plan, sessions
 from messaging_service.bootstrap import bootstrap
 from messaging_service.settings import MessagingSettings
@@ -28,14 +28,8 @@ def create_messaging_app(settings: MessagingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await bootstrap(settings)
         app.state.messaging = ctx
-        if getattr(app.state, "key_set", None) is None:
-            app.state.key_set = JwksKeySet.from_settings(settings)
-        ctx.runtime.install(app)
-        await ctx.runtime.start()
-        try:
+        async with serving(app, ctx.runtime):
             yield
-        finally:
-            await ctx.runtime.stop()
 
     return create_app(
         settings,

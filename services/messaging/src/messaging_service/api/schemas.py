@@ -174,6 +174,11 @@ class _Place(BaseModel):
             raise ValueError("give a location or an online link")
         return self
 
+    @property
+    def online_link_text(self) -> str | None:
+        """The online link as the commands take it (text), or None."""
+        return str(self.online_link) if self.online_link else None
+
 
 class SessionCreate(_Place):
     """Propose one session."""

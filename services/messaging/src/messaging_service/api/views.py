@@ -17,6 +17,7 @@ from messaging_service.api.schemas import (
 )
 from messaging_service.domain.model import (
     Conversation,
+    ConversationSummary,
     Message,
     Person,
     Session,
@@ -48,6 +49,15 @@ async def participant_session(
     """A session of the caller's conversation, else 404 (for the conversation or the session)."""
     await participant_conversation(read_model, conversation_id, principal)
     return require_session(await read_model.session(conversation_id, session_id))
+
+
+async def conversations_with_people(
+    read_model: MessagingReadModel, person_id: str
+) -> tuple[list[ConversationSummary], dict[str, Person]]:
+    """``person_id``'s conversations, newest activity first, and the other people in them."""
+    summaries = await read_model.conversations_of(person_id)
+    others = {s.conversation.other_participant(person_id) for s in summaries}
+    return summaries, await read_model.people(o for o in others if o is not None)
 
 
 def other_participant_public(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from messaging_service.domain.model import ClosedReason, SessionAction
+from messaging_service.domain.model import ClosedReason, Person, SessionAction
 from messaging_service.domain.plan import PlanAction
 
 
@@ -101,14 +101,9 @@ class ChangeSession:
 
 @dataclass(frozen=True)
 class RecordPerson:
-    """Remember someone's display name and anonymity (from ``profile.upserted``)."""
+    """Remember someone's directory entry: name, anonymity, goals (from ``profile.upserted``)."""
 
-    profile_id: str
-    display_name: str
-    initials: str
-    anonymous: bool
-    version: int
-    goals: tuple[str, ...] = ()
+    person: Person
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Command handlers of the messaging service.
 
-Handlers for HTTP commands open the unit of work, apply the domain rules, queue
-their events (outbox only) and commit. Handlers for consumed events
+Handlers for HTTP commands open the unit of work as one of the conversation's
+two people (``_as_participant``), apply the domain rules and queue their events
+(outbox only); the unit of work commits as their block ends. Handlers for consumed events
 (:func:`open_conversation`, :func:`activate_conversation`,
 :func:`close_conversation`, :func:`record_person`, :func:`erase_person`) run
 inside the consumer's already open unit of work, which records the inbox entry
@@ -10,6 +11,8 @@ and commits.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import structlog
@@ -37,7 +40,7 @@ from messaging_service.domain.errors import (
     MessageNotFound,
     PlanVersionConflict,
 )
-from messaging_service.domain.model import Conversation, Message, Person, Report, Session
+from messaging_service.domain.model import Conversation, Message, Report, Session
 from messaging_service.domain.plan import Plan, SessionNote, write_note
 from messaging_service.service.ports import MessagingUnitOfWork
 
@@ -46,20 +49,33 @@ log = structlog.get_logger(__name__)
 SOURCE = "messaging"
 
 
-async def _participant_conversation(
+@asynccontextmanager
+async def _as_participant(
     uow: MessagingUnitOfWork, conversation_id: str, person_id: str
-) -> Conversation:
-    return model.require_participant(await uow.conversations.get(conversation_id), person_id)
+) -> AsyncIterator[Conversation]:
+    """The unit of work of an HTTP command by one of a conversation's two people.
+
+    Opens ``uow`` and yields the conversation (else ConversationNotFound); the
+    block's changes commit when it ends without an error, and roll back otherwise.
+    """
+    async with uow:
+        yield model.require_participant(await uow.conversations.get(conversation_id), person_id)
+        await uow.commit()
 
 
-async def _participant_message(
-    uow: MessagingUnitOfWork, conversation_id: str, message_id: str, person_id: str
+async def _message_in(
+    uow: MessagingUnitOfWork, conversation: Conversation, message_id: str
 ) -> Message:
-    await _participant_conversation(uow, conversation_id, person_id)
-    message = await uow.messages.get(conversation_id, message_id)
+    message = await uow.messages.get(conversation.id, message_id)
     if message is None:
         raise MessageNotFound()
     return message
+
+
+async def _session_in(
+    uow: MessagingUnitOfWork, conversation: Conversation, session_id: str
+) -> Session:
+    return model.require_session(await uow.sessions.get(conversation.id, session_id))
 
 
 def _queue_message_sent(
@@ -201,21 +217,13 @@ async def close_conversation(cmd: CloseConversation, uow: MessagingUnitOfWork) -
 
 async def record_person(cmd: RecordPerson, uow: MessagingUnitOfWork) -> bool:
     """Remember a display name; older versions, and erased people, are ignored."""
-    if await uow.erased.contains(cmd.profile_id):
-        log.info("person_erased_ignored", profile_id=cmd.profile_id)
+    person = cmd.person
+    if await uow.erased.contains(person.profile_id):
+        log.info("person_erased_ignored", profile_id=person.profile_id)
         return False
-    stored = await uow.people.upsert(
-        Person(
-            profile_id=cmd.profile_id,
-            display_name=cmd.display_name,
-            initials=cmd.initials,
-            anonymous=cmd.anonymous,
-            version=cmd.version,
-            goals=cmd.goals,
-        )
-    )
+    stored = await uow.people.upsert(person)
     if not stored:
-        log.info("person_version_ignored", profile_id=cmd.profile_id, version=cmd.version)
+        log.info("person_version_ignored", profile_id=person.profile_id, version=person.version)
     return stored
 
 
@@ -275,13 +283,11 @@ async def send_message(cmd: SendMessage, uow: MessagingUnitOfWork, *, now: datet
         ConversationReadOnly: The conversation is closed.
         InvalidMessage: Empty, blank or too long.
     """
-    async with uow:
-        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.sender_id)
+    async with _as_participant(uow, cmd.conversation_id, cmd.sender_id) as conversation:
         message = conversation.post(cmd.sender_id, cmd.body, now)
         await uow.messages.add(message)
         await uow.conversations.update(conversation)
         _queue_message_sent(uow, conversation, message)
-        await uow.commit()
     log.info(
         "message_sent",
         conversation_id=conversation.id,
@@ -298,12 +304,9 @@ async def mark_read(cmd: MarkRead, uow: MessagingUnitOfWork) -> int:
         ConversationNotFound: No such conversation, or the reader is not in it.
         MessageNotFound: The message is not in this conversation.
     """
-    async with uow:
-        message = await _participant_message(
-            uow, cmd.conversation_id, cmd.message_id, cmd.reader_id
-        )
-        mark = await uow.read_states.mark_read(cmd.conversation_id, cmd.reader_id, message.seq)
-        await uow.commit()
+    async with _as_participant(uow, cmd.conversation_id, cmd.reader_id) as conversation:
+        message = await _message_in(uow, conversation, cmd.message_id)
+        mark = await uow.read_states.mark_read(conversation.id, cmd.reader_id, message.seq)
     return mark
 
 
@@ -314,20 +317,17 @@ async def report_message(cmd: ReportMessage, uow: MessagingUnitOfWork, *, now: d
         ConversationNotFound: No such conversation, or the reporter is not in it.
         MessageNotFound: The message is not in this conversation.
     """
-    async with uow:
-        message = await _participant_message(
-            uow, cmd.conversation_id, cmd.message_id, cmd.reporter_id
-        )
+    async with _as_participant(uow, cmd.conversation_id, cmd.reporter_id) as conversation:
+        message = await _message_in(uow, conversation, cmd.message_id)
         report = Report(
             id=model.new_id(),
             message_id=message.id,
-            conversation_id=cmd.conversation_id,
+            conversation_id=conversation.id,
             reporter_id=cmd.reporter_id,
             reason=cmd.reason,
             created_at=now,
         )
         await uow.reports.add(report)
-        await uow.commit()
     log.info("message_reported", report_id=report.id, message_id=message.id)
     return report
 
@@ -342,8 +342,7 @@ async def propose_session(
         MatchNotAccepted: The match is not accepted (or is over).
         InvalidSession: The proposal breaks a rule.
     """
-    async with uow:
-        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.proposer_id)
+    async with _as_participant(uow, cmd.conversation_id, cmd.proposer_id) as conversation:
         session = model.propose_session(
             conversation,
             cmd.proposer_id,
@@ -355,7 +354,6 @@ async def propose_session(
         )
         await uow.sessions.add(session)
         await _queue_session_scheduled(uow, session, actor_id=cmd.proposer_id)
-        await uow.commit()
     log.info("session_proposed", session_id=session.id, conversation_id=conversation.id)
     return session
 
@@ -368,8 +366,7 @@ async def plan_series(cmd: PlanSeries, uow: MessagingUnitOfWork, *, now: datetim
         MatchNotAccepted: The match is not accepted (or is over).
         InvalidSession: The first start is not in the future, or no place given.
     """
-    async with uow:
-        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.proposer_id)
+    async with _as_participant(uow, cmd.conversation_id, cmd.proposer_id) as conversation:
         sessions = model.plan_series(
             conversation,
             cmd.proposer_id,
@@ -381,7 +378,6 @@ async def plan_series(cmd: PlanSeries, uow: MessagingUnitOfWork, *, now: datetim
         for session in sessions:
             await uow.sessions.add(session)
             await _queue_session_scheduled(uow, session, actor_id=cmd.proposer_id)
-        await uow.commit()
     log.info("session_series_planned", conversation_id=conversation.id, sessions=len(sessions))
     return sessions
 
@@ -395,9 +391,8 @@ async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: d
         MatchNotAccepted: Accepting needs the match still active.
         SessionTransitionNotAllowed: Not from its status, or not by this person.
     """
-    async with uow:
-        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.actor_id)
-        session = model.require_session(await uow.sessions.get(conversation.id, cmd.session_id))
+    async with _as_participant(uow, cmd.conversation_id, cmd.actor_id) as conversation:
+        session = await _session_in(uow, conversation, cmd.session_id)
         if cmd.action == "accept":
             conversation.require_accepted()
         was_confirmed = session.status == "confirmed"
@@ -406,7 +401,6 @@ async def change_session(cmd: ChangeSession, uow: MessagingUnitOfWork, *, now: d
         await _queue_session_scheduled(
             uow, session, actor_id=cmd.actor_id, was_confirmed=was_confirmed
         )
-        await uow.commit()
     log.info("session_changed", session_id=session.id, status=session.status)
     return session
 
@@ -423,8 +417,7 @@ async def revise_plan(cmd: RevisePlan, uow: MessagingUnitOfWork, *, now: datetim
         PlanVersionConflict: The plan was saved by someone else in between.
         InvalidPlan: Too many goals or actions, or a text breaks a rule.
     """
-    async with uow:
-        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.editor_id)
+    async with _as_participant(uow, cmd.conversation_id, cmd.editor_id) as conversation:
         conversation.require_plan_writable()
         plan = await uow.plans.get(conversation.id) or Plan(conversation_id=conversation.id)
         held = plan.version
@@ -438,7 +431,6 @@ async def revise_plan(cmd: RevisePlan, uow: MessagingUnitOfWork, *, now: datetim
         if not await uow.plans.save(plan, held):
             current = await uow.plans.get(conversation.id)
             raise PlanVersionConflict(current.version if current else 0)
-        await uow.commit()
     log.info("plan_revised", conversation_id=conversation.id, version=plan.version)
     return plan
 
@@ -453,11 +445,9 @@ async def write_session_note(
         SessionNotFound: The session is not in this conversation.
         InvalidPlan: The notes are too long.
     """
-    async with uow:
-        conversation = await _participant_conversation(uow, cmd.conversation_id, cmd.author_id)
-        session = model.require_session(await uow.sessions.get(conversation.id, cmd.session_id))
+    async with _as_participant(uow, cmd.conversation_id, cmd.author_id) as conversation:
+        session = await _session_in(uow, conversation, cmd.session_id)
         note = write_note(conversation.id, session.id, cmd.author_id, cmd.body, now)
         await uow.session_notes.save(note)
-        await uow.commit()
     log.info("session_note_written", session_id=session.id, length=len(note.body))
     return note

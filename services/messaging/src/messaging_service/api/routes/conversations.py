@@ -31,6 +31,7 @@ from messaging_service.api.schemas import (
     ReportPublic,
 )
 from messaging_service.api.views import (
+    conversations_with_people,
     message_public,
     other_participant_public,
     participant_conversation,
@@ -51,9 +52,7 @@ MAX_REPLAY = 500
 @router.get("", response_model=ConversationList, responses=error_responses(401))
 async def list_conversations(principal: CurrentPrincipal, ctx: ContextDep) -> ConversationList:
     """The caller's conversations, newest activity first, with unread counts."""
-    summaries = await ctx.read_model.conversations_of(principal.id)
-    others = {s.conversation.other_participant(principal.id) for s in summaries}
-    people = await ctx.read_model.people(o for o in others if o is not None)
+    summaries, people = await conversations_with_people(ctx.read_model, principal.id)
     items = []
     for summary in summaries:
         c = summary.conversation

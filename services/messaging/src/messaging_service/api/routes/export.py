@@ -13,6 +13,7 @@ from messaging_service.api.schemas import (
     ReportExport,
 )
 from messaging_service.api.views import (
+    conversations_with_people,
     message_public,
     note_public,
     other_participant_public,
@@ -49,9 +50,7 @@ async def export_me(principal: CurrentPrincipal, ctx: ContextDep) -> MessagingEx
     messages of conversations the caller is in.
     """
     me = principal.id
-    summaries = await ctx.read_model.conversations_of(me)
-    others = {s.conversation.other_participant(me) for s in summaries}
-    people = await ctx.read_model.people(o for o in others if o is not None)
+    summaries, people = await conversations_with_people(ctx.read_model, me)
     marks = await ctx.read_model.read_marks_of(me)
     notes = await ctx.read_model.session_notes_by(me)
     conversations = []
