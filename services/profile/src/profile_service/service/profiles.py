@@ -54,18 +54,6 @@ async def listed_profile(uow: ProfileUnitOfWork, profile_id: str, viewer_id: str
     return profile
 
 
-async def existing_profile(uow: ProfileUnitOfWork, account_id: str) -> Profile:
-    """The signed-in member's profile (inside an open unit of work).
-
-    Raises:
-        ProfileNotFound: The account was erased.
-    """
-    profile = await uow.profiles.get(account_id)
-    if profile is None:
-        raise ProfileNotFound("This profile no longer exists.")
-    return profile
-
-
 async def get_own_profile(account_id: str, uow: ProfileUnitOfWork) -> Profile:
     """The caller's profile with contact details.
 
@@ -73,7 +61,10 @@ async def get_own_profile(account_id: str, uow: ProfileUnitOfWork) -> Profile:
         ProfileNotFound: The account was erased.
     """
     async with uow:
-        return await existing_profile(uow, account_id)
+        profile = await uow.profiles.get(account_id)
+    if profile is None:
+        raise ProfileNotFound("This profile no longer exists.")
+    return profile
 
 
 async def update_profile(
@@ -86,7 +77,9 @@ async def update_profile(
         InvalidProfile, InvalidReference: The change breaks a rule.
     """
     async with uow:
-        profile = await existing_profile(uow, cmd.account_id)
+        profile = await uow.profiles.get(cmd.account_id)
+        if profile is None:
+            raise ProfileNotFound("This profile no longer exists.")
         updated = profile.apply_update(cmd.update, deps.reference)
         if updated.version == profile.version:
             return profile
