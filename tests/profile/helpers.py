@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
-from mentor_shared.events.envelope import Envelope, EventData, new_event
-from mentor_shared.events.registry import REGISTRY
+from mentor_shared.events.envelope import Envelope
 from mentor_shared.limits import Limit
+from mentor_shared.testing.events import wait_for
 from profile_service.api.app import create_profile_app
 from profile_service.settings import ProfileSettings
 from tests.sealing import SEAL_KEY, SEALER
@@ -122,35 +121,21 @@ class EventReader:
     async def wait_for(
         self, predicate: Callable[[Envelope], bool], timeout: float = 15.0
     ) -> Envelope:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event in self.events:
-                if predicate(event):
-                    return event
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no matching event within {timeout}s; saw {len(self.events)}")
+        """The first event read that meets ``predicate``, waiting up to ``timeout`` seconds."""
+        event = await wait_for(
+            lambda: next((event for event in self.events if predicate(event)), None),
+            timeout=timeout,
+            interval=0.02,
+        )
+        assert event is not None
+        return event
 
     async def wait_for_tombstone(self, topic: str, key: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while (topic, key) not in self.tombstones:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no tombstone for {key} on {topic} within {timeout}s")
-            await asyncio.sleep(0.02)
+        """Wait up to ``timeout`` seconds for a null-value record keyed ``key`` on ``topic``."""
+        await wait_for(lambda: (topic, key) in self.tombstones, timeout=timeout, interval=0.02)
 
     def matching(self, predicate: Callable[[Envelope], bool]) -> list[Envelope]:
         return [event for event in self.events if predicate(event)]
-
-
-async def publish(bootstrap_servers: str, payload: EventData, subject: str) -> None:
-    """Publish one event as another service would."""
-    envelope = new_event(payload, subject=subject, source="matching")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        topic = REGISTRY.spec(envelope.type, envelope.version).topic
-        await producer.send_and_wait(topic, envelope.to_bytes(), key=subject.encode())
-    finally:
-        await producer.stop()
 
 
 async def sign_in(

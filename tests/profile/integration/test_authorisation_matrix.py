@@ -12,12 +12,12 @@ import pytest
 
 from mentor_shared.events.schemas import MatchAccepted, MatchRequested
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import publish
 from tests.profile.helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     EventReader,
     bearer,
-    publish,
     register_verified,
     sign_in,
 )
@@ -130,7 +130,8 @@ async def test_every_endpoint_answers_each_kind_of_caller_as_expected(
     await publish(
         embedded_broker.bootstrap_servers,
         MatchAccepted(match_id=accepted_id, mentee_id=matched_id, mentor_id=subject_id),
-        accepted_id,
+        subject=accepted_id,
+        source="matching",
     )
     await publish(
         embedded_broker.bootstrap_servers,
@@ -141,7 +142,8 @@ async def test_every_endpoint_answers_each_kind_of_caller_as_expected(
             message="Hello",
             expires_at="2030-01-01T00:00:00Z",
         ),
-        requested_id,
+        subject=requested_id,
+        source="matching",
     )
     contact = f"/v1/profiles/{subject_id}/contact"
     for _ in range(200):

@@ -15,6 +15,7 @@ import pytest
 
 from mentor_shared.events.schemas import MatchAccepted, MatchEnded
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import publish
 from profile_service.domain.profiles import pause_limit
 from tests.profile.helpers import (
     ADMIN_EMAIL,
@@ -22,7 +23,6 @@ from tests.profile.helpers import (
     PASSWORD,
     EventReader,
     bearer,
-    publish,
     register_verified,
     sign_in,
     token_of,
@@ -155,13 +155,21 @@ async def test_contact_is_shared_only_during_an_accepted_match(
 
     match_id = str(uuid.uuid4())
     people = {"match_id": match_id, "mentee_id": mentee_id, "mentor_id": mentor_id}
-    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**people), match_id)
+    await publish(
+        embedded_broker.bootstrap_servers,
+        MatchAccepted(**people),
+        subject=match_id,
+        source="matching",
+    )
     during = await poll_status(client, url, mentee_token, 200)
     assert during.status_code == 200, during.text
     assert during.json()["email"] == mentor_email
 
     await publish(
-        embedded_broker.bootstrap_servers, MatchEnded(**people, ended_by=mentee_id), match_id
+        embedded_broker.bootstrap_servers,
+        MatchEnded(**people, ended_by=mentee_id),
+        subject=match_id,
+        source="matching",
     )
     after = await poll_status(client, url, mentee_token, 403)
     assert after.status_code == 403
@@ -545,14 +553,22 @@ async def test_match_events_naming_an_erased_person_create_no_grant(
 
     match_id = str(uuid.uuid4())
     people = {"match_id": match_id, "mentee_id": mentee_id, "mentor_id": mentor_id}
-    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**people), match_id)
     await publish(
-        embedded_broker.bootstrap_servers, MatchEnded(**people, ended_by=mentor_id), match_id
+        embedded_broker.bootstrap_servers,
+        MatchAccepted(**people),
+        MatchEnded(**people, ended_by=mentor_id),
+        subject=match_id,
+        source="matching",
     )
     # A later event on the same partition shows the two were consumed before it.
     control = str(uuid.uuid4())
     other = {"match_id": control, "mentee_id": str(uuid.uuid4()), "mentor_id": mentor_id}
-    await publish(embedded_broker.bootstrap_servers, MatchAccepted(**other), match_id)
+    await publish(
+        embedded_broker.bootstrap_servers,
+        MatchAccepted(**other),
+        subject=match_id,
+        source="matching",
+    )
     deadline = asyncio.get_running_loop().time() + 20
     while True:
         export = (await client.get("/v1/me/export", headers=bearer(mentor_token))).json()

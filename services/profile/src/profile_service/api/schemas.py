@@ -101,18 +101,19 @@ class PasswordResetRequest(_Request):
     email: str = EmailField
 
 
-class PasswordResetConfirm(_Request):
+class _PasswordWithToken(_Request):
+    """A password to set, proven by an emailed single-use token."""
+
+    token: str = TokenField
+    password: str = PasswordField
+
+
+class PasswordResetConfirm(_PasswordWithToken):
     """Set a password with the emailed reset token."""
 
-    token: str = TokenField
-    password: str = PasswordField
 
-
-class ClaimRequest(_Request):
+class ClaimRequest(_PasswordWithToken):
     """An imported coach sets a password with the emailed claim token."""
-
-    token: str = TokenField
-    password: str = PasswordField
 
 
 class DirectoryPageOut(BaseModel):

@@ -32,7 +32,7 @@ from profile_service.domain.profiles import (
     Profile,
     ProfileUpdate,
 )
-from profile_service.domain.reference import ReferenceData, ReferenceKind
+from profile_service.domain.reference import REFERENCE_FIELDS, ReferenceData
 
 COACH_IMPORT_COLUMNS = (
     "name",
@@ -47,13 +47,6 @@ COACH_IMPORT_COLUMNS = (
 )
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 10_000
-
-_REFERENCE_COLUMNS: dict[str, ReferenceKind] = {
-    "department": "departments",
-    "profession": "professions",
-    "grade": "grades",
-    "region": "regions",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +320,7 @@ def _check_row(
             fail("email", error.message)
 
     codes: dict[str, str | None] = {}
-    for column, kind in _REFERENCE_COLUMNS.items():
+    for column, kind in REFERENCE_FIELDS.items():
         value = cells[column]
         codes[column] = None
         if value:

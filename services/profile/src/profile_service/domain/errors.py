@@ -113,6 +113,7 @@ class InvalidCredentials(Unauthenticated):
     """Unknown email or wrong password; deliberately does not say which."""
 
     code = "invalid_credentials"
+    message = "The email address or password is not right."
 
 
 class AccessTokenInvalid(Unauthenticated):
@@ -125,6 +126,7 @@ class RefreshTokenInvalid(Unauthenticated):
     """The refresh token is unknown, expired or revoked."""
 
     code = "refresh_token_invalid"
+    message = "Your session has ended. Please sign in again."
 
 
 class RefreshTokenReused(RefreshTokenInvalid):

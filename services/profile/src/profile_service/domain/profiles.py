@@ -25,7 +25,7 @@ from mentor_shared.events.schemas import ProfileUpserted, Roles
 from mentor_shared.privacy import anonymised, initials
 from profile_service.domain.contact import Contact
 from profile_service.domain.errors import InvalidProfile, InvalidReference
-from profile_service.domain.reference import ReferenceData, ReferenceKind
+from profile_service.domain.reference import REFERENCE_FIELDS, ReferenceData
 from profile_service.domain.skills import check_skill_ids
 
 __all__ = [
@@ -82,15 +82,6 @@ SkillList = Annotated[
         description="Skill ids from GET /v1/skills (matching service), confirmed by the person",
     ),
 ]
-
-
-# The profile fields that name a reference-list entry, and which list.
-_REFERENCE_FIELDS: dict[str, ReferenceKind] = {
-    "department": "departments",
-    "profession": "professions",
-    "grade": "grades",
-    "region": "regions",
-}
 
 
 def _unique_items(items: list[str]) -> list[str]:
@@ -243,7 +234,7 @@ class Profile(ProfileFields):
         """
         canonical: dict[str, Any] = {}
         problems: list[dict[str, str]] = []
-        for field, kind in _REFERENCE_FIELDS.items():
+        for field, kind in REFERENCE_FIELDS.items():
             value = getattr(self, field)
             if value is None:
                 continue

@@ -25,12 +25,15 @@ REFERENCE_KINDS: tuple[ReferenceKind, ...] = get_args(ReferenceKind)
 GRADE_BANDS: tuple[GradeBand, ...] = get_args(GradeBand)
 REFERENCE_RESOURCE = "reference.json"
 
-_SINGULAR: dict[ReferenceKind, str] = {
-    "departments": "department",
-    "professions": "profession",
-    "grades": "grade",
-    "regions": "region",
+REFERENCE_FIELDS: dict[str, ReferenceKind] = {
+    "department": "departments",
+    "profession": "professions",
+    "grade": "grades",
+    "region": "regions",
 }
+"""The profile fields that hold a code of a list, and which list; the coach
+spreadsheet's columns have the same names."""
+_SINGULAR: dict[ReferenceKind, str] = {kind: field for field, kind in REFERENCE_FIELDS.items()}
 
 
 @dataclass(frozen=True, slots=True)

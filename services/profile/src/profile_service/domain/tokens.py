@@ -97,7 +97,7 @@ class RefreshToken(BaseModel):
                 family_id=self.family_id,
             )
         if self.revoked_at is not None or now >= self.expires_at:
-            raise RefreshTokenInvalid("Your session has ended. Please sign in again.")
+            raise RefreshTokenInvalid()
         issued = RefreshToken.issue(self.account_id, now=now, ttl=ttl, family_id=self.family_id)
         spent = self.model_copy(update={"rotated_at": now, "replaced_by": issued.record.id})
         return RefreshRotation(previous=spent, current=issued.record, secret=issued.secret)

@@ -10,12 +10,12 @@ them in front of anything else.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 
 import structlog
 
+from mentor_shared.background import BackgroundLoop, TokenBucket
 from profile_service.service import admin
 from profile_service.service.deps import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
@@ -23,9 +23,12 @@ from profile_service.service.ports import ProfileUnitOfWork
 log = structlog.get_logger(__name__)
 
 
-class InvitationSender:
+class InvitationSender(BackgroundLoop):
     """A token bucket refilled at ``per_minute``, holding at most one second's worth
-    (at least one); each tick releases as many invitations as it holds."""
+    (at least one); each tick releases as many invitations as it holds.
+
+    Stopping leaves queued invitations queued for the next start.
+    """
 
     def __init__(
         self,
@@ -36,24 +39,18 @@ class InvitationSender:
         tick_s: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__("claim-invitations")
         self._uow_factory = uow_factory
         self._deps = deps
-        self._rate_per_s = per_minute / 60.0
-        self._capacity = max(1.0, self._rate_per_s)
+        rate_per_s = per_minute / 60.0
+        self._bucket = TokenBucket(rate_per_s=rate_per_s, capacity=max(1.0, rate_per_s))
         self._tick_s = tick_s
         self._monotonic = monotonic
-        self._tokens = 0.0
-        self._last: float | None = None
-        self._task: asyncio.Task[None] | None = None
         self.released = 0
 
     def allowance(self) -> int:
         """Invitations the bucket allows now."""
-        now = self._monotonic()
-        if self._last is not None:
-            self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate_per_s)
-        self._last = now
-        return int(self._tokens)
+        return self._bucket.allowance(self._monotonic())
 
     async def run_once(self) -> int:
         """Release what the bucket allows; returns how many invitations were handled."""
@@ -61,26 +58,9 @@ class InvitationSender:
         if allowed < 1:
             return 0
         handled = await admin.release_invitations(self._uow_factory(), self._deps, allowed)
-        self._tokens = max(0.0, self._tokens - handled)
+        self._bucket.spend(handled)
         self.released += handled
         return handled
-
-    async def start(self) -> None:
-        """Start the background loop."""
-        self._task = asyncio.create_task(self._run(), name="claim-invitations")
-
-    async def stop(self) -> None:
-        """Stop the loop (queued invitations stay queued for the next start)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the loop is alive."""
-        return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
         while True:

@@ -88,14 +88,14 @@ async def sign_in(cmd: commands.SignIn, uow: ProfileUnitOfWork, deps: ProfileDep
         await asyncio.to_thread(deps.hasher.dummy_verify, cmd.password)
     if not ok or account is None:
         log.info("sign_in_failed", account_known=account is not None)
-        raise InvalidCredentials("The email address or password is not right.")
+        raise InvalidCredentials()
     new_hash = None
     if account.password_hash and deps.hasher.needs_rehash(account.password_hash):
         new_hash = await asyncio.to_thread(deps.hasher.hash, cmd.password)
     async with uow:
         current = await uow.accounts.get(account.id)
         if current is None:
-            raise InvalidCredentials("The email address or password is not right.")
+            raise InvalidCredentials()
         if new_hash is not None:
             current = current.with_password(new_hash)
             await uow.accounts.save(current)
@@ -119,7 +119,7 @@ async def refresh(
         now = deps.clock()
         record = await uow.refresh_tokens.get_by_hash(hash_refresh_token(cmd.refresh_token))
         if record is None:
-            raise RefreshTokenInvalid("Your session has ended. Please sign in again.")
+            raise RefreshTokenInvalid()
         try:
             rotation = record.rotate(now=now, ttl=deps.refresh_ttl)
         except RefreshTokenReused as reused:
@@ -129,7 +129,7 @@ async def refresh(
             raise
         account = await uow.accounts.get(record.account_id)
         if account is None:
-            raise RefreshTokenInvalid("Your session has ended. Please sign in again.")
+            raise RefreshTokenInvalid()
         await uow.refresh_tokens.save(rotation.previous)
         await uow.refresh_tokens.add(rotation.current)
         await uow.commit()
