@@ -1,36 +1,38 @@
-"""Background work a service runs beside its HTTP app: one long-lived asyncio task a
-component starts and stops with the service, and the token bucket that paces how
-fast such a task releases bulk work (claim invitations, bulk email).
+"""Background work a service runs beside its HTTP app.
+
+:class:`BackgroundTask`: a ``while True`` coroutine as one named task, started
+with the service, stopped with it (cancel, then wait), and alive or not for
+``/readyz``; notifications' delivery worker and profile's invitation sender use
+it. :class:`TokenBucket` paces how fast such a loop releases bulk work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 
-class BackgroundLoop(ABC):
-    """A component whose work runs as one named asyncio task between ``start`` and ``stop``.
+class BackgroundTask:
+    """Runs ``loop()`` as a named asyncio task.
 
-    Subclasses write ``_run`` (usually a ``while True`` loop that logs and survives a
-    failed pass). Stopping cancels the task: work it leaves half done must be safe to
-    pick up again on the next start (queued rows stay queued, leases expire).
+    Args:
+        name: The task's name (seen in asyncio's debug output and task dumps).
+        loop: Makes the coroutine to run; it runs until cancelled.
     """
 
-    def __init__(self, task_name: str) -> None:
-        """Args:
-        task_name: The asyncio task's name (shows in task dumps and debuggers).
-        """
-        self.task_name = task_name
+    def __init__(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self.name = name
+        self._loop = loop
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Start the background loop."""
-        self._task = asyncio.create_task(self._run(), name=self.task_name)
+    def start(self) -> None:
+        """Start the loop (on the running event loop)."""
+        self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
-        """Cancel the loop and wait until it has ended; a no-op when not started."""
+        """Cancel the loop and wait until it has ended; nothing if not started."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -39,12 +41,8 @@ class BackgroundLoop(ABC):
 
     @property
     def running(self) -> bool:
-        """Whether the loop is alive (for readiness checks)."""
+        """Whether the loop is alive: started, not stopped, not ended by an error."""
         return self._task is not None and not self._task.done()
-
-    @abstractmethod
-    async def _run(self) -> None:
-        """The loop itself; runs until cancelled."""
 
 
 class TokenBucket:

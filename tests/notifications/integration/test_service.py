@@ -11,7 +11,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from mentor_shared.events.schemas import (
     SessionScheduled,
 )
 from mentor_shared.testing.broker import EmbeddedBroker, free_port
+from mentor_shared.testing.events import wait_for
 from mentor_shared.testing.tokens import TokenMaker
 from mentor_shared.web.app import build_server
 from notifications_service.api.app import create_notifications_app
@@ -93,25 +94,12 @@ async def _at_least(service: Service, count: int) -> bool:
     return await applied_events(service) >= count
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if isinstance(result, Awaitable):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started, timeout=30)
+    await wait_for(lambda: server.started, timeout=30)
     return server, task
 
 
@@ -154,13 +142,13 @@ async def service(embedded_broker: EmbeddedBroker, tmp_path_factory: Any) -> Asy
     app.state.key_set = tokens.key_set()
     server = build_server(app, settings)
     task = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started, timeout=30)
+    await wait_for(lambda: server.started, timeout=30)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
 
         async def ready() -> bool:
             return (await client.get("/readyz")).status_code == 200
 
-        await eventually(ready, timeout=40)
+        await wait_for(ready, timeout=40)
     producer = AIOKafkaProducer(bootstrap_servers=embedded_broker.bootstrap_servers, acks="all")
     await producer.start()
     try:
@@ -233,7 +221,7 @@ async def test_verification_email_arrives_with_its_link_and_a_redelivery_sends_n
     event = verification(account, address, "tok-abc-123")
     await service.publish(registered(account, address, "Ada Lovelace"))
     await service.publish(event)
-    await eventually(lambda: len(service.smtp.to(address)) == 1)
+    await wait_for(lambda: len(service.smtp.to(address)) == 1)
     body = service.smtp.to(address)[0].get_body(("plain",))
     assert body is not None
     assert "http://127.0.0.1:8000/verify?token=tok-abc-123" in body.get_content()
@@ -270,7 +258,7 @@ async def test_mentor_gets_the_request_live_in_app_and_by_email_and_can_unsubscr
     await service.publish(profile(mentee, "Mina Shah", "HMRC", "HEO"))
     # Account, profile and match events travel on different topics, so their
     # order is not guaranteed; a real profile exists long before any request.
-    await eventually(lambda: _at_least(service, before + 2))
+    await wait_for(lambda: _at_least(service, before + 2))
     await service.publish(
         new_event(
             MatchRequested(
@@ -308,7 +296,7 @@ async def test_mentor_gets_the_request_live_in_app_and_by_email_and_can_unsubscr
         ).json()
         assert after["unread_count"] == 0
 
-        await eventually(lambda: len(service.smtp.to(mentor_email)) == 1)
+        await wait_for(lambda: len(service.smtp.to(mentor_email)) == 1)
         email = service.smtp.to(mentor_email)[0]
         link = re.fullmatch(r"<(.+)>", email["List-Unsubscribe"])
         assert link is not None
@@ -336,7 +324,7 @@ async def test_smtp_down_for_five_seconds_then_up_delivers_everything_queued(
         assert all(not service.smtp.to(a) for a in addresses)
     finally:
         service.smtp.start()
-    await eventually(lambda: all(len(service.smtp.to(a)) == 1 for a in addresses), timeout=20)
+    await wait_for(lambda: all(len(service.smtp.to(a)) == 1 for a in addresses), timeout=20)
 
 
 async def test_webhooks_are_signed_and_public_events_carry_no_personal_data(
@@ -374,7 +362,7 @@ async def test_webhooks_are_signed_and_public_events_carry_no_personal_data(
     ):
         await service.publish(event)
     # People exist before anyone asks anyone (the topics are not ordered together).
-    await eventually(lambda: _at_least(service, before + 4))
+    await wait_for(lambda: _at_least(service, before + 4))
     for event in (
         new_event(
             MatchRequested(match_id=match, mentee_id=mentee, mentor_id=mentor, message="Hi",
@@ -385,7 +373,7 @@ async def test_webhooks_are_signed_and_public_events_carry_no_personal_data(
                   subject=mentee, source="matching"),
     ):  # fmt: skip
         await service.publish(event)
-    await eventually(lambda: len(service.receiver.received) >= 2)
+    await wait_for(lambda: len(service.receiver.received) >= 2)
     bodies = []
     for headers, body in service.receiver.received:
         bodies.append(Webhook(secret).verify(body, headers))
@@ -445,13 +433,13 @@ async def test_profile_deleted_erases_the_persons_notifications(service: Service
             answer = await client.get("/v1/notifications", headers=headers)
             return answer.status_code == 401 and answer.json()["error"]["code"] == "token_revoked"
 
-        await eventually(has_one)
+        await wait_for(has_one)
         await service.publish(
             new_event(ProfileDeleted(profile_id=person), subject=person, source="profile")
         )
         # Erased: their still-valid token no longer opens anything here, and nothing
         # can be stored for them again through it.
-        await eventually(revoked)
+        await wait_for(revoked)
         again = await client.put(
             "/v1/preferences", json={"channels": {"reminder": "off"}}, headers=headers
         )
@@ -469,7 +457,7 @@ async def test_the_export_holds_the_callers_notifications_preferences_and_email_
     await service.publish(registered(mentor, address, "Olu Export"))
     await service.publish(profile(mentee, "Kit Asker", "DWP", "EO"))
     await service.publish(verification(mentor, address, "tok-export-1"))
-    await eventually(lambda: _at_least(service, before + 3))
+    await wait_for(lambda: _at_least(service, before + 3))
     await service.publish(
         new_event(
             MatchRequested(match_id=uid("match"), mentee_id=mentee, mentor_id=mentor,
@@ -477,7 +465,7 @@ async def test_the_export_holds_the_callers_notifications_preferences_and_email_
             subject=mentee, source="matching",
         )
     )  # fmt: skip
-    await eventually(lambda: len(service.smtp.to(address)) == 2)
+    await wait_for(lambda: len(service.smtp.to(address)) == 2)
     async with service.client() as client:
         headers = service.tokens.headers(mentor)
         changed = await client.put(
@@ -489,7 +477,7 @@ async def test_the_export_holds_the_callers_notifications_preferences_and_email_
             export = (await client.get("/v1/me/export/notifications", headers=headers)).json()
             return [e["state"] for e in export["email_log"]] == ["sent", "sent"]
 
-        await eventually(all_sent)
+        await wait_for(all_sent)
         response = await client.get("/v1/me/export/notifications", headers=headers)
         assert (await client.get("/v1/me/export/notifications")).status_code == 401
     assert response.status_code == 200
@@ -586,7 +574,7 @@ async def test_the_live_stream_ends_when_the_person_is_erased(service: Service) 
                 lines.append(line)
 
     listener = asyncio.create_task(listen())
-    await eventually(lambda: ": connected" in lines)
+    await wait_for(lambda: ": connected" in lines)
     await service.publish(
         new_event(ProfileDeleted(profile_id=person), subject=person, source="profile")
     )
@@ -620,7 +608,7 @@ async def test_a_check_in_is_answered_once_by_the_person_asked_and_summarised_fo
                 await pending(service.tokens.headers(mentor))
             )
 
-        await eventually(asked)
+        await wait_for(asked)
         (mine,) = await pending(owner)
         assert (mine["round"], mine["match_id"], mine["answered"]) == (3, match_id, False)
         path = f"/v1/checkins/{mine['id']}"

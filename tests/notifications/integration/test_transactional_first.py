@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ import pytest
 import pytest_asyncio
 
 from mentor_shared.testing.broker import EmbeddedBroker
+from mentor_shared.testing.events import wait_for
 from notifications_service.api.app import create_notifications_app
 from notifications_service.settings import NotificationsSettings
 from tests.notifications.conftest import SmtpSink
@@ -54,14 +55,6 @@ class System:
     notifications: httpx.AsyncClient
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
-
-
 @asynccontextmanager
 async def notifications_running(
     broker: EmbeddedBroker, smtp: SmtpSink, data_dir: Path
@@ -87,7 +80,7 @@ async def notifications_running(
             async def ready() -> bool:
                 return (await client.get("/readyz")).status_code == 200
 
-            await eventually(ready, timeout=40)
+            await wait_for(ready, timeout=40)
             yield client
 
 
@@ -167,7 +160,7 @@ async def test_a_sign_up_is_emailed_at_once_while_2000_invitations_go_at_the_set
         async def verification_arrived() -> bool:
             return bool(system.smtp.to(signup))
 
-        await eventually(verification_arrived, timeout=SIGNUP_BOUND_S)
+        await wait_for(verification_arrived, timeout=SIGNUP_BOUND_S)
         waited = time.monotonic() - started
         invitations_by_then = len(claims_to(system.smtp, tag))
         print(f"\nverification after {waited:.1f} s; {invitations_by_then} invitations by then")

@@ -4,7 +4,7 @@ database and session, and claiming due documents of an outgoing queue."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -12,7 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
-from notifications_service.adapters.records import MONGO, Shape
+from notifications_service.adapters.records import MONGO, ShapedRepository
 
 Document = dict[str, Any]
 T = TypeVar("T")
@@ -35,19 +35,17 @@ class MongoRepository:
         return True
 
 
-class MongoCollection(MongoRepository, Generic[T]):
+class MongoCollection(MongoRepository, ShapedRepository[T]):
     """A repository of one aggregate stored a document each in ``collection``, by
     ``shape``: ``class MongoCheckInRepository(MongoCollection[CheckIn],
     collection="checkins", shape=CHECKIN)``.
     """
 
     collection: str
-    shape: Shape[T]
 
-    def __init_subclass__(cls, *, collection: str, shape: Shape[Any], **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, collection: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.collection = collection
-        setattr(cls, "shape", shape)  # noqa: B010 - a generic attribute, set once per subclass
 
     @property
     def docs(self) -> AsyncCollection[Document]:

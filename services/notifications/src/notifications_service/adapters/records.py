@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from mentor_shared.clock import as_utc, from_epoch, to_epoch
@@ -32,6 +33,7 @@ from notifications_service.domain.model import (
 )
 
 Record = dict[str, Any]
+Convert = Callable[[Any], Any]
 T = TypeVar("T")
 
 
@@ -134,26 +136,36 @@ class Shape(Generic[T]):
         return self.kind(**values)
 
     def _write(self, field: str, value: Any, d: Dialect) -> Any:
-        if field in self.moments:
-            return d.moment(value)
-        if field in self.json:
-            return d.json(value)
-        if field in self.flags:
-            return d.flag(value)
-        if field in self.attachments:
-            return attachments_record(value, d)
-        return value
+        conversion = self._conversion(field, d)
+        return value if conversion is None else conversion[0](value)
 
     def _read(self, field: str, stored: Any, d: Dialect) -> Any:
+        conversion = self._conversion(field, d)
+        return stored if conversion is None else conversion[1](stored)
+
+    def _conversion(self, field: str, d: Dialect) -> tuple[Convert, Convert] | None:
+        """How ``field`` is written and read back in ``d``; None: as it is."""
         if field in self.moments:
-            return d.read_moment(stored)
+            return d.moment, d.read_moment
         if field in self.json:
-            return d.read_json(stored)
+            return d.json, d.read_json
         if field in self.flags:
-            return bool(stored)
+            return d.flag, bool
         if field in self.attachments:
-            return attachments_from(stored, d)
-        return stored
+            return partial(attachments_record, d=d), partial(attachments_from, d=d)
+        return None
+
+
+class ShapedRepository(Generic[T]):
+    """A repository of one aggregate stored a record each, by ``shape`` (given
+    as ``shape=`` in the class statement of a repository, not of a base)."""
+
+    shape: Shape[T]
+
+    def __init_subclass__(cls, *, shape: Shape[Any] | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if shape is not None:
+            setattr(cls, "shape", shape)  # noqa: B010 - a generic attribute, set once per subclass
 
 
 CONTACT = Shape(Contact, "account_id", flags=frozenset({"verified"}))

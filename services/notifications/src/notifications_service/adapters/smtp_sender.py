@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -41,27 +42,18 @@ def build_message(job: EmailJob, *, mail_from: str) -> EmailMessage:
     return message
 
 
+@dataclass(frozen=True, slots=True)
 class SmtpEmailSender:
     """Sends through an SMTP server; connection problems and 4xx replies are retried."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        use_tls: bool = False,
-        start_tls: bool = False,
-        timeout_s: float = 15.0,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.username = username
-        self.password = password
-        self.use_tls = use_tls
-        self.start_tls = start_tls
-        self.timeout_s = timeout_s
+    host: str
+    port: int
+    _: KW_ONLY
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    use_tls: bool = False
+    start_tls: bool = False
+    timeout_s: float = 15.0
 
     async def send(self, job: EmailJob, *, mail_from: str) -> None:
         """Send one email; DeliveryError(permanent=True) for a 5xx refusal."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from mentor_shared.clock import to_epoch
 from mentor_shared.storage.sqlite import Connection
-from notifications_service.adapters.records import SQLITE, Shape
+from notifications_service.adapters.records import SQLITE, ShapedRepository
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -78,18 +78,16 @@ class SqliteRepository:
         return cursor.rowcount
 
 
-class SqliteTable(SqliteRepository, Generic[T]):
+class SqliteTable(SqliteRepository, ShapedRepository[T]):
     """A repository of one aggregate stored a row each in ``table``, by ``shape``:
     ``class SqliteCheckInRepository(SqliteTable[CheckIn], table="checkins", shape=CHECKIN)``.
     """
 
     table: str
-    shape: Shape[T]
 
-    def __init_subclass__(cls, *, table: str, shape: Shape[Any], **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, table: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.table = table
-        setattr(cls, "shape", shape)  # noqa: B010 - a generic attribute, set once per subclass
 
     async def get(self, key: str) -> T | None:
         """The aggregate with this key, or None."""

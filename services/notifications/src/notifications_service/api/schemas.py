@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AliasChoices, AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool
 
 from notifications_service.domain.model import Channel, Kind
 
@@ -15,7 +15,14 @@ ConfigurableKind = Literal[
 MatchEventName = Literal["requested", "accepted", "declined", "withdrawn", "expired", "ended"]
 
 
-class NotificationPublic(BaseModel):
+class DomainView(BaseModel):
+    """An answer showing a domain object's fields under their own names:
+    ``NotificationPublic.model_validate(notification)``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class NotificationPublic(DomainView):
     """One in-app notification."""
 
     id: str
@@ -25,7 +32,8 @@ class NotificationPublic(BaseModel):
     link: str | None
     created_at: datetime
     read_at: datetime | None
-    read: bool
+    # The domain's Notification says it as ``is_read``.
+    read: bool = Field(validation_alias=AliasChoices("read", "is_read"))
 
 
 class NotificationList(BaseModel):
@@ -66,7 +74,7 @@ class SubscriptionCreate(BaseModel):
     )
 
 
-class SubscriptionPublic(BaseModel):
+class SubscriptionPublic(DomainView):
     """A subscription as shown back (never its secret)."""
 
     id: str
@@ -85,7 +93,7 @@ class SubscriptionCreated(SubscriptionPublic):
     )
 
 
-class HeldContact(BaseModel):
+class HeldContact(DomainView):
     """The address and name this service emails, as it holds them."""
 
     email: str
@@ -93,7 +101,7 @@ class HeldContact(BaseModel):
     verified: bool
 
 
-class HeldProfile(BaseModel):
+class HeldProfile(DomainView):
     """What this service keeps of the person's profile."""
 
     display_name: str
@@ -103,7 +111,7 @@ class HeldProfile(BaseModel):
     region: str | None
 
 
-class EmailLogEntry(BaseModel):
+class EmailLogEntry(DomainView):
     """One email in the log: metadata only (bodies are not kept once sent)."""
 
     id: str
@@ -116,7 +124,7 @@ class EmailLogEntry(BaseModel):
     last_error: str | None
 
 
-class CheckInPublic(BaseModel):
+class CheckInPublic(DomainView):
     """A "How is it going?" check-in sent to the caller, and their answer if given."""
 
     id: str

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 import structlog
 from standardwebhooks import Webhook
 
+from mentor_shared.background import BackgroundTask
 from mentor_shared.clock import as_utc, to_epoch, utc_now
 from mentor_shared.sealing import Sealer, SealError
 from mentor_shared.tracing import span_under
@@ -147,7 +148,7 @@ class DeliveryWorker:
         self._poster = poster
         self.config = config
         self.wakeup = wakeup or asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask("notifications-delivery", self._run)
         self._limit = asyncio.Semaphore(config.concurrency)
         self.totals = {
             "sent": 0,
@@ -160,21 +161,17 @@ class DeliveryWorker:
 
     async def start(self) -> None:
         """Start the background loop."""
-        self._task = asyncio.create_task(self._run(), name="notifications-delivery")
+        self._loop.start()
         log.info("delivery_worker_started")
 
     async def stop(self) -> None:
         """Stop the loop; rows being sent come back after their lease."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     @property
     def running(self) -> bool:
         """Whether the loop is alive (for /readyz)."""
-        return self._task is not None and not self._task.done()
+        return self._loop.running
 
     async def _run(self) -> None:
         while True:

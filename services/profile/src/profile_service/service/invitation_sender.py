@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import structlog
 
-from mentor_shared.background import BackgroundLoop, TokenBucket
+from mentor_shared.background import BackgroundTask, TokenBucket
 from profile_service.service import admin
 from profile_service.service.deps import ProfileDeps
 from profile_service.service.ports import ProfileUnitOfWork
@@ -23,7 +23,7 @@ from profile_service.service.ports import ProfileUnitOfWork
 log = structlog.get_logger(__name__)
 
 
-class InvitationSender(BackgroundLoop):
+class InvitationSender:
     """A token bucket refilled at ``per_minute``, holding at most one second's worth
     (at least one); each tick releases as many invitations as it holds.
 
@@ -39,7 +39,7 @@ class InvitationSender(BackgroundLoop):
         tick_s: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__("claim-invitations")
+        self._loop = BackgroundTask("claim-invitations", self._run)
         self._uow_factory = uow_factory
         self._deps = deps
         rate_per_s = per_minute / 60.0
@@ -47,6 +47,19 @@ class InvitationSender(BackgroundLoop):
         self._tick_s = tick_s
         self._monotonic = monotonic
         self.released = 0
+
+    async def start(self) -> None:
+        """Start releasing queued invitations."""
+        self._loop.start()
+
+    async def stop(self) -> None:
+        """Stop; queued invitations stay queued for the next start."""
+        await self._loop.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the sender's loop is alive."""
+        return self._loop.running
 
     def allowance(self) -> int:
         """Invitations the bucket allows now."""

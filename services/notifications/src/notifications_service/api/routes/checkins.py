@@ -13,31 +13,18 @@ from notifications_service.api.schemas import (
     CheckInRound,
     CheckInSummary,
 )
-from notifications_service.domain.checkins import SUPPRESS_BELOW, CheckIn
+from notifications_service.domain.checkins import SUPPRESS_BELOW
 from notifications_service.service import commands
 
 router = APIRouter(tags=["checkins"])
 
 
-def to_public(item: CheckIn) -> CheckInPublic:
-    """The API view of a check-in."""
-    return CheckInPublic(
-        id=item.id,
-        match_id=item.match_id,
-        conversation_id=item.conversation_id,
-        round=item.round,
-        created_at=item.created_at,
-        answered=item.answered,
-        rating=item.rating,
-        comment=item.comment,
-        answered_at=item.answered_at,
-    )
-
-
 @router.get("/v1/checkins", response_model=list[CheckInPublic], responses=error_responses(401))
 async def list_pending(principal: CurrentPrincipal, uow: UowDep) -> list[CheckInPublic]:
     """The caller's check-ins not yet answered, newest first."""
-    return [to_public(c) for c in await commands.pending_checkins(uow, principal.id)]
+    return [
+        CheckInPublic.model_validate(c) for c in await commands.pending_checkins(uow, principal.id)
+    ]
 
 
 @router.get(
@@ -51,7 +38,7 @@ async def get_checkin(
     """One of the caller's check-ins (404 for anyone else's)."""
     item = await commands.get_checkin(uow, principal.id, checkin_id)
     response.headers["Cache-Control"] = "no-store"
-    return to_public(item)
+    return CheckInPublic.model_validate(item)
 
 
 @router.post(
@@ -67,7 +54,7 @@ async def answer_checkin(
     item = await commands.answer_checkin(
         uow, principal.id, checkin_id, rating=body.rating, comment=body.comment
     )
-    return to_public(item)
+    return CheckInPublic.model_validate(item)
 
 
 @router.get(

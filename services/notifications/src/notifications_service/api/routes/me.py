@@ -7,13 +7,13 @@ from fastapi import APIRouter, Response
 from mentor_shared.clock import utc_now
 from mentor_shared.web.errors import error_responses
 from notifications_service.api.deps import CurrentPrincipal, UowDep
-from notifications_service.api.routes.checkins import to_public as checkin_public
-from notifications_service.api.routes.notifications import to_public as notification_public
 from notifications_service.api.routes.preferences import to_public as preferences_public
 from notifications_service.api.schemas import (
+    CheckInPublic,
     EmailLogEntry,
     HeldContact,
     HeldProfile,
+    NotificationPublic,
     NotificationsExport,
 )
 from notifications_service.service import commands
@@ -32,38 +32,13 @@ async def export(
     subject, state, times; never the bodies, which are not kept once sent)."""
     data = await commands.export_personal_data(uow, principal.id)
     response.headers["Cache-Control"] = "no-store"
-    contact, card = data.contact, data.card
     return NotificationsExport(
         account_id=principal.id,
         exported_at=utc_now(),
-        contact=HeldContact(
-            email=contact.email, display_name=contact.display_name, verified=contact.verified
-        )
-        if contact
-        else None,
-        profile=HeldProfile(
-            display_name=card.display_name,
-            department=card.department,
-            profession=card.profession,
-            grade=card.grade,
-            region=card.region,
-        )
-        if card
-        else None,
+        contact=HeldContact.model_validate(data.contact) if data.contact else None,
+        profile=HeldProfile.model_validate(data.card) if data.card else None,
         preferences=preferences_public(data.preferences),
-        notifications=[notification_public(n) for n in data.notifications],
-        email_log=[
-            EmailLogEntry(
-                id=job.id,
-                kind=job.kind,
-                subject=job.subject,
-                state=job.state,
-                attempts=job.attempts,
-                created_at=job.created_at,
-                sent_at=job.sent_at,
-                last_error=job.last_error,
-            )
-            for job in data.email_log
-        ],
-        checkins=[checkin_public(c) for c in data.checkins],
+        notifications=[NotificationPublic.model_validate(n) for n in data.notifications],
+        email_log=[EmailLogEntry.model_validate(job) for job in data.email_log],
+        checkins=[CheckInPublic.model_validate(c) for c in data.checkins],
     )

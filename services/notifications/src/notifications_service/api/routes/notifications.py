@@ -17,26 +17,11 @@ from mentor_shared.clock import from_epoch, to_epoch
 from mentor_shared.web.errors import BadRequest, error_responses
 from notifications_service.api.deps import ContextDep, CurrentPrincipal, StreamPrincipal, UowDep
 from notifications_service.api.schemas import NotificationList, NotificationPublic
-from notifications_service.domain.model import Notification
 from notifications_service.service import commands
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 HEARTBEAT_S = 15.0
-
-
-def to_public(notification: Notification) -> NotificationPublic:
-    """The API view of a notification."""
-    return NotificationPublic(
-        id=notification.id,
-        kind=notification.kind,
-        title=notification.title,
-        body=notification.body,
-        link=notification.link,
-        created_at=notification.created_at,
-        read_at=notification.read_at,
-        read=notification.is_read,
-    )
 
 
 def _encode_cursor(cursor: tuple[datetime, str]) -> str:
@@ -63,7 +48,7 @@ async def list_notifications(
     before = _decode_cursor(cursor) if cursor else None
     page = await commands.list_notifications(uow, principal.id, before=before, limit=limit)
     return NotificationList(
-        items=[to_public(n) for n in page.items],
+        items=[NotificationPublic.model_validate(n) for n in page.items],
         next_cursor=_encode_cursor(page.next_cursor) if page.next_cursor else None,
         unread_count=page.unread,
     )
@@ -79,7 +64,7 @@ async def mark_read(
 ) -> NotificationPublic:
     """Mark one of the caller's notifications read (404 for anyone else's)."""
     notification = await commands.mark_read(uow, principal.id, notification_id)
-    return to_public(notification)
+    return NotificationPublic.model_validate(notification)
 
 
 @router.get(
@@ -125,7 +110,7 @@ async def stream(
                     continue
                 if item is None:
                     return
-                data = to_public(item).model_dump_json()
+                data = NotificationPublic.model_validate(item).model_dump_json()
                 yield f"id: {item.id}\nevent: notification\ndata: {data}\n\n".encode()
         finally:
             context.live.unsubscribe(principal.id, queue)

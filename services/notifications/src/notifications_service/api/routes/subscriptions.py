@@ -11,24 +11,9 @@ from notifications_service.api.schemas import (
     SubscriptionCreated,
     SubscriptionPublic,
 )
-from notifications_service.domain.model import Subscription
 from notifications_service.service import commands
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
-
-
-def to_public(
-    subscription: Subscription, deliveries: dict[str, int] | None = None
-) -> SubscriptionPublic:
-    """The API view, without the secret."""
-    return SubscriptionPublic(
-        id=subscription.id,
-        url=subscription.url,
-        department=subscription.department,
-        match_events=subscription.match_events,
-        created_at=subscription.created_at,
-        deliveries=deliveries or {},
-    )
 
 
 @router.post(
@@ -56,14 +41,17 @@ async def create_subscription(
         department=body.department,
         match_events=list(body.match_events) if body.match_events is not None else None,
     )
-    return SubscriptionCreated(**to_public(subscription).model_dump(), secret=subscription.secret)
+    return SubscriptionCreated.model_validate(subscription)
 
 
 @router.get("", response_model=list[SubscriptionPublic], responses=error_responses(401, 403))
 async def list_subscriptions(_admin: AdminPrincipal, uow: UowDep) -> list[SubscriptionPublic]:
     """Every subscription, with how many deliveries are in each state."""
     found = await commands.list_subscriptions_with_counts(uow)
-    return [to_public(subscription, counts) for subscription, counts in found]
+    return [
+        SubscriptionPublic.model_validate(subscription).model_copy(update={"deliveries": counts})
+        for subscription, counts in found
+    ]
 
 
 @router.delete(
