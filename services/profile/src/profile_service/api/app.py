@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
+from mentor_shared.web.serving import serving
 from profile_service.api.routes import accounts, admin, auth, profiles
 from profile_service.bootstrap import bootstrap
 from profile_service.settings import ProfileSettings
@@ -27,14 +28,12 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
         app.state.key_set = JwksKeySet.from_jwks(
             context.issuer.jwks(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
-        context.runtime.install(app)
-        await context.runtime.start()
-        await context.invitations.start()
-        try:
-            yield
-        finally:
-            await context.invitations.stop()
-            await context.runtime.stop()
+        async with serving(app, context.runtime):
+            await context.invitations.start()
+            try:
+                yield
+            finally:
+                await context.invitations.stop()
 
     return create_app(
         settings,
