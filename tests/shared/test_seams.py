@@ -127,6 +127,19 @@ def test_a_live_session_is_published_with_its_sequence_and_a_stable_uid() -> Non
     assert str(event["LOCATION"]) == "Room 4"
     assert "ORGANIZER" not in event
     assert "ATTENDEE" not in event
+
+
+def test_a_published_copy_names_its_organizer_but_never_an_attendee() -> None:
+    _, event = _read(
+        session_calendar(
+            SESSION,
+            stamped_at=datetime(2026, 12, 3, tzinfo=UTC),
+            organizer="noreply@example.gov.uk",
+            attendee="person@example.gov.uk",
+        )
+    )
+    assert str(event["ORGANIZER"]) == "mailto:noreply@example.gov.uk"
+    assert "ATTENDEE" not in event
     assert content_type(SESSION.method) == "text/calendar; method=PUBLISH; charset=utf-8"
 
 

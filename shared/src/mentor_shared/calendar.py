@@ -13,7 +13,8 @@ person who has both copies holds one calendar entry:
 
 No ATTENDEE or ORGANIZER unless the caller passes one: those are email
 addresses, and only the notifications service holds any (the service's own
-sender, and the recipient's own address in the recipient's own email).
+sender, and the recipient's own address in the recipient's own email). As RFC 5546
+has it, only a CANCEL names an ATTENDEE; a PUBLISH never does.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def session_calendar(
         session: What the entry says.
         stamped_at: DTSTAMP: when this copy was produced.
         organizer: The service's own sender address, for an emailed copy.
-        attendee: The recipient's own address, for the copy emailed to them.
+        attendee: The recipient's own address, for a cancellation emailed to them
+            (left out of a PUBLISH).
     """
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -99,7 +101,8 @@ def session_calendar(
         address = vCalAddress(f"mailto:{organizer}")
         address.params["cn"] = SERVICE_NAME
         event.add("organizer", address)
-    if attendee:
+    if attendee and session.cancelled:
+        # RFC 5546 3.2.1 and 3.2.5: a PUBLISH has no ATTENDEE, a CANCEL names whom it tells.
         event.add("attendee", vCalAddress(f"mailto:{attendee}"))
     calendar.add_component(event)
     return bytes(calendar.to_ical())

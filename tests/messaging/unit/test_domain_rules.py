@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -106,6 +107,28 @@ def test_only_the_other_person_accepts_and_held_waits_for_the_start() -> None:
     assert (session.status, session.sequence) == ("held", 2)
     with pytest.raises(SessionTransitionNotAllowed):
         session.apply("cancel", "mentor", NOW + timedelta(hours=3))
+
+
+def test_only_a_session_confirmed_before_it_was_cancelled_has_a_calendar_entry() -> None:
+    def proposed() -> Any:
+        return propose_session(
+            active_conversation(),
+            "mentee",
+            starts_at=NOW + timedelta(hours=2),
+            duration_minutes=60,
+            location="Room",
+            online_link=None,
+            now=NOW,
+        )
+
+    withdrawn = proposed()
+    withdrawn.apply("cancel", "mentee", NOW)
+    assert not withdrawn.has_invite
+    called_off = proposed()
+    called_off.apply("accept", "mentor", NOW)
+    assert called_off.has_invite
+    called_off.apply("cancel", "mentee", NOW)
+    assert called_off.has_invite
 
 
 def test_anonymous_people_show_initials_outside_their_conversations() -> None:

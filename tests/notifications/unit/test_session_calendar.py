@@ -61,7 +61,7 @@ def calendar_of(message: EmailMessage) -> tuple[tuple[object, object], Any]:
     return (part.get_param("method"), part.get_param("charset")), (calendar, event)
 
 
-async def test_the_confirmation_invite_has_the_sessions_sequence_organizer_and_attendee(
+async def test_the_confirmation_invite_has_the_sessions_sequence_and_organizer_and_no_attendee(
     harness: Harness, smtp_sink: SmtpSink
 ) -> None:
     await two_people(harness)
@@ -78,7 +78,7 @@ async def test_the_confirmation_invite_has_the_sessions_sequence_organizer_and_a
     assert str(event["STATUS"]) == "CONFIRMED"
     assert event.decoded("DTSTART") == STARTS
     assert str(event["ORGANIZER"]) == "mailto:no-reply@mentor-match.test"
-    assert str(event["ATTENDEE"]) == "mailto:prop@example.gov.uk"
+    assert "ATTENDEE" not in event  # RFC 5546: a PUBLISH names no attendee
     assert str(event["SUMMARY"]) == "Mentoring session with Oli Other"
 
 

@@ -236,9 +236,14 @@ class Session:
 
     @property
     def has_invite(self) -> bool:
-        """Whether a calendar invite exists (it was confirmed at some point)."""
+        """Whether a calendar invite exists (it was confirmed at some point).
+
+        Every change raises ``sequence`` by one and only a proposal is accepted, so a
+        cancelled session was confirmed first exactly when it changed twice or more
+        (accepted, then cancelled); a proposal cancelled at once has changed once.
+        """
         return self.status in ("confirmed", "held") or (
-            self.status == "cancelled" and self.sequence > 0
+            self.status == "cancelled" and self.sequence >= 2
         )
 
     def apply(self, action: SessionAction, actor_id: str, now: datetime) -> None:
