@@ -45,17 +45,15 @@ class NotificationsContext:
     webhook_guard: WebhookGuard
     sealer: Sealer
 
-    async def start(self) -> None:
-        """Start the relay, the consumer and the delivery worker."""
-        await self.runtime.start()
+    async def start_worker(self) -> None:
+        """Start the delivery worker (the runtime is started around it)."""
         await self.worker.start()
 
-    async def stop(self) -> None:
-        """Stop in reverse order and close the store."""
+    async def stop_worker(self) -> None:
+        """Close the live streams, stop the worker and close its webhook client."""
         self.live.close_all()
         await self.worker.stop()
         await self.poster.close()
-        await self.runtime.stop()
 
     async def check_worker(self) -> CheckResult:
         """The delivery worker is running (for /readyz)."""

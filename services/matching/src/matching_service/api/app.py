@@ -21,9 +21,9 @@ from matching_service.bootstrap import bootstrap
 from matching_service.metrics import expose_match_funnel, refresh_index_metrics
 from matching_service.service.ports import Embedder
 from matching_service.settings import MatchingSettings
-from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
 from mentor_shared.web.health import CheckResult
+from mentor_shared.web.serving import serving
 
 VERSION = "0.1.0"
 
@@ -43,15 +43,10 @@ def create_matching_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await bootstrap(settings, embedder=embedder)
         app.state.matching = ctx
-        if getattr(app.state, "key_set", None) is None:
-            app.state.key_set = JwksKeySet.from_settings(settings)
-        ctx.runtime.install(app)
 
         async def index_loaded() -> CheckResult:
             totals = ctx.index.matcher.status()
             return CheckResult("index_loaded", ctx.index.loaded, {"profiles": totals.profiles})
-
-        app.state.readiness.add(index_loaded)
 
         async def index_metrics() -> None:
             refresh_index_metrics(
@@ -61,15 +56,15 @@ def create_matching_app(
                 waiting_since=ctx.consumer.progress.started_at,
             )
 
-        app.state.metrics_refreshers.append(index_metrics)
-        expose_match_funnel()
-        await ctx.runtime.start()
-        await ctx.start_background()
-        try:
-            yield
-        finally:
-            await ctx.stop_background()
-            await ctx.runtime.stop()
+        async with serving(app, ctx.runtime):
+            app.state.readiness.add(index_loaded)
+            app.state.metrics_refreshers.append(index_metrics)
+            expose_match_funnel()
+            await ctx.start_background()
+            try:
+                yield
+            finally:
+                await ctx.stop_background()
 
     return create_app(
         settings,

@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mentor_shared.auth import JwksKeySet
 from mentor_shared.web.app import create_app
+from mentor_shared.web.serving import serving
 from notifications_service.api.routes import (
     checkins,
     me,
@@ -30,15 +30,13 @@ def create_notifications_app(settings: NotificationsSettings | None = None) -> F
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = await bootstrap(settings)
         app.state.notifications = context
-        if getattr(app.state, "key_set", None) is None:
-            app.state.key_set = JwksKeySet.from_settings(settings)
-        context.runtime.install(app)
-        app.state.readiness.add(context.check_worker)
-        await context.start()
-        try:
-            yield
-        finally:
-            await context.stop()
+        async with serving(app, context.runtime):
+            app.state.readiness.add(context.check_worker)
+            await context.start_worker()
+            try:
+                yield
+            finally:
+                await context.stop_worker()
 
     return create_app(
         settings,
