@@ -48,7 +48,11 @@ from messaging_service.domain.model import (
     Session,
 )
 from messaging_service.domain.plan import Plan, SessionNote
-from messaging_service.service.ports import ReportedMessage, sorted_newest_first
+from messaging_service.service.ports import (
+    MessagingUnitOfWork,
+    ReportedMessage,
+    sorted_newest_first,
+)
 
 
 class MongoPersonRepository(MongoRepository):
@@ -99,7 +103,7 @@ class MongoRetainedEventRepository(MongoRepository):
         return result.deleted_count
 
 
-class MongoMessagingUnitOfWork(MongoUnitOfWork):
+class MongoMessagingUnitOfWork(MongoUnitOfWork, MessagingUnitOfWork):
     """The messaging service's multi-document transaction on MongoDB."""
 
     def open_repositories(self) -> None:

@@ -45,7 +45,7 @@ from messaging_service.domain.model import (
     Session,
 )
 from messaging_service.domain.plan import Plan, SessionNote
-from messaging_service.service.ports import ReportedMessage
+from messaging_service.service.ports import MessagingUnitOfWork, ReportedMessage
 
 _PEOPLE = (
     "SELECT p.*, g.goals FROM people p LEFT JOIN person_goals g ON g.profile_id = p.profile_id"
@@ -108,7 +108,7 @@ class SqliteRetainedEventRepository(SqliteRepository):
         return await delete_in(self.conn, "outbox", "key", keys)
 
 
-class SqliteMessagingUnitOfWork(SqliteUnitOfWork):
+class SqliteMessagingUnitOfWork(SqliteUnitOfWork, MessagingUnitOfWork):
     """The messaging service's write transaction on SQLite."""
 
     def open_repositories(self) -> None:

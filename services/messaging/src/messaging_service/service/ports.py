@@ -191,41 +191,22 @@ class RetainedEventRepository(Protocol):
 
 
 class MessagingUnitOfWork(UnitOfWork, Protocol):
-    """The messaging service's unit of work and its repositories.
+    """The messaging service's transaction with its repositories.
 
-    The repositories are read-only here (handlers never replace one), so an
-    adapter's unit of work satisfies this with its own repository classes.
+    Each store's unit of work subclasses this port and sets every repository in
+    ``open_repositories``, so the repositories are declared here only.
     """
 
-    @property
-    def conversations(self) -> ConversationRepository: ...
-
-    @property
-    def messages(self) -> MessageRepository: ...
-
-    @property
-    def read_states(self) -> ReadStateRepository: ...
-
-    @property
-    def reports(self) -> ReportRepository: ...
-
-    @property
-    def sessions(self) -> SessionRepository: ...
-
-    @property
-    def plans(self) -> PlanRepository: ...
-
-    @property
-    def session_notes(self) -> SessionNoteRepository: ...
-
-    @property
-    def people(self) -> PersonRepository: ...
-
-    @property
-    def erased(self) -> ErasedSubjectRepository: ...
-
-    @property
-    def retained_events(self) -> RetainedEventRepository: ...
+    conversations: ConversationRepository
+    messages: MessageRepository
+    read_states: ReadStateRepository
+    reports: ReportRepository
+    sessions: SessionRepository
+    plans: PlanRepository
+    session_notes: SessionNoteRepository
+    people: PersonRepository
+    erased: ErasedSubjectRepository
+    retained_events: RetainedEventRepository
 
 
 @dataclass(frozen=True)

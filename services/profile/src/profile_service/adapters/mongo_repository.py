@@ -39,6 +39,7 @@ from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
+from profile_service.service.ports import ProfileUnitOfWork
 
 Document = dict[str, Any]
 TokenT = TypeVar("TokenT", RefreshToken, AccountToken)
@@ -423,7 +424,7 @@ class MongoInvitationRepository(_MongoRepository):
         await self.db.claim_invitations.delete_one({"_id": account_id}, session=self.session)
 
 
-class MongoProfileUnitOfWork(MongoUnitOfWork):
+class MongoProfileUnitOfWork(MongoUnitOfWork, ProfileUnitOfWork):
     """A MongoDB transaction with the profile service's repositories."""
 
     def open_repositories(self) -> None:

@@ -37,6 +37,7 @@ from profile_service.domain.grants import ContactGrant
 from profile_service.domain.invitations import CoachImportRecord, ImportProgress, InvitationState
 from profile_service.domain.profiles import Profile
 from profile_service.domain.tokens import RefreshToken
+from profile_service.service.ports import ProfileUnitOfWork
 
 TokenT = TypeVar("TokenT", RefreshToken, AccountToken)
 
@@ -430,7 +431,7 @@ class SqliteInvitationRepository(_SqliteRepository):
         await self.conn.execute("DELETE FROM claim_invitations WHERE account_id = ?", (account_id,))
 
 
-class SqliteProfileUnitOfWork(SqliteUnitOfWork):
+class SqliteProfileUnitOfWork(SqliteUnitOfWork, ProfileUnitOfWork):
     """A write transaction on the profile service's SQLite file."""
 
     def open_repositories(self) -> None:

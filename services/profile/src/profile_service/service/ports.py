@@ -304,52 +304,16 @@ class InvitationRepository(Protocol):
 class ProfileUnitOfWork(UnitOfWork, Protocol):
     """The profile service's transaction with its repositories.
 
-    The repositories are read-only members, so each store's unit of work may hold
-    its own repository classes (built in ``open_repositories``) without redeclaring
-    them as these ports.
+    Each store's unit of work subclasses this port and sets every repository in
+    ``open_repositories``, so the repositories are declared here only.
     """
 
-    @property
-    def accounts(self) -> AccountRepository:
-        """Accounts."""
-        ...
-
-    @property
-    def profiles(self) -> ProfileRepository:
-        """Profiles."""
-        ...
-
-    @property
-    def refresh_tokens(self) -> RefreshTokenRepository:
-        """Refresh tokens (sessions)."""
-        ...
-
-    @property
-    def account_tokens(self) -> AccountTokenRepository:
-        """Emailed single-use tokens."""
-        ...
-
-    @property
-    def grants(self) -> ContactGrantRepository:
-        """Contact grants."""
-        ...
-
-    @property
-    def domains(self) -> AllowedDomainRepository:
-        """The allow-list."""
-        ...
-
-    @property
-    def erased(self) -> ErasedSubjectRepository:
-        """Ids of erased people."""
-        ...
-
-    @property
-    def pending_credentials(self) -> PendingCredentialRepository:
-        """Registrations' credentials waiting for their token."""
-        ...
-
-    @property
-    def invitations(self) -> InvitationRepository:
-        """Coach imports and their claim invitations."""
-        ...
+    accounts: AccountRepository
+    profiles: ProfileRepository
+    refresh_tokens: RefreshTokenRepository
+    account_tokens: AccountTokenRepository
+    grants: ContactGrantRepository
+    domains: AllowedDomainRepository
+    erased: ErasedSubjectRepository
+    pending_credentials: PendingCredentialRepository
+    invitations: InvitationRepository
