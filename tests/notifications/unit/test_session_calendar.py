@@ -135,3 +135,25 @@ async def test_cancelling_a_session_never_confirmed_sends_nothing(harness: Harne
     before = await harness.rows("SELECT id FROM email_jobs")
     await harness.apply(ev(session("cancelled", sequence=1, actor_id="prop")))
     assert await harness.rows("SELECT id FROM email_jobs") == before
+
+
+async def test_with_the_daily_digest_on_a_calendar_entry_still_goes_at_once(
+    harness: Harness, smtp_sink: SmtpSink
+) -> None:
+    await two_people(harness)
+    for person in ("prop", "other"):
+        await commands.update_preferences(harness.uow(), person, channels={}, daily_digest=True)
+    await harness.apply(ev(session("proposed", sequence=0, actor_id="prop")))
+    await harness.apply(ev(session("confirmed", sequence=1, actor_id="other")))
+    await harness.apply(ev(session("cancelled", sequence=2, actor_id="prop", was_confirmed=True)))
+    jobs = await harness.rows("SELECT recipient_id, state FROM email_jobs")
+    # The proposal has no entry and waits for the digest; the rest carry one.
+    assert [j["recipient_id"] for j in jobs if j["state"] == "digest"] == ["other"]
+    sender = SmtpEmailSender("127.0.0.1", smtp_sink.port)
+    assert (await worker(harness, sender).run_once()).sent == 3
+    methods = sorted((str(m["To"]), calendar_of(m)[0][0]) for m in smtp_sink.messages)
+    assert methods == [
+        ("other@example.gov.uk", "CANCEL"),
+        ("prop@example.gov.uk", "CANCEL"),
+        ("prop@example.gov.uk", "PUBLISH"),
+    ]

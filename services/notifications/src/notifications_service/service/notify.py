@@ -108,7 +108,8 @@ async def notify(
     """Keep the in-app notification and queue the email one event causes.
 
     Preferences decide: an email that is not wanted is logged as suppressed;
-    with the daily digest on, a digestible one is held for the digest.
+    with the daily digest on, a digestible one is held for the digest unless it
+    carries a calendar entry.
     """
     recipient_id, letter, kind = notice.recipient_id, notice.letter, notice.letter.kind
     preferences = await uow.preferences.get(recipient_id)
@@ -152,8 +153,10 @@ async def notify(
         attachments=_attachments(config, notice.calendar, contact, now),
         trace_context=current_trace_context(),
     )
-    if preferences.holds_for_digest(kind):
-        # The address is looked up again when the digest is built.
+    if preferences.holds_for_digest(kind) and not job.attachments:
+        # The address is looked up again when the digest is built. A calendar entry is
+        # never held: it is time-bound (a session may be today), and a digest of
+        # several would carry several iTIP parts, which calendar clients do not all read.
         job.hold_for_digest()
     elif contact is None:
         # The delivery worker waits for the address before giving up.
