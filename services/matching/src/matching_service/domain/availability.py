@@ -104,29 +104,23 @@ class MentorAvailability:
         accepting_requests: False when they stopped taking new requests.
         paused_until: New requests are paused until this date (not included), or None.
         active_matches: Their matches holding a place (:data:`ACTIVE_STATUSES`).
-        open_requests: Requests waiting for their answer (shown, not counted
-            against capacity).
     """
 
     capacity: int = 0
     accepting_requests: bool = False
     paused_until: date | None = None
     active_matches: int = 0
-    open_requests: int = 0
 
     @classmethod
-    def of(
-        cls, profile: AvailabilityFields | None, active_matches: int = 0, open_requests: int = 0
-    ) -> MentorAvailability:
-        """The availability of a profile with these counts; nobody (None) takes nothing."""
+    def of(cls, profile: AvailabilityFields | None, active_matches: int = 0) -> MentorAvailability:
+        """The availability of a profile with its active matches; nobody (None) takes nothing."""
         if profile is None:
-            return cls(active_matches=active_matches, open_requests=open_requests)
+            return cls(active_matches=active_matches)
         return cls(
             capacity=profile.capacity,
             accepting_requests=profile.accepting_requests,
             paused_until=profile.paused_until,
             active_matches=active_matches,
-            open_requests=open_requests,
         )
 
     def paused_on(self, today: date) -> bool:
