@@ -21,6 +21,7 @@ from mentor_shared.events.schemas import (
     MatchRequested,
     MessageSent,
     ProfileDeleted,
+    SessionScheduled,
 )
 from mentor_shared.storage.sqlite import SqliteDatabase
 from notifications_service.adapters.smtp_sender import SmtpEmailSender
@@ -291,3 +292,31 @@ async def test_the_digest_arrives_through_a_real_smtp_server_as_text_and_html(
     assert html is not None
     assert "* New message from" in plain.get_content()
     assert html.get_content().count('<li style="margin-bottom: 5px;">') == 3
+
+
+async def test_an_email_held_with_a_calendar_entry_goes_on_its_own_with_it(
+    digests: Digests,
+) -> None:
+    """A confirmation held before entries were kept out of digests: the digest
+    would drop its entry, so it is sent by itself; the rest are digested."""
+    await _digest_person(digests)
+    await _three_things_happen(digests)
+    await digests.apply(SessionScheduled(session_id="s1", conversation_id="c1", match_id="m1",
+                                         proposer_id="p", other_id="x", status="confirmed",
+                                         starts_at=DAY + timedelta(days=2), duration_minutes=30,
+                                         sequence=1, actor_id="x"))  # fmt: skip
+    rows = await digests.db.fetchall("SELECT id FROM email_jobs WHERE kind = 'session'")
+    async with digests.uow() as uow:
+        (held,) = [await uow.email_jobs.get(str(r["id"])) for r in rows]
+        assert held is not None
+        assert held.attachments
+        held.hold_for_digest()  # as an earlier version did
+        await uow.email_jobs.save(held)
+        await uow.commit()
+    assert await digests.states("p") == {"digest": 4}
+    digests.clock.now = DAY.replace(hour=7)
+    assert (await digests.worker.run_once(digests.clock.now)).sent == 2
+    by_kind = {email.kind: email for email in digests.sender.sent}
+    assert sorted(by_kind) == ["digest", "session"]
+    assert [a.filename for a in by_kind["session"].attachments] == ["session.ics"]
+    assert "You have 3 updates" in by_kind["digest"].text

@@ -45,11 +45,11 @@ class NotificationsContext:
     webhook_guard: WebhookGuard
     sealer: Sealer
 
-    async def start_worker(self) -> None:
+    async def start_background(self) -> None:
         """Start the delivery worker (the runtime is started around it)."""
         await self.worker.start()
 
-    async def stop_worker(self) -> None:
+    async def stop_background(self) -> None:
         """Close the live streams, stop the worker and close its webhook client."""
         self.live.close_all()
         await self.worker.stop()

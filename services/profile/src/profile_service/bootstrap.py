@@ -40,6 +40,14 @@ class ProfileContext:
     uow_factory: Callable[[], ProfileUnitOfWork]
     invitations: InvitationSender
 
+    async def start_background(self) -> None:
+        """Start sending coach imports' claim invitations (the runtime is started around it)."""
+        await self.invitations.start()
+
+    async def stop_background(self) -> None:
+        """Stop the invitation sender."""
+        await self.invitations.stop()
+
 
 def account_limits(settings: ProfileSettings) -> AccountLimits:
     """The abuse limits from settings."""

@@ -32,11 +32,11 @@ def create_notifications_app(settings: NotificationsSettings | None = None) -> F
         app.state.notifications = context
         async with serving(app, context.runtime):
             app.state.readiness.add(context.check_worker)
-            await context.start_worker()
+            await context.start_background()
             try:
                 yield
             finally:
-                await context.stop_worker()
+                await context.stop_background()
 
     return create_app(
         settings,

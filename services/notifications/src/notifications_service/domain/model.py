@@ -190,6 +190,13 @@ class EmailJob:
             self.await_address()
             self.next_attempt_at = now + ADDRESS_RETRY
 
+    @property
+    def digestible(self) -> bool:
+        """Whether the daily digest may take it in: not with a calendar entry, which
+        is time-bound (a session may be the same day) and which a digest, a list of
+        subjects and links, would drop."""
+        return not self.attachments
+
     def hold_for_digest(self) -> None:
         """Keep it for the daily digest instead of sending it on its own."""
         self.state, self.next_attempt_at = "digest", None

@@ -84,6 +84,12 @@ async def _digest_for(
         for job in held:
             # Preferences may have changed since the email was held.
             if job.kind != "digest" and preferences.wants_email(job.kind):
+                if not job.digestible:
+                    # Held before calendar entries were kept out of digests: it goes
+                    # on its own, with its entry.
+                    job.release(now)
+                    await uow.email_jobs.save(job)
+                    continue
                 wanted.append(job)
             else:
                 job.settle("suppressed", "preference")

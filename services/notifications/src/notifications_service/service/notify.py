@@ -153,10 +153,8 @@ async def notify(
         attachments=_attachments(config, notice.calendar, contact, now),
         trace_context=current_trace_context(),
     )
-    if preferences.holds_for_digest(kind) and not job.attachments:
-        # The address is looked up again when the digest is built. A calendar entry is
-        # never held: it is time-bound (a session may be today), and a digest of
-        # several would carry several iTIP parts, which calendar clients do not all read.
+    if preferences.holds_for_digest(kind) and job.digestible:
+        # The address is looked up again when the digest is built.
         job.hold_for_digest()
     elif contact is None:
         # The delivery worker waits for the address before giving up.

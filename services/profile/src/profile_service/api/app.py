@@ -29,11 +29,11 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
             context.issuer.jwks(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
         async with serving(app, context.runtime):
-            await context.invitations.start()
+            await context.start_background()
             try:
                 yield
             finally:
-                await context.invitations.stop()
+                await context.stop_background()
 
     return create_app(
         settings,

@@ -309,11 +309,20 @@ class ProfileUnitOfWork(UnitOfWork, Protocol):
     """
 
     accounts: AccountRepository
+    """Accounts."""
     profiles: ProfileRepository
+    """Profiles."""
     refresh_tokens: RefreshTokenRepository
+    """Refresh tokens (sessions)."""
     account_tokens: AccountTokenRepository
+    """Emailed single-use tokens."""
     grants: ContactGrantRepository
+    """Contact grants."""
     domains: AllowedDomainRepository
+    """The allow-list."""
     erased: ErasedSubjectRepository
+    """Ids of erased people."""
     pending_credentials: PendingCredentialRepository
+    """Registrations' credentials waiting for their token."""
     invitations: InvitationRepository
+    """Coach imports and their claim invitations."""
