@@ -27,6 +27,7 @@ from mentor_shared.runtime import open_store
 from mentor_shared.settings import ServiceSettings
 from mentor_shared.storage.migrations import Ladder
 from mentor_shared.web.errors import FAMILY_STATUS, install_error_handlers
+from mentor_shared.web.serving import serving
 
 
 class SeatTaken(Conflict):
@@ -175,3 +176,64 @@ async def test_open_store_opens_the_sqlite_file_when_no_mongodb_uri_is_set(
     finally:
         await store.close()
     assert settings.sqlite_path().exists()
+
+
+class Recorder:
+    """Stands in for a ServiceRuntime and a service's context: records the calls
+    :func:`serving` makes, and fails the step named in ``fail``."""
+
+    def __init__(self, fail: str | None = None) -> None:
+        self.calls: list[str] = []
+        self.fail = fail
+        self.settings = None
+
+    def _step(self, name: str) -> None:
+        self.calls.append(name)
+        if name == self.fail:
+            raise RuntimeError(name)
+
+    def install(self, app: FastAPI) -> None:
+        self._step("install")
+
+    async def start(self) -> None:
+        self._step("runtime_start")
+
+    async def stop(self) -> None:
+        self._step("runtime_stop")
+
+    async def start_background(self) -> None:
+        self._step("background_start")
+
+    async def stop_background(self) -> None:
+        self._step("background_stop")
+
+
+def _app_with_keys() -> FastAPI:
+    app = FastAPI()
+    app.state.key_set = "a test's own keys"
+    return app
+
+
+async def test_serving_starts_the_runtime_then_the_background_and_stops_in_reverse() -> None:
+    app, runtime = _app_with_keys(), Recorder()
+    async with serving(app, runtime, runtime):  # type: ignore[arg-type]
+        runtime.calls.append("serve")
+    assert runtime.calls == [
+        "install",
+        "runtime_start",
+        "background_start",
+        "serve",
+        "background_stop",
+        "runtime_stop",
+    ]
+    assert app.state.key_set == "a test's own keys"
+
+
+@pytest.mark.parametrize("fail", ["background_start", "serve", "background_stop"])
+async def test_serving_stops_the_runtime_when_the_background_or_the_app_fails(fail: str) -> None:
+    runtime = Recorder(fail)
+    with pytest.raises(RuntimeError, match=fail):
+        async with serving(_app_with_keys(), runtime, runtime):  # type: ignore[arg-type]
+            runtime._step("serve")
+    assert runtime.calls[-1] == "runtime_stop"
+    assert ("background_stop" in runtime.calls) == (fail != "background_start")

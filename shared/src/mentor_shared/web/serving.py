@@ -3,13 +3,16 @@
 Every service's lifespan does the same around its own start-up: check tokens
 against the profile service's keys, hand the app the runtime's readiness checks
 and metrics, start the outbox relay and consumers, and stop them (closing the
-store) when the app stops. :func:`serving` is that part, once.
+store) when the app stops, with the service's own background work (loops,
+workers) started after the runtime and stopped before it. :func:`serving` is
+that part, once.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI
 
@@ -17,8 +20,22 @@ from mentor_shared.auth import JwksKeySet
 from mentor_shared.runtime import ServiceRuntime
 
 
+class BackgroundWork(Protocol):
+    """A service's own work beside its requests and consumers (its context)."""
+
+    async def start_background(self) -> None:
+        """Start it; the runtime is running."""
+        ...
+
+    async def stop_background(self) -> None:
+        """Stop it; the runtime still runs."""
+        ...
+
+
 @asynccontextmanager
-async def serving(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[None]:
+async def serving(
+    app: FastAPI, runtime: ServiceRuntime, background: BackgroundWork | None = None
+) -> AsyncIterator[None]:
     """Run ``runtime`` while the block runs (use it inside the app's lifespan).
 
     Tokens are verified with the keys of the JWKS the settings name, unless
@@ -28,12 +45,20 @@ async def serving(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[None]:
     Args:
         app: The service's app.
         runtime: Its runtime (store, relay, consumers), not started yet.
+        background: Its own background work, if any: started once the runtime
+            runs, stopped before the runtime stops (also when the block fails).
     """
     if getattr(app.state, "key_set", None) is None:
         app.state.key_set = JwksKeySet.from_settings(runtime.settings)
     runtime.install(app)
     await runtime.start()
     try:
-        yield
+        if background is not None:
+            await background.start_background()
+        try:
+            yield
+        finally:
+            if background is not None:
+                await background.stop_background()
     finally:
         await runtime.stop()

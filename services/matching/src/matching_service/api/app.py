@@ -56,15 +56,11 @@ def create_matching_app(
                 waiting_since=ctx.consumer.progress.started_at,
             )
 
-        async with serving(app, ctx.runtime):
+        async with serving(app, ctx.runtime, ctx):
             app.state.readiness.add(index_loaded)
             app.state.metrics_refreshers.append(index_metrics)
             expose_match_funnel()
-            await ctx.start_background()
-            try:
-                yield
-            finally:
-                await ctx.stop_background()
+            yield
 
     return create_app(
         settings,

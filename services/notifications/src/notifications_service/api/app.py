@@ -30,13 +30,9 @@ def create_notifications_app(settings: NotificationsSettings | None = None) -> F
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = await bootstrap(settings)
         app.state.notifications = context
-        async with serving(app, context.runtime):
+        async with serving(app, context.runtime, context):
             app.state.readiness.add(context.check_worker)
-            await context.start_background()
-            try:
-                yield
-            finally:
-                await context.stop_background()
+            yield
 
     return create_app(
         settings,

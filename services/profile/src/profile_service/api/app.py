@@ -28,12 +28,8 @@ def create_profile_app(settings: ProfileSettings | None = None) -> FastAPI:
         app.state.key_set = JwksKeySet.from_jwks(
             context.issuer.jwks(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
-        async with serving(app, context.runtime):
-            await context.start_background()
-            try:
-                yield
-            finally:
-                await context.stop_background()
+        async with serving(app, context.runtime, context):
+            yield
 
     return create_app(
         settings,
