@@ -232,10 +232,14 @@ def test_erasure_leaves_nothing_in_the_store_the_outbox_or_the_other_sides_expor
 
     for person, version in ((mentor, mentor_version), (mentee, mentee_version)):
         eventually(
+            # The version is null until matching has indexed the person at all.
             lambda p=person, v=version: (
-                p.call("GET", "matching", "/v1/index/status", params={"profile_id": p.id})
-                .json()
-                .get("version", 0)
+                (
+                    p.call("GET", "matching", "/v1/index/status", params={"profile_id": p.id})
+                    .json()
+                    .get("version")
+                    or 0
+                )
                 >= v
             ),
             timeout=120,
