@@ -229,11 +229,14 @@ async def test_serving_starts_the_runtime_then_the_background_and_stops_in_rever
     assert app.state.key_set == "a test's own keys"
 
 
-@pytest.mark.parametrize("fail", ["background_start", "serve", "background_stop"])
-async def test_serving_stops_the_runtime_when_the_background_or_the_app_fails(fail: str) -> None:
+@pytest.mark.parametrize("fail", ["runtime_start", "background_start", "serve", "background_stop"])
+async def test_serving_stops_the_runtime_when_its_start_the_background_or_the_app_fails(
+    fail: str,
+) -> None:
     runtime = Recorder(fail)
     with pytest.raises(RuntimeError, match=fail):
         async with serving(_app_with_keys(), runtime, runtime):  # type: ignore[arg-type]
             runtime._step("serve")
     assert runtime.calls[-1] == "runtime_stop"
-    assert ("background_stop" in runtime.calls) == (fail != "background_start")
+    started_background = fail not in ("runtime_start", "background_start")
+    assert ("background_stop" in runtime.calls) == started_background

@@ -51,8 +51,10 @@ async def serving(
     if getattr(app.state, "key_set", None) is None:
         app.state.key_set = JwksKeySet.from_settings(runtime.settings)
     runtime.install(app)
-    await runtime.start()
     try:
+        # Inside the try: a start cut short (Ctrl-C while consumers join, a
+        # consumer that cannot start) stops what had started and closes the store.
+        await runtime.start()
         if background is not None:
             await background.start_background()
         try:
