@@ -11,7 +11,13 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from mentor_shared import clock
-from mentor_shared.calendar import CalendarSession, content_type, session_calendar, session_uid
+from mentor_shared.calendar import (
+    CalendarSession,
+    addressed_to,
+    content_type,
+    session_calendar,
+    session_uid,
+)
 from mentor_shared.errors import (
     Conflict,
     DomainError,
@@ -160,6 +166,19 @@ def test_a_cancelled_session_is_a_cancel_of_the_same_entry_with_a_higher_sequenc
     assert event["STATUS"] == "CANCELLED"
     assert str(event["ORGANIZER"]) == "mailto:noreply@example.gov.uk"
     assert str(event["ATTENDEE"]) == "mailto:person@example.gov.uk"
+
+
+def test_an_address_found_later_is_named_on_a_cancel_that_names_nobody_and_nowhere_else() -> None:
+    stamped = datetime(2026, 12, 4, tzinfo=UTC)
+    cancelled = CalendarSession(**{**SESSION.__dict__, "sequence": 2, "cancelled": True})
+    unaddressed = session_calendar(cancelled, stamped_at=stamped)
+    _, event = _read(addressed_to(unaddressed, "late@example.gov.uk"))
+    assert str(event["ATTENDEE"]) == "mailto:late@example.gov.uk"
+    assert event["UID"] == session_uid("s-1")
+    addressed = session_calendar(cancelled, stamped_at=stamped, attendee="first@example.gov.uk")
+    assert addressed_to(addressed, "late@example.gov.uk") == addressed
+    published = session_calendar(SESSION, stamped_at=stamped)
+    assert addressed_to(published, "late@example.gov.uk") == published
 
 
 async def test_open_store_opens_the_sqlite_file_when_no_mongodb_uri_is_set(

@@ -106,3 +106,21 @@ def session_calendar(
         event.add("attendee", vCalAddress(f"mailto:{attendee}"))
     calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def addressed_to(ics: bytes, attendee: str) -> bytes:
+    """``ics`` with ``attendee`` named on each event of a cancellation that names nobody.
+
+    A cancellation can be queued before the recipient's address reaches the
+    notifications service; this adds it once found. Anything else (a PUBLISH, an
+    event that already names someone) comes back unchanged.
+    """
+    calendar = Calendar.from_ical(ics)
+    if str(calendar.get("method")) != "CANCEL":
+        return ics
+    events = [event for event in calendar.walk("VEVENT") if "attendee" not in event]
+    if not events:
+        return ics
+    for event in events:
+        event.add("attendee", vCalAddress(f"mailto:{attendee}"))
+    return bytes(calendar.to_ical())

@@ -157,3 +157,21 @@ async def test_with_the_daily_digest_on_a_calendar_entry_still_goes_at_once(
         ("prop@example.gov.uk", "CANCEL"),
         ("prop@example.gov.uk", "PUBLISH"),
     ]
+
+
+async def test_a_cancellation_queued_before_the_address_arrived_names_it_once_found(
+    harness: Harness, smtp_sink: SmtpSink
+) -> None:
+    # The account event travels on another topic and can come after the session's.
+    await harness.apply(registered("prop", "prop@example.gov.uk", "Pru Proposer"))
+    await harness.apply(profile("prop", "Pru Proposer"))
+    await harness.apply(profile("other", "Oli Other"))
+    await harness.apply(ev(session("cancelled", sequence=2, actor_id="prop", was_confirmed=True)))
+    await harness.apply(registered("other", "other@example.gov.uk", "Oli Other"))
+    sender = SmtpEmailSender("127.0.0.1", smtp_sink.port)
+    assert (await worker(harness, sender).run_once()).sent == 2
+    for address in ("prop@example.gov.uk", "other@example.gov.uk"):
+        (cancellation,) = smtp_sink.to(address)
+        _, (_, event) = calendar_of(cancellation)
+        assert str(event["ATTENDEE"]) == f"mailto:{address}"
+        assert str(event["UID"]) == UID

@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, get_args
+
+from mentor_shared.calendar import addressed_to
 
 Kind = Literal[
     "verification",
@@ -172,8 +174,15 @@ class EmailJob:
         self.last_error = "awaiting_address"
 
     def address_found(self, address: str) -> None:
-        """The delivery worker found the address the job was queued without."""
+        """The delivery worker found the address the job was queued without; a
+        calendar cancellation names it now (RFC 5546: a CANCEL names whom it tells)."""
         self.to_address = address
+        self.attachments = [
+            replace(a, content=addressed_to(a.content, address))
+            if a.content_type.startswith("text/calendar")
+            else a
+            for a in self.attachments
+        ]
 
     def settle(self, state: EmailState, error: str | None = None) -> None:
         """Move to a state it will not leave (suppressed, digested) and forget
