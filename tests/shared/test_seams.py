@@ -256,6 +256,6 @@ async def test_serving_stops_the_runtime_when_its_start_the_background_or_the_ap
     with pytest.raises(RuntimeError, match=fail):
         async with serving(_app_with_keys(), runtime, runtime):  # type: ignore[arg-type]
             runtime._step("serve")
-    assert runtime.calls[-1] == "runtime_stop"
-    started_background = fail not in ("runtime_start", "background_start")
-    assert ("background_stop" in runtime.calls) == started_background
+    # The background is stopped (it releases what bootstrap made for it) even when
+    # it never started, and the runtime after it.
+    assert runtime.calls[-2:] == ["background_stop", "runtime_stop"]

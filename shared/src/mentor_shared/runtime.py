@@ -13,6 +13,7 @@ stops it and registers its readiness checks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -190,18 +191,33 @@ class ServiceRuntime:
         return consumer
 
     async def start(self) -> None:
-        """Start the relay, then the consumers (together: each waits to join its group)."""
+        """Start the relay, then the consumers (together: each waits to join its group).
+
+        When one consumer cannot start (or the start is cancelled), the others'
+        starts are cancelled and awaited before the error goes on, so that
+        :meth:`stop` finds nothing still starting.
+        """
         await self.relay.start()
-        await asyncio.gather(*(consumer.start() for consumer in self.consumers))
+        starting = [asyncio.create_task(consumer.start()) for consumer in self.consumers]
+        try:
+            await asyncio.gather(*starting)
+        except BaseException:
+            for task in starting:
+                task.cancel()
+            await asyncio.gather(*starting, return_exceptions=True)
+            raise
         self._started = True
         log.info("runtime_started", store=self.store.kind, consumers=len(self.consumers))
 
     async def stop(self) -> None:
-        """Stop consumers and relay, then close the store."""
-        for consumer in self.consumers:
-            await consumer.stop()
-        await self.relay.stop()
-        await self.store.close()
+        """Stop the consumers and the relay, then close the store: every step runs,
+        also after one fails (the first error goes on, the others chained to it)."""
+        async with contextlib.AsyncExitStack() as steps:
+            # Run last in, first out: consumers in order, relay, store.
+            steps.push_async_callback(self.store.close)
+            steps.push_async_callback(self.relay.stop)
+            for consumer in reversed(self.consumers):
+                steps.push_async_callback(consumer.stop)
         self._started = False
 
     def install(self, app: FastAPI) -> None:

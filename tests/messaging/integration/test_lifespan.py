@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from mentor_shared.bus.consumer import EventConsumer
+from mentor_shared.events.schemas import PROFILE_TOPIC
 from mentor_shared.testing.broker import EmbeddedBroker
 from mentor_shared.testing.events import wait_for
 from mentor_shared.testing.tokens import TokenMaker
+from mentor_shared.web.serving import serving
 from messaging_service.api.app import create_messaging_app
+from messaging_service.bootstrap import bootstrap
 from tests.messaging.conftest import messaging_settings
 
 BUS_TASKS = ("outbox-", "consumer-")
@@ -23,6 +27,21 @@ def bus_tasks() -> list[str]:
         for task in asyncio.all_tasks()
         if task.get_name().startswith(BUS_TASKS) and not task.done()
     ]
+
+
+def consumers_starting() -> list[asyncio.Task[object]]:
+    """Consumer starts still under way in this loop."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "") == "EventConsumer.start" and not task.done()
+    ]
+
+
+async def assert_store_closed(store_ping: object) -> None:
+    assert callable(store_ping)
+    with pytest.raises(RuntimeError, match="not open"):
+        await store_ping()
 
 
 async def test_a_start_cancelled_part_way_stops_the_relay_it_had_started(
@@ -41,8 +60,79 @@ async def test_a_start_cancelled_part_way_stops_the_relay_it_had_started(
     await wait_for(lambda: "outbox-publish" in bus_tasks(), timeout=30)
     assert not any(name.startswith("consumer-") for name in bus_tasks()), bus_tasks()
     starting.cancel()
-    await asyncio.gather(starting, return_exceptions=True)
+    with pytest.raises(asyncio.CancelledError):
+        await starting
 
     assert bus_tasks() == []
-    with pytest.raises(RuntimeError, match="not open"):
-        await app.state.messaging.runtime.store.ping()
+    assert consumers_starting() == []
+    await assert_store_closed(app.state.messaging.runtime.store.ping)
+
+
+class ConsumerThatCannotStart(EventConsumer):
+    """A consumer whose group cannot be joined (say, the broker refuses it)."""
+
+    async def start(self) -> None:
+        await asyncio.sleep(0.2)
+        raise RuntimeError("cannot join the group")
+
+
+async def test_a_consumer_that_cannot_start_leaves_no_other_consumer_starting_or_running(
+    embedded_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = messaging_settings(embedded_broker.bootstrap_servers, tmp_path)
+    app = create_messaging_app(settings)
+    app.state.key_set = TokenMaker().key_set()
+    context = await bootstrap(settings)
+    runtime = context.runtime
+    assert runtime.consumers, "messaging's own consumers take seconds to join"
+    runtime.consumers.append(
+        ConsumerThatCannotStart(
+            settings,
+            group_id="cannot-start",
+            topics=[PROFILE_TOPIC],
+            handler=runtime.consumers[0]._handler,
+            uow_factory=runtime.uow_factory,
+        )
+    )
+
+    with pytest.raises(RuntimeError, match="cannot join the group"):
+        async with serving(app, runtime):
+            raise AssertionError("the start should have failed")
+
+    # Nothing may go on joining a group, or consuming, against a closed store.
+    assert consumers_starting() == []
+    assert bus_tasks() == []
+    await assert_store_closed(runtime.store.ping)
+
+
+class ConsumerThatCannotStop(EventConsumer):
+    """A consumer that starts at once and fails to leave its group."""
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        raise RuntimeError("cannot leave the group")
+
+
+async def test_a_consumer_that_cannot_stop_still_lets_the_relay_stop_and_the_store_close(
+    embedded_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = messaging_settings(embedded_broker.bootstrap_servers, tmp_path)
+    runtime = (await bootstrap(settings)).runtime
+    runtime.consumers = [
+        ConsumerThatCannotStop(
+            settings,
+            group_id="cannot-stop",
+            topics=[PROFILE_TOPIC],
+            handler=runtime.consumers[0]._handler,
+            uow_factory=runtime.uow_factory,
+        )
+    ]
+    await runtime.start()
+    assert "outbox-publish" in bus_tasks()
+
+    with pytest.raises(RuntimeError, match="cannot leave the group"):
+        await runtime.stop()
+    assert bus_tasks() == []
+    await assert_store_closed(runtime.store.ping)

@@ -28,7 +28,9 @@ class BackgroundWork(Protocol):
         ...
 
     async def stop_background(self) -> None:
-        """Stop it; the runtime still runs."""
+        """Stop it and release what it holds, before the runtime stops. Called
+        whatever happened, also when it never started (the runtime's start
+        failed), so it must allow that."""
         ...
 
 
@@ -46,21 +48,21 @@ async def serving(
         app: The service's app.
         runtime: Its runtime (store, relay, consumers), not started yet.
         background: Its own background work, if any: started once the runtime
-            runs, stopped before the runtime stops (also when the block fails).
+            runs, stopped before the runtime stops, whatever failed.
     """
     if getattr(app.state, "key_set", None) is None:
         app.state.key_set = JwksKeySet.from_settings(runtime.settings)
     runtime.install(app)
     try:
         # Inside the try: a start cut short (Ctrl-C while consumers join, a
-        # consumer that cannot start) stops what had started and closes the store.
+        # consumer that cannot start) still stops everything and closes the store.
         await runtime.start()
         if background is not None:
             await background.start_background()
+        yield
+    finally:
         try:
-            yield
-        finally:
             if background is not None:
                 await background.stop_background()
-    finally:
-        await runtime.stop()
+        finally:
+            await runtime.stop()
