@@ -9,6 +9,7 @@ import pytest
 
 from mentor_shared.bus.consumer import EventConsumer
 from mentor_shared.events.schemas import PROFILE_TOPIC
+from mentor_shared.runtime import ServiceRuntime
 from mentor_shared.testing.broker import EmbeddedBroker
 from mentor_shared.testing.events import wait_for
 from mentor_shared.testing.tokens import TokenMaker
@@ -68,6 +69,17 @@ async def test_a_start_cancelled_part_way_stops_the_relay_it_had_started(
     await assert_store_closed(app.state.messaging.runtime.store.ping)
 
 
+def beside_messagings_own(kind: type[EventConsumer], runtime: ServiceRuntime) -> EventConsumer:
+    """A consumer of ``kind`` in a group of its own, applying what messaging's first does."""
+    return kind(
+        runtime.settings,
+        group_id=kind.__name__,
+        topics=[PROFILE_TOPIC],
+        handler=runtime.consumers[0]._handler,
+        uow_factory=runtime.uow_factory,
+    )
+
+
 class ConsumerThatCannotStart(EventConsumer):
     """A consumer whose group cannot be joined (say, the broker refuses it)."""
 
@@ -85,15 +97,7 @@ async def test_a_consumer_that_cannot_start_leaves_no_other_consumer_starting_or
     context = await bootstrap(settings)
     runtime = context.runtime
     assert runtime.consumers, "messaging's own consumers take seconds to join"
-    runtime.consumers.append(
-        ConsumerThatCannotStart(
-            settings,
-            group_id="cannot-start",
-            topics=[PROFILE_TOPIC],
-            handler=runtime.consumers[0]._handler,
-            uow_factory=runtime.uow_factory,
-        )
-    )
+    runtime.consumers.append(beside_messagings_own(ConsumerThatCannotStart, runtime))
 
     with pytest.raises(RuntimeError, match="cannot join the group"):
         async with serving(app, runtime):
@@ -120,15 +124,7 @@ async def test_a_consumer_that_cannot_stop_still_lets_the_relay_stop_and_the_sto
 ) -> None:
     settings = messaging_settings(embedded_broker.bootstrap_servers, tmp_path)
     runtime = (await bootstrap(settings)).runtime
-    runtime.consumers = [
-        ConsumerThatCannotStop(
-            settings,
-            group_id="cannot-stop",
-            topics=[PROFILE_TOPIC],
-            handler=runtime.consumers[0]._handler,
-            uow_factory=runtime.uow_factory,
-        )
-    ]
+    runtime.consumers = [beside_messagings_own(ConsumerThatCannotStop, runtime)]
     await runtime.start()
     assert "outbox-publish" in bus_tasks()
 
