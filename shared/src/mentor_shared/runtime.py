@@ -13,7 +13,6 @@ stops it and registers its readiness checks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -210,15 +209,26 @@ class ServiceRuntime:
         log.info("runtime_started", store=self.store.kind, consumers=len(self.consumers))
 
     async def stop(self) -> None:
-        """Stop the consumers and the relay, then close the store: every step runs,
-        also after one fails (the first error goes on, the others chained to it)."""
-        async with contextlib.AsyncExitStack() as steps:
-            # Run last in, first out: consumers in order, relay, store.
-            steps.push_async_callback(self.store.close)
-            steps.push_async_callback(self.relay.stop)
-            for consumer in reversed(self.consumers):
-                steps.push_async_callback(consumer.stop)
+        """Stop the consumers and the relay, then close the store.
+
+        Every step runs, also after one fails: each failure is logged and the
+        first is raised once all have run.
+        """
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            *((f"consumer {consumer.group_id}", consumer.stop) for consumer in self.consumers),
+            ("relay", self.relay.stop),
+            ("store", self.store.close),
+        ]
+        first: Exception | None = None
+        for name, step in steps:
+            try:
+                await step()
+            except Exception as exc:  # noqa: BLE001 - logged; the others must still stop
+                log.error("runtime_stop_failed", step=name, error=repr(exc))
+                first = first or exc
         self._started = False
+        if first is not None:
+            raise first
 
     def install(self, app: FastAPI) -> None:
         """Give the app its readiness checks, metrics and the erased ids its token check reads."""

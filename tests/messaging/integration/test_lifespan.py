@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from mentor_shared.bus.consumer import EventConsumer
 from mentor_shared.events.schemas import PROFILE_TOPIC
@@ -69,11 +70,13 @@ async def test_a_start_cancelled_part_way_stops_the_relay_it_had_started(
     await assert_store_closed(app.state.messaging.runtime.store.ping)
 
 
-def beside_messagings_own(kind: type[EventConsumer], runtime: ServiceRuntime) -> EventConsumer:
+def beside_messagings_own(
+    kind: type[EventConsumer], runtime: ServiceRuntime, group: str = ""
+) -> EventConsumer:
     """A consumer of ``kind`` in a group of its own, applying what messaging's first does."""
     return kind(
         runtime.settings,
-        group_id=kind.__name__,
+        group_id=group or kind.__name__,
         topics=[PROFILE_TOPIC],
         handler=runtime.consumers[0]._handler,
         uow_factory=runtime.uow_factory,
@@ -116,19 +119,24 @@ class ConsumerThatCannotStop(EventConsumer):
         return None
 
     async def stop(self) -> None:
-        raise RuntimeError("cannot leave the group")
+        raise RuntimeError(f"{self.group_id} cannot leave the group")
 
 
-async def test_a_consumer_that_cannot_stop_still_lets_the_relay_stop_and_the_store_close(
+async def test_consumers_that_cannot_stop_still_let_the_relay_stop_and_the_store_close(
     embedded_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     settings = messaging_settings(embedded_broker.bootstrap_servers, tmp_path)
     runtime = (await bootstrap(settings)).runtime
-    runtime.consumers = [beside_messagings_own(ConsumerThatCannotStop, runtime)]
+    runtime.consumers = [
+        beside_messagings_own(ConsumerThatCannotStop, runtime, group)
+        for group in ("first", "second")
+    ]
     await runtime.start()
     assert "outbox-publish" in bus_tasks()
 
-    with pytest.raises(RuntimeError, match="cannot leave the group"):
+    with capture_logs() as logs, pytest.raises(RuntimeError, match=r"^first cannot leave"):
         await runtime.stop()
     assert bus_tasks() == []
     await assert_store_closed(runtime.store.ping)
+    failed = [entry["step"] for entry in logs if entry["event"] == "runtime_stop_failed"]
+    assert failed == ["consumer first", "consumer second"]
