@@ -54,15 +54,6 @@ class MongoEmailJobRepository(MongoCollection[EmailJob], collection="email_jobs"
         """Someone's held emails, oldest first."""
         return await self._jobs({"recipient_id": recipient_id, "state": "digest"})
 
-    async def release_held(self, recipient_id: str, now: datetime) -> int:
-        """Held emails become pending, due now."""
-        result = await self.db.email_jobs.update_many(
-            {"recipient_id": recipient_id, "state": "digest"},
-            {"$set": {"state": "pending", "next_attempt_at": now}},
-            session=self.session,
-        )
-        return result.modified_count
-
     async def claim_due(
         self, now: datetime, limit: int, lease_until: datetime, *, bulk_limit: int | None = None
     ) -> list[EmailJob]:

@@ -46,15 +46,6 @@ class SqliteEmailJobRepository(SqliteTable[EmailJob], table="email_jobs", shape=
             recipient_id,
         )
 
-    async def release_held(self, recipient_id: str, now: datetime) -> int:
-        """Held emails become pending, due now."""
-        return await self.update_rows(
-            "email_jobs",
-            {"state": "pending", "next_attempt_at": to_epoch(now)},
-            "recipient_id = ? AND state = 'digest'",
-            recipient_id,
-        )
-
     async def claim_due(
         self, now: datetime, limit: int, lease_until: datetime, *, bulk_limit: int | None = None
     ) -> list[EmailJob]:

@@ -215,6 +215,15 @@ class EmailJob:
         if self.state == "digest":
             self.state, self.next_attempt_at = "pending", now
 
+    def leave_digest(self, preferences: Preferences, now: datetime) -> None:
+        """A held email leaves the digest to go on its own: due now if the person
+        still wants its kind by email, else suppressed (they changed their mind
+        while it was held)."""
+        if self.kind != "digest" and preferences.wants_email(self.kind):
+            self.release(now)
+        else:
+            self.settle("suppressed", "preference")
+
     def record_success(self, now: datetime) -> None:
         """The server accepted the email."""
         self.attempts += 1

@@ -128,8 +128,8 @@ async def update_preferences(
 ) -> Preferences:
     """Change some channels and the digest flag.
 
-    Turning the digest off releases the emails held for it: they go out one by
-    one straight away.
+    Turning the digest off releases the emails held for it: those of kinds still
+    wanted by email go out one by one straight away, the others are suppressed.
 
     Raises:
         NotConfigurable: A change to an account email kind.
@@ -144,7 +144,11 @@ async def update_preferences(
         released = 0
         if daily_digest is not None:
             if preferences.daily_digest and not daily_digest:
-                released = await uow.email_jobs.release_held(account_id, utc_now())
+                now = utc_now()
+                for job in await uow.email_jobs.held_for(account_id):
+                    job.leave_digest(preferences, now)
+                    await uow.email_jobs.save(job)
+                    released += job.state == "pending"
             preferences.daily_digest = daily_digest
         await uow.preferences.save(preferences)
         await uow.commit()

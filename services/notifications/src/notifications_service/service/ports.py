@@ -141,10 +141,6 @@ class EmailJobRepository(Protocol):
         """Someone's emails held for their digest, oldest first."""
         ...
 
-    async def release_held(self, recipient_id: str, now: datetime) -> int:
-        """Make someone's held emails pending and due at ``now``; how many."""
-        ...
-
     async def claim_due(
         self, now: datetime, limit: int, lease_until: datetime, *, bulk_limit: int | None = None
     ) -> list[EmailJob]:
