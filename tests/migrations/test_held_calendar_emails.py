@@ -7,17 +7,12 @@ own, unless the person has switched session emails off meanwhile.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from mentor_shared.clock import utc_now
 from mentor_shared.storage.migrations import migrate_mongo, migrate_sqlite
-from mentor_shared.storage.mongo import mongo_client
 from mentor_shared.storage.sqlite import SqliteDatabase
 from notifications_service.adapters.records import EMAIL_JOB, MONGO, PREFERENCES
 from notifications_service.adapters.sqlite_repository import SqliteNotificationsUnitOfWork
@@ -91,15 +86,6 @@ async def test_on_sqlite_held_session_emails_go_at_once_unless_no_longer_wanted(
     finally:
         await db.close()
     assert_released_unless_unwanted({k: v for k, v in jobs.items() if v is not None}, before)
-
-
-@pytest.fixture
-async def database(mongodb_uri: str) -> AsyncIterator[Any]:
-    client: Any = mongo_client(mongodb_uri)
-    name = f"held_{uuid.uuid4().hex[:8]}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
 
 
 async def test_on_mongodb_held_session_emails_go_at_once_unless_no_longer_wanted(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,20 +21,10 @@ from mentor_shared.storage.migrations import (
     migrate_mongo,
     plan_mongo,
 )
-from mentor_shared.storage.mongo import mongo_client
 from tests.migrations.sqlite_files import SERVICES, ladder_of
 
 LATER_LADDERS = [service for service in SERVICES if ladder_of(service).target > 1]
 DOCUMENTS_PER_COLLECTION = 3
-
-
-@pytest.fixture
-async def database(mongodb_uri: str) -> AsyncIterator[Any]:
-    client: Any = mongo_client(mongodb_uri)
-    name = f"ladder_{uuid.uuid4().hex[:8]}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
 
 
 async def _before_versions(db: Any, service: str) -> None:

@@ -231,14 +231,18 @@ async def test_turning_the_digest_off_releases_held_emails_for_sending_now(
     ]
 
 
+async def _three_held_then_messages_switched_to_in_app(d: Digests) -> None:
+    await _digest_person(d)
+    await _three_things_happen(d)
+    await commands.update_preferences(
+        d.uow(), "p", channels={"message": "in_app"}, daily_digest=None
+    )
+
+
 async def test_turning_the_digest_off_sends_no_email_of_a_kind_switched_off_meanwhile(
     digests: Digests,
 ) -> None:
-    await _digest_person(digests)
-    await _three_things_happen(digests)
-    await commands.update_preferences(
-        digests.uow(), "p", channels={"message": "in_app"}, daily_digest=None
-    )
+    await _three_held_then_messages_switched_to_in_app(digests)
     await commands.update_preferences(digests.uow(), "p", channels={}, daily_digest=False)
     assert await digests.states("p") == {"pending": 2, "suppressed": 1}
     assert (await digests.worker.run_once(digests.clock.now)).sent == 2
@@ -248,11 +252,7 @@ async def test_turning_the_digest_off_sends_no_email_of_a_kind_switched_off_mean
 async def test_a_kind_switched_to_in_app_meanwhile_is_left_out_of_the_digest(
     digests: Digests,
 ) -> None:
-    await _digest_person(digests)
-    await _three_things_happen(digests)
-    await commands.update_preferences(
-        digests.uow(), "p", channels={"message": "in_app"}, daily_digest=None
-    )
+    await _three_held_then_messages_switched_to_in_app(digests)
     digests.clock.now = DAY.replace(hour=7)
     await digests.worker.run_once(digests.clock.now)
     (email,) = digests.sender.sent
